@@ -1,0 +1,86 @@
+// FileLog: the embedded Log, one append-only file of checksummed records. The record format and
+// the recovery rules are in docs/ledger/file-log-format.md (wire constants: file_log_format.hpp).
+//
+// Durability: append returns only after the record is written and fdatasync'd. Concurrent
+// appenders share fsyncs (group commit): the first waiting appender writes and syncs every record
+// queued so far, the others wait for it, so N threads pay roughly one fsync per batch, not N.
+// After a failed write or fsync the log refuses every further append (the state of the file's
+// tail is then unknown until it is reopened and recovered).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ledger/log.hpp"
+
+namespace pfex::ledger {
+
+struct FileLogOptions {
+  // The appender's clock stamped into each entry (the stamp is the maximum of this clock and the
+  // previous entry's stamp, so a FileLog's entry times are already ledger time).
+  std::function<LedgerTime()> clock = system_clock_now;
+};
+
+class FileLog final : public Log {
+ public:
+  using Options = FileLogOptions;
+
+  // What open() found and repaired.
+  struct Recovery {
+    std::uint64_t entries = 0;          // intact records kept
+    std::uint64_t truncated_bytes = 0;  // bytes of torn tail removed (0 after a clean shutdown)
+  };
+
+  // Opens the log at `path`, creating it (atomically, with its header) if it does not exist, and
+  // recovers it: a torn tail is truncated, a damaged record anywhere else is refused with
+  // Status::corruption naming its offset. Holds an exclusive lock on the file while open, so a
+  // second writer, in this process or another, gets failed_precondition.
+  static Result<std::unique_ptr<FileLog>> open(const std::string& path, Options options = {});
+
+  ~FileLog() override;
+
+  Result<Appended> append(ByteSpan payload) override;
+  Result<std::vector<LogEntry>> read(std::uint64_t from, std::size_t max_entries) override;
+  Result<std::vector<LogEntry>> follow(std::uint64_t from, std::size_t max_entries,
+                                       std::chrono::milliseconds timeout,
+                                       std::stop_token stop = {}) override;
+
+  const Recovery& recovery() const { return recovery_; }
+  // Sequence of the last durable entry (0 when the log is empty).
+  std::uint64_t last_sequence() const;
+  // Number of fdatasync calls made by appends since open: with group commit, fewer than appends.
+  std::uint64_t sync_count() const;
+
+ private:
+  FileLog(std::string path, int fd, Options options);
+  Status recover();
+  Status write_batch(const Bytes& batch, std::uint64_t offset);
+
+  const std::string path_;
+  const int fd_;  // owned; closed by the destructor (which also drops the lock)
+  const Options options_;
+  Recovery recovery_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable_any changed_;  // durable_sequence_ advanced or failed_ was set
+  // Guarded by mutex_:
+  std::vector<std::uint64_t> offsets_;  // file offset of record with sequence s at [s - 1]
+  std::uint64_t next_sequence_ = 1;
+  LedgerTime last_time_{0};
+  Bytes pending_;  // encoded records not yet handed to a writer
+  std::uint64_t pending_last_sequence_ = 0;
+  std::uint64_t assigned_end_ = 0;  // file offset after the last encoded record
+  std::uint64_t write_offset_ = 0;  // file offset where the next batch goes
+  std::uint64_t durable_sequence_ = 0;
+  std::uint64_t durable_end_ = 0;  // file offset after the last durable record
+  bool writing_ = false;           // some appender is writing and syncing a batch
+  std::uint64_t sync_count_ = 0;
+  Status failed_;
+};
+
+}  // namespace pfex::ledger

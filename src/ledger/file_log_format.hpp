@@ -1,0 +1,40 @@
+// Wire constants of the file log, shared by its writer and its reader. The format is specified as
+// a grammar in docs/ledger/file-log-format.md; the static_asserts tie these numbers to it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "ledger/log.hpp"
+
+namespace pfex::ledger::file_log_format {
+
+// file_header := "pfexlog" version:u8   (version 1)
+inline constexpr std::array<std::uint8_t, 8> kFileMagic = {'p', 'f', 'e', 'x', 'l', 'o', 'g', 1};
+inline constexpr std::size_t kFileHeaderSize = kFileMagic.size();
+
+// record_header := header_crc:u32 payload_crc:u32 length:u32 sequence:u64 entry_time:i64
+// (little-endian); header_crc covers the 24 bytes after it, payload_crc covers the payload.
+inline constexpr std::size_t kHeaderCrcOffset = 0;
+inline constexpr std::size_t kPayloadCrcOffset = 4;
+inline constexpr std::size_t kLengthOffset = 8;
+inline constexpr std::size_t kSequenceOffset = 12;
+inline constexpr std::size_t kEntryTimeOffset = 20;
+inline constexpr std::size_t kRecordHeaderSize = 28;
+
+static_assert(kPayloadCrcOffset == kHeaderCrcOffset + sizeof(std::uint32_t));
+static_assert(kLengthOffset == kPayloadCrcOffset + sizeof(std::uint32_t));
+static_assert(kSequenceOffset == kLengthOffset + sizeof(std::uint32_t));
+static_assert(kEntryTimeOffset == kSequenceOffset + sizeof(std::uint64_t));
+static_assert(kRecordHeaderSize == kEntryTimeOffset + sizeof(std::int64_t));
+
+// The part of the header that header_crc covers.
+inline constexpr std::size_t kHeaderCrcCovers = kRecordHeaderSize - kPayloadCrcOffset;
+static_assert(kHeaderCrcCovers == 24);
+
+// length <= kMaxPayload; a header announcing more is damaged, whatever its checksum says.
+inline constexpr std::size_t kMaxPayload = kMaxEntryBytes;
+static_assert(kMaxPayload <= UINT32_MAX, "length is a u32");
+
+}  // namespace pfex::ledger::file_log_format
