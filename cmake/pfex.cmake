@@ -5,7 +5,7 @@
 add_library(pfex_flags INTERFACE)
 target_compile_options(pfex_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
-  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough
   $<$<BOOL:${PFEX_WERROR}>:-Werror>)
 target_compile_features(pfex_flags INTERFACE cxx_std_20)
 if(PFEX_SANITIZE)

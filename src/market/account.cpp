@@ -1,0 +1,86 @@
+#include "market/account.hpp"
+
+#include <algorithm>
+
+namespace pfex::market {
+namespace {
+
+constexpr i128 kTwoTo64 = static_cast<i128>(1) << 64;
+
+std::string to_string_i128(i128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  std::string out;
+  while (v != 0) {
+    int digit = static_cast<int>(v % 10);
+    out.insert(out.begin(), static_cast<char>('0' + (neg ? -digit : digit)));
+    v /= 10;
+  }
+  if (neg) out.insert(out.begin(), '-');
+  return out;
+}
+
+}  // namespace
+
+Solvency evaluate_solvency(const Account& a, const Band& band, Cash tick_value, Cash fee) {
+  using W = Checked<i128>;
+  const W k = tick_value.value();
+  const W f = fee.value();
+  const W m = band.margin.value();
+  const W c = a.cash.value();
+  const W v = a.position;
+  const W b = a.open_buy.value();
+  const W s = a.open_sell.value();
+  const W qb = a.open_buy_ticks;
+  const W qs = a.open_sell_ticks;
+  Solvency out;
+  out.e_low = c - qb * k - f * b + (v + b) * band.low.value() * k - m * (W(a.long_qty()) + b);
+  out.e_high = c + qs * k - f * s + (v - s) * band.high.value() * k - m * (W(a.short_qty()) + s);
+  return out;
+}
+
+Status check_solvency(const Account& a, const Band& band, Cash tick_value, Cash fee) {
+  Solvency s = evaluate_solvency(a, band, tick_value, fee);
+  if (s.e_low.overflowed() || s.e_high.overflowed()) {
+    return Status::overflow("solvency constraints do not fit in 128 bits");
+  }
+  if (s.e_low.value() < 0) {
+    return Status::insolvent("with every open buy filled and the price at the band's low edge " +
+                             std::to_string(band.low.value()) + ", equity minus margin would be " +
+                             to_string_i128(s.e_low.value()) + " (E_L < 0)");
+  }
+  if (s.e_high.value() < 0) {
+    return Status::insolvent("with every open sell filled and the price at the band's high edge " +
+                             std::to_string(band.high.value()) + ", equity minus margin would be " +
+                             to_string_i128(s.e_high.value()) + " (E_H < 0)");
+  }
+  if (s.e_low.value() >= kTwoTo64 || s.e_high.value() >= kTwoTo64) {
+    return Status::overflow("a solvency constraint value reaches 2^64, beyond its range proof");
+  }
+  // Every state reachable by filling open orders must fit the 64-bit account fields.
+  using W = Checked<i128>;
+  const W k = tick_value.value();
+  const W f = fee.value();
+  W lowest_cash = W(a.cash.value()) - W(a.open_buy_ticks) * k - f * a.open_buy.value();
+  W highest_cash = W(a.cash.value()) + W(a.open_sell_ticks) * k;
+  W highest_pos = W(a.position) + a.open_buy.value();
+  W lowest_pos = W(a.position) - a.open_sell.value();
+  for (const W& x : {lowest_cash, highest_cash, highest_pos, lowest_pos}) {
+    if (!to_int64(x, "account value").is_ok()) {
+      return Status::overflow("filling the open orders would take the account beyond 64 bits");
+    }
+  }
+  return Status::ok();
+}
+
+Result<Cash> margin_shortfall(const Account& a, const Band& band, Cash tick_value, Cash fee) {
+  Solvency s = evaluate_solvency(a, band, tick_value, fee);
+  if (s.e_low.overflowed() || s.e_high.overflowed()) {
+    return Status::overflow("solvency constraints do not fit in 128 bits");
+  }
+  i128 need = std::max<i128>({0, -s.e_low.value(), -s.e_high.value()});
+  PFEX_ASSIGN_OR_RETURN(std::int64_t out, to_int64(Checked<i128>(need), "margin shortfall"));
+  return Cash(out);
+}
+
+}  // namespace pfex::market

@@ -1,0 +1,117 @@
+// Everything the exchange does is reported as an Event, in order. The engine never formats output
+// or does I/O: clients (the CLI, scenario runner, validators, trader nodes) read the event list.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+
+#include "core/units.hpp"
+#include "market/band.hpp"
+#include "market/types.hpp"
+
+namespace pfex::market {
+
+enum class CloseReason : std::uint8_t {
+  kFilled = 0,
+  kCancelled = 1,
+  kExpired = 2,      // the epoch ended (margin round) or the contract settled
+  kUnfilledIoc = 3,  // the unfilled rest of an immediate-or-cancel or market order
+  kReplaced = 4,     // cancel-replace
+};
+
+enum class HaltReason : std::uint8_t {
+  kBreakerVolume = 0,    // Q_cb contracts traded at a band edge within T_cb
+  kBreakerStanding = 1,  // best bid at H (or best ask at L) for T_cb
+  kScheduled = 2,        // scheduled settlement / end of the trading day
+  kFinalSettlement = 3,  // the contract expired at the issuer's settlement price
+};
+
+struct OrderAccepted {
+  OrderId id;
+  AccountId owner;
+  Side side;
+  OrderType type;
+  Price limit;  // the effective limit (derived for market orders)
+  Qty qty;
+  bool liquidation;
+};
+struct Trade {
+  std::uint64_t seq;  // 1, 2, ... over the life of the market
+  OrderId maker;
+  OrderId taker;
+  AccountId maker_owner;
+  AccountId taker_owner;
+  Side taker_side;
+  Price price;
+  Qty qty;
+  bool liquidation;  // one side is the insurance fund's liquidation order
+};
+struct OrderClosed {
+  OrderId id;
+  AccountId owner;
+  CloseReason reason;
+  Qty released;  // quantity that did not fill and was released from the open totals
+};
+struct CashMoved {
+  AccountId account;
+  Cash amount;  // > 0 deposit, < 0 withdrawal
+};
+struct AccountRegistered {
+  AccountId account;
+  Cash bond;
+};
+struct MarketHalted {
+  std::uint32_t epoch;
+  HaltReason reason;
+};
+struct EpochOpened {
+  std::uint32_t epoch;
+  Band band;
+  LedgerTime window_close;
+  bool widened;
+};
+struct MarginCall {
+  AccountId account;
+  Cash amount;  // deposit needed to pass the new band (0: a refresh is still needed)
+};
+struct Refreshed {
+  AccountId account;
+  Cash deposit;
+  Cash levy;  // shortfall charge paid to the fund
+};
+struct ShortfallLevied {
+  Cash fund_deficit;
+  Cash per_contract;
+};
+struct WindowClosed {
+  std::uint32_t epoch;
+};
+struct Defaulted {
+  AccountId account;
+  Cash cash;
+  std::int64_t position;
+  Cash bond;
+};
+struct LiquidationFinished {
+  std::uint32_t batch;
+  Qty filled;
+  Qty kept;          // unfilled, kept by the fund marked at the band edge
+  Price avg_price;   // rounded for display; claims use the exact rational price
+};
+struct Exited {
+  AccountId account;
+  Cash claim;
+};
+struct FinalSettlement {
+  Price price;
+};
+
+struct Event {
+  LedgerTime time;
+  std::variant<OrderAccepted, Trade, OrderClosed, CashMoved, AccountRegistered, MarketHalted,
+               EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed, Defaulted,
+               LiquidationFinished, Exited, FinalSettlement>
+      body;
+};
+
+}  // namespace pfex::market

@@ -1,0 +1,793 @@
+#include "market/exchange.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "core/checked.hpp"
+#include "core/codec.hpp"
+
+namespace pfex::market {
+namespace {
+
+std::string id_text(OrderId id) { return "order " + std::to_string(id.value); }
+std::string id_text(AccountId id) { return "account " + std::to_string(id.value); }
+
+bool crosses(Side taker_side, Price taker_limit, Price maker_price) {
+  return taker_side == Side::kBuy ? maker_price <= taker_limit : maker_price >= taker_limit;
+}
+
+i128 abs128(i128 x) { return x < 0 ? -x : x; }
+
+}  // namespace
+
+std::string_view side_name(Side s) { return s == Side::kBuy ? "buy" : "sell"; }
+
+std::string_view order_type_name(OrderType t) {
+  switch (t) {
+    case OrderType::kLimit: return "limit";
+    case OrderType::kImmediateOrCancel: return "ioc";
+    case OrderType::kFillOrKill: return "fok";
+    case OrderType::kPostOnly: return "post-only";
+    case OrderType::kMarket: return "market";
+  }
+  return "?";
+}
+
+// ---- construction ------------------------------------------------------------------------------
+
+Exchange::Exchange(ContractSpec spec, Band band, LedgerTime start)
+    : spec_(std::move(spec)), band_(band), time_(start), window_close_(start) {
+  accounts_.emplace_back();  // the insurance fund
+  book_.reset(band_.low, band_.high);
+  if (spec_.settlement_interval_ms > 0) {
+    next_scheduled_ms_ = start.value() + spec_.settlement_interval_ms;
+  }
+}
+
+Result<Exchange> Exchange::open(ContractSpec spec, Price reference, LedgerTime start) {
+  PFEX_RETURN_IF_ERROR(spec.validate());
+  PFEX_ASSIGN_OR_RETURN(Band band, make_band(spec, reference, spec.band_ppm));
+  Exchange ex(std::move(spec), band, start);
+  ex.emit(EpochOpened{0, band, start, false});
+  return ex;
+}
+
+// ---- time and deadlines ------------------------------------------------------------------------
+
+void Exchange::advance(LedgerTime now) { advance_to(now); }
+
+void Exchange::advance_to(LedgerTime now) {
+  while (true) {
+    if (phase_ == Phase::kTrading) {
+      std::optional<std::int64_t> due;
+      HaltReason reason = HaltReason::kScheduled;
+      if (standing_since_) {
+        due = standing_since_->value() + spec_.breaker_window_ms;
+        reason = HaltReason::kBreakerStanding;
+      }
+      if (next_scheduled_ms_ > 0 && (!due || next_scheduled_ms_ < *due)) {
+        due = next_scheduled_ms_;
+        reason = HaltReason::kScheduled;
+      }
+      if (due && *due <= now.value()) {
+        time_ = std::max(time_, LedgerTime(*due));
+        halt(reason);
+        continue;
+      }
+    } else if (phase_ == Phase::kRefreshWindow && window_close_ <= now) {
+      time_ = std::max(time_, window_close_);
+      close_window();
+      continue;
+    }
+    break;
+  }
+  time_ = std::max(time_, now);
+}
+
+// ---- accounts ----------------------------------------------------------------------------------
+
+Result<Account> Exchange::account(AccountId id) const {
+  if (id.value >= accounts_.size()) return Status::not_found("unknown " + id_text(id));
+  return accounts_[id.value];
+}
+
+Result<Account*> Exchange::trader(AccountId id) {
+  if (id == kInsuranceFund) {
+    return Status::invalid_argument("the insurance fund acts only through liquidation");
+  }
+  if (id.value >= accounts_.size()) return Status::not_found("unknown " + id_text(id));
+  return &accounts_[id.value];
+}
+
+Status Exchange::check_can_trade(const Account& a) const {
+  if (phase_ == Phase::kClosed) {
+    return Status::failed_precondition("the contract has settled; trading is closed");
+  }
+  if (a.status != AccountStatus::kActive) {
+    return Status::failed_precondition("the account defaulted and may only exit and withdraw");
+  }
+  if (!a.refreshed) {
+    return Status::failed_precondition("the account must refresh for epoch " +
+                                       std::to_string(epoch_) + " before it trades");
+  }
+  return Status::ok();
+}
+
+Result<AccountId> Exchange::register_account(LedgerTime now) {
+  advance_to(now);
+  if (accounts_.size() >= UINT32_MAX) return Status::overflow("too many accounts");
+  PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, spec_.bond.value(), "deposits"));
+  external_in_ = in;
+  AccountId id{static_cast<std::uint32_t>(accounts_.size())};
+  Account a;
+  a.bond = spec_.bond;
+  accounts_.push_back(a);
+  emit(AccountRegistered{id, spec_.bond});
+  return id;
+}
+
+Status Exchange::set_auto_refresh(AccountId id, bool on) {
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  a->auto_refresh = on;
+  return Status::ok();
+}
+
+Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
+  advance_to(now);
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  if (amount.value() <= 0) return Status::invalid_argument("a deposit must be positive");
+  if (a->status != AccountStatus::kActive) {
+    return Status::failed_precondition(id_text(id) + " defaulted; it cannot deposit");
+  }
+  PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_add(a->cash.value(), amount.value(), "cash"));
+  PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, amount.value(), "deposits"));
+  if (in > (std::int64_t{1} << 62)) return Status::overflow("total deposits would exceed 2^62");
+  a->cash = Cash(cash);
+  external_in_ = in;
+  emit(CashMoved{id, amount});
+  // Its node answers a margin call at once: the deposit is followed by the refresh.
+  if (phase_ == Phase::kRefreshWindow && !a->refreshed && a->auto_refresh) {
+    (void)try_refresh(id, Cash(0));  // still short: it stays unrefreshed, the call stands
+  }
+  return Status::ok();
+}
+
+Status Exchange::withdraw(LedgerTime now, AccountId id, Cash amount) {
+  advance_to(now);
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  if (amount.value() <= 0) return Status::invalid_argument("a withdrawal must be positive");
+  if (a->status == AccountStatus::kDefaulted) {
+    return Status::failed_precondition(id_text(id) + " defaulted; it must exit first");
+  }
+  if (a->status == AccountStatus::kActive && !a->refreshed) {
+    return Status::failed_precondition(id_text(id) + " must refresh before it withdraws");
+  }
+  Account after = *a;
+  PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_sub(a->cash.value(), amount.value(), "cash"));
+  after.cash = Cash(cash);
+  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_.tick_value, spec_.fee_per_contract)
+                           .with_context("withdrawal of " + std::to_string(amount.value())));
+  *a = after;
+  external_out_ += amount.value();
+  emit(CashMoved{id, Cash(-amount.value())});
+  return Status::ok();
+}
+
+// ---- orders ------------------------------------------------------------------------------------
+
+Status Exchange::check_request(const OrderRequest& r) const {
+  if (static_cast<std::uint8_t>(r.type) > kMaxOrderType) {
+    return Status::invalid_argument("unknown order type");
+  }
+  if (r.side != Side::kBuy && r.side != Side::kSell) return Status::invalid_argument("unknown side");
+  if (r.qty.value() < 1) {
+    return Status::invalid_argument("quantity must be at least 1 contract, got " +
+                                    std::to_string(r.qty.value()));
+  }
+  if (r.qty > spec_.max_order_qty) {
+    return Status::invalid_argument("quantity " + std::to_string(r.qty.value()) +
+                                    " exceeds the maximum order size " +
+                                    std::to_string(spec_.max_order_qty.value()));
+  }
+  if (r.type == OrderType::kMarket && r.limit) {
+    return Status::invalid_argument("a market order takes no limit price");
+  }
+  if (r.type != OrderType::kMarket && !r.limit) {
+    return Status::invalid_argument("a " + std::string(order_type_name(r.type)) +
+                                    " order needs a limit price");
+  }
+  return Status::ok();
+}
+
+Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
+  if (r.type != OrderType::kMarket) {
+    if (!band_.contains(*r.limit)) {
+      return Status::invalid_argument(
+          "price " + spec_.format_price(*r.limit) + " is outside the band [" +
+          spec_.format_price(band_.low) + ", " + spec_.format_price(band_.high) + "]");
+    }
+    return *r.limit;
+  }
+  std::optional<Price> best = book_.best(opposite(r.side));
+  if (!best) {
+    return Status::failed_precondition("a market order needs a resting opposite order");
+  }
+  std::int64_t limit = r.side == Side::kBuy ? best->value() + spec_.protection_ticks
+                                            : best->value() - spec_.protection_ticks;
+  limit = std::clamp(limit, band_.low.value(), band_.high.value());
+  return Price(limit);
+}
+
+// Quantity available to a taker on `side` up to `limit`, counting at most `wanted`.
+std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted) const {
+  std::int64_t total = 0;
+  for (const auto& level : book_.depth(opposite(side), SIZE_MAX)) {
+    if (!crosses(side, limit, level.price) || total >= wanted) break;
+    total += level.qty.value();
+  }
+  return total;
+}
+
+Result<OrderOutcome> Exchange::submit(LedgerTime now, AccountId id, const OrderRequest& request) {
+  advance_to(now);
+  return place(id, request, std::nullopt);
+}
+
+Result<OrderOutcome> Exchange::replace(LedgerTime now, AccountId id, OrderId order,
+                                       const OrderRequest& request) {
+  advance_to(now);
+  return place(id, request, order);
+}
+
+Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
+                                     std::optional<OrderId> replaced) {
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  PFEX_RETURN_IF_ERROR(check_can_trade(*a));
+  PFEX_RETURN_IF_ERROR(check_request(r));
+  OrderBook::Slot old_slot = OrderBook::kNil;
+  Account after = *a;
+  if (replaced) {
+    old_slot = book_.find(*replaced);
+    if (old_slot == OrderBook::kNil) {
+      return Status::not_found(replaced->value < next_order_id_
+                                   ? id_text(*replaced) + " is no longer open"
+                                   : "unknown " + id_text(*replaced));
+    }
+    const OrderBook::Order& old = book_.at(old_slot);
+    if (old.owner != id) return Status::failed_precondition(id_text(*replaced) + " is not yours");
+    release(after, old.side, old.limit, old.open);
+  }
+  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r));
+  std::optional<Price> best_opp = book_.best(opposite(r.side));
+  if (r.type == OrderType::kPostOnly && best_opp && crosses(r.side, limit, *best_opp)) {
+    return Status::failed_precondition("post-only order at " + spec_.format_price(limit) +
+                                       " would trade against " + spec_.format_price(*best_opp));
+  }
+  if (r.type == OrderType::kFillOrKill) {
+    std::int64_t can = fillable(r.side, limit, r.qty.value());
+    if (can < r.qty.value()) {
+      return Status::failed_precondition("fill-or-kill for " + std::to_string(r.qty.value()) +
+                                         " could fill only " + std::to_string(can) + " now");
+    }
+  }
+  // Solvency assuming the new order fills completely at its limit (DESIGN.md section 3).
+  Checked<std::int64_t> notional = Checked<std::int64_t>(limit.value()) * r.qty.value();
+  if (r.side == Side::kBuy) {
+    Checked<std::int64_t> b = Checked<std::int64_t>(after.open_buy.value()) + r.qty.value();
+    Checked<std::int64_t> qb = Checked<std::int64_t>(after.open_buy_ticks) + notional;
+    if (b.overflowed() || qb.overflowed()) return Status::overflow("open buy totals overflow");
+    after.open_buy = Qty(b.value());
+    after.open_buy_ticks = qb.value();
+  } else {
+    Checked<std::int64_t> s = Checked<std::int64_t>(after.open_sell.value()) + r.qty.value();
+    Checked<std::int64_t> qs = Checked<std::int64_t>(after.open_sell_ticks) + notional;
+    if (s.overflowed() || qs.overflowed()) return Status::overflow("open sell totals overflow");
+    after.open_sell = Qty(s.value());
+    after.open_sell_ticks = qs.value();
+  }
+  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_.tick_value, spec_.fee_per_contract));
+
+  // Accepted: from here on nothing fails.
+  *a = after;
+  if (old_slot != OrderBook::kNil) {
+    const OrderBook::Order& old = book_.at(old_slot);
+    emit(OrderClosed{old.id, id, CloseReason::kReplaced, old.open});
+    book_.erase(old_slot);
+  }
+  OrderId oid{next_order_id_++};
+  emit(OrderAccepted{oid, id, r.side, r.type, limit, r.qty, false});
+  Qty filled = match(oid, id, r.side, limit, r.qty, false);
+  Qty rest(r.qty.value() - filled.value());
+  Qty resting(0);
+  if (rest.value() > 0) {
+    if (r.type == OrderType::kLimit || r.type == OrderType::kPostOnly) {
+      book_.insert(oid, id, r.side, limit, rest, false);
+      resting = rest;
+    } else {
+      release(accounts_[id.value], r.side, limit, rest);
+      emit(OrderClosed{oid, id, CloseReason::kUnfilledIoc, rest});
+    }
+  } else {
+    emit(OrderClosed{oid, id, CloseReason::kFilled, Qty(0)});
+  }
+  after_trading_action();
+  return OrderOutcome{oid, filled, resting};
+}
+
+Status Exchange::cancel(LedgerTime now, AccountId id, OrderId order) {
+  advance_to(now);
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  if (a->status != AccountStatus::kActive) {
+    return Status::failed_precondition(id_text(id) + " defaulted");
+  }
+  OrderBook::Slot slot = book_.find(order);
+  if (slot == OrderBook::kNil) {
+    return Status::not_found(order.value < next_order_id_ && order.value > 0
+                                 ? id_text(order) + " is no longer open (filled, cancelled or expired)"
+                                 : "unknown " + id_text(order));
+  }
+  if (book_.at(slot).owner != id) return Status::failed_precondition(id_text(order) + " is not yours");
+  close_resting(slot, CloseReason::kCancelled);
+  after_trading_action();
+  return Status::ok();
+}
+
+void Exchange::release(Account& a, Side side, Price limit, Qty qty) {
+  std::int64_t ticks = limit.value() * qty.value();  // fits: checked when the order was accepted
+  if (side == Side::kBuy) {
+    a.open_buy = Qty(a.open_buy.value() - qty.value());
+    a.open_buy_ticks -= ticks;
+  } else {
+    a.open_sell = Qty(a.open_sell.value() - qty.value());
+    a.open_sell_ticks -= ticks;
+  }
+}
+
+void Exchange::close_resting(OrderBook::Slot slot, CloseReason reason) {
+  const OrderBook::Order& o = book_.at(slot);
+  release(accounts_[o.owner.value], o.side, o.limit, o.open);
+  emit(OrderClosed{o.id, o.owner, reason, o.open});
+  if (liquidation_order_ && *liquidation_order_ == o.id) liquidation_order_.reset();
+  book_.erase(slot);
+}
+
+Qty Exchange::match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty,
+                    bool liquidation) {
+  std::int64_t remaining = qty.value();
+  const Side maker_side = opposite(side);
+  while (remaining > 0) {
+    OrderBook::Slot slot = book_.front(maker_side);
+    if (slot == OrderBook::kNil) break;
+    const OrderBook::Order& maker = book_.at(slot);
+    if (!crosses(side, limit, maker.limit)) break;
+    Qty q(std::min(remaining, maker.open.value()));
+    execute_fill(maker, taker, owner, side, limit, q);
+    (void)liquidation;
+    remaining -= q.value();
+    if (q == maker.open) {
+      emit(OrderClosed{maker.id, maker.owner, CloseReason::kFilled, Qty(0)});
+      if (liquidation_order_ && *liquidation_order_ == maker.id) liquidation_order_.reset();
+      book_.erase(slot);
+    } else {
+      book_.reduce(slot, q);
+    }
+  }
+  return Qty(qty.value() - remaining);
+}
+
+void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
+                            Side taker_side, Price taker_limit, Qty qty) {
+  const Price price = maker.limit;
+  const std::int64_t q = qty.value();
+  const std::int64_t k = spec_.tick_value.value();
+  const std::int64_t fee = spec_.fee_per_contract.value() * q;
+  // Both accounts proved solvency with these orders filling at their limits, and check_solvency
+  // bounded every reachable value to 64 bits, so nothing below can overflow.
+  const std::int64_t cash = price.value() * q * k;
+  const bool taker_buys = taker_side == Side::kBuy;
+  Account& buyer = accounts_[(taker_buys ? taker_owner : maker.owner).value];
+  Price buyer_limit = taker_buys ? taker_limit : maker.limit;
+  buyer.cash = Cash(buyer.cash.value() - cash - fee);
+  buyer.position += q;
+  buyer.open_buy = Qty(buyer.open_buy.value() - q);
+  buyer.open_buy_ticks -= buyer_limit.value() * q;
+  Account& seller = accounts_[(taker_buys ? maker.owner : taker_owner).value];
+  Price seller_limit = taker_buys ? maker.limit : taker_limit;
+  seller.cash = Cash(seller.cash.value() + cash - fee);
+  seller.position -= q;
+  seller.open_sell = Qty(seller.open_sell.value() - q);
+  seller.open_sell_ticks -= seller_limit.value() * q;
+  accounts_[0].cash = Cash(accounts_[0].cash.value() + 2 * fee);
+
+  const bool liquidation =
+      liquidation_order_ && (*liquidation_order_ == maker.id || *liquidation_order_ == taker);
+  emit(Trade{++trade_seq_, maker.id, taker, maker.owner, taker_owner, taker_side, price, qty,
+             liquidation});
+  last_trade_price_ = price;
+  recent_trades_.push_back({time_, price.value(), q});
+  if (liquidation) {
+    LiquidationBatch& b = batches_.back();
+    b.filled = Qty(b.filled.value() + q);
+    b.notional += static_cast<i128>(price.value()) * q;
+    if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
+  } else if (phase_ == Phase::kTrading && (price == band_.low || price == band_.high)) {
+    edge_trades_.push_back({time_, price == band_.high, q});
+  }
+}
+
+// ---- circuit breaker ---------------------------------------------------------------------------
+
+void Exchange::after_trading_action() {
+  if (phase_ != Phase::kTrading) return;
+  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_.
+  const std::int64_t horizon = time_.value() - spec_.breaker_window_ms;
+  while (!edge_trades_.empty() && edge_trades_.front().time.value() <= horizon) {
+    edge_trades_.pop_front();
+  }
+  std::int64_t at_high = 0;
+  std::int64_t at_low = 0;
+  for (const EdgeTrade& t : edge_trades_) (t.high ? at_high : at_low) += t.qty;
+  if (at_high >= spec_.breaker_qty.value() || at_low >= spec_.breaker_qty.value()) {
+    halt(HaltReason::kBreakerVolume);
+    return;
+  }
+  update_standing_quote();
+}
+
+void Exchange::update_standing_quote() {
+  auto regular_qty = [&](Side side, Price edge) {
+    std::int64_t q = book_.level_qty(side, edge).value();
+    if (liquidation_order_) {
+      OrderBook::Slot s = book_.find(*liquidation_order_);
+      if (s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge) {
+        q -= book_.at(s).open.value();
+      }
+    }
+    return q;
+  };
+  bool bid_at_high = book_.best(Side::kBuy) == band_.high && regular_qty(Side::kBuy, band_.high) > 0;
+  bool ask_at_low = book_.best(Side::kSell) == band_.low && regular_qty(Side::kSell, band_.low) > 0;
+  if (phase_ == Phase::kTrading && (bid_at_high || ask_at_low)) {
+    if (!standing_since_) standing_since_ = time_;
+  } else {
+    standing_since_.reset();
+  }
+}
+
+// ---- margin rounds -----------------------------------------------------------------------------
+
+Price Exchange::next_reference() const {
+  const std::int64_t horizon = time_.value() - spec_.vwap_window_ms;
+  i128 num = 0;
+  i128 den = 0;
+  for (const WindowTrade& t : recent_trades_) {
+    if (t.time.value() < horizon) continue;
+    num += static_cast<i128>(t.price) * t.qty;
+    den += t.qty;
+  }
+  std::int64_t p = band_.reference.value();
+  if (den > 0) {
+    p = static_cast<std::int64_t>(floor_div(2 * num + den, 2 * den));  // rounded half up
+  } else if (last_trade_price_) {
+    p = last_trade_price_->value();
+  }
+  return Price(std::clamp(p, band_.low.value(), band_.high.value()));
+}
+
+void Exchange::halt(HaltReason reason) {
+  const bool breaker = reason == HaltReason::kBreakerVolume || reason == HaltReason::kBreakerStanding;
+  emit(MarketHalted{epoch_, reason});
+  // Every resting order of the epoch expires (the liquidation order too).
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    while (!book_.empty()) {
+      OrderBook::Slot s = book_.front(side);
+      if (s == OrderBook::kNil) break;
+      close_resting(s, CloseReason::kExpired);
+    }
+  }
+  for (std::uint32_t i = 0; i < batches_.size(); ++i) {
+    if (!batches_[i].finished) finish_liquidation(i);
+  }
+  if (reason == HaltReason::kScheduled) {
+    while (next_scheduled_ms_ > 0 && next_scheduled_ms_ <= time_.value()) {
+      next_scheduled_ms_ += spec_.settlement_interval_ms;
+    }
+  }
+  if (reason != HaltReason::kFinalSettlement) open_next_epoch(breaker);
+}
+
+void Exchange::open_next_epoch(bool widened) {
+  Price reference = next_reference();
+  std::int64_t d = widened ? spec_.band_ppm * spec_.widen_ppm / kPpm : spec_.band_ppm;
+  Result<Band> band = make_band(spec_, reference, d);
+  if (!band.is_ok()) band = make_band(spec_, reference, spec_.band_ppm);
+  if (band.is_ok()) band_ = *band;  // else (edge of the price range) keep the current band
+  book_.reset(band_.low, band_.high);
+  ++epoch_;
+  edge_trades_.clear();
+  recent_trades_.clear();
+  standing_since_.reset();
+  breaker_tripped_ = false;
+  phase_ = Phase::kRefreshWindow;
+  window_close_ = LedgerTime(time_.value() + spec_.refresh_window_ms);
+  emit(EpochOpened{epoch_, band_, window_close_, widened && band_.half_width_ppm != spec_.band_ppm});
+
+  // The fund is margined like any account: a deficit at the new reference price is levied on
+  // every survivor's gross position at its refresh.
+  const Account& f = accounts_[0];
+  i128 equity = static_cast<i128>(f.cash.value()) +
+                static_cast<i128>(f.position) * band_.reference.value() * spec_.tick_value.value();
+  levy_per_contract_ = 0;
+  if (equity < 0) {
+    i128 gross = 0;
+    for (std::size_t i = 1; i < accounts_.size(); ++i) {
+      if (accounts_[i].status == AccountStatus::kActive) gross += abs128(accounts_[i].position);
+    }
+    if (gross > 0) {
+      levy_per_contract_ = static_cast<std::int64_t>(ceil_div(-equity, gross));
+      emit(ShortfallLevied{Cash(static_cast<std::int64_t>(-equity)), Cash(levy_per_contract_)});
+    }
+  }
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    Account& a = accounts_[i];
+    if (a.status != AccountStatus::kActive) continue;
+    a.refreshed = false;
+    AccountId id{static_cast<std::uint32_t>(i)};
+    if (a.auto_refresh && try_refresh(id, Cash(0)).is_ok()) continue;
+    Account charged = a;
+    charged.cash = Cash(a.cash.value() - levy_per_contract_ * std::abs(a.position));
+    Result<Cash> need = margin_shortfall(charged, band_, spec_.tick_value, spec_.fee_per_contract);
+    emit(MarginCall{id, need.is_ok() ? *need : Cash(0)});
+  }
+}
+
+Status Exchange::try_refresh(AccountId id, Cash deposit) {
+  Account& a = accounts_[id.value];
+  Account after = a;
+  Checked<std::int64_t> levy = Checked<std::int64_t>(levy_per_contract_) * std::abs(a.position);
+  Checked<std::int64_t> cash = Checked<std::int64_t>(a.cash.value()) + deposit.value() - levy;
+  Checked<std::int64_t> in = Checked<std::int64_t>(external_in_) + deposit.value();
+  if (cash.overflowed() || in.overflowed() || in.value() > (std::int64_t{1} << 62)) {
+    return Status::overflow("refresh amounts overflow");
+  }
+  after.cash = Cash(cash.value());
+  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_.tick_value, spec_.fee_per_contract)
+                           .with_context("refresh for epoch " + std::to_string(epoch_)));
+  after.refreshed = true;
+  a = after;
+  accounts_[0].cash = Cash(accounts_[0].cash.value() + levy.value());
+  external_in_ = in.value();
+  emit(Refreshed{id, deposit, Cash(levy.value())});
+  return Status::ok();
+}
+
+Status Exchange::refresh(LedgerTime now, AccountId id, Cash deposit) {
+  advance_to(now);
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  if (phase_ != Phase::kRefreshWindow) {
+    return Status::failed_precondition("no margin round is open");
+  }
+  if (a->status != AccountStatus::kActive) return Status::failed_precondition(id_text(id) + " defaulted");
+  if (a->refreshed) return Status::failed_precondition(id_text(id) + " already refreshed");
+  if (deposit.value() < 0) return Status::invalid_argument("a refresh deposit must be >= 0");
+  return try_refresh(id, deposit);
+}
+
+void Exchange::close_window() {
+  emit(WindowClosed{epoch_});
+  phase_ = Phase::kTrading;
+  levy_per_contract_ = 0;
+  std::int64_t aggregate = 0;
+  auto batch = static_cast<std::uint32_t>(batches_.size());
+  bool any = false;
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    Account& a = accounts_[i];
+    if (a.status != AccountStatus::kActive || a.refreshed) continue;
+    AccountId id{static_cast<std::uint32_t>(i)};
+    emit(Defaulted{id, a.cash, a.position, a.bond});
+    Account& f = accounts_[0];
+    f.cash = Cash(f.cash.value() + a.cash.value() + a.bond.value());
+    f.position += a.position;
+    aggregate += a.position;
+    defaults_.push_back({id, batch, a.cash, a.position, false});
+    a.cash = Cash(0);
+    a.position = 0;
+    a.bond = Cash(0);
+    a.status = AccountStatus::kDefaulted;
+    a.refreshed = true;
+    any = true;
+  }
+  if (any) {
+    LiquidationBatch b;
+    b.epoch = epoch_;
+    b.side = aggregate > 0 ? Side::kSell : Side::kBuy;
+    b.edge = aggregate > 0 ? band_.low : band_.high;
+    b.total = Qty(aggregate < 0 ? -aggregate : aggregate);
+    batches_.push_back(b);
+    if (aggregate == 0) {
+      finish_liquidation(batch);
+    } else {
+      start_liquidation();
+    }
+  }
+  while (next_scheduled_ms_ > 0 && next_scheduled_ms_ <= time_.value()) {
+    next_scheduled_ms_ += spec_.settlement_interval_ms;
+  }
+  update_standing_quote();
+}
+
+void Exchange::start_liquidation() {
+  const LiquidationBatch& b = batches_.back();
+  Account& f = accounts_[0];
+  std::int64_t ticks = b.edge.value() * b.total.value();
+  if (b.side == Side::kBuy) {
+    f.open_buy = Qty(f.open_buy.value() + b.total.value());
+    f.open_buy_ticks += ticks;
+  } else {
+    f.open_sell = Qty(f.open_sell.value() + b.total.value());
+    f.open_sell_ticks += ticks;
+  }
+  OrderId oid{next_order_id_++};
+  liquidation_order_ = oid;
+  emit(OrderAccepted{oid, kInsuranceFund, b.side, OrderType::kLimit, b.edge, b.total, true});
+  Qty filled = match(oid, kInsuranceFund, b.side, b.edge, b.total, true);
+  if (filled < b.total && liquidation_order_) {
+    book_.insert(oid, kInsuranceFund, b.side, b.edge, Qty(b.total.value() - filled.value()), true);
+  } else {
+    emit(OrderClosed{oid, kInsuranceFund, CloseReason::kFilled, Qty(0)});
+    liquidation_order_.reset();
+  }
+}
+
+void Exchange::finish_liquidation(std::uint32_t index) {
+  LiquidationBatch& b = batches_[index];
+  b.finished = true;
+  std::int64_t kept = b.total.value() - b.filled.value();
+  if (b.total.value() == 0) {
+    b.price_num = band_.reference.value();
+    b.price_den = 1;
+  } else {
+    b.price_num = b.notional + static_cast<i128>(kept) * b.edge.value();
+    b.price_den = b.total.value();
+  }
+  auto avg = static_cast<std::int64_t>(floor_div(2 * b.price_num + b.price_den, 2 * b.price_den));
+  emit(LiquidationFinished{index, b.filled, Qty(kept), Price(avg)});
+}
+
+Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
+  advance_to(now);
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  if (a->status != AccountStatus::kDefaulted) {
+    return Status::failed_precondition(id_text(id) + " has not defaulted; nothing to exit");
+  }
+  auto rec = std::find_if(defaults_.begin(), defaults_.end(),
+                          [&](const DefaultRecord& r) { return r.account == id && !r.claimed; });
+  if (rec == defaults_.end()) return Status::failed_precondition(id_text(id) + " already exited");
+  const LiquidationBatch& b = batches_[rec->batch];
+  if (!b.finished) {
+    return Status::failed_precondition("the liquidation of " + id_text(id) +
+                                       "'s position is still running; exit after it finishes");
+  }
+  // claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down, never negative.
+  i128 value = floor_div(static_cast<i128>(rec->cash.value()) * b.price_den +
+                             static_cast<i128>(rec->position) * spec_.tick_value.value() * b.price_num,
+                         b.price_den);
+  value -= static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) *
+           abs128(rec->position);
+  auto claim = static_cast<std::int64_t>(std::max<i128>(0, value));
+  rec->claimed = true;
+  accounts_[0].cash = Cash(accounts_[0].cash.value() - claim);
+  a->cash = Cash(a->cash.value() + claim);
+  a->status = AccountStatus::kExited;
+  emit(Exited{id, Cash(claim)});
+  return Cash(claim);
+}
+
+Status Exchange::settle_final(LedgerTime now, Price price) {
+  advance_to(now);
+  if (phase_ == Phase::kClosed) return Status::failed_precondition("the contract already settled");
+  if (!band_.contains(price)) {
+    return Status::invalid_argument("settlement price " + spec_.format_price(price) +
+                                    " is outside the band [" + spec_.format_price(band_.low) + ", " +
+                                    spec_.format_price(band_.high) + "]");
+  }
+  halt(HaltReason::kFinalSettlement);
+  for (Account& a : accounts_) {
+    a.cash = Cash(a.cash.value() + a.position * price.value() * spec_.tick_value.value());
+    a.position = 0;
+    a.refreshed = true;
+  }
+  phase_ = Phase::kClosed;
+  standing_since_.reset();
+  emit(FinalSettlement{price});
+  return Status::ok();
+}
+
+// ---- state hash --------------------------------------------------------------------------------
+
+Digest32 Exchange::state_hash() const {
+  Bytes out;
+  Writer w(&out);
+  auto put_account = [&](const Account& a) {
+    w.i64(a.cash.value());
+    w.i64(a.position);
+    w.i64(a.open_buy.value());
+    w.i64(a.open_sell.value());
+    w.i64(a.open_buy_ticks);
+    w.i64(a.open_sell_ticks);
+    w.i64(a.bond.value());
+    w.u8(static_cast<std::uint8_t>(a.status));
+    w.boolean(a.refreshed);
+    w.boolean(a.auto_refresh);
+  };
+  auto put_i128 = [&](i128 x) {
+    w.u64(static_cast<std::uint64_t>(x));
+    w.u64(static_cast<std::uint64_t>(x >> 64));
+  };
+  w.u8(static_cast<std::uint8_t>(phase_));
+  w.u32(epoch_);
+  w.i64(time_.value());
+  w.i64(window_close_.value());
+  w.i64(next_scheduled_ms_);
+  for (std::int64_t x : {band_.reference.value(), band_.low.value(), band_.high.value(),
+                         band_.margin.value(), band_.half_width_ppm}) {
+    w.i64(x);
+  }
+  w.u64(accounts_.size());
+  for (const Account& a : accounts_) put_account(a);
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    w.u64(book_.size());
+    book_.for_each(side, [&](const OrderBook::Order& o) {
+      w.u64(o.id.value);
+      w.u32(o.owner.value);
+      w.i64(o.limit.value());
+      w.i64(o.open.value());
+      w.boolean(o.liquidation);
+    });
+  }
+  w.u64(next_order_id_);
+  w.u64(trade_seq_);
+  w.i64(last_trade_price_ ? last_trade_price_->value() : -1);
+  w.i64(standing_since_ ? standing_since_->value() : -1);
+  w.u64(edge_trades_.size());
+  for (const EdgeTrade& t : edge_trades_) {
+    w.i64(t.time.value());
+    w.boolean(t.high);
+    w.i64(t.qty);
+  }
+  w.u64(recent_trades_.size());
+  for (const WindowTrade& t : recent_trades_) {
+    w.i64(t.time.value());
+    w.i64(t.price);
+    w.i64(t.qty);
+  }
+  w.i64(levy_per_contract_);
+  w.u64(batches_.size());
+  for (const LiquidationBatch& b : batches_) {
+    w.u32(b.epoch);
+    w.u8(static_cast<std::uint8_t>(b.side));
+    w.i64(b.edge.value());
+    w.i64(b.total.value());
+    w.i64(b.filled.value());
+    put_i128(b.notional);
+    w.boolean(b.finished);
+    put_i128(b.price_num);
+    put_i128(b.price_den);
+  }
+  w.u64(defaults_.size());
+  for (const DefaultRecord& d : defaults_) {
+    w.u32(d.account.value);
+    w.u32(d.batch);
+    w.i64(d.cash.value());
+    w.i64(d.position);
+    w.boolean(d.claimed);
+  }
+  w.u64(liquidation_order_ ? liquidation_order_->value : 0);
+  w.i64(external_in_);
+  w.i64(external_out_);
+  Hasher h("pfex/v1/market-state");
+  h.update(out);
+  return h.finish();
+}
+
+}  // namespace pfex::market

@@ -1,0 +1,177 @@
+// The transparent futures exchange of DESIGN.md section 3: public accounts, one order book,
+// price-time matching, the two solvency constraints on every action, price bands with a circuit
+// breaker, margin rounds with a refresh window, defaults, liquidation by the insurance fund, and
+// shortfall levies. It is the reference ("ideal functionality") the private protocol must match.
+//
+// Every action takes the ledger time of its entry. Time only moves forward; deadlines that fall
+// before `now` (circuit breaker on a standing edge quote, scheduled settlement, refresh-window
+// close) are processed first, at their own times, then the action is validated and applied.
+// A rejected action returns an error and changes nothing but the clock and what those deadlines
+// did. Results leave the engine as events (events()), never as output.
+//
+// Deterministic: no clocks, no randomness, no unordered iteration; the same actions give the same
+// events and the same state_hash() on every machine.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/hash.hpp"
+#include "core/status.hpp"
+#include "market/account.hpp"
+#include "market/band.hpp"
+#include "market/contract.hpp"
+#include "market/events.hpp"
+#include "market/order_book.hpp"
+#include "market/types.hpp"
+
+namespace pfex::market {
+
+enum class Phase : std::uint8_t {
+  kTrading = 0,        // normal trading in the current epoch
+  kRefreshWindow = 1,  // margin round: only refreshed accounts trade; no new breaker
+  kClosed = 2,         // finally settled
+};
+
+struct OrderOutcome {
+  OrderId id;
+  Qty filled;
+  Qty resting;  // 0 unless the order rests in the book
+};
+
+class Exchange {
+ public:
+  // Opens a market at `reference` (the first epoch's P) at ledger time `start`.
+  static Result<Exchange> open(ContractSpec spec, Price reference, LedgerTime start);
+
+  // ---- actions (one ledger entry each) ----
+  // A new account with the spec's bond posted (paid from outside, like a deposit).
+  Result<AccountId> register_account(LedgerTime now);
+  Status deposit(LedgerTime now, AccountId account, Cash amount);
+  Status withdraw(LedgerTime now, AccountId account, Cash amount);
+  Result<OrderOutcome> submit(LedgerTime now, AccountId account, const OrderRequest& request);
+  Status cancel(LedgerTime now, AccountId account, OrderId order);
+  // Cancels `order` and submits `request` as one action: the old remainder is released before
+  // the new order's solvency check. The new order has a new id and loses time priority.
+  Result<OrderOutcome> replace(LedgerTime now, AccountId account, OrderId order,
+                               const OrderRequest& request);
+  // In a refresh window: deposit (possibly 0), pay any shortfall levy, and pass the new band.
+  Status refresh(LedgerTime now, AccountId account, Cash deposit);
+  // A defaulter claims what its cash and position were worth at the liquidation price.
+  Result<Cash> exit(LedgerTime now, AccountId account);
+  // The issuer's settlement price at expiry: every position closes at `price`; the market closes.
+  Status settle_final(LedgerTime now, Price price);
+  // Only moves the clock (processing deadlines).
+  void advance(LedgerTime now);
+
+  // Not a ledger action: whether the account's node is online to refresh by itself at margin
+  // rounds (an offline account defaults at the window's close unless it refreshes by hand).
+  Status set_auto_refresh(AccountId account, bool on);
+
+  // ---- queries ----
+  const ContractSpec& spec() const { return spec_; }
+  Phase phase() const { return phase_; }
+  std::uint32_t epoch() const { return epoch_; }
+  const Band& band() const { return band_; }
+  LedgerTime time() const { return time_; }
+  LedgerTime window_close() const { return window_close_; }
+  std::size_t account_count() const { return accounts_.size(); }
+  Result<Account> account(AccountId id) const;
+  const Account& fund() const { return accounts_[0]; }
+  const OrderBook& book() const { return book_; }
+  std::optional<Price> last_trade_price() const { return last_trade_price_; }
+  std::uint64_t trade_count() const { return trade_seq_; }
+  // Money that entered (deposits and bonds) minus money that left (withdrawals).
+  Cash external_balance() const { return Cash(external_in_ - external_out_); }
+
+  std::span<const Event> events() const { return events_; }
+  void clear_events() { events_.clear(); }
+
+  // BLAKE2b-256 of the canonical encoding of the whole state (not the event list).
+  Digest32 state_hash() const;
+
+ private:
+  struct DefaultRecord {
+    AccountId account;
+    std::uint32_t batch;
+    Cash cash;
+    std::int64_t position;
+    bool claimed;
+  };
+  struct LiquidationBatch {
+    std::uint32_t epoch;
+    Side side;          // the fund's side: buy back a short aggregate, sell a long one
+    Price edge;         // the adverse band edge the order is posted at
+    Qty total;          // |v_D|
+    Qty filled;
+    i128 notional = 0;  // sum of price x qty over its fills
+    bool finished = false;
+    i128 price_num = 0;  // exact liquidation price = price_num / price_den ticks
+    i128 price_den = 1;
+  };
+  struct EdgeTrade {
+    LedgerTime time;
+    bool high;
+    std::int64_t qty;
+  };
+  struct WindowTrade {
+    LedgerTime time;
+    std::int64_t price;
+    std::int64_t qty;
+  };
+
+  Exchange(ContractSpec spec, Band band, LedgerTime start);
+
+  void emit(auto&& body) { events_.push_back(Event{time_, std::forward<decltype(body)>(body)}); }
+  void advance_to(LedgerTime now);
+  Result<Account*> trader(AccountId id);
+  Status check_can_trade(const Account& a) const;
+  Result<OrderOutcome> place(AccountId owner, const OrderRequest& request,
+                             std::optional<OrderId> replaced);
+  Status check_request(const OrderRequest& request) const;
+  Result<Price> effective_limit(const OrderRequest& request) const;
+  std::int64_t fillable(Side side, Price limit, std::int64_t wanted) const;
+  Qty match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty, bool liquidation);
+  void execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
+                    Side taker_side, Price taker_limit, Qty qty);
+  void release(Account& a, Side side, Price limit, Qty qty);
+  void close_resting(OrderBook::Slot slot, CloseReason reason);
+  void after_trading_action();
+  void update_standing_quote();
+  void halt(HaltReason reason);
+  void open_next_epoch(bool widened);
+  Price next_reference() const;
+  Status try_refresh(AccountId id, Cash deposit);
+  void close_window();
+  void start_liquidation();
+  void finish_liquidation(std::uint32_t batch);
+
+  ContractSpec spec_;
+  Band band_;
+  Phase phase_ = Phase::kTrading;
+  std::uint32_t epoch_ = 0;
+  LedgerTime time_;
+  LedgerTime window_close_;
+  std::int64_t next_scheduled_ms_ = 0;  // 0 = no scheduled rounds
+  std::vector<Account> accounts_;       // [0] is the insurance fund
+  OrderBook book_;
+  std::uint64_t next_order_id_ = 1;
+  std::uint64_t trade_seq_ = 0;
+  std::optional<Price> last_trade_price_;
+  bool breaker_tripped_ = false;                 // a volume breaker fired during this action
+  std::optional<LedgerTime> standing_since_;     // best bid at H / ask at L since
+  std::deque<EdgeTrade> edge_trades_;            // edge trades within T_cb (breaker volume)
+  std::deque<WindowTrade> recent_trades_;        // trades within T_ref (next reference price)
+  std::int64_t levy_per_contract_ = 0;           // shortfall charge of the current round
+  std::vector<LiquidationBatch> batches_;
+  std::vector<DefaultRecord> defaults_;
+  std::optional<OrderId> liquidation_order_;     // resting liquidation order, if any
+  std::int64_t external_in_ = 0;
+  std::int64_t external_out_ = 0;
+  std::vector<Event> events_;
+};
+
+}  // namespace pfex::market

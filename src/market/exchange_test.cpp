@@ -1,0 +1,287 @@
+// Order types, matching and account checks of the transparent exchange.
+#include "market/exchange.hpp"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "market/exchange_test_util.hpp"
+
+namespace pfex::market {
+namespace {
+
+using testing::buy;
+using testing::market;
+using testing::sell;
+
+class MatchingTest : public testing::ExchangeFixture {};
+
+TEST_F(MatchingTest, PriceTimePriorityAndFees) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000), c = funded(1'000'000),
+            d = funded(1'000'000);
+  OrderOutcome a1 = place(a, sell(1000, 5));
+  OrderOutcome b1 = place(b, sell(1000, 5));
+  place(c, sell(999, 3));
+  OrderOutcome d1 = place(d, buy(1000, 8));
+  EXPECT_EQ(d1.filled, Qty(8));
+  EXPECT_EQ(d1.resting, Qty(0));
+  std::vector<Trade> t = trades();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].price, Price(999));  // better price first, at the maker's price
+  EXPECT_EQ(t[0].qty, Qty(3));
+  EXPECT_EQ(t[1].maker, a1.id);  // same price: the older order first
+  EXPECT_EQ(t[1].qty, Qty(5));
+  EXPECT_EQ(acct(d).position, 8);
+  EXPECT_EQ(acct(d).cash, Cash(1'000'000 - 3 * 999 * 10 - 5 * 1000 * 10 - 8));
+  EXPECT_EQ(acct(a).cash, Cash(1'000'000 + 50'000 - 5));
+  EXPECT_EQ(acct(a).position, -5);
+  EXPECT_EQ(acct(a).open_sell, Qty(0));
+  EXPECT_EQ(acct(c).cash, Cash(1'000'000 + 29'970 - 3));
+  EXPECT_EQ(ex_.fund().cash, Cash(16));
+  EXPECT_NE(ex_.book().find(b1.id), OrderBook::kNil);
+  EXPECT_EQ(acct(b).open_sell, Qty(5));
+  EXPECT_EQ(acct(b).open_sell_ticks, 5000);
+}
+
+TEST_F(MatchingTest, PartialFillRestsTheRemainder) {
+  AccountId s = funded(1'000'000), b = funded(1'000'000);
+  place(s, sell(1000, 2));
+  OrderOutcome o = place(b, buy(1000, 5));
+  EXPECT_EQ(o.filled, Qty(2));
+  EXPECT_EQ(o.resting, Qty(3));
+  EXPECT_EQ(acct(b).open_buy, Qty(3));
+  EXPECT_EQ(acct(b).open_buy_ticks, 3000);
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1000));
+  EXPECT_EQ(ex_.book().level_qty(Side::kBuy, Price(1000)), Qty(3));
+}
+
+TEST_F(MatchingTest, ImmediateOrCancelReleasesTheRest) {
+  AccountId s = funded(1'000'000), b = funded(1'000'000);
+  place(s, sell(1000, 2));
+  OrderOutcome o = place(b, buy(1001, 5, OrderType::kImmediateOrCancel));
+  EXPECT_EQ(o.filled, Qty(2));
+  EXPECT_EQ(o.resting, Qty(0));
+  EXPECT_TRUE(ex_.book().empty());
+  EXPECT_EQ(acct(b).open_buy, Qty(0));
+  EXPECT_EQ(acct(b).open_buy_ticks, 0);
+  auto closed = events_of<OrderClosed>();
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(closed.back().reason, CloseReason::kUnfilledIoc);
+  EXPECT_EQ(closed.back().released, Qty(3));
+}
+
+TEST_F(MatchingTest, FillOrKillThatCannotFillChangesNothing) {
+  AccountId s = funded(1'000'000), b = funded(1'000'000);
+  place(s, sell(1000, 2));
+  place(s, sell(1002, 3));
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> r = ex_.submit(now_, b, buy(1002, 6, OrderType::kFillOrKill));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().message(), "fill-or-kill for 6 could fill only 5 now");
+  EXPECT_EQ(ex_.state_hash(), before);
+  OrderOutcome ok = place(b, buy(1002, 5, OrderType::kFillOrKill));
+  EXPECT_EQ(ok.filled, Qty(5));
+  EXPECT_EQ(acct(b).position, 5);
+}
+
+TEST_F(MatchingTest, PostOnlyThatWouldCrossIsRejected) {
+  AccountId s = funded(1'000'000), b = funded(1'000'000);
+  place(s, sell(1000, 2));
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> r = ex_.submit(now_, b, buy(1000, 1, OrderType::kPostOnly));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ex_.state_hash(), before);
+  OrderOutcome o = place(b, buy(999, 1, OrderType::kPostOnly));
+  EXPECT_EQ(o.resting, Qty(1));
+  EXPECT_TRUE(trades().empty());
+}
+
+TEST_F(MatchingTest, MarketOrderStopsAtItsProtectionLimit) {
+  AccountId s = funded(10'000'000), b = funded(10'000'000);
+  place(s, sell(1000, 2));
+  place(s, sell(1004, 2));
+  place(s, sell(1010, 2));
+  OrderOutcome o = place(b, market(Side::kBuy, 6));  // limit 1000 + 5 = 1005
+  EXPECT_EQ(o.filled, Qty(4));
+  EXPECT_EQ(o.resting, Qty(0));
+  EXPECT_EQ(ex_.book().best(Side::kSell), Price(1010));
+  auto accepted = events_of<OrderAccepted>();
+  EXPECT_EQ(accepted.back().limit, Price(1005));
+  EXPECT_EQ(acct(b).open_buy, Qty(0));
+}
+
+TEST_F(MatchingTest, MarketOrderLimitNeverLeavesTheBand) {
+  AccountId s = funded(10'000'000), b = funded(10'000'000);
+  place(s, sell(1048, 1));
+  place(b, market(Side::kBuy, 1));
+  EXPECT_EQ(events_of<OrderAccepted>().back().limit, Price(1050));  // 1053 clamped to H
+  Result<OrderOutcome> none = ex_.submit(now_, b, market(Side::kBuy, 1));
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_EQ(none.status().message(), "a market order needs a resting opposite order");
+}
+
+TEST_F(MatchingTest, CancelReleasesAndRejectsClosedUnknownAndForeignOrders) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000);
+  OrderOutcome o = place(a, buy(990, 4));
+  EXPECT_EQ(ex_.cancel(now_, b, o.id).code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(ex_.cancel(now_, a, o.id).is_ok());
+  EXPECT_EQ(acct(a).open_buy, Qty(0));
+  EXPECT_EQ(acct(a).open_buy_ticks, 0);
+  EXPECT_TRUE(ex_.book().empty());
+  Status again = ex_.cancel(now_, a, o.id);
+  EXPECT_EQ(again.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(again.message(), "order 1 is no longer open (filled, cancelled or expired)");
+  EXPECT_EQ(ex_.cancel(now_, a, OrderId{99}).message(), "unknown order 99");
+
+  // A fully filled order cannot be cancelled either.
+  OrderOutcome filled = place(a, sell(1000, 1));
+  place(b, buy(1000, 1));
+  EXPECT_EQ(ex_.cancel(now_, a, filled.id).code(), ErrorCode::kNotFound);
+}
+
+TEST_F(MatchingTest, ReplaceLosesTimePriority) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000), s = funded(1'000'000);
+  OrderOutcome a1 = place(a, buy(990, 5));
+  OrderOutcome b1 = place(b, buy(990, 5));
+  Result<OrderOutcome> a2 = ex_.replace(now_, a, a1.id, buy(990, 5));
+  ASSERT_TRUE(a2.is_ok());
+  EXPECT_GT(a2->id, b1.id);
+  EXPECT_EQ(ex_.book().find(a1.id), OrderBook::kNil);
+  place(s, sell(990, 5));
+  EXPECT_EQ(trades().back().maker, b1.id);
+  EXPECT_EQ(acct(a).open_buy, Qty(5));
+  EXPECT_EQ(acct(b).position, 5);
+}
+
+TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
+  // 1351 is exactly enough for one contract at 1000 (see InsolventOrderIsRejected).
+  AccountId a = funded(1351);
+  OrderOutcome a1 = place(a, buy(1000, 1));
+  Result<OrderOutcome> a2 = ex_.replace(now_, a, a1.id, buy(999, 1));  // needs less
+  ASSERT_TRUE(a2.is_ok()) << a2.status().to_string();
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> a3 = ex_.replace(now_, a, a2->id, buy(999, 2));
+  EXPECT_EQ(a3.status().code(), ErrorCode::kInsolvent);
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_NE(ex_.book().find(a2->id), OrderBook::kNil);
+}
+
+TEST_F(MatchingTest, SelfTradeMatchesLikeAnyTrade) {
+  AccountId a = funded(1'000'000);
+  place(a, sell(1000, 3));
+  OrderOutcome o = place(a, buy(1000, 3));
+  EXPECT_EQ(o.filled, Qty(3));
+  ASSERT_EQ(trades().size(), 1u);
+  EXPECT_EQ(trades()[0].maker_owner, trades()[0].taker_owner);
+  EXPECT_EQ(acct(a).position, 0);
+  EXPECT_EQ(acct(a).cash, Cash(1'000'000 - 6));  // both sides' fees
+}
+
+TEST_F(MatchingTest, PricesAtTheBandEdgesAreAcceptedAndBeyondRejected) {
+  AccountId a = funded(10'000'000);
+  EXPECT_TRUE(ex_.submit(now_, a, buy(1050, 1)).is_ok());
+  EXPECT_TRUE(ex_.submit(now_, a, sell(1050, 1)).is_ok());  // trades at H: one lot, no halt
+  EXPECT_TRUE(ex_.submit(now_, a, sell(950, 1)).is_ok());
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> high = ex_.submit(now_, a, buy(1051, 1));
+  EXPECT_EQ(high.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(high.status().message(), "price 10.51 is outside the band [9.50, 10.50]");
+  EXPECT_FALSE(ex_.submit(now_, a, sell(949, 1)).is_ok());
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+}
+
+TEST_F(MatchingTest, InsolventOrderIsRejectedAtTheExactBoundary) {
+  // Buying 1 at 1000: E_L = c - 1000*10 - 1 + 950*10 - 850 = c - 1351.
+  AccountId poor = funded(1350);
+  AccountId exact = funded(1351);
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> r = ex_.submit(now_, poor, buy(1000, 1));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(r.status().message().find("E_L < 0"), std::string_view::npos);
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_TRUE(ex_.submit(now_, exact, buy(1000, 1)).is_ok());
+  // Selling 1 at 1000: E_H = c + 10000 - 1 - 1050*10 - 850 = c - 1351 as well.
+  Result<OrderOutcome> s = ex_.submit(now_, poor, sell(1000, 1));
+  EXPECT_NE(s.status().message().find("E_H < 0"), std::string_view::npos);
+}
+
+TEST_F(MatchingTest, WithdrawalKeepsBothConstraints) {
+  AccountId a = funded(2000);
+  place(a, buy(1000, 1));  // needs 1351
+  Status too_much = ex_.withdraw(now_, a, Cash(650));
+  EXPECT_EQ(too_much.code(), ErrorCode::kInsolvent);
+  EXPECT_TRUE(ex_.withdraw(now_, a, Cash(649)).is_ok());
+  EXPECT_EQ(acct(a).cash, Cash(1351));
+  EXPECT_EQ(ex_.external_balance(), Cash(100 + 2000 - 649));
+}
+
+TEST_F(MatchingTest, BadInputGetsAClearErrorAndChangesNothing) {
+  AccountId a = funded(1'000'000);
+  place(a, buy(990, 1));
+  const Digest32 before = ex_.state_hash();
+  const std::size_t events_before = ex_.events().size();
+  struct Case {
+    std::string name;
+    Status status;
+    std::string message;
+  };
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  std::vector<Case> cases = {
+      {"zero qty", ex_.submit(now_, a, buy(1000, 0)).status(),
+       "quantity must be at least 1 contract, got 0"},
+      {"negative qty", ex_.submit(now_, a, buy(1000, -3)).status(),
+       "quantity must be at least 1 contract, got -3"},
+      {"huge qty", ex_.submit(now_, a, buy(1000, kMax)).status(),
+       "quantity 9223372036854775807 exceeds the maximum order size 1000000"},
+      {"above band", ex_.submit(now_, a, sell(2000, 1)).status(),
+       "price 20.00 is outside the band [9.50, 10.50]"},
+      {"negative price", ex_.submit(now_, a, sell(-5, 1)).status(),
+       "price -0.05 is outside the band [9.50, 10.50]"},
+      {"unknown account", ex_.submit(now_, AccountId{77}, buy(1000, 1)).status(),
+       "unknown account 77"},
+      {"fund trades", ex_.submit(now_, kInsuranceFund, buy(1000, 1)).status(),
+       "the insurance fund acts only through liquidation"},
+      {"market with limit",
+       ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kMarket, Price(1000), Qty(1)})
+           .status(),
+       "a market order takes no limit price"},
+      {"limit without price",
+       ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kLimit, std::nullopt, Qty(1)})
+           .status(),
+       "a limit order needs a limit price"},
+      {"unknown order", ex_.cancel(now_, a, OrderId{12345}), "unknown order 12345"},
+      {"zero deposit", ex_.deposit(now_, a, Cash(0)), "a deposit must be positive"},
+      {"negative withdrawal", ex_.withdraw(now_, a, Cash(-1)), "a withdrawal must be positive"},
+      {"overflowing deposit", ex_.deposit(now_, a, Cash(kMax)), "cash does not fit in 64 bits"},
+      {"refresh outside a round", ex_.refresh(now_, a, Cash(0)), "no margin round is open"},
+      {"exit without default", ex_.exit(now_, a).status(),
+       "account 1 has not defaulted; nothing to exit"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_FALSE(c.status.is_ok()) << c.name;
+    EXPECT_EQ(c.status.message(), c.message) << c.name;
+  }
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_EQ(ex_.events().size(), events_before);
+}
+
+TEST_F(MatchingTest, StateHashIsDeterministicAndSensitive) {
+  auto run = [](std::int64_t last_qty) {
+    Exchange ex = *Exchange::open(testing::small_spec(), Price(1000), LedgerTime(0));
+    AccountId a = *ex.register_account(LedgerTime(0));
+    AccountId b = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(1), a, Cash(1'000'000)).is_ok());
+    EXPECT_TRUE(ex.deposit(LedgerTime(1), b, Cash(1'000'000)).is_ok());
+    EXPECT_TRUE(ex.submit(LedgerTime(2), a, sell(1001, 5)).is_ok());
+    EXPECT_TRUE(ex.submit(LedgerTime(3), b, buy(1001, last_qty)).is_ok());
+    return ex.state_hash();
+  };
+  EXPECT_EQ(run(3), run(3));
+  EXPECT_NE(run(3), run(2));
+}
+
+}  // namespace
+}  // namespace pfex::market

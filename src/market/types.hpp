@@ -1,0 +1,50 @@
+// Identifiers and order vocabulary of the exchange: sides, order types, what a client asks for.
+// Order ids and account ids are assigned by the exchange in ledger order, so they are the same on
+// every replica.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/units.hpp"
+
+namespace pfex::market {
+
+struct AccountId {
+  std::uint32_t value = 0;
+  friend constexpr auto operator<=>(AccountId, AccountId) = default;
+};
+// The insurance fund is account 0: a public account like any other, margined at every round.
+inline constexpr AccountId kInsuranceFund{0};
+
+struct OrderId {
+  std::uint64_t value = 0;
+  friend constexpr auto operator<=>(OrderId, OrderId) = default;
+};
+
+enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
+constexpr Side opposite(Side s) { return s == Side::kBuy ? Side::kSell : Side::kBuy; }
+std::string_view side_name(Side s);
+
+enum class OrderType : std::uint8_t {
+  kLimit = 0,              // rests until filled, cancelled, or the epoch ends (good till epoch)
+  kImmediateOrCancel = 1,  // fills what it can now; the rest is cancelled
+  kFillOrKill = 2,         // fills completely now or is rejected with nothing done
+  kPostOnly = 3,           // rests without trading; rejected if it would cross
+  kMarket = 4,             // IOC at a protection limit through the best opposite price
+};
+inline constexpr std::uint8_t kMaxOrderType = 4;
+std::string_view order_type_name(OrderType t);
+
+// What a trader asks for. `limit` is required for every type but kMarket, which must not have
+// one: the exchange derives its limit from the book (no "price 0 means market").
+struct OrderRequest {
+  Side side = Side::kBuy;
+  OrderType type = OrderType::kLimit;
+  std::optional<Price> limit;
+  Qty qty;
+};
+
+}  // namespace pfex::market
