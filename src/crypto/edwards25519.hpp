@@ -1,0 +1,153 @@
+// Point arithmetic on the twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 over GF(2^255 - 19),
+// the curve under ristretto255: internal to src/crypto (use Point instead).
+//
+// Representations (Hisil-Wong-Carter-Dawson 2008, "Twisted Edwards curves revisited", a = -1):
+//   Ext        extended (X : Y : Z : T) with x = X/Z, y = Y/Z, xy = T/Z; what a Point holds.
+//   Completed  ((X : Z), (Y : T)), the output of an addition or doubling before the final
+//              multiplications; converting to Ext costs 4M, to projective (T dropped) 3M.
+//   Cached     (Y+X, Y-X, Z, 2dT): the second operand of an addition, 8M per addition.
+//   Niels      (y+x, y-x, 2dxy) with Z = 1: the second operand of a mixed addition, 7M.
+// All operations here are constant time and use the complete formulas (no special cases for the
+// identity or for doubling). Variable-time callers may branch on public data around them.
+#pragma once
+
+#include <cstdint>
+
+#include "crypto/field25519.hpp"
+
+namespace pfex::crypto::detail {
+
+struct Ext {
+  Fe X, Y, Z, T;
+};
+struct Completed {
+  Fe X, Y, Z, T;
+};
+struct Cached {
+  Fe YplusX, YminusX, Z, T2d;
+};
+struct Niels {
+  Fe YplusX, YminusX, XY2d;
+};
+
+inline Ext ext_identity() {
+  return Ext{fe_zero(), fe_one(), fe_one(), fe_zero()};
+}
+inline Cached cached_identity() {
+  return Cached{fe_one(), fe_one(), fe_one(), fe_zero()};
+}
+inline Niels niels_identity() {
+  return Niels{fe_one(), fe_one(), fe_zero()};
+}
+
+inline Ext to_ext(const Completed& c) {
+  return Ext{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T), fe_mul(c.X, c.Y)};
+}
+// Drops T: enough when the next operation is a doubling.
+inline Ext to_proj(const Completed& c) {
+  return Ext{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T), fe_zero()};
+}
+
+inline Cached to_cached(const Ext& p) {
+  return Cached{fe_add(p.Y, p.X), fe_sub(p.Y, p.X), p.Z, fe_mul(p.T, fe_d2())};
+}
+
+inline Completed add(const Ext& p, const Cached& q) {
+  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YminusX);
+  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YplusX);
+  const Fe c = fe_mul(p.T, q.T2d);
+  const Fe zz = fe_mul(p.Z, q.Z);
+  const Fe d = fe_add(zz, zz);
+  return Completed{fe_sub(b, a), fe_add(b, a), fe_add(d, c), fe_sub(d, c)};
+}
+
+inline Completed sub(const Ext& p, const Cached& q) {
+  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YplusX);
+  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YminusX);
+  const Fe c = fe_mul(p.T, q.T2d);
+  const Fe zz = fe_mul(p.Z, q.Z);
+  const Fe d = fe_add(zz, zz);
+  return Completed{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
+}
+
+inline Completed add(const Ext& p, const Niels& q) {
+  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YminusX);
+  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YplusX);
+  const Fe c = fe_mul(p.T, q.XY2d);
+  const Fe d = fe_add(p.Z, p.Z);
+  return Completed{fe_sub(b, a), fe_add(b, a), fe_add(d, c), fe_sub(d, c)};
+}
+
+inline Completed sub(const Ext& p, const Niels& q) {
+  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YplusX);
+  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YminusX);
+  const Fe c = fe_mul(p.T, q.XY2d);
+  const Fe d = fe_add(p.Z, p.Z);
+  return Completed{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
+}
+
+// Doubling reads only X, Y, Z, so p may come from to_proj().
+inline Completed dbl(const Ext& p) {
+  const Fe xx = fe_sq(p.X);
+  const Fe yy = fe_sq(p.Y);
+  const Fe zz = fe_sq(p.Z);
+  const Fe b = fe_add(zz, zz);
+  const Fe aa = fe_sq(fe_add(p.X, p.Y));
+  const Fe y3 = fe_add(yy, xx);
+  const Fe z3 = fe_sub(yy, xx);
+  return Completed{fe_sub(aa, y3), y3, z3, fe_sub(b, z3)};
+}
+
+inline Ext ext_add(const Ext& p, const Ext& q) {
+  return to_ext(add(p, to_cached(q)));
+}
+inline Ext ext_sub(const Ext& p, const Ext& q) {
+  return to_ext(sub(p, to_cached(q)));
+}
+inline Ext ext_dbl(const Ext& p) {
+  return to_ext(dbl(p));
+}
+inline Ext ext_neg(const Ext& p) {
+  return Ext{fe_neg(p.X), p.Y, p.Z, fe_neg(p.T)};
+}
+
+// r = b if bit is 1, unchanged if 0. Constant time.
+inline void cmov(Cached& r, const Cached& b, std::uint64_t bit) {
+  fe_cmov(r.YplusX, b.YplusX, bit);
+  fe_cmov(r.YminusX, b.YminusX, bit);
+  fe_cmov(r.Z, b.Z, bit);
+  fe_cmov(r.T2d, b.T2d, bit);
+}
+inline void cmov(Niels& r, const Niels& b, std::uint64_t bit) {
+  fe_cmov(r.YplusX, b.YplusX, bit);
+  fe_cmov(r.YminusX, b.YminusX, bit);
+  fe_cmov(r.XY2d, b.XY2d, bit);
+}
+// Negates r if bit is 1. Constant time.
+inline void cneg(Cached& r, std::uint64_t bit) {
+  Cached n{r.YminusX, r.YplusX, r.Z, fe_neg(r.T2d)};
+  cmov(r, n, bit);
+}
+inline void cneg(Niels& r, std::uint64_t bit) {
+  Niels n{r.YminusX, r.YplusX, fe_neg(r.XY2d)};
+  cmov(r, n, bit);
+}
+
+// 1 if the Edwards point is in the ristretto identity class (X == 0 or Y == 0), else 0.
+inline std::uint64_t is_identity_class(const Ext& p) {
+  return fe_is_zero(p.X) | fe_is_zero(p.Y);
+}
+
+// Converts points to Niels form with one shared field inversion.
+void to_niels_batch(const Ext* points, Niels* out, std::size_t n);
+
+// Ristretto255 (RFC 9496 section 4.3). decode returns 0 and leaves *out unspecified for a
+// non-canonical or invalid encoding. Constant time in the encoded value.
+std::uint64_t ristretto_decode(Ext* out, const std::uint8_t* s);
+void ristretto_encode(std::uint8_t* s, const Ext& p);
+// 1 if p and q are the same ristretto255 element. Constant time.
+std::uint64_t ristretto_eq(const Ext& p, const Ext& q);
+// The one-way map MAP of RFC 9496 section 4.3.4 on 32 bytes (top bit ignored).
+Ext ristretto_map(const std::uint8_t* t);
+
+}  // namespace pfex::crypto::detail

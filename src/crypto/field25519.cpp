@@ -1,0 +1,198 @@
+#include "crypto/field25519.hpp"
+
+#include <vector>
+
+namespace pfex::crypto::detail {
+namespace {
+
+std::uint64_t load64(const std::uint8_t* p) {
+  std::uint64_t r = 0;
+  for (int i = 7; i >= 0; --i)
+    r = (r << 8) | p[i];
+  return r;
+}
+
+void store64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+// Constants as canonical little-endian bytes (values checked in field25519_test.cpp).
+constexpr std::array<std::uint8_t, 32> kDBytes = {
+    0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41, 0x41, 0x4d, 0x0a, 0x70, 0x00,
+    0x98, 0xe8, 0x79, 0x77, 0x79, 0x40, 0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52};
+constexpr std::array<std::uint8_t, 32> kSqrtM1Bytes = {
+    0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f, 0xad, 0x06, 0x18, 0x43, 0x2f,
+    0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00, 0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b};
+constexpr std::array<std::uint8_t, 32> kInvSqrtAMinusDBytes = {
+    0xea, 0x40, 0x5d, 0x80, 0xaa, 0xfd, 0xc8, 0x99, 0xbe, 0x72, 0x41, 0x5a, 0x17, 0x16, 0x2f, 0x9d,
+    0x40, 0xd8, 0x01, 0xfe, 0x91, 0x7b, 0xc2, 0x16, 0xa2, 0xfc, 0xaf, 0xcf, 0x05, 0x89, 0x6c, 0x78};
+constexpr std::array<std::uint8_t, 32> kSqrtAdMinusOneBytes = {
+    0x1b, 0x2e, 0x7b, 0x49, 0xa0, 0xf6, 0x97, 0x7e, 0xbd, 0x54, 0x78, 0x1b, 0x0c, 0x8e, 0x9d, 0xaf,
+    0xfd, 0xd1, 0xf5, 0x31, 0xc9, 0xfc, 0x3c, 0x0f, 0xac, 0x48, 0x83, 0x2b, 0xbf, 0x31, 0x69, 0x37};
+constexpr std::array<std::uint8_t, 32> kOneMinusDSqBytes = {
+    0x76, 0xc1, 0x5f, 0x94, 0xc1, 0x09, 0x7c, 0xe2, 0x0f, 0x35, 0x5e, 0xcd, 0x38, 0xa1, 0x81, 0x2c,
+    0xe4, 0xdf, 0x70, 0xbe, 0xdd, 0xab, 0x94, 0x99, 0xd7, 0xe0, 0xb3, 0xb2, 0xa8, 0x72, 0x90, 0x02};
+constexpr std::array<std::uint8_t, 32> kDMinusOneSqBytes = {
+    0x20, 0x4d, 0xed, 0x44, 0xaa, 0x5a, 0xad, 0x31, 0x99, 0x19, 0x1e, 0xb0, 0x2c, 0x4a, 0x9e, 0xd2,
+    0xeb, 0x4e, 0x9b, 0x52, 0x2f, 0xd3, 0xdc, 0x4c, 0x41, 0x22, 0x6c, 0xf6, 0x7a, 0xb3, 0x68, 0x59};
+
+}  // namespace
+
+Fe fe_from_bytes(std::span<const std::uint8_t, 32> s) {
+  Fe h;
+  h.v[0] = load64(s.data()) & kMask51;
+  h.v[1] = (load64(s.data() + 6) >> 3) & kMask51;
+  h.v[2] = (load64(s.data() + 12) >> 6) & kMask51;
+  h.v[3] = (load64(s.data() + 19) >> 1) & kMask51;
+  h.v[4] = (load64(s.data() + 24) >> 12) & kMask51;
+  return h;
+}
+
+std::array<std::uint8_t, 32> fe_to_bytes(const Fe& f) {
+  // Two carry passes leave a value below 2p with limbs below 2^51 (limb 0 may exceed by a few).
+  Fe h = fe_carry(fe_carry(f));
+  // q = 1 iff h >= p, found by propagating the carry of h + 19 out of bit 255.
+  std::uint64_t q = (h.v[0] + 19) >> 51;
+  q = (h.v[1] + q) >> 51;
+  q = (h.v[2] + q) >> 51;
+  q = (h.v[3] + q) >> 51;
+  q = (h.v[4] + q) >> 51;
+  h.v[0] += 19 * q;
+  h.v[1] += h.v[0] >> 51;
+  h.v[0] &= kMask51;
+  h.v[2] += h.v[1] >> 51;
+  h.v[1] &= kMask51;
+  h.v[3] += h.v[2] >> 51;
+  h.v[2] &= kMask51;
+  h.v[4] += h.v[3] >> 51;
+  h.v[3] &= kMask51;
+  h.v[4] &= kMask51;  // drops 2^255, completing the subtraction of p
+  std::array<std::uint8_t, 32> s{};
+  store64(s.data(), h.v[0] | (h.v[1] << 51));
+  store64(s.data() + 8, (h.v[1] >> 13) | (h.v[2] << 38));
+  store64(s.data() + 16, (h.v[2] >> 26) | (h.v[3] << 25));
+  store64(s.data() + 24, (h.v[3] >> 39) | (h.v[4] << 12));
+  return s;
+}
+
+std::uint64_t fe_is_zero(const Fe& f) {
+  const auto s = fe_to_bytes(f);
+  std::uint64_t acc = 0;
+  for (auto b : s)
+    acc |= b;
+  return 1 & ((acc - 1) >> 63);
+}
+
+std::uint64_t fe_eq(const Fe& f, const Fe& g) {
+  return fe_is_zero(fe_sub(f, g));
+}
+
+std::uint64_t fe_is_negative(const Fe& f) {
+  return fe_to_bytes(f)[0] & 1u;
+}
+
+Fe fe_abs(const Fe& f) {
+  Fe r = f;
+  fe_cmov(r, fe_neg(f), fe_is_negative(f));
+  return r;
+}
+
+namespace {
+// Returns z^(2^250 - 1) and z^11, the shared prefix of the inversion and square-root chains.
+Fe pow_2_250_minus_1(const Fe& z, Fe* z11) {
+  Fe t0 = fe_sq(z);                   // 2
+  Fe t1 = fe_mul(z, fe_sq_n(t0, 2));  // 9
+  t0 = fe_mul(t0, t1);                // 11
+  *z11 = t0;
+  t1 = fe_mul(t1, fe_sq(t0));           // 2^5 - 1
+  t1 = fe_mul(fe_sq_n(t1, 5), t1);      // 2^10 - 1
+  Fe t2 = fe_mul(fe_sq_n(t1, 10), t1);  // 2^20 - 1
+  t2 = fe_mul(fe_sq_n(t2, 20), t2);     // 2^40 - 1
+  t1 = fe_mul(fe_sq_n(t2, 10), t1);     // 2^50 - 1
+  t2 = fe_mul(fe_sq_n(t1, 50), t1);     // 2^100 - 1
+  t2 = fe_mul(fe_sq_n(t2, 100), t2);    // 2^200 - 1
+  return fe_mul(fe_sq_n(t2, 50), t1);   // 2^250 - 1
+}
+}  // namespace
+
+Fe fe_invert(const Fe& f) {
+  Fe z11;
+  const Fe t = pow_2_250_minus_1(f, &z11);
+  return fe_mul(fe_sq_n(t, 5), z11);  // 2^255 - 32 + 11 = p - 2
+}
+
+Fe fe_pow22523(const Fe& f) {
+  Fe z11;
+  const Fe t = pow_2_250_minus_1(f, &z11);
+  return fe_mul(fe_sq_n(t, 2), f);  // 2^252 - 4 + 1
+}
+
+std::uint64_t fe_sqrt_ratio_m1(Fe& r, const Fe& u, const Fe& v) {
+  const Fe v3 = fe_mul(fe_sq(v), v);
+  const Fe v7 = fe_mul(fe_sq(v3), v);
+  Fe x = fe_mul(fe_mul(u, v3), fe_pow22523(fe_mul(u, v7)));
+  const Fe check = fe_mul(v, fe_sq(x));
+  const Fe neg_u = fe_neg(u);
+  const std::uint64_t correct = fe_eq(check, u);
+  const std::uint64_t flipped = fe_eq(check, neg_u);
+  const std::uint64_t flipped_i = fe_eq(check, fe_mul(neg_u, fe_sqrt_m1()));
+  fe_cmov(x, fe_mul(x, fe_sqrt_m1()), flipped | flipped_i);
+  r = fe_abs(x);
+  return correct | flipped;
+}
+
+void fe_batch_invert(std::span<Fe> elements) {
+  if (elements.empty()) return;
+  // prefix[i] = product of elements[0..i) with zeros replaced by one, so a zero neither poisons
+  // the product nor gets "inverted".
+  std::vector<Fe> prefix(elements.size());
+  Fe acc = fe_one();
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    prefix[i] = acc;
+    Fe e = elements[i];
+    fe_cmov(e, fe_one(), fe_is_zero(e));
+    acc = fe_mul(acc, e);
+  }
+  Fe inv = fe_invert(acc);
+  for (std::size_t i = elements.size(); i-- > 0;) {
+    Fe e = elements[i];
+    const std::uint64_t zero = fe_is_zero(e);
+    fe_cmov(e, fe_one(), zero);
+    Fe r = fe_mul(inv, prefix[i]);
+    inv = fe_mul(inv, e);
+    fe_cmov(r, fe_zero(), zero);
+    elements[i] = r;
+  }
+}
+
+const Fe& fe_d() {
+  static const Fe k = fe_from_bytes(kDBytes);
+  return k;
+}
+const Fe& fe_d2() {
+  static const Fe k = fe_add(fe_d(), fe_d());
+  return k;
+}
+const Fe& fe_sqrt_m1() {
+  static const Fe k = fe_from_bytes(kSqrtM1Bytes);
+  return k;
+}
+const Fe& fe_invsqrt_a_minus_d() {
+  static const Fe k = fe_from_bytes(kInvSqrtAMinusDBytes);
+  return k;
+}
+const Fe& fe_sqrt_ad_minus_one() {
+  static const Fe k = fe_from_bytes(kSqrtAdMinusOneBytes);
+  return k;
+}
+const Fe& fe_one_minus_d_sq() {
+  static const Fe k = fe_from_bytes(kOneMinusDSqBytes);
+  return k;
+}
+const Fe& fe_d_minus_one_sq() {
+  static const Fe k = fe_from_bytes(kDMinusOneSqBytes);
+  return k;
+}
+
+}  // namespace pfex::crypto::detail

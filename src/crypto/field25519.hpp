@@ -1,0 +1,179 @@
+// Arithmetic in GF(2^255 - 19), the base field of Curve25519 and ristretto255: internal to
+// src/crypto (use Point and Scalar instead).
+//
+// An element is five unsigned 64-bit limbs in radix 2^51, value = sum limb[i] * 2^(51 i), products
+// in unsigned 128-bit integers. Representations are not unique: every function accepts limbs below
+// 2^52 and returns limbs below 2^52 ("weakly reduced"); only to_bytes() reduces fully. Everything
+// here is constant time: no branch and no memory index depends on an element's value.
+// The formulas follow RFC 9496 section 4 and the notes in docs/crypto/group-and-msm.md.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace pfex::crypto::detail {
+
+__extension__ using U128 = unsigned __int128;
+
+struct Fe {
+  std::uint64_t v[5];
+};
+
+inline constexpr std::uint64_t kMask51 = (std::uint64_t{1} << 51) - 1;
+
+inline constexpr Fe fe_zero() {
+  return Fe{{0, 0, 0, 0, 0}};
+}
+inline constexpr Fe fe_one() {
+  return Fe{{1, 0, 0, 0, 0}};
+}
+
+// Propagates carries once so that every limb is below 2^51 + 2^18.
+inline Fe fe_carry(Fe h) {
+  std::uint64_t c;
+  c = h.v[0] >> 51;
+  h.v[0] &= kMask51;
+  h.v[1] += c;
+  c = h.v[1] >> 51;
+  h.v[1] &= kMask51;
+  h.v[2] += c;
+  c = h.v[2] >> 51;
+  h.v[2] &= kMask51;
+  h.v[3] += c;
+  c = h.v[3] >> 51;
+  h.v[3] &= kMask51;
+  h.v[4] += c;
+  c = h.v[4] >> 51;
+  h.v[4] &= kMask51;
+  h.v[0] += 19 * c;
+  return h;
+}
+
+inline Fe fe_add(const Fe& f, const Fe& g) {
+  Fe h;
+  for (int i = 0; i < 5; ++i)
+    h.v[i] = f.v[i] + g.v[i];
+  return fe_carry(h);
+}
+
+// f - g computed as f + 4p - g, so no limb underflows for weakly reduced inputs.
+inline Fe fe_sub(const Fe& f, const Fe& g) {
+  constexpr std::uint64_t k4p0 = 0x1fffffffffffb4;  // 4 * (2^51 - 19)
+  constexpr std::uint64_t k4pi = 0x1ffffffffffffc;  // 4 * (2^51 - 1)
+  Fe h;
+  h.v[0] = f.v[0] + k4p0 - g.v[0];
+  for (int i = 1; i < 5; ++i)
+    h.v[i] = f.v[i] + k4pi - g.v[i];
+  return fe_carry(h);
+}
+
+inline Fe fe_neg(const Fe& f) {
+  return fe_sub(fe_zero(), f);
+}
+
+inline Fe fe_mul(const Fe& f, const Fe& g) {
+  const std::uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
+  const std::uint64_t g0 = g.v[0], g1 = g.v[1], g2 = g.v[2], g3 = g.v[3], g4 = g.v[4];
+  const std::uint64_t g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
+  U128 r0 =
+      U128{f0} * g0 + U128{f1} * g4_19 + U128{f2} * g3_19 + U128{f3} * g2_19 + U128{f4} * g1_19;
+  U128 r1 = U128{f0} * g1 + U128{f1} * g0 + U128{f2} * g4_19 + U128{f3} * g3_19 + U128{f4} * g2_19;
+  U128 r2 = U128{f0} * g2 + U128{f1} * g1 + U128{f2} * g0 + U128{f3} * g4_19 + U128{f4} * g3_19;
+  U128 r3 = U128{f0} * g3 + U128{f1} * g2 + U128{f2} * g1 + U128{f3} * g0 + U128{f4} * g4_19;
+  U128 r4 = U128{f0} * g4 + U128{f1} * g3 + U128{f2} * g2 + U128{f3} * g1 + U128{f4} * g0;
+  r1 += r0 >> 51;
+  r2 += r1 >> 51;
+  r3 += r2 >> 51;
+  r4 += r3 >> 51;
+  U128 c = r4 >> 51;
+  U128 l0 = (r0 & kMask51) + c * 19;
+  Fe h;
+  h.v[0] = static_cast<std::uint64_t>(l0) & kMask51;
+  h.v[1] = (static_cast<std::uint64_t>(r1) & kMask51) + static_cast<std::uint64_t>(l0 >> 51);
+  h.v[2] = static_cast<std::uint64_t>(r2) & kMask51;
+  h.v[3] = static_cast<std::uint64_t>(r3) & kMask51;
+  h.v[4] = static_cast<std::uint64_t>(r4) & kMask51;
+  return h;
+}
+
+inline Fe fe_sq(const Fe& f) {
+  const std::uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
+  const std::uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1;
+  const std::uint64_t f3_19 = 19 * f3, f4_19 = 19 * f4;
+  U128 r0 = U128{f0} * f0 + U128{f1_2} * f4_19 + U128{2 * f2} * f3_19;
+  U128 r1 = U128{f0_2} * f1 + U128{2 * f2} * f4_19 + U128{f3} * f3_19;
+  U128 r2 = U128{f0_2} * f2 + U128{f1} * f1 + U128{2 * f3} * f4_19;
+  U128 r3 = U128{f0_2} * f3 + U128{f1_2} * f2 + U128{f4} * f4_19;
+  U128 r4 = U128{f0_2} * f4 + U128{f1_2} * f3 + U128{f2} * f2;
+  r1 += r0 >> 51;
+  r2 += r1 >> 51;
+  r3 += r2 >> 51;
+  r4 += r3 >> 51;
+  U128 c = r4 >> 51;
+  U128 l0 = (r0 & kMask51) + c * 19;
+  Fe h;
+  h.v[0] = static_cast<std::uint64_t>(l0) & kMask51;
+  h.v[1] = (static_cast<std::uint64_t>(r1) & kMask51) + static_cast<std::uint64_t>(l0 >> 51);
+  h.v[2] = static_cast<std::uint64_t>(r2) & kMask51;
+  h.v[3] = static_cast<std::uint64_t>(r3) & kMask51;
+  h.v[4] = static_cast<std::uint64_t>(r4) & kMask51;
+  return h;
+}
+
+// f squared n times (n >= 1).
+inline Fe fe_sq_n(Fe f, int n) {
+  for (int i = 0; i < n; ++i)
+    f = fe_sq(f);
+  return f;
+}
+
+// Returns 0 or all ones: a mask from a 0/1 bit, without a branch.
+inline std::uint64_t mask_from_bit(std::uint64_t bit) {
+  return 0 - bit;
+}
+
+// r = b if bit is 1, r unchanged if 0. Constant time.
+inline void fe_cmov(Fe& r, const Fe& b, std::uint64_t bit) {
+  const std::uint64_t m = mask_from_bit(bit);
+  for (int i = 0; i < 5; ++i)
+    r.v[i] ^= m & (r.v[i] ^ b.v[i]);
+}
+
+// Little-endian, the top bit ignored (RFC 9496 decoding masks it; callers that must reject
+// non-canonical input compare to_bytes(from_bytes(s)) with s).
+Fe fe_from_bytes(std::span<const std::uint8_t, 32> s);
+// The canonical encoding: the unique representative in [0, p).
+std::array<std::uint8_t, 32> fe_to_bytes(const Fe& f);
+
+// 1 if f == 0 mod p, else 0.
+std::uint64_t fe_is_zero(const Fe& f);
+// 1 if f == g mod p, else 0.
+std::uint64_t fe_eq(const Fe& f, const Fe& g);
+// RFC 9496 IS_NEGATIVE: the low bit of the canonical encoding.
+std::uint64_t fe_is_negative(const Fe& f);
+// RFC 9496 CT_ABS: -f if f is negative, else f.
+Fe fe_abs(const Fe& f);
+// f^(p-2), so 0 maps to 0.
+Fe fe_invert(const Fe& f);
+// f^((p-5)/8) = f^(2^252 - 3).
+Fe fe_pow22523(const Fe& f);
+// RFC 9496 SQRT_RATIO_M1: returns 1 and sets r = +sqrt(u/v) if u/v is square, else returns 0
+// and sets r = +sqrt(i*u/v). Non-negative root in both cases.
+std::uint64_t fe_sqrt_ratio_m1(Fe& r, const Fe& u, const Fe& v);
+
+// Inverts every element in place with one field inversion (Montgomery's trick). Zeros stay zero.
+// Variable time only in the length.
+void fe_batch_invert(std::span<Fe> elements);
+
+// Curve and ristretto255 constants (RFC 9496 section 4.1).
+const Fe& fe_d();
+const Fe& fe_d2();
+const Fe& fe_sqrt_m1();
+const Fe& fe_invsqrt_a_minus_d();
+const Fe& fe_sqrt_ad_minus_one();
+const Fe& fe_one_minus_d_sq();
+const Fe& fe_d_minus_one_sq();
+
+}  // namespace pfex::crypto::detail

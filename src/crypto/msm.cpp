@@ -1,0 +1,233 @@
+#include "crypto/msm.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "crypto/edwards25519.hpp"
+#include "crypto/scalar_recoding.hpp"
+
+namespace pfex::crypto {
+namespace {
+
+using detail::Cached;
+using detail::Completed;
+using detail::Ext;
+using detail::Niels;
+
+// Below this many points Straus beats Pippenger (measured; see the doc).
+constexpr std::size_t kPippengerThreshold = 190;
+// Points per constant-time Straus chunk: the chunk's tables (1.25 KiB per point) stay in L2.
+constexpr std::size_t kConstTimeChunk = 128;
+constexpr int kNafWidth = 5;
+
+Status check_sizes(std::size_t scalars, std::size_t points) {
+  if (scalars == points) return Status::ok();
+  return Status::invalid_argument("msm: " + std::to_string(scalars) + " scalars but " +
+                                  std::to_string(points) + " points");
+}
+
+std::uint64_t ct_eq(std::uint64_t a, std::uint64_t b) {
+  return ((a ^ b) - 1) >> 63;
+}
+
+Cached ct_select(const std::array<Cached, 8>& table, std::int8_t d) {
+  const auto dd = static_cast<std::uint64_t>(static_cast<std::int64_t>(d));
+  const std::uint64_t negative = dd >> 63;
+  const std::uint64_t abs = (dd ^ (0 - negative)) + negative;
+  Cached r = detail::cached_identity();
+  for (std::uint64_t j = 0; j < 8; ++j)
+    detail::cmov(r, table[j], ct_eq(abs, j + 1));
+  detail::cneg(r, negative);
+  return r;
+}
+
+// {1..8} * P in cached form.
+std::array<Cached, 8> multiples_1_to_8(const Ext& p) {
+  std::array<Cached, 8> t;
+  t[0] = detail::to_cached(p);
+  Ext acc = p;
+  for (std::size_t j = 1; j < 8; ++j) {
+    acc = detail::to_ext(detail::add(acc, t[0]));
+    t[j] = detail::to_cached(acc);
+  }
+  return t;
+}
+
+Ext straus_const_time_chunk(std::span<const Scalar> scalars, std::span<const Point> points) {
+  const std::size_t n = points.size();
+  std::vector<std::array<Cached, 8>> tables(n);
+  std::vector<std::array<std::int8_t, 64>> digits(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    tables[j] = multiples_1_to_8(points[j].ext());
+    digits[j] = detail::radix16(scalars[j].bytes());
+  }
+  Ext r = detail::ext_identity();
+  for (std::size_t i = 64; i-- > 0;) {
+    if (i != 63) {
+      r = detail::to_proj(detail::dbl(r));
+      r = detail::to_proj(detail::dbl(r));
+      r = detail::to_proj(detail::dbl(r));
+      r = detail::to_ext(detail::dbl(r));
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      r = detail::to_ext(detail::add(r, ct_select(tables[j], digits[j][i])));
+    }
+  }
+  // The digits are the scalars in another form: wipe them like the scalars.
+  sodium_memzero(digits.data(), digits.size() * sizeof(digits[0]));
+  return r;
+}
+
+Ext msm_var_ext(std::span<const Scalar> scalars, std::span<const Point> points) {
+  if (points.size() < kPippengerThreshold) return msm_straus_var(scalars, points).ext();
+  return msm_pippenger_var(scalars, points).ext();
+}
+
+}  // namespace
+
+Result<Point> msm(std::span<const Scalar> scalars, std::span<const Point> points) {
+  PFEX_RETURN_IF_ERROR(check_sizes(scalars.size(), points.size()));
+  Ext r = detail::ext_identity();
+  for (std::size_t start = 0; start < points.size(); start += kConstTimeChunk) {
+    const std::size_t len = std::min(kConstTimeChunk, points.size() - start);
+    const Ext part =
+        straus_const_time_chunk(scalars.subspan(start, len), points.subspan(start, len));
+    r = detail::ext_add(r, part);
+  }
+  return Point(r);
+}
+
+Result<Point> msm_var(std::span<const Scalar> scalars, std::span<const Point> points) {
+  PFEX_RETURN_IF_ERROR(check_sizes(scalars.size(), points.size()));
+  return Point(msm_var_ext(scalars, points));
+}
+
+Result<bool> msm_is_identity_var(std::span<const Scalar> scalars, std::span<const Point> points) {
+  PFEX_RETURN_IF_ERROR(check_sizes(scalars.size(), points.size()));
+  return detail::is_identity_class(msm_var_ext(scalars, points)) == 1;
+}
+
+Point msm_straus_var(std::span<const Scalar> scalars, std::span<const Point> points) {
+  const std::size_t n = points.size();
+  constexpr std::size_t kTable = std::size_t{1} << (kNafWidth - 2);  // P, 3P, ..., 15P
+  std::vector<std::array<Cached, kTable>> tables(n);
+  std::vector<std::array<std::int8_t, 256>> nafs(n);
+  int top = -1;
+  for (std::size_t j = 0; j < n; ++j) {
+    nafs[j] = detail::wnaf_var(scalars[j].bytes(), kNafWidth);
+    for (int i = 255; i > top; --i) {
+      if (nafs[j][static_cast<std::size_t>(i)] != 0) {
+        top = i;
+        break;
+      }
+    }
+    const Ext& p = points[j].ext();
+    const Cached p2 = detail::to_cached(detail::ext_dbl(p));
+    tables[j][0] = detail::to_cached(p);
+    Ext acc = p;
+    for (std::size_t k = 1; k < kTable; ++k) {
+      acc = detail::to_ext(detail::add(acc, p2));
+      tables[j][k] = detail::to_cached(acc);
+    }
+  }
+  Ext r = detail::ext_identity();
+  for (int i = top; i >= 0; --i) {
+    Completed t = detail::dbl(r);
+    for (std::size_t j = 0; j < n; ++j) {
+      const int d = nafs[j][static_cast<std::size_t>(i)];
+      if (d > 0) {
+        t = detail::add(detail::to_ext(t), tables[j][static_cast<std::size_t>(d / 2)]);
+      } else if (d < 0) {
+        t = detail::sub(detail::to_ext(t), tables[j][static_cast<std::size_t>(-d / 2)]);
+      }
+    }
+    r = i == 0 ? detail::to_ext(t) : detail::to_proj(t);  // a doubling comes next: T unused
+  }
+  return Point(r);
+}
+
+int pippenger_window(std::size_t n) {
+  // Model cost in field multiplications: per window, n mixed additions (7M) into buckets and
+  // two full additions (9M) per bucket to sum them; plus the doublings. Pick the cheapest c.
+  int best_c = 4;
+  double best = 0;
+  for (int c = 4; c <= 16; ++c) {
+    const double windows = (256 + c - 1) / c;
+    const double buckets = static_cast<double>(std::size_t{1} << (c - 1));
+    const double cost = windows * (7.0 * static_cast<double>(n) + 18.0 * buckets) + 256 * 7.0;
+    if (c == 4 || cost < best) {
+      best = cost;
+      best_c = c;
+    }
+  }
+  return best_c;
+}
+
+Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> points, int c) {
+  const std::size_t n = points.size();
+  if (n == 0) return Point::identity();
+  if (c <= 0) c = pippenger_window(n);
+  const auto windows = static_cast<std::size_t>((256 + c - 1) / c);
+  const std::size_t num_buckets = std::size_t{1} << (c - 1);
+
+  std::vector<Ext> ext(n);
+  for (std::size_t j = 0; j < n; ++j)
+    ext[j] = points[j].ext();
+  std::vector<Niels> niels(n);
+  detail::to_niels_batch(ext.data(), niels.data(), n);
+  std::vector<std::int32_t> digits(n * windows);
+  for (std::size_t j = 0; j < n; ++j) {
+    detail::radix_2c_var(scalars[j].bytes(), c, &digits[j * windows]);
+  }
+
+  std::vector<Ext> buckets(num_buckets);
+  std::vector<std::uint8_t> filled(num_buckets);
+  Ext r = detail::ext_identity();
+  bool r_is_identity = true;
+  for (std::size_t w = windows; w-- > 0;) {
+    if (!r_is_identity) {
+      for (int k = 0; k < c - 1; ++k)
+        r = detail::to_proj(detail::dbl(r));
+      r = detail::to_ext(detail::dbl(r));
+    }
+    std::fill(filled.begin(), filled.end(), 0);
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::int32_t d = digits[j * windows + w];
+      if (d == 0) continue;
+      const auto b = static_cast<std::size_t>(d > 0 ? d - 1 : -d - 1);
+      if (!filled[b]) {
+        buckets[b] = d > 0 ? ext[j] : detail::ext_neg(ext[j]);
+        filled[b] = 1;
+      } else if (d > 0) {
+        buckets[b] = detail::to_ext(detail::add(buckets[b], niels[j]));
+      } else {
+        buckets[b] = detail::to_ext(detail::sub(buckets[b], niels[j]));
+      }
+    }
+    // sum_b (b+1) * bucket[b] as a running sum from the top bucket down.
+    Ext running;
+    Ext sum;
+    bool started = false;
+    for (std::size_t b = num_buckets; b-- > 0;) {
+      if (!started) {
+        if (!filled[b]) continue;
+        running = buckets[b];
+        sum = running;
+        started = true;
+        continue;
+      }
+      if (filled[b]) running = detail::ext_add(running, buckets[b]);
+      sum = detail::ext_add(sum, running);
+    }
+    if (started) {
+      r = r_is_identity ? sum : detail::ext_add(r, sum);
+      r_is_identity = false;
+    }
+  }
+  return Point(r);
+}
+
+}  // namespace pfex::crypto
