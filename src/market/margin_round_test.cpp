@@ -1,1 +1,300 @@
+// Circuit breaker, margin rounds, defaults, liquidation and the shortfall levy, including the seed
+// paper's price-discrimination example worked through in DESIGN.md section 3.
 #include <gtest/gtest.h>
+
+#include "market/exchange.hpp"
+#include "market/exchange_test_util.hpp"
+
+namespace pfex::market {
+namespace {
+
+using testing::buy;
+using testing::sell;
+
+constexpr std::int64_t kSecond = 1000;
+
+class BreakerTest : public testing::ExchangeFixture {
+ protected:
+  // Trades `qty` lots with itself at `price` (a wash trade: sell rests, buy takes it).
+  void wash(AccountId who, std::int64_t price, std::int64_t qty) {
+    place(who, sell(price, qty));
+    place(who, buy(price, qty));
+  }
+};
+
+TEST_F(BreakerTest, OneLotAtTheEdgeDoesNotHaltButTheThresholdVolumeDoes) {
+  AccountId m = funded(100'000'000);
+  wash(m, 1050, 1);
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  now_ = LedgerTime(5 * kSecond);
+  wash(m, 1050, 8);  // 9 lots at H within T_cb = 10 s: still below Q_cb = 10
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  now_ = LedgerTime(12 * kSecond);  // the first lot left the window
+  wash(m, 1050, 1);
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  wash(m, 1050, 1);  // 10 lots within (2 s, 12 s]
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  auto halts = events_of<MarketHalted>();
+  ASSERT_EQ(halts.size(), 1u);
+  EXPECT_EQ(halts[0].reason, HaltReason::kBreakerVolume);
+  // After a breaker the next band is widened once: d = 1.5 * 5% = 7.5% around 1050.
+  EXPECT_EQ(ex_.band().reference, Price(1050));
+  EXPECT_EQ(ex_.band().low, Price(971));    // floor(1050 * 0.925)
+  EXPECT_EQ(ex_.band().high, Price(1129));  // ceil(1050 * 1.075)
+  EXPECT_TRUE(events_of<EpochOpened>().back().widened);
+}
+
+TEST_F(BreakerTest, StandingBidAtTheHighEdgeHaltsAfterTheBreakerWindow) {
+  AccountId m = funded(100'000'000);
+  now_ = LedgerTime(1 * kSecond);
+  OrderOutcome bid = place(m, buy(1050, 1));
+  ex_.advance(LedgerTime(10 * kSecond));  // 9 s at the edge
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  ex_.advance(LedgerTime(11 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
+  // The halt happened at 11 s and expired the bid.
+  EXPECT_EQ(ex_.window_close(), LedgerTime(11 * kSecond + 60 * kSecond));
+  auto closed = events_of<OrderClosed>();
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(closed.back().id, bid.id);
+  EXPECT_EQ(closed.back().reason, CloseReason::kExpired);
+  EXPECT_EQ(acct(m).open_buy, Qty(0));
+}
+
+TEST_F(BreakerTest, StandingQuoteTimerResetsWhenTheQuoteLeavesTheEdge) {
+  AccountId m = funded(100'000'000);
+  OrderOutcome bid = place(m, buy(1050, 1));
+  now_ = LedgerTime(9 * kSecond);
+  ASSERT_TRUE(ex_.cancel(now_, m, bid.id).is_ok());
+  now_ = LedgerTime(10 * kSecond);
+  place(m, buy(1050, 1));
+  ex_.advance(LedgerTime(19 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+}
+
+TEST_F(BreakerTest, RefreshWindowLetsRefreshedAccountsTradeAndStartsNoBreaker) {
+  AccountId m = funded(100'000'000);
+  AccountId offline = funded(100'000'000);
+  ASSERT_TRUE(ex_.set_auto_refresh(offline, false).is_ok());
+  wash(m, 1050, 10);
+  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_TRUE(acct(m).refreshed);
+  EXPECT_FALSE(acct(offline).refreshed);
+  Result<OrderOutcome> r = ex_.submit(now_, offline, buy(1050, 1));
+  EXPECT_EQ(r.status().message(), "the account must refresh for epoch 1 before it trades");
+  // Any volume at the new edge during the window: no new breaker.
+  wash(m, 1129, 50);
+  place(m, buy(1129, 1));
+  ex_.advance(LedgerTime(now_.value() + 30 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(ex_.epoch(), 1u);
+  ASSERT_TRUE(ex_.refresh(now_, offline, Cash(0)).is_ok());
+  EXPECT_TRUE(ex_.submit(now_, offline, buy(1000, 1)).is_ok());
+  // Window closes at 60 s: nobody defaults, the standing bid at H starts the timer afresh.
+  ex_.advance(LedgerTime(61 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_TRUE(events_of<Defaulted>().empty());
+  ex_.advance(LedgerTime(71 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(ex_.epoch(), 2u);
+}
+
+TEST(ScheduledRound, ExpiresRestingOrdersAndKeepsTheBandWidth) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 3600 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  AccountId a = *ex.register_account(LedgerTime(0));
+  ASSERT_TRUE(ex.deposit(LedgerTime(0), a, Cash(1'000'000)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(1), a, buy(990, 3)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(1), a, sell(1010, 2)).is_ok());
+  ex.advance(LedgerTime(3600 * kSecond));
+  EXPECT_EQ(ex.phase(), Phase::kRefreshWindow);
+  EXPECT_TRUE(ex.book().empty());
+  Account after = *ex.account(a);
+  EXPECT_FALSE(after.has_open_orders());
+  EXPECT_EQ(after.open_buy_ticks, 0);
+  EXPECT_EQ(after.open_sell_ticks, 0);
+  // No trade: the reference stays; no breaker: the band is not widened.
+  EXPECT_EQ(ex.band().low, Price(950));
+  EXPECT_EQ(ex.band().high, Price(1050));
+}
+
+// ---- DESIGN.md section 3, the seed paper's example ----------------------------------------------
+//
+// Alice is short 90 with $1,400 cash: her net worth is $500 at $10 and $230 at $13. A rival who
+// knew it could try to push the price to $15-$16 to drive her under. Contract: one unit, $0.01
+// tick worth $0.01, d = m = 4%, no widening, Q_cb = 20 lots in 60 s.
+class SeedExample : public testing::ExchangeFixture {
+ protected:
+  SeedExample() : ExchangeFixture(seed_example_preset(), 1300) {}
+
+  void SetUp() override {
+    alice = funded(23'000);  // $230: after selling 90 at $13.00 her cash is $1,400
+    bob = funded(200'000);
+    mallory = funded(100'000'000);
+    place(alice, sell(1300, 90));
+    place(bob, buy(1300, 90));
+  }
+
+  // Mallory trades with himself at the high edge until the breaker halts the market.
+  void lock_limit_up(std::int64_t at_ms) {
+    now_ = LedgerTime(at_ms);
+    const std::int64_t high = ex_.band().high.value();
+    place(mallory, sell(high, 20));
+    place(mallory, buy(high, 20));
+  }
+
+  AccountId alice, bob, mallory;
+};
+
+TEST_F(SeedExample, NetWorthAtTenAndThirteen) {
+  EXPECT_EQ(acct(alice).cash, Cash(140'000));
+  EXPECT_EQ(acct(alice).position, -90);
+  EXPECT_EQ(acct(alice).cash.value() + acct(alice).position * 1000, 50'000);  // $500 at $10
+  EXPECT_EQ(acct(alice).cash.value() + acct(alice).position * 1300, 23'000);  // $230 at $13
+  EXPECT_EQ(ex_.band().low, Price(1248));
+  EXPECT_EQ(ex_.band().high, Price(1352));
+  EXPECT_EQ(ex_.band().margin, Cash(56));  // ceil(4% of 13.52) + 1 tick
+}
+
+TEST_F(SeedExample, NoPushBeyondTheBandWithinAnEpochAndNoHaltOnAWashLot) {
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> push = ex_.submit(now_, mallory, buy(1556, 90));  // her bankruptcy price
+  EXPECT_EQ(push.status().message(), "price 15.56 is outside the band [12.48, 13.52]");
+  EXPECT_FALSE(ex_.submit(now_, mallory, buy(1353, 1)).is_ok());
+  EXPECT_EQ(ex_.state_hash(), before);
+  place(mallory, sell(1352, 1));
+  place(mallory, buy(1352, 1));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_EQ(trades().back().price, Price(1352));
+  // At the worst price of the epoch she still has more than the margin for her 90 contracts.
+  EXPECT_EQ(acct(alice).cash.value() - 90 * 1352, 18'320);
+  EXPECT_GE(acct(alice).cash.value() - 90 * 1352, 90 * 56);
+}
+
+TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall) {
+  ASSERT_TRUE(ex_.set_auto_refresh(alice, true).is_ok());
+  std::int64_t t = 100 * kSecond;
+  struct Round {
+    std::int64_t reference, low, high, margin;
+  };
+  // Each halt moves the reference to the VWAP of the last minute: the high edge.
+  const Round expected[] = {{1352, 1297, 1407, 58}, {1407, 1350, 1464, 60}, {1464, 1405, 1523, 62}};
+  for (int i = 0; i < 3; ++i) {
+    lock_limit_up(t);
+    ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow) << "round " << i;
+    EXPECT_EQ(ex_.band().reference, Price(expected[i].reference));
+    EXPECT_EQ(ex_.band().low, Price(expected[i].low));
+    EXPECT_EQ(ex_.band().high, Price(expected[i].high));
+    EXPECT_EQ(ex_.band().margin, Cash(expected[i].margin));
+    if (i < 2) {
+      EXPECT_TRUE(acct(alice).refreshed) << "she passes round " << i;
+      t += 700 * kSecond;  // past the 600 s window
+    }
+  }
+  // Round 3: E_H = 1400 - 90*15.23 - 90*0.62 = -26.50: a margin call of $26.50.
+  auto calls = events_of<MarginCall>();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].account, alice);
+  EXPECT_EQ(calls[0].amount, Cash(2650));
+  EXPECT_FALSE(acct(alice).refreshed);
+
+  // She does not pay. At the window's close she defaults: her bond and account go to the fund,
+  // which bids for 90 at the adverse edge 15.23, exempt from the circuit breaker.
+  ex_.advance(LedgerTime(t + 601 * kSecond));
+  ASSERT_EQ(events_of<Defaulted>().size(), 1u);
+  EXPECT_EQ(events_of<Defaulted>()[0].position, -90);
+  EXPECT_EQ(acct(alice).status, AccountStatus::kDefaulted);
+  EXPECT_EQ(ex_.fund().position, -90);
+  EXPECT_EQ(ex_.fund().cash, Cash(140'000 + 1000));  // her cash and bond
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1523));
+  ex_.advance(LedgerTime(t + 700 * kSecond));  // the fund's bid at H does not halt
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+
+  // Bob sells his 90 into the fund's bid: 90 lots at the edge, no halt (liquidation trades).
+  now_ = LedgerTime(t + 701 * kSecond);
+  place(bob, sell(1523, 90));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_TRUE(trades().back().liquidation);
+  auto done = events_of<LiquidationFinished>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].filled, Qty(90));
+  EXPECT_EQ(done[0].avg_price, Price(1523));
+  EXPECT_EQ(ex_.fund().position, 0);
+  // No shortfall: the fund keeps her bond and $29.30 of her equity until she exits.
+  EXPECT_EQ(ex_.fund().cash, Cash(1000 + 140'000 - 90 * 1523));
+  Result<Cash> claim = ex_.exit(now_, alice);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(2930));  // 1400 - 90 * 15.23
+  EXPECT_EQ(ex_.fund().cash, Cash(1000));
+  EXPECT_TRUE(ex_.withdraw(now_, alice, Cash(2930)).is_ok());
+}
+
+TEST_F(SeedExample, PayingTheMarginCallKeepsHerInTheMarket) {
+  std::int64_t t = 100 * kSecond;
+  for (int i = 0; i < 3; ++i, t += 700 * kSecond) lock_limit_up(t);
+  t -= 700 * kSecond;
+  ASSERT_FALSE(acct(alice).refreshed);
+  ASSERT_TRUE(ex_.refresh(LedgerTime(t + 10 * kSecond), alice, Cash(2649)).code() ==
+              ErrorCode::kInsolvent);
+  ASSERT_TRUE(ex_.refresh(LedgerTime(t + 10 * kSecond), alice, Cash(2650)).is_ok());
+  ex_.advance(LedgerTime(t + 601 * kSecond));
+  EXPECT_TRUE(events_of<Defaulted>().empty());
+  EXPECT_EQ(acct(alice).position, -90);
+  EXPECT_EQ(acct(alice).cash, Cash(142'650));
+}
+
+// ---- shortfall levy -----------------------------------------------------------------------------
+
+TEST_F(BreakerTest, FundDeficitIsLeviedOnSurvivorsGrossPositions) {
+  AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500, exactly solvent at 1050
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  ASSERT_TRUE(ex_.set_auto_refresh(x, false).is_ok());
+  place(x, sell(1000, 10));
+  place(y, buy(1000, 10));
+  ASSERT_EQ(acct(x).cash, Cash(113'500));
+  // Round 1 (breaker at 1050): X is absent and defaults at the window's close.
+  now_ = LedgerTime(20 * kSecond);
+  wash(m, 1050, 10);
+  ex_.advance(LedgerTime(90 * kSecond));
+  ASSERT_EQ(events_of<Defaulted>().size(), 1u);
+  EXPECT_EQ(ex_.fund().position, -10);
+  // Nobody sells to the fund. Round 2: Mallory's bid at H behind the fund's bid stands for T_cb
+  // (the fund's own bid does not count); the liquidation order expires and the fund keeps 10.
+  now_ = LedgerTime(90 * kSecond);
+  place(m, buy(1129, 1));
+  ex_.advance(LedgerTime(100 * kSecond));
+  ASSERT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
+  auto done = events_of<LiquidationFinished>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].filled, Qty(0));
+  EXPECT_EQ(done[0].kept, Qty(10));
+  EXPECT_EQ(done[0].avg_price, Price(1129));
+  EXPECT_EQ(ex_.fund().position, -10);
+  // Rounds 3 and 4: the price is locked limit up twice; marked at 12.14 the fund's equity
+  // (113,500 + bond 100 + fees 80 - 10 * 1214 * 10 = -7,720) is negative.
+  now_ = LedgerTime(170 * kSecond);
+  wash(m, 1129, 10);
+  ASSERT_EQ(ex_.band().reference, Price(1129));
+  EXPECT_TRUE(events_of<ShortfallLevied>().empty());
+  now_ = LedgerTime(240 * kSecond);
+  wash(m, ex_.band().high.value(), 10);
+  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  ASSERT_EQ(ex_.band().reference, Price(1214));
+  auto levies = events_of<ShortfallLevied>();
+  ASSERT_EQ(levies.size(), 1u);
+  EXPECT_EQ(levies[0].fund_deficit, Cash(7720));
+  EXPECT_EQ(levies[0].per_contract, Cash(772));  // Y's long 10 is the only open position
+  const Account& f = ex_.fund();
+  EXPECT_EQ(f.cash.value() + f.position * 1214 * 10, 0);  // Y's refresh paid the whole deficit
+  bool y_paid = false;
+  for (const Refreshed& r : events_of<Refreshed>()) {
+    if (r.account == y && r.levy.value() > 0) y_paid = r.levy == Cash(7720);
+  }
+  EXPECT_TRUE(y_paid);
+}
+
+}  // namespace
+}  // namespace pfex::market
