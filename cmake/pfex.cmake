@@ -26,5 +26,5 @@ function(pfex_tests name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} pfex_flags GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-    PROPERTIES ENVIRONMENT "PFEX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ENVIRONMENT "PFEX_SOURCE_DIR=${PROJECT_SOURCE_DIR};RC_PARAMS=max_success=300")
 endfunction()

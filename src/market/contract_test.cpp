@@ -1,1 +1,65 @@
+#include "market/contract.hpp"
+
 #include <gtest/gtest.h>
+
+#include "market/band.hpp"
+
+namespace pfex::market {
+namespace {
+
+TEST(Contract, PresetsAreValid) {
+  for (const char* name : {"lean-hog", "short-rate", "seed-example"}) {
+    Result<ContractSpec> s = contract_preset(name);
+    ASSERT_TRUE(s.is_ok()) << name;
+    EXPECT_TRUE(s->validate().is_ok()) << name << ": " << s->validate().to_string();
+  }
+  EXPECT_EQ(lean_hog_preset().tick_value, Cash(1000));     // $10 per tick
+  EXPECT_EQ(short_rate_preset().tick_value, Cash(2500));   // $25 per tick
+  EXPECT_EQ(contract_preset("wheat").status().code(), ErrorCode::kNotFound);
+}
+
+TEST(Contract, MarginMustCoverTheWidestBand) {
+  ContractSpec s = lean_hog_preset();
+  s.band_ppm = 40'000;
+  s.widen_ppm = 1'500'000;
+  s.margin_ppm = 59'999;  // < 1.5 * 4%
+  Status st = s.validate();
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("must be at least w*d = 60000 ppm"), std::string_view::npos);
+  s.margin_ppm = 60'000;
+  EXPECT_TRUE(s.validate().is_ok());
+}
+
+TEST(Contract, ParsesPricesOnTheTickGridOnly) {
+  ContractSpec hog = lean_hog_preset();  // tick 0.025 cents/lb
+  EXPECT_EQ(*hog.parse_price("90.125"), Price(3605));
+  EXPECT_EQ(*hog.parse_price("90.1250"), Price(3605));
+  EXPECT_EQ(hog.format_price(Price(3605)), "90.125");
+  Result<Price> off = hog.parse_price("90.130");
+  ASSERT_FALSE(off.is_ok());
+  EXPECT_EQ(off.status().message(), "price 90.130 is not on the tick grid (tick 0.025)");
+  EXPECT_FALSE(hog.parse_price("90.1251").is_ok());
+  EXPECT_FALSE(hog.parse_price("-1").is_ok());
+  EXPECT_FALSE(hog.parse_price("1.2.3").is_ok());
+  EXPECT_FALSE(hog.parse_price("").is_ok());
+  EXPECT_FALSE(hog.parse_price("99999999999999999999").is_ok());
+  EXPECT_EQ(*hog.parse_cash("1400.5"), Cash(140050));
+  EXPECT_EQ(hog.format_cash(Cash(-140050)), "-1400.50");
+  EXPECT_FALSE(hog.parse_cash("1.001").is_ok());
+}
+
+TEST(Band, RoundsOutwardAndSetsTheMargin) {
+  ContractSpec s = seed_example_preset();
+  Band b = *make_band(s, Price(1300), s.band_ppm);
+  EXPECT_EQ(b.low, Price(1248));
+  EXPECT_EQ(b.high, Price(1352));
+  EXPECT_EQ(b.margin, Cash(56));
+  Band odd = *make_band(s, Price(1352), s.band_ppm);  // 1297.92 .. 1406.08
+  EXPECT_EQ(odd.low, Price(1297));
+  EXPECT_EQ(odd.high, Price(1407));
+  EXPECT_FALSE(make_band(s, Price(0), s.band_ppm).is_ok());
+  EXPECT_FALSE(make_band(s, Price(std::int64_t{1} << 40), s.band_ppm).is_ok());
+}
+
+}  // namespace
+}  // namespace pfex::market
