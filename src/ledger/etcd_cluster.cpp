@@ -1,0 +1,189 @@
+// The test cluster of etcd_cluster.hpp.
+#include "ledger/etcd_cluster.hpp"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#ifndef PFEX_ETCD_CLUSTER_SCRIPT
+#error "PFEX_ETCD_CLUSTER_SCRIPT must name scripts/etcd-cluster"
+#endif
+
+namespace pfex::ledger::testing {
+namespace {
+
+// Six distinct ports the kernel considers free right now (all bound at once, then released).
+std::vector<int> free_ports(int count) {
+  std::vector<int> sockets;
+  std::vector<int> ports;
+  for (int i = 0; i < count; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("cannot find a free loopback port");
+    }
+    sockets.push_back(fd);
+    ports.push_back(ntohs(address.sin_port));
+  }
+  for (int fd : sockets)
+    ::close(fd);
+  return ports;
+}
+
+std::string join(const std::vector<int>& ports) {
+  std::string out;
+  for (int port : ports) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(port);
+  }
+  return out;
+}
+
+// Members of every live EtcdCluster, so that a test that crashes (abort, failed sanitizer check,
+// uncaught exception, SIGSEGV, Ctrl-C) still kills them: the handler only calls kill(2).
+constexpr std::size_t kMaxTrackedMembers = 24;
+std::array<std::atomic<pid_t>, kMaxTrackedMembers> g_members{};
+
+extern "C" void kill_members_and_die(int signal_number) {
+  for (auto& member : g_members) {
+    pid_t pid = member.load();
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
+void install_crash_handlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int s : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGINT}) {
+      struct sigaction action {};
+      action.sa_handler = kill_members_and_die;
+      sigemptyset(&action.sa_mask);
+      ::sigaction(s, &action, nullptr);
+    }
+  });
+}
+
+void track(pid_t pid) {
+  for (auto& member : g_members) {
+    pid_t empty = 0;
+    if (member.compare_exchange_strong(empty, pid)) return;
+  }
+}
+
+void untrack(pid_t pid) {
+  for (auto& member : g_members) {
+    pid_t expected = pid;
+    member.compare_exchange_strong(expected, 0);
+  }
+}
+
+bool alive(pid_t pid) {
+  // A killed member may linger as a zombie (its parent, the script, is gone); a zombie has an
+  // empty command line.
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text;
+  return cmdline && std::getline(cmdline, text) && !text.empty();
+}
+
+}  // namespace
+
+EtcdCluster::EtcdCluster() {
+  std::vector<int> ports = free_ports(6);
+  client_ports_.assign(ports.begin(), ports.begin() + 3);
+  peer_ports_.assign(ports.begin() + 3, ports.end());
+  for (int port : client_ports_)
+    endpoints_.push_back("http://127.0.0.1:" + std::to_string(port));
+}
+
+EtcdCluster::~EtcdCluster() {
+  (void)run_script("kill");
+  for (int member = 1; member <= 3; ++member) {
+    if (auto pid = member_pid(member); pid.is_ok()) untrack(*pid);
+  }
+}
+
+int EtcdCluster::run_script(const std::string& command) const {
+  const std::string line = "ETCD_CLUSTER_CLIENT_PORTS='" + join(client_ports_) +
+                           "' ETCD_CLUSTER_PEER_PORTS='" + join(peer_ports_) +
+                           "' ETCD_CLUSTER_HEARTBEAT_MS=50 ETCD_CLUSTER_ELECTION_MS=500 "
+                           "ETCD_CLUSTER_WAIT_S=20 " PFEX_ETCD_CLUSTER_SCRIPT " " +
+                           command + " '" + dir_.path().string() + "'";
+  return std::system(line.c_str());
+}
+
+Status EtcdCluster::start() {
+  if (run_script("start") != 0) {
+    return Status::failed_precondition(
+        "scripts/etcd-cluster start failed (is etcd installed? scripts/install-deps)");
+  }
+  install_crash_handlers();
+  for (int member = 1; member <= 3; ++member) {
+    PFEX_ASSIGN_OR_RETURN(pid_t pid, member_pid(member));
+    untrack(pid);  // a member still running from an earlier start() stays tracked once
+    track(pid);
+  }
+  return Status::ok();
+}
+
+Result<pid_t> EtcdCluster::member_pid(int member) const {
+  std::string name("m");  // not "m" + ...: that trips a GCC 12 -Wrestrict false positive
+  name.append(std::to_string(member)).append(".pid");
+  std::ifstream in(dir_.file(name));
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0)
+    return Status::not_found("no pid for member " + std::to_string(member));
+  return pid;
+}
+
+Status EtcdCluster::kill_member(int member) {
+  PFEX_ASSIGN_OR_RETURN(pid_t pid, member_pid(member));
+  if (::kill(pid, SIGKILL) != 0) return Status::io_error("cannot kill etcd member");
+  untrack(pid);
+  for (int i = 0; i < 500 && alive(pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return alive(pid) ? Status::io_error("etcd member survived SIGKILL") : Status::ok();
+}
+
+Result<int> EtcdCluster::leader() const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+      httplib::Client client(endpoints_[i]);
+      client.set_connection_timeout(std::chrono::milliseconds(500));
+      client.set_read_timeout(std::chrono::milliseconds(500));
+      auto reply = client.Post("/v3/maintenance/status", "{}", "application/json");
+      if (!reply || reply->status != 200) continue;
+      auto status = nlohmann::json::parse(reply->body, nullptr, false);
+      if (status.is_discarded()) continue;
+      const std::string self =
+          status.value("header", nlohmann::json::object()).value("member_id", "");
+      const std::string leader = status.value("leader", "");
+      if (!self.empty() && self == leader) return static_cast<int>(i) + 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Status::not_found("no etcd leader within 10 s");
+}
+
+}  // namespace pfex::ledger::testing
