@@ -9,9 +9,14 @@
 //   Niels      (y+x, y-x, 2dxy) with Z = 1: the second operand of a mixed addition, 7M.
 // All operations here are constant time and use the complete formulas (no special cases for the
 // identity or for doubling). Variable-time callers may branch on public data around them.
+// Coordinates of Ext and Niels have limbs below 2^52; Cached and Completed coordinates may be
+// lazily reduced (see fe_add_lazy) and are only ever multiplied.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "crypto/field25519.hpp"
 
@@ -49,41 +54,41 @@ inline Ext to_proj(const Completed& c) {
 }
 
 inline Cached to_cached(const Ext& p) {
-  return Cached{fe_add(p.Y, p.X), fe_sub(p.Y, p.X), p.Z, fe_mul(p.T, fe_d2())};
+  return Cached{fe_add_lazy(p.Y, p.X), fe_sub_lazy(p.Y, p.X), p.Z, fe_mul(p.T, fe_d2())};
 }
 
 inline Completed add(const Ext& p, const Cached& q) {
-  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YminusX);
-  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YplusX);
+  const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YminusX);
+  const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YplusX);
   const Fe c = fe_mul(p.T, q.T2d);
   const Fe zz = fe_mul(p.Z, q.Z);
-  const Fe d = fe_add(zz, zz);
-  return Completed{fe_sub(b, a), fe_add(b, a), fe_add(d, c), fe_sub(d, c)};
+  const Fe d = fe_add_lazy(zz, zz);
+  return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_add_lazy(d, c), fe_sub_lazy(d, c)};
 }
 
 inline Completed sub(const Ext& p, const Cached& q) {
-  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YplusX);
-  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YminusX);
+  const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YplusX);
+  const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YminusX);
   const Fe c = fe_mul(p.T, q.T2d);
   const Fe zz = fe_mul(p.Z, q.Z);
-  const Fe d = fe_add(zz, zz);
-  return Completed{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
+  const Fe d = fe_add_lazy(zz, zz);
+  return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_sub_lazy(d, c), fe_add_lazy(d, c)};
 }
 
 inline Completed add(const Ext& p, const Niels& q) {
-  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YminusX);
-  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YplusX);
+  const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YminusX);
+  const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YplusX);
   const Fe c = fe_mul(p.T, q.XY2d);
-  const Fe d = fe_add(p.Z, p.Z);
-  return Completed{fe_sub(b, a), fe_add(b, a), fe_add(d, c), fe_sub(d, c)};
+  const Fe d = fe_add_lazy(p.Z, p.Z);
+  return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_add_lazy(d, c), fe_sub_lazy(d, c)};
 }
 
 inline Completed sub(const Ext& p, const Niels& q) {
-  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YplusX);
-  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YminusX);
+  const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YplusX);
+  const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YminusX);
   const Fe c = fe_mul(p.T, q.XY2d);
-  const Fe d = fe_add(p.Z, p.Z);
-  return Completed{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
+  const Fe d = fe_add_lazy(p.Z, p.Z);
+  return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_sub_lazy(d, c), fe_add_lazy(d, c)};
 }
 
 // Doubling reads only X, Y, Z, so p may come from to_proj().
@@ -91,11 +96,11 @@ inline Completed dbl(const Ext& p) {
   const Fe xx = fe_sq(p.X);
   const Fe yy = fe_sq(p.Y);
   const Fe zz = fe_sq(p.Z);
-  const Fe b = fe_add(zz, zz);
-  const Fe aa = fe_sq(fe_add(p.X, p.Y));
-  const Fe y3 = fe_add(yy, xx);
-  const Fe z3 = fe_sub(yy, xx);
-  return Completed{fe_sub(aa, y3), y3, z3, fe_sub(b, z3)};
+  const Fe b = fe_add_lazy(zz, zz);
+  const Fe aa = fe_sq(fe_add_lazy(p.X, p.Y));
+  const Fe y3 = fe_add_lazy(yy, xx);
+  const Fe z3 = fe_sub(yy, xx);  // carried: it is subtracted from below
+  return Completed{fe_sub_lazy(aa, y3), y3, z3, fe_sub_lazy(b, z3)};
 }
 
 inline Ext ext_add(const Ext& p, const Ext& q) {
@@ -131,6 +136,43 @@ inline void cneg(Cached& r, std::uint64_t bit) {
 inline void cneg(Niels& r, std::uint64_t bit) {
   Niels n{r.YminusX, r.YplusX, fe_neg(r.XY2d)};
   cmov(r, n, bit);
+}
+
+// table[|d| - 1] for d in [-8, 8] (the identity for d = 0), negated when d < 0. Reads all eight
+// entries and combines them with masks, 16 bytes at a time (GCC/Clang vector extension: SSE2 on
+// x86-64, NEON on arm64); the byte-at-a-time copies are memcpy, which the compiler turns into
+// vector loads. Constant time in d.
+template <class Entry>
+Entry ct_select(const std::array<Entry, 8>& table, std::int8_t d, const Entry& identity) {
+  using V2 = std::uint64_t __attribute__((vector_size(16)));
+  static_assert(sizeof(Entry) % 8 == 0 && std::is_trivially_copyable_v<Entry>);
+  constexpr std::size_t kVec = sizeof(Entry) / 16;
+  constexpr bool kTail = sizeof(Entry) % 16 != 0;
+  const auto dd = static_cast<std::uint64_t>(static_cast<std::int64_t>(d));
+  const std::uint64_t negative = dd >> 63;
+  const std::uint64_t abs = (dd ^ (0 - negative)) + negative;
+  V2 acc[kVec] = {};
+  std::uint64_t tail = 0;
+  for (std::uint64_t j = 0; j <= 8; ++j) {
+    const std::uint64_t m1 = 0 - (((abs ^ j) - 1) >> 63);
+    const V2 m = {m1, m1};
+    const auto* e = reinterpret_cast<const unsigned char*>(j == 0 ? &identity : &table[j - 1]);
+    for (std::size_t k = 0; k < kVec; ++k) {
+      V2 x;
+      std::memcpy(&x, e + 16 * k, 16);
+      acc[k] |= m & x;
+    }
+    if constexpr (kTail) {
+      std::uint64_t x;
+      std::memcpy(&x, e + 16 * kVec, 8);
+      tail |= m1 & x;
+    }
+  }
+  Entry r;
+  std::memcpy(&r, acc, 16 * kVec);
+  if constexpr (kTail) std::memcpy(reinterpret_cast<unsigned char*>(&r) + 16 * kVec, &tail, 8);
+  cneg(r, negative);
+  return r;
 }
 
 // 1 if the Edwards point is in the ristretto identity class (X == 0 or Y == 0), else 0.

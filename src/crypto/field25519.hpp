@@ -73,6 +73,27 @@ inline Fe fe_neg(const Fe& f) {
   return fe_sub(fe_zero(), f);
 }
 
+// Without the carry, for the point formulas, whose every use is checked against these bounds:
+// fe_add_lazy takes limbs below 2^52 and returns limbs below 2^53; fe_sub_lazy takes f below 2^54
+// and g below 2^53 - 76 and returns limbs below 2^55. Their results may only feed fe_mul/fe_sq,
+// which accept limbs below 2^55 (products stay below 2^116).
+inline Fe fe_add_lazy(const Fe& f, const Fe& g) {
+  Fe h;
+  for (int i = 0; i < 5; ++i)
+    h.v[i] = f.v[i] + g.v[i];
+  return h;
+}
+
+inline Fe fe_sub_lazy(const Fe& f, const Fe& g) {
+  constexpr std::uint64_t k4p0 = 0x1fffffffffffb4;
+  constexpr std::uint64_t k4pi = 0x1ffffffffffffc;
+  Fe h;
+  h.v[0] = f.v[0] + k4p0 - g.v[0];
+  for (int i = 1; i < 5; ++i)
+    h.v[i] = f.v[i] + k4pi - g.v[i];
+  return h;
+}
+
 inline Fe fe_mul(const Fe& f, const Fe& g) {
   const std::uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
   const std::uint64_t g0 = g.v[0], g1 = g.v[1], g2 = g.v[2], g3 = g.v[3], g4 = g.v[4];

@@ -19,7 +19,7 @@ using detail::Niels;
 
 // Below this many points Straus beats Pippenger (measured; see the doc).
 constexpr std::size_t kPippengerThreshold = 190;
-// Points per constant-time Straus chunk: the chunk's tables (1.25 KiB per point) stay in L2.
+// Points per constant-time Straus chunk: the chunk's tables (960 B per point) stay in L2.
 constexpr std::size_t kConstTimeChunk = 128;
 constexpr int kNafWidth = 5;
 
@@ -29,41 +29,25 @@ Status check_sizes(std::size_t scalars, std::size_t points) {
                                   std::to_string(points) + " points");
 }
 
-std::uint64_t ct_eq(std::uint64_t a, std::uint64_t b) {
-  return ((a ^ b) - 1) >> 63;
-}
-
-Cached ct_select(const std::array<Cached, 8>& table, std::int8_t d) {
-  const auto dd = static_cast<std::uint64_t>(static_cast<std::int64_t>(d));
-  const std::uint64_t negative = dd >> 63;
-  const std::uint64_t abs = (dd ^ (0 - negative)) + negative;
-  Cached r = detail::cached_identity();
-  for (std::uint64_t j = 0; j < 8; ++j)
-    detail::cmov(r, table[j], ct_eq(abs, j + 1));
-  detail::cneg(r, negative);
-  return r;
-}
-
-// {1..8} * P in cached form.
-std::array<Cached, 8> multiples_1_to_8(const Ext& p) {
-  std::array<Cached, 8> t;
-  t[0] = detail::to_cached(p);
-  Ext acc = p;
-  for (std::size_t j = 1; j < 8; ++j) {
-    acc = detail::to_ext(detail::add(acc, t[0]));
-    t[j] = detail::to_cached(acc);
-  }
-  return t;
-}
-
 Ext straus_const_time_chunk(std::span<const Scalar> scalars, std::span<const Point> points) {
   const std::size_t n = points.size();
-  std::vector<std::array<Cached, 8>> tables(n);
-  std::vector<std::array<std::int8_t, 64>> digits(n);
+  // {1..8} * P_j for every point, normalised to Niels form with one inversion for the chunk:
+  // smaller lookups and 7M instead of 8M per addition.
+  std::vector<Ext> multiples(8 * n);
   for (std::size_t j = 0; j < n; ++j) {
-    tables[j] = multiples_1_to_8(points[j].ext());
-    digits[j] = detail::radix16(scalars[j].bytes());
+    const Ext& p = points[j].ext();
+    const Cached pc = detail::to_cached(p);
+    multiples[8 * j] = p;
+    for (std::size_t k = 1; k < 8; ++k) {
+      multiples[8 * j + k] = detail::to_ext(detail::add(multiples[8 * j + k - 1], pc));
+    }
   }
+  std::vector<std::array<Niels, 8>> tables(n);
+  detail::to_niels_batch(multiples.data(), tables.data()->data(), 8 * n);
+  std::vector<std::array<std::int8_t, 64>> digits(n);
+  for (std::size_t j = 0; j < n; ++j)
+    digits[j] = detail::radix16(scalars[j].bytes());
+
   Ext r = detail::ext_identity();
   for (std::size_t i = 64; i-- > 0;) {
     if (i != 63) {
@@ -73,7 +57,8 @@ Ext straus_const_time_chunk(std::span<const Scalar> scalars, std::span<const Poi
       r = detail::to_ext(detail::dbl(r));
     }
     for (std::size_t j = 0; j < n; ++j) {
-      r = detail::to_ext(detail::add(r, ct_select(tables[j], digits[j][i])));
+      r = detail::to_ext(
+          detail::add(r, detail::ct_select(tables[j], digits[j][i], detail::niels_identity())));
     }
   }
   // The digits are the scalars in another form: wipe them like the scalars.
@@ -178,9 +163,13 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
     ext[j] = points[j].ext();
   std::vector<Niels> niels(n);
   detail::to_niels_batch(ext.data(), niels.data(), n);
+  // digits[w * n + j]: window-major, so each pass over the points reads memory in order.
   std::vector<std::int32_t> digits(n * windows);
+  std::array<std::int32_t, 256> one{};
   for (std::size_t j = 0; j < n; ++j) {
-    detail::radix_2c_var(scalars[j].bytes(), c, &digits[j * windows]);
+    detail::radix_2c_var(scalars[j].bytes(), c, one.data());
+    for (std::size_t w = 0; w < windows; ++w)
+      digits[w * n + j] = one[w];
   }
 
   std::vector<Ext> buckets(num_buckets);
@@ -195,7 +184,7 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
     }
     std::fill(filled.begin(), filled.end(), 0);
     for (std::size_t j = 0; j < n; ++j) {
-      const std::int32_t d = digits[j * windows + w];
+      const std::int32_t d = digits[w * n + j];
       if (d == 0) continue;
       const auto b = static_cast<std::size_t>(d > 0 ? d - 1 : -d - 1);
       if (!filled[b]) {

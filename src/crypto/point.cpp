@@ -16,24 +16,6 @@ constexpr Point::Encoding kBaseEncoding = {
     0xe2, 0xf2, 0xae, 0x0a, 0x6a, 0xbc, 0x4e, 0x71, 0xa8, 0x84, 0xa9, 0x61, 0xc5, 0x00, 0x51, 0x5f,
     0x58, 0xe3, 0x0b, 0x6a, 0xa5, 0x82, 0xdd, 0x8d, 0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d, 0x2d, 0x76};
 
-// 1 if a == b, else 0, for small non-negative integers. Constant time.
-std::uint64_t ct_eq(std::uint64_t a, std::uint64_t b) {
-  return ((a ^ b) - 1) >> 63;
-}
-
-// Table entry |d| * P (identity for 0), negated when d < 0. Reads every entry. Constant time.
-template <class Entry>
-Entry ct_select(const std::array<Entry, 8>& table, std::int8_t d, Entry identity) {
-  const auto dd = static_cast<std::uint64_t>(static_cast<std::int64_t>(d));
-  const std::uint64_t negative = dd >> 63;
-  const std::uint64_t abs = (dd ^ (0 - negative)) + negative;
-  Entry r = identity;
-  for (std::uint64_t j = 0; j < 8; ++j)
-    detail::cmov(r, table[j], ct_eq(abs, j + 1));
-  detail::cneg(r, negative);
-  return r;
-}
-
 const FixedBaseTable& base_table() {
   static const FixedBaseTable table(Point::base());
   return table;
@@ -113,7 +95,7 @@ Point operator*(const Scalar& s, const Point& p) {
     r = detail::to_proj(detail::dbl(r));
     r = detail::to_proj(detail::dbl(r));
     r = detail::to_ext(detail::dbl(r));
-    r = detail::to_ext(detail::add(r, ct_select(table, e[i], detail::cached_identity())));
+    r = detail::to_ext(detail::add(r, detail::ct_select(table, e[i], detail::cached_identity())));
   }
   sodium_memzero(e.data(), e.size());
   return Point(r);
@@ -153,14 +135,15 @@ Point FixedBaseTable::mul(const Scalar& s) const {
   // Odd digits first: sum e[2k+1] 256^k P, times 16, then the even digits sum e[2k] 256^k P.
   for (std::size_t k = 0; k < 32; ++k) {
     r = detail::to_ext(
-        detail::add(r, ct_select(table_[k], e[2 * k + 1], detail::niels_identity())));
+        detail::add(r, detail::ct_select(table_[k], e[2 * k + 1], detail::niels_identity())));
   }
   r = detail::to_proj(detail::dbl(r));
   r = detail::to_proj(detail::dbl(r));
   r = detail::to_proj(detail::dbl(r));
   r = detail::to_ext(detail::dbl(r));
   for (std::size_t k = 0; k < 32; ++k) {
-    r = detail::to_ext(detail::add(r, ct_select(table_[k], e[2 * k], detail::niels_identity())));
+    r = detail::to_ext(
+        detail::add(r, detail::ct_select(table_[k], e[2 * k], detail::niels_identity())));
   }
   sodium_memzero(e.data(), e.size());
   return Point(r);
