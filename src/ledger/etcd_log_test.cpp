@@ -279,5 +279,24 @@ TEST_F(EtcdLogTest, KillNineOfOneMemberLosesAndDuplicatesNothing) {
   RecordProperty("acknowledged", static_cast<int>(acked.size()));
 }
 
+// With no member reachable, append and read give up with io_error after retry_deadline instead
+// of hanging. (No cluster: the ports are free ones nobody listens on.)
+TEST(EtcdLog, UnreachableClusterIsAnIoErrorAfterTheDeadline) {
+  EtcdLog::Options options;
+  testing::EtcdCluster never_started;
+  options.endpoints = never_started.endpoints();
+  options.request_timeout = 200ms;
+  options.retry_deadline = 500ms;
+  auto log = EtcdLog::open(options);
+  ASSERT_TRUE(log.is_ok());
+  const auto start = std::chrono::steady_clock::now();
+  auto appended = (*log)->append(payload_for(1));
+  ASSERT_FALSE(appended.is_ok());
+  EXPECT_EQ(appended.status().code(), ErrorCode::kIoError);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ((*log)->read(1, 10).status().code(), ErrorCode::kIoError);
+  EXPECT_FALSE(EtcdLog::open(EtcdLog::Options{}).is_ok());  // no endpoints
+}
+
 }  // namespace
 }  // namespace pfex::ledger
