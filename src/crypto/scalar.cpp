@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "crypto/ct.hpp"
 
 namespace pfex::crypto {
 namespace {
@@ -42,8 +43,10 @@ Result<Scalar> Scalar::decode(ByteSpan bytes) {
     return Status::invalid_argument("scalar encoding must be 32 bytes, got " +
                                     std::to_string(bytes.size()));
   }
-  // Whether an encoding is canonical is public (it decides whether input is accepted at all).
-  if (!is_canonical(bytes.data())) {
+  const unsigned canonical = is_canonical(bytes.data());
+  // Whether an encoding is accepted is public: the caller learns it from the result anyway.
+  declassify(canonical);
+  if (!canonical) {
     return Status::invalid_argument("scalar encoding is not canonical (not below the order)");
   }
   Scalar r;
@@ -106,8 +109,10 @@ Scalar Scalar::operator-() const {
 
 Result<Scalar> Scalar::invert() const {
   Scalar r;
-  // The only failure is a zero input; revealing that is the documented contract.
-  if (crypto_core_ristretto255_scalar_invert(r.bytes_.data(), bytes_.data()) != 0) {
+  const int rc = crypto_core_ristretto255_scalar_invert(r.bytes_.data(), bytes_.data());
+  // The only failure is a zero input; revealing whether the input was zero is the contract.
+  declassify(rc);
+  if (rc != 0) {
     return Status::invalid_argument("cannot invert the zero scalar");
   }
   return r;
@@ -115,7 +120,10 @@ Result<Scalar> Scalar::invert() const {
 
 Status Scalar::batch_invert(std::span<Scalar> scalars) {
   for (const Scalar& s : scalars) {
-    if (s.is_zero()) return Status::invalid_argument("cannot invert the zero scalar");
+    const bool zero = s.is_zero();
+    // Revealing that some input was zero (not which value) is the contract.
+    declassify(zero);
+    if (zero) return Status::invalid_argument("cannot invert the zero scalar");
   }
   if (scalars.empty()) return Status::ok();
   std::vector<Scalar> prefix(scalars.size());
