@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -121,12 +122,21 @@ Result<LogEntry> decode_kv(const json& kv, const std::string& prefix) {
 // non-200 replies are invalid_argument and are not retried.
 Result<std::string> post_once(const std::string& endpoint, const std::string& path,
                               const std::string& body, milliseconds timeout) {
-  httplib::Client client(endpoint);
-  client.set_connection_timeout(timeout);
-  client.set_read_timeout(timeout);
-  client.set_write_timeout(timeout);
-  auto reply = client.Post(path, body, "application/json");
+  // One kept-alive connection per thread and member: a fresh TCP connection per append costs
+  // more than the JSON. A connection that fails is dropped and the request retried elsewhere.
+  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> connections;
+  auto& client = connections[endpoint];
+  if (!client) {
+    client = std::make_unique<httplib::Client>(endpoint);
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay
+  }
+  client->set_connection_timeout(timeout);
+  client->set_read_timeout(timeout);
+  client->set_write_timeout(timeout);
+  auto reply = client->Post(path, body, "application/json");
   if (!reply) {
+    connections.erase(endpoint);
     return Status::io_error("etcd " + endpoint + path + ": " + httplib::to_string(reply.error()));
   }
   if (reply->status != 200) {
