@@ -234,6 +234,34 @@ TEST(FileLog, FlippedBitInMiddleRecordIsRefused) {
   }
 }
 
+// The last record is the one place where damage and a torn write look alike (see "Recovery" in
+// docs/ledger/file-log-format.md): a damaged payload there is dropped like a torn tail, while a
+// damaged header followed by non-zero bytes is still refused.
+TEST(FileLog, DamageInTheLastRecordFollowsTheDocumentedRules) {
+  TempDir dir;
+  auto [original, last_start] = log_with_entries(dir, 3);
+  const std::string path = dir.file("damaged");
+
+  Bytes payload_flip = original;
+  payload_flip[original.size() - 1] ^= 0x01;
+  write_file(path, payload_flip);
+  {
+    auto log = open_ok(path);
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->recovery().entries, 2u);
+    EXPECT_EQ(log->recovery().truncated_bytes, original.size() - last_start);
+  }
+
+  Bytes header_flip = original;
+  header_flip[last_start + file_log_format::kLengthOffset] ^= 0x01;
+  write_file(path, header_flip);
+  auto refused = FileLog::open(path);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("offset " + std::to_string(last_start)),
+            std::string::npos);
+}
+
 TEST(FileLog, ConcurrentAppendersLoseNothing) {
   TempDir dir;
   auto log = open_ok(dir.file("log"));
