@@ -115,6 +115,7 @@ class [[nodiscard]] Result {
 #define PFEX_CONCAT_INNER(a, b) a##b
 #define PFEX_CONCAT(a, b) PFEX_CONCAT_INNER(a, b)
 // `PFEX_ASSIGN_OR_RETURN(auto x, f());` binds the value of a Result or returns its error.
+// It expands to several statements: inside an if or loop, use braces.
 #define PFEX_ASSIGN_OR_RETURN(lhs, expr)                                     \
   auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);                         \
   if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())                          \

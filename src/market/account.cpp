@@ -20,12 +20,19 @@ std::string to_string_i128(i128 v) {
   return out;
 }
 
+// Minor units as "-3801.50 USD" when they fit 64 bits (they do for any E that fails by a sane amount).
+std::string format_money(const ContractSpec& spec, i128 v) {
+  std::int64_t small = 0;
+  if (__builtin_add_overflow(v, i128{0}, &small)) return to_string_i128(v) + " minor units";
+  return spec.format_cash(Cash(small)) + " " + spec.currency;
+}
+
 }  // namespace
 
-Solvency evaluate_solvency(const Account& a, const Band& band, Cash tick_value, Cash fee) {
+Solvency evaluate_solvency(const Account& a, const Band& band, const ContractSpec& spec) {
   using W = Checked<i128>;
-  const W k = tick_value.value();
-  const W f = fee.value();
+  const W k = spec.tick_value.value();
+  const W f = spec.fee_per_contract.value();
   const W m = band.margin.value();
   const W c = a.cash.value();
   const W v = a.position;
@@ -39,28 +46,28 @@ Solvency evaluate_solvency(const Account& a, const Band& band, Cash tick_value, 
   return out;
 }
 
-Status check_solvency(const Account& a, const Band& band, Cash tick_value, Cash fee) {
-  Solvency s = evaluate_solvency(a, band, tick_value, fee);
+Status check_solvency(const Account& a, const Band& band, const ContractSpec& spec) {
+  Solvency s = evaluate_solvency(a, band, spec);
   if (s.e_low.overflowed() || s.e_high.overflowed()) {
     return Status::overflow("solvency constraints do not fit in 128 bits");
   }
   if (s.e_low.value() < 0) {
     return Status::insolvent("with every open buy filled and the price at the band's low edge " +
-                             std::to_string(band.low.value()) + ", equity minus margin would be " +
-                             to_string_i128(s.e_low.value()) + " (E_L < 0)");
+                             spec.format_price(band.low) + ", equity minus margin would be " +
+                             format_money(spec, s.e_low.value()) + " (E_L < 0)");
   }
   if (s.e_high.value() < 0) {
     return Status::insolvent("with every open sell filled and the price at the band's high edge " +
-                             std::to_string(band.high.value()) + ", equity minus margin would be " +
-                             to_string_i128(s.e_high.value()) + " (E_H < 0)");
+                             spec.format_price(band.high) + ", equity minus margin would be " +
+                             format_money(spec, s.e_high.value()) + " (E_H < 0)");
   }
   if (s.e_low.value() >= kTwoTo64 || s.e_high.value() >= kTwoTo64) {
     return Status::overflow("a solvency constraint value reaches 2^64, beyond its range proof");
   }
   // Every state reachable by filling open orders must fit the 64-bit account fields.
   using W = Checked<i128>;
-  const W k = tick_value.value();
-  const W f = fee.value();
+  const W k = spec.tick_value.value();
+  const W f = spec.fee_per_contract.value();
   W lowest_cash = W(a.cash.value()) - W(a.open_buy_ticks) * k - f * a.open_buy.value();
   W highest_cash = W(a.cash.value()) + W(a.open_sell_ticks) * k;
   W highest_pos = W(a.position) + a.open_buy.value();
@@ -73,8 +80,8 @@ Status check_solvency(const Account& a, const Band& band, Cash tick_value, Cash 
   return Status::ok();
 }
 
-Result<Cash> margin_shortfall(const Account& a, const Band& band, Cash tick_value, Cash fee) {
-  Solvency s = evaluate_solvency(a, band, tick_value, fee);
+Result<Cash> margin_shortfall(const Account& a, const Band& band, const ContractSpec& spec) {
+  Solvency s = evaluate_solvency(a, band, spec);
   if (s.e_low.overflowed() || s.e_high.overflowed()) {
     return Status::overflow("solvency constraints do not fit in 128 bits");
   }

@@ -15,6 +15,7 @@
 #include "core/status.hpp"
 #include "core/units.hpp"
 #include "market/band.hpp"
+#include "market/contract.hpp"
 
 namespace pfex::market {
 
@@ -46,14 +47,14 @@ struct Solvency {
   Checked<i128> e_high;  // E_H
 };
 
-Solvency evaluate_solvency(const Account& a, const Band& band, Cash tick_value, Cash fee);
+Solvency evaluate_solvency(const Account& a, const Band& band, const ContractSpec& spec);
 
 // Ok when both constraints hold in [0, 2^64) and every value an account can reach by filling its
 // open orders fits in 64 bits; otherwise an insolvent/overflow error that says which constraint
 // failed and by how much.
-[[nodiscard]] Status check_solvency(const Account& a, const Band& band, Cash tick_value, Cash fee);
+[[nodiscard]] Status check_solvency(const Account& a, const Band& band, const ContractSpec& spec);
 
 // Smallest deposit that makes the account satisfy both constraints (0 if it already does).
-Result<Cash> margin_shortfall(const Account& a, const Band& band, Cash tick_value, Cash fee);
+Result<Cash> margin_shortfall(const Account& a, const Band& band, const ContractSpec& spec);
 
 }  // namespace pfex::market

@@ -4,8 +4,18 @@
 
 #include <limits>
 
+#include "market/contract.hpp"
+
 namespace pfex::market {
 namespace {
+
+ContractSpec spec_with(std::int64_t tick_value, std::int64_t fee) {
+  ContractSpec s;
+  s.name = "T";
+  s.tick_value = Cash(tick_value);
+  s.fee_per_contract = Cash(fee);
+  return s;
+}
 
 // DESIGN.md section 3's counterexample for charging v+ + v- on both sides: L/H = 90/110, M = 11,
 // c = 33, a buy of 1 at 109 and sells of 3 at 110. With margin on the long side at L and the short
@@ -19,16 +29,16 @@ TEST(Solvency, DesignCounterexampleStaysSolventThroughTheFill) {
   a.open_sell = Qty(3);
   a.open_sell_ticks = 330;
   // E_L = 33 - 109 + 1*90 - 11*1 = 3;  E_H = 33 + 330 - 3*110 - 11*3 = 0
-  Solvency s = evaluate_solvency(a, band, Cash(1), Cash(0));
+  Solvency s = evaluate_solvency(a, band, spec_with(1, 0));
   EXPECT_EQ(static_cast<std::int64_t>(s.e_low.value()), 3);
   EXPECT_EQ(static_cast<std::int64_t>(s.e_high.value()), 0);
-  EXPECT_TRUE(check_solvency(a, band, Cash(1), Cash(0)).is_ok());
+  EXPECT_TRUE(check_solvency(a, band, spec_with(1, 0)).is_ok());
   // The buy fills at 109.
   a.cash = Cash(33 - 109);
   a.position = 1;
   a.open_buy = Qty(0);
   a.open_buy_ticks = 0;
-  EXPECT_TRUE(check_solvency(a, band, Cash(1), Cash(0)).is_ok());
+  EXPECT_TRUE(check_solvency(a, band, spec_with(1, 0)).is_ok());
 }
 
 TEST(Solvency, ShortfallIsTheSmallestCuringDeposit) {
@@ -36,10 +46,10 @@ TEST(Solvency, ShortfallIsTheSmallestCuringDeposit) {
   Account a;
   a.position = -1;
   a.cash = Cash(10'000);  // E_H = 10000 - 10500 - 850 = -1350
-  EXPECT_EQ(*margin_shortfall(a, band, Cash(10), Cash(1)), Cash(1350));
+  EXPECT_EQ(*margin_shortfall(a, band, spec_with(10, 1)), Cash(1350));
   a.cash = Cash(11'350);
-  EXPECT_EQ(*margin_shortfall(a, band, Cash(10), Cash(1)), Cash(0));
-  EXPECT_TRUE(check_solvency(a, band, Cash(10), Cash(1)).is_ok());
+  EXPECT_EQ(*margin_shortfall(a, band, spec_with(10, 1)), Cash(0));
+  EXPECT_TRUE(check_solvency(a, band, spec_with(10, 1)).is_ok());
 }
 
 TEST(Solvency, ValuesBeyondSixtyFourBitsAreRejected) {
@@ -49,7 +59,7 @@ TEST(Solvency, ValuesBeyondSixtyFourBitsAreRejected) {
   a.open_sell = Qty(1'000'000);
   a.open_sell_ticks = 1'000'000'000;
   // Filling the sells would push cash past 2^63.
-  EXPECT_EQ(check_solvency(a, band, Cash(10), Cash(0)).code(), ErrorCode::kOverflow);
+  EXPECT_EQ(check_solvency(a, band, spec_with(10, 0)).code(), ErrorCode::kOverflow);
 }
 
 }  // namespace

@@ -165,7 +165,7 @@ Status Exchange::withdraw(LedgerTime now, AccountId id, Cash amount) {
   Account after = *a;
   PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_sub(a->cash.value(), amount.value(), "cash"));
   after.cash = Cash(cash);
-  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_.tick_value, spec_.fee_per_contract)
+  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_)
                            .with_context("withdrawal of " + std::to_string(amount.value())));
   *a = after;
   external_out_ += amount.value();
@@ -285,7 +285,7 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
     after.open_sell = Qty(s.value());
     after.open_sell_ticks = qs.value();
   }
-  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_.tick_value, spec_.fee_per_contract));
+  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_));
 
   // Accepted: from here on nothing fails.
   *a = after;
@@ -536,7 +536,7 @@ void Exchange::open_next_epoch(bool widened) {
     if (a.auto_refresh && try_refresh(id, Cash(0)).is_ok()) continue;
     Account charged = a;
     charged.cash = Cash(a.cash.value() - levy_per_contract_ * std::abs(a.position));
-    Result<Cash> need = margin_shortfall(charged, band_, spec_.tick_value, spec_.fee_per_contract);
+    Result<Cash> need = margin_shortfall(charged, band_, spec_);
     emit(MarginCall{id, need.is_ok() ? *need : Cash(0)});
   }
 }
@@ -551,7 +551,7 @@ Status Exchange::try_refresh(AccountId id, Cash deposit) {
     return Status::overflow("refresh amounts overflow");
   }
   after.cash = Cash(cash.value());
-  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_.tick_value, spec_.fee_per_contract)
+  PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_)
                            .with_context("refresh for epoch " + std::to_string(epoch_)));
   after.refreshed = true;
   a = after;

@@ -136,7 +136,7 @@ void check_invariants(const Flow& f) {
     RC_ASSERT(a.open_buy_ticks == r.open_buy_ticks);
     RC_ASSERT(a.open_sell_ticks == r.open_sell_ticks);
     if (i != 0 && a.status == AccountStatus::kActive && a.refreshed) {
-      Status s = check_solvency(a, ex.band(), ex.spec().tick_value, ex.spec().fee_per_contract);
+      Status s = check_solvency(a, ex.band(), ex.spec());
       RC_ASSERT(s.is_ok());
     }
   }

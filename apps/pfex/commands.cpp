@@ -1,0 +1,92 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+#include "sim/report.hpp"
+#include "sim/scenario.hpp"
+
+namespace pfex::cli {
+
+extern const std::string_view kDemoScenario;
+
+namespace {
+
+void print_tables(const market::Exchange& ex, const sim::Names& names) {
+  fmt::print("\n{}\n\nBook\n{}\nAccounts (margin and E_L/E_H in the current band)\n{}\n",
+             sim::market_line(ex), sim::book_table(ex), sim::accounts_table(ex, names));
+}
+
+int run(const sim::Scenario& sc, const RunOptions& options) {
+  sim::ScenarioObserver observer;
+  if (options.verbose) {
+    fmt::print("== {}\n{}\n", sc.name, sc.description);
+    observer.before_step = [](const sim::Step& s) {
+      if (!s.note.empty()) fmt::print("\n-- {}\n", s.note);
+    };
+    observer.after_step = [](const sim::Step& s, const market::Exchange& ex,
+                             std::span<const market::Event> events, const sim::Names& names,
+                             const Status& outcome) {
+      for (const market::Event& e : events) fmt::print("{}\n", sim::describe_event(ex, e, names));
+      if (!outcome.is_ok()) {
+        fmt::print("           rejected {} for {}: {}\n", s.action, s.trader, outcome.to_string());
+      }
+      if (s.action == "show") print_tables(ex, names);
+    };
+  }
+  Result<sim::ScenarioRun> run = sim::run_scenario(sc, observer);
+  if (!run.is_ok()) {
+    fmt::print(stderr, "pfex: {}\n", run.status().to_string());
+    return 2;
+  }
+  if (options.verbose) {
+    fmt::print("\nTrades (last 10)\n{}", sim::trades_table(run->exchange, run->names));
+    if (sc.steps.empty() || sc.steps.back().action != "show") print_tables(run->exchange, run->names);
+    fmt::print("state hash {}\n", to_hex(run->exchange.state_hash()));
+  }
+  if (options.json) fmt::print("{}\n", sim::outcome_json(run->exchange, run->names));
+  for (const std::string& f : run->failures) fmt::print(stderr, "FAILED {}\n", f);
+  if (!run->failures.empty()) {
+    fmt::print(stderr, "{}: {} expectation(s) failed\n", sc.name, run->failures.size());
+    return 1;
+  }
+  std::size_t checks = 0;
+  for (const sim::Step& s : sc.steps) checks += s.action == "expect" || s.expect_error;
+  fmt::print("{}: {} steps, {} checks, all held\n", sc.name, run->steps_run, checks);
+  return 0;
+}
+
+}  // namespace
+
+int run_demo(const RunOptions& options) {
+  Result<sim::Scenario> sc = sim::parse_scenario(kDemoScenario);
+  if (!sc.is_ok()) {
+    fmt::print(stderr, "pfex: the built-in demo is broken: {}\n", sc.status().to_string());
+    return 2;
+  }
+  return run(*sc, options);
+}
+
+int run_scenario_file(const std::string& path, const RunOptions& options) {
+  Result<sim::Scenario> sc = sim::load_scenario(path);
+  if (!sc.is_ok()) {
+    fmt::print(stderr, "pfex: {}\n", sc.status().to_string());
+    return 2;
+  }
+  return run(*sc, options);
+}
+
+int list_contracts() {
+  for (const char* name : {"lean-hog", "short-rate", "seed-example"}) {
+    market::ContractSpec s = *market::contract_preset(name);
+    fmt::print("{:<13} {:<5} {}\n", name, s.name, s.description);
+    fmt::print("{:<13} tick value {} {}, fee {}, band +-{:.2f}%, margin {:.2f}%, widening x{:.2f}\n", "",
+               s.format_cash(s.tick_value), s.currency, s.format_cash(s.fee_per_contract),
+               static_cast<double>(s.band_ppm) / 1e4, static_cast<double>(s.margin_ppm) / 1e4,
+               static_cast<double>(s.widen_ppm) / 1e6);
+  }
+  return 0;
+}
+
+}  // namespace pfex::cli

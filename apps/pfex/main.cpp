@@ -1,0 +1,43 @@
+// pfex: the command line of the exchange. Today it runs the transparent exchange: the demo,
+// scenario files, and the contract presets. See README.md.
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "pfex: a futures exchange with no operator.\n"
+      "Traders keep cash and positions secret, orders are public, and every action proves the\n"
+      "trader stays solvent. This build runs the transparent exchange (public accounts), the\n"
+      "reference the private protocol must reproduce.\n"};
+  app.require_subcommand(1);
+
+  pfex::cli::RunOptions options;
+  bool quiet = false;
+
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Run a short session: traders, a circuit breaker, a margin round, a default and its "
+              "liquidation by the insurance fund, with tables of the book, trades and accounts");
+  demo->add_flag("-q,--quiet", quiet, "Print only the result line");
+  demo->add_flag("--json", options.json, "Print the final state as JSON");
+
+  CLI::App* scenario = app.add_subcommand("scenario", "Scenario files (see docs/scenarios.md)");
+  scenario->require_subcommand(1);
+  std::string path;
+  CLI::App* run = scenario->add_subcommand(
+      "run", "Run a scenario file, print what happens and check its expectations "
+             "(exit 1 if one fails)");
+  run->add_option("FILE", path, "The scenario, e.g. scenarios/seed-example.json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_flag("-q,--quiet", quiet, "Print only failures and the result line");
+  run->add_flag("--json", options.json, "Print the final state as JSON");
+
+  app.add_subcommand("contracts", "List the contract presets and their parameters");
+
+  CLI11_PARSE(app, argc, argv);
+  options.verbose = !quiet;
+  if (app.got_subcommand("demo")) return pfex::cli::run_demo(options);
+  if (run->parsed()) return pfex::cli::run_scenario_file(path, options);
+  return pfex::cli::list_contracts();
+}
