@@ -28,7 +28,8 @@ int run(const sim::Scenario& sc, const RunOptions& options) {
     observer.after_step = [](const sim::Step& s, const market::Exchange& ex,
                              std::span<const market::Event> events, const sim::Names& names,
                              const Status& outcome) {
-      for (const market::Event& e : events) fmt::print("{}\n", sim::describe_event(ex, e, names));
+      for (const market::Event& e : events)
+        fmt::print("{}\n", sim::describe_event(ex, e, names));
       if (!outcome.is_ok()) {
         fmt::print("           rejected {} for {}: {}\n", s.action, s.trader, outcome.to_string());
       }
@@ -42,17 +43,20 @@ int run(const sim::Scenario& sc, const RunOptions& options) {
   }
   if (options.verbose) {
     fmt::print("\nTrades (last 10)\n{}", sim::trades_table(run->exchange, run->names));
-    if (sc.steps.empty() || sc.steps.back().action != "show") print_tables(run->exchange, run->names);
+    if (sc.steps.empty() || sc.steps.back().action != "show")
+      print_tables(run->exchange, run->names);
     fmt::print("state hash {}\n", to_hex(run->exchange.state_hash()));
   }
   if (options.json) fmt::print("{}\n", sim::outcome_json(run->exchange, run->names));
-  for (const std::string& f : run->failures) fmt::print(stderr, "FAILED {}\n", f);
+  for (const std::string& f : run->failures)
+    fmt::print(stderr, "FAILED {}\n", f);
   if (!run->failures.empty()) {
     fmt::print(stderr, "{}: {} expectation(s) failed\n", sc.name, run->failures.size());
     return 1;
   }
   std::size_t checks = 0;
-  for (const sim::Step& s : sc.steps) checks += s.action == "expect" || s.expect_error;
+  for (const sim::Step& s : sc.steps)
+    checks += s.action == "expect" || s.expect_error;
   fmt::print("{}: {} steps, {} checks, all held\n", sc.name, run->steps_run, checks);
   return 0;
 }
@@ -81,10 +85,11 @@ int list_contracts() {
   for (const char* name : {"lean-hog", "short-rate", "seed-example"}) {
     market::ContractSpec s = *market::contract_preset(name);
     fmt::print("{:<13} {:<5} {}\n", name, s.name, s.description);
-    fmt::print("{:<13} tick value {} {}, fee {}, band +-{:.2f}%, margin {:.2f}%, widening x{:.2f}\n", "",
-               s.format_cash(s.tick_value), s.currency, s.format_cash(s.fee_per_contract),
-               static_cast<double>(s.band_ppm) / 1e4, static_cast<double>(s.margin_ppm) / 1e4,
-               static_cast<double>(s.widen_ppm) / 1e6);
+    fmt::print(
+        "{:<13} tick value {} {}, fee {}, band +-{:.2f}%, margin {:.2f}%, widening x{:.2f}\n", "",
+        s.format_cash(s.tick_value), s.currency, s.format_cash(s.fee_per_contract),
+        static_cast<double>(s.band_ppm) / 1e4, static_cast<double>(s.margin_ppm) / 1e4,
+        static_cast<double>(s.widen_ppm) / 1e6);
   }
   return 0;
 }

@@ -16,17 +16,19 @@ int main(int argc, char** argv) {
   bool quiet = false;
 
   CLI::App* demo = app.add_subcommand(
-      "demo", "Run a short session: traders, a circuit breaker, a margin round, a default and its "
-              "liquidation by the insurance fund, with tables of the book, trades and accounts");
+      "demo",
+      "Run a short session: traders, a circuit breaker, a margin round, a default and its "
+      "liquidation by the insurance fund, with tables of the book, trades and accounts");
   demo->add_flag("-q,--quiet", quiet, "Print only the result line");
   demo->add_flag("--json", options.json, "Print the final state as JSON");
 
   CLI::App* scenario = app.add_subcommand("scenario", "Scenario files (see docs/scenarios.md)");
   scenario->require_subcommand(1);
   std::string path;
-  CLI::App* run = scenario->add_subcommand(
-      "run", "Run a scenario file, print what happens and check its expectations "
-             "(exit 1 if one fails)");
+  CLI::App* run =
+      scenario->add_subcommand("run",
+                               "Run a scenario file, print what happens and check its expectations "
+                               "(exit 1 if one fails)");
   run->add_option("FILE", path, "The scenario, e.g. scenarios/seed-example.json")
       ->required()
       ->check(CLI::ExistingFile);

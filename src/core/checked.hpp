@@ -17,7 +17,8 @@
 
 namespace pfex {
 
-__extension__ typedef __int128 i128;  // NOLINT(modernize-use-using): __extension__ silences -Wpedantic
+__extension__ typedef __int128
+    i128;  // NOLINT(modernize-use-using): __extension__ silences -Wpedantic
 
 template <class T>
 class Checked {

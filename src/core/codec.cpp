@@ -48,20 +48,23 @@ std::uint16_t Reader::u16(std::string_view field) {
 std::uint32_t Reader::u32(std::string_view field) {
   return static_cast<std::uint32_t>(get_le(4, field));
 }
-std::uint64_t Reader::u64(std::string_view field) { return get_le(8, field); }
+std::uint64_t Reader::u64(std::string_view field) {
+  return get_le(8, field);
+}
 std::int64_t Reader::i64(std::string_view field) {
   return static_cast<std::int64_t>(get_le(8, field));
 }
 
-bool Reader::boolean(std::string_view field) { return u8_in(field, 0, 1) == 1; }
+bool Reader::boolean(std::string_view field) {
+  return u8_in(field, 0, 1) == 1;
+}
 
 std::int64_t Reader::i64_in(std::string_view field, std::int64_t lo, std::int64_t hi) {
   std::int64_t v = i64(field);
   if (failed()) return 0;
   if (v < lo || v > hi) {
-    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) +
-                                  " is outside [" + std::to_string(lo) + ", " +
-                                  std::to_string(hi) + "]"));
+    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) + " is outside [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"));
     return 0;
   }
   return v;
@@ -71,9 +74,8 @@ std::uint64_t Reader::u64_in(std::string_view field, std::uint64_t lo, std::uint
   std::uint64_t v = u64(field);
   if (failed()) return 0;
   if (v < lo || v > hi) {
-    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) +
-                                  " is outside [" + std::to_string(lo) + ", " +
-                                  std::to_string(hi) + "]"));
+    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) + " is outside [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"));
     return 0;
   }
   return v;
@@ -83,9 +85,8 @@ std::uint8_t Reader::u8_in(std::string_view field, std::uint8_t lo, std::uint8_t
   std::uint8_t v = u8(field);
   if (failed()) return 0;
   if (v < lo || v > hi) {
-    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) +
-                                  " is outside [" + std::to_string(lo) + ", " +
-                                  std::to_string(hi) + "]"));
+    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) + " is outside [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"));
     return 0;
   }
   return v;

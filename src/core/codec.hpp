@@ -47,7 +47,8 @@ class Writer {
 
  private:
   void put_le(std::uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) out_->push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    for (int i = 0; i < n; ++i)
+      out_->push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   }
   Bytes own_;
   Bytes* out_ = &own_;

@@ -45,7 +45,9 @@ Hasher::Hasher(std::string_view domain) {
   update(prefix);
 }
 
-Hasher::~Hasher() { sodium_memzero(state_.data(), state_.size()); }
+Hasher::~Hasher() {
+  sodium_memzero(state_.data(), state_.size());
+}
 
 void Hasher::update(ByteSpan data) {
   auto* st = reinterpret_cast<crypto_generichash_state*>(state_.data());

@@ -4,15 +4,24 @@ namespace pfex {
 
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kFailedPrecondition: return "failed precondition";
-    case ErrorCode::kInsolvent: return "insolvent";
-    case ErrorCode::kOverflow: return "overflow";
-    case ErrorCode::kCorruption: return "corruption";
-    case ErrorCode::kIoError: return "I/O error";
-    case ErrorCode::kAlreadyExists: return "already exists";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kFailedPrecondition:
+      return "failed precondition";
+    case ErrorCode::kInsolvent:
+      return "insolvent";
+    case ErrorCode::kOverflow:
+      return "overflow";
+    case ErrorCode::kCorruption:
+      return "corruption";
+    case ErrorCode::kIoError:
+      return "I/O error";
+    case ErrorCode::kAlreadyExists:
+      return "already exists";
   }
   return "unknown error";
 }

@@ -1,6 +1,7 @@
 // Status and Result<T>: the one error type of pfex.
 //
-// Every fallible function returns a Status (no value) or a Result<T> (a value or a Status). Both are
+// Every fallible function returns a Status (no value) or a Result<T> (a value or a Status). Both
+// are
 // [[nodiscard]]: an error is never dropped on the floor. Messages are written for the person who
 // sent the input ("price 1253 is outside the band [1248, 1352]"), never contain secrets, and cost
 // nothing on the success path (an ok Status holds no string).
@@ -58,8 +59,7 @@ class [[nodiscard]] Status {
   // Adds context in front of the message ("order 17: ...").
   Status with_context(std::string_view context) const;
 
-  Status(const Status& other)
-      : rep_(other.rep_ ? std::make_unique<Rep>(*other.rep_) : nullptr) {}
+  Status(const Status& other) : rep_(other.rep_ ? std::make_unique<Rep>(*other.rep_) : nullptr) {}
   Status& operator=(const Status& other) {
     if (this != &other) rep_ = other.rep_ ? std::make_unique<Rep>(*other.rep_) : nullptr;
     return *this;
@@ -83,7 +83,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).is_ok()) v_ = Status::failed_precondition("Result built from ok");
   }
@@ -106,9 +106,9 @@ class [[nodiscard]] Result {
 }  // namespace pfex
 
 // Returns early with the error of a Status-valued expression.
-#define PFEX_RETURN_IF_ERROR(expr)            \
-  do {                                        \
-    ::pfex::Status pfex_status_ = (expr);     \
+#define PFEX_RETURN_IF_ERROR(expr)                  \
+  do {                                              \
+    ::pfex::Status pfex_status_ = (expr);           \
     if (!pfex_status_.is_ok()) return pfex_status_; \
   } while (false)
 
@@ -116,8 +116,8 @@ class [[nodiscard]] Result {
 #define PFEX_CONCAT(a, b) PFEX_CONCAT_INNER(a, b)
 // `PFEX_ASSIGN_OR_RETURN(auto x, f());` binds the value of a Result or returns its error.
 // It expands to several statements: inside an if or loop, use braces.
-#define PFEX_ASSIGN_OR_RETURN(lhs, expr)                                     \
-  auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);                         \
-  if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())                          \
-    return PFEX_CONCAT(pfex_result_, __LINE__).status();                     \
+#define PFEX_ASSIGN_OR_RETURN(lhs, expr)                 \
+  auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);     \
+  if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())      \
+    return PFEX_CONCAT(pfex_result_, __LINE__).status(); \
   lhs = std::move(PFEX_CONCAT(pfex_result_, __LINE__)).value()

@@ -28,10 +28,10 @@ struct QtyTag;
 struct CashTag;
 struct TimeTag;
 
-using Price = Unit<PriceTag>;       // ticks
-using Qty = Unit<QtyTag>;           // contracts
-using Cash = Unit<CashTag>;         // minor currency units (cents)
-using LedgerTime = Unit<TimeTag>;   // milliseconds of ledger time
+using Price = Unit<PriceTag>;      // ticks
+using Qty = Unit<QtyTag>;          // contracts
+using Cash = Unit<CashTag>;        // minor currency units (cents)
+using LedgerTime = Unit<TimeTag>;  // milliseconds of ledger time
 
 constexpr std::int64_t kMillisPerSecond = 1000;
 

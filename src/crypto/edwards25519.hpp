@@ -45,19 +45,19 @@ inline Niels niels_identity() {
   return Niels{fe_one(), fe_one(), fe_zero()};
 }
 
-inline Ext to_ext(const Completed& c) {
+PFEX_FE_INLINE Ext to_ext(const Completed& c) {
   return Ext{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T), fe_mul(c.X, c.Y)};
 }
 // Drops T: enough when the next operation is a doubling.
-inline Ext to_proj(const Completed& c) {
+PFEX_FE_INLINE Ext to_proj(const Completed& c) {
   return Ext{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T), fe_zero()};
 }
 
-inline Cached to_cached(const Ext& p) {
+PFEX_FE_INLINE Cached to_cached(const Ext& p) {
   return Cached{fe_add_lazy(p.Y, p.X), fe_sub_lazy(p.Y, p.X), p.Z, fe_mul(p.T, fe_d2())};
 }
 
-inline Completed add(const Ext& p, const Cached& q) {
+PFEX_FE_INLINE Completed add(const Ext& p, const Cached& q) {
   const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YminusX);
   const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YplusX);
   const Fe c = fe_mul(p.T, q.T2d);
@@ -66,7 +66,7 @@ inline Completed add(const Ext& p, const Cached& q) {
   return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_add_lazy(d, c), fe_sub_lazy(d, c)};
 }
 
-inline Completed sub(const Ext& p, const Cached& q) {
+PFEX_FE_INLINE Completed sub(const Ext& p, const Cached& q) {
   const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YplusX);
   const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YminusX);
   const Fe c = fe_mul(p.T, q.T2d);
@@ -75,7 +75,7 @@ inline Completed sub(const Ext& p, const Cached& q) {
   return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_sub_lazy(d, c), fe_add_lazy(d, c)};
 }
 
-inline Completed add(const Ext& p, const Niels& q) {
+PFEX_FE_INLINE Completed add(const Ext& p, const Niels& q) {
   const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YminusX);
   const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YplusX);
   const Fe c = fe_mul(p.T, q.XY2d);
@@ -83,7 +83,7 @@ inline Completed add(const Ext& p, const Niels& q) {
   return Completed{fe_sub_lazy(b, a), fe_add_lazy(b, a), fe_add_lazy(d, c), fe_sub_lazy(d, c)};
 }
 
-inline Completed sub(const Ext& p, const Niels& q) {
+PFEX_FE_INLINE Completed sub(const Ext& p, const Niels& q) {
   const Fe a = fe_mul(fe_sub_lazy(p.Y, p.X), q.YplusX);
   const Fe b = fe_mul(fe_add_lazy(p.Y, p.X), q.YminusX);
   const Fe c = fe_mul(p.T, q.XY2d);
@@ -92,7 +92,7 @@ inline Completed sub(const Ext& p, const Niels& q) {
 }
 
 // Doubling reads only X, Y, Z, so p may come from to_proj().
-inline Completed dbl(const Ext& p) {
+PFEX_FE_INLINE Completed dbl(const Ext& p) {
   const Fe xx = fe_sq(p.X);
   const Fe yy = fe_sq(p.Y);
   const Fe zz = fe_sq(p.Z);
@@ -128,6 +128,13 @@ inline void cmov(Niels& r, const Niels& b, std::uint64_t bit) {
   fe_cmov(r.YminusX, b.YminusX, bit);
   fe_cmov(r.XY2d, b.XY2d, bit);
 }
+inline Cached neg(const Cached& q) {
+  return Cached{q.YminusX, q.YplusX, q.Z, fe_neg(q.T2d)};
+}
+inline Niels neg(const Niels& q) {
+  return Niels{q.YminusX, q.YplusX, fe_neg(q.XY2d)};
+}
+
 // Negates r if bit is 1. Constant time.
 inline void cneg(Cached& r, std::uint64_t bit) {
   Cached n{r.YminusX, r.YplusX, r.Z, fe_neg(r.T2d)};

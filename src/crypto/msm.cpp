@@ -123,11 +123,11 @@ Point msm_straus_var(std::span<const Scalar> scalars, std::span<const Point> poi
     Completed t = detail::dbl(r);
     for (std::size_t j = 0; j < n; ++j) {
       const int d = nafs[j][static_cast<std::size_t>(i)];
-      if (d > 0) {
-        t = detail::add(detail::to_ext(t), tables[j][static_cast<std::size_t>(d / 2)]);
-      } else if (d < 0) {
-        t = detail::sub(detail::to_ext(t), tables[j][static_cast<std::size_t>(-d / 2)]);
-      }
+      if (d == 0) continue;
+      // One addition site (negating the operand instead of a second, subtracting one) keeps
+      // the inlined loop body small.
+      const Cached& e = tables[j][static_cast<std::size_t>((d > 0 ? d : -d) / 2)];
+      t = detail::add(detail::to_ext(t), d > 0 ? e : detail::neg(e));
     }
     r = i == 0 ? detail::to_ext(t) : detail::to_proj(t);  // a doubling comes next: T unused
   }
@@ -190,11 +190,10 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
       if (!filled[b]) {
         buckets[b] = d > 0 ? ext[j] : detail::ext_neg(ext[j]);
         filled[b] = 1;
-      } else if (d > 0) {
-        buckets[b] = detail::to_ext(detail::add(buckets[b], niels[j]));
-      } else {
-        buckets[b] = detail::to_ext(detail::sub(buckets[b], niels[j]));
+        continue;
       }
+      buckets[b] =
+          detail::to_ext(detail::add(buckets[b], d > 0 ? niels[j] : detail::neg(niels[j])));
     }
     // sum_b (b+1) * bucket[b] as a running sum from the top bucket down.
     Ext running;

@@ -50,7 +50,7 @@ class EtcdLogTest : public ::testing::Test {
     return log.is_ok() ? std::move(log).value() : nullptr;
   }
 
-  static std::vector<LogEntry> read_all(Log& log) {
+  static std::vector<LogEntry> read_all(LogReader& log) {
     std::vector<LogEntry> all;
     for (std::uint64_t from = 1;;) {
       auto page = log.read(from, 500);

@@ -139,6 +139,45 @@ Result<std::uint64_t> end_of_nonzero(int fd, std::uint64_t begin, std::uint64_t 
   return begin;
 }
 
+// Reads and checks the records with sequences from, from + 1, ... at `offsets`; the last one ends
+// at `end`.
+Result<std::vector<LogEntry>> read_records(int fd, const std::string& path, std::uint64_t from,
+                                           const std::vector<std::uint64_t>& offsets,
+                                           std::uint64_t end) {
+  Bytes raw(end - offsets.front());
+  PFEX_RETURN_IF_ERROR(pread_all(fd, raw, offsets.front(), path));
+  std::vector<LogEntry> entries;
+  entries.reserve(offsets.size());
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    const std::uint64_t sequence = from + i;
+    const std::size_t at = offsets[i] - offsets.front();
+    auto bad = [&](std::string_view what) {
+      return Status::corruption("file log " + path + ": record " + std::to_string(sequence) +
+                                " at offset " + std::to_string(offsets[i]) + " is damaged (" +
+                                std::string(what) + ")");
+    };
+    ByteSpan rest = ByteSpan(raw).subspan(at);
+    if (rest.size() < fmt::kRecordHeaderSize) return bad("truncated");
+    RecordHeader h = parse_header(rest.first(fmt::kRecordHeaderSize));
+    if (!h.intact) return bad("header checksum mismatch");
+    if (h.sequence != sequence) return bad("sequence " + std::to_string(h.sequence));
+    if (rest.size() < fmt::kRecordHeaderSize + h.length) return bad("truncated");
+    ByteSpan payload = rest.subspan(fmt::kRecordHeaderSize, h.length);
+    if (crc32c(payload) != h.payload_crc) return bad("payload checksum mismatch");
+    entries.push_back(LogEntry{sequence, h.entry_time, Bytes(payload.begin(), payload.end())});
+  }
+  return entries;
+}
+
+Bytes encode_synced(std::uint64_t end, std::uint64_t sequence) {
+  Bytes out;
+  Writer w(&out);
+  w.u64(end);
+  w.u64(sequence);
+  w.u32(crc32c(out));
+  return out;
+}
+
 }  // namespace
 
 LedgerTime system_clock_now() {
@@ -239,13 +278,24 @@ Status FileLog::recover() {
   durable_sequence_ = sequence - 1;
   last_time_ = last_time;
   assigned_end_ = write_offset_ = durable_end_ = offset;
-  return Status::ok();
+
+  const std::string synced_path = path_ + std::string(fmt::kSyncedSuffix);
+  synced_fd_ = ::open(synced_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (synced_fd_ < 0) return io_failure("cannot open", synced_path);
+  return publish_synced(offset, durable_sequence_);
 }
 
-Status FileLog::write_batch(const Bytes& batch, std::uint64_t offset) {
+Status FileLog::publish_synced(std::uint64_t end, std::uint64_t sequence) {
+  return pwrite_all(synced_fd_, encode_synced(end, sequence), 0,
+                    path_ + std::string(fmt::kSyncedSuffix));
+}
+
+Status FileLog::write_batch(const Bytes& batch, std::uint64_t offset,
+                            std::uint64_t last_sequence) {
   PFEX_RETURN_IF_ERROR(pwrite_all(fd_, batch, offset, path_));
   if (::fdatasync(fd_) != 0) return io_failure("cannot fsync", path_);
-  return Status::ok();
+  // Only after the fsync: readers must never see a record that a crash could still take away.
+  return publish_synced(offset + batch.size(), last_sequence);
 }
 
 Result<Appended> FileLog::append(ByteSpan payload) {
@@ -280,7 +330,7 @@ Result<Appended> FileLog::append(ByteSpan payload) {
     const std::uint64_t offset = write_offset_;
     write_offset_ += batch.size();
     lock.unlock();
-    Status written = write_batch(batch, offset);
+    Status written = write_batch(batch, offset, batch_last);
     lock.lock();
     writing_ = false;
     ++sync_count_;
@@ -308,29 +358,7 @@ Result<std::vector<LogEntry>> FileLog::read(std::uint64_t from, std::size_t max_
     end = last == durable_sequence_ ? durable_end_ : offsets_[last];
   }
   // Records are immutable once durable, so the file can be read without the lock.
-  Bytes raw(end - offsets.front());
-  PFEX_RETURN_IF_ERROR(pread_all(fd_, raw, offsets.front(), path_));
-  std::vector<LogEntry> entries;
-  entries.reserve(offsets.size());
-  for (std::size_t i = 0; i < offsets.size(); ++i) {
-    const std::uint64_t sequence = from + i;
-    const std::size_t at = offsets[i] - offsets.front();
-    auto bad = [&](std::string_view what) {
-      return Status::corruption("file log " + path_ + ": record " + std::to_string(sequence) +
-                                " at offset " + std::to_string(offsets[i]) + " is damaged (" +
-                                std::string(what) + ")");
-    };
-    ByteSpan rest = ByteSpan(raw).subspan(at);
-    if (rest.size() < fmt::kRecordHeaderSize) return bad("truncated");
-    RecordHeader h = parse_header(rest.first(fmt::kRecordHeaderSize));
-    if (!h.intact) return bad("header checksum mismatch");
-    if (h.sequence != sequence) return bad("sequence " + std::to_string(h.sequence));
-    if (rest.size() < fmt::kRecordHeaderSize + h.length) return bad("truncated");
-    ByteSpan payload = rest.subspan(fmt::kRecordHeaderSize, h.length);
-    if (crc32c(payload) != h.payload_crc) return bad("payload checksum mismatch");
-    entries.push_back(LogEntry{sequence, h.entry_time, Bytes(payload.begin(), payload.end())});
-  }
-  return entries;
+  return read_records(fd_, path_, from, offsets, end);
 }
 
 Result<std::vector<LogEntry>> FileLog::follow(std::uint64_t from, std::size_t max_entries,
@@ -353,6 +381,105 @@ std::uint64_t FileLog::last_sequence() const {
 std::uint64_t FileLog::sync_count() const {
   std::lock_guard lock(mutex_);
   return sync_count_;
+}
+
+Result<std::unique_ptr<FileLogReader>> FileLogReader::open(const std::string& path) {
+  return open(path, Options{});
+}
+
+Result<std::unique_ptr<FileLogReader>> FileLogReader::open(const std::string& path,
+                                                           Options options) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno == ENOENT ? Status::not_found("no file log at " + path)
+                           : io_failure("cannot open", path);
+  }
+  std::array<std::uint8_t, fmt::kFileHeaderSize> magic{};
+  if (!pread_all(fd, magic, 0, path).is_ok() || magic != fmt::kFileMagic) {
+    ::close(fd);
+    return Status::corruption("file " + path + " is not a pfex file log (bad or missing header)");
+  }
+  return std::unique_ptr<FileLogReader>(new FileLogReader(path, fd, options));
+}
+
+FileLogReader::FileLogReader(std::string path, int fd, Options options)
+    : path_(std::move(path)), fd_(fd), options_(options), indexed_end_(fmt::kFileHeaderSize) {}
+
+FileLogReader::~FileLogReader() {
+  if (synced_fd_ >= 0) ::close(synced_fd_);
+  ::close(fd_);
+}
+
+Status FileLogReader::refresh() {
+  const std::string synced_path = path_ + std::string(fmt::kSyncedSuffix);
+  if (synced_fd_ < 0) {
+    synced_fd_ = ::open(synced_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (synced_fd_ < 0) return errno == ENOENT ? Status::ok() : io_failure("cannot open", synced_path);
+  }
+  std::array<std::uint8_t, fmt::kSyncedSize> raw{};
+  ssize_t n = ::pread(synced_fd_, raw.data(), raw.size(), 0);
+  if (n < 0) return io_failure("cannot read", synced_path);
+  Reader r(ByteSpan(raw).first(static_cast<std::size_t>(n)));
+  const std::uint64_t end = r.u64("durable_end");
+  const std::uint64_t sequence = r.u64("durable_sequence");
+  const std::uint32_t crc = r.u32("synced_crc");
+  if (!r.finish().is_ok() || crc != crc32c(ByteSpan(raw).first(fmt::kSyncedCrcOffset))) {
+    return Status::ok();  // not written yet, or caught mid-rewrite: look again at the next poll
+  }
+  // Everything below `end` was fsync'd intact by the writer, so any damage there is real.
+  while (indexed_end_ < end) {
+    const std::uint64_t next = offsets_.size() + 1;
+    auto bad = [&](std::string_view what) {
+      return Status::corruption("file log " + path_ + ": record " + std::to_string(next) +
+                                " at offset " + std::to_string(indexed_end_) + " is damaged (" +
+                                std::string(what) + ")");
+    };
+    if (end - indexed_end_ < fmt::kRecordHeaderSize) return bad("truncated");
+    std::array<std::uint8_t, fmt::kRecordHeaderSize> header{};
+    PFEX_RETURN_IF_ERROR(pread_all(fd_, header, indexed_end_, path_));
+    RecordHeader h = parse_header(header);
+    if (!h.intact) return bad("header checksum mismatch");
+    if (h.sequence != next) return bad("sequence " + std::to_string(h.sequence));
+    const std::uint64_t record_end = indexed_end_ + fmt::kRecordHeaderSize + h.length;
+    if (record_end > end) return bad("extends past the synced end");
+    offsets_.push_back(indexed_end_);
+    indexed_end_ = record_end;
+  }
+  if (indexed_end_ == end && offsets_.size() != sequence) {
+    return Status::corruption("file log " + path_ + ": .synced names sequence " +
+                              std::to_string(sequence) + " but the log holds " +
+                              std::to_string(offsets_.size()) + " records");
+  }
+  return Status::ok();
+}
+
+Result<std::vector<LogEntry>> FileLogReader::read(std::uint64_t from, std::size_t max_entries) {
+  from = std::max<std::uint64_t>(from, 1);
+  std::lock_guard lock(mutex_);
+  PFEX_RETURN_IF_ERROR(refresh());
+  const std::uint64_t durable = offsets_.size();
+  if (from > durable || max_entries == 0) return std::vector<LogEntry>{};
+  const std::uint64_t last = std::min<std::uint64_t>(durable, from - 1 + max_entries);
+  std::vector<std::uint64_t> offsets(offsets_.begin() + static_cast<std::ptrdiff_t>(from - 1),
+                                     offsets_.begin() + static_cast<std::ptrdiff_t>(last));
+  const std::uint64_t end = last == durable ? indexed_end_ : offsets_[last];
+  return read_records(fd_, path_, from, offsets, end);
+}
+
+Result<std::vector<LogEntry>> FileLogReader::follow(std::uint64_t from, std::size_t max_entries,
+                                                    std::chrono::milliseconds timeout,
+                                                    std::stop_token stop) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    PFEX_ASSIGN_OR_RETURN(auto entries, read(from, max_entries));
+    if (!entries.empty() || max_entries == 0) return entries;
+    const auto now = std::chrono::steady_clock::now();
+    if (stop.stop_requested() || now >= deadline) return entries;
+    std::unique_lock lock(mutex_);
+    stopped_.wait_for(lock, stop, std::min<std::chrono::steady_clock::duration>(
+                                      options_.poll_interval, deadline - now),
+                      [] { return false; });
+  }
 }
 
 }  // namespace pfex::ledger

@@ -6,6 +6,9 @@
 // queued so far, the others wait for it, so N threads pay roughly one fsync per batch, not N.
 // After a failed write or fsync the log refuses every further append (the state of the file's
 // tail is then unknown until it is reopened and recovered).
+//
+// Other processes read the log with FileLogReader (below). After each fsync the writer records
+// how far the log is on disk in "<path>.synced", and readers never go past that point.
 #pragma once
 
 #include <condition_variable>
@@ -59,10 +62,12 @@ class FileLog final : public Log {
  private:
   FileLog(std::string path, int fd, Options options);
   Status recover();
-  Status write_batch(const Bytes& batch, std::uint64_t offset);
+  Status write_batch(const Bytes& batch, std::uint64_t offset, std::uint64_t last_sequence);
+  Status publish_synced(std::uint64_t end, std::uint64_t sequence);
 
   const std::string path_;
   const int fd_;  // owned; closed by the destructor (which also drops the lock)
+  int synced_fd_ = -1;  // "<path>.synced", owned; written only by the one appender writing
   const Options options_;
   Recovery recovery_;
 
@@ -81,6 +86,42 @@ class FileLog final : public Log {
   bool writing_ = false;           // some appender is writing and syncing a batch
   std::uint64_t sync_count_ = 0;
   Status failed_;
+};
+
+// A read-only view of a FileLog that another process (or another object) writes. It returns
+// only records the writer has fsync'd (per "<path>.synced"), checks every record like FileLog,
+// and never modifies the files: a torn tail is the writer's to truncate when it reopens. follow
+// polls. Thread-safe.
+class FileLogReader final : public LogReader {
+ public:
+  struct Options {
+    std::chrono::milliseconds poll_interval{5};  // how often follow looks for new records
+  };
+
+  // The log file must exist (the writer creates it); the .synced file may appear later.
+  static Result<std::unique_ptr<FileLogReader>> open(const std::string& path);
+  static Result<std::unique_ptr<FileLogReader>> open(const std::string& path, Options options);
+  ~FileLogReader() override;
+
+  Result<std::vector<LogEntry>> read(std::uint64_t from, std::size_t max_entries) override;
+  Result<std::vector<LogEntry>> follow(std::uint64_t from, std::size_t max_entries,
+                                       std::chrono::milliseconds timeout,
+                                       std::stop_token stop = {}) override;
+
+ private:
+  FileLogReader(std::string path, int fd, Options options);
+  // Indexes the records the writer has synced since the last call. Requires mutex_.
+  Status refresh();
+
+  const std::string path_;
+  const int fd_;  // owned
+  const Options options_;
+  std::mutex mutex_;
+  std::condition_variable_any stopped_;  // only to sleep between polls, interruptibly
+  // Guarded by mutex_:
+  int synced_fd_ = -1;
+  std::vector<std::uint64_t> offsets_;
+  std::uint64_t indexed_end_ = 0;  // file offset after the last indexed record
 };
 
 }  // namespace pfex::ledger

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "ledger/log.hpp"
 
@@ -36,5 +37,17 @@ static_assert(kHeaderCrcCovers == 24);
 // length <= kMaxPayload; a header announcing more is damaged, whatever its checksum says.
 inline constexpr std::size_t kMaxPayload = kMaxEntryBytes;
 static_assert(kMaxPayload <= UINT32_MAX, "length is a u32");
+
+// synced_file := durable_end:u64 durable_sequence:u64 synced_crc:u32, at "<log path>.synced".
+// The writer rewrites it in place (not fsync'd) after every fdatasync of the log, so readers in
+// other processes return only records that are on disk: everything below durable_end.
+inline constexpr std::string_view kSyncedSuffix = ".synced";
+inline constexpr std::size_t kSyncedEndOffset = 0;
+inline constexpr std::size_t kSyncedSequenceOffset = 8;
+inline constexpr std::size_t kSyncedCrcOffset = 16;
+inline constexpr std::size_t kSyncedSize = 20;
+static_assert(kSyncedSequenceOffset == kSyncedEndOffset + sizeof(std::uint64_t));
+static_assert(kSyncedCrcOffset == kSyncedSequenceOffset + sizeof(std::uint64_t));
+static_assert(kSyncedSize == kSyncedCrcOffset + sizeof(std::uint32_t));
 
 }  // namespace pfex::ledger::file_log_format

@@ -47,7 +47,7 @@ std::unique_ptr<FileLog> open_ok(const std::string& path, FileLog::Options optio
   return log.is_ok() ? std::move(log).value() : nullptr;
 }
 
-std::vector<LogEntry> read_all(Log& log) {
+std::vector<LogEntry> read_all(LogReader& log) {
   auto entries = log.read(1, 1'000'000);
   EXPECT_TRUE(entries.is_ok()) << entries.status().to_string();
   return entries.is_ok() ? std::move(entries).value() : std::vector<LogEntry>{};

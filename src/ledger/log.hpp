@@ -38,22 +38,18 @@ struct Appended {
   LedgerTime entry_time;
 };
 
-class Log {
+// The reading side of a log: what validators and trader nodes need. FileLogReader (a FileLog
+// written by another process) implements only this.
+class LogReader {
  public:
-  Log() = default;
-  Log(const Log&) = delete;
-  Log& operator=(const Log&) = delete;
-  virtual ~Log() = default;
-
-  // Appends `payload` (at most kMaxEntryBytes) and returns its place once it is durable: an
-  // acknowledged append survives a crash of the appender (FileLog: fsync; EtcdLog: Raft quorum,
-  // which fsyncs). Thread-safe. An error means the entry may or may not be in the log; EtcdLog
-  // appends are idempotent (retrying the same bytes returns the first entry), FileLog appends are
-  // not retried over a network and are not deduplicated.
-  virtual Result<Appended> append(ByteSpan payload) = 0;
+  LogReader() = default;
+  LogReader(const LogReader&) = delete;
+  LogReader& operator=(const LogReader&) = delete;
+  virtual ~LogReader() = default;
 
   // Up to `max_entries` entries with sequence >= `from`, in sequence order; empty when there are
-  // none yet. Never returns an entry that failed its integrity check (that is an error instead).
+  // none yet. Never returns an entry that failed its integrity check (that is an error instead),
+  // and only returns durable entries.
   virtual Result<std::vector<LogEntry>> read(std::uint64_t from, std::size_t max_entries) = 0;
 
   // Like read, but when there is no entry at or after `from` yet, blocks until one arrives, the
@@ -61,6 +57,16 @@ class Log {
   virtual Result<std::vector<LogEntry>> follow(std::uint64_t from, std::size_t max_entries,
                                                std::chrono::milliseconds timeout,
                                                std::stop_token stop = {}) = 0;
+};
+
+class Log : public LogReader {
+ public:
+  // Appends `payload` (at most kMaxEntryBytes) and returns its place once it is durable: an
+  // acknowledged append survives a crash of the appender (FileLog: fsync; EtcdLog: Raft quorum,
+  // which fsyncs). Thread-safe. An error means the entry may or may not be in the log; EtcdLog
+  // appends are idempotent (retrying the same bytes returns the first entry), FileLog appends are
+  // not retried over a network and are not deduplicated.
+  virtual Result<Appended> append(ByteSpan payload) = 0;
 };
 
 // Ledger time: the maximum of every entry time seen so far along the log. It is monotonic and,

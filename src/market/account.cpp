@@ -20,7 +20,8 @@ std::string to_string_i128(i128 v) {
   return out;
 }
 
-// Minor units as "-3801.50 USD" when they fit 64 bits (they do for any E that fails by a sane amount).
+// Minor units as "-3801.50 USD" when they fit 64 bits (they do for any E that fails by a sane
+// amount).
 std::string format_money(const ContractSpec& spec, i128 v) {
   std::int64_t small = 0;
   if (__builtin_add_overflow(v, i128{0}, &small)) return to_string_i128(v) + " minor units";

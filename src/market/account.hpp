@@ -26,10 +26,10 @@ enum class AccountStatus : std::uint8_t {
 };
 
 struct Account {
-  Cash cash;                       // c, may be negative
-  std::int64_t position = 0;       // v = v+ - v-
-  Qty open_buy;                    // B
-  Qty open_sell;                   // S
+  Cash cash;                         // c, may be negative
+  std::int64_t position = 0;         // v = v+ - v-
+  Qty open_buy;                      // B
+  Qty open_sell;                     // S
   std::int64_t open_buy_ticks = 0;   // QB: sum of limit price x quantity over open buys
   std::int64_t open_sell_ticks = 0;  // QS
   Cash bond;

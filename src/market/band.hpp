@@ -18,9 +18,9 @@ inline constexpr std::int64_t kMaxBandTicks = std::int64_t{1} << 22;
 
 struct Band {
   Price reference;
-  Price low;    // L
-  Price high;   // H
-  Cash margin;  // M, per contract
+  Price low;                        // L
+  Price high;                       // H
+  Cash margin;                      // M, per contract
   std::int64_t half_width_ppm = 0;  // d of this epoch (w*d after a circuit breaker)
 
   bool contains(Price p) const { return p >= low && p <= high; }

@@ -13,7 +13,8 @@ constexpr std::int64_t kMaxOrderQtyLimit = std::int64_t{1} << 31;
 
 std::int64_t pow10(int n) {
   std::int64_t r = 1;
-  for (int i = 0; i < n; ++i) r *= 10;
+  for (int i = 0; i < n; ++i)
+    r *= 10;
   return r;
 }
 
@@ -54,7 +55,8 @@ Result<std::int64_t> parse_scaled(std::string_view text, int decimals, std::stri
     }
   }
   if (!seen_digit) return bad("has no digits");
-  for (int i = frac_digits; i < decimals; ++i) frac *= 10;
+  for (int i = frac_digits; i < decimals; ++i)
+    frac *= 10;
   Checked<std::int64_t> scaled = Checked<std::int64_t>(whole) * pow10(decimals) + frac;
   return to_int64(scaled, what);
 }
@@ -117,7 +119,8 @@ Status ContractSpec::validate() const {
 Result<Price> ContractSpec::parse_price(std::string_view text) const {
   PFEX_ASSIGN_OR_RETURN(std::int64_t scaled, parse_scaled(text, price_decimals, "price"));
   if (scaled % tick_units != 0) {
-    return Status::invalid_argument("price " + std::string(text) + " is not on the tick grid (tick " +
+    return Status::invalid_argument("price " + std::string(text) +
+                                    " is not on the tick grid (tick " +
                                     format_scaled(tick_units, price_decimals) + ")");
   }
   return Price(scaled / tick_units);
@@ -129,14 +132,16 @@ std::string ContractSpec::format_price(Price p) const {
 
 Result<Cash> ContractSpec::parse_cash(std::string_view text) const {
   int decimals = 0;
-  for (std::int64_t s = cash_scale; s > 1; s /= 10) ++decimals;
+  for (std::int64_t s = cash_scale; s > 1; s /= 10)
+    ++decimals;
   PFEX_ASSIGN_OR_RETURN(std::int64_t v, parse_scaled(text, decimals, "amount"));
   return Cash(v);
 }
 
 std::string ContractSpec::format_cash(Cash c) const {
   int decimals = 0;
-  for (std::int64_t s = cash_scale; s > 1; s /= 10) ++decimals;
+  for (std::int64_t s = cash_scale; s > 1; s /= 10)
+    ++decimals;
   return format_scaled(c.value(), decimals);
 }
 
@@ -146,10 +151,10 @@ ContractSpec lean_hog_preset() {
   s.description = "lean hogs, 40,000 lb, quoted in cents/lb, tick 0.025 cents/lb = $10";
   s.tick_units = 25;
   s.price_decimals = 3;
-  s.tick_value = Cash(1000);       // $10.00
-  s.fee_per_contract = Cash(50);   // $0.50
-  s.band_ppm = 40'000;             // 4%
-  s.margin_ppm = 70'000;           // 7% >= 1.5 * 4%
+  s.tick_value = Cash(1000);      // $10.00
+  s.fee_per_contract = Cash(50);  // $0.50
+  s.band_ppm = 40'000;            // 4%
+  s.margin_ppm = 70'000;          // 7% >= 1.5 * 4%
   s.widen_ppm = 1'500'000;
   s.protection_ticks = 20;
   s.breaker_qty = Qty(50);
@@ -157,7 +162,7 @@ ContractSpec lean_hog_preset() {
   s.vwap_window_ms = 300'000;
   s.refresh_window_ms = 1'800'000;
   s.settlement_interval_ms = 24 * 3'600'000;
-  s.bond = Cash(10'000);           // $100
+  s.bond = Cash(10'000);  // $100
   s.liquidation_penalty_per_contract = Cash(500);
   return s;
 }
@@ -168,10 +173,10 @@ ContractSpec short_rate_preset() {
   s.description = "three-month short rate, $1,000,000 notional, quoted 100 - rate, tick 0.01 = $25";
   s.tick_units = 1;
   s.price_decimals = 2;
-  s.tick_value = Cash(2500);       // $25.00
+  s.tick_value = Cash(2500);  // $25.00
   s.fee_per_contract = Cash(25);
-  s.band_ppm = 5'000;              // 0.5% of ~95.00: about 47 ticks
-  s.margin_ppm = 8'000;            // 0.8% >= 1.5 * 0.5%
+  s.band_ppm = 5'000;    // 0.5% of ~95.00: about 47 ticks
+  s.margin_ppm = 8'000;  // 0.8% >= 1.5 * 0.5%
   s.widen_ppm = 1'500'000;
   s.protection_ticks = 5;
   s.breaker_qty = Qty(500);

@@ -30,18 +30,18 @@ struct ContractSpec {
   std::int64_t cash_scale = 100;
   std::string currency = "USD";
 
-  Cash tick_value{1};          // k: cash per tick per contract
-  Cash fee_per_contract{0};    // f: charged to each side per contract per fill, paid to the fund
-  std::int64_t band_ppm = 40'000;     // d
-  std::int64_t margin_ppm = 60'000;   // m
-  std::int64_t widen_ppm = 1'500'000; // w: the band after a circuit breaker is w*d
-  std::int64_t protection_ticks = 10; // market orders: limit this far through the best price
+  Cash tick_value{1};        // k: cash per tick per contract
+  Cash fee_per_contract{0};  // f: charged to each side per contract per fill, paid to the fund
+  std::int64_t band_ppm = 40'000;      // d
+  std::int64_t margin_ppm = 60'000;    // m
+  std::int64_t widen_ppm = 1'500'000;  // w: the band after a circuit breaker is w*d
+  std::int64_t protection_ticks = 10;  // market orders: limit this far through the best price
 
-  Qty breaker_qty{100};                         // Q_cb
-  std::int64_t breaker_window_ms = 60'000;      // T_cb
-  std::int64_t vwap_window_ms = 300'000;        // T_ref
-  std::int64_t refresh_window_ms = 1'800'000;   // W (default 30 min)
-  std::int64_t settlement_interval_ms = 0;      // scheduled margin rounds (end of day); 0 = none
+  Qty breaker_qty{100};                        // Q_cb
+  std::int64_t breaker_window_ms = 60'000;     // T_cb
+  std::int64_t vwap_window_ms = 300'000;       // T_ref
+  std::int64_t refresh_window_ms = 1'800'000;  // W (default 30 min)
+  std::int64_t settlement_interval_ms = 0;     // scheduled margin rounds (end of day); 0 = none
 
   Cash bond{0};                              // posted by every account at registration
   Cash liquidation_penalty_per_contract{0};  // taken from a defaulter's claim at exit

@@ -13,8 +13,8 @@ TEST(Contract, PresetsAreValid) {
     ASSERT_TRUE(s.is_ok()) << name;
     EXPECT_TRUE(s->validate().is_ok()) << name << ": " << s->validate().to_string();
   }
-  EXPECT_EQ(lean_hog_preset().tick_value, Cash(1000));     // $10 per tick
-  EXPECT_EQ(short_rate_preset().tick_value, Cash(2500));   // $25 per tick
+  EXPECT_EQ(lean_hog_preset().tick_value, Cash(1000));    // $10 per tick
+  EXPECT_EQ(short_rate_preset().tick_value, Cash(2500));  // $25 per tick
   EXPECT_EQ(contract_preset("wheat").status().code(), ErrorCode::kNotFound);
 }
 

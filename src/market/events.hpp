@@ -95,8 +95,8 @@ struct Defaulted {
 struct LiquidationFinished {
   std::uint32_t batch;
   Qty filled;
-  Qty kept;          // unfilled, kept by the fund marked at the band edge
-  Price avg_price;   // rounded for display; claims use the exact rational price
+  Qty kept;         // unfilled, kept by the fund marked at the band edge
+  Price avg_price;  // rounded for display; claims use the exact rational price
 };
 struct Exited {
   AccountId account;

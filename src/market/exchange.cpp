@@ -9,26 +9,39 @@
 namespace pfex::market {
 namespace {
 
-std::string id_text(OrderId id) { return "order " + std::to_string(id.value); }
-std::string id_text(AccountId id) { return "account " + std::to_string(id.value); }
+std::string id_text(OrderId id) {
+  return "order " + std::to_string(id.value);
+}
+std::string id_text(AccountId id) {
+  return "account " + std::to_string(id.value);
+}
 
 bool crosses(Side taker_side, Price taker_limit, Price maker_price) {
   return taker_side == Side::kBuy ? maker_price <= taker_limit : maker_price >= taker_limit;
 }
 
-i128 abs128(i128 x) { return x < 0 ? -x : x; }
+i128 abs128(i128 x) {
+  return x < 0 ? -x : x;
+}
 
 }  // namespace
 
-std::string_view side_name(Side s) { return s == Side::kBuy ? "buy" : "sell"; }
+std::string_view side_name(Side s) {
+  return s == Side::kBuy ? "buy" : "sell";
+}
 
 std::string_view order_type_name(OrderType t) {
   switch (t) {
-    case OrderType::kLimit: return "limit";
-    case OrderType::kImmediateOrCancel: return "ioc";
-    case OrderType::kFillOrKill: return "fok";
-    case OrderType::kPostOnly: return "post-only";
-    case OrderType::kMarket: return "market";
+    case OrderType::kLimit:
+      return "limit";
+    case OrderType::kImmediateOrCancel:
+      return "ioc";
+    case OrderType::kFillOrKill:
+      return "fok";
+    case OrderType::kPostOnly:
+      return "post-only";
+    case OrderType::kMarket:
+      return "market";
   }
   return "?";
 }
@@ -54,7 +67,9 @@ Result<Exchange> Exchange::open(ContractSpec spec, Price reference, LedgerTime s
 
 // ---- time and deadlines ------------------------------------------------------------------------
 
-void Exchange::advance(LedgerTime now) { advance_to(now); }
+void Exchange::advance(LedgerTime now) {
+  advance_to(now);
+}
 
 void Exchange::advance_to(LedgerTime now) {
   while (true) {
@@ -179,7 +194,8 @@ Status Exchange::check_request(const OrderRequest& r) const {
   if (static_cast<std::uint8_t>(r.type) > kMaxOrderType) {
     return Status::invalid_argument("unknown order type");
   }
-  if (r.side != Side::kBuy && r.side != Side::kSell) return Status::invalid_argument("unknown side");
+  if (r.side != Side::kBuy && r.side != Side::kSell)
+    return Status::invalid_argument("unknown side");
   if (r.qty.value() < 1) {
     return Status::invalid_argument("quantity must be at least 1 contract, got " +
                                     std::to_string(r.qty.value()));
@@ -202,9 +218,9 @@ Status Exchange::check_request(const OrderRequest& r) const {
 Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
   if (r.type != OrderType::kMarket) {
     if (!band_.contains(*r.limit)) {
-      return Status::invalid_argument(
-          "price " + spec_.format_price(*r.limit) + " is outside the band [" +
-          spec_.format_price(band_.low) + ", " + spec_.format_price(band_.high) + "]");
+      return Status::invalid_argument("price " + spec_.format_price(*r.limit) +
+                                      " is outside the band [" + spec_.format_price(band_.low) +
+                                      ", " + spec_.format_price(band_.high) + "]");
     }
     return *r.limit;
   }
@@ -323,10 +339,12 @@ Status Exchange::cancel(LedgerTime now, AccountId id, OrderId order) {
   OrderBook::Slot slot = book_.find(order);
   if (slot == OrderBook::kNil) {
     return Status::not_found(order.value < next_order_id_ && order.value > 0
-                                 ? id_text(order) + " is no longer open (filled, cancelled or expired)"
+                                 ? id_text(order) +
+                                       " is no longer open (filled, cancelled or expired)"
                                  : "unknown " + id_text(order));
   }
-  if (book_.at(slot).owner != id) return Status::failed_precondition(id_text(order) + " is not yours");
+  if (book_.at(slot).owner != id)
+    return Status::failed_precondition(id_text(order) + " is not yours");
   close_resting(slot, CloseReason::kCancelled);
   after_trading_action();
   return Status::ok();
@@ -426,7 +444,8 @@ void Exchange::after_trading_action() {
   }
   std::int64_t at_high = 0;
   std::int64_t at_low = 0;
-  for (const EdgeTrade& t : edge_trades_) (t.high ? at_high : at_low) += t.qty;
+  for (const EdgeTrade& t : edge_trades_)
+    (t.high ? at_high : at_low) += t.qty;
   if (at_high >= spec_.breaker_qty.value() || at_low >= spec_.breaker_qty.value()) {
     halt(HaltReason::kBreakerVolume);
     return;
@@ -445,7 +464,8 @@ void Exchange::update_standing_quote() {
     }
     return q;
   };
-  bool bid_at_high = book_.best(Side::kBuy) == band_.high && regular_qty(Side::kBuy, band_.high) > 0;
+  bool bid_at_high =
+      book_.best(Side::kBuy) == band_.high && regular_qty(Side::kBuy, band_.high) > 0;
   bool ask_at_low = book_.best(Side::kSell) == band_.low && regular_qty(Side::kSell, band_.low) > 0;
   if (phase_ == Phase::kTrading && (bid_at_high || ask_at_low)) {
     if (!standing_since_) standing_since_ = time_;
@@ -475,7 +495,8 @@ Price Exchange::next_reference() const {
 }
 
 void Exchange::halt(HaltReason reason) {
-  const bool breaker = reason == HaltReason::kBreakerVolume || reason == HaltReason::kBreakerStanding;
+  const bool breaker =
+      reason == HaltReason::kBreakerVolume || reason == HaltReason::kBreakerStanding;
   emit(MarketHalted{epoch_, reason});
   // Every resting order of the epoch expires (the liquidation order too).
   for (Side side : {Side::kBuy, Side::kSell}) {
@@ -510,7 +531,8 @@ void Exchange::open_next_epoch(bool widened) {
   breaker_tripped_ = false;
   phase_ = Phase::kRefreshWindow;
   window_close_ = LedgerTime(time_.value() + spec_.refresh_window_ms);
-  emit(EpochOpened{epoch_, band_, window_close_, widened && band_.half_width_ppm != spec_.band_ppm});
+  emit(
+      EpochOpened{epoch_, band_, window_close_, widened && band_.half_width_ppm != spec_.band_ppm});
 
   // The fund is margined like any account: a deficit at the new reference price is levied on
   // every survivor's gross position at its refresh.
@@ -567,7 +589,8 @@ Status Exchange::refresh(LedgerTime now, AccountId id, Cash deposit) {
   if (phase_ != Phase::kRefreshWindow) {
     return Status::failed_precondition("no margin round is open");
   }
-  if (a->status != AccountStatus::kActive) return Status::failed_precondition(id_text(id) + " defaulted");
+  if (a->status != AccountStatus::kActive)
+    return Status::failed_precondition(id_text(id) + " defaulted");
   if (a->refreshed) return Status::failed_precondition(id_text(id) + " already refreshed");
   if (deposit.value() < 0) return Status::invalid_argument("a refresh deposit must be >= 0");
   return try_refresh(id, deposit);
@@ -669,11 +692,12 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
                                        "'s position is still running; exit after it finishes");
   }
   // claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down, never negative.
-  i128 value = floor_div(static_cast<i128>(rec->cash.value()) * b.price_den +
-                             static_cast<i128>(rec->position) * spec_.tick_value.value() * b.price_num,
-                         b.price_den);
-  value -= static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) *
-           abs128(rec->position);
+  i128 value =
+      floor_div(static_cast<i128>(rec->cash.value()) * b.price_den +
+                    static_cast<i128>(rec->position) * spec_.tick_value.value() * b.price_num,
+                b.price_den);
+  value -=
+      static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec->position);
   auto claim = static_cast<std::int64_t>(std::max<i128>(0, value));
   rec->claimed = true;
   accounts_[0].cash = Cash(accounts_[0].cash.value() - claim);
@@ -688,8 +712,8 @@ Status Exchange::settle_final(LedgerTime now, Price price) {
   if (phase_ == Phase::kClosed) return Status::failed_precondition("the contract already settled");
   if (!band_.contains(price)) {
     return Status::invalid_argument("settlement price " + spec_.format_price(price) +
-                                    " is outside the band [" + spec_.format_price(band_.low) + ", " +
-                                    spec_.format_price(band_.high) + "]");
+                                    " is outside the band [" + spec_.format_price(band_.low) +
+                                    ", " + spec_.format_price(band_.high) + "]");
   }
   halt(HaltReason::kFinalSettlement);
   for (Account& a : accounts_) {
@@ -734,7 +758,8 @@ Digest32 Exchange::state_hash() const {
     w.i64(x);
   }
   w.u64(accounts_.size());
-  for (const Account& a : accounts_) put_account(a);
+  for (const Account& a : accounts_)
+    put_account(a);
   for (Side side : {Side::kBuy, Side::kSell}) {
     w.u64(book_.size());
     book_.for_each(side, [&](const OrderBook::Order& o) {

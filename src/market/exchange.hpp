@@ -103,9 +103,9 @@ class Exchange {
   };
   struct LiquidationBatch {
     std::uint32_t epoch;
-    Side side;          // the fund's side: buy back a short aggregate, sell a long one
-    Price edge;         // the adverse band edge the order is posted at
-    Qty total;          // |v_D|
+    Side side;   // the fund's side: buy back a short aggregate, sell a long one
+    Price edge;  // the adverse band edge the order is posted at
+    Qty total;   // |v_D|
     Qty filled;
     i128 notional = 0;  // sum of price x qty over its fills
     bool finished = false;
@@ -161,14 +161,14 @@ class Exchange {
   std::uint64_t next_order_id_ = 1;
   std::uint64_t trade_seq_ = 0;
   std::optional<Price> last_trade_price_;
-  bool breaker_tripped_ = false;                 // a volume breaker fired during this action
-  std::optional<LedgerTime> standing_since_;     // best bid at H / ask at L since
-  std::deque<EdgeTrade> edge_trades_;            // edge trades within T_cb (breaker volume)
-  std::deque<WindowTrade> recent_trades_;        // trades within T_ref (next reference price)
-  std::int64_t levy_per_contract_ = 0;           // shortfall charge of the current round
+  bool breaker_tripped_ = false;              // a volume breaker fired during this action
+  std::optional<LedgerTime> standing_since_;  // best bid at H / ask at L since
+  std::deque<EdgeTrade> edge_trades_;         // edge trades within T_cb (breaker volume)
+  std::deque<WindowTrade> recent_trades_;     // trades within T_ref (next reference price)
+  std::int64_t levy_per_contract_ = 0;        // shortfall charge of the current round
   std::vector<LiquidationBatch> batches_;
   std::vector<DefaultRecord> defaults_;
-  std::optional<OrderId> liquidation_order_;     // resting liquidation order, if any
+  std::optional<OrderId> liquidation_order_;  // resting liquidation order, if any
   std::int64_t external_in_ = 0;
   std::int64_t external_out_ = 0;
   std::vector<Event> events_;

@@ -23,13 +23,12 @@ struct Op {
 };
 
 rc::Gen<Op> gen_op() {
-  return rc::gen::build<Op>(
-      rc::gen::set(&Op::kind, rc::gen::inRange(0, 100)),
-      rc::gen::set(&Op::account, rc::gen::inRange(0, 5)),
-      rc::gen::set(&Op::offset, rc::gen::inRange(-70, 71)),
-      rc::gen::set(&Op::qty, rc::gen::inRange(-1, 25)),
-      rc::gen::set(&Op::type, rc::gen::inRange(0, 5)),
-      rc::gen::set(&Op::amount, rc::gen::inRange(0, 400'000)));
+  return rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::inRange(0, 100)),
+                            rc::gen::set(&Op::account, rc::gen::inRange(0, 5)),
+                            rc::gen::set(&Op::offset, rc::gen::inRange(-70, 71)),
+                            rc::gen::set(&Op::qty, rc::gen::inRange(-1, 25)),
+                            rc::gen::set(&Op::type, rc::gen::inRange(0, 5)),
+                            rc::gen::set(&Op::amount, rc::gen::inRange(0, 400'000)));
 }
 
 // The test contract with a scheduled margin round every 2 minutes of ledger time.
@@ -163,8 +162,10 @@ RC_GTEST_PROP(ExchangeProperties, ReplayGivesTheSameStateHash, ()) {
   Flow b;
   setup(a);
   setup(b);
-  for (const Op& op : ops) apply(a, op);
-  for (const Op& op : ops) apply(b, op);
+  for (const Op& op : ops)
+    apply(a, op);
+  for (const Op& op : ops)
+    apply(b, op);
   RC_ASSERT(a.ex.state_hash() == b.ex.state_hash());
   RC_ASSERT(a.ex.events().size() == b.ex.events().size());
 }
@@ -196,7 +197,8 @@ TEST(ExchangeProperties, LongRandomFlowReachesMarginRoundsAndDefaults) {
       }
     }
   }
-  for (const Event& e : f.ex.events()) defaults += std::holds_alternative<Defaulted>(e.body);
+  for (const Event& e : f.ex.events())
+    defaults += std::holds_alternative<Defaulted>(e.body);
   EXPECT_GT(f.ex.trade_count(), 1000u);
   EXPECT_GT(f.ex.epoch(), 5u);
   EXPECT_GT(defaults, 0);

@@ -233,7 +233,8 @@ TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall)
 
 TEST_F(SeedExample, PayingTheMarginCallKeepsHerInTheMarket) {
   std::int64_t t = 100 * kSecond;
-  for (int i = 0; i < 3; ++i, t += 700 * kSecond) lock_limit_up(t);
+  for (int i = 0; i < 3; ++i, t += 700 * kSecond)
+    lock_limit_up(t);
   t -= 700 * kSecond;
   ASSERT_FALSE(acct(alice).refreshed);
   ASSERT_TRUE(ex_.refresh(LedgerTime(t + 10 * kSecond), alice, Cash(2649)).code() ==

@@ -41,7 +41,8 @@ void OrderBook::IdMap::grow() {
 void OrderBook::IdMap::insert(std::uint64_t id, Slot slot) {
   if ((used_ + 1) * 2 > keys_.size()) grow();
   std::size_t i = index(id);
-  while (keys_[i] != 0) i = (i + 1) & mask_;
+  while (keys_[i] != 0)
+    i = (i + 1) & mask_;
   keys_[i] = id;
   slots_[i] = slot;
   ++used_;
@@ -102,9 +103,12 @@ std::int64_t OrderBook::scan_down(const std::vector<std::uint64_t>& bits, std::i
   if (from < 0) return -1;
   auto w = static_cast<std::size_t>(from / 64);
   int b = static_cast<int>(from % 64);
-  std::uint64_t word = bits[w] & (b == 63 ? ~std::uint64_t{0} : ((std::uint64_t{1} << (b + 1)) - 1));
+  std::uint64_t word =
+      bits[w] & (b == 63 ? ~std::uint64_t{0} : ((std::uint64_t{1} << (b + 1)) - 1));
   while (true) {
-    if (word != 0) return static_cast<std::int64_t>(w * 64 + 63 - static_cast<std::size_t>(std::countl_zero(word)));
+    if (word != 0)
+      return static_cast<std::int64_t>(w * 64 + 63 -
+                                       static_cast<std::size_t>(std::countl_zero(word)));
     if (w == 0) return -1;
     word = bits[--w];
   }
@@ -118,7 +122,8 @@ std::int64_t OrderBook::scan_up(const std::vector<std::uint64_t>& bits, std::int
   int b = static_cast<int>(from % 64);
   std::uint64_t word = bits[w] & (~std::uint64_t{0} << b);
   while (true) {
-    if (word != 0) return static_cast<std::int64_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(word)));
+    if (word != 0)
+      return static_cast<std::int64_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(word)));
     if (++w == bits.size()) return -1;
     word = bits[w];
   }
@@ -198,7 +203,9 @@ void OrderBook::reduce(Slot slot, Qty qty) {
   level.qty -= qty.value();
 }
 
-OrderBook::Slot OrderBook::find(OrderId id) const { return ids_.find(id.value); }
+OrderBook::Slot OrderBook::find(OrderId id) const {
+  return ids_.find(id.value);
+}
 
 std::optional<Price> OrderBook::best(Side side) const {
   std::int64_t i = first_level(side);
@@ -233,8 +240,10 @@ std::vector<OrderBook::LevelView> OrderBook::depth(Side side, std::size_t max_le
 }
 
 std::size_t OrderBook::memory_bytes() const {
-  return orders_.capacity() * sizeof(Order) + (bids_.capacity() + asks_.capacity()) * sizeof(Level) +
-         (bid_bits_.capacity() + ask_bits_.capacity()) * sizeof(std::uint64_t) + ids_.memory_bytes();
+  return orders_.capacity() * sizeof(Order) +
+         (bids_.capacity() + asks_.capacity()) * sizeof(Level) +
+         (bid_bits_.capacity() + ask_bits_.capacity()) * sizeof(std::uint64_t) +
+         ids_.memory_bytes();
 }
 
 }  // namespace pfex::market

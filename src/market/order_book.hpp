@@ -31,7 +31,7 @@ class OrderBook {
     Side side = Side::kBuy;
     bool liquidation = false;  // the insurance fund's liquidation order: exempt from the breaker
     Price limit;
-    Qty open;        // quantity still resting
+    Qty open;          // quantity still resting
     Slot prev = kNil;  // neighbours in the price level (older, newer)
     Slot next = kNil;
   };
@@ -98,7 +98,9 @@ class OrderBook {
     Slot find(std::uint64_t id) const;
     void insert(std::uint64_t id, Slot slot);
     void erase(std::uint64_t id);
-    std::size_t memory_bytes() const { return keys_.capacity() * (sizeof(std::uint64_t) + sizeof(Slot)); }
+    std::size_t memory_bytes() const {
+      return keys_.capacity() * (sizeof(std::uint64_t) + sizeof(Slot));
+    }
 
    private:
     std::size_t index(std::uint64_t id) const;
@@ -109,7 +111,9 @@ class OrderBook {
     std::size_t used_ = 0;
   };
 
-  std::size_t level_index(Price p) const { return static_cast<std::size_t>(p.value() - low_.value()); }
+  std::size_t level_index(Price p) const {
+    return static_cast<std::size_t>(p.value() - low_.value());
+  }
   Price level_price(std::int64_t i) const { return Price(low_.value() + i); }
   std::int64_t first_level(Side side) const { return side == Side::kBuy ? best_bid_ : best_ask_; }
   std::int64_t next_level(Side side, std::int64_t i) const;

@@ -63,7 +63,8 @@ TEST(OrderBook, MatchesAModelUnderChurn) {
       ASSERT_EQ(book.size(), model.size());
     }
   }
-  for (auto& [id, v] : model) ASSERT_NE(book.find(OrderId{id}), OrderBook::kNil) << id;
+  for (auto& [id, v] : model)
+    ASSERT_NE(book.find(OrderId{id}), OrderBook::kNil) << id;
   EXPECT_EQ(book.find(OrderId{next}), OrderBook::kNil);
 }
 

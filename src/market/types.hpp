@@ -25,7 +25,9 @@ struct OrderId {
 };
 
 enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
-constexpr Side opposite(Side s) { return s == Side::kBuy ? Side::kSell : Side::kBuy; }
+constexpr Side opposite(Side s) {
+  return s == Side::kBuy ? Side::kSell : Side::kBuy;
+}
 std::string_view side_name(Side s);
 
 enum class OrderType : std::uint8_t {

@@ -21,30 +21,42 @@ std::string seconds(LedgerTime t) {
 
 std::string_view close_reason(CloseReason r) {
   switch (r) {
-    case CloseReason::kFilled: return "filled";
-    case CloseReason::kCancelled: return "cancelled";
-    case CloseReason::kExpired: return "expired";
-    case CloseReason::kUnfilledIoc: return "rest cancelled (IOC)";
-    case CloseReason::kReplaced: return "replaced";
+    case CloseReason::kFilled:
+      return "filled";
+    case CloseReason::kCancelled:
+      return "cancelled";
+    case CloseReason::kExpired:
+      return "expired";
+    case CloseReason::kUnfilledIoc:
+      return "rest cancelled (IOC)";
+    case CloseReason::kReplaced:
+      return "replaced";
   }
   return "?";
 }
 
 std::string_view halt_reason(HaltReason r) {
   switch (r) {
-    case HaltReason::kBreakerVolume: return "circuit breaker: volume at the band edge";
-    case HaltReason::kBreakerStanding: return "circuit breaker: quote standing at the band edge";
-    case HaltReason::kScheduled: return "scheduled settlement";
-    case HaltReason::kFinalSettlement: return "final settlement";
+    case HaltReason::kBreakerVolume:
+      return "circuit breaker: volume at the band edge";
+    case HaltReason::kBreakerStanding:
+      return "circuit breaker: quote standing at the band edge";
+    case HaltReason::kScheduled:
+      return "scheduled settlement";
+    case HaltReason::kFinalSettlement:
+      return "final settlement";
   }
   return "?";
 }
 
 std::string_view status_text(AccountStatus s) {
   switch (s) {
-    case AccountStatus::kActive: return "active";
-    case AccountStatus::kDefaulted: return "DEFAULTED";
-    case AccountStatus::kExited: return "exited";
+    case AccountStatus::kActive:
+      return "active";
+    case AccountStatus::kDefaulted:
+      return "DEFAULTED";
+    case AccountStatus::kExited:
+      return "exited";
   }
   return "?";
 }
@@ -67,26 +79,27 @@ std::string describe_event(const Exchange& ex, const Event& e, const Names& name
           AccountId buyer = ev.taker_side == Side::kBuy ? ev.taker_owner : ev.maker_owner;
           AccountId seller = ev.taker_side == Side::kBuy ? ev.maker_owner : ev.taker_owner;
           return fmt::format("TRADE #{}: {} at {}, {} buys from {}{}", ev.seq, ev.qty.value(),
-                             p(ev.price), n(buyer), n(seller), ev.liquidation ? " (liquidation)" : "");
+                             p(ev.price), n(buyer), n(seller),
+                             ev.liquidation ? " (liquidation)" : "");
         } else if constexpr (std::is_same_v<T, OrderClosed>) {
-          return fmt::format("order #{} {}{}", ev.id.value, close_reason(ev.reason),
-                             ev.released.value() ? fmt::format(", {} released", ev.released.value())
-                                                 : "");
+          return fmt::format(
+              "order #{} {}{}", ev.id.value, close_reason(ev.reason),
+              ev.released.value() ? fmt::format(", {} released", ev.released.value()) : "");
         } else if constexpr (std::is_same_v<T, CashMoved>) {
-          return fmt::format("{} {} {}", n(ev.account),
-                             ev.amount.value() >= 0 ? "deposits" : "withdraws",
-                             c(Cash(ev.amount.value() >= 0 ? ev.amount.value() : -ev.amount.value())));
+          return fmt::format(
+              "{} {} {}", n(ev.account), ev.amount.value() >= 0 ? "deposits" : "withdraws",
+              c(Cash(ev.amount.value() >= 0 ? ev.amount.value() : -ev.amount.value())));
         } else if constexpr (std::is_same_v<T, AccountRegistered>) {
           return fmt::format("{} registers, bond {}", n(ev.account), c(ev.bond));
         } else if constexpr (std::is_same_v<T, MarketHalted>) {
           return fmt::format("HALT of epoch {}: {}", ev.epoch, halt_reason(ev.reason));
         } else if constexpr (std::is_same_v<T, EpochOpened>) {
-          return fmt::format("EPOCH {}: reference {}, band [{}, {}]{}, margin {} per contract{}",
-                             ev.epoch, p(ev.band.reference), p(ev.band.low), p(ev.band.high),
-                             ev.widened ? " (widened)" : "", c(ev.band.margin),
-                             ev.epoch == 0 ? ""
-                                           : fmt::format(", refresh window until {}s",
-                                                         seconds(ev.window_close)));
+          return fmt::format(
+              "EPOCH {}: reference {}, band [{}, {}]{}, margin {} per contract{}", ev.epoch,
+              p(ev.band.reference), p(ev.band.low), p(ev.band.high), ev.widened ? " (widened)" : "",
+              c(ev.band.margin),
+              ev.epoch == 0 ? ""
+                            : fmt::format(", refresh window until {}s", seconds(ev.window_close)));
         } else if constexpr (std::is_same_v<T, MarginCall>) {
           return fmt::format("MARGIN CALL: {} must deposit {} (or at least refresh)", n(ev.account),
                              c(ev.amount));
@@ -131,7 +144,8 @@ std::string book_table(const Exchange& ex, std::size_t depth) {
   const ContractSpec& s = ex.spec();
   auto bids = ex.book().depth(Side::kBuy, depth);
   auto asks = ex.book().depth(Side::kSell, depth);
-  std::string out = fmt::format("{:>8} {:>10} | {:<10} {:<8}\n", "bid qty", "bid", "ask", "ask qty");
+  std::string out =
+      fmt::format("{:>8} {:>10} | {:<10} {:<8}\n", "bid qty", "bid", "ask", "ask qty");
   for (std::size_t i = 0; i < std::max(bids.size(), asks.size()); ++i) {
     std::string bq = i < bids.size() ? std::to_string(bids[i].qty.value()) : "";
     std::string bp = i < bids.size() ? s.format_price(bids[i].price) : "";
@@ -155,10 +169,10 @@ std::string trades_table(const Exchange& ex, const Names& names, std::size_t las
     const auto& t = std::get<Trade>(trades[i]->body);
     AccountId buyer = t.taker_side == Side::kBuy ? t.taker_owner : t.maker_owner;
     AccountId seller = t.taker_side == Side::kBuy ? t.maker_owner : t.taker_owner;
-    out += fmt::format("{:>5} {:>10} {:>6} {:>10}  {:<10} {:<10}{}\n", t.seq,
-                       seconds(trades[i]->time), t.qty.value(), ex.spec().format_price(t.price),
-                       name_of(names, buyer), name_of(names, seller),
-                       t.liquidation ? " liquidation" : "");
+    out +=
+        fmt::format("{:>5} {:>10} {:>6} {:>10}  {:<10} {:<10}{}\n", t.seq, seconds(trades[i]->time),
+                    t.qty.value(), ex.spec().format_price(t.price), name_of(names, buyer),
+                    name_of(names, seller), t.liquidation ? " liquidation" : "");
   }
   if (trades.empty()) out += "  (no trades)\n";
   return out;
@@ -167,9 +181,9 @@ std::string trades_table(const Exchange& ex, const Names& names, std::size_t las
 std::string accounts_table(const Exchange& ex, const Names& names) {
   const ContractSpec& s = ex.spec();
   const Band& b = ex.band();
-  std::string out = fmt::format("{:<10} {:>12} {:>8} {:>6} {:>6} {:>12} {:>10} {:>12} {:>12}  {}\n",
-                                "account", "cash", "position", "buys", "sells", "equity", "margin",
-                                "E_L", "E_H", "status");
+  std::string out =
+      fmt::format("{:<10} {:>12} {:>8} {:>6} {:>6} {:>12} {:>10} {:>12} {:>12}  {}\n", "account",
+                  "cash", "position", "buys", "sells", "equity", "margin", "E_L", "E_H", "status");
   for (std::uint32_t i = 0; i < ex.account_count(); ++i) {
     Account a = *ex.account(AccountId{i});
     i128 equity = static_cast<i128>(a.cash.value()) +
@@ -222,7 +236,8 @@ std::string outcome_json(const Exchange& ex, const Names& names) {
   for (Side side : {Side::kBuy, Side::kSell}) {
     json orders = json::array();
     ex.book().for_each(side, [&](const OrderBook::Order& o) {
-      orders.push_back({{"id", o.id.value}, {"price", s.format_price(o.limit)}, {"qty", o.open.value()}});
+      orders.push_back(
+          {{"id", o.id.value}, {"price", s.format_price(o.limit)}, {"qty", o.open.value()}});
     });
     book[side == Side::kBuy ? "bids" : "asks"] = orders;
   }

@@ -9,8 +9,8 @@
 namespace pfex::sim {
 namespace {
 
-using nlohmann::json;
 using market::ContractSpec;
+using nlohmann::json;
 
 // A reader over one JSON object that rejects unknown keys, so a typo is an error, not a no-op.
 class Fields {
@@ -47,7 +47,8 @@ class Fields {
     if (v->is_number_integer()) return v->get<std::int64_t>() * kMillisPerSecond;
     double ms = v->get<double>() * 1000.0;
     auto whole = static_cast<std::int64_t>(ms + 0.5);
-    if (std::abs(ms - static_cast<double>(whole)) > 1e-6) return bad(key, "has sub-millisecond part");
+    if (std::abs(ms - static_cast<double>(whole)) > 1e-6)
+      return bad(key, "has sub-millisecond part");
     return whole;
   }
   Result<Price> price(const std::string& key, const ContractSpec& spec) {
@@ -119,14 +120,14 @@ Result<ContractSpec> parse_contract(const json& j) {
   };
   std::int64_t breaker_qty = s.breaker_qty.value();
   std::int64_t max_qty = s.max_order_qty.value();
-  for (Status st : {ppm("band_ppm", s.band_ppm), ppm("margin_ppm", s.margin_ppm),
-                    ppm("widen_ppm", s.widen_ppm), ppm("protection_ticks", s.protection_ticks),
-                    ppm("breaker_qty", breaker_qty), ppm("max_order_qty", max_qty),
-                    ms("breaker_window_s", s.breaker_window_ms), ms("vwap_window_s", s.vwap_window_ms),
-                    ms("refresh_window_s", s.refresh_window_ms),
-                    ms("settlement_interval_s", s.settlement_interval_ms),
-                    money("tick_value", s.tick_value), money("fee", s.fee_per_contract),
-                    money("bond", s.bond), money("liquidation_penalty", s.liquidation_penalty_per_contract)}) {
+  for (Status st :
+       {ppm("band_ppm", s.band_ppm), ppm("margin_ppm", s.margin_ppm), ppm("widen_ppm", s.widen_ppm),
+        ppm("protection_ticks", s.protection_ticks), ppm("breaker_qty", breaker_qty),
+        ppm("max_order_qty", max_qty), ms("breaker_window_s", s.breaker_window_ms),
+        ms("vwap_window_s", s.vwap_window_ms), ms("refresh_window_s", s.refresh_window_ms),
+        ms("settlement_interval_s", s.settlement_interval_ms), money("tick_value", s.tick_value),
+        money("fee", s.fee_per_contract), money("bond", s.bond),
+        money("liquidation_penalty", s.liquidation_penalty_per_contract)}) {
     PFEX_RETURN_IF_ERROR(st);
   }
   s.breaker_qty = Qty(breaker_qty);
@@ -167,7 +168,8 @@ Status parse_expectation(Fields& f, const ContractSpec& spec, Expectation& e) {
            optional_field(f, "cash", e.cash, cash),
            optional_field(f, "position", e.position, integer),
            optional_field(f, "status", e.status, str),
-           optional_field(f, "refreshed", e.refreshed, [&](const std::string& k) { return f.boolean(k); }),
+           optional_field(f, "refreshed", e.refreshed,
+                          [&](const std::string& k) { return f.boolean(k); }),
            optional_field(f, "open_buy", e.open_buy, integer),
            optional_field(f, "open_sell", e.open_sell, integer),
            optional_field(f, "margin_call", e.margin_call, cash),
@@ -179,8 +181,10 @@ Status parse_expectation(Fields& f, const ContractSpec& spec, Expectation& e) {
 
 Result<Step> parse_step(const json& j, std::size_t index, const ContractSpec& spec,
                         const std::set<std::string>& traders) {
-  if (!j.is_object()) return Status::invalid_argument("step " + std::to_string(index) + ": not an object");
-  std::string action = j.contains("action") && j["action"].is_string() ? j["action"].get<std::string>() : "?";
+  if (!j.is_object())
+    return Status::invalid_argument("step " + std::to_string(index) + ": not an object");
+  std::string action =
+      j.contains("action") && j["action"].is_string() ? j["action"].get<std::string>() : "?";
   Fields f(j, "step " + std::to_string(index) + " (" + action + ")");
   Step s;
   s.index = index;
@@ -198,8 +202,8 @@ Result<Step> parse_step(const json& j, std::size_t index, const ContractSpec& sp
     PFEX_ASSIGN_OR_RETURN(s.trader, f.str("trader"));
     if (!traders.count(s.trader)) return f.bad("trader", "names no trader of the scenario");
   }
-  const std::set<std::string> needs_trader = {"buy", "sell", "cancel", "replace", "deposit",
-                                              "withdraw", "refresh", "exit", "online"};
+  const std::set<std::string> needs_trader = {"buy",      "sell",    "cancel", "replace", "deposit",
+                                              "withdraw", "refresh", "exit",   "online"};
   if (needs_trader.count(s.action) && s.trader.empty()) return f.bad("trader", "is required");
   if (s.action == "buy" || s.action == "sell" || s.action == "replace") {
     s.request.side = s.action == "sell" ? market::Side::kSell : market::Side::kBuy;
@@ -259,7 +263,8 @@ Result<Scenario> parse_scenario(std::string_view text) {
   if (f.has("description")) {
     PFEX_ASSIGN_OR_RETURN(sc.description, f.str("description"));
   }
-  if (!j.contains("contract")) return Status::invalid_argument("scenario: \"contract\" is required");
+  if (!j.contains("contract"))
+    return Status::invalid_argument("scenario: \"contract\" is required");
   (void)f.has("contract");
   PFEX_ASSIGN_OR_RETURN(sc.contract, parse_contract(j["contract"]));
   PFEX_RETURN_IF_ERROR(sc.contract.validate());
@@ -298,9 +303,10 @@ Result<Scenario> parse_scenario(std::string_view text) {
     sc.steps.push_back(std::move(s));
   }
   for (const auto& [key, value] : j.items()) {
-    static const std::set<std::string> known = {"name", "description", "contract",
-                                                "reference_price", "traders", "steps"};
-    if (!known.count(key)) return Status::invalid_argument("scenario: unknown field \"" + key + "\"");
+    static const std::set<std::string> known = {
+        "name", "description", "contract", "reference_price", "traders", "steps"};
+    if (!known.count(key))
+      return Status::invalid_argument("scenario: unknown field \"" + key + "\"");
   }
   return sc;
 }
@@ -319,18 +325,24 @@ namespace {
 
 std::string_view phase_name(market::Phase p) {
   switch (p) {
-    case market::Phase::kTrading: return "trading";
-    case market::Phase::kRefreshWindow: return "refresh-window";
-    case market::Phase::kClosed: return "closed";
+    case market::Phase::kTrading:
+      return "trading";
+    case market::Phase::kRefreshWindow:
+      return "refresh-window";
+    case market::Phase::kClosed:
+      return "closed";
   }
   return "?";
 }
 
 std::string_view status_name(market::AccountStatus s) {
   switch (s) {
-    case market::AccountStatus::kActive: return "active";
-    case market::AccountStatus::kDefaulted: return "defaulted";
-    case market::AccountStatus::kExited: return "exited";
+    case market::AccountStatus::kActive:
+      return "active";
+    case market::AccountStatus::kDefaulted:
+      return "defaulted";
+    case market::AccountStatus::kExited:
+      return "exited";
   }
   return "?";
 }
@@ -395,8 +407,8 @@ class Runner {
       if (s.action == "replace") {
         PFEX_ASSIGN_OR_RETURN(old, order_of(s));
       }
-      Result<market::OrderOutcome> r = old ? ex().replace(now, who, *old, s.request)
-                                           : ex().submit(now, who, s.request);
+      Result<market::OrderOutcome> r =
+          old ? ex().replace(now, who, *old, s.request) : ex().submit(now, who, s.request);
       if (r.is_ok() && s.label) labels_[*s.label] = r->id;
       return r.status();
     }
@@ -441,7 +453,8 @@ class Runner {
     compare(s, "band high", e.band_high, x.band().high, price);
     compare(s, "margin per contract", e.margin, x.band().margin, cash);
     compare(s, "best bid", e.best_bid, x.book().best(market::Side::kBuy).value_or(Price(0)), price);
-    compare(s, "best ask", e.best_ask, x.book().best(market::Side::kSell).value_or(Price(0)), price);
+    compare(s, "best ask", e.best_ask, x.book().best(market::Side::kSell).value_or(Price(0)),
+            price);
     compare(s, "last price", e.last_price, x.last_trade_price().value_or(Price(0)), price);
     compare(s, "trade count", e.trades, x.trade_count(), num);
     compare(s, "fund cash", e.fund_cash, x.fund().cash, cash);
@@ -483,7 +496,8 @@ Result<ScenarioRun> run_scenario(const Scenario& sc, const ScenarioObserver& obs
                         market::Exchange::open(sc.contract, sc.reference, LedgerTime(0)));
   Runner runner(sc, std::move(ex));
   PFEX_RETURN_IF_ERROR(runner.setup());
-  for (const Step& s : sc.steps) runner.step(s, observer);
+  for (const Step& s : sc.steps)
+    runner.step(s, observer);
   return runner.take();
 }
 

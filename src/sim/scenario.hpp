@@ -47,16 +47,16 @@ struct Step {
   std::int64_t at_ms = 0;
   std::string action;
   std::string trader;
-  std::string note;                  // printed before the step when narrating
-  std::optional<std::string> label;  // names the order an order step creates
-  std::optional<std::string> order;  // label of the order to cancel or replace
-  market::OrderRequest request;      // buy, sell, replace
-  Cash amount;                       // deposit, withdraw, refresh
-  bool flag = false;                 // online
-  Price price;                       // settle
+  std::string note;                         // printed before the step when narrating
+  std::optional<std::string> label;         // names the order an order step creates
+  std::optional<std::string> order;         // label of the order to cancel or replace
+  market::OrderRequest request;             // buy, sell, replace
+  Cash amount;                              // deposit, withdraw, refresh
+  bool flag = false;                        // online
+  Price price;                              // settle
   std::optional<std::string> expect_error;  // the action must fail with this error code name
-  Expectation expect;                // expect
-  std::size_t index = 0;             // position in the file, for messages
+  Expectation expect;                       // expect
+  std::size_t index = 0;                    // position in the file, for messages
 };
 
 struct Scenario {

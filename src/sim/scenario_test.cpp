@@ -45,7 +45,8 @@ TEST(Scenario, ReportsEveryUnmetExpectation) {
   ASSERT_EQ(run->failures.size(), 4u);
   EXPECT_EQ(run->failures[0], "step 1: a cash is 1000.00, expected 999.00");
   EXPECT_EQ(run->failures[1], "step 1: a open buy is 1, expected 2");
-  EXPECT_NE(run->failures[2].find("step 2 (buy a): invalid argument: price 99.00"), std::string::npos);
+  EXPECT_NE(run->failures[2].find("step 2 (buy a): invalid argument: price 99.00"),
+            std::string::npos);
   EXPECT_EQ(run->failures[3], "step 3 (buy a): expected a insolvent error, but it succeeded");
 }
 
