@@ -290,8 +290,7 @@ Status FileLog::publish_synced(std::uint64_t end, std::uint64_t sequence) {
                     path_ + std::string(fmt::kSyncedSuffix));
 }
 
-Status FileLog::write_batch(const Bytes& batch, std::uint64_t offset,
-                            std::uint64_t last_sequence) {
+Status FileLog::write_batch(const Bytes& batch, std::uint64_t offset, std::uint64_t last_sequence) {
   PFEX_RETURN_IF_ERROR(pwrite_all(fd_, batch, offset, path_));
   if (::fdatasync(fd_) != 0) return io_failure("cannot fsync", path_);
   // Only after the fsync: readers must never see a record that a crash could still take away.
@@ -414,7 +413,8 @@ Status FileLogReader::refresh() {
   const std::string synced_path = path_ + std::string(fmt::kSyncedSuffix);
   if (synced_fd_ < 0) {
     synced_fd_ = ::open(synced_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (synced_fd_ < 0) return errno == ENOENT ? Status::ok() : io_failure("cannot open", synced_path);
+    if (synced_fd_ < 0)
+      return errno == ENOENT ? Status::ok() : io_failure("cannot open", synced_path);
   }
   std::array<std::uint8_t, fmt::kSyncedSize> raw{};
   ssize_t n = ::pread(synced_fd_, raw.data(), raw.size(), 0);
@@ -476,9 +476,10 @@ Result<std::vector<LogEntry>> FileLogReader::follow(std::uint64_t from, std::siz
     const auto now = std::chrono::steady_clock::now();
     if (stop.stop_requested() || now >= deadline) return entries;
     std::unique_lock lock(mutex_);
-    stopped_.wait_for(lock, stop, std::min<std::chrono::steady_clock::duration>(
-                                      options_.poll_interval, deadline - now),
-                      [] { return false; });
+    stopped_.wait_for(
+        lock, stop,
+        std::min<std::chrono::steady_clock::duration>(options_.poll_interval, deadline - now),
+        [] { return false; });
   }
 }
 

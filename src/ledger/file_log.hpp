@@ -66,7 +66,7 @@ class FileLog final : public Log {
   Status publish_synced(std::uint64_t end, std::uint64_t sequence);
 
   const std::string path_;
-  const int fd_;  // owned; closed by the destructor (which also drops the lock)
+  const int fd_;        // owned; closed by the destructor (which also drops the lock)
   int synced_fd_ = -1;  // "<path>.synced", owned; written only by the one appender writing
   const Options options_;
   Recovery recovery_;
