@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <vector>
 
 #include "crypto/edwards25519.hpp"
@@ -183,17 +184,25 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
       r = detail::to_ext(detail::dbl(r));
     }
     std::fill(filled.begin(), filled.end(), 0);
+    const std::int32_t* wd = &digits[w * n];
     for (std::size_t j = 0; j < n; ++j) {
-      const std::int32_t d = digits[w * n + j];
+      const std::int32_t d = wd[j];
+      if (j + 4 < n && wd[j + 4] != 0) {
+        // The bucket four points ahead: hides most of an L2 miss behind the current addition.
+        __builtin_prefetch(&buckets[static_cast<std::size_t>(std::abs(wd[j + 4]) - 1)]);
+      }
       if (d == 0) continue;
-      const auto b = static_cast<std::size_t>(d > 0 ? d - 1 : -d - 1);
+      const auto b = static_cast<std::size_t>(std::abs(d) - 1);
+      const auto negative = static_cast<std::uint64_t>(d < 0);
       if (!filled[b]) {
-        buckets[b] = d > 0 ? ext[j] : detail::ext_neg(ext[j]);
+        buckets[b] = negative ? detail::ext_neg(ext[j]) : ext[j];
         filled[b] = 1;
         continue;
       }
-      buckets[b] =
-          detail::to_ext(detail::add(buckets[b], d > 0 ? niels[j] : detail::neg(niels[j])));
+      // The sign is random: a masked negation avoids a mispredicted branch per addition.
+      Niels q = niels[j];
+      detail::cneg(q, negative);
+      buckets[b] = detail::to_ext(detail::add(buckets[b], q));
     }
     // sum_b (b+1) * bucket[b] as a running sum from the top bucket down.
     Ext running;
