@@ -368,6 +368,9 @@ Result<std::vector<LogEntry>> FileLog::follow(std::uint64_t from, std::size_t ma
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, stop, timeout,
                       [&] { return durable_sequence_ >= from || !failed_.is_ok(); });
+    // A failed log will not grow: say so rather than let a follower spin on empty results.
+    if (durable_sequence_ < from && !failed_.is_ok())
+      return failed_.with_context("file log failed");
   }
   return read(from, max_entries);
 }
