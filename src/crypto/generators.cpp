@@ -1,6 +1,6 @@
 #include "crypto/generators.hpp"
 
-#include <limits>
+#include <utility>
 
 #include "core/hash.hpp"
 

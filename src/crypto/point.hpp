@@ -13,8 +13,8 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <span>
+#include <vector>
 
 #include "core/codec.hpp"
 #include "core/status.hpp"

@@ -5,7 +5,7 @@
 // non-canonical with an error and never reduces silently; the reducing constructors say so in
 // their names. Arithmetic is constant time (libsodium's crypto_core_ristretto255_scalar_*, the
 // reference the tests compare against). A Scalar may be secret: its bytes are wiped when it is
-// destroyed or overwritten by a move.
+// destroyed.
 #pragma once
 
 #include <array>
