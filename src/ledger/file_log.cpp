@@ -209,6 +209,7 @@ FileLog::FileLog(std::string path, int fd, Options options)
     : path_(std::move(path)), fd_(fd), options_(std::move(options)) {}
 
 FileLog::~FileLog() {
+  if (synced_fd_ >= 0) ::close(synced_fd_);
   ::close(fd_);
 }
 
@@ -236,8 +237,9 @@ Status FileLog::recover() {
   auto damaged = [&](std::string_view what) {
     return Status::corruption("file log " + path_ + ": record " + std::to_string(sequence) +
                               " at offset " + std::to_string(offset) + " is damaged (" +
-                              std::string(what) + ") and " + std::to_string(size - offset) +
-                              " bytes follow it; refusing to open a log damaged before its tail");
+                              std::string(what) + "), " + std::to_string(size - offset) +
+                              " bytes before the end of the file; refusing to open a log damaged "
+                              "before its tail");
   };
 
   Bytes payload;

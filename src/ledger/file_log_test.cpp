@@ -140,6 +140,28 @@ TEST(FileLog, ReopenKeepsEntriesAndContinuesTheSequence) {
     EXPECT_EQ(all[i].payload, payload_for(i));
 }
 
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n;
+}
+
+TEST(FileLog, ClosingReleasesEveryDescriptor) {
+  TempDir dir;
+  { ASSERT_TRUE(open_ok(dir.file("log"))); }
+  const std::size_t before = open_descriptors();
+  for (int i = 0; i < 5; ++i) {
+    auto log = open_ok(dir.file("log"));
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->append(payload_for(1)).is_ok());
+    auto reader = FileLogReader::open(dir.file("log"));
+    ASSERT_TRUE(reader.is_ok());
+    ASSERT_EQ((*reader)->read(1, 10)->size(), static_cast<std::size_t>(i + 1));
+  }
+  EXPECT_EQ(open_descriptors(), before);
+}
+
 TEST(FileLog, SecondWriterIsRefused) {
   TempDir dir;
   auto first = open_ok(dir.file("log"));
