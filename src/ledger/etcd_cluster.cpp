@@ -15,6 +15,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -25,27 +26,40 @@
 namespace pfex::ledger::testing {
 namespace {
 
-// Six distinct ports the kernel considers free right now (all bound at once, then released).
+// `count` consecutive loopback ports that can be bound right now, below the kernel's ephemeral
+// range: ports from bind(0) would be ephemeral ones, which etcd's own outgoing connections may
+// take between our check and its bind. Random, so that concurrent test processes rarely collide.
 std::vector<int> free_ports(int count) {
-  std::vector<int> sockets;
-  std::vector<int> ports;
-  for (int i = 0; i < count; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      throw std::runtime_error("cannot find a free loopback port");
+  int ephemeral_low = 32768;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  range >> ephemeral_low;
+  const int low = 10000;
+  const int high = std::max(low + 1000, ephemeral_low) - count;
+  std::mt19937 random(static_cast<std::uint32_t>(
+      ::getpid() ^ std::chrono::steady_clock::now().time_since_epoch().count()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int base = std::uniform_int_distribution<int>(low, high)(random);
+    std::vector<int> sockets;
+    bool all_free = true;
+    for (int port = base; port < base + count && all_free; ++port) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(static_cast<std::uint16_t>(port));
+      all_free = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+      if (fd >= 0) sockets.push_back(fd);
     }
-    sockets.push_back(fd);
-    ports.push_back(ntohs(address.sin_port));
+    for (int fd : sockets)
+      ::close(fd);
+    if (all_free) {
+      std::vector<int> ports;
+      for (int port = base; port < base + count; ++port)
+        ports.push_back(port);
+      return ports;
+    }
   }
-  for (int fd : sockets)
-    ::close(fd);
-  return ports;
+  throw std::runtime_error("cannot find free loopback ports for an etcd cluster");
 }
 
 std::string join(const std::vector<int>& ports) {
@@ -108,15 +122,20 @@ bool alive(pid_t pid) {
 }  // namespace
 
 EtcdCluster::EtcdCluster() {
+  pick_ports();
+}
+
+void EtcdCluster::pick_ports() {
   std::vector<int> ports = free_ports(6);
   client_ports_.assign(ports.begin(), ports.begin() + 3);
   peer_ports_.assign(ports.begin() + 3, ports.end());
+  endpoints_.clear();
   for (int port : client_ports_)
     endpoints_.push_back("http://127.0.0.1:" + std::to_string(port));
 }
 
 EtcdCluster::~EtcdCluster() {
-  (void)run_script("kill");
+  run_script("kill");
   for (int member = 1; member <= 3; ++member) {
     if (auto pid = member_pid(member); pid.is_ok()) untrack(*pid);
   }
@@ -132,10 +151,22 @@ int EtcdCluster::run_script(const std::string& command) const {
 }
 
 Status EtcdCluster::start() {
-  if (run_script("start") != 0) {
+  bool started = run_script("start") == 0;
+  if (!started && !started_once_) {
+    // Most likely another process took one of the ports first: once more, elsewhere.
+    run_script("kill");
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path(), ignored)) {
+      std::filesystem::remove_all(entry.path(), ignored);
+    }
+    pick_ports();
+    started = run_script("start") == 0;
+  }
+  if (!started) {
     return Status::failed_precondition(
         "scripts/etcd-cluster start failed (is etcd installed? scripts/install-deps)");
   }
+  started_once_ = true;
   install_crash_handlers();
   for (int member = 1; member <= 3; ++member) {
     PFEX_ASSIGN_OR_RETURN(pid_t pid, member_pid(member));

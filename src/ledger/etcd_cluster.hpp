@@ -15,14 +15,14 @@ namespace pfex::ledger::testing {
 
 class EtcdCluster {
  public:
-  // Picks six free loopback ports; start() launches the members.
+  // Picks six free loopback ports (below the ephemeral range); start() launches the members.
   EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
   ~EtcdCluster();
 
-  // Starts every member that is not running and waits until all three are healthy. Fails (does
-  // not skip) when etcd is not installed.
+  // Starts every member that is not running and waits until all three are healthy. The first
+  // start retries once on new ports if it fails. Fails (does not skip) when etcd is not installed.
   Status start();
   // SIGKILLs member 1..3 and waits until it is gone.
   Status kill_member(int member);
@@ -32,6 +32,7 @@ class EtcdCluster {
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 
  private:
+  void pick_ports();
   Result<pid_t> member_pid(int member) const;
   int run_script(const std::string& command) const;
 
@@ -39,6 +40,7 @@ class EtcdCluster {
   std::vector<int> client_ports_;
   std::vector<int> peer_ports_;
   std::vector<std::string> endpoints_;
+  bool started_once_ = false;  // ports are fixed once a cluster has run on them
 };
 
 }  // namespace pfex::ledger::testing
