@@ -237,10 +237,11 @@ Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
 // Quantity available to a taker on `side` up to `limit`, counting at most `wanted`.
 std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted) const {
   std::int64_t total = 0;
-  for (const auto& level : book_.depth(opposite(side), SIZE_MAX)) {
-    if (!crosses(side, limit, level.price) || total >= wanted) break;
-    total += level.qty.value();
-  }
+  book_.for_each_level(opposite(side), [&](Price price, Qty qty) {
+    if (!crosses(side, limit, price) || total >= wanted) return false;
+    total += qty.value();
+    return true;
+  });
   return total;
 }
 
@@ -312,7 +313,7 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
   }
   OrderId oid{next_order_id_++};
   emit(OrderAccepted{oid, id, r.side, r.type, limit, r.qty, false});
-  Qty filled = match(oid, id, r.side, limit, r.qty, false);
+  Qty filled = match(oid, id, r.side, limit, r.qty);
   Qty rest(r.qty.value() - filled.value());
   Qty resting(0);
   if (rest.value() > 0) {
@@ -369,8 +370,7 @@ void Exchange::close_resting(OrderBook::Slot slot, CloseReason reason) {
   book_.erase(slot);
 }
 
-Qty Exchange::match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty,
-                    bool liquidation) {
+Qty Exchange::match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty) {
   std::int64_t remaining = qty.value();
   const Side maker_side = opposite(side);
   while (remaining > 0) {
@@ -380,7 +380,6 @@ Qty Exchange::match(OrderId taker, AccountId owner, Side side, Price limit, Qty 
     if (!crosses(side, limit, maker.limit)) break;
     Qty q(std::min(remaining, maker.open.value()));
     execute_fill(maker, taker, owner, side, limit, q);
-    (void)liquidation;
     remaining -= q.value();
     if (q == maker.open) {
       emit(OrderClosed{maker.id, maker.owner, CloseReason::kFilled, Qty(0)});
@@ -528,7 +527,6 @@ void Exchange::open_next_epoch(bool widened) {
   edge_trades_.clear();
   recent_trades_.clear();
   standing_since_.reset();
-  breaker_tripped_ = false;
   phase_ = Phase::kRefreshWindow;
   window_close_ = LedgerTime(time_.value() + spec_.refresh_window_ms);
   emit(
@@ -653,7 +651,7 @@ void Exchange::start_liquidation() {
   OrderId oid{next_order_id_++};
   liquidation_order_ = oid;
   emit(OrderAccepted{oid, kInsuranceFund, b.side, OrderType::kLimit, b.edge, b.total, true});
-  Qty filled = match(oid, kInsuranceFund, b.side, b.edge, b.total, true);
+  Qty filled = match(oid, kInsuranceFund, b.side, b.edge, b.total);
   if (filled < b.total && liquidation_order_) {
     book_.insert(oid, kInsuranceFund, b.side, b.edge, Qty(b.total.value() - filled.value()), true);
   } else {

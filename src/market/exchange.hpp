@@ -134,7 +134,7 @@ class Exchange {
   Status check_request(const OrderRequest& request) const;
   Result<Price> effective_limit(const OrderRequest& request) const;
   std::int64_t fillable(Side side, Price limit, std::int64_t wanted) const;
-  Qty match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty, bool liquidation);
+  Qty match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty);
   void execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
                     Side taker_side, Price taker_limit, Qty qty);
   void release(Account& a, Side side, Price limit, Qty qty);
@@ -161,7 +161,6 @@ class Exchange {
   std::uint64_t next_order_id_ = 1;
   std::uint64_t trade_seq_ = 0;
   std::optional<Price> last_trade_price_;
-  bool breaker_tripped_ = false;              // a volume breaker fired during this action
   std::optional<LedgerTime> standing_since_;  // best bid at H / ask at L since
   std::deque<EdgeTrade> edge_trades_;         // edge trades within T_cb (breaker volume)
   std::deque<WindowTrade> recent_trades_;     // trades within T_ref (next reference price)

@@ -77,6 +77,14 @@ class OrderBook {
       }
     }
   }
+  // Price levels of one side, best first, while f(price, qty) returns true.
+  template <class F>
+  void for_each_level(Side side, F&& f) const {
+    const auto& levels = side == Side::kBuy ? bids_ : asks_;
+    for (std::int64_t i = first_level(side); i >= 0; i = next_level(side, i)) {
+      if (!f(level_price(i), Qty(levels[static_cast<std::size_t>(i)].qty))) return;
+    }
+  }
   // Up to `max_levels` best price levels of one side.
   std::vector<LevelView> depth(Side side, std::size_t max_levels) const;
 
