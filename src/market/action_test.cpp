@@ -54,7 +54,8 @@ TEST(Action, TruncatedTrailingAndOutOfRangeBytesAreRejected) {
   EXPECT_EQ(with(5, 2).message(), "side = 2 is outside [0, 1]");
   EXPECT_EQ(with(6, 5).message(), "order type = 5 is outside [0, 4]");
   EXPECT_FALSE(with(7, 2).is_ok());      // a bool that is 2
-  EXPECT_FALSE(with(16, 0x80).is_ok());  // negative limit price
+  EXPECT_FALSE(with(15, 0x80).is_ok());  // negative limit price (top byte of the i64)
+  EXPECT_FALSE(with(23, 0x80).is_ok());  // negative quantity
   Bytes zero_qty = encode_action(SubmitAction{AccountId{1}, testing::buy(1000, 0)});
   EXPECT_EQ(decode_action(zero_qty).status().message(),
             "quantity = 0 is outside [1, 4611686018427387904]");
