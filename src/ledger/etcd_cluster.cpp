@@ -135,9 +135,12 @@ void EtcdCluster::pick_ports() {
 }
 
 EtcdCluster::~EtcdCluster() {
-  run_script("kill");
-  for (int member = 1; member <= 3; ++member) {
-    if (auto pid = member_pid(member); pid.is_ok()) untrack(*pid);
+  try {
+    run_script("kill");
+    for (int member = 1; member <= 3; ++member) {
+      if (auto pid = member_pid(member); pid.is_ok()) untrack(*pid);
+    }
+  } catch (...) {  // only std::bad_alloc is possible; nothing more can be done in a destructor
   }
 }
 

@@ -163,7 +163,7 @@ Result<std::unique_ptr<EtcdLog>> EtcdLog::open(Options options) {
   if (options.prefix.empty()) return Status::invalid_argument("etcd log: empty key prefix");
   if (!options.clock) options.clock = system_clock_now;
   for (auto& endpoint : options.endpoints) {
-    if (endpoint.find("://") == std::string::npos) endpoint = "http://" + endpoint;
+    if (endpoint.find("://") == std::string::npos) endpoint.insert(0, "http://");
   }
   return std::unique_ptr<EtcdLog>(new EtcdLog(std::move(options)));
 }
