@@ -78,9 +78,9 @@ PFEX_FE_INLINE Fe fe_neg(const Fe& f) {
 }
 
 // Without the carry, for the point formulas, whose every use is checked against these bounds:
-// fe_add_lazy takes limbs below 2^52 and returns limbs below 2^53; fe_sub_lazy takes f below 2^54
-// and g below 2^53 - 76 and returns limbs below 2^55. Their results may only feed fe_mul/fe_sq,
-// which accept limbs below 2^55 (products stay below 2^116).
+// fe_add_lazy returns f + g limb by limb (its callers keep the sums below 2^54); fe_sub_lazy takes
+// f below 2^53 and g below 2^53 - 76 and returns limbs below 2^54. Their results may only feed
+// fe_mul/fe_sq, which accept limbs below 2^54.
 PFEX_FE_INLINE Fe fe_add_lazy(const Fe& f, const Fe& g) {
   Fe h;
   for (int i = 0; i < 5; ++i)
@@ -98,52 +98,52 @@ PFEX_FE_INLINE Fe fe_sub_lazy(const Fe& f, const Fe& g) {
   return h;
 }
 
+// Column by column, carrying as it goes: only one 128-bit accumulator is live, which keeps the
+// operands in registers (about a quarter fewer instructions than five live column sums).
+// Inputs: limbs below 2^54. Then every column sum, with the carry in, is below 2^115, the carry out
+// of the top column (which has no factor 19) is below 2^61, and the output limbs are below 2^52.
 PFEX_FE_INLINE Fe fe_mul(const Fe& f, const Fe& g) {
   const std::uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
   const std::uint64_t g0 = g.v[0], g1 = g.v[1], g2 = g.v[2], g3 = g.v[3], g4 = g.v[4];
   const std::uint64_t g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
-  U128 r0 =
-      U128{f0} * g0 + U128{f1} * g4_19 + U128{f2} * g3_19 + U128{f3} * g2_19 + U128{f4} * g1_19;
-  U128 r1 = U128{f0} * g1 + U128{f1} * g0 + U128{f2} * g4_19 + U128{f3} * g3_19 + U128{f4} * g2_19;
-  U128 r2 = U128{f0} * g2 + U128{f1} * g1 + U128{f2} * g0 + U128{f3} * g4_19 + U128{f4} * g3_19;
-  U128 r3 = U128{f0} * g3 + U128{f1} * g2 + U128{f2} * g1 + U128{f3} * g0 + U128{f4} * g4_19;
-  U128 r4 = U128{f0} * g4 + U128{f1} * g3 + U128{f2} * g2 + U128{f3} * g1 + U128{f4} * g0;
-  r1 += r0 >> 51;
-  r2 += r1 >> 51;
-  r3 += r2 >> 51;
-  r4 += r3 >> 51;
-  U128 c = r4 >> 51;
-  U128 l0 = (r0 & kMask51) + c * 19;
   Fe h;
+  U128 t =
+      U128{f0} * g0 + U128{f1} * g4_19 + U128{f2} * g3_19 + U128{f3} * g2_19 + U128{f4} * g1_19;
+  h.v[0] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0} * g1 + U128{f1} * g0 + U128{f2} * g4_19 + U128{f3} * g3_19 +
+      U128{f4} * g2_19;
+  h.v[1] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0} * g2 + U128{f1} * g1 + U128{f2} * g0 + U128{f3} * g4_19 +
+      U128{f4} * g3_19;
+  h.v[2] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0} * g3 + U128{f1} * g2 + U128{f2} * g1 + U128{f3} * g0 + U128{f4} * g4_19;
+  h.v[3] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0} * g4 + U128{f1} * g3 + U128{f2} * g2 + U128{f3} * g1 + U128{f4} * g0;
+  h.v[4] = static_cast<std::uint64_t>(t) & kMask51;
+  const U128 l0 = U128{static_cast<std::uint64_t>(t >> 51)} * 19 + h.v[0];
   h.v[0] = static_cast<std::uint64_t>(l0) & kMask51;
-  h.v[1] = (static_cast<std::uint64_t>(r1) & kMask51) + static_cast<std::uint64_t>(l0 >> 51);
-  h.v[2] = static_cast<std::uint64_t>(r2) & kMask51;
-  h.v[3] = static_cast<std::uint64_t>(r3) & kMask51;
-  h.v[4] = static_cast<std::uint64_t>(r4) & kMask51;
+  h.v[1] += static_cast<std::uint64_t>(l0 >> 51);
   return h;
 }
 
 PFEX_FE_INLINE Fe fe_sq(const Fe& f) {
   const std::uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
-  const std::uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1;
+  const std::uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1, f2_2 = 2 * f2, f3_2 = 2 * f3;
   const std::uint64_t f3_19 = 19 * f3, f4_19 = 19 * f4;
-  U128 r0 = U128{f0} * f0 + U128{f1_2} * f4_19 + U128{2 * f2} * f3_19;
-  U128 r1 = U128{f0_2} * f1 + U128{2 * f2} * f4_19 + U128{f3} * f3_19;
-  U128 r2 = U128{f0_2} * f2 + U128{f1} * f1 + U128{2 * f3} * f4_19;
-  U128 r3 = U128{f0_2} * f3 + U128{f1_2} * f2 + U128{f4} * f4_19;
-  U128 r4 = U128{f0_2} * f4 + U128{f1_2} * f3 + U128{f2} * f2;
-  r1 += r0 >> 51;
-  r2 += r1 >> 51;
-  r3 += r2 >> 51;
-  r4 += r3 >> 51;
-  U128 c = r4 >> 51;
-  U128 l0 = (r0 & kMask51) + c * 19;
   Fe h;
+  U128 t = U128{f0} * f0 + U128{f1_2} * f4_19 + U128{f2_2} * f3_19;
+  h.v[0] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0_2} * f1 + U128{f2_2} * f4_19 + U128{f3} * f3_19;
+  h.v[1] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0_2} * f2 + U128{f1} * f1 + U128{f3_2} * f4_19;
+  h.v[2] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0_2} * f3 + U128{f1_2} * f2 + U128{f4} * f4_19;
+  h.v[3] = static_cast<std::uint64_t>(t) & kMask51;
+  t = (t >> 51) + U128{f0_2} * f4 + U128{f1_2} * f3 + U128{f2} * f2;
+  h.v[4] = static_cast<std::uint64_t>(t) & kMask51;
+  const U128 l0 = U128{static_cast<std::uint64_t>(t >> 51)} * 19 + h.v[0];
   h.v[0] = static_cast<std::uint64_t>(l0) & kMask51;
-  h.v[1] = (static_cast<std::uint64_t>(r1) & kMask51) + static_cast<std::uint64_t>(l0 >> 51);
-  h.v[2] = static_cast<std::uint64_t>(r2) & kMask51;
-  h.v[3] = static_cast<std::uint64_t>(r3) & kMask51;
-  h.v[4] = static_cast<std::uint64_t>(r4) & kMask51;
+  h.v[1] += static_cast<std::uint64_t>(l0 >> 51);
   return h;
 }
 

@@ -155,15 +155,21 @@ int pippenger_window(std::size_t n) {
 Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> points, int c) {
   const std::size_t n = points.size();
   if (n == 0) return Point::identity();
-  if (c <= 0) c = pippenger_window(n);
+  c = c <= 0 ? pippenger_window(n) : std::min(c, 16);
   const auto windows = static_cast<std::size_t>((256 + c - 1) / c);
   const std::size_t num_buckets = std::size_t{1} << (c - 1);
 
   std::vector<Ext> ext(n);
   for (std::size_t j = 0; j < n; ++j)
     ext[j] = points[j].ext();
-  std::vector<Niels> niels(n);
+  // niels[2j] = P_j, niels[2j + 1] = -P_j: the digit's sign picks the entry by index, no
+  // negation or mispredicted branch per addition.
+  std::vector<Niels> niels(2 * n);
   detail::to_niels_batch(ext.data(), niels.data(), n);
+  for (std::size_t j = n; j-- > 0;) {
+    niels[2 * j] = niels[j];
+    niels[2 * j + 1] = detail::neg(niels[j]);
+  }
   // digits[w * n + j]: window-major, so each pass over the points reads memory in order.
   std::vector<std::int32_t> digits(n * windows);
   std::array<std::int32_t, 256> one{};
@@ -199,10 +205,7 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
         filled[b] = 1;
         continue;
       }
-      // The sign is random: a masked negation avoids a mispredicted branch per addition.
-      Niels q = niels[j];
-      detail::cneg(q, negative);
-      buckets[b] = detail::to_ext(detail::add(buckets[b], q));
+      buckets[b] = detail::to_ext(detail::add(buckets[b], niels[2 * j + negative]));
     }
     // sum_b (b+1) * bucket[b] as a running sum from the top bucket down.
     Ext running;

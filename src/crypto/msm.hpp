@@ -33,7 +33,7 @@ Result<bool> msm_is_identity_var(std::span<const Scalar> scalars, std::span<cons
 
 // Exposed for tests and benchmarks: force one algorithm regardless of size.
 Point msm_straus_var(std::span<const Scalar> scalars, std::span<const Point> points);
-// c = 0 picks the window width from the size.
+// c = 0 picks the window width from the size; otherwise c is clamped to [1, 16].
 Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> points, int c = 0);
 // The window width msm_pippenger_var() uses for n points.
 int pippenger_window(std::size_t n);
