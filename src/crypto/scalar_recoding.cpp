@@ -3,16 +3,26 @@
 namespace pfex::crypto::detail {
 namespace {
 
-// Bits [pos, pos + n) of s as an unsigned integer, n <= 32; bits past 255 read as zero.
-std::uint32_t bits_at(std::span<const std::uint8_t, 32> s, int pos, int n) {
-  std::uint64_t acc = 0;
-  const int first = pos / 8;
-  for (int i = 0; i < 6; ++i) {
-    const int byte = first + i;
-    if (byte < 32) acc |= std::uint64_t{s[static_cast<std::size_t>(byte)]} << (8 * i);
-  }
-  acc >>= (pos % 8);
-  return static_cast<std::uint32_t>(acc & ((std::uint64_t{1} << n) - 1));
+// The scalar as four little-endian 64-bit words and a zero fifth, so that a window read near the
+// top needs no bounds check.
+struct Words {
+  std::uint64_t w[5];
+};
+
+Words load_words(std::span<const std::uint8_t, 32> s) {
+  Words r{};
+  for (std::size_t i = 0; i < 32; ++i)
+    r.w[i / 8] |= std::uint64_t{s[i]} << (8 * (i % 8));
+  return r;
+}
+
+// Bits [pos, pos + n) as an unsigned integer, 1 <= n <= 32, pos < 256; bits past 255 are zero.
+std::uint32_t bits_at(const Words& s, int pos, int n) {
+  const auto word = static_cast<std::size_t>(pos / 64);
+  const int off = pos % 64;
+  std::uint64_t v = s.w[word] >> off;
+  if (off + n > 64) v |= s.w[word + 1] << (64 - off);
+  return static_cast<std::uint32_t>(v & ((std::uint64_t{1} << n) - 1));
 }
 
 }  // namespace
@@ -37,12 +47,13 @@ std::array<std::int8_t, 64> radix16(std::span<const std::uint8_t, 32> s) {
 
 std::array<std::int8_t, 256> wnaf_var(std::span<const std::uint8_t, 32> s, int w) {
   std::array<std::int8_t, 256> naf{};
+  const Words words = load_words(s);
   const std::int32_t width = std::int32_t{1} << w;
   const std::int32_t half = width / 2;
   std::int32_t carry = 0;
   int pos = 0;
   while (pos < 256) {
-    const std::int32_t window = static_cast<std::int32_t>(bits_at(s, pos, w)) + carry;
+    const std::int32_t window = static_cast<std::int32_t>(bits_at(words, pos, w)) + carry;
     if ((window & 1) == 0) {
       // The low bit of s + carry is zero here: digit zero, and the carry (if any) moves up.
       ++pos;
@@ -62,11 +73,12 @@ std::array<std::int8_t, 256> wnaf_var(std::span<const std::uint8_t, 32> s, int w
 
 void radix_2c_var(std::span<const std::uint8_t, 32> s, int c, std::int32_t* out) {
   const int digits = (256 + c - 1) / c;
+  const Words words = load_words(s);
   const std::int32_t half = std::int32_t{1} << (c - 1);
   std::int32_t carry = 0;
   for (int i = 0; i < digits; ++i) {
     const int width = (i * c + c <= 256) ? c : 256 - i * c;
-    std::int32_t v = static_cast<std::int32_t>(bits_at(s, i * c, width)) + carry;
+    std::int32_t v = static_cast<std::int32_t>(bits_at(words, i * c, width)) + carry;
     if (i + 1 < digits) {
       carry = (v + half) >> c;
       v -= carry << c;
