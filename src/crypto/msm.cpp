@@ -19,7 +19,7 @@ using detail::Ext;
 using detail::Niels;
 
 // Below this many points Straus beats Pippenger (measured; see the doc).
-constexpr std::size_t kPippengerThreshold = 128;
+constexpr std::size_t kPippengerThreshold = 160;
 // Points per constant-time Straus chunk: the chunk's tables (960 B per point) stay in L2.
 constexpr std::size_t kConstTimeChunk = 128;
 constexpr int kNafWidth = 5;
