@@ -54,7 +54,7 @@ std::vector<std::size_t> sizes_to_check() {
   for (std::size_t n = 71; n <= 400; n += 13)
     sizes.push_back(n);
   for (std::size_t n :
-       {127u, 128u, 129u, 189u, 190u, 191u, 255u, 256u, 257u, 511u, 1024u, 2047u, 3000u}) {
+       {127u, 128u, 129u, 159u, 160u, 161u, 255u, 256u, 257u, 511u, 1024u, 2047u, 3000u}) {
     sizes.push_back(n);
   }
   return sizes;
