@@ -17,8 +17,9 @@
 
 namespace pfex {
 
-__extension__ typedef __int128
-    i128;  // NOLINT(modernize-use-using): __extension__ silences -Wpedantic
+// 128-bit integers for intermediate products; __extension__ keeps -Wpedantic quiet.
+__extension__ typedef __int128 i128;           // NOLINT(modernize-use-using)
+__extension__ typedef unsigned __int128 u128;  // NOLINT(modernize-use-using)
 
 template <class T>
 class Checked {

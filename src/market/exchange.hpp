@@ -90,8 +90,14 @@ class Exchange {
   std::span<const Event> events() const { return events_; }
   void clear_events() { events_.clear(); }
 
-  // BLAKE2b-256 of the canonical encoding of the whole state (not the event list).
+  // BLAKE2b-256 of snapshot(): the whole state, not the event list.
   Digest32 state_hash() const;
+
+  // The whole state (contract included) in the canonical codec, versioned; restore() gives back
+  // an exchange with the same state_hash() that behaves identically from there on. restore()
+  // rejects damaged or inconsistent bytes with an error. Events are not part of the state.
+  Bytes snapshot() const;
+  static Result<Exchange> restore(ByteSpan bytes);
 
  private:
   struct DefaultRecord {
@@ -124,6 +130,8 @@ class Exchange {
   };
 
   Exchange(ContractSpec spec, Band band, LedgerTime start);
+  void encode_state(Writer& w) const;
+  Status decode_state(Reader& r);
 
   void emit(auto&& body) { events_.push_back(Event{time_, std::forward<decltype(body)>(body)}); }
   void advance_to(LedgerTime now);

@@ -170,6 +170,47 @@ RC_GTEST_PROP(ExchangeProperties, ReplayGivesTheSameStateHash, ()) {
   RC_ASSERT(a.ex.events().size() == b.ex.events().size());
 }
 
+RC_GTEST_PROP(ExchangeProperties, SnapshotRestoresAnExchangeThatBehavesTheSame, ()) {
+  const std::vector<Op> first = *rc::gen::container<std::vector<Op>>(gen_op());
+  const std::vector<Op> then = *rc::gen::container<std::vector<Op>>(gen_op());
+  Flow a;
+  setup(a);
+  for (const Op& op : first)
+    apply(a, op);
+  Bytes snap = a.ex.snapshot();
+  Result<Exchange> restored = Exchange::restore(snap);
+  RC_ASSERT(restored.is_ok());
+  RC_ASSERT(restored->state_hash() == a.ex.state_hash());
+  RC_ASSERT(restored->snapshot() == snap);
+  Flow b{std::move(*restored), a.accounts, a.orders, a.now, 0};
+  b.ex.clear_events();
+  a.ex.clear_events();
+  for (const Op& op : then) {
+    apply(a, op);
+    apply(b, op);
+    RC_ASSERT(a.ex.state_hash() == b.ex.state_hash());
+  }
+  RC_ASSERT(a.ex.events().size() == b.ex.events().size());
+}
+
+TEST(ExchangeSnapshot, TruncatedOrExtendedSnapshotsAreRejected) {
+  Flow f;
+  setup(f);
+  for (int i = 0; i < 50; ++i)
+    apply(f, Op{i * 7 % 50, i % 5, (i * 13) % 40 - 20, 1 + i % 7, 0, 1000 * i});
+  Bytes snap = f.ex.snapshot();
+  ASSERT_TRUE(Exchange::restore(snap).is_ok());
+  for (std::size_t n = 0; n < snap.size(); n += 7) {
+    EXPECT_FALSE(Exchange::restore(ByteSpan(snap.data(), n)).is_ok()) << n;
+  }
+  Bytes longer = snap;
+  longer.push_back(0);
+  EXPECT_EQ(Exchange::restore(longer).status().code(), ErrorCode::kCorruption);
+  Bytes other_version = snap;
+  other_version[0] = 2;
+  EXPECT_FALSE(Exchange::restore(other_version).is_ok());
+}
+
 // A long flow hits every path (breakers, defaults, liquidations, exits) with high probability;
 // this asserts it really does, so the properties above are not vacuous.
 TEST(ExchangeProperties, LongRandomFlowReachesMarginRoundsAndDefaults) {

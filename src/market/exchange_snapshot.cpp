@@ -1,0 +1,283 @@
+// Exchange::snapshot / restore / state_hash: the canonical encoding of the exchange's state.
+// Layout (docs/codec.md types): u8 version = 1, the contract spec, then the state fields in the
+// order of encode_state below. Restoring re-inserts resting orders in priority order, which
+// rebuilds the same price-time queues.
+#include <string>
+
+#include "market/exchange.hpp"
+
+namespace pfex::market {
+namespace {
+
+constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::int64_t kMax = INT64_MAX;
+constexpr std::uint32_t kMaxText = 4096;
+
+void put_i128(Writer& w, i128 x) {
+  w.u64(static_cast<std::uint64_t>(x));
+  w.u64(static_cast<std::uint64_t>(x >> 64));
+}
+i128 get_i128(Reader& r, std::string_view field) {
+  std::uint64_t lo = r.u64(field);
+  std::uint64_t hi = r.u64(field);
+  return static_cast<i128>((static_cast<u128>(hi) << 64) | lo);
+}
+
+void put_spec(Writer& w, const ContractSpec& s) {
+  w.string(s.name);
+  w.string(s.description);
+  w.string(s.currency);
+  w.i64(s.tick_units);
+  w.i64(s.price_decimals);
+  w.i64(s.cash_scale);
+  for (std::int64_t x :
+       {s.tick_value.value(), s.fee_per_contract.value(), s.band_ppm, s.margin_ppm, s.widen_ppm,
+        s.protection_ticks, s.breaker_qty.value(), s.breaker_window_ms, s.vwap_window_ms,
+        s.refresh_window_ms, s.settlement_interval_ms, s.bond.value(),
+        s.liquidation_penalty_per_contract.value(), s.max_order_qty.value()}) {
+    w.i64(x);
+  }
+}
+
+ContractSpec get_spec(Reader& r) {
+  ContractSpec s;
+  s.name = r.string("contract name", kMaxText);
+  s.description = r.string("contract description", kMaxText);
+  s.currency = r.string("currency", kMaxText);
+  s.tick_units = r.i64("tick units");
+  s.price_decimals = static_cast<int>(r.i64_in("price decimals", 0, 9));
+  s.cash_scale = r.i64("cash scale");
+  s.tick_value = Cash(r.i64("tick value"));
+  s.fee_per_contract = Cash(r.i64("fee"));
+  s.band_ppm = r.i64("band");
+  s.margin_ppm = r.i64("margin rate");
+  s.widen_ppm = r.i64("widening");
+  s.protection_ticks = r.i64("protection");
+  s.breaker_qty = Qty(r.i64("breaker quantity"));
+  s.breaker_window_ms = r.i64("breaker window");
+  s.vwap_window_ms = r.i64("vwap window");
+  s.refresh_window_ms = r.i64("refresh window");
+  s.settlement_interval_ms = r.i64("settlement interval");
+  s.bond = Cash(r.i64("bond"));
+  s.liquidation_penalty_per_contract = Cash(r.i64("penalty"));
+  s.max_order_qty = Qty(r.i64("max order quantity"));
+  return s;
+}
+
+}  // namespace
+
+Digest32 Exchange::state_hash() const {
+  Hasher h("pfex/v1/market-state");
+  h.update(snapshot());
+  return h.finish();
+}
+
+Bytes Exchange::snapshot() const {
+  Bytes out;
+  Writer w(&out);
+  w.u8(kSnapshotVersion);
+  put_spec(w, spec_);
+  encode_state(w);
+  return out;
+}
+
+void Exchange::encode_state(Writer& w) const {
+  w.u8(static_cast<std::uint8_t>(phase_));
+  w.u32(epoch_);
+  w.i64(time_.value());
+  w.i64(window_close_.value());
+  w.i64(next_scheduled_ms_);
+  for (std::int64_t x : {band_.reference.value(), band_.low.value(), band_.high.value(),
+                         band_.margin.value(), band_.half_width_ppm}) {
+    w.i64(x);
+  }
+  w.u32(static_cast<std::uint32_t>(accounts_.size()));
+  for (const Account& a : accounts_) {
+    for (std::int64_t x : {a.cash.value(), a.position, a.open_buy.value(), a.open_sell.value(),
+                           a.open_buy_ticks, a.open_sell_ticks, a.bond.value()}) {
+      w.i64(x);
+    }
+    w.u8(static_cast<std::uint8_t>(a.status));
+    w.boolean(a.refreshed);
+    w.boolean(a.auto_refresh);
+  }
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    std::uint64_t n = 0;
+    book_.for_each(side, [&](const OrderBook::Order&) { ++n; });
+    w.u64(n);
+    book_.for_each(side, [&](const OrderBook::Order& o) {
+      w.u64(o.id.value);
+      w.u32(o.owner.value);
+      w.i64(o.limit.value());
+      w.i64(o.open.value());
+      w.boolean(o.liquidation);
+    });
+  }
+  w.u64(next_order_id_);
+  w.u64(trade_seq_);
+  w.boolean(last_trade_price_.has_value());
+  w.i64(last_trade_price_ ? last_trade_price_->value() : 0);
+  w.boolean(standing_since_.has_value());
+  w.i64(standing_since_ ? standing_since_->value() : 0);
+  w.u32(static_cast<std::uint32_t>(edge_trades_.size()));
+  for (const EdgeTrade& t : edge_trades_) {
+    w.i64(t.time.value());
+    w.boolean(t.high);
+    w.i64(t.qty);
+  }
+  w.u32(static_cast<std::uint32_t>(recent_trades_.size()));
+  for (const WindowTrade& t : recent_trades_) {
+    w.i64(t.time.value());
+    w.i64(t.price);
+    w.i64(t.qty);
+  }
+  w.i64(levy_per_contract_);
+  w.u32(static_cast<std::uint32_t>(batches_.size()));
+  for (const LiquidationBatch& b : batches_) {
+    w.u32(b.epoch);
+    w.u8(static_cast<std::uint8_t>(b.side));
+    w.i64(b.edge.value());
+    w.i64(b.total.value());
+    w.i64(b.filled.value());
+    put_i128(w, b.notional);
+    w.boolean(b.finished);
+    put_i128(w, b.price_num);
+    put_i128(w, b.price_den);
+  }
+  w.u32(static_cast<std::uint32_t>(defaults_.size()));
+  for (const DefaultRecord& d : defaults_) {
+    w.u32(d.account.value);
+    w.u32(d.batch);
+    w.i64(d.cash.value());
+    w.i64(d.position);
+    w.boolean(d.claimed);
+  }
+  w.boolean(liquidation_order_.has_value());
+  w.u64(liquidation_order_ ? liquidation_order_->value : 0);
+  w.i64(external_in_);
+  w.i64(external_out_);
+}
+
+Result<Exchange> Exchange::restore(ByteSpan bytes) {
+  Reader r(bytes);
+  if (r.u8("snapshot version") != kSnapshotVersion && !r.failed()) {
+    return Status::corruption("unknown snapshot version");
+  }
+  ContractSpec spec = get_spec(r);
+  PFEX_RETURN_IF_ERROR(r.status());
+  PFEX_RETURN_IF_ERROR(spec.validate().with_context("snapshot"));
+  Exchange ex(std::move(spec), Band{}, LedgerTime(0));
+  PFEX_RETURN_IF_ERROR(ex.decode_state(r));
+  PFEX_RETURN_IF_ERROR(r.finish().with_context("snapshot"));
+  return ex;
+}
+
+Status Exchange::decode_state(Reader& r) {
+  auto bad = [](const std::string& why) { return Status::corruption("snapshot: " + why); };
+  phase_ = static_cast<Phase>(r.u8_in("phase", 0, 2));
+  epoch_ = r.u32("epoch");
+  time_ = LedgerTime(r.i64_in("time", 0, kMax));
+  window_close_ = LedgerTime(r.i64_in("window close", 0, kMax));
+  next_scheduled_ms_ = r.i64_in("next scheduled round", 0, kMax);
+  Price reference(r.i64("reference"));
+  Price low(r.i64("band low"));
+  Price high(r.i64("band high"));
+  Cash margin(r.i64("margin"));
+  std::int64_t half_width = r.i64("band half-width");
+  PFEX_RETURN_IF_ERROR(r.status());
+  Result<Band> band = make_band(spec_, reference, half_width);
+  if (!band.is_ok() || band->low != low || band->high != high || band->margin != margin) {
+    return bad("the band does not match its reference and width");
+  }
+  band_ = *band;
+  book_.reset(band_.low, band_.high);
+  std::uint32_t n_accounts = r.u32("account count");
+  if (n_accounts == 0 || n_accounts > r.remaining() / 60 + 1) return bad("account count");
+  accounts_.assign(n_accounts, Account{});
+  for (Account& a : accounts_) {
+    a.cash = Cash(r.i64("cash"));
+    a.position = r.i64("position");
+    a.open_buy = Qty(r.i64_in("open buy", 0, kMax));
+    a.open_sell = Qty(r.i64_in("open sell", 0, kMax));
+    a.open_buy_ticks = r.i64_in("open buy ticks", 0, kMax);
+    a.open_sell_ticks = r.i64_in("open sell ticks", 0, kMax);
+    a.bond = Cash(r.i64_in("bond", 0, kMax));
+    a.status = static_cast<AccountStatus>(r.u8_in("account status", 0, 2));
+    a.refreshed = r.boolean("refreshed");
+    a.auto_refresh = r.boolean("auto refresh");
+  }
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    std::uint64_t n = r.u64("order count");
+    if (n > r.remaining() / 29) return bad("order count");
+    for (std::uint64_t i = 0; i < n && !r.failed(); ++i) {
+      OrderId id{r.u64_in("order id", 1, UINT64_MAX)};
+      AccountId owner{r.u32("owner")};
+      Price limit(r.i64("limit"));
+      Qty open(r.i64_in("open quantity", 1, kMax));
+      bool liquidation = r.boolean("liquidation");
+      if (r.failed()) break;
+      if (owner.value >= n_accounts || !band_.contains(limit) ||
+          book_.find(id) != OrderBook::kNil) {
+        return bad("resting order " + std::to_string(id.value) + " is inconsistent");
+      }
+      book_.insert(id, owner, side, limit, open, liquidation);
+    }
+  }
+  next_order_id_ = r.u64("next order id");
+  trade_seq_ = r.u64("trade count");
+  bool has_last = r.boolean("has last trade");
+  std::int64_t last = r.i64("last trade price");
+  if (has_last) last_trade_price_ = Price(last);
+  bool has_since = r.boolean("has standing quote");
+  std::int64_t since = r.i64("standing since");
+  if (has_since) standing_since_ = LedgerTime(since);
+  std::uint32_t n_edge = r.u32("edge trade count");
+  for (std::uint32_t i = 0; i < n_edge && !r.failed(); ++i) {
+    LedgerTime t(r.i64("edge trade time"));
+    bool high_edge = r.boolean("edge");
+    edge_trades_.push_back({t, high_edge, r.i64_in("edge trade qty", 1, kMax)});
+  }
+  std::uint32_t n_recent = r.u32("recent trade count");
+  for (std::uint32_t i = 0; i < n_recent && !r.failed(); ++i) {
+    LedgerTime t(r.i64("trade time"));
+    std::int64_t price = r.i64("trade price");
+    recent_trades_.push_back({t, price, r.i64_in("trade qty", 1, kMax)});
+  }
+  levy_per_contract_ = r.i64_in("levy", 0, kMax);
+  std::uint32_t n_batches = r.u32("liquidation count");
+  for (std::uint32_t i = 0; i < n_batches && !r.failed(); ++i) {
+    LiquidationBatch b;
+    b.epoch = r.u32("liquidation epoch");
+    b.side = static_cast<Side>(r.u8_in("liquidation side", 0, 1));
+    b.edge = Price(r.i64("liquidation edge"));
+    b.total = Qty(r.i64_in("liquidation total", 0, kMax));
+    b.filled = Qty(r.i64_in("liquidation filled", 0, kMax));
+    b.notional = get_i128(r, "liquidation notional");
+    b.finished = r.boolean("liquidation finished");
+    b.price_num = get_i128(r, "liquidation price");
+    b.price_den = get_i128(r, "liquidation quantity");
+    if (!r.failed() && (b.price_den <= 0 || b.filled > b.total)) return bad("liquidation record");
+    batches_.push_back(b);
+  }
+  std::uint32_t n_defaults = r.u32("default count");
+  for (std::uint32_t i = 0; i < n_defaults && !r.failed(); ++i) {
+    DefaultRecord d{};
+    d.account = AccountId{r.u32("defaulter")};
+    d.batch = r.u32("default batch");
+    d.cash = Cash(r.i64("defaulter cash"));
+    d.position = r.i64("defaulter position");
+    d.claimed = r.boolean("claimed");
+    if (!r.failed() && (d.account.value >= n_accounts || d.batch >= batches_.size())) {
+      return bad("default record");
+    }
+    defaults_.push_back(d);
+  }
+  bool has_liquidation = r.boolean("has liquidation order");
+  std::uint64_t liquidation = r.u64("liquidation order");
+  if (has_liquidation) liquidation_order_ = OrderId{liquidation};
+  external_in_ = r.i64("money in");
+  external_out_ = r.i64("money out");
+  return r.status();
+}
+
+}  // namespace pfex::market
