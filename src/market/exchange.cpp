@@ -421,6 +421,11 @@ void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, Accoun
   emit(Trade{++trade_seq_, maker.id, taker, maker.owner, taker_owner, taker_side, price, qty,
              liquidation});
   last_trade_price_ = price;
+  // Only the last T_ref of trades can enter the next reference price.
+  while (!recent_trades_.empty() &&
+         recent_trades_.front().time.value() < time_.value() - spec_.vwap_window_ms) {
+    recent_trades_.pop_front();
+  }
   recent_trades_.push_back({time_, price.value(), q});
   if (liquidation) {
     LiquidationBatch& b = batches_.back();

@@ -120,6 +120,24 @@ TEST(ScheduledRound, ExpiresRestingOrdersAndKeepsTheBandWidth) {
   EXPECT_EQ(ex.band().high, Price(1050));
 }
 
+TEST(ScheduledRound, NextReferenceIsTheVwapOfTheLastTref) {
+  ContractSpec spec = testing::small_spec();  // T_ref = 10 s
+  spec.settlement_interval_ms = 3600 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  AccountId a = *ex.register_account(LedgerTime(0));
+  ASSERT_TRUE(ex.deposit(LedgerTime(0), a, Cash(100'000'000)).is_ok());
+  auto trade = [&](std::int64_t at_s, std::int64_t price, std::int64_t qty) {
+    ASSERT_TRUE(ex.submit(LedgerTime(at_s * kSecond), a, sell(price, qty)).is_ok());
+    ASSERT_TRUE(ex.submit(LedgerTime(at_s * kSecond), a, buy(price, qty)).is_ok());
+  };
+  trade(100, 960, 9);    // long before the round: ignored
+  trade(3595, 1010, 1);  // inside the last 10 s
+  trade(3598, 1013, 2);
+  ex.advance(LedgerTime(3600 * kSecond));
+  ASSERT_EQ(ex.epoch(), 1u);
+  EXPECT_EQ(ex.band().reference, Price(1012));  // (1010 + 2*1013) / 3 = 1012 rounded half up
+}
+
 // ---- DESIGN.md section 3, the seed paper's example ----------------------------------------------
 //
 // Alice is short 90 with $1,400 cash: her net worth is $500 at $10 and $230 at $13. A rival who
