@@ -1,0 +1,344 @@
+#include "protocol/validator.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "ledger/file_log.hpp"
+#include "protocol/snapshot_store.hpp"
+#include "protocol/test_util.hpp"
+
+namespace pfex::protocol {
+namespace {
+
+using market::AccountId;
+using market::Side;
+using testing::limit;
+using testing::TestMarket;
+using testing::Trader;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pfex-protocol-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+EntryOutcome apply(Validator& v, const ledger::LogEntry& e) {
+  Result<EntryOutcome> r = v.apply(e);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? std::move(r).value() : EntryOutcome{};
+}
+
+// A validator with a market and two registered, funded traders.
+struct Fixture {
+  TestMarket m;
+  Trader a, b;
+  Validator v;
+
+  Fixture() {
+    EXPECT_TRUE(apply(v, m.entry(m.genesis)).accepted);
+    for (Trader* t : {&a, &b}) {
+      EntryOutcome o = apply(v, m.entry(m.sign(*t, market::RegisterAction{})));
+      EXPECT_TRUE(o.accepted) << o.reason.to_string();
+      t->account = *o.result.account;
+      o = apply(v, m.entry(m.sign(*t, market::DepositAction{t->account, Cash(1'000'000)})));
+      EXPECT_TRUE(o.accepted) << o.reason.to_string();
+    }
+  }
+
+  // Applies `payload` and checks it is rejected with the state unchanged.
+  Status expect_rejected_unchanged(Bytes payload) {
+    const Digest32 before = v.state_hash();
+    const auto seq_a = v.last_sequence_of(a.key.public_key());
+    const auto seq_b = v.last_sequence_of(b.key.public_key());
+    const auto rejected = v.rejected();
+    EntryOutcome o = apply(v, m.entry(std::move(payload)));
+    EXPECT_FALSE(o.accepted);
+    EXPECT_EQ(v.state_hash(), before);
+    EXPECT_EQ(v.last_sequence_of(a.key.public_key()), seq_a);
+    EXPECT_EQ(v.last_sequence_of(b.key.public_key()), seq_b);
+    EXPECT_EQ(v.rejected(), rejected + 1);
+    return o.reason;
+  }
+};
+
+TEST(Validator, AppliesSignedTransactionsAndTrades) {
+  Fixture f;
+  EXPECT_EQ(f.v.account_of(f.a.key.public_key()), f.a.account);
+  EXPECT_NE(f.a.account, f.b.account);
+  EntryOutcome o = apply(
+      f.v, f.m.entry(f.m.sign(f.a, market::SubmitAction{f.a.account, limit(Side::kBuy, 1000, 5)})));
+  ASSERT_TRUE(o.accepted) << o.reason.to_string();
+  o = apply(f.v, f.m.entry(f.m.sign(
+                     f.b, market::SubmitAction{f.b.account, limit(Side::kSell, 1000, 3)})));
+  ASSERT_TRUE(o.accepted) << o.reason.to_string();
+  EXPECT_EQ(o.result.order->filled, Qty(3));
+  EXPECT_EQ(f.v.exchange()->trade_count(), 1U);
+  EXPECT_EQ(f.v.rejected(), 0U);
+}
+
+TEST(Validator, WrongSignerIsRejectedAndStateUnchanged) {
+  Fixture f;
+  // b signs an action naming a's account.
+  Status s =
+      f.expect_rejected_unchanged(f.m.sign(f.b, market::WithdrawAction{f.a.account, Cash(10)}));
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << s.to_string();
+  // A trader may not advance the clock or settle: only the issuer.
+  s = f.expect_rejected_unchanged(f.m.sign(f.a, market::SettleFinalAction{Price(1000)}));
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << s.to_string();
+  // A second registration by the same key.
+  s = f.expect_rejected_unchanged(f.m.sign(f.a, market::RegisterAction{}));
+  EXPECT_EQ(s.code(), ErrorCode::kAlreadyExists) << s.to_string();
+}
+
+TEST(Validator, ReplayedAndOldSequencesAreRejected) {
+  Fixture f;
+  Bytes order = f.m.sign(f.a, market::SubmitAction{f.a.account, limit(Side::kBuy, 990, 1)});
+  EXPECT_TRUE(apply(f.v, f.m.entry(order)).accepted);
+  Status s = f.expect_rejected_unchanged(order);  // the same bytes again
+  EXPECT_EQ(s.code(), ErrorCode::kAlreadyExists) << s.to_string();
+  // A fresh signature with an old sequence number.
+  Bytes old = sign_transparent(f.a.key, f.m.id, 1, market::DepositAction{f.a.account, Cash(5)});
+  EXPECT_EQ(f.expect_rejected_unchanged(old).code(), ErrorCode::kAlreadyExists);
+  // Gaps are allowed: the sequence only has to increase.
+  f.a.sequence += 10;
+  EXPECT_TRUE(
+      apply(f.v, f.m.entry(f.m.sign(f.a, market::DepositAction{f.a.account, Cash(5)}))).accepted);
+}
+
+TEST(Validator, UnknownAccountBadSignatureAndGarbageAreRejected) {
+  Fixture f;
+  Trader stranger;
+  Status s = f.expect_rejected_unchanged(
+      f.m.sign(stranger, market::DepositAction{AccountId{1}, Cash(10)}));
+  EXPECT_EQ(s.code(), ErrorCode::kNotFound) << s.to_string();
+
+  Bytes forged = f.m.sign(f.a, market::DepositAction{f.a.account, Cash(10)});
+  forged.back() ^= 1;
+  s = f.expect_rejected_unchanged(forged);
+  EXPECT_EQ(s.message(), "bad signature");
+  // The forged entry did not use up a's sequence number: the genuine one still goes through.
+  forged.back() ^= 1;
+  EXPECT_TRUE(apply(f.v, f.m.entry(forged)).accepted);
+
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    Bytes junk(rng() % 300);
+    for (auto& x : junk)
+      x = static_cast<std::uint8_t>(rng());
+    (void)f.expect_rejected_unchanged(junk);
+  }
+  Bytes ok = f.m.sign(f.a, market::DepositAction{f.a.account, Cash(10)});
+  (void)f.expect_rejected_unchanged(Bytes(ok.begin(), ok.end() - 1));
+  Bytes trailing = ok;
+  trailing.push_back(0);
+  (void)f.expect_rejected_unchanged(trailing);
+  (void)f.expect_rejected_unchanged(Bytes(kMaxTransactionBytes + 1, 1));
+  // Another market's transaction, and a second genesis.
+  TestMarket other;
+  (void)f.expect_rejected_unchanged(sign_transparent(f.a.key, other.id, f.a.sequence + 1,
+                                                     market::DepositAction{f.a.account, Cash(10)}));
+  (void)f.expect_rejected_unchanged(other.genesis);
+}
+
+TEST(Validator, EntriesMustComeInLogOrder) {
+  Fixture f;
+  ledger::LogEntry e = f.m.entry(f.m.genesis);
+  e.sequence = 1;
+  EXPECT_FALSE(f.v.apply(e).is_ok());
+}
+
+// A log of `n` orders from `traders` traders crossing around the reference price, each entry
+// tagged with the trader who signed it (-1: genesis, setup and junk).
+std::vector<std::pair<int, Bytes>> tagged_flow(TestMarket& m, std::vector<Trader>& traders, int n,
+                                               std::uint64_t seed) {
+  std::vector<std::pair<int, Bytes>> out{{-1, m.genesis}};
+  for (auto& t : traders) {
+    t.account = AccountId{static_cast<std::uint32_t>(&t - traders.data() + 1)};
+    out.emplace_back(-1, m.sign(t, market::RegisterAction{}));
+    out.emplace_back(-1, m.sign(t, market::DepositAction{t.account, Cash(10'000'000)}));
+  }
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < n; ++i) {
+    const auto who = static_cast<int>(rng() % traders.size());
+    Trader& t = traders[static_cast<std::size_t>(who)];
+    const auto side = rng() % 2 ? Side::kBuy : Side::kSell;
+    const auto price = static_cast<std::int64_t>(990 + rng() % 21);
+    const auto qty = 1 + static_cast<std::int64_t>(rng() % 5);
+    if (rng() % 10 == 0) {
+      out.emplace_back(who,
+                       m.sign(t, market::CancelAction{t.account, market::OrderId{1 + rng() % 50}}));
+    } else {
+      out.emplace_back(who, m.sign(t, market::SubmitAction{t.account, limit(side, price, qty)}));
+    }
+    if (rng() % 50 == 0) out.emplace_back(who, Bytes{1, 1, 2, 3});  // junk stays in the log
+  }
+  return out;
+}
+
+std::vector<Bytes> order_flow(TestMarket& m, std::vector<Trader>& traders, int n,
+                              std::uint64_t seed) {
+  std::vector<Bytes> out;
+  for (auto& [who, b] : tagged_flow(m, traders, n, seed))
+    out.push_back(std::move(b));
+  return out;
+}
+
+// Appends the flow to `log`: setup entries in order, then one thread per trader (each trader's
+// entries stay in order; the interleaving is whatever group commit makes of it).
+void write_flow(ledger::Log& log, const std::vector<std::pair<int, Bytes>>& flow, int traders) {
+  for (const auto& [who, b] : flow) {
+    if (who < 0) {
+      ASSERT_TRUE(log.append(b).is_ok());
+    }
+  }
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < traders; ++t) {
+    threads.emplace_back([&log, &flow, t] {
+      for (const auto& [who, b] : flow) {
+        if (who == t) {
+          EXPECT_TRUE(log.append(b).is_ok());
+        }
+      }
+    });
+  }
+}
+
+TEST(Validator, BatchedAndParallelVerificationGiveTheSameChain) {
+  TestMarket m;
+  std::vector<Trader> traders(4);
+  std::vector<ledger::LogEntry> entries;
+  for (Bytes& b : order_flow(m, traders, 600, 1))
+    entries.push_back(m.entry(std::move(b)));
+  Validator one, many;
+  for (const auto& e : entries)
+    (void)apply(one, e);
+  ASSERT_TRUE(many.apply_batch(entries, 4).is_ok());
+  EXPECT_EQ(one.chain(), many.chain());
+  EXPECT_EQ(one.state_hash(), many.state_hash());
+  EXPECT_GT(one.exchange()->trade_count(), 10U);
+  EXPECT_GT(one.rejected(), 0U);
+}
+
+Status replay(ledger::LogReader& log, Validator& v, std::uint64_t until = UINT64_MAX) {
+  for (;;) {
+    if (v.next_sequence() > until) return Status::ok();
+    PFEX_ASSIGN_OR_RETURN(auto batch, log.read(v.next_sequence(), 100));
+    if (batch.empty()) return Status::ok();
+    while (!batch.empty() && batch.back().sequence > until)
+      batch.pop_back();
+    PFEX_RETURN_IF_ERROR(v.apply_batch(batch, 2).status());
+  }
+}
+
+TEST(Validator, TwoValidatorsOnTheSameFileLogAgree) {
+  TempDir dir;
+  const std::string path = dir.path() + "/log";
+  auto log = ledger::FileLog::open(path);
+  ASSERT_TRUE(log.is_ok()) << log.status().to_string();
+  TestMarket m;
+  std::vector<Trader> traders(16);
+  write_flow(**log, tagged_flow(m, traders, 5000, 2), 16);
+
+  Validator in_process, other_process;
+  ASSERT_TRUE(replay(**log, in_process).is_ok());
+  auto reader = ledger::FileLogReader::open(path);
+  ASSERT_TRUE(reader.is_ok());
+  ASSERT_TRUE(replay(**reader, other_process).is_ok());
+  EXPECT_EQ(in_process.entries(), (*log)->last_sequence());
+  EXPECT_EQ(in_process.chain(), other_process.chain());
+  EXPECT_EQ(in_process.state_hash(), other_process.state_hash());
+  EXPECT_GT(in_process.entries(), kStateCheckpointEntries);  // the chain folded a state hash
+}
+
+TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
+  TempDir dir;
+  auto log = ledger::FileLog::open(dir.path() + "/log");
+  ASSERT_TRUE(log.is_ok());
+  TestMarket m;
+  std::vector<Trader> traders(16);
+  write_flow(**log, tagged_flow(m, traders, 2000, 3), 16);
+
+  Validator from_zero;
+  ASSERT_TRUE(replay(**log, from_zero).is_ok());
+
+  auto store = SnapshotStore::open(dir.path() + "/snapshots");
+  ASSERT_TRUE(store.is_ok());
+  {
+    Validator first_life;
+    for (std::uint64_t stop : {500U, 900U, 1300U}) {
+      ASSERT_TRUE(replay(**log, first_life, stop).is_ok());
+      ASSERT_TRUE(store->save(first_life).is_ok());
+    }
+    ASSERT_TRUE(replay(**log, first_life, 1500).is_ok());  // work lost in the "crash"
+  }
+  auto restored = store->load_latest();
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  ASSERT_TRUE(restored->has_value());
+  Validator& second_life = **restored;
+  EXPECT_EQ(second_life.next_sequence(), 1301U);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(store->dir()),
+                          std::filesystem::directory_iterator()),
+            2);  // keeps two
+  ASSERT_TRUE(replay(**log, second_life).is_ok());
+  EXPECT_EQ(second_life.chain(), from_zero.chain());
+  EXPECT_EQ(second_life.state_hash(), from_zero.state_hash());
+  EXPECT_EQ(second_life.accepted(), from_zero.accepted());
+  EXPECT_EQ(second_life.account_of(traders[2].key.public_key()), traders[2].account);
+}
+
+TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
+  Fixture f;
+  Bytes snap = f.v.snapshot();
+  auto back = Validator::restore(snap);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(back->chain(), f.v.chain());
+  EXPECT_EQ(back->state_hash(), f.v.state_hash());
+  EXPECT_EQ(back->snapshot(), snap);
+  for (std::size_t i = 0; i < snap.size(); i += 7) {
+    Bytes c = snap;
+    c[i] ^= 0x10;
+    EXPECT_EQ(Validator::restore(c).status().code(), ErrorCode::kCorruption) << i;
+  }
+  EXPECT_FALSE(Validator::restore(Bytes(snap.begin(), snap.end() - 1)).is_ok());
+
+  TempDir dir;
+  auto store = SnapshotStore::open(dir.path());
+  ASSERT_TRUE(store.is_ok());
+  ASSERT_TRUE(store->save(f.v).is_ok());
+  const auto older = f.v.next_sequence();
+  (void)apply(f.v, f.m.entry(f.m.sign(f.a, market::DepositAction{f.a.account, Cash(1)})));
+  ASSERT_TRUE(store->save(f.v).is_ok());
+  // Damage the newest file.
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (newest.empty() || e.path().string() > newest) newest = e.path().string();
+  }
+  auto bytes = read_whole_file(newest);
+  ASSERT_TRUE(bytes.is_ok());
+  (*bytes)[40] ^= 1;
+  ASSERT_TRUE(write_file_atomically(newest, *bytes).is_ok());
+  std::string skipped;
+  auto loaded = store->load_latest(&skipped);
+  ASSERT_TRUE(loaded.is_ok());
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->next_sequence(), older);
+  EXPECT_NE(skipped.find("checksum"), std::string::npos) << skipped;
+}
+
+}  // namespace
+}  // namespace pfex::protocol
