@@ -1,0 +1,89 @@
+// The trader's wallet: the Ed25519 identity key, the account it registered, its sequence numbers
+// and the transactions it has signed but not yet seen acknowledged. File format and crash rules:
+// docs/node/wallet.md.
+//
+// Stored encrypted: a key derived from the passphrase with Argon2id encrypts the contents with
+// XChaCha20-Poly1305; the header (KDF parameters, salt, nonce) is authenticated, and an unkeyed
+// checksum over the whole file tells a damaged file apart from a wrong passphrase. Every change
+// is written atomically (temp file, fsync, rename, fsync directory) before the call returns.
+//
+// Crash safety of submissions: prepare() takes the next sequence number, signs, records the
+// transaction as pending and saves, and only then returns the bytes to submit. After a crash the
+// pending bytes are submitted again; the validator rejects a second copy (same sequence), so a
+// transaction is applied at most once and never lost.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/codec.hpp"
+#include "core/status.hpp"
+#include "market/action.hpp"
+#include "protocol/keys.hpp"
+#include "protocol/transaction.hpp"
+
+namespace pfex::node {
+
+// Argon2id cost. `interactive()` is libsodium's interactive level (64 MiB); `for_tests()` is the
+// minimum, only for tests.
+struct KdfParams {
+  std::uint64_t ops = 0;
+  std::uint64_t mem_bytes = 0;
+  static KdfParams interactive();
+  static KdfParams for_tests();
+};
+
+class Wallet {
+ public:
+  // Creates a new wallet with a fresh identity key at `path`; fails if the file exists.
+  static Result<Wallet> create(const std::string& path, std::string_view passphrase,
+                               KdfParams kdf = KdfParams::interactive());
+  // Opens an existing wallet. A wrong passphrase is invalid_argument, a damaged or truncated file
+  // is corruption; neither ever yields an empty or new wallet.
+  static Result<Wallet> open(const std::string& path, std::string_view passphrase);
+
+  Wallet(Wallet&&) noexcept = default;
+  Wallet& operator=(Wallet&&) noexcept = default;
+  ~Wallet();
+
+  const protocol::PublicKey& public_key() const { return key_.public_key(); }
+  const std::optional<protocol::MarketId>& market() const { return market_; }
+  const std::optional<market::AccountId>& account() const { return account_; }
+  std::uint64_t last_sequence() const { return last_sequence_; }
+  // Signed, saved, not yet acknowledged by the ledger: submit these (again) after a restart.
+  const std::vector<Bytes>& pending() const { return pending_; }
+
+  // Records the market (at most one per wallet) and the account the validator bound the key to.
+  Status set_market(const protocol::MarketId& market);
+  Status set_account(market::AccountId account);
+
+  // Signs `action` for the wallet's market with the next sequence number, adds it to pending()
+  // and saves the wallet; returns the transaction bytes. Fails if no market is set.
+  Result<Bytes> prepare(const market::Action& action);
+  // The ledger has the transaction (the gateway returned its log sequence): drop it from
+  // pending() and save. Unknown bytes are not an error (already dropped).
+  Status mark_submitted(ByteSpan tx);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Wallet(std::string path, protocol::SigningKey key)
+      : path_(std::move(path)), key_(std::move(key)) {}
+  Status save();
+  Bytes encode_contents() const;
+
+  std::string path_;
+  protocol::SigningKey key_;
+  KdfParams kdf_;
+  std::array<std::uint8_t, 16> salt_{};
+  std::array<std::uint8_t, 32> file_key_{};  // Argon2id(passphrase, salt): secret, wiped
+  std::optional<protocol::MarketId> market_;
+  std::optional<market::AccountId> account_;
+  std::uint64_t last_sequence_ = 0;
+  std::vector<Bytes> pending_;
+};
+
+}  // namespace pfex::node

@@ -1,0 +1,83 @@
+#include "node/wallet.hpp"
+
+#include <gtest/gtest.h>
+
+#include "node/test_util.hpp"
+#include "protocol/snapshot_store.hpp"
+#include "protocol/test_util.hpp"
+
+namespace pfex::node {
+namespace {
+
+using testing::TempDir;
+
+TEST(Wallet, RoundTripsEncrypted) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w";
+  protocol::testing::TestMarket m;
+  protocol::PublicKey key{};
+  Bytes tx;
+  {
+    auto w = Wallet::create(path, "correct horse", KdfParams::for_tests());
+    ASSERT_TRUE(w.is_ok()) << w.status().to_string();
+    key = w->public_key();
+    ASSERT_TRUE(w->set_market(m.id).is_ok());
+    auto prepared = w->prepare(market::RegisterAction{});
+    ASSERT_TRUE(prepared.is_ok());
+    tx = *prepared;
+  }
+  auto w = Wallet::open(path, "correct horse");
+  ASSERT_TRUE(w.is_ok()) << w.status().to_string();
+  EXPECT_EQ(w->public_key(), key);
+  EXPECT_EQ(w->market(), m.id);
+  EXPECT_EQ(w->last_sequence(), 1U);
+  ASSERT_EQ(w->pending().size(), 1U);
+  EXPECT_EQ(w->pending()[0], tx);
+  // The seed is not in the file in the clear.
+  auto file = protocol::read_whole_file(path);
+  ASSERT_TRUE(file.is_ok());
+  EXPECT_EQ(std::search(file->begin(), file->end(), key.begin(), key.end()), file->end());
+  ASSERT_TRUE(w->set_account(market::AccountId{3}).is_ok());
+  ASSERT_TRUE(w->mark_submitted(tx).is_ok());
+  auto again = Wallet::open(path, "correct horse");
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_TRUE(again->pending().empty());
+  EXPECT_EQ(again->account(), market::AccountId{3});
+  EXPECT_EQ(Wallet::create(path, "x", KdfParams::for_tests()).status().code(),
+            ErrorCode::kAlreadyExists);
+}
+
+TEST(Wallet, WrongPassphraseAndDamageAreClearErrors) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w";
+  ASSERT_TRUE(Wallet::create(path, "right", KdfParams::for_tests()).is_ok());
+  Status wrong = Wallet::open(path, "wrong").status();
+  EXPECT_EQ(wrong.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(wrong.message().find("wrong passphrase"), std::string_view::npos);
+
+  const Bytes good = *protocol::read_whole_file(path);
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    Bytes bad = good;
+    bad[i] ^= 0x01;
+    ASSERT_TRUE(protocol::write_file_atomically(path, bad).is_ok());
+    EXPECT_EQ(Wallet::open(path, "right").status().code(), ErrorCode::kCorruption) << i;
+  }
+  for (std::size_t n : {std::size_t{0}, std::size_t{10}, good.size() - 1}) {
+    ASSERT_TRUE(protocol::write_file_atomically(path, ByteSpan(good.data(), n)).is_ok());
+    EXPECT_EQ(Wallet::open(path, "right").status().code(), ErrorCode::kCorruption) << n;
+  }
+  EXPECT_EQ(Wallet::open(dir.path() + "/missing", "right").status().code(), ErrorCode::kNotFound);
+  // Nothing above replaced the file with a new wallet: the original still opens.
+  ASSERT_TRUE(protocol::write_file_atomically(path, good).is_ok());
+  EXPECT_TRUE(Wallet::open(path, "right").is_ok());
+}
+
+TEST(Wallet, PrepareWithoutMarketFails) {
+  TempDir dir;
+  auto w = Wallet::create(dir.path() + "/w", "p", KdfParams::for_tests());
+  ASSERT_TRUE(w.is_ok());
+  EXPECT_EQ(w->prepare(market::RegisterAction{}).status().code(), ErrorCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace pfex::node
