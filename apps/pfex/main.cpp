@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "ledger_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   run->add_flag("--json", options.json, "Print the final state as JSON");
 
   app.add_subcommand("contracts", "List the contract presets and their parameters");
+  pfex::cli::add_ledger_commands(app);
 
   CLI11_PARSE(app, argc, argv);
   options.verbose = !quiet;

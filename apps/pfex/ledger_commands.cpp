@@ -1,0 +1,433 @@
+// The pfex commands around a log: market init, validator, gateway and the trader node. See
+// ledger_commands.hpp and docs/node/cli.md.
+#include "ledger_commands.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "ledger/file_log.hpp"
+#include "node/gateway.hpp"
+#include "node/submit.hpp"
+#include "node/wallet.hpp"
+#include "protocol/snapshot_store.hpp"
+#include "protocol/validator.hpp"
+#include "sim/report.hpp"
+
+namespace pfex::cli {
+namespace {
+
+// Set by SIGINT/SIGTERM; long-running commands poll it.
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_stop_signal(int) {
+  g_stop = 1;
+}
+void install_stop_handlers() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+}
+
+[[noreturn]] void finish(int code) {
+  throw CLI::RuntimeError(code);
+}
+
+[[noreturn]] void fail(const Status& s) {
+  fmt::print(stderr, "pfex: {}\n", s.to_string());
+  finish(s.code() == ErrorCode::kInvalidArgument ? 2 : 1);
+}
+
+template <class T>
+T value_or_fail(Result<T> r) {
+  if (!r) fail(r.status());
+  return std::move(r).value();
+}
+
+void check(const Status& s) {
+  if (!s) fail(s);
+}
+
+// The passphrase: from the environment variable PFEX_PASSPHRASE, else one line of stdin.
+std::string passphrase() {
+  if (const char* p = std::getenv("PFEX_PASSPHRASE")) return p;
+  if (::isatty(0)) fmt::print(stderr, "wallet passphrase: ");
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
+// Replays the whole log (read-only) into a fresh validator.
+protocol::Validator replay_log(const std::string& log_path) {
+  auto reader = value_or_fail(ledger::FileLogReader::open(log_path));
+  protocol::Validator v;
+  for (;;) {
+    auto batch = value_or_fail(reader->read(v.next_sequence(), 4096));
+    if (batch.empty()) return v;
+    check(v.apply_batch(batch, 2).status());
+  }
+}
+
+// ---- pfex market init ----
+struct MarketInit {
+  std::string log, issuer_wallet, contract = "seed-example", reference;
+};
+
+void run_market_init(const MarketInit& o) {
+  auto spec = value_or_fail(market::contract_preset(o.contract));
+  const Price reference = value_or_fail(spec.parse_price(o.reference));
+  auto issuer = value_or_fail(node::Wallet::open(o.issuer_wallet, passphrase()));
+  const Bytes genesis =
+      protocol::encode_entry(protocol::Genesis{o.contract, reference, issuer.public_key()});
+  auto log = value_or_fail(ledger::FileLog::open(o.log));
+  if (log->last_sequence() != 0) {
+    fail(Status::failed_precondition("log " + o.log + " is not empty; a market opens a new log"));
+  }
+  const auto appended = value_or_fail(log->append(genesis));
+  check(issuer.set_market(protocol::market_id_of(genesis)));
+  fmt::print("market {} opened at log entry {}: {} at reference {}\n",
+             to_hex(protocol::market_id_of(genesis)), appended.sequence, o.contract, o.reference);
+  finish(0);
+}
+
+// ---- pfex validator ----
+struct ValidatorOptions {
+  std::string log, snapshots;
+  std::uint64_t snapshot_every = 10'000;
+  unsigned threads = 2;
+  bool once = false;
+  bool book = false;
+};
+
+void print_state(const protocol::Validator& v, bool book) {
+  fmt::print("entries {} (accepted {}, rejected {}), next sequence {}\nchain {}\nstate {}\n",
+             v.entries(), v.accepted(), v.rejected(), v.next_sequence(), to_hex(v.chain()),
+             to_hex(v.state_hash()));
+  if (book && v.exchange()) {
+    fmt::print("{}\n{}\n", sim::market_line(*v.exchange()), sim::book_table(*v.exchange(), 10));
+  }
+}
+
+void run_validator(const ValidatorOptions& o) {
+  install_stop_handlers();
+  std::optional<protocol::SnapshotStore> store;
+  protocol::Validator v;
+  if (!o.snapshots.empty()) {
+    store.emplace(value_or_fail(protocol::SnapshotStore::open(o.snapshots)));
+    std::string skipped;
+    auto latest = value_or_fail(store->load_latest(&skipped));
+    if (!skipped.empty()) fmt::print(stderr, "pfex validator: skipped snapshots:\n{}", skipped);
+    if (latest) {
+      v = std::move(*latest);
+      fmt::print("restored snapshot at log entry {}\n", v.next_sequence() - 1);
+    }
+  }
+  auto reader = value_or_fail(ledger::FileLogReader::open(o.log));
+  // SIGUSR1 prints the state while following.
+  static volatile std::sig_atomic_t print_requested = 0;
+  std::signal(SIGUSR1, [](int) { print_requested = 1; });
+  std::uint64_t since_snapshot = 0;
+  v.set_event_sink([](const protocol::EntryOutcome& out, std::span<const market::Event>) {
+    if (!out.accepted) {
+      fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
+    }
+  });
+  while (g_stop == 0) {
+    auto batch = o.once ? value_or_fail(reader->read(v.next_sequence(), 4096))
+                        : value_or_fail(reader->follow(v.next_sequence(), 4096,
+                                                       std::chrono::milliseconds(200)));
+    if (print_requested != 0) {
+      print_requested = 0;
+      print_state(v, o.book);
+    }
+    if (batch.empty()) {
+      if (o.once) break;
+      continue;
+    }
+    for (const auto& out : value_or_fail(v.apply_batch(batch, o.threads))) {
+      if (!out.accepted && !v.exchange()) {
+        fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
+      }
+    }
+    since_snapshot += batch.size();
+    if (store && since_snapshot >= o.snapshot_every) {
+      check(store->save(v));
+      since_snapshot = 0;
+    }
+  }
+  if (store && since_snapshot > 0) check(store->save(v));
+  print_state(v, o.book);
+  finish(0);
+}
+
+// ---- pfex gateway ----
+struct GatewayCommand {
+  std::string log, host = "127.0.0.1";
+  std::uint16_t port = 0;
+};
+
+void run_gateway(const GatewayCommand& o) {
+  install_stop_handlers();
+  auto log = value_or_fail(ledger::FileLog::open(o.log));
+  node::Gateway gateway(*log, node::GatewayOptions{o.host, o.port, true});
+  const std::uint16_t port = value_or_fail(gateway.start());
+  fmt::print("gateway listening on {}:{} for log {} ({} entries)\n", o.host, port, o.log,
+             log->last_sequence());
+  std::fflush(stdout);
+  while (g_stop == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  gateway.stop();
+  fmt::print("gateway stopped: {} appended, {} refused\n", gateway.appended(), gateway.refused());
+  finish(0);
+}
+
+// ---- pfex node ... ----
+struct NodeOptions {
+  std::string wallet, log, gateway, socks5, proxy_user, proxy_pass;
+  std::uint64_t max_delay_ms = 0;
+  // order / deposit / cancel arguments
+  std::string side = "buy", type = "limit", price, amount;
+  std::int64_t qty = 0;
+  std::uint64_t order = 0;
+};
+
+node::SubmitOptions submit_options(const NodeOptions& o) {
+  node::SubmitOptions s;
+  s.gateway = value_or_fail(node::parse_endpoint(o.gateway));
+  if (!o.socks5.empty()) s.socks5 = value_or_fail(node::parse_endpoint(o.socks5));
+  if (!o.proxy_user.empty()) s.proxy_credentials = std::make_pair(o.proxy_user, o.proxy_pass);
+  s.max_delay = std::chrono::milliseconds(o.max_delay_ms);
+  return s;
+}
+
+// Opens the wallet and brings it up to date with the log: market id, account.
+node::Wallet open_synced(const NodeOptions& o, protocol::Validator& v) {
+  auto w = value_or_fail(node::Wallet::open(o.wallet, passphrase()));
+  v = replay_log(o.log);
+  if (!v.market_id()) fail(Status::failed_precondition("the log has no market yet"));
+  if (!w.market()) check(w.set_market(*v.market_id()));
+  if (*w.market() != *v.market_id()) {
+    fail(Status::failed_precondition("the wallet belongs to another market than the log's"));
+  }
+  if (!w.account()) {
+    if (auto a = v.account_of(w.public_key())) check(w.set_account(*a));
+  }
+  return w;
+}
+
+// Submits everything pending (first whatever a crash left behind) and reports what the log
+// made of it, waiting briefly for a validator's view.
+void submit_and_report(node::Wallet& w, const NodeOptions& o) {
+  if (w.pending().size() > 1) {
+    fmt::print("resubmitting {} transaction(s) left pending\n", w.pending().size() - 1);
+  }
+  const auto sent = value_or_fail(node::submit_pending(w, submit_options(o)));
+  std::uint64_t last = 0;
+  for (const auto& s : sent)
+    last = std::max(last, s.sequence);
+  // Learn the outcome from our own replay of the log.
+  std::map<std::uint64_t, protocol::EntryOutcome> outcomes;
+  protocol::Validator v;
+  v.set_event_sink([&](const protocol::EntryOutcome& out, std::span<const market::Event>) {
+    outcomes.emplace(out.sequence, out);
+  });
+  auto reader = value_or_fail(ledger::FileLogReader::open(o.log));
+  for (int tries = 0; tries < 200 && v.next_sequence() <= last; ++tries) {
+    auto batch =
+        value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(50)));
+    for (auto& out : value_or_fail(v.apply_batch(batch, 2)))
+      outcomes.emplace(out.sequence, out);
+  }
+  for (const auto& s : sent) {
+    auto it = outcomes.find(s.sequence);
+    if (it == outcomes.end()) {
+      fmt::print("log entry {}: not yet readable\n", s.sequence);
+    } else if (it->second.accepted) {
+      std::string detail;
+      const auto& r = it->second.result;
+      if (r.account) detail = fmt::format(" account {}", r.account->value);
+      if (r.order) {
+        detail = fmt::format(" order {} filled {} resting {}", r.order->id.value,
+                             r.order->filled.value(), r.order->resting.value());
+      }
+      fmt::print("log entry {}: accepted{}\n", s.sequence, detail);
+    } else {
+      fmt::print("log entry {}: rejected: {}\n", s.sequence, it->second.reason.to_string());
+    }
+  }
+  if (!w.account()) {
+    if (auto a = v.account_of(w.public_key())) check(w.set_account(*a));
+  }
+}
+
+void run_node_action(const NodeOptions& o, const std::string& what) {
+  protocol::Validator v;
+  node::Wallet w = open_synced(o, v);
+  const market::ContractSpec& spec = v.exchange()->spec();
+  market::Action action;
+  if (what == "register") {
+    if (w.account()) {
+      fail(Status::already_exists("this wallet already has account " +
+                                  std::to_string(w.account()->value)));
+    }
+    action = market::RegisterAction{};
+  } else {
+    if (!w.account()) fail(Status::failed_precondition("register first (pfex node register)"));
+    const market::AccountId a = *w.account();
+    if (what == "deposit") {
+      action = market::DepositAction{a, value_or_fail(spec.parse_cash(o.amount))};
+    } else if (what == "withdraw") {
+      action = market::WithdrawAction{a, value_or_fail(spec.parse_cash(o.amount))};
+    } else if (what == "cancel") {
+      action = market::CancelAction{a, market::OrderId{o.order}};
+    } else {
+      market::OrderRequest req;
+      req.side = o.side == "sell" ? market::Side::kSell : market::Side::kBuy;
+      if (o.type == "limit")
+        req.type = market::OrderType::kLimit;
+      else if (o.type == "ioc")
+        req.type = market::OrderType::kImmediateOrCancel;
+      else if (o.type == "fok")
+        req.type = market::OrderType::kFillOrKill;
+      else if (o.type == "post-only")
+        req.type = market::OrderType::kPostOnly;
+      else if (o.type == "market")
+        req.type = market::OrderType::kMarket;
+      else
+        fail(Status::invalid_argument("unknown order type " + o.type));
+      if (req.type != market::OrderType::kMarket)
+        req.limit = value_or_fail(spec.parse_price(o.price));
+      req.qty = Qty(o.qty);
+      action = market::SubmitAction{a, req};
+    }
+  }
+  (void)value_or_fail(w.prepare(action));
+  submit_and_report(w, o);
+  finish(0);
+}
+
+void run_node_create(const NodeOptions& o) {
+  auto w = value_or_fail(node::Wallet::create(o.wallet, passphrase()));
+  fmt::print("wallet {} created; identity key {}\n", o.wallet, to_hex(w.public_key()));
+  finish(0);
+}
+
+void run_node_status(const NodeOptions& o) {
+  protocol::Validator v;
+  node::Wallet w = open_synced(o, v);
+  fmt::print("identity {}\nmarket {}\nlast sequence {} (ledger has {}), {} pending\n",
+             to_hex(w.public_key()), to_hex(*w.market()), w.last_sequence(),
+             v.last_sequence_of(w.public_key()), w.pending().size());
+  if (!w.account()) {
+    fmt::print("not registered\n");
+    finish(0);
+  }
+  const auto acc = value_or_fail(v.exchange()->account(*w.account()));
+  const auto& spec = v.exchange()->spec();
+  fmt::print("account {}: cash {} {}, position {}, open buy {}, open sell {}\n", w.account()->value,
+             spec.format_cash(acc.cash), spec.currency, acc.position, acc.open_buy.value(),
+             acc.open_sell.value());
+  finish(0);
+}
+
+void run_node_resubmit(const NodeOptions& o) {
+  protocol::Validator v;
+  node::Wallet w = open_synced(o, v);
+  fmt::print("{} pending\n", w.pending().size());
+  submit_and_report(w, o);
+  finish(0);
+}
+
+}  // namespace
+
+void add_ledger_commands(CLI::App& app) {
+  // ---- market ----
+  CLI::App* market = app.add_subcommand("market", "Open a market in a new log");
+  market->require_subcommand(1);
+  auto mi = std::make_shared<MarketInit>();
+  CLI::App* init = market->add_subcommand(
+      "init", "Append the genesis entry (contract, reference price, issuer key) to a new log");
+  init->add_option("--log", mi->log, "The FileLog to create")->required();
+  init->add_option("--issuer-wallet", mi->issuer_wallet, "Wallet whose key becomes the issuer's")
+      ->required();
+  init->add_option("--contract", mi->contract, "Contract preset (see pfex contracts)");
+  init->add_option("--reference", mi->reference, "First reference price, e.g. 10.00")->required();
+  init->callback([mi] { run_market_init(*mi); });
+
+  // ---- validator ----
+  auto vo = std::make_shared<ValidatorOptions>();
+  CLI::App* validator = app.add_subcommand(
+      "validator", "Follow a log, verify and apply every entry, print the state hash and book");
+  validator->add_option("--log", vo->log, "The FileLog to follow")->required();
+  validator->add_option("--snapshots", vo->snapshots, "Snapshot directory (restart from it)");
+  validator->add_option("--snapshot-every", vo->snapshot_every, "Entries between snapshots");
+  validator->add_option("--threads", vo->threads, "Signature-checking threads");
+  validator->add_flag("--once", vo->once, "Stop when caught up instead of following");
+  validator->add_flag("--book", vo->book, "Print the book with the state");
+  validator->footer("While following, SIGUSR1 prints the state; SIGINT/SIGTERM stop.");
+  validator->callback([vo] { run_validator(*vo); });
+
+  // ---- gateway ----
+  auto go = std::make_shared<GatewayCommand>();
+  CLI::App* gateway =
+      app.add_subcommand("gateway", "Accept transactions over HTTP and append them to a log");
+  gateway->add_option("--log", go->log, "The FileLog to append to (created if missing)")
+      ->required();
+  gateway->add_option("--port", go->port, "Port (0: any free port)")->required();
+  gateway->add_option("--host", go->host, "Address to listen on (default loopback)");
+  gateway->callback([go] { run_gateway(*go); });
+
+  // ---- node ----
+  CLI::App* node = app.add_subcommand(
+      "node", "The trader node: wallet and transactions (passphrase: $PFEX_PASSPHRASE or stdin)");
+  node->require_subcommand(1);
+  auto no = std::make_shared<NodeOptions>();
+  auto common = [no](CLI::App* c, bool submits) {
+    c->add_option("--wallet", no->wallet, "Wallet file")->required();
+    if (!submits) return;
+    c->add_option("--log", no->log, "The FileLog to read (for the market and outcomes)")
+        ->required();
+    c->add_option("--gateway", no->gateway, "Gateway host:port")->required();
+    c->add_option("--socks5", no->socks5, "Submit through this SOCKS5 proxy host:port");
+    c->add_option("--proxy-user", no->proxy_user, "Fixed proxy username (default: fresh each)");
+    c->add_option("--proxy-pass", no->proxy_pass, "Fixed proxy password");
+    c->add_option("--max-delay-ms", no->max_delay_ms, "Random delay before submitting, up to");
+  };
+  CLI::App* create = node->add_subcommand("create", "Create a wallet with a new identity key");
+  common(create, false);
+  create->callback([no] { run_node_create(*no); });
+  CLI::App* status = node->add_subcommand("status", "Show the wallet and its account");
+  status->add_option("--wallet", no->wallet, "Wallet file")->required();
+  status->add_option("--log", no->log, "The FileLog to read")->required();
+  status->callback([no] { run_node_status(*no); });
+  CLI::App* reg = node->add_subcommand("register", "Register the wallet's key as an account");
+  common(reg, true);
+  reg->callback([no] { run_node_action(*no, "register"); });
+  for (const char* what : {"deposit", "withdraw"}) {
+    CLI::App* c = node->add_subcommand(what, std::string("Sign and submit a ") + what);
+    common(c, true);
+    c->add_option("--amount", no->amount, "Amount, e.g. 1000.00")->required();
+    c->callback([no, w = std::string(what)] { run_node_action(*no, w); });
+  }
+  CLI::App* order = node->add_subcommand("order", "Sign and submit an order");
+  common(order, true);
+  order->add_option("--side", no->side, "buy or sell")->check(CLI::IsMember({"buy", "sell"}));
+  order->add_option("--type", no->type, "limit, ioc, fok, post-only or market");
+  order->add_option("--price", no->price, "Limit price, e.g. 10.05");
+  order->add_option("--qty", no->qty, "Contracts")->required()->check(CLI::PositiveNumber);
+  order->callback([no] { run_node_action(*no, "order"); });
+  CLI::App* cancel = node->add_subcommand("cancel", "Sign and submit a cancel");
+  common(cancel, true);
+  cancel->add_option("--order", no->order, "Order id")->required();
+  cancel->callback([no] { run_node_action(*no, "cancel"); });
+  CLI::App* resubmit =
+      node->add_subcommand("resubmit", "Submit transactions left pending by a crash");
+  common(resubmit, true);
+  resubmit->callback([no] { run_node_resubmit(*no); });
+}
+
+}  // namespace pfex::cli
