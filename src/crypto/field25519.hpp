@@ -192,13 +192,42 @@ std::uint64_t fe_sqrt_ratio_m1(Fe& r, const Fe& u, const Fe& v);
 // Variable time only in the length.
 void fe_batch_invert(std::span<Fe> elements);
 
-// Curve and ristretto255 constants (RFC 9496 section 4.1).
-const Fe& fe_d();
-const Fe& fe_d2();
-const Fe& fe_sqrt_m1();
-const Fe& fe_invsqrt_a_minus_d();
-const Fe& fe_sqrt_ad_minus_one();
-const Fe& fe_one_minus_d_sq();
-const Fe& fe_d_minus_one_sq();
+// Curve and ristretto255 constants (RFC 9496 section 4.1) as reduced limbs, checked against
+// their defining equations in field25519_test.cpp.
+inline constexpr Fe kFeD{
+    {929955233495203, 466365720129213, 1662059464998953, 2033849074728123, 1442794654840575}};
+inline constexpr Fe kFeD2{
+    {1859910466990425, 932731440258426, 1072319116312658, 1815898335770999, 633789495995903}};
+inline constexpr Fe kFeSqrtM1{
+    {1718705420411056, 234908883556509, 2233514472574048, 2117202627021982, 765476049583133}};
+inline constexpr Fe kFeInvSqrtAMinusD{
+    {278908739862762, 821645201101625, 8113234426968, 1777959178193151, 2118520810568447}};
+inline constexpr Fe kFeSqrtAdMinusOne{
+    {2241493124984347, 425987919032274, 2207028919301688, 1220490630685848, 974799131293748}};
+inline constexpr Fe kFeOneMinusDSq{
+    {1136626929484150, 1998550399581263, 496427632559748, 118527312129759, 45110755273534}};
+inline constexpr Fe kFeDMinusOneSq{
+    {1507062230895904, 1572317787530805, 683053064812840, 317374165784489, 1572899562415810}};
+inline const Fe& fe_d() {
+  return kFeD;
+}
+inline const Fe& fe_d2() {
+  return kFeD2;
+}
+inline const Fe& fe_sqrt_m1() {
+  return kFeSqrtM1;
+}
+inline const Fe& fe_invsqrt_a_minus_d() {
+  return kFeInvSqrtAMinusD;
+}
+inline const Fe& fe_sqrt_ad_minus_one() {
+  return kFeSqrtAdMinusOne;
+}
+inline const Fe& fe_one_minus_d_sq() {
+  return kFeOneMinusDSq;
+}
+inline const Fe& fe_d_minus_one_sq() {
+  return kFeDMinusOneSq;
+}
 
 }  // namespace pfex::crypto::detail
