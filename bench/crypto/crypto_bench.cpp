@@ -6,6 +6,7 @@
 #include <decaf/point_255.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -141,8 +142,10 @@ void BM_NaiveLibdecaf(benchmark::State& state) {
 // public point operations (full extended additions; libdecaf exposes no mixed or cached form).
 decaf_255_point_s pippenger_on_libdecaf(const Terms& t, std::size_t n) {
   const int c = pfex::crypto::pippenger_window(n);
-  const auto windows = static_cast<std::size_t>((256 + c - 1) / c);
-  const std::size_t num_buckets = std::size_t{1} << (c - 1);
+  const auto windows = static_cast<std::size_t>(pfex::crypto::detail::radix_2c_digits(c));
+  const std::size_t low_buckets = std::size_t{1} << (c - 1);
+  const std::size_t top_buckets = std::size_t{1} << pfex::crypto::detail::radix_2c_top_bits(c);
+  const std::size_t num_buckets = std::max(low_buckets, top_buckets);
   std::vector<std::int32_t> digits(n * windows);
   std::array<std::int32_t, 256> one{};
   for (std::size_t j = 0; j < n; ++j) {
@@ -169,7 +172,7 @@ decaf_255_point_s pippenger_on_libdecaf(const Terms& t, std::size_t n) {
     }
     decaf_255_point_copy(running, decaf_255_point_identity);
     decaf_255_point_copy(sum, decaf_255_point_identity);
-    for (std::size_t b = num_buckets; b-- > 0;) {
+    for (std::size_t b = w + 1 == windows ? top_buckets : low_buckets; b-- > 0;) {
       decaf_255_point_add(running, running, &buckets[b]);
       decaf_255_point_add(sum, sum, running);
     }

@@ -141,9 +141,10 @@ int pippenger_window(std::size_t n) {
   int best_c = 4;
   double best = 0;
   for (int c = 4; c <= 16; ++c) {
-    const double windows = (256 + c - 1) / c;
-    const double buckets = static_cast<double>(std::size_t{1} << (c - 1));
-    const double cost = windows * (7.0 * static_cast<double>(n) + 18.0 * buckets) + 256 * 7.0;
+    const int windows = detail::radix_2c_digits(c);
+    const double buckets =
+        static_cast<double>((windows - 1) * (1 << (c - 1)) + (1 << detail::radix_2c_top_bits(c)));
+    const double cost = windows * 7.0 * static_cast<double>(n) + 18.0 * buckets + 253 * 7.0;
     if (c == 4 || cost < best) {
       best = cost;
       best_c = c;
@@ -156,8 +157,11 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
   const std::size_t n = points.size();
   if (n == 0) return Point::identity();
   c = c <= 0 ? pippenger_window(n) : std::min(c, 16);
-  const auto windows = static_cast<std::size_t>((256 + c - 1) / c);
-  const std::size_t num_buckets = std::size_t{1} << (c - 1);
+  const auto windows = static_cast<std::size_t>(detail::radix_2c_digits(c));
+  // Windows below the top use 2^(c-1) buckets; the top (unsigned) digit needs up to 2^t.
+  const std::size_t low_buckets = std::size_t{1} << (c - 1);
+  const std::size_t top_buckets = std::size_t{1} << detail::radix_2c_top_bits(c);
+  const std::size_t num_buckets = std::max(low_buckets, top_buckets);
 
   std::vector<Ext> ext(n);
   for (std::size_t j = 0; j < n; ++j)
@@ -211,7 +215,7 @@ Point msm_pippenger_var(std::span<const Scalar> scalars, std::span<const Point> 
     Ext running;
     Ext sum;
     bool started = false;
-    for (std::size_t b = num_buckets; b-- > 0;) {
+    for (std::size_t b = w + 1 == windows ? top_buckets : low_buckets; b-- > 0;) {
       if (!started) {
         if (!filled[b]) continue;
         running = buckets[b];

@@ -71,20 +71,27 @@ std::array<std::int8_t, 256> wnaf_var(std::span<const std::uint8_t, 32> s, int w
   return naf;
 }
 
+int radix_2c_digits(int c) {
+  return (253 + c - 1) / c;
+}
+
+int radix_2c_top_bits(int c) {
+  return 253 - (radix_2c_digits(c) - 1) * c;
+}
+
 void radix_2c_var(std::span<const std::uint8_t, 32> s, int c, std::int32_t* out) {
-  const int digits = (256 + c - 1) / c;
+  const int digits = radix_2c_digits(c);
   const Words words = load_words(s);
   const std::int32_t half = std::int32_t{1} << (c - 1);
   std::int32_t carry = 0;
-  for (int i = 0; i < digits; ++i) {
-    const int width = (i * c + c <= 256) ? c : 256 - i * c;
-    std::int32_t v = static_cast<std::int32_t>(bits_at(words, i * c, width)) + carry;
-    if (i + 1 < digits) {
-      carry = (v + half) >> c;
-      v -= carry << c;
-    }
-    out[i] = v;
+  for (int i = 0; i + 1 < digits; ++i) {
+    const std::int32_t v = static_cast<std::int32_t>(bits_at(words, i * c, c)) + carry;
+    carry = (v + half) >> c;
+    out[i] = v - (carry << c);
   }
+  // The top digit takes the remaining bits (s < 2^253) and the last carry, unsigned.
+  const int top = digits - 1;
+  out[top] = static_cast<std::int32_t>(bits_at(words, top * c, radix_2c_top_bits(c))) + carry;
 }
 
 }  // namespace pfex::crypto::detail
