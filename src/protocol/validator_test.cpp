@@ -1,8 +1,11 @@
 #include "protocol/validator.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -299,6 +302,76 @@ TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
   EXPECT_EQ(second_life.state_hash(), from_zero.state_hash());
   EXPECT_EQ(second_life.accepted(), from_zero.accepted());
   EXPECT_EQ(second_life.account_of(traders[2].key.public_key()), traders[2].account);
+}
+
+// A validator process writing a snapshot every 50 entries is killed with SIGKILL at a random
+// moment (possibly inside a snapshot write); its successor restarts from the newest snapshot on
+// disk and ends on the same chain and state hash as a validator that replayed from zero.
+TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
+  TempDir dir;
+  const std::string log_path = dir.path() + "/log";
+  auto log = ledger::FileLog::open(log_path);
+  ASSERT_TRUE(log.is_ok());
+  TestMarket m;
+  std::vector<Trader> traders(16);
+  write_flow(**log, tagged_flow(m, traders, 3000, 4), 16);
+  Validator from_zero;
+  ASSERT_TRUE(replay(**log, from_zero).is_ok());
+
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 3; ++round) {
+    const std::string snaps = dir.path() + "/snapshots" + std::to_string(round);
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {  // the validator process: replays slowly, snapshotting as it goes
+      auto reader = ledger::FileLogReader::open(log_path);
+      auto store = SnapshotStore::open(snaps);
+      if (!reader || !store) ::_exit(2);
+      Validator v;
+      bool signalled = false;
+      for (;;) {
+        auto batch = (*reader)->read(v.next_sequence(), 50);
+        if (!batch || !v.apply_batch(*batch).is_ok()) ::_exit(3);
+        if (batch->empty()) {
+          for (;;)
+            ::pause();  // caught up: wait for the kill
+        }
+        if (!store->save(v)) ::_exit(4);
+        if (!signalled) {
+          const char one = 1;
+          signalled = ::write(ready[1], &one, 1) == 1;
+        }
+      }
+    }
+    char got = 0;
+    ASSERT_EQ(::read(ready[0], &got, 1), 1);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 150'000));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "the child finished before the kill (exit " << WEXITSTATUS(status) << ")";
+
+    auto store = SnapshotStore::open(snaps);
+    ASSERT_TRUE(store.is_ok());
+    std::string skipped;
+    auto restored = store->load_latest(&skipped);
+    ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+    ASSERT_TRUE(restored->has_value());
+    EXPECT_TRUE(skipped.empty()) << skipped;  // atomic writes: no half-written snapshot
+    Validator& v = **restored;
+    EXPECT_GT(v.next_sequence(), 1U);
+    std::printf("round %d: killed; restarting at log entry %llu of %llu\n", round,
+                static_cast<unsigned long long>(v.next_sequence()),
+                static_cast<unsigned long long>((*log)->last_sequence()));
+    ASSERT_TRUE(replay(**log, v).is_ok());
+    EXPECT_EQ(v.chain(), from_zero.chain());
+    EXPECT_EQ(v.state_hash(), from_zero.state_hash());
+  }
 }
 
 TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
