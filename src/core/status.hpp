@@ -36,7 +36,9 @@ class [[nodiscard]] Status {
   Status() = default;  // ok
 
   static Status ok() { return Status(); }
-  static Status invalid_argument(std::string msg) { return {ErrorCode::kInvalidArgument, msg}; }
+  static Status invalid_argument(std::string msg) {
+    return {ErrorCode::kInvalidArgument, std::move(msg)};
+  }
   static Status not_found(std::string msg) { return {ErrorCode::kNotFound, std::move(msg)}; }
   static Status failed_precondition(std::string msg) {
     return {ErrorCode::kFailedPrecondition, std::move(msg)};
@@ -116,8 +118,8 @@ class [[nodiscard]] Result {
 #define PFEX_CONCAT(a, b) PFEX_CONCAT_INNER(a, b)
 // `PFEX_ASSIGN_OR_RETURN(auto x, f());` binds the value of a Result or returns its error.
 // It expands to several statements: inside an if or loop, use braces.
-#define PFEX_ASSIGN_OR_RETURN(lhs, expr)                 \
-  auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);     \
-  if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())      \
-    return PFEX_CONCAT(pfex_result_, __LINE__).status(); \
+#define PFEX_ASSIGN_OR_RETURN(lhs, expr) /* NOLINT(bugprone-macro-parentheses) */ \
+  auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);                              \
+  if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())                               \
+    return PFEX_CONCAT(pfex_result_, __LINE__).status();                          \
   lhs = std::move(PFEX_CONCAT(pfex_result_, __LINE__)).value()

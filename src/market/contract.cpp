@@ -161,7 +161,7 @@ ContractSpec lean_hog_preset() {
   s.breaker_window_ms = 60'000;
   s.vwap_window_ms = 300'000;
   s.refresh_window_ms = 1'800'000;
-  s.settlement_interval_ms = 24 * 3'600'000;
+  s.settlement_interval_ms = std::int64_t{24} * 3'600'000;
   s.bond = Cash(10'000);  // $100
   s.liquidation_penalty_per_contract = Cash(500);
   return s;
@@ -183,7 +183,7 @@ ContractSpec short_rate_preset() {
   s.breaker_window_ms = 60'000;
   s.vwap_window_ms = 300'000;
   s.refresh_window_ms = 1'800'000;
-  s.settlement_interval_ms = 24 * 3'600'000;
+  s.settlement_interval_ms = std::int64_t{24} * 3'600'000;
   s.bond = Cash(50'000);
   s.liquidation_penalty_per_contract = Cash(1000);
   return s;

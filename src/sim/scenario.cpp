@@ -1,5 +1,6 @@
 #include "sim/scenario.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,7 @@ class Fields {
     }
     if (v->is_number_integer()) return v->get<std::int64_t>() * kMillisPerSecond;
     double ms = v->get<double>() * 1000.0;
-    auto whole = static_cast<std::int64_t>(ms + 0.5);
+    std::int64_t whole = std::llround(ms);
     if (std::abs(ms - static_cast<double>(whole)) > 1e-6)
       return bad(key, "has sub-millisecond part");
     return whole;
@@ -120,7 +121,7 @@ Result<ContractSpec> parse_contract(const json& j) {
   };
   std::int64_t breaker_qty = s.breaker_qty.value();
   std::int64_t max_qty = s.max_order_qty.value();
-  for (Status st :
+  for (const Status& st :
        {ppm("band_ppm", s.band_ppm), ppm("margin_ppm", s.margin_ppm), ppm("widen_ppm", s.widen_ppm),
         ppm("protection_ticks", s.protection_ticks), ppm("breaker_qty", breaker_qty),
         ppm("max_order_qty", max_qty), ms("breaker_window_s", s.breaker_window_ms),
@@ -152,7 +153,7 @@ Status parse_expectation(Fields& f, const ContractSpec& spec, Expectation& e) {
   auto cash = [&](const std::string& k) { return f.cash(k, spec); };
   auto integer = [&](const std::string& k) { return f.integer(k); };
   auto str = [&](const std::string& k) { return f.str(k); };
-  for (Status st : {
+  for (const Status& st : {
            optional_field(f, "phase", e.phase, str),
            optional_field(f, "epoch", e.epoch, integer),
            optional_field(f, "reference", e.reference, price),
