@@ -7,13 +7,16 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <deque>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "ledger/file_log.hpp"
 #include "node/gateway.hpp"
+#include "node/read_server.hpp"
 #include "node/submit.hpp"
 #include "node/wallet.hpp"
 #include "protocol/snapshot_store.hpp"
@@ -99,6 +102,7 @@ struct ValidatorOptions {
   std::string log, snapshots;
   std::uint64_t snapshot_every = 10'000;
   unsigned threads = 2;
+  std::uint16_t http_port = 0;  // 0: no read API
   bool once = false;
   bool book = false;
 };
@@ -110,6 +114,22 @@ void print_state(const protocol::Validator& v, bool book) {
   if (book && v.exchange()) {
     fmt::print("{}\n{}\n", sim::market_line(*v.exchange()), sim::book_table(*v.exchange(), 10));
   }
+}
+
+std::string state_json(const protocol::Validator& v) {
+  return fmt::format(
+      "{{\"entries\": {}, \"accepted\": {}, \"rejected\": {}, \"next_sequence\": {}, "
+      "\"ledger_time\": {}, \"chain\": \"{}\", \"state_hash\": \"{}\"}}",
+      v.entries(), v.accepted(), v.rejected(), v.next_sequence(), v.ledger_time().value(),
+      to_hex(v.chain()), to_hex(v.state_hash()));
+}
+
+std::string trade_json(const market::Event& e, const market::Trade& t) {
+  return fmt::format(
+      "{{\"seq\": {}, \"time\": {}, \"price\": {}, \"qty\": {}, \"maker\": {}, "
+      "\"taker\": {}, \"maker_account\": {}, \"taker_account\": {}, \"taker_side\": \"{}\"}}",
+      t.seq, e.time.value(), t.price.value(), t.qty.value(), t.maker.value, t.taker.value,
+      t.maker_owner.value, t.taker_owner.value, market::side_name(t.taker_side));
 }
 
 void run_validator(const ValidatorOptions& o) {
@@ -131,26 +151,63 @@ void run_validator(const ValidatorOptions& o) {
   static volatile std::sig_atomic_t print_requested = 0;
   std::signal(SIGUSR1, [](int) { print_requested = 1; });
   std::uint64_t since_snapshot = 0;
-  v.set_event_sink([](const protocol::EntryOutcome& out, std::span<const market::Event>) {
+
+  // The read API's view: the validator under a lock, and the last trades seen.
+  std::mutex mutex;
+  std::deque<std::string> trades;
+  constexpr std::size_t kKeptTrades = 100;
+  v.set_event_sink([&](const protocol::EntryOutcome& out, std::span<const market::Event> events) {
     if (!out.accepted) {
       fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
     }
+    for (const market::Event& e : events) {
+      if (const auto* t = std::get_if<market::Trade>(&e.body)) {
+        trades.push_back(trade_json(e, *t));
+        if (trades.size() > kKeptTrades) trades.pop_front();
+      }
+    }
   });
+  std::optional<node::ReadServer> api;
+  if (o.http_port != 0) {
+    api.emplace("127.0.0.1", o.http_port);
+    api->get("/v1/state", [&] {
+      std::lock_guard lock(mutex);
+      return state_json(v);
+    });
+    api->get("/v1/market", [&] {
+      std::lock_guard lock(mutex);
+      return v.exchange() ? sim::outcome_json(*v.exchange(), {}) : std::string("null");
+    });
+    api->get("/v1/trades", [&] {
+      std::lock_guard lock(mutex);
+      std::string out = "[";
+      for (const auto& t : trades)
+        out += (out.size() > 1 ? ", " : "") + t;
+      return out + "]";
+    });
+    const std::uint16_t port = value_or_fail(api->start());
+    fmt::print("read API on http://127.0.0.1:{}/v1/state, /v1/market, /v1/trades\n", port);
+    std::fflush(stdout);
+  }
   while (g_stop == 0) {
     auto batch = o.once ? value_or_fail(reader->read(v.next_sequence(), 4096))
                         : value_or_fail(reader->follow(v.next_sequence(), 4096,
                                                        std::chrono::milliseconds(200)));
     if (print_requested != 0) {
       print_requested = 0;
+      std::lock_guard lock(mutex);
       print_state(v, o.book);
     }
     if (batch.empty()) {
       if (o.once) break;
       continue;
     }
-    for (const auto& out : value_or_fail(v.apply_batch(batch, o.threads))) {
-      if (!out.accepted && !v.exchange()) {
-        fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& out : value_or_fail(v.apply_batch(batch, o.threads))) {
+        if (!out.accepted && !v.exchange()) {
+          fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
+        }
       }
     }
     since_snapshot += batch.size();
@@ -159,6 +216,7 @@ void run_validator(const ValidatorOptions& o) {
       since_snapshot = 0;
     }
   }
+  if (api) api->stop();
   if (store && since_snapshot > 0) check(store->save(v));
   print_state(v, o.book);
   finish(0);
@@ -366,6 +424,8 @@ void add_ledger_commands(CLI::App& app) {
   validator->add_option("--snapshots", vo->snapshots, "Snapshot directory (restart from it)");
   validator->add_option("--snapshot-every", vo->snapshot_every, "Entries between snapshots");
   validator->add_option("--threads", vo->threads, "Signature-checking threads");
+  validator->add_option("--http", vo->http_port,
+                        "Serve GET /v1/state, /v1/market, /v1/trades on this loopback port");
   validator->add_flag("--once", vo->once, "Stop when caught up instead of following");
   validator->add_flag("--book", vo->book, "Print the book with the state");
   validator->footer("While following, SIGUSR1 prints the state; SIGINT/SIGTERM stop.");

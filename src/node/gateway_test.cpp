@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "ledger/file_log.hpp"
+#include "node/read_server.hpp"
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
 #include "node/wallet.hpp"
@@ -177,6 +179,23 @@ TEST(Gateway, NodeKilledBetweenBuildAndSubmitLosesNothingAndSubmitsOnce) {
   auto v = f.replay();
   EXPECT_EQ(v.rejected(), 1U);  // the second copy of the one submitted before the kill
   EXPECT_EQ(f.cash_of(account), Cash(1'001'000));
+}
+
+TEST(ReadServer, ServesJsonFromCallbacks) {
+  ReadServer server;
+  int calls = 0;
+  server.get("/v1/state", [&] { return "{\"calls\": " + std::to_string(++calls) + "}"; });
+  auto port = server.start();
+  ASSERT_TRUE(port.is_ok()) << port.status().to_string();
+  httplib::Client client("127.0.0.1", *port);
+  auto res = client.Get("/v1/state");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "{\"calls\": 1}");
+  auto missing = client.Get("/v1/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  server.stop();
 }
 
 std::uint16_t free_loopback_port() {

@@ -21,7 +21,7 @@
 namespace pfex::node {
 namespace {
 
-constexpr std::size_t kMaxResponseBytes = 64 * 1024;
+constexpr std::size_t kMaxResponseBytes = std::size_t{64} * 1024;
 
 // An owned socket descriptor.
 class Socket {

@@ -96,7 +96,7 @@ Result<Entry> decode_entry(ByteSpan bytes) {
   Result<market::Action> decoded = market::decode_action(action);
   if (!decoded) return decoded.status().with_context("action");
   tx.action = std::move(decoded).value();
-  return Entry{std::move(tx)};
+  return Entry{tx};
 }
 
 bool verify_transparent(ByteSpan entry, const TransparentTx& tx) {

@@ -30,7 +30,7 @@ inline constexpr std::uint8_t kMaxEntryType = 1;
 
 // Largest entry a gateway forwards and a validator decodes; far above any transparent entry
 // (~150 bytes) and leaves room for the private transactions' proofs.
-inline constexpr std::size_t kMaxTransactionBytes = 64 * 1024;
+inline constexpr std::size_t kMaxTransactionBytes = std::size_t{64} * 1024;
 inline constexpr std::uint32_t kMaxActionBytes = 1024;
 inline constexpr std::uint32_t kMaxContractNameBytes = 64;
 
