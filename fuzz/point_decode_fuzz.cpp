@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 64) {
     Point::Encoding want;
     crypto_core_ristretto255_from_hash(want.data(), data);
-    const auto got = Point::from_uniform_bytes(std::span<const std::uint8_t, 64>(data, 64)).encode();
+    const auto got =
+        Point::from_uniform_bytes(std::span<const std::uint8_t, 64>(data, 64)).encode();
     if (got != want) std::abort();
   }
   return 0;
