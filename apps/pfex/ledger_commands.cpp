@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
 #include "node/gateway.hpp"
 #include "node/read_server.hpp"
@@ -64,9 +65,36 @@ std::string passphrase() {
   return line;
 }
 
+// A log named on the command line: a FileLog path, or "etcd:" and the comma-separated client
+// URLs of an etcd cluster (docs/ledger/etcd.md).
+constexpr std::string_view kEtcdScheme = "etcd:";
+
+Result<std::unique_ptr<ledger::EtcdLog>> open_etcd(const std::string& spec) {
+  ledger::EtcdLogOptions options;
+  std::string_view rest = std::string_view(spec).substr(kEtcdScheme.size());
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    options.endpoints.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return ledger::EtcdLog::open(std::move(options));
+}
+
+// For appending (the gateway, market init): a FileLog is created if missing.
+std::unique_ptr<ledger::Log> open_writer(const std::string& spec) {
+  if (spec.starts_with(kEtcdScheme)) return value_or_fail(open_etcd(spec));
+  return value_or_fail(ledger::FileLog::open(spec));
+}
+
+// For reading only (validators, nodes): never modifies a FileLog.
+std::unique_ptr<ledger::LogReader> open_reader(const std::string& spec) {
+  if (spec.starts_with(kEtcdScheme)) return value_or_fail(open_etcd(spec));
+  return value_or_fail(ledger::FileLogReader::open(spec));
+}
+
 // Replays the whole log (read-only) into a fresh validator.
 protocol::Validator replay_log(const std::string& log_path) {
-  auto reader = value_or_fail(ledger::FileLogReader::open(log_path));
+  auto reader = open_reader(log_path);
   protocol::Validator v;
   for (;;) {
     auto batch = value_or_fail(reader->read(v.next_sequence(), 4096));
@@ -86,8 +114,8 @@ void run_market_init(const MarketInit& o) {
   auto issuer = value_or_fail(node::Wallet::open(o.issuer_wallet, passphrase()));
   const Bytes genesis =
       protocol::encode_entry(protocol::Genesis{o.contract, reference, issuer.public_key()});
-  auto log = value_or_fail(ledger::FileLog::open(o.log));
-  if (log->last_sequence() != 0) {
+  auto log = open_writer(o.log);
+  if (!value_or_fail(log->read(1, 1)).empty()) {
     fail(Status::failed_precondition("log " + o.log + " is not empty; a market opens a new log"));
   }
   const auto appended = value_or_fail(log->append(genesis));
@@ -146,7 +174,7 @@ void run_validator(const ValidatorOptions& o) {
       fmt::print("restored snapshot at log entry {}\n", v.next_sequence() - 1);
     }
   }
-  auto reader = value_or_fail(ledger::FileLogReader::open(o.log));
+  auto reader = open_reader(o.log);
   // SIGUSR1 prints the state while following.
   static volatile std::sig_atomic_t print_requested = 0;
   std::signal(SIGUSR1, [](int) { print_requested = 1; });
@@ -230,11 +258,10 @@ struct GatewayCommand {
 
 void run_gateway(const GatewayCommand& o) {
   install_stop_handlers();
-  auto log = value_or_fail(ledger::FileLog::open(o.log));
+  auto log = open_writer(o.log);
   node::Gateway gateway(*log, node::GatewayOptions{o.host, o.port, true});
   const std::uint16_t port = value_or_fail(gateway.start());
-  fmt::print("gateway listening on {}:{} for log {} ({} entries)\n", o.host, port, o.log,
-             log->last_sequence());
+  fmt::print("gateway listening on {}:{} for log {}\n", o.host, port, o.log);
   std::fflush(stdout);
   while (g_stop == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -293,7 +320,7 @@ void submit_and_report(node::Wallet& w, const NodeOptions& o) {
   v.set_event_sink([&](const protocol::EntryOutcome& out, std::span<const market::Event>) {
     outcomes.emplace(out.sequence, out);
   });
-  auto reader = value_or_fail(ledger::FileLogReader::open(o.log));
+  auto reader = open_reader(o.log);
   for (int tries = 0; tries < 200 && v.next_sequence() <= last; ++tries) {
     auto batch =
         value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(50)));
@@ -409,7 +436,8 @@ void add_ledger_commands(CLI::App& app) {
   auto mi = std::make_shared<MarketInit>();
   CLI::App* init = market->add_subcommand(
       "init", "Append the genesis entry (contract, reference price, issuer key) to a new log");
-  init->add_option("--log", mi->log, "The FileLog to create")->required();
+  init->add_option("--log", mi->log, "The log: a new FileLog path, or etcd:URL,URL,...")
+      ->required();
   init->add_option("--issuer-wallet", mi->issuer_wallet, "Wallet whose key becomes the issuer's")
       ->required();
   init->add_option("--contract", mi->contract, "Contract preset (see pfex contracts)");
@@ -420,7 +448,8 @@ void add_ledger_commands(CLI::App& app) {
   auto vo = std::make_shared<ValidatorOptions>();
   CLI::App* validator = app.add_subcommand(
       "validator", "Follow a log, verify and apply every entry, print the state hash and book");
-  validator->add_option("--log", vo->log, "The FileLog to follow")->required();
+  validator->add_option("--log", vo->log, "The log: a FileLog path, or etcd:URL,URL,...")
+      ->required();
   validator->add_option("--snapshots", vo->snapshots, "Snapshot directory (restart from it)");
   validator->add_option("--snapshot-every", vo->snapshot_every, "Entries between snapshots");
   validator->add_option("--threads", vo->threads, "Signature-checking threads");
@@ -435,7 +464,9 @@ void add_ledger_commands(CLI::App& app) {
   auto go = std::make_shared<GatewayCommand>();
   CLI::App* gateway =
       app.add_subcommand("gateway", "Accept transactions over HTTP and append them to a log");
-  gateway->add_option("--log", go->log, "The FileLog to append to (created if missing)")
+  gateway
+      ->add_option("--log", go->log,
+                   "The log: a FileLog path (created if missing), or etcd:URL,URL,...")
       ->required();
   gateway->add_option("--port", go->port, "Port (0: any free port)")->required();
   gateway->add_option("--host", go->host, "Address to listen on (default loopback)");
@@ -449,8 +480,7 @@ void add_ledger_commands(CLI::App& app) {
   auto common = [no](CLI::App* c, bool submits) {
     c->add_option("--wallet", no->wallet, "Wallet file")->required();
     if (!submits) return;
-    c->add_option("--log", no->log, "The FileLog to read (for the market and outcomes)")
-        ->required();
+    c->add_option("--log", no->log, "The log to read (FileLog path or etcd:URL,...)")->required();
     c->add_option("--gateway", no->gateway, "Gateway host:port")->required();
     c->add_option("--socks5", no->socks5, "Submit through this SOCKS5 proxy host:port");
     c->add_option("--proxy-user", no->proxy_user, "Fixed proxy username (default: fresh each)");
@@ -462,7 +492,8 @@ void add_ledger_commands(CLI::App& app) {
   create->callback([no] { run_node_create(*no); });
   CLI::App* status = node->add_subcommand("status", "Show the wallet and its account");
   status->add_option("--wallet", no->wallet, "Wallet file")->required();
-  status->add_option("--log", no->log, "The FileLog to read")->required();
+  status->add_option("--log", no->log, "The log to read (FileLog path or etcd:URL,...)")
+      ->required();
   status->callback([no] { run_node_status(*no); });
   CLI::App* reg = node->add_subcommand("register", "Register the wallet's key as an account");
   common(reg, true);
