@@ -93,9 +93,11 @@ std::unique_ptr<ledger::LogReader> open_reader(const std::string& spec) {
 }
 
 // Replays the whole log (read-only) into a fresh validator.
-protocol::Validator replay_log(const std::string& log_path) {
+protocol::Validator replay_log(const std::string& log_path,
+                               protocol::Validator::EventSink sink = {}) {
   auto reader = open_reader(log_path);
   protocol::Validator v;
+  v.set_event_sink(std::move(sink));
   for (;;) {
     auto batch = value_or_fail(reader->read(v.next_sequence(), 4096));
     if (batch.empty()) return v;
@@ -290,9 +292,10 @@ node::SubmitOptions submit_options(const NodeOptions& o) {
 }
 
 // Opens the wallet and brings it up to date with the log: market id, account.
-node::Wallet open_synced(const NodeOptions& o, protocol::Validator& v) {
+node::Wallet open_synced(const NodeOptions& o, protocol::Validator& v,
+                         protocol::Validator::EventSink sink = {}) {
   auto w = value_or_fail(node::Wallet::open(o.wallet, passphrase()));
-  v = replay_log(o.log);
+  v = replay_log(o.log, std::move(sink));
   if (!v.market_id()) fail(Status::failed_precondition("the log has no market yet"));
   if (!w.market()) check(w.set_market(*v.market_id()));
   if (*w.market() != *v.market_id()) {
@@ -360,6 +363,10 @@ void run_node_action(const NodeOptions& o, const std::string& what) {
                                   std::to_string(w.account()->value)));
     }
     action = market::RegisterAction{};
+  } else if (what == "advance") {
+    action = market::AdvanceAction{};  // only the issuer's key is accepted
+  } else if (what == "settle") {
+    action = market::SettleFinalAction{value_or_fail(spec.parse_price(o.price))};
   } else {
     if (!w.account()) fail(Status::failed_precondition("register first (pfex node register)"));
     const market::AccountId a = *w.account();
@@ -403,7 +410,16 @@ void run_node_create(const NodeOptions& o) {
 
 void run_node_status(const NodeOptions& o) {
   protocol::Validator v;
-  node::Wallet w = open_synced(o, v);
+  // Every order and trade of every account; the wallet's are picked out below.
+  std::vector<market::OrderAccepted> orders;
+  std::vector<std::pair<LedgerTime, market::Trade>> trades;
+  node::Wallet w =
+      open_synced(o, v, [&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
+        for (const market::Event& e : events) {
+          if (const auto* a = std::get_if<market::OrderAccepted>(&e.body)) orders.push_back(*a);
+          if (const auto* t = std::get_if<market::Trade>(&e.body)) trades.emplace_back(e.time, *t);
+        }
+      });
   fmt::print("identity {}\nmarket {}\nlast sequence {} (ledger has {}), {} pending\n",
              to_hex(w.public_key()), to_hex(*w.market()), w.last_sequence(),
              v.last_sequence_of(w.public_key()), w.pending().size());
@@ -416,6 +432,27 @@ void run_node_status(const NodeOptions& o) {
   fmt::print("account {}: cash {} {}, position {}, open buy {}, open sell {}\n", w.account()->value,
              spec.format_cash(acc.cash), spec.currency, acc.position, acc.open_buy.value(),
              acc.open_sell.value());
+  const market::AccountId me = *w.account();
+  const market::OrderBook& book = v.exchange()->book();
+  for (const auto& a : orders) {
+    if (a.owner != me) continue;
+    const auto slot = book.find(a.id);
+    if (slot == market::OrderBook::kNil) continue;
+    const auto& resting = book.at(slot);
+    fmt::print("open order {}: {} {} at {}\n", a.id.value, market::side_name(resting.side),
+               resting.open.value(), spec.format_price(resting.limit));
+  }
+  std::size_t shown = 0;
+  for (auto it = trades.rbegin(); it != trades.rend() && shown < 10; ++it) {
+    const market::Trade& t = it->second;
+    if (t.maker_owner != me && t.taker_owner != me) continue;
+    ++shown;
+    const bool taker = t.taker_owner == me;
+    const market::Side mine = taker ? t.taker_side : market::opposite(t.taker_side);
+    fmt::print("fill (trade {}): {} {} at {}, order {} ({})\n", t.seq, market::side_name(mine),
+               t.qty.value(), spec.format_price(t.price), (taker ? t.taker : t.maker).value,
+               taker ? "taker" : "maker");
+  }
   finish(0);
 }
 
@@ -515,6 +552,15 @@ void add_ledger_commands(CLI::App& app) {
   common(cancel, true);
   cancel->add_option("--order", no->order, "Order id")->required();
   cancel->callback([no] { run_node_action(*no, "cancel"); });
+  CLI::App* advance =
+      node->add_subcommand("advance", "Issuer only: move ledger time forward (process deadlines)");
+  common(advance, true);
+  advance->callback([no] { run_node_action(*no, "advance"); });
+  CLI::App* settle =
+      node->add_subcommand("settle", "Issuer only: final settlement at the given price");
+  common(settle, true);
+  settle->add_option("--price", no->price, "Settlement price, e.g. 10.20")->required();
+  settle->callback([no] { run_node_action(*no, "settle"); });
   CLI::App* resubmit =
       node->add_subcommand("resubmit", "Submit transactions left pending by a crash");
   common(resubmit, true);

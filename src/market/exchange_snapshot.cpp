@@ -2,7 +2,10 @@
 // Layout (docs/codec.md types): u8 version = 1, the contract spec, then the state fields in the
 // order of encode_state below. Restoring re-inserts resting orders in priority order, which
 // rebuilds the same price-time queues.
+#include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "market/exchange.hpp"
 
@@ -206,9 +209,15 @@ Status Exchange::decode_state(Reader& r) {
     a.refreshed = r.boolean("refreshed");
     a.auto_refresh = r.boolean("auto refresh");
   }
+  struct Totals {
+    i128 buy = 0, sell = 0, buy_ticks = 0, sell_ticks = 0;
+  };
+  std::vector<Totals> totals(n_accounts);  // open totals recomputed from the book
+  std::uint64_t max_id = 0;
   for (Side side : {Side::kBuy, Side::kSell}) {
     std::uint64_t n = r.u64("order count");
     if (n > r.remaining() / 29) return bad("order count");
+    std::optional<Price> previous;
     for (std::uint64_t i = 0; i < n && !r.failed(); ++i) {
       OrderId id{r.u64_in("order id", 1, UINT64_MAX)};
       AccountId owner{r.u32("owner")};
@@ -216,21 +225,44 @@ Status Exchange::decode_state(Reader& r) {
       Qty open(r.i64_in("open quantity", 1, kMax));
       bool liquidation = r.boolean("liquidation");
       if (r.failed()) break;
-      if (owner.value >= n_accounts || !band_.contains(limit) ||
-          book_.find(id) != OrderBook::kNil) {
+      // Orders come best price first (the only order that re-encodes to the same bytes).
+      bool out_of_order = previous && (side == Side::kBuy ? limit > *previous : limit < *previous);
+      if (owner.value >= n_accounts || !band_.contains(limit) || out_of_order ||
+          book_.find(id) != OrderBook::kNil || open.value() > (std::int64_t{1} << 31)) {
         return bad("resting order " + std::to_string(id.value) + " is inconsistent");
       }
+      previous = limit;
+      max_id = std::max(max_id, id.value);
+      Totals& t = totals[owner.value];
+      i128 ticks = static_cast<i128>(limit.value()) * open.value();
+      (side == Side::kBuy ? t.buy : t.sell) += open.value();
+      (side == Side::kBuy ? t.buy_ticks : t.sell_ticks) += ticks;
       book_.insert(id, owner, side, limit, open, liquidation);
     }
   }
+  PFEX_RETURN_IF_ERROR(r.status());
+  std::optional<Price> bid = book_.best(Side::kBuy);
+  std::optional<Price> ask = book_.best(Side::kSell);
+  if (bid && ask && !(*bid < *ask)) return bad("the book is crossed");
+  for (std::uint32_t i = 0; i < n_accounts; ++i) {
+    const Account& a = accounts_[i];
+    const Totals& t = totals[i];
+    if (a.open_buy.value() != t.buy || a.open_sell.value() != t.sell ||
+        a.open_buy_ticks != t.buy_ticks || a.open_sell_ticks != t.sell_ticks) {
+      return bad("account " + std::to_string(i) + "'s open totals do not match the book");
+    }
+  }
   next_order_id_ = r.u64("next order id");
+  if (next_order_id_ <= max_id) return bad("next order id is not above every resting order");
   trade_seq_ = r.u64("trade count");
   bool has_last = r.boolean("has last trade");
   std::int64_t last = r.i64("last trade price");
   if (has_last) last_trade_price_ = Price(last);
+  if (!has_last && last != 0) return bad("absent last trade price must be encoded as 0");
   bool has_since = r.boolean("has standing quote");
   std::int64_t since = r.i64("standing since");
   if (has_since) standing_since_ = LedgerTime(since);
+  if (!has_since && since != 0) return bad("absent standing time must be encoded as 0");
   std::uint32_t n_edge = r.u32("edge trade count");
   for (std::uint32_t i = 0; i < n_edge && !r.failed(); ++i) {
     LedgerTime t(r.i64("edge trade time"));
@@ -275,6 +307,7 @@ Status Exchange::decode_state(Reader& r) {
   bool has_liquidation = r.boolean("has liquidation order");
   std::uint64_t liquidation = r.u64("liquidation order");
   if (has_liquidation) liquidation_order_ = OrderId{liquidation};
+  if (!has_liquidation && liquidation != 0) return bad("absent liquidation order must be 0");
   external_in_ = r.i64("money in");
   external_out_ = r.i64("money out");
   return r.status();

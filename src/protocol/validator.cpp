@@ -308,6 +308,17 @@ Result<Validator> Validator::restore(ByteSpan bytes) {
     PFEX_ASSIGN_OR_RETURN(market::Exchange ex, market::Exchange::restore(exchange_bytes));
     v.exchange_.emplace(std::move(ex));
   }
+  // Every bound account exists and belongs to one key only.
+  std::vector<bool> bound(v.exchange_ ? v.exchange_->account_count() : 0, false);
+  for (const auto& [key, signer] : v.signers_) {
+    if (!signer.account) continue;
+    const std::uint32_t a = signer.account->value;
+    if (a == 0 || a >= bound.size() || bound[a]) {
+      return Status::corruption("snapshot binds a key to a missing or shared account " +
+                                std::to_string(a));
+    }
+    bound[a] = true;
+  }
   return v;
 }
 
