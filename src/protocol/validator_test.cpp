@@ -388,6 +388,22 @@ TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
     EXPECT_EQ(Validator::restore(c).status().code(), ErrorCode::kCorruption) << i;
   }
   EXPECT_FALSE(Validator::restore(Bytes(snap.begin(), snap.end() - 1)).is_ok());
+  // A snapshot with a valid checksum that binds a key to a missing or another key's account.
+  auto rebind = [&](std::uint32_t account) {
+    Bytes c(snap.begin(), snap.end() - 32);
+    const auto& key = f.a.key.public_key();
+    auto at = std::search(c.begin(), c.end(), key.begin(), key.end()) - c.begin() + 33;
+    for (int i = 0; i < 4; ++i)
+      c[static_cast<std::size_t>(at + i)] = static_cast<std::uint8_t>(account >> (8 * i));
+    Hasher h("pfex/v1/validator-snapshot");
+    h.update(c);
+    const Digest32 sum = h.finish();
+    c.insert(c.end(), sum.begin(), sum.end());
+    return Validator::restore(c).status();
+  };
+  EXPECT_TRUE(rebind(f.a.account.value).is_ok());
+  EXPECT_EQ(rebind(99).code(), ErrorCode::kCorruption);
+  EXPECT_EQ(rebind(f.b.account.value).code(), ErrorCode::kCorruption);
 
   TempDir dir;
   auto store = SnapshotStore::open(dir.path());
