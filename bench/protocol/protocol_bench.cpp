@@ -1,15 +1,22 @@
 // The validator's apply rate for signed transparent orders replayed from a prerecorded FileLog
 // (read, decode, checks, Ed25519 verification, matching, chain hash), with 1 and 2 signature
 // threads; the cost of one Ed25519 verification; and the cost of Exchange::state_hash() as the
-// book grows (why the chain hash folds the full state hash in only every 4096 entries).
+// book grows (why the chain hash folds the full state hash in only every 4096 entries); and the
+// end-to-end latency of one order from a node's submission to the fill at a validator.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "ledger/file_log.hpp"
+#include "node/gateway.hpp"
+#include "node/submit.hpp"
 #include "protocol/test_util.hpp"
 #include "protocol/validator.hpp"
 
@@ -141,6 +148,91 @@ void BM_StateHash(benchmark::State& state) {
   state.counters["resting"] = static_cast<double>(v.exchange()->book().size());
 }
 BENCHMARK(BM_StateHash)->Arg(100)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMicrosecond);
+
+// One order's path through real components: the node signs it and submits it over HTTP (loopback)
+// to the gateway, which appends it to a FileLog (fsync); a validator following the log applies it
+// and sees the fill. Each iteration is one marketable sell against a standing bid; the time is
+// from the start of the submission to the validator's fill. Reports the median and p99.
+void BM_EndToEndOrderLatency(benchmark::State& state) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "pfex-bench-XXXXXX").string();
+  const std::string dir = ::mkdtemp(tmpl.data());
+  std::vector<double> latencies_us;
+  {
+    auto log = std::move(ledger::FileLog::open(dir + "/log")).value();
+    TestMarket m;
+    Trader buyer, seller;
+    (void)log->append(m.genesis);
+    for (Trader* t : {&buyer, &seller}) {
+      t->account = AccountId{t == &buyer ? 1U : 2U};
+      (void)log->append(m.sign(*t, market::RegisterAction{}));
+      (void)log->append(m.sign(*t, market::DepositAction{t->account, Cash(1'000'000'000'000)}));
+    }
+    (void)log->append(
+        m.sign(buyer, market::SubmitAction{buyer.account, limit(Side::kBuy, 1000, 900'000)}));
+
+    // The validator: follows the log and publishes the sequence of the last entry that traded.
+    std::mutex mutex;
+    std::condition_variable filled;
+    std::uint64_t last_fill = 0;
+    std::jthread validator([&](std::stop_token stop) {
+      Validator v;
+      v.set_event_sink([&](const EntryOutcome& out, std::span<const market::Event> events) {
+        for (const auto& e : events) {
+          if (std::holds_alternative<market::Trade>(e.body)) {
+            std::lock_guard lock(mutex);
+            last_fill = out.sequence;
+            filled.notify_all();
+            return;
+          }
+        }
+      });
+      while (!stop.stop_requested()) {
+        auto batch = log->follow(v.next_sequence(), 256, std::chrono::milliseconds(50), stop);
+        if (!batch || !v.apply_batch(*batch).is_ok()) return;
+      }
+    });
+
+    node::Gateway gateway(*log, node::GatewayOptions{});
+    node::SubmitOptions submit;
+    submit.gateway = node::Endpoint{"127.0.0.1", std::move(gateway.start()).value()};
+    for (auto _ : state) {
+      const auto start = std::chrono::steady_clock::now();
+      const Bytes tx = m.sign(
+          seller, market::SubmitAction{
+                      seller.account,
+                      market::OrderRequest{Side::kSell, market::OrderType::kImmediateOrCancel,
+                                           Price(1000), Qty(1)}});
+      auto sent = node::submit_transaction(tx, submit);
+      if (!sent) {
+        state.SkipWithError(sent.status().to_string().c_str());
+        break;
+      }
+      std::unique_lock lock(mutex);
+      if (!filled.wait_for(lock, std::chrono::seconds(10),
+                           [&] { return last_fill >= sent->sequence; })) {
+        state.SkipWithError("no fill within 10 s");
+        break;
+      }
+      const auto us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+              .count();
+      latencies_us.push_back(us);
+      state.SetIterationTime(us / 1e6);
+    }
+    gateway.stop();
+  }
+  std::filesystem::remove_all(dir);
+  if (latencies_us.empty()) return;
+  std::sort(latencies_us.begin(), latencies_us.end());
+  auto at = [&](double q) {
+    return latencies_us[std::min(
+        latencies_us.size() - 1,
+        static_cast<std::size_t>(q * static_cast<double>(latencies_us.size())))];
+  };
+  state.counters["median_us"] = at(0.5);
+  state.counters["p99_us"] = at(0.99);
+}
+BENCHMARK(BM_EndToEndOrderLatency)->Iterations(500)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace pfex::protocol
