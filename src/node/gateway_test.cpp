@@ -126,6 +126,15 @@ TEST(Gateway, BadInputIsRefusedAndStateUnchanged) {
   EXPECT_EQ(f.log->last_sequence(), entries_before);
   EXPECT_EQ(f.replay().state_hash(), state_before);
 
+  // Signed by a key that does not own the account: the stateless gateway cannot tell, the
+  // validators reject it and nothing changes.
+  ASSERT_TRUE(submit_transaction(tx, f.direct).is_ok());
+  {
+    auto v = f.replay();
+    EXPECT_EQ(v.state_hash(), state_before);
+    EXPECT_EQ(v.rejected(), 1U);
+  }
+
   // A replay passes the stateless gateway but the validators reject it: state unchanged.
   auto deposit = w.prepare(market::DepositAction{a, Cash(7)});
   ASSERT_TRUE(deposit.is_ok());
@@ -134,7 +143,7 @@ TEST(Gateway, BadInputIsRefusedAndStateUnchanged) {
   ASSERT_TRUE(submit_transaction(*deposit, f.direct).is_ok());
   auto v = f.replay();
   EXPECT_EQ(v.state_hash(), after_once);
-  EXPECT_EQ(v.rejected(), 1U);
+  EXPECT_EQ(v.rejected(), 2U);
   EXPECT_EQ(f.cash_of(a), Cash(1'000'007));
   EXPECT_GT(f.gateway->refused(), 50U);
 }
