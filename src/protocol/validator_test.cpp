@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
 #include "ledger/file_log.hpp"
+#include "market/contract.hpp"
 #include "protocol/snapshot_store.hpp"
 #include "protocol/test_util.hpp"
 
@@ -156,6 +158,98 @@ TEST(Validator, UnknownAccountBadSignatureAndGarbageAreRejected) {
   (void)f.expect_rejected_unchanged(sign_transparent(f.a.key, other.id, f.a.sequence + 1,
                                                      market::DepositAction{f.a.account, Cash(10)}));
   (void)f.expect_rejected_unchanged(other.genesis);
+}
+
+// Against a model: random entries (honest, replayed, stale, wrongly signed, forged, for another
+// market, junk). The model says which pass the protocol's checks; those, and only those, reach
+// the exchange, and a reference Exchange fed the same actions directly ends in the same state.
+TEST(Validator, MatchesAModelOfTheProtocolRules) {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    std::mt19937_64 rng(seed);
+    TestMarket m;
+    TestMarket other;
+    std::vector<Trader> traders(4);
+    std::map<PublicKey, std::uint64_t> model_seq;  // last used sequence per key
+    std::map<PublicKey, AccountId> model_account;  // bound accounts
+    Validator v;
+    ASSERT_TRUE(apply(v, m.entry(m.genesis)).accepted);
+    auto reference = market::Exchange::open(*market::contract_preset("seed-example"),
+                                            Price(testing::kReference), LedgerTime(1'000'001));
+    ASSERT_TRUE(reference.is_ok());
+    std::vector<Bytes> sent;  // for replays
+    for (int i = 0; i < 400; ++i) {
+      Trader& t = traders[rng() % traders.size()];
+      const PublicKey& key = t.key.public_key();
+      const bool registered = model_account.count(key) != 0;
+      market::Action action;
+      const auto pick = rng() % 10;
+      if (!registered || pick == 0) {
+        action = market::RegisterAction{};
+      } else if (pick == 1) {
+        action = market::DepositAction{model_account[key], Cash(100'000)};
+      } else if (pick == 2) {  // names someone else's account (or a missing one)
+        action = market::DepositAction{AccountId{static_cast<std::uint32_t>(rng() % 6)}, Cash(5)};
+      } else if (pick == 3) {
+        action = market::AdvanceAction{};  // issuer only
+      } else {
+        const auto side = rng() % 2 ? Side::kBuy : Side::kSell;
+        action = market::SubmitAction{model_account[key],
+                                      limit(side, 990 + static_cast<std::int64_t>(rng() % 21),
+                                            1 + static_cast<std::int64_t>(rng() % 3))};
+      }
+      std::uint64_t seq = t.sequence + 1;
+      const auto how = rng() % 12;
+      if (how == 0) seq = t.sequence;                  // stale or replayed number
+      if (how == 1) seq = t.sequence + 1 + rng() % 3;  // a gap: allowed
+      Bytes tx = sign_transparent(t.key, how == 2 ? other.id : m.id, seq, action);
+      if (how == 3) tx[tx.size() - 1] ^= 0x40;                        // forged signature
+      if (how == 4 && !sent.empty()) tx = sent[rng() % sent.size()];  // an old entry again
+      if (how == 5) tx.resize(rng() % tx.size());                     // junk
+      sent.push_back(tx);
+      if (seq > t.sequence && how != 4 && how != 5) t.sequence = seq;
+
+      // The model: decode, then the protocol's checks in order.
+      bool passes = false;
+      Result<Entry> decoded = decode_entry(tx);
+      const TransparentTx* ptx = decoded ? std::get_if<TransparentTx>(&*decoded) : nullptr;
+      if (ptx && ptx->market == m.id && ptx->sequence > model_seq[ptx->signer] &&
+          verify_transparent(tx, *ptx)) {
+        const auto bound = model_account.find(ptx->signer);
+        if (std::holds_alternative<market::RegisterAction>(ptx->action)) {
+          passes = bound == model_account.end();
+        } else if (std::holds_alternative<market::AdvanceAction>(ptx->action)) {
+          passes = false;  // no trader is the issuer
+        } else {
+          std::optional<AccountId> named;
+          std::visit(
+              [&](const auto& a) {
+                if constexpr (requires { a.account; }) named = a.account;
+              },
+              ptx->action);
+          passes = bound != model_account.end() && named == bound->second;
+        }
+      }
+      const ledger::LogEntry e = m.entry(tx);
+      EntryOutcome out = apply(v, e);
+      if (!passes) {
+        EXPECT_FALSE(out.accepted) << "seed " << seed << " entry " << i;
+        continue;
+      }
+      model_seq[ptx->signer] = ptx->sequence;
+      auto direct = market::apply_action(*reference, e.entry_time, ptx->action);
+      EXPECT_EQ(out.accepted, direct.is_ok())
+          << "seed " << seed << " entry " << i << ": " << out.reason.to_string();
+      if (direct && direct->account) model_account[ptx->signer] = *direct->account;
+      reference->clear_events();
+    }
+    EXPECT_EQ(v.state_hash(), reference->state_hash()) << "seed " << seed;
+    EXPECT_GT(v.accepted(), 100U);  // the mix exercises both sides
+    EXPECT_GT(v.rejected(), 100U);
+    EXPECT_GT(v.exchange()->trade_count(), 5U);
+    for (auto& t : traders) {
+      EXPECT_EQ(v.last_sequence_of(t.key.public_key()), model_seq[t.key.public_key()]);
+    }
+  }
 }
 
 TEST(Validator, EntriesMustComeInLogOrder) {
