@@ -1,10 +1,15 @@
 // The trader's wallet; see wallet.hpp and docs/node/wallet.md.
 #include "node/wallet.hpp"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "core/hash.hpp"
 #include "protocol/snapshot_store.hpp"
@@ -40,6 +45,33 @@ Status derive_key(std::string_view passphrase, const std::array<std::uint8_t, 16
 
 }  // namespace
 
+Result<WalletLock> WalletLock::acquire(const std::string& wallet_path) {
+  const std::string path = wallet_path + ".lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io_error("open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::failed_precondition("wallet " + wallet_path + " is in use by another process");
+    }
+    return Status::io_error("lock " + path + ": " + std::strerror(err));
+  }
+  return WalletLock(fd);
+}
+
+WalletLock& WalletLock::operator=(WalletLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+WalletLock::~WalletLock() {
+  if (fd_ >= 0) ::close(fd_);  // drops the flock
+}
+
 KdfParams KdfParams::interactive() {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
@@ -57,7 +89,8 @@ Result<Wallet> Wallet::create(const std::string& path, std::string_view passphra
   if (::stat(path.c_str(), &st) == 0) {
     return Status::already_exists("wallet " + path + " exists; not overwriting it");
   }
-  Wallet w(path, protocol::SigningKey::generate());
+  PFEX_ASSIGN_OR_RETURN(WalletLock lock, WalletLock::acquire(path));
+  Wallet w(path, std::move(lock), protocol::SigningKey::generate());
   w.kdf_ = kdf;
   randombytes_buf(w.salt_.data(), w.salt_.size());
   PFEX_RETURN_IF_ERROR(derive_key(passphrase, w.salt_, kdf, w.file_key_));
@@ -113,6 +146,7 @@ Status Wallet::save() {
 
 Result<Wallet> Wallet::open(const std::string& path, std::string_view passphrase) {
   ensure_sodium_init();
+  PFEX_ASSIGN_OR_RETURN(WalletLock lock, WalletLock::acquire(path));
   PFEX_ASSIGN_OR_RETURN(Bytes file, protocol::read_whole_file(path));
   const std::string damaged = "wallet " + path + " is damaged";
   if (file.size() < 32) return Status::corruption(damaged + " (truncated)");
@@ -178,7 +212,7 @@ Result<Wallet> Wallet::open(const std::string& path, std::string_view passphrase
   }
   if (Status s = c.finish(); !s) return s.with_context(damaged);
 
-  Wallet w(path, protocol::SigningKey::from_seed(seed));
+  Wallet w(path, std::move(lock), protocol::SigningKey::from_seed(seed));
   w.kdf_ = kdf;
   w.salt_ = salt;
   w.file_key_ = file_key;

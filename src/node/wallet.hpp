@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/codec.hpp"
@@ -36,13 +37,31 @@ struct KdfParams {
   static KdfParams for_tests();
 };
 
+// An exclusive advisory lock (flock) on "<wallet>.lock", held while a Wallet is open, so two
+// processes never sign with the same sequence number from the same wallet. Released when the
+// Wallet is destroyed or its process dies.
+class WalletLock {
+ public:
+  static Result<WalletLock> acquire(const std::string& wallet_path);
+  WalletLock(WalletLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  WalletLock& operator=(WalletLock&& other) noexcept;
+  WalletLock(const WalletLock&) = delete;
+  WalletLock& operator=(const WalletLock&) = delete;
+  ~WalletLock();
+
+ private:
+  explicit WalletLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 class Wallet {
  public:
   // Creates a new wallet with a fresh identity key at `path`; fails if the file exists.
   static Result<Wallet> create(const std::string& path, std::string_view passphrase,
                                KdfParams kdf = KdfParams::interactive());
   // Opens an existing wallet. A wrong passphrase is invalid_argument, a damaged or truncated file
-  // is corruption; neither ever yields an empty or new wallet.
+  // is corruption; neither ever yields an empty or new wallet. A wallet another process (or
+  // another Wallet object) has open is failed_precondition.
   static Result<Wallet> open(const std::string& path, std::string_view passphrase);
 
   Wallet(Wallet&&) noexcept = default;
@@ -70,12 +89,13 @@ class Wallet {
   const std::string& path() const { return path_; }
 
  private:
-  Wallet(std::string path, protocol::SigningKey key)
-      : path_(std::move(path)), key_(std::move(key)) {}
+  Wallet(std::string path, WalletLock lock, protocol::SigningKey key)
+      : path_(std::move(path)), lock_(std::move(lock)), key_(std::move(key)) {}
   Status save();
   Bytes encode_contents() const;
 
   std::string path_;
+  WalletLock lock_;
   protocol::SigningKey key_;
   KdfParams kdf_;
   std::array<std::uint8_t, 16> salt_{};

@@ -26,19 +26,21 @@ TEST(Wallet, RoundTripsEncrypted) {
     ASSERT_TRUE(prepared.is_ok());
     tx = *prepared;
   }
-  auto w = Wallet::open(path, "correct horse");
-  ASSERT_TRUE(w.is_ok()) << w.status().to_string();
-  EXPECT_EQ(w->public_key(), key);
-  EXPECT_EQ(w->market(), m.id);
-  EXPECT_EQ(w->last_sequence(), 1U);
-  ASSERT_EQ(w->pending().size(), 1U);
-  EXPECT_EQ(w->pending()[0], tx);
-  // The seed is not in the file in the clear.
-  auto file = protocol::read_whole_file(path);
-  ASSERT_TRUE(file.is_ok());
-  EXPECT_EQ(std::search(file->begin(), file->end(), key.begin(), key.end()), file->end());
-  ASSERT_TRUE(w->set_account(market::AccountId{3}).is_ok());
-  ASSERT_TRUE(w->mark_submitted(tx).is_ok());
+  {
+    auto w = Wallet::open(path, "correct horse");
+    ASSERT_TRUE(w.is_ok()) << w.status().to_string();
+    EXPECT_EQ(w->public_key(), key);
+    EXPECT_EQ(w->market(), m.id);
+    EXPECT_EQ(w->last_sequence(), 1U);
+    ASSERT_EQ(w->pending().size(), 1U);
+    EXPECT_EQ(w->pending()[0], tx);
+    // The seed is not in the file in the clear.
+    auto file = protocol::read_whole_file(path);
+    ASSERT_TRUE(file.is_ok());
+    EXPECT_EQ(std::search(file->begin(), file->end(), key.begin(), key.end()), file->end());
+    ASSERT_TRUE(w->set_account(market::AccountId{3}).is_ok());
+    ASSERT_TRUE(w->mark_submitted(tx).is_ok());
+  }
   auto again = Wallet::open(path, "correct horse");
   ASSERT_TRUE(again.is_ok());
   EXPECT_TRUE(again->pending().empty());
@@ -70,6 +72,19 @@ TEST(Wallet, WrongPassphraseAndDamageAreClearErrors) {
   // Nothing above replaced the file with a new wallet: the original still opens.
   ASSERT_TRUE(protocol::write_file_atomically(path, good).is_ok());
   EXPECT_TRUE(Wallet::open(path, "right").is_ok());
+}
+
+TEST(Wallet, OnlyOneOpenerAtATime) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w";
+  {
+    auto w = Wallet::create(path, "p", KdfParams::for_tests());
+    ASSERT_TRUE(w.is_ok());
+    EXPECT_EQ(Wallet::open(path, "p").status().code(), ErrorCode::kFailedPrecondition);
+    Wallet moved = std::move(w).value();  // the lock moves with the wallet
+    EXPECT_EQ(Wallet::open(path, "p").status().code(), ErrorCode::kFailedPrecondition);
+  }
+  EXPECT_TRUE(Wallet::open(path, "p").is_ok());  // released with the wallet
 }
 
 TEST(Wallet, PrepareWithoutMarketFails) {
