@@ -280,6 +280,7 @@ struct NodeOptions {
   std::string side = "buy", type = "limit", price, amount;
   std::int64_t qty = 0;
   std::uint64_t order = 0;
+  std::uint64_t watch_seconds = 0;  // 0: until SIGINT/SIGTERM
 };
 
 node::SubmitOptions submit_options(const NodeOptions& o) {
@@ -456,6 +457,52 @@ void run_node_status(const NodeOptions& o) {
   finish(0);
 }
 
+// Whether `e` concerns `me` (its order, trade, cash) or the whole market (epochs, halts).
+bool concerns(const market::Event& e, market::AccountId me) {
+  return std::visit(
+      [&](const auto& b) {
+        if constexpr (requires { b.maker_owner; }) {
+          return b.maker_owner == me || b.taker_owner == me;
+        } else if constexpr (requires { b.owner; }) {
+          return b.owner == me;
+        } else if constexpr (requires { b.account; }) {
+          return b.account == me;
+        } else {
+          return true;
+        }
+      },
+      e.body);
+}
+
+void run_node_watch(const NodeOptions& o) {
+  install_stop_handlers();
+  protocol::Validator v;
+  market::AccountId me;
+  {
+    // Only the account is needed: the wallet is closed again (its lock released) so other node
+    // commands can use it while this one watches.
+    node::Wallet w = open_synced(o, v);  // silently up to the end of the log
+    if (!w.account()) fail(Status::failed_precondition("register first (pfex node register)"));
+    me = *w.account();
+  }
+  fmt::print("watching account {} from log entry {}\n", me.value, v.next_sequence());
+  std::fflush(stdout);
+  v.set_event_sink([&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
+    for (const market::Event& e : events) {
+      if (concerns(e, me)) fmt::print("{}\n", sim::describe_event(*v.exchange(), e, {}));
+    }
+    std::fflush(stdout);
+  });
+  auto reader = open_reader(o.log);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.watch_seconds);
+  while (g_stop == 0 && (o.watch_seconds == 0 || std::chrono::steady_clock::now() < deadline)) {
+    auto batch =
+        value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(200)));
+    check(v.apply_batch(batch, 2).status());
+  }
+  finish(0);
+}
+
 void run_node_resubmit(const NodeOptions& o) {
   protocol::Validator v;
   node::Wallet w = open_synced(o, v);
@@ -561,6 +608,12 @@ void add_ledger_commands(CLI::App& app) {
   common(settle, true);
   settle->add_option("--price", no->price, "Settlement price, e.g. 10.20")->required();
   settle->callback([no] { run_node_action(*no, "settle"); });
+  CLI::App* watch = node->add_subcommand(
+      "watch", "Follow the log and print this account's orders, fills and cash, and market events");
+  watch->add_option("--wallet", no->wallet, "Wallet file")->required();
+  watch->add_option("--log", no->log, "The log to read (FileLog path or etcd:URL,...)")->required();
+  watch->add_option("--seconds", no->watch_seconds, "Stop after this long (default: on SIGINT)");
+  watch->callback([no] { run_node_watch(*no); });
   CLI::App* resubmit =
       node->add_subcommand("resubmit", "Submit transactions left pending by a crash");
   common(resubmit, true);
