@@ -7,6 +7,10 @@
 namespace pfex::market {
 
 Result<Band> make_band(const ContractSpec& spec, Price reference, std::int64_t half_width_ppm) {
+  if (half_width_ppm < 1 || half_width_ppm > 4 * kPpm) {
+    return Status::invalid_argument("band half-width " + std::to_string(half_width_ppm) +
+                                    " ppm is outside [1, 4 * 10^6]");
+  }
   const std::int64_t p = reference.value();
   if (p < 1 || p > kMaxPriceTicks) {
     return Status::invalid_argument("reference price " + std::to_string(p) +

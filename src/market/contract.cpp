@@ -104,6 +104,10 @@ Status ContractSpec::validate() const {
     return bad("the breaker, VWAP and refresh windows must be positive");
   }
   if (settlement_interval_ms < 0) return bad("settlement interval must be >= 0 (0 = none)");
+  for (std::int64_t w :
+       {breaker_window_ms, vwap_window_ms, refresh_window_ms, settlement_interval_ms}) {
+    if (w > kMaxWindowMs) return bad("windows and intervals must be at most 2^40 ms");
+  }
   if (settlement_interval_ms > 0 && settlement_interval_ms <= refresh_window_ms) {
     return bad("settlement interval must be longer than the refresh window");
   }

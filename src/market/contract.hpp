@@ -17,6 +17,10 @@
 namespace pfex::market {
 
 inline constexpr std::int64_t kPpm = 1'000'000;
+// Ledger time saturates here (about 146 million years), so deadlines never overflow.
+inline constexpr std::int64_t kMaxLedgerTimeMs = std::int64_t{1} << 62;
+// No window or interval is longer than this (about 35 years).
+inline constexpr std::int64_t kMaxWindowMs = std::int64_t{1} << 40;
 
 struct ContractSpec {
   std::string name;         // short symbol, e.g. "HOG"

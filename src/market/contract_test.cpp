@@ -59,6 +59,10 @@ TEST(Band, RoundsOutwardAndSetsTheMargin) {
   EXPECT_EQ(odd.high, Price(1407));
   EXPECT_FALSE(make_band(s, Price(0), s.band_ppm).is_ok());
   EXPECT_FALSE(make_band(s, Price(std::int64_t{1} << 40), s.band_ppm).is_ok());
+  // Found by the snapshot fuzzer: a half-width from untrusted bytes must not overflow.
+  EXPECT_FALSE(make_band(s, Price(1300), INT64_MAX).is_ok());
+  EXPECT_FALSE(make_band(s, Price(1300), -5).is_ok());
+  EXPECT_FALSE(make_band(s, Price(1300), 0).is_ok());
 }
 
 }  // namespace

@@ -72,6 +72,7 @@ void Exchange::advance(LedgerTime now) {
 }
 
 void Exchange::advance_to(LedgerTime now) {
+  now = std::min(now, LedgerTime(kMaxLedgerTimeMs));
   while (true) {
     if (phase_ == Phase::kTrading) {
       std::optional<std::int64_t> due;

@@ -179,9 +179,9 @@ Status Exchange::decode_state(Reader& r) {
   auto bad = [](const std::string& why) { return Status::corruption("snapshot: " + why); };
   phase_ = static_cast<Phase>(r.u8_in("phase", 0, 2));
   epoch_ = r.u32("epoch");
-  time_ = LedgerTime(r.i64_in("time", 0, kMax));
-  window_close_ = LedgerTime(r.i64_in("window close", 0, kMax));
-  next_scheduled_ms_ = r.i64_in("next scheduled round", 0, kMax);
+  time_ = LedgerTime(r.i64_in("time", 0, kMaxLedgerTimeMs));
+  window_close_ = LedgerTime(r.i64_in("window close", 0, kMaxLedgerTimeMs + kMaxWindowMs));
+  next_scheduled_ms_ = r.i64_in("next scheduled round", 0, kMaxLedgerTimeMs + kMaxWindowMs);
   Price reference(r.i64("reference"));
   Price low(r.i64("band low"));
   Price high(r.i64("band high"));
@@ -260,7 +260,7 @@ Status Exchange::decode_state(Reader& r) {
   if (has_last) last_trade_price_ = Price(last);
   if (!has_last && last != 0) return bad("absent last trade price must be encoded as 0");
   bool has_since = r.boolean("has standing quote");
-  std::int64_t since = r.i64("standing since");
+  std::int64_t since = r.i64_in("standing since", 0, kMaxLedgerTimeMs);
   if (has_since) standing_since_ = LedgerTime(since);
   if (!has_since && since != 0) return bad("absent standing time must be encoded as 0");
   std::uint32_t n_edge = r.u32("edge trade count");
@@ -310,7 +310,17 @@ Status Exchange::decode_state(Reader& r) {
   if (!has_liquidation && liquidation != 0) return bad("absent liquidation order must be 0");
   external_in_ = r.i64("money in");
   external_out_ = r.i64("money out");
-  return r.status();
+  PFEX_RETURN_IF_ERROR(r.status());
+  // A snapshot is taken between actions, when no deadline is overdue.
+  if ((next_scheduled_ms_ != 0) != (spec_.settlement_interval_ms != 0) ||
+      (next_scheduled_ms_ != 0 && phase_ == Phase::kTrading &&
+       next_scheduled_ms_ <= time_.value()) ||
+      (phase_ == Phase::kRefreshWindow && window_close_ <= time_) ||
+      (standing_since_ && (phase_ != Phase::kTrading || *standing_since_ > time_ ||
+                           time_.value() - standing_since_->value() >= spec_.breaker_window_ms))) {
+    return bad("a deadline is overdue or inconsistent");
+  }
+  return Status::ok();
 }
 
 }  // namespace pfex::market
