@@ -207,19 +207,6 @@ OrderBook::Slot OrderBook::find(OrderId id) const {
   return ids_.find(id.value);
 }
 
-std::optional<Price> OrderBook::best(Side side) const {
-  std::int64_t i = first_level(side);
-  if (i < 0) return std::nullopt;
-  return level_price(i);
-}
-
-OrderBook::Slot OrderBook::front(Side side) const {
-  std::int64_t i = first_level(side);
-  if (i < 0) return kNil;
-  const auto& levels = side == Side::kBuy ? bids_ : asks_;
-  return levels[static_cast<std::size_t>(i)].head;
-}
-
 Qty OrderBook::level_qty(Side side, Price price) const {
   if (price < low_ || price.value() - low_.value() >= static_cast<std::int64_t>(bids_.size())) {
     return Qty(0);

@@ -59,9 +59,19 @@ class OrderBook {
   Slot find(OrderId id) const;
   const Order& at(Slot slot) const { return orders_[slot]; }
 
-  std::optional<Price> best(Side side) const;
+  // Inline: these run several times per order, and returning the optional through a call made
+  // the caller stall on store forwarding (measured: 15% of BM_MatchMixedFlow).
+  std::optional<Price> best(Side side) const {
+    std::int64_t i = first_level(side);
+    if (i < 0) return std::nullopt;
+    return level_price(i);
+  }
   // Oldest order at the best price of `side`, or kNil when that side is empty.
-  Slot front(Side side) const;
+  Slot front(Side side) const {
+    std::int64_t i = first_level(side);
+    if (i < 0) return kNil;
+    return (side == Side::kBuy ? bids_ : asks_)[static_cast<std::size_t>(i)].head;
+  }
   Qty level_qty(Side side, Price price) const;
   std::size_t size() const { return live_; }
   bool empty() const { return live_ == 0; }
