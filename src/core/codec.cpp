@@ -59,37 +59,33 @@ bool Reader::boolean(std::string_view field) {
   return u8_in(field, 0, 1) == 1;
 }
 
-std::int64_t Reader::i64_in(std::string_view field, std::int64_t lo, std::int64_t hi) {
-  std::int64_t v = i64(field);
-  if (failed()) return 0;
+namespace {
+
+// v if it lies in [lo, hi]; otherwise records an error naming the field and returns 0.
+template <class T>
+T in_range(Reader& r, std::string_view field, T v, T lo, T hi) {
+  if (r.failed()) return 0;
   if (v < lo || v > hi) {
-    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) + " is outside [" +
-                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"));
+    r.fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(+v) +
+                                    " is outside [" + std::to_string(+lo) + ", " +
+                                    std::to_string(+hi) + "]"));
     return 0;
   }
   return v;
+}
+
+}  // namespace
+
+std::int64_t Reader::i64_in(std::string_view field, std::int64_t lo, std::int64_t hi) {
+  return in_range(*this, field, i64(field), lo, hi);
 }
 
 std::uint64_t Reader::u64_in(std::string_view field, std::uint64_t lo, std::uint64_t hi) {
-  std::uint64_t v = u64(field);
-  if (failed()) return 0;
-  if (v < lo || v > hi) {
-    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) + " is outside [" +
-                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"));
-    return 0;
-  }
-  return v;
+  return in_range(*this, field, u64(field), lo, hi);
 }
 
 std::uint8_t Reader::u8_in(std::string_view field, std::uint8_t lo, std::uint8_t hi) {
-  std::uint8_t v = u8(field);
-  if (failed()) return 0;
-  if (v < lo || v > hi) {
-    fail(Status::invalid_argument(std::string(field) + " = " + std::to_string(v) + " is outside [" +
-                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"));
-    return 0;
-  }
-  return v;
+  return in_range(*this, field, u8(field), lo, hi);
 }
 
 void Reader::fixed(std::string_view field, std::span<std::uint8_t> out) {
