@@ -12,6 +12,7 @@
 
 #include <list>
 #include <map>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -61,6 +62,20 @@ std::vector<Message> make_flow(std::size_t n, std::uint32_t accounts) {
   return out;
 }
 
+// Removes and returns a random entry of `resting` that is still live, as a trader's cancel picks
+// one of its resting orders (entries that filled meanwhile are dropped on the way).
+template <class T, class Live>
+std::optional<T> take_live(std::vector<T>& resting, std::uint32_t pick, Live&& is_live) {
+  while (!resting.empty()) {
+    std::size_t k = pick % resting.size();
+    T entry = resting[k];
+    resting[k] = resting.back();
+    resting.pop_back();
+    if (is_live(entry)) return entry;
+  }
+  return std::nullopt;
+}
+
 ContractSpec bench_spec() {
   ContractSpec s = lean_hog_preset();
   s.settlement_interval_ms = 0;  // no scheduled rounds inside the measurement
@@ -89,16 +104,10 @@ void BM_MatchMixedFlow(benchmark::State& state) {
       const Message& m = flow[i];
       LedgerTime t(now += 1);
       if (m.kind == Kind::kCancel) {
-        // Cancel a resting order, as a trader would (skipping ones that filled meanwhile).
-        while (!resting.empty()) {
-          std::size_t k = m.pick % resting.size();
-          auto [id, owner] = resting[k];
-          resting[k] = resting.back();
-          resting.pop_back();
-          if (ex.book().find(id) == OrderBook::kNil) continue;
-          if (!ex.cancel(t, owner, id).is_ok()) ++rejected;
-          break;
-        }
+        auto live = take_live(resting, m.pick, [&](const std::pair<OrderId, AccountId>& e) {
+          return ex.book().find(e.first) != OrderBook::kNil;
+        });
+        if (live && !ex.cancel(t, live->second, live->first).is_ok()) ++rejected;
         continue;
       }
       OrderType type = m.kind == Kind::kNew ? OrderType::kLimit : OrderType::kImmediateOrCancel;
@@ -213,15 +222,8 @@ void BM_MatchMixedFlowMapBook(benchmark::State& state) {
     state.ResumeTiming();
     for (const Message& m : flow) {
       if (m.kind == Kind::kCancel) {
-        while (!resting.empty()) {
-          std::size_t k = m.pick % resting.size();
-          std::uint64_t id = resting[k];
-          resting[k] = resting.back();
-          resting.pop_back();
-          if (!book.contains(id)) continue;
-          book.cancel(id);
-          break;
-        }
+        auto live = take_live(resting, m.pick, [&](std::uint64_t id) { return book.contains(id); });
+        if (live) book.cancel(*live);
         continue;
       }
       std::uint64_t id = next++;
@@ -248,16 +250,10 @@ void BM_MatchMixedFlowBookOnly(benchmark::State& state) {
     state.ResumeTiming();
     for (const Message& m : flow) {
       if (m.kind == Kind::kCancel) {
-        while (!resting.empty()) {
-          std::size_t k = m.pick % resting.size();
-          std::uint64_t id = resting[k];
-          resting[k] = resting.back();
-          resting.pop_back();
-          OrderBook::Slot s = book.find(OrderId{id});
-          if (s == OrderBook::kNil) continue;
-          book.erase(s);
-          break;
-        }
+        auto live = take_live(resting, m.pick, [&](std::uint64_t id) {
+          return book.find(OrderId{id}) != OrderBook::kNil;
+        });
+        if (live) book.erase(book.find(OrderId{*live}));
         continue;
       }
       std::uint64_t id = next++;
