@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
       "pfex: a futures exchange with no operator.\n"
       "Traders keep cash and positions secret, orders are public, and every action proves the\n"
       "trader stays solvent. This build runs the transparent exchange (public accounts), the\n"
-      "reference the private protocol must reproduce.\n"};
+      "reference the private protocol must reproduce: in one process (demo, scenario) or as\n"
+      "processes around a log (market, gateway, node, validator; see docs/node/cli.md).\n"};
   app.require_subcommand(1);
 
   pfex::cli::RunOptions options;
