@@ -56,7 +56,7 @@ TEST(EtcdLedger, LeaderKilledMidFlowLosesNothingAndValidatorsAgree) {
   constexpr int kOrders = 40;
   std::vector<Wallet> wallets;
   for (int i = 0; i < kTraders; ++i) {
-    auto w = Wallet::create(dir.path() + "/w" + std::to_string(i), "p", KdfParams::for_tests());
+    auto w = Wallet::create(dir.file("w") + std::to_string(i), "p", KdfParams::for_tests());
     ASSERT_TRUE(w.is_ok());
     ASSERT_TRUE(w->set_market(m.id).is_ok());
     ASSERT_TRUE(w->prepare(market::RegisterAction{}).is_ok());

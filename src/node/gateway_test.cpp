@@ -34,7 +34,7 @@ struct Fixture {
   std::string wallet_path;
 
   Fixture() {
-    auto opened = ledger::FileLog::open(dir.path() + "/log");
+    auto opened = ledger::FileLog::open(dir.file("log"));
     EXPECT_TRUE(opened.is_ok()) << opened.status().to_string();
     log = std::move(opened).value();
     EXPECT_TRUE(log->append(m.genesis).is_ok());
@@ -43,7 +43,7 @@ struct Fixture {
     EXPECT_TRUE(port.is_ok()) << port.status().to_string();
     direct.gateway = Endpoint{"127.0.0.1", *port};
     direct.timeout = std::chrono::milliseconds(5000);
-    wallet_path = dir.path() + "/wallet";
+    wallet_path = dir.file("wallet");
   }
 
   // A replay of the whole log.

@@ -11,25 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "ledger/test_util.hpp"
+
 namespace pfex::node::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pfex-node-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The ledger's self-deleting temporary directory.
+using TempDir = ledger::testing::TempDir;
 
 // A child process (posix_spawnp of argv), sent SIGKILL and reaped on destruction.
 class Child {

@@ -13,7 +13,7 @@ using testing::TempDir;
 
 TEST(Wallet, RoundTripsEncrypted) {
   TempDir dir;
-  const std::string path = dir.path() + "/w";
+  const std::string path = dir.file("w");
   protocol::testing::TestMarket m;
   protocol::PublicKey key{};
   Bytes tx;
@@ -51,7 +51,7 @@ TEST(Wallet, RoundTripsEncrypted) {
 
 TEST(Wallet, WrongPassphraseAndDamageAreClearErrors) {
   TempDir dir;
-  const std::string path = dir.path() + "/w";
+  const std::string path = dir.file("w");
   ASSERT_TRUE(Wallet::create(path, "right", KdfParams::for_tests()).is_ok());
   Status wrong = Wallet::open(path, "wrong").status();
   EXPECT_EQ(wrong.code(), ErrorCode::kInvalidArgument);
@@ -68,7 +68,7 @@ TEST(Wallet, WrongPassphraseAndDamageAreClearErrors) {
     ASSERT_TRUE(protocol::write_file_atomically(path, ByteSpan(good.data(), n)).is_ok());
     EXPECT_EQ(Wallet::open(path, "right").status().code(), ErrorCode::kCorruption) << n;
   }
-  EXPECT_EQ(Wallet::open(dir.path() + "/missing", "right").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Wallet::open(dir.file("missing"), "right").status().code(), ErrorCode::kNotFound);
   // Nothing above replaced the file with a new wallet: the original still opens.
   ASSERT_TRUE(protocol::write_file_atomically(path, good).is_ok());
   EXPECT_TRUE(Wallet::open(path, "right").is_ok());
@@ -76,7 +76,7 @@ TEST(Wallet, WrongPassphraseAndDamageAreClearErrors) {
 
 TEST(Wallet, OnlyOneOpenerAtATime) {
   TempDir dir;
-  const std::string path = dir.path() + "/w";
+  const std::string path = dir.file("w");
   {
     auto w = Wallet::create(path, "p", KdfParams::for_tests());
     ASSERT_TRUE(w.is_ok());
@@ -89,7 +89,7 @@ TEST(Wallet, OnlyOneOpenerAtATime) {
 
 TEST(Wallet, PrepareWithoutMarketFails) {
   TempDir dir;
-  auto w = Wallet::create(dir.path() + "/w", "p", KdfParams::for_tests());
+  auto w = Wallet::create(dir.file("w"), "p", KdfParams::for_tests());
   ASSERT_TRUE(w.is_ok());
   EXPECT_EQ(w->prepare(market::RegisterAction{}).status().code(), ErrorCode::kFailedPrecondition);
 }

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "ledger/file_log.hpp"
+#include "ledger/test_util.hpp"
 #include "market/contract.hpp"
 #include "protocol/snapshot_store.hpp"
 #include "protocol/test_util.hpp"
@@ -26,21 +27,7 @@ using testing::limit;
 using testing::TestMarket;
 using testing::Trader;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pfex-protocol-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ledger::testing::TempDir;
 
 EntryOutcome apply(Validator& v, const ledger::LogEntry& e) {
   Result<EntryOutcome> r = v.apply(e);
@@ -344,7 +331,7 @@ Status replay(ledger::LogReader& log, Validator& v, std::uint64_t until = UINT64
 
 TEST(Validator, TwoValidatorsOnTheSameFileLogAgree) {
   TempDir dir;
-  const std::string path = dir.path() + "/log";
+  const std::string path = dir.file("log");
   auto log = ledger::FileLog::open(path);
   ASSERT_TRUE(log.is_ok()) << log.status().to_string();
   TestMarket m;
@@ -364,7 +351,7 @@ TEST(Validator, TwoValidatorsOnTheSameFileLogAgree) {
 
 TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
   TempDir dir;
-  auto log = ledger::FileLog::open(dir.path() + "/log");
+  auto log = ledger::FileLog::open(dir.file("log"));
   ASSERT_TRUE(log.is_ok());
   TestMarket m;
   std::vector<Trader> traders(16);
@@ -373,7 +360,7 @@ TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
   Validator from_zero;
   ASSERT_TRUE(replay(**log, from_zero).is_ok());
 
-  auto store = SnapshotStore::open(dir.path() + "/snapshots");
+  auto store = SnapshotStore::open(dir.file("snapshots"));
   ASSERT_TRUE(store.is_ok());
   {
     Validator first_life;
@@ -403,7 +390,7 @@ TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
 // disk and ends on the same chain and state hash as a validator that replayed from zero.
 TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
   TempDir dir;
-  const std::string log_path = dir.path() + "/log";
+  const std::string log_path = dir.file("log");
   auto log = ledger::FileLog::open(log_path);
   ASSERT_TRUE(log.is_ok());
   TestMarket m;
@@ -414,7 +401,7 @@ TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
 
   std::mt19937_64 rng(5);
   for (int round = 0; round < 3; ++round) {
-    const std::string snaps = dir.path() + "/snapshots" + std::to_string(round);
+    const std::string snaps = dir.file("snapshots") + std::to_string(round);
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);
     const pid_t pid = ::fork();
@@ -500,7 +487,7 @@ TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
   EXPECT_EQ(rebind(f.b.account.value).code(), ErrorCode::kCorruption);
 
   TempDir dir;
-  auto store = SnapshotStore::open(dir.path());
+  auto store = SnapshotStore::open(dir.path().string());
   ASSERT_TRUE(store.is_ok());
   ASSERT_TRUE(store->save(f.v).is_ok());
   const auto older = f.v.next_sequence();
@@ -508,7 +495,7 @@ TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
   ASSERT_TRUE(store->save(f.v).is_ok());
   // Damage the newest file.
   std::string newest;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+  for (const auto& e : std::filesystem::directory_iterator(dir.path().string())) {
     if (newest.empty() || e.path().string() > newest) newest = e.path().string();
   }
   auto bytes = read_whole_file(newest);
