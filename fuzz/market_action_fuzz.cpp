@@ -8,25 +8,17 @@
 #include <cstring>
 
 #include "market/action.hpp"
+#include "market/test_spec.hpp"
 
 namespace {
 
 using namespace pfex;
 using namespace pfex::market;
 
+// The tests' contract, with a scheduled margin round every two minutes of ledger time.
 ContractSpec fuzz_spec() {
-  ContractSpec s;
-  s.name = "FUZZ";
-  s.tick_value = Cash(10);
-  s.fee_per_contract = Cash(1);
-  s.band_ppm = 50'000;
-  s.margin_ppm = 80'000;
-  s.breaker_qty = Qty(10);
-  s.breaker_window_ms = 10'000;
-  s.vwap_window_ms = 10'000;
-  s.refresh_window_ms = 60'000;
+  ContractSpec s = testing::small_spec();
   s.settlement_interval_ms = 120'000;
-  s.bond = Cash(100);
   return s;
 }
 
