@@ -38,13 +38,6 @@ class ExchangeFixture : public ::testing::Test {
     return out.is_ok() ? *out : OrderOutcome{};
   }
   Account acct(AccountId id) const { return *ex_.account(id); }
-  std::vector<Trade> trades() const {
-    std::vector<Trade> out;
-    for (const Event& e : ex_.events()) {
-      if (const auto* t = std::get_if<Trade>(&e.body)) out.push_back(*t);
-    }
-    return out;
-  }
   template <class E>
   std::vector<E> events_of() const {
     std::vector<E> out;
@@ -53,6 +46,8 @@ class ExchangeFixture : public ::testing::Test {
     }
     return out;
   }
+
+  std::vector<Trade> trades() const { return events_of<Trade>(); }
 
   Exchange ex_;
   LedgerTime now_{0};
