@@ -22,6 +22,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "I/O error";
     case ErrorCode::kAlreadyExists:
       return "already exists";
+    case ErrorCode::kInvalidProof:
+      return "invalid proof";
   }
   return "unknown error";
 }

@@ -27,6 +27,7 @@ enum class ErrorCode : std::uint8_t {
   kCorruption,          // stored or received bytes are damaged (checksum, truncation, trailing)
   kIoError,             // the operating system refused a read or write
   kAlreadyExists,       // duplicate registration, replayed transaction
+  kInvalidProof,        // a well-formed proof that does not verify (a false or altered statement)
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -49,6 +50,9 @@ class [[nodiscard]] Status {
   static Status io_error(std::string msg) { return {ErrorCode::kIoError, std::move(msg)}; }
   static Status already_exists(std::string msg) {
     return {ErrorCode::kAlreadyExists, std::move(msg)};
+  }
+  static Status invalid_proof(std::string msg) {
+    return {ErrorCode::kInvalidProof, std::move(msg)};
   }
 
   bool is_ok() const { return rep_ == nullptr; }
