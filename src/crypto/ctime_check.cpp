@@ -18,8 +18,10 @@
 #include "core/hash.hpp"
 #include "crypto/ct.hpp"
 #include "crypto/msm.hpp"
+#include "crypto/pedersen.hpp"
 #include "crypto/point.hpp"
 #include "crypto/scalar.hpp"
+#include "crypto/sigma.hpp"
 
 namespace {
 
@@ -166,6 +168,43 @@ void constant_time_msm() {
   }
 }
 
+// Pedersen commitments and the linear sigma prover on secret values and witnesses. The proof is
+// published, so it is declassified before it is checked.
+void pedersen_and_sigma_prover() {
+  const pfex::crypto::PedersenGens gens;
+  const Scalar x = Scalar::random(), r = Scalar::random(), kappa = Scalar::random();
+  const Point G_kappa = pfex::crypto::derive_generator("ctime/kappa", 0);
+  const Point c_pub = gens.commit(x, r) + kappa * G_kappa;
+  const Point k_pub = kappa * G_kappa;
+  classify(x);
+  classify(r);
+  classify(kappa);
+  const Point c = gens.commit(x, r);
+  check(declassified(c) + k_pub == c_pub, "pedersen commit");
+
+  // Two relations sharing kappa: C = x*G + r*H + kappa*G_kappa, K = kappa*G_kappa.
+  pfex::crypto::LinearStatement st(3);
+  const std::size_t bg = st.add_base(gens.G()), bh = st.add_base(gens.H());
+  const std::size_t bk = st.add_base(G_kappa);
+  const std::size_t j0 = st.add_relation(c_pub), j1 = st.add_relation(k_pub);
+  check(st.add_term(j0, 0, bg).is_ok() && st.add_term(j0, 1, bh).is_ok() &&
+            st.add_term(j0, 2, bk).is_ok() && st.add_term(j1, 2, bk).is_ok(),
+        "statement");
+  const std::vector<Scalar> w = {x, r, kappa};
+  pfex::crypto::Transcript tp("pfex/v1/ctime");
+  auto proof = pfex::crypto::prove_linear(st, w, tp);
+  declassify(proof);  // the proof is published
+  check(proof.is_ok(), "sigma prove");
+  if (proof.is_ok()) {
+    for (const Point& a : proof->A())
+      declassify(a);
+    for (const Scalar& z : proof->z())
+      declassify(z);
+    pfex::crypto::Transcript tv("pfex/v1/ctime");
+    check(pfex::crypto::verify_linear(st, *proof, tv).is_ok(), "sigma verify");
+  }
+}
+
 // A deliberate leak, so scripts/ctime-check can confirm that memcheck does catch one.
 int expect_leak() {
   Scalar s = Scalar::random();
@@ -187,6 +226,7 @@ int main(int argc, char** argv) {
   point_operations();
   secret_point_decode();
   constant_time_msm();
+  pedersen_and_sigma_prover();
   if (failures != 0) return 1;
   std::printf("ctime_check: all constant-time operations ran on secret data\n");
   return 0;
