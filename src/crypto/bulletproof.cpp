@@ -1,0 +1,556 @@
+#include "crypto/bulletproof.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <string>
+#include <utility>
+
+#include "crypto/bulletproof_internal.hpp"
+#include "crypto/ct.hpp"
+#include "crypto/msm.hpp"
+
+namespace pfex::crypto {
+namespace {
+
+using detail::RangeProofAccess;
+using detail::RangeProofEquation;
+
+constexpr std::size_t kBits = RangeProof::kBits;
+constexpr std::size_t kLgBits = 6;
+static_assert(std::size_t{1} << kLgBits == kBits);
+
+ByteSpan as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+Status check_value_count(std::size_t m, const BulletproofGens& gens) {
+  if (!RangeProof::is_valid_value_count(m)) {
+    return Status::invalid_argument("range proof: " + std::to_string(m) +
+                                    " values; m must be 1, 2, 4, 8 or 16");
+  }
+  if (m > gens.max_values()) {
+    return Status::invalid_argument("range proof: " + std::to_string(m) +
+                                    " values but the generators support " +
+                                    std::to_string(gens.max_values()));
+  }
+  return Status::ok();
+}
+
+// Section 4: the statement, before any challenge.
+void absorb_statement(Transcript& transcript, const BulletproofGens& gens,
+                      std::span<const Point> V) {
+  transcript.append_domain_separator(kRangeProofDomain);
+  transcript.append_u64("n", kBits);
+  transcript.append_u64("m", V.size());
+  transcript.append_message("gens", as_bytes(gens.label()));
+  for (const Point& v : V)
+    transcript.append_point("V", v);  // the identity is allowed (section 1)
+}
+
+// 2^b for b < 64.
+std::vector<Scalar> powers_of_two() {
+  std::vector<Scalar> two(kBits);
+  two[0] = Scalar::one();
+  for (std::size_t b = 1; b < kBits; ++b)
+    two[b] = two[b - 1] + two[b - 1];
+  return two;
+}
+
+// z^{2+j} for j < m.
+std::vector<Scalar> z_powers(const Scalar& z, std::size_t m) {
+  std::vector<Scalar> zp(m);
+  zp[0] = z * z;
+  for (std::size_t j = 1; j < m; ++j)
+    zp[j] = zp[j - 1] * z;
+  return zp;
+}
+
+std::span<const Point> first(const GeneratorSet& set, std::size_t n) {
+  return set.points().first(n);
+}
+
+// Appends eq's terms (section 8: G_i, H_i, G, H, Q_0, then the proof's own points), each times
+// weight if one is given.
+void append_equation(const BulletproofGens& gens, const RangeProofEquation& eq,
+                     const Scalar* weight, VerificationTerms& terms) {
+  const std::size_t N = eq.g.size();
+  auto w = [&](const Scalar& s) { return weight != nullptr ? *weight * s : s; };
+  terms.reserve(terms.size() + 2 * N + 3 + eq.points.size());
+  const auto G = first(gens.G_vec(), N);
+  const auto H = first(gens.H_vec(), N);
+  for (std::size_t i = 0; i < N; ++i)
+    terms.add(w(eq.g[i]), G[i]);
+  for (std::size_t i = 0; i < N; ++i)
+    terms.add(w(eq.h[i]), H[i]);
+  terms.add(w(eq.base), gens.pedersen().G());
+  terms.add(w(eq.blind), gens.pedersen().H());
+  terms.add(w(eq.q), gens.Q());
+  for (std::size_t k = 0; k < eq.points.size(); ++k)
+    terms.add(w(eq.scalars[k]), eq.points[k]);
+}
+
+}  // namespace
+
+BulletproofGens::BulletproofGens(std::string label, std::size_t max_values)
+    : label_(std::move(label)),
+      G_(label_ + "/G", kBits * max_values),
+      H_(label_ + "/H", kBits * max_values),
+      Q_(derive_generator(label_ + "/Q", 0)) {}
+
+bool RangeProof::is_valid_value_count(std::size_t m) {
+  return m >= 1 && m <= BulletproofGens::kMaxValues && std::has_single_bit(m);
+}
+
+std::size_t RangeProof::encoded_size(std::size_t m) {
+  if (!is_valid_value_count(m)) return 0;
+  const auto lg_n = static_cast<std::size_t>(std::bit_width(kBits * m) - 1);
+  return 32 * (9 + 2 * lg_n);
+}
+
+namespace detail {
+
+Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Transcript& transcript,
+                                                std::span<const Scalar> a_L,
+                                                std::span<const Point> V,
+                                                std::span<const Scalar> gamma,
+                                                const NonceSource& nonce) {
+  const std::size_t m = V.size();
+  PFEX_RETURN_IF_ERROR(check_value_count(m, gens));
+  const std::size_t N = kBits * m;
+  if (a_L.size() != N || gamma.size() != m) {
+    return Status::invalid_argument("range proof: " + std::to_string(a_L.size()) + " bits and " +
+                                    std::to_string(gamma.size()) + " blindings for " +
+                                    std::to_string(m) + " commitments");
+  }
+  const Scalar one = Scalar::one();
+  const auto G = first(gens.G_vec(), N);
+  const auto H = first(gens.H_vec(), N);
+  RangeProof proof;
+
+  // Step 2 (the commitments are public: the caller declassified them).
+  absorb_statement(transcript, gens, V);
+
+  // Step 3: A = alpha*H + <a_L, G> + <a_R, H>.
+  std::vector<Point> points;
+  points.reserve(2 * N + 1);
+  points.insert(points.end(), G.begin(), G.end());
+  points.insert(points.end(), H.begin(), H.end());
+  points.push_back(gens.pedersen().H());
+  std::vector<Scalar> a_R(N);
+  for (std::size_t i = 0; i < N; ++i)
+    a_R[i] = a_L[i] - one;
+  const Scalar alpha = nonce();
+  std::vector<Scalar> scalars;
+  scalars.reserve(2 * N + 1);
+  scalars.insert(scalars.end(), a_L.begin(), a_L.end());
+  scalars.insert(scalars.end(), a_R.begin(), a_R.end());
+  scalars.push_back(alpha);
+  PFEX_ASSIGN_OR_RETURN(proof.A_, msm(scalars, points));
+
+  // Step 4: S = rho*H + <s_L, G> + <s_R, H>.
+  std::vector<Scalar> s_L(N);
+  std::vector<Scalar> s_R(N);
+  for (Scalar& s : s_L)
+    s = nonce();
+  for (Scalar& s : s_R)
+    s = nonce();
+  const Scalar rho = nonce();
+  scalars.clear();
+  scalars.insert(scalars.end(), s_L.begin(), s_L.end());
+  scalars.insert(scalars.end(), s_R.begin(), s_R.end());
+  scalars.push_back(rho);
+  PFEX_ASSIGN_OR_RETURN(proof.S_, msm(scalars, points));
+  scalars.clear();       // wipes the copies
+  declassify(proof.A_);  // published in the proof
+  declassify(proof.S_);
+
+  // Step 5.
+  if (!transcript.validate_and_append_point("A", proof.A_).is_ok() ||
+      !transcript.validate_and_append_point("S", proof.S_).is_ok()) {
+    return Status::failed_precondition("range proof: A or S is the identity; retry");
+  }
+  const Scalar y = transcript.challenge_scalar("y");
+  const Scalar z = transcript.challenge_scalar("z");
+  if (y.is_zero() || z.is_zero()) {
+    return Status::failed_precondition("range proof: zero challenge; retry");
+  }
+
+  // Step 6: l(X) = l_0 + s_L X, r(X) = r_0 + r_1 X, and t_1, t_2.
+  const std::vector<Scalar> two = powers_of_two();
+  const std::vector<Scalar> zp = z_powers(z, m);
+  std::vector<Scalar> l0(N);
+  std::vector<Scalar> r0(N);
+  std::vector<Scalar> r1(N);
+  Scalar t1;
+  Scalar t2;
+  Scalar y_pow = one;
+  for (std::size_t i = 0; i < N; ++i) {
+    l0[i] = a_L[i] - z;
+    r1[i] = y_pow * s_R[i];
+    r0[i] = y_pow * (a_R[i] + z) + zp[i / kBits] * two[i % kBits];
+    t1 += l0[i] * r1[i] + s_L[i] * r0[i];
+    t2 += s_L[i] * r1[i];
+    y_pow *= y;
+  }
+
+  // Step 7.
+  const Scalar tau1 = nonce();
+  const Scalar tau2 = nonce();
+  proof.T1_ = gens.pedersen().commit(t1, tau1);
+  proof.T2_ = gens.pedersen().commit(t2, tau2);
+  declassify(proof.T1_);  // published in the proof
+  declassify(proof.T2_);
+  if (!transcript.validate_and_append_point("T1", proof.T1_).is_ok() ||
+      !transcript.validate_and_append_point("T2", proof.T2_).is_ok()) {
+    return Status::failed_precondition("range proof: T1 or T2 is the identity; retry");
+  }
+  const Scalar x = transcript.challenge_scalar("x");
+  if (x.is_zero()) return Status::failed_precondition("range proof: zero challenge; retry");
+
+  // Step 8.
+  std::vector<Scalar> l(N);
+  std::vector<Scalar> r(N);
+  for (std::size_t i = 0; i < N; ++i) {
+    l[i] = l0[i] + x * s_L[i];
+    r[i] = r0[i] + x * r1[i];
+    proof.t_hat_ += l[i] * r[i];
+  }
+  proof.tau_x_ = tau2 * x * x + tau1 * x;
+  for (std::size_t j = 0; j < m; ++j)
+    proof.tau_x_ += zp[j] * gamma[j];
+  proof.mu_ = alpha + rho * x;
+  declassify(proof.t_hat_);  // published in the proof
+  declassify(proof.tau_x_);
+  declassify(proof.mu_);
+  transcript.append_scalar("t_x", proof.t_hat_);
+  transcript.append_scalar("tau_x", proof.tau_x_);
+  transcript.append_scalar("mu", proof.mu_);
+  const Scalar w = transcript.challenge_scalar("w");
+  if (w.is_zero()) return Status::failed_precondition("range proof: zero challenge; retry");
+  const Point Q = w * gens.Q();
+
+  // Step 9: the inner-product argument for l, r over G and H'_i = y^-i H_i.
+  auto y_inv = y.invert();
+  if (!y_inv.is_ok()) return y_inv.status();  // y is not zero (checked above)
+  PFEX_ASSIGN_OR_RETURN(
+      proof.ipp_, prove_inner_product(transcript, Q, G, H, *y_inv, std::move(l), std::move(r)));
+  return proof;
+}
+
+Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gens,
+                                                      Transcript& transcript,
+                                                      const RangeProof& proof,
+                                                      std::span<const Point> V) {
+  const std::size_t m = V.size();
+  PFEX_RETURN_IF_ERROR(check_value_count(m, gens));
+  if (proof.num_values() != m) {
+    return Status::invalid_argument("range proof for " + std::to_string(proof.num_values()) +
+                                    " values checked against " + std::to_string(m) +
+                                    " commitments");
+  }
+  const std::size_t N = kBits * m;
+  const std::size_t rounds = proof.ipp_.L.size();
+
+  // The challenges (section 4).
+  absorb_statement(transcript, gens, V);
+  if (!transcript.validate_and_append_point("A", proof.A_).is_ok() ||
+      !transcript.validate_and_append_point("S", proof.S_).is_ok()) {
+    return Status::invalid_proof("range proof: A or S is the identity");
+  }
+  const Scalar y = transcript.challenge_scalar("y");
+  const Scalar z = transcript.challenge_scalar("z");
+  if (!transcript.validate_and_append_point("T1", proof.T1_).is_ok() ||
+      !transcript.validate_and_append_point("T2", proof.T2_).is_ok()) {
+    return Status::invalid_proof("range proof: T1 or T2 is the identity");
+  }
+  const Scalar x = transcript.challenge_scalar("x");
+  transcript.append_scalar("t_x", proof.t_hat_);
+  transcript.append_scalar("tau_x", proof.tau_x_);
+  transcript.append_scalar("mu", proof.mu_);
+  const Scalar w = transcript.challenge_scalar("w");
+  PFEX_ASSIGN_OR_RETURN(std::vector<Scalar> u, inner_product_challenges(transcript, proof.ipp_));
+  if (y.is_zero() || z.is_zero() || x.is_zero() || w.is_zero()) {
+    return Status::invalid_proof("range proof: zero challenge");
+  }
+
+  // One inversion for y and every u_k (none is zero).
+  std::vector<Scalar> inv = u;
+  inv.push_back(y);
+  PFEX_RETURN_IF_ERROR(Scalar::batch_invert(inv));
+  const Scalar y_inv = inv.back();
+  inv.pop_back();
+  std::vector<Scalar> u_sq(rounds);
+  std::vector<Scalar> u_inv_sq(rounds);
+  for (std::size_t k = 0; k < rounds; ++k) {
+    u_sq[k] = u[k] * u[k];
+    u_inv_sq[k] = inv[k] * inv[k];
+  }
+  const std::vector<Scalar> s = inner_product_s(inv, u_sq);
+
+  // Section 8, term by term.
+  const Scalar c = Scalar::random();  // the verifier's: the prover must not know it
+  const std::vector<Scalar> two = powers_of_two();
+  const std::vector<Scalar> zp = z_powers(z, m);
+  const Scalar& a = proof.ipp_.a;
+  const Scalar& b = proof.ipp_.b;
+  const Scalar minus_z = -z;
+  RangeProofEquation eq;
+  eq.g.resize(N);
+  eq.h.resize(N);
+  Scalar y_inv_pow = Scalar::one();
+  for (std::size_t i = 0; i < N; ++i) {
+    eq.g[i] = minus_z - a * s[i];
+    eq.h[i] = z + y_inv_pow * (zp[i / kBits] * two[i % kBits] - b * s[N - 1 - i]);
+    y_inv_pow *= y_inv;
+  }
+  // <1^N, y^N> by doubling: sum_{i<2k} y^i = (1 + y^k) sum_{i<k} y^i.
+  Scalar sum_y = Scalar::one();
+  Scalar y_k = y;
+  for (std::size_t len = 1; len < N; len *= 2) {
+    sum_y += y_k * sum_y;
+    y_k *= y_k;
+  }
+  Scalar sum_zp;
+  for (const Scalar& v : zp)
+    sum_zp += v;
+  const Scalar delta =
+      (z - z * z) * sum_y - z * sum_zp * Scalar::from_u64(~std::uint64_t{0});  // <1^n, 2^n>
+  eq.base = c * (delta - proof.t_hat_);
+  eq.blind = -(proof.mu_ + c * proof.tau_x_);
+  eq.q = w * (proof.t_hat_ - a * b);
+
+  eq.scalars.reserve(m + 4 + 2 * rounds);
+  eq.points.reserve(m + 4 + 2 * rounds);
+  for (std::size_t j = 0; j < m; ++j) {
+    eq.scalars.push_back(c * zp[j]);
+    eq.points.push_back(V[j]);
+  }
+  const Scalar cx = c * x;
+  eq.scalars.push_back(cx);
+  eq.points.push_back(proof.T1_);
+  eq.scalars.push_back(cx * x);
+  eq.points.push_back(proof.T2_);
+  eq.scalars.push_back(Scalar::one());
+  eq.points.push_back(proof.A_);
+  eq.scalars.push_back(x);
+  eq.points.push_back(proof.S_);
+  for (std::size_t k = 0; k < rounds; ++k) {
+    eq.scalars.push_back(u_sq[k]);
+    eq.points.push_back(proof.ipp_.L[k]);
+    eq.scalars.push_back(u_inv_sq[k]);
+    eq.points.push_back(proof.ipp_.R[k]);
+  }
+  return eq;
+}
+
+}  // namespace detail
+
+Result<RangeProofWithCommitments> RangeProof::prove(const BulletproofGens& gens,
+                                                    Transcript& transcript,
+                                                    std::span<const std::uint64_t> values,
+                                                    std::span<const Scalar> blindings) {
+  return detail::RangeProofAccess::prove_values(gens, transcript, values, blindings,
+                                                [] { return Scalar::random(); });
+}
+
+namespace detail {
+
+Result<RangeProofWithCommitments> RangeProofAccess::prove_values(
+    const BulletproofGens& gens, Transcript& transcript, std::span<const std::uint64_t> values,
+    std::span<const Scalar> blindings, const NonceSource& nonce) {
+  const std::size_t m = values.size();
+  PFEX_RETURN_IF_ERROR(check_value_count(m, gens));
+  if (blindings.size() != m) {
+    return Status::invalid_argument("range proof: " + std::to_string(m) + " values but " +
+                                    std::to_string(blindings.size()) + " blindings");
+  }
+  // Step 1: the bits, by shifts and masks (no branch on a bit).
+  std::vector<Scalar> a_L(kBits * m);
+  for (std::size_t j = 0; j < m; ++j) {
+    for (std::size_t b = 0; b < kBits; ++b)
+      a_L[j * kBits + b] = Scalar::from_u64((values[j] >> b) & 1);
+  }
+  // Step 2: the commitments, published with the proof.
+  RangeProofWithCommitments out{RangeProof(), {}};
+  out.commitments.reserve(m);
+  for (std::size_t j = 0; j < m; ++j) {
+    out.commitments.push_back(gens.pedersen().commit(Scalar::from_u64(values[j]), blindings[j]));
+    declassify(out.commitments.back());  // public: the statement
+  }
+  PFEX_ASSIGN_OR_RETURN(out.proof,
+                        prove_bits(gens, transcript, a_L, out.commitments, blindings, nonce));
+  return out;
+}
+
+}  // namespace detail
+
+Status RangeProof::verify(const BulletproofGens& gens, Transcript& transcript,
+                          std::span<const Point> commitments) const {
+  PFEX_ASSIGN_OR_RETURN(RangeProofEquation eq,
+                        RangeProofAccess::equation(gens, transcript, *this, commitments));
+  VerificationTerms terms;
+  append_equation(gens, eq, nullptr, terms);
+  if (!terms.is_identity_var()) return Status::invalid_proof("range proof does not verify");
+  return Status::ok();
+}
+
+Status RangeProof::append_verification_terms(const BulletproofGens& gens, Transcript& transcript,
+                                             std::span<const Point> commitments,
+                                             const Scalar& weight, VerificationTerms& terms) const {
+  PFEX_ASSIGN_OR_RETURN(RangeProofEquation eq,
+                        RangeProofAccess::equation(gens, transcript, *this, commitments));
+  append_equation(gens, eq, &weight, terms);
+  return Status::ok();
+}
+
+Bytes RangeProof::encode() const {
+  Bytes out;
+  out.reserve(encoded_size(num_values()));
+  Writer w(&out);
+  w.fixed(A_.encode());
+  w.fixed(S_.encode());
+  w.fixed(T1_.encode());
+  w.fixed(T2_.encode());
+  w.fixed(t_hat_.bytes());
+  w.fixed(tau_x_.bytes());
+  w.fixed(mu_.bytes());
+  for (std::size_t k = 0; k < ipp_.L.size(); ++k) {
+    w.fixed(ipp_.L[k].encode());
+    w.fixed(ipp_.R[k].encode());
+  }
+  w.fixed(ipp_.a.bytes());
+  w.fixed(ipp_.b.bytes());
+  return out;
+}
+
+Result<RangeProof> RangeProof::decode(ByteSpan bytes, std::size_t m) {
+  if (!is_valid_value_count(m)) {
+    return Status::invalid_argument("range proof: cannot decode for " + std::to_string(m) +
+                                    " values; m must be 1, 2, 4, 8 or 16");
+  }
+  const std::size_t size = encoded_size(m);
+  if (bytes.size() != size) {
+    return Status::invalid_argument("range proof for " + std::to_string(m) + " values must be " +
+                                    std::to_string(size) + " bytes, got " +
+                                    std::to_string(bytes.size()));
+  }
+  std::size_t pos = 0;
+  auto next = [&]() {
+    const ByteSpan field = bytes.subspan(pos, 32);
+    pos += 32;
+    return field;
+  };
+  RangeProof proof;
+  PFEX_ASSIGN_OR_RETURN(proof.A_, Point::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.S_, Point::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.T1_, Point::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.T2_, Point::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.t_hat_, Scalar::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.tau_x_, Scalar::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.mu_, Scalar::decode(next()));
+  const std::size_t rounds = (size / 32 - 9) / 2;
+  for (std::size_t k = 0; k < rounds; ++k) {
+    PFEX_ASSIGN_OR_RETURN(Point L, Point::decode(next()));
+    PFEX_ASSIGN_OR_RETURN(Point R, Point::decode(next()));
+    proof.ipp_.L.push_back(L);
+    proof.ipp_.R.push_back(R);
+  }
+  PFEX_ASSIGN_OR_RETURN(proof.ipp_.a, Scalar::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.ipp_.b, Scalar::decode(next()));
+  return proof;
+}
+
+namespace {
+
+// True iff the weighted sum of eqs holds: one msm_var with the shared generators'
+// coefficients merged (section 9).
+bool batch_holds(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs,
+                 std::span<const Scalar> weights) {
+  std::size_t max_n = 0;
+  std::size_t own = 0;
+  for (const RangeProofEquation& eq : eqs) {
+    max_n = std::max(max_n, eq.g.size());
+    own += eq.points.size();
+  }
+  RangeProofEquation merged;
+  merged.g.resize(max_n);
+  merged.h.resize(max_n);
+  merged.scalars.reserve(own);
+  merged.points.reserve(own);
+  for (std::size_t p = 0; p < eqs.size(); ++p) {
+    const RangeProofEquation& eq = eqs[p];
+    const Scalar& r = weights[p];
+    for (std::size_t i = 0; i < eq.g.size(); ++i) {
+      merged.g[i] += r * eq.g[i];
+      merged.h[i] += r * eq.h[i];
+    }
+    merged.base += r * eq.base;
+    merged.blind += r * eq.blind;
+    merged.q += r * eq.q;
+    for (std::size_t k = 0; k < eq.points.size(); ++k) {
+      merged.scalars.push_back(r * eq.scalars[k]);
+      merged.points.push_back(eq.points[k]);
+    }
+  }
+  VerificationTerms terms;
+  append_equation(gens, merged, nullptr, terms);
+  return terms.is_identity_var();
+}
+
+// Appends to bad the positions in [offset, offset + eqs.size()) whose equations fail, halving
+// every failing range.
+void bisect(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs,
+            std::span<const Scalar> weights, std::size_t offset, std::vector<std::size_t>& bad) {
+  if (eqs.empty() || batch_holds(gens, eqs, weights)) return;
+  if (eqs.size() == 1) {
+    bad.push_back(offset);
+    return;
+  }
+  const std::size_t half = eqs.size() / 2;
+  bisect(gens, eqs.first(half), weights.first(half), offset, bad);
+  bisect(gens, eqs.subspan(half), weights.subspan(half), offset + half, bad);
+}
+
+}  // namespace
+
+Status verify_batch(const BulletproofGens& gens, std::span<const RangeProofBatchItem> items,
+                    std::vector<std::size_t>* bad_indices) {
+  std::vector<RangeProofEquation> eqs;
+  std::vector<std::size_t> item_of;  // eqs[p] is items[item_of[p]]
+  std::vector<std::size_t> bad;
+  eqs.reserve(items.size());
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const RangeProofBatchItem& item = items[k];
+    if (item.transcript == nullptr || item.proof == nullptr) {
+      return Status::invalid_argument("range proof batch: item " + std::to_string(k) +
+                                      " has no transcript or proof");
+    }
+    auto eq = RangeProofAccess::equation(gens, *item.transcript, *item.proof, item.commitments);
+    if (!eq.is_ok()) {
+      if (eq.status().code() != ErrorCode::kInvalidProof) {
+        return eq.status().with_context("range proof batch: item " + std::to_string(k));
+      }
+      bad.push_back(k);
+      continue;
+    }
+    eqs.push_back(std::move(*eq));
+    item_of.push_back(k);
+  }
+  std::vector<Scalar> weights(eqs.size());
+  for (Scalar& r : weights)
+    r = Scalar::random();
+  std::vector<std::size_t> failed;
+  bisect(gens, eqs, weights, 0, failed);
+  for (std::size_t p : failed)
+    bad.push_back(item_of[p]);
+  std::sort(bad.begin(), bad.end());
+  if (bad_indices != nullptr) *bad_indices = bad;
+  if (bad.empty()) return Status::ok();
+  std::string names;
+  for (std::size_t k : bad)
+    names += (names.empty() ? "" : ", ") + std::to_string(k);
+  return Status::invalid_proof("range proof batch: " + std::to_string(bad.size()) + " of " +
+                               std::to_string(items.size()) + " proofs do not verify: " + names);
+}
+
+}  // namespace pfex::crypto

@@ -1,0 +1,51 @@
+// The range proof's internals (docs/crypto/bulletproofs.md sections 5 and 8), exposed for the
+// tests and the constant-time check only. Application code uses bulletproof.hpp: these functions
+// do not check that a_L holds bits or that V matches the values, so they can prove false
+// statements (which then fail verification: that is what the tests check).
+#pragma once
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "crypto/bulletproof.hpp"
+
+namespace pfex::crypto::detail {
+
+// One proof's verification equation before weighting (section 8): coefficients of the shared
+// generators G_i, H_i (i < N), G, H, Q_0, and the proof's own terms (V_j, T1, T2, A, S, L_k, R_k).
+struct RangeProofEquation {
+  std::vector<Scalar> g;
+  std::vector<Scalar> h;
+  Scalar base;
+  Scalar blind;
+  Scalar q;
+  std::vector<Scalar> scalars;
+  std::vector<Point> points;
+};
+
+struct RangeProofAccess {
+  // Every nonce of the prover (alpha, s_L, s_R, rho, tau_1, tau_2, in that order) comes from here.
+  using NonceSource = std::function<Scalar()>;
+
+  // Section 5 steps 2-9 for the given a_L (N = 64 m scalars, normally bits), commitments V and
+  // blindings gamma (m each), with N and m checked but nothing else. Constant time in a_L, gamma
+  // and the nonces.
+  static Result<RangeProof> prove_bits(const BulletproofGens& gens, Transcript& transcript,
+                                       std::span<const Scalar> a_L, std::span<const Point> V,
+                                       std::span<const Scalar> gamma, const NonceSource& nonce);
+
+  // Section 5 steps 1-2, then prove_bits(): what RangeProof::prove() runs with Scalar::random.
+  static Result<RangeProofWithCommitments> prove_values(const BulletproofGens& gens,
+                                                        Transcript& transcript,
+                                                        std::span<const std::uint64_t> values,
+                                                        std::span<const Scalar> blindings,
+                                                        const NonceSource& nonce);
+
+  // Section 8: replays the transcript and returns the equation, with a fresh random c.
+  static Result<RangeProofEquation> equation(const BulletproofGens& gens, Transcript& transcript,
+                                             const RangeProof& proof,
+                                             std::span<const Point> commitments);
+};
+
+}  // namespace pfex::crypto::detail
