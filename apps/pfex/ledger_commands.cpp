@@ -5,9 +5,11 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -69,8 +71,11 @@ std::string passphrase() {
 // URLs of an etcd cluster (docs/ledger/etcd.md).
 constexpr std::string_view kEtcdScheme = "etcd:";
 
-Result<std::unique_ptr<ledger::EtcdLog>> open_etcd(const std::string& spec) {
+// `clock`: the appender's clock (empty: the system clock).
+Result<std::unique_ptr<ledger::EtcdLog>> open_etcd(const std::string& spec,
+                                                   std::function<LedgerTime()> clock = {}) {
   ledger::EtcdLogOptions options;
+  if (clock) options.clock = std::move(clock);
   std::string_view rest = std::string_view(spec).substr(kEtcdScheme.size());
   while (!rest.empty()) {
     const auto comma = rest.find(',');
@@ -81,9 +86,12 @@ Result<std::unique_ptr<ledger::EtcdLog>> open_etcd(const std::string& spec) {
 }
 
 // For appending (the gateway, market init): a FileLog is created if missing.
-std::unique_ptr<ledger::Log> open_writer(const std::string& spec) {
-  if (spec.starts_with(kEtcdScheme)) return value_or_fail(open_etcd(spec));
-  return value_or_fail(ledger::FileLog::open(spec));
+std::unique_ptr<ledger::Log> open_writer(const std::string& spec,
+                                         std::function<LedgerTime()> clock = {}) {
+  if (spec.starts_with(kEtcdScheme)) return value_or_fail(open_etcd(spec, std::move(clock)));
+  ledger::FileLog::Options options;
+  if (clock) options.clock = std::move(clock);
+  return value_or_fail(ledger::FileLog::open(spec, std::move(options)));
 }
 
 // For reading only (validators, nodes): never modifies a FileLog.
@@ -256,12 +264,21 @@ void run_validator(const ValidatorOptions& o) {
 struct GatewayCommand {
   std::string log, host = "127.0.0.1";
   std::uint16_t port = 0;
+  bool scripted_clock = false;
 };
 
 void run_gateway(const GatewayCommand& o) {
   install_stop_handlers();
-  auto log = open_writer(o.log);
-  node::Gateway gateway(*log, node::GatewayOptions{o.host, o.port, true});
+  node::GatewayOptions options{o.host, o.port, true, {}};
+  std::function<LedgerTime()> clock;
+  if (o.scripted_clock) {
+    // The submitters say what time it is (pfex demo --ledger); the log keeps stamps monotonic.
+    auto now = std::make_shared<std::atomic<std::int64_t>>(0);
+    clock = [now] { return LedgerTime(now->load()); };
+    options.scripted_clock = [now](LedgerTime t) { now->store(t.value()); };
+  }
+  auto log = open_writer(o.log, std::move(clock));
+  node::Gateway gateway(*log, std::move(options));
   const std::uint16_t port = value_or_fail(gateway.start());
   fmt::print("gateway listening on {}:{} for log {}\n", o.host, port, o.log);
   std::fflush(stdout);
@@ -554,6 +571,10 @@ void add_ledger_commands(CLI::App& app) {
       ->required();
   gateway->add_option("--port", go->port, "Port (0: any free port)")->required();
   gateway->add_option("--host", go->host, "Address to listen on (default loopback)");
+  gateway->add_flag("--scripted-clock", go->scripted_clock,
+                    "Demos and tests only: stamp entries with the time submitters ask for "
+                    "(header Pfex-Ledger-Time, never going backwards) instead of this machine's "
+                    "clock");
   gateway->callback([go] { run_gateway(*go); });
 
   // ---- node ----

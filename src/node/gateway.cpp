@@ -25,6 +25,22 @@ Gateway::~Gateway() {
   stop();
 }
 
+void Gateway::append_and_answer(ByteSpan tx, httplib::Response& res) {
+  Result<ledger::Appended> appended = log_.append(tx);
+  if (!appended) {
+    ++refused_;
+    res.status = 503;
+    res.set_content(nlohmann::json{{"error", appended.status().to_string()}}.dump(),
+                    "application/json");
+    return;
+  }
+  ++appended_;
+  res.set_content(
+      nlohmann::json{{"sequence", appended->sequence}, {"entry_time", appended->entry_time.value()}}
+          .dump(),
+      "application/json");
+}
+
 Result<std::uint16_t> Gateway::start() {
   server_->set_payload_max_length(protocol::kMaxTransactionBytes);
   server_->set_read_timeout(std::chrono::seconds(5));
@@ -41,19 +57,28 @@ Result<std::uint16_t> Gateway::start() {
       res.set_content(nlohmann::json{{"error", checked.to_string()}}.dump(), "application/json");
       return;
     }
-    Result<ledger::Appended> appended = log_.append(tx);
-    if (!appended) {
-      ++refused_;
-      res.status = 503;
-      res.set_content(nlohmann::json{{"error", appended.status().to_string()}}.dump(),
-                      "application/json");
+    if (req.has_header("Pfex-Ledger-Time")) {
+      const std::string text = req.get_header_value("Pfex-Ledger-Time");
+      char* end = nullptr;
+      const long long ms = std::strtoll(text.c_str(), &end, 10);
+      if (!options_.scripted_clock || text.empty() || *end != '\0' || ms < 0) {
+        ++refused_;
+        res.status = 400;
+        res.set_content(
+            nlohmann::json{{"error", options_.scripted_clock
+                                         ? "Pfex-Ledger-Time must be milliseconds >= 0"
+                                         : "this gateway stamps its own clock (no scripted time)"}}
+                .dump(),
+            "application/json");
+        return;
+      }
+      // Serialised with the append, so a scripted time is the one its own entry is stamped with.
+      std::lock_guard lock(scripted_mutex_);
+      options_.scripted_clock(LedgerTime(ms));
+      append_and_answer(tx, res);
       return;
     }
-    ++appended_;
-    res.set_content(nlohmann::json{{"sequence", appended->sequence},
-                                   {"entry_time", appended->entry_time.value()}}
-                        .dump(),
-                    "application/json");
+    append_and_answer(tx, res);
   });
   const int port = options_.port == 0
                        ? server_->bind_to_any_port(options_.host)

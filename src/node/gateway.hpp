@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -16,7 +18,8 @@
 
 namespace httplib {
 class Server;
-}
+struct Response;
+}  // namespace httplib
 
 namespace pfex::node {
 
@@ -25,6 +28,10 @@ struct GatewayOptions {
   std::uint16_t port = 0;          // 0: any free port
   // Also verify the Ed25519 signature before appending (stateless; ~70 us per transaction).
   bool verify_signatures = true;
+  // Demos and tests only. When set, a request may carry the header `Pfex-Ledger-Time: <ms>`; the
+  // gateway passes the time here before appending (the caller's log clock then stamps it: a
+  // scripted clock, which never goes backwards). When unset, such a request is refused (400).
+  std::function<void(LedgerTime)> scripted_clock;
 };
 
 // What a gateway checks before appending: size, strict decoding of the envelope and the action,
@@ -48,12 +55,15 @@ class Gateway {
   std::uint64_t refused() const { return refused_; }
 
  private:
+  void append_and_answer(ByteSpan tx, httplib::Response& res);
+
   ledger::Log& log_;
   GatewayOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::atomic<std::uint64_t> appended_{0};
   std::atomic<std::uint64_t> refused_{0};
+  std::mutex scripted_mutex_;
 };
 
 }  // namespace pfex::node

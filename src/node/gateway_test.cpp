@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <random>
 #include <set>
 #include <thread>
@@ -93,6 +94,42 @@ TEST(Gateway, RegisterDepositAndTradeEndToEnd) {
   auto v = f.replay();
   EXPECT_EQ(v.rejected(), 0U);
   EXPECT_EQ(v.exchange()->book().size(), 1U);
+}
+
+TEST(Gateway, ScriptedTimeIsRefusedUnlessTheGatewayTakesIt) {
+  Fixture f;  // a normal gateway: its own clock
+  SubmitOptions scripted = f.direct;
+  scripted.scripted_time = LedgerTime(5'000);
+  auto sent = submit_transaction(f.m.genesis, scripted);
+  ASSERT_FALSE(sent.is_ok());
+  EXPECT_EQ(sent.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(sent.status().message().find("no scripted time"), std::string_view::npos);
+  EXPECT_EQ(f.log->read(2, 10)->size(), 0U);  // nothing appended
+}
+
+TEST(Gateway, ScriptedClockStampsTheRequestedTimeAndNeverGoesBack) {
+  TempDir dir;
+  auto now = std::make_shared<std::atomic<std::int64_t>>(0);
+  ledger::FileLog::Options options;
+  options.clock = [now] { return LedgerTime(now->load()); };
+  auto log = ledger::FileLog::open(dir.file("log"), options);
+  ASSERT_TRUE(log.is_ok());
+  GatewayOptions g;
+  g.scripted_clock = [now](LedgerTime t) { now->store(t.value()); };
+  Gateway gateway(**log, g);
+  auto port = gateway.start();
+  ASSERT_TRUE(port.is_ok());
+  protocol::testing::TestMarket m;
+  SubmitOptions o;
+  o.gateway = Endpoint{"127.0.0.1", *port};
+  std::vector<std::int64_t> stamps;
+  for (std::int64_t t : {1'000, 60'000, 30'000, 90'000}) {
+    o.scripted_time = LedgerTime(t);
+    auto sent = submit_transaction(m.genesis, o);
+    ASSERT_TRUE(sent.is_ok()) << sent.status().to_string();
+    stamps.push_back((*log)->read(sent->sequence, 1)->at(0).entry_time.value());
+  }
+  EXPECT_EQ(stamps, (std::vector<std::int64_t>{1'000, 60'000, 60'000, 90'000}));
 }
 
 TEST(Gateway, BadInputIsRefusedAndStateUnchanged) {

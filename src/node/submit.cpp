@@ -218,6 +218,9 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
       "POST /v1/tx HTTP/1.1\r\nHost: " + options.gateway.host + ":" +
       std::to_string(options.gateway.port) +
       "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(tx.size()) +
+      (options.scripted_time
+           ? "\r\nPfex-Ledger-Time: " + std::to_string(options.scripted_time->value())
+           : std::string()) +
       "\r\nConnection: close\r\n\r\n";
   Bytes request(head.begin(), head.end());
   request.insert(request.end(), tx.begin(), tx.end());

@@ -31,6 +31,9 @@ struct SubmitOptions {
   std::optional<std::pair<std::string, std::string>> proxy_credentials;
   std::chrono::milliseconds timeout{10'000};  // per connection, for every read and write
   std::chrono::milliseconds max_delay{0};     // wait a uniform random time up to this first
+  // Demos and tests only: ask a gateway started with a scripted clock to stamp this ledger time
+  // (header Pfex-Ledger-Time; docs/node/gateway.md). A normal gateway refuses the request.
+  std::optional<LedgerTime> scripted_time;
 };
 
 struct Submitted {
