@@ -18,6 +18,7 @@
 #include "core/hash.hpp"
 #include "crypto/ct.hpp"
 #include "crypto/msm.hpp"
+#include "crypto/one_of_many.hpp"
 #include "crypto/pedersen.hpp"
 #include "crypto/point.hpp"
 #include "crypto/scalar.hpp"
@@ -205,6 +206,37 @@ void pedersen_and_sigma_prover() {
   }
 }
 
+// The one-out-of-many prover over 16 points with a secret index and opening: the bits of the
+// index, the selection of C_index for the statement check, the polynomials and the MSMs must not
+// branch on them or use them as memory indices. The proof is published: checked after.
+void one_of_many_prover() {
+  std::vector<Point> points;
+  for (int i = 0; i < 16; ++i)
+    points.push_back(Point::random());
+  const std::size_t index_pub = randombytes_uniform(16);  // not a compile-time constant
+  const Scalar r_pub = Scalar::random();
+  const Point offset = points[index_pub] - r_pub * pfex::crypto::blinding_generator();
+  const auto set = pfex::crypto::OneOfManySet::create(points);
+  const pfex::crypto::OneOfManyGens gens;
+  const std::size_t index = index_pub;
+  const Scalar r = r_pub;
+  classify(index);
+  classify(r);
+  pfex::crypto::Transcript tp("pfex/v1/ctime");
+  auto proof = pfex::crypto::OneOfManyProof::prove(gens, tp, *set, offset, index, r);
+  check(proof.is_ok(), "one-of-many prove");
+  if (proof.is_ok()) {
+    pfex::crypto::Transcript tv("pfex/v1/ctime");
+    check(proof->verify(gens, tv, *set, offset).is_ok(), "one-of-many verify");
+  }
+  // A false statement (wrong opening) is refused; only the verdict is public.
+  const Scalar wrong = r_pub + Scalar::one();
+  classify(wrong);
+  pfex::crypto::Transcript tw("pfex/v1/ctime");
+  check(!pfex::crypto::OneOfManyProof::prove(gens, tw, *set, offset, index, wrong).is_ok(),
+        "one-of-many refuses a false statement");
+}
+
 // A deliberate leak, so scripts/ctime-check can confirm that memcheck does catch one.
 int expect_leak() {
   Scalar s = Scalar::random();
@@ -227,6 +259,7 @@ int main(int argc, char** argv) {
   secret_point_decode();
   constant_time_msm();
   pedersen_and_sigma_prover();
+  one_of_many_prover();
   if (failures != 0) return 1;
   std::printf("ctime_check: all constant-time operations ran on secret data\n");
   return 0;

@@ -1,0 +1,485 @@
+// One-out-of-many proofs. Step numbers refer to docs/crypto/one-of-many.md.
+#include "crypto/one_of_many.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "crypto/ct.hpp"
+#include "crypto/msm.hpp"
+#include "crypto/pedersen.hpp"
+#include "crypto/proof_codec.hpp"
+
+namespace pfex::crypto {
+
+namespace {
+
+ByteSpan as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Prover step 1 / verifier step 1: the statement, before any proof element.
+void append_statement(Transcript& t, const OneOfManyGens& gens, const OneOfManySet& set,
+                      const Point& offset) {
+  t.append_domain_separator(kOneOfManyDomain);
+  t.append_message("gens", as_bytes(gens.label()));
+  t.append_u64("n", set.log_size());
+  t.append_message("set", set.digest());
+  t.append_point("offset", offset);
+}
+
+// Step 6: the first message, then the challenge x.
+Result<Scalar> append_commitments(Transcript& t, const OneOfManyProof& p) {
+  PFEX_RETURN_IF_ERROR(t.validate_and_append_point("A", p.A()));
+  PFEX_RETURN_IF_ERROR(t.validate_and_append_point("B", p.B()));
+  PFEX_RETURN_IF_ERROR(t.validate_and_append_point("C", p.C()));
+  PFEX_RETURN_IF_ERROR(t.validate_and_append_point("D", p.D()));
+  for (const Point& G_k : p.G())
+    t.append_point("G", G_k);
+  return t.challenge_scalar("x");
+}
+
+// Step 8: the responses, so that later proofs on t depend on them.
+void append_responses(Transcript& t, const OneOfManyProof& p) {
+  for (const Scalar& f_j : p.f())
+    t.append_scalar("f", f_j);
+  t.append_scalar("z_A", p.z_A());
+  t.append_scalar("z_C", p.z_C());
+  t.append_scalar("z", p.z());
+}
+
+// C_index with a masked scan over every point: constant time in index.
+Point select_ct(std::span<const Point> points, std::uint64_t index) {
+  detail::Ext r = detail::ext_identity();
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::uint64_t diff = static_cast<std::uint64_t>(i) ^ index;
+    const std::uint64_t equal = 1 ^ ((diff | (0 - diff)) >> 63);
+    const detail::Ext& p = points[i].ext();
+    detail::fe_cmov(r.X, p.X, equal);
+    detail::fe_cmov(r.Y, p.Y, equal);
+    detail::fe_cmov(r.Z, p.Z, equal);
+    detail::fe_cmov(r.T, p.T, equal);
+  }
+  return Point(r);
+}
+
+// Verifier step 2 and section 5: acc[i] += w * prod_j f_{j,i_j} for every i < 2^n, with
+// f_{j,1} = f[j], f_{j,0} = x - f[j]. About 2N multiplications; the last level adds into acc.
+// scratch is reused between calls.
+void accumulate_set_coefficients(std::span<Scalar> acc, const Scalar& w, const Scalar& x,
+                                 std::span<const Scalar> f, std::vector<Scalar>& scratch) {
+  const std::size_t n = f.size();
+  std::vector<Scalar> f0(n);
+  for (std::size_t j = 0; j < n; ++j)
+    f0[j] = x - f[j];
+  scratch.resize(acc.size() / 2);
+  scratch[0] = w;
+  std::size_t size = 1;
+  // In place, q descending: P[2q], P[2q+1] are at or above q, so P[q] is read before overwritten.
+  for (std::size_t j = n - 1; j >= 1; --j) {
+    for (std::size_t q = size; q-- > 0;) {
+      const Scalar p = scratch[q];
+      scratch[2 * q + 1] = p * f[j];
+      scratch[2 * q] = p * f0[j];
+    }
+    size *= 2;
+  }
+  for (std::size_t q = 0; q < size; ++q) {
+    acc[2 * q] += scratch[q] * f0[0];
+    acc[2 * q + 1] += scratch[q] * f[0];
+  }
+}
+
+// Prover step 4 (section 5): the coefficients p_{i,k}, k < n, of p_i(X) = prod_j f_{j,i_j}(X),
+// with f_{j,1}(X) = l_j X + a_j and f_{j,0}(X) = (1 - l_j) X - a_j. Returned as n rows of N + 1
+// scalars, row k = (p_{0,k}, ..., p_{N-1,k}, slot for rho_k), ready for the MSM of step 5.
+// Coefficients of degree n and above are dropped: a product's coefficient k depends only on its
+// factors' coefficients up to k. Constant time (Scalar arithmetic only, public loop bounds).
+std::vector<std::vector<Scalar>> prover_polynomials(std::span<const Scalar> bits,
+                                                    std::span<const Scalar> a) {
+  const std::size_t n = bits.size();
+  const std::size_t N = std::size_t{1} << n;
+  std::vector<std::vector<Scalar>> P(n, std::vector<Scalar>(N + 1));
+  P[0][0] = Scalar::one();
+  std::size_t size = 1;
+  std::vector<Scalar> column(n);
+  for (std::size_t j = n; j-- > 0;) {
+    const Scalar lead[2] = {Scalar::one() - bits[j], bits[j]};
+    const Scalar constant[2] = {-a[j], a[j]};
+    const std::size_t degree = n - 1 - j;  // of the current P[.][q], before this digit
+    for (std::size_t q = size; q-- > 0;) {
+      for (std::size_t k = 0; k <= degree; ++k)
+        column[k] = P[k][q];
+      for (std::size_t b = 0; b < 2; ++b) {
+        const std::size_t i = 2 * q + b;
+        const std::size_t top = std::min(degree + 1, n - 1);
+        for (std::size_t k = 0; k <= top; ++k) {
+          Scalar c = k <= degree ? column[k] * constant[b] : Scalar::zero();
+          if (k >= 1) c += column[k - 1] * lead[b];
+          P[k][i] = c;
+        }
+      }
+    }
+    size *= 2;
+  }
+  return P;
+}
+
+Status check_log_size(std::size_t n) {
+  if (n < kOneOfManyMinLogSize || n > kOneOfManyMaxLogSize) {
+    return Status::invalid_argument("one-of-many: n = " + std::to_string(n) + " is outside [" +
+                                    std::to_string(kOneOfManyMinLogSize) + ", " +
+                                    std::to_string(kOneOfManyMaxLogSize) + "]");
+  }
+  return Status::ok();
+}
+
+Status check_proof_size(const OneOfManyProof& p, const OneOfManySet& set) {
+  if (p.log_size() != set.log_size()) {
+    return Status::invalid_argument("one-of-many: proof for 2^" + std::to_string(p.log_size()) +
+                                    " points, set of 2^" + std::to_string(set.log_size()));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Generators and sets
+
+OneOfManyGens::OneOfManyGens(std::string label) : E_(std::move(label), kOneOfManyMaxLogSize) {}
+
+const Point& OneOfManyGens::H() const {
+  return blinding_generator();
+}
+
+Result<OneOfManySet> OneOfManySet::create(std::vector<Point> points) {
+  const std::size_t N = points.size();
+  std::size_t n = 0;
+  while (n < 64 && (std::size_t{1} << n) < N)
+    ++n;
+  if (N == 0 || (std::size_t{1} << n) != N) {
+    return Status::invalid_argument("one-of-many: the set has " + std::to_string(N) +
+                                    " points, not a power of two");
+  }
+  PFEX_RETURN_IF_ERROR(check_log_size(n));
+  Hasher h(kOneOfManySetDigestDomain);
+  Writer w;
+  w.u64(N);
+  h.update(w.bytes());
+  for (const Point& p : points)
+    h.update(p.encode());
+  return OneOfManySet(std::move(points), n, h.finish());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prover
+
+Result<OneOfManyProof> OneOfManyProof::prove(const OneOfManyGens& gens, Transcript& t,
+                                             const OneOfManySet& set, const Point& offset,
+                                             std::size_t index, const Scalar& r) {
+  // Step 0. Both verdicts are public by contract (the prover's result says them).
+  const bool in_range = (static_cast<std::uint64_t>(index) >> set.log_size()) == 0;
+  declassify(in_range);
+  if (!in_range) {
+    return Status::invalid_argument("one-of-many: index out of range for a set of " +
+                                    std::to_string(set.size()) + " points");
+  }
+  const Point residue = select_ct(set.points(), index) - offset - r * gens.H();
+  const bool holds = residue.is_identity();
+  declassify(holds);
+  if (!holds) {
+    return Status::invalid_argument(
+        "one-of-many: C_index - offset is not r*H (the statement is false)");
+  }
+  return prove_unchecked(gens, t, set, offset, index, r);
+}
+
+Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens, Transcript& t,
+                                                       const OneOfManySet& set, const Point& offset,
+                                                       std::size_t index, const Scalar& r) {
+  OneOfManyProof proof;
+  const std::size_t n = set.log_size();
+  const std::size_t N = set.size();
+  const Point& H = gens.H();
+  append_statement(t, gens, set, offset);  // step 1
+
+  // Step 2: bits of l by shifts and masks, and the prover's random values.
+  std::vector<Scalar> bits(n), a(n), rho(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    bits[j] = Scalar::from_u64((static_cast<std::uint64_t>(index) >> j) & 1);
+    a[j] = Scalar::random();
+    rho[j] = Scalar::random();
+  }
+  const Scalar r_A = Scalar::random(), r_B = Scalar::random();
+  const Scalar r_C = Scalar::random(), r_D = Scalar::random();
+
+  // Step 3: A = Com(a), B = Com(l), C = Com(a(1 - 2l)), D = Com(-a^2).
+  std::vector<Scalar> scalars(n + 1);
+  std::vector<Point> points(gens.E().points().begin(),
+                            gens.E().points().begin() + static_cast<std::ptrdiff_t>(n));
+  points.push_back(H);
+  const auto commit = [&](auto entry, const Scalar& blinding) {
+    for (std::size_t j = 0; j < n; ++j)
+      scalars[j] = entry(j);
+    scalars[n] = blinding;
+    return msm(scalars, points);
+  };
+  PFEX_ASSIGN_OR_RETURN(proof.A_, commit([&](std::size_t j) { return a[j]; }, r_A));
+  PFEX_ASSIGN_OR_RETURN(proof.B_, commit([&](std::size_t j) { return bits[j]; }, r_B));
+  PFEX_ASSIGN_OR_RETURN(proof.C_,
+                        commit([&](std::size_t j) { return a[j] - (a[j] + a[j]) * bits[j]; }, r_C));
+  PFEX_ASSIGN_OR_RETURN(proof.D_, commit([&](std::size_t j) { return -(a[j] * a[j]); }, r_D));
+
+  // Steps 4 and 5: G_k = sum_i p_{i,k} C_i + rho_k H, constant-time MSMs.
+  std::vector<std::vector<Scalar>> P = prover_polynomials(bits, a);
+  std::vector<Point> set_and_H(set.points().begin(), set.points().end());
+  set_and_H.push_back(H);
+  proof.G_.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    P[k][N] = rho[k];
+    PFEX_ASSIGN_OR_RETURN(proof.G_[k], msm(P[k], set_and_H));
+  }
+  P.clear();  // the Scalars wipe themselves
+
+  // Step 6. The first message is published: declassify before the transcript branches on it.
+  declassify(proof.A_);
+  declassify(proof.B_);
+  declassify(proof.C_);
+  declassify(proof.D_);
+  for (const Point& G_k : proof.G_)
+    declassify(G_k);
+  PFEX_ASSIGN_OR_RETURN(const Scalar x, append_commitments(t, proof));
+
+  // Step 7: responses.
+  proof.f_.resize(n);
+  Scalar x_pow = Scalar::one();  // x^k
+  Scalar rho_sum;                // sum_k rho_k x^k
+  for (std::size_t j = 0; j < n; ++j) {
+    proof.f_[j] = bits[j] * x + a[j];
+    rho_sum += rho[j] * x_pow;
+    x_pow *= x;
+  }
+  proof.z_A_ = r_B * x + r_A;
+  proof.z_C_ = r_C * x + r_D;
+  proof.z_ = r * x_pow - rho_sum;
+  // The responses are published.
+  for (const Scalar& f_j : proof.f_)
+    declassify(f_j);
+  declassify(proof.z_A_);
+  declassify(proof.z_C_);
+  declassify(proof.z_);
+
+  append_responses(t, proof);  // step 8
+  return proof;
+}
+
+Result<OneOfManyProof> detail_prove_unchecked(const OneOfManyGens& gens, Transcript& t,
+                                              const OneOfManySet& set, const Point& offset,
+                                              std::size_t index, const Scalar& r) {
+  if (index >= set.size()) return Status::invalid_argument("one-of-many: index out of range");
+  return OneOfManyProof::prove_unchecked(gens, t, set, offset, index, r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire format
+
+void OneOfManyProof::encode(Writer& w) const {
+  write_point(w, A_);
+  write_point(w, B_);
+  write_point(w, C_);
+  write_point(w, D_);
+  for (const Point& G_k : G_)
+    write_point(w, G_k);
+  for (const Scalar& f_j : f_)
+    write_scalar(w, f_j);
+  write_scalar(w, z_A_);
+  write_scalar(w, z_C_);
+  write_scalar(w, z_);
+}
+
+Bytes OneOfManyProof::encode() const {
+  Bytes out;
+  out.reserve(encoded_size(log_size()));
+  Writer w(&out);
+  encode(w);
+  return out;
+}
+
+Result<OneOfManyProof> OneOfManyProof::decode(Reader& r, std::size_t n) {
+  PFEX_RETURN_IF_ERROR(check_log_size(n));
+  OneOfManyProof p;
+  p.A_ = read_point(r, "one-of-many A");
+  p.B_ = read_point(r, "one-of-many B");
+  p.C_ = read_point(r, "one-of-many C");
+  p.D_ = read_point(r, "one-of-many D");
+  p.G_.resize(n);
+  for (Point& G_k : p.G_)
+    G_k = read_point(r, "one-of-many G_k");
+  p.f_.resize(n);
+  for (Scalar& f_j : p.f_)
+    f_j = read_scalar(r, "one-of-many f_j");
+  p.z_A_ = read_scalar(r, "one-of-many z_A");
+  p.z_C_ = read_scalar(r, "one-of-many z_C");
+  p.z_ = read_scalar(r, "one-of-many z");
+  if (r.failed()) return r.status();
+  return p;
+}
+
+Result<OneOfManyProof> OneOfManyProof::decode(ByteSpan bytes, std::size_t n) {
+  Reader r(bytes);
+  PFEX_ASSIGN_OR_RETURN(OneOfManyProof p, decode(r, n));
+  PFEX_RETURN_IF_ERROR(r.finish());
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verifier
+
+Status OneOfManyProof::verify(const OneOfManyGens& gens, Transcript& t, const OneOfManySet& set,
+                              const Point& offset) const {
+  PFEX_RETURN_IF_ERROR(check_proof_size(*this, set));
+  OneOfManyBatch batch(gens, set);
+  const Status added = batch.add(t, offset, *this);
+  if (!added.is_ok()) return Status::invalid_proof(std::string(added.message()));
+  if (batch.invalid_positions().empty()) return Status::ok();
+  return Status::invalid_proof("one-of-many proof does not verify");
+}
+
+OneOfManyBatch::OneOfManyBatch(const OneOfManyGens& gens, const OneOfManySet& set)
+    : gens_(gens), set_(set) {}
+
+Status OneOfManyBatch::add(Transcript& t, const Point& offset, const OneOfManyProof& proof) {
+  const std::size_t position = entries_.size();
+  entries_.push_back(Entry{false, proof, offset, Scalar(), Scalar(), Scalar(), Scalar()});
+  Entry& e = entries_.back();
+  const auto refuse = [position](const Status& s) {
+    return Status::invalid_proof("one-of-many batch, proof " + std::to_string(position) + ": " +
+                                 std::string(s.message()));
+  };
+  if (Status s = check_proof_size(proof, set_); !s.is_ok()) return refuse(s);
+  append_statement(t, gens_, set_, offset);  // step 1
+  auto x = append_commitments(t, proof);
+  if (!x.is_ok()) return refuse(x.status());
+  append_responses(t, proof);
+  e.x = *x;
+  // Step 3: the verifier's weights, unknown to the prover.
+  e.w = Scalar::random();
+  e.u = Scalar::random();
+  e.v = Scalar::random();
+  e.well_formed = true;
+  return Status::ok();
+}
+
+void OneOfManyBatch::append_equation(std::span<const std::size_t> positions, const Scalar& weight,
+                                     std::vector<Scalar>& scalars,
+                                     std::vector<Point>& points) const {
+  const std::size_t n = set_.log_size();
+  const std::size_t N = set_.size();
+  std::vector<Scalar> set_coef(N);
+  std::vector<Scalar> E_coef(n);
+  Scalar H_coef;
+  std::vector<Scalar> scratch;
+  std::vector<Scalar> x_pow(n + 1);
+  const std::size_t first = scalars.size();
+  scalars.resize(first + N + n + 1);  // the merged terms, filled in at the end
+  points.insert(points.end(), set_.points().begin(), set_.points().end());
+  points.insert(points.end(), gens_.E().points().begin(),
+                gens_.E().points().begin() + static_cast<std::ptrdiff_t>(n));
+  points.push_back(gens_.H());
+  for (std::size_t pos : positions) {
+    const Entry& e = entries_[pos];
+    const OneOfManyProof& p = e.proof;
+    const Scalar w = weight * e.w, u = weight * e.u, v = weight * e.v;
+    const Scalar& x = e.x;
+    // Step 2: p_i(x), weighted by w, straight into the merged set coefficients.
+    accumulate_set_coefficients(set_coef, w, x, p.f(), scratch);
+    x_pow[0] = Scalar::one();
+    for (std::size_t k = 1; k <= n; ++k)
+      x_pow[k] = x_pow[k - 1] * x;
+    // Step 3, per proof: -w x^n O - sum_k w x^k G_k + u x B + u A + v x C + v D.
+    scalars.push_back(-(w * x_pow[n]));
+    points.push_back(e.offset);
+    for (std::size_t k = 0; k < n; ++k) {
+      scalars.push_back(-(w * x_pow[k]));
+      points.push_back(p.G()[k]);
+    }
+    const Scalar ux = u * x, vx = v * x;
+    scalars.insert(scalars.end(), {u, ux, vx, v});
+    points.insert(points.end(), {p.A(), p.B(), p.C(), p.D()});
+    // Shared generators: -(u f_j + v f_j (x - f_j)) E_j and -(w z + u z_A + v z_C) H.
+    for (std::size_t j = 0; j < n; ++j) {
+      const Scalar& f_j = p.f()[j];
+      E_coef[j] -= f_j * (u + v * (x - f_j));
+    }
+    H_coef -= w * p.z() + u * p.z_A() + v * p.z_C();
+  }
+  std::copy(set_coef.begin(), set_coef.end(), scalars.begin() + static_cast<std::ptrdiff_t>(first));
+  std::copy(E_coef.begin(), E_coef.end(), scalars.begin() + static_cast<std::ptrdiff_t>(first + N));
+  scalars[first + N + n] = H_coef;
+}
+
+bool OneOfManyBatch::holds(std::span<const std::size_t> positions) const {
+  std::vector<Scalar> scalars;
+  std::vector<Point> points;
+  const std::size_t terms =
+      set_.size() + set_.log_size() + 1 + positions.size() * (set_.log_size() + 5);
+  scalars.reserve(terms);
+  points.reserve(terms);
+  append_equation(positions, Scalar::one(), scalars, points);
+  auto zero = msm_is_identity_var(scalars, points);
+  return zero.is_ok() && *zero;  // the spans always match in length
+}
+
+void OneOfManyBatch::bisect(std::span<const std::size_t> failing,
+                            std::vector<std::size_t>& bad) const {
+  if (failing.size() == 1) {
+    bad.push_back(failing[0]);
+    return;
+  }
+  const auto left = failing.first(failing.size() / 2);
+  const auto right = failing.subspan(failing.size() / 2);
+  if (holds(left)) {
+    bisect(right, bad);  // the whole group fails and the left half does not
+    return;
+  }
+  bisect(left, bad);
+  if (!holds(right)) bisect(right, bad);
+}
+
+std::vector<std::size_t> OneOfManyBatch::invalid_positions() const {
+  std::vector<std::size_t> bad;
+  std::vector<std::size_t> checkable;
+  for (std::size_t pos = 0; pos < entries_.size(); ++pos)
+    (entries_[pos].well_formed ? checkable : bad).push_back(pos);
+  if (!checkable.empty() && !holds(checkable)) bisect(checkable, bad);
+  std::sort(bad.begin(), bad.end());
+  return bad;
+}
+
+Status OneOfManyBatch::verify() const {
+  const std::vector<std::size_t> bad = invalid_positions();
+  if (bad.empty()) return Status::ok();
+  std::string list;
+  for (std::size_t i = 0; i < bad.size() && i < 32; ++i)
+    list += (i == 0 ? "" : ", ") + std::to_string(bad[i]);
+  if (bad.size() > 32) list += ", ... (" + std::to_string(bad.size()) + " in all)";
+  return Status::invalid_proof("one-of-many batch: proof" +
+                               std::string(bad.size() > 1 ? "s " : " ") + list +
+                               (bad.size() > 1 ? " do" : " does") + " not verify");
+}
+
+void OneOfManyBatch::append_terms(VerificationTerms& out, const Scalar& weight) const {
+  std::vector<std::size_t> checkable;
+  for (std::size_t pos = 0; pos < entries_.size(); ++pos)
+    if (entries_[pos].well_formed) checkable.push_back(pos);
+  std::vector<Scalar> scalars;
+  std::vector<Point> points;
+  append_equation(checkable, weight, scalars, points);
+  out.reserve(out.size() + scalars.size());
+  for (std::size_t k = 0; k < scalars.size(); ++k)
+    out.add(scalars[k], points[k]);
+}
+
+}  // namespace pfex::crypto
