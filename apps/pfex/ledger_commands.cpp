@@ -119,11 +119,11 @@ struct MarketInit {
 };
 
 void run_market_init(const MarketInit& o) {
-  auto spec = value_or_fail(market::contract_preset(o.contract));
+  const market::ContractSpec spec = value_or_fail(market::contract_preset(o.contract));
   const Price reference = value_or_fail(spec.parse_price(o.reference));
   auto issuer = value_or_fail(node::Wallet::open(o.issuer_wallet, passphrase()));
   const Bytes genesis =
-      protocol::encode_entry(protocol::Genesis{o.contract, reference, issuer.public_key()});
+      protocol::encode_entry(protocol::Genesis{spec, reference, issuer.public_key()});
   auto log = open_writer(o.log);
   if (!value_or_fail(log->read(1, 1)).empty()) {
     fail(Status::failed_precondition("log " + o.log + " is not empty; a market opens a new log"));

@@ -223,4 +223,49 @@ Result<ContractSpec> contract_preset(std::string_view name) {
                            "\" (known: lean-hog, short-rate, seed-example)");
 }
 
+namespace {
+constexpr std::uint32_t kMaxContractText = 4096;
+}  // namespace
+
+void encode_contract(Writer& w, const ContractSpec& s) {
+  w.string(s.name);
+  w.string(s.description);
+  w.string(s.currency);
+  w.i64(s.tick_units);
+  w.i64(s.price_decimals);
+  w.i64(s.cash_scale);
+  for (std::int64_t x :
+       {s.tick_value.value(), s.fee_per_contract.value(), s.band_ppm, s.margin_ppm, s.widen_ppm,
+        s.protection_ticks, s.breaker_qty.value(), s.breaker_window_ms, s.vwap_window_ms,
+        s.refresh_window_ms, s.settlement_interval_ms, s.bond.value(),
+        s.liquidation_penalty_per_contract.value(), s.max_order_qty.value()}) {
+    w.i64(x);
+  }
+}
+
+ContractSpec decode_contract(Reader& r) {
+  ContractSpec s;
+  s.name = r.string("contract name", kMaxContractText);
+  s.description = r.string("contract description", kMaxContractText);
+  s.currency = r.string("currency", kMaxContractText);
+  s.tick_units = r.i64("tick units");
+  s.price_decimals = static_cast<int>(r.i64_in("price decimals", 0, 9));
+  s.cash_scale = r.i64("cash scale");
+  s.tick_value = Cash(r.i64("tick value"));
+  s.fee_per_contract = Cash(r.i64("fee"));
+  s.band_ppm = r.i64("band");
+  s.margin_ppm = r.i64("margin rate");
+  s.widen_ppm = r.i64("widening");
+  s.protection_ticks = r.i64("protection");
+  s.breaker_qty = Qty(r.i64("breaker quantity"));
+  s.breaker_window_ms = r.i64("breaker window");
+  s.vwap_window_ms = r.i64("vwap window");
+  s.refresh_window_ms = r.i64("refresh window");
+  s.settlement_interval_ms = r.i64("settlement interval");
+  s.bond = Cash(r.i64("bond"));
+  s.liquidation_penalty_per_contract = Cash(r.i64("penalty"));
+  s.max_order_qty = Qty(r.i64("max order quantity"));
+  return s;
+}
+
 }  // namespace pfex::market

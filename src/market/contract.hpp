@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/codec.hpp"
 #include "core/status.hpp"
 #include "core/units.hpp"
 
@@ -73,5 +74,12 @@ ContractSpec seed_example_preset();
 
 // Looks a preset up by name ("lean-hog", "short-rate", "seed-example").
 Result<ContractSpec> contract_preset(std::string_view name);
+
+// The contract's terms in the core codec (docs/codec.md): the three strings (name, description,
+// currency; at most 4096 bytes each), then every number as i64 in the order of the struct. Used by
+// snapshots and by a market's genesis entry, which states its full terms. decode_contract follows
+// the Reader's sticky-error rule and does not validate(); callers do.
+void encode_contract(Writer& w, const ContractSpec& spec);
+ContractSpec decode_contract(Reader& r);
 
 }  // namespace pfex::market

@@ -14,7 +14,6 @@ namespace {
 
 constexpr std::uint8_t kSnapshotVersion = 1;
 constexpr std::int64_t kMax = INT64_MAX;
-constexpr std::uint32_t kMaxText = 4096;
 
 void put_i128(Writer& w, i128 x) {
   w.u64(static_cast<std::uint64_t>(x));
@@ -24,47 +23,6 @@ i128 get_i128(Reader& r, std::string_view field) {
   std::uint64_t lo = r.u64(field);
   std::uint64_t hi = r.u64(field);
   return static_cast<i128>((static_cast<u128>(hi) << 64) | lo);
-}
-
-void put_spec(Writer& w, const ContractSpec& s) {
-  w.string(s.name);
-  w.string(s.description);
-  w.string(s.currency);
-  w.i64(s.tick_units);
-  w.i64(s.price_decimals);
-  w.i64(s.cash_scale);
-  for (std::int64_t x :
-       {s.tick_value.value(), s.fee_per_contract.value(), s.band_ppm, s.margin_ppm, s.widen_ppm,
-        s.protection_ticks, s.breaker_qty.value(), s.breaker_window_ms, s.vwap_window_ms,
-        s.refresh_window_ms, s.settlement_interval_ms, s.bond.value(),
-        s.liquidation_penalty_per_contract.value(), s.max_order_qty.value()}) {
-    w.i64(x);
-  }
-}
-
-ContractSpec get_spec(Reader& r) {
-  ContractSpec s;
-  s.name = r.string("contract name", kMaxText);
-  s.description = r.string("contract description", kMaxText);
-  s.currency = r.string("currency", kMaxText);
-  s.tick_units = r.i64("tick units");
-  s.price_decimals = static_cast<int>(r.i64_in("price decimals", 0, 9));
-  s.cash_scale = r.i64("cash scale");
-  s.tick_value = Cash(r.i64("tick value"));
-  s.fee_per_contract = Cash(r.i64("fee"));
-  s.band_ppm = r.i64("band");
-  s.margin_ppm = r.i64("margin rate");
-  s.widen_ppm = r.i64("widening");
-  s.protection_ticks = r.i64("protection");
-  s.breaker_qty = Qty(r.i64("breaker quantity"));
-  s.breaker_window_ms = r.i64("breaker window");
-  s.vwap_window_ms = r.i64("vwap window");
-  s.refresh_window_ms = r.i64("refresh window");
-  s.settlement_interval_ms = r.i64("settlement interval");
-  s.bond = Cash(r.i64("bond"));
-  s.liquidation_penalty_per_contract = Cash(r.i64("penalty"));
-  s.max_order_qty = Qty(r.i64("max order quantity"));
-  return s;
 }
 
 }  // namespace
@@ -79,7 +37,7 @@ Bytes Exchange::snapshot() const {
   Bytes out;
   Writer w(&out);
   w.u8(kSnapshotVersion);
-  put_spec(w, spec_);
+  encode_contract(w, spec_);
   encode_state(w);
   return out;
 }
@@ -166,7 +124,7 @@ Result<Exchange> Exchange::restore(ByteSpan bytes) {
   if (r.u8("snapshot version") != kSnapshotVersion && !r.failed()) {
     return Status::corruption("unknown snapshot version");
   }
-  ContractSpec spec = get_spec(r);
+  ContractSpec spec = decode_contract(r);
   PFEX_RETURN_IF_ERROR(r.status());
   PFEX_RETURN_IF_ERROR(spec.validate().with_context("snapshot"));
   Exchange ex(std::move(spec), Band{}, LedgerTime(0));

@@ -23,7 +23,8 @@ struct Trader {
 class TestMarket {
  public:
   TestMarket() {
-    genesis = encode_entry(Genesis{"seed-example", Price(kReference), issuer.key.public_key()});
+    genesis = encode_entry(
+        Genesis{market::seed_example_preset(), Price(kReference), issuer.key.public_key()});
     id = market_id_of(genesis);
   }
 

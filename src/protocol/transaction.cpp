@@ -56,7 +56,7 @@ Bytes encode_entry(const Entry& entry) {
   Writer w(&out);
   if (const auto* g = std::get_if<Genesis>(&entry)) {
     put_header(w, EntryType::kGenesis);
-    w.string(g->contract);
+    market::encode_contract(w, g->contract);
     w.i64(g->reference.value());
     w.fixed(g->issuer);
   } else {
@@ -80,10 +80,11 @@ Result<Entry> decode_entry(ByteSpan bytes) {
   if (r.failed()) return r.status();
   if (type == EntryType::kGenesis) {
     Genesis g;
-    g.contract = r.string("contract", kMaxContractNameBytes);
+    g.contract = market::decode_contract(r);
     g.reference = Price(r.i64_in("reference price", 1, INT64_MAX));
     r.fixed("issuer key", g.issuer);
     PFEX_RETURN_IF_ERROR(r.finish());
+    PFEX_RETURN_IF_ERROR(g.contract.validate().with_context("genesis contract"));
     return Entry{std::move(g)};
   }
   TransparentTx tx;

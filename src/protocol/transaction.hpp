@@ -17,6 +17,7 @@
 #include "core/hash.hpp"
 #include "core/status.hpp"
 #include "market/action.hpp"
+#include "market/contract.hpp"
 #include "protocol/keys.hpp"
 
 namespace pfex::protocol {
@@ -32,7 +33,6 @@ inline constexpr std::uint8_t kMaxEntryType = 1;
 // (~150 bytes) and leaves room for the private transactions' proofs.
 inline constexpr std::size_t kMaxTransactionBytes = std::size_t{64} * 1024;
 inline constexpr std::uint32_t kMaxActionBytes = 1024;
-inline constexpr std::uint32_t kMaxContractNameBytes = 64;
 
 // Domain labels: signed bytes and hashes of different kinds never collide by construction.
 inline constexpr std::string_view kTxSignDomain = "pfex/v1/tx";
@@ -40,11 +40,12 @@ inline constexpr std::string_view kMarketIdDomain = "pfex/v1/market";
 
 using MarketId = Digest32;
 
-// Opens a market: the contract (a preset name today), the first epoch's reference price, and the
-// issuer, whose key alone may sign Advance and SettleFinal. The market's start time is the
-// ledger time of the genesis entry.
+// Opens a market: the contract's full terms (not a preset's name, whose meaning could change
+// between software versions), the first epoch's reference price, and the issuer, whose key alone
+// may sign Advance and SettleFinal. The market's start time is the ledger time of the genesis
+// entry.
 struct Genesis {
-  std::string contract;
+  market::ContractSpec contract;
   Price reference;
   PublicKey issuer{};
 };

@@ -37,8 +37,27 @@ TEST(Transaction, RoundTripsCanonicallyAndVerifies) {
   }
   Result<Entry> g = decode_entry(m.genesis);
   ASSERT_TRUE(g.is_ok());
-  EXPECT_EQ(std::get<Genesis>(*g).contract, "seed-example");
+  EXPECT_EQ(std::get<Genesis>(*g).contract.name, market::seed_example_preset().name);
+  EXPECT_EQ(std::get<Genesis>(*g).contract.breaker_qty, market::seed_example_preset().breaker_qty);
   EXPECT_EQ(encode_entry(*g), m.genesis);
+}
+
+// The genesis states the contract's full terms, and terms the exchange cannot run are refused.
+TEST(Transaction, GenesisCarriesTheWholeContractAndInvalidTermsAreRefused) {
+  market::ContractSpec custom = market::lean_hog_preset();
+  custom.breaker_qty = Qty(20);
+  const Bytes ok = encode_entry(Genesis{custom, Price(3600), SigningKey::generate().public_key()});
+  auto g = decode_entry(ok);
+  ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+  EXPECT_EQ(std::get<Genesis>(*g).contract.breaker_qty, Qty(20));
+  EXPECT_EQ(std::get<Genesis>(*g).contract.tick_value, market::lean_hog_preset().tick_value);
+
+  market::ContractSpec bad = custom;
+  bad.margin_ppm = 1;  // below w*d: the fund could lose on a default inside the band
+  auto refused =
+      decode_entry(encode_entry(Genesis{bad, Price(3600), SigningKey::generate().public_key()}));
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("genesis contract"), std::string_view::npos);
 }
 
 TEST(Transaction, EveryTruncationAndTrailingByteIsRejected) {

@@ -67,9 +67,8 @@ Digest32 Validator::state_hash() const {
 
 Status Validator::apply_genesis(const Genesis& genesis, ByteSpan bytes, LedgerTime now) {
   if (exchange_) return Status::failed_precondition("the market is already open");
-  PFEX_ASSIGN_OR_RETURN(market::ContractSpec spec, market::contract_preset(genesis.contract));
   PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
-                        market::Exchange::open(std::move(spec), genesis.reference, now));
+                        market::Exchange::open(genesis.contract, genesis.reference, now));
   exchange_.emplace(std::move(ex));
   genesis_.assign(bytes.begin(), bytes.end());
   market_id_ = market_id_of(bytes);
@@ -126,7 +125,12 @@ Status Validator::check_and_apply(const Entry& entry, ByteSpan bytes, bool signa
   signer.last_sequence = tx.sequence;
   Result<market::ActionResult> result = market::apply_action(*exchange_, outcome.time, tx.action);
   if (!result) return result.status();
-  if (result->account) signer.account = result->account;
+  if (result->account) {
+    signer.account = result->account;
+    // On a ledger nobody refreshes on a trader's behalf at margin rounds: its node sends a
+    // Refresh transaction, or the account defaults when the window closes (DESIGN.md section 3).
+    PFEX_RETURN_IF_ERROR(exchange_->set_auto_refresh(*result->account, false));
+  }
   outcome.result = std::move(result).value();
   return Status::ok();
 }

@@ -83,6 +83,34 @@ TEST(Validator, AppliesSignedTransactionsAndTrades) {
   EXPECT_EQ(f.v.rejected(), 0U);
 }
 
+// On a ledger nobody refreshes for a trader: at a margin round every account gets a margin call
+// and survives only if its own node sends a Refresh before the window closes.
+TEST(Validator, MarginRoundsNeedARefreshTransaction) {
+  Fixture f;
+  EXPECT_FALSE(f.v.exchange()->account(f.a.account)->auto_refresh);
+  // 20 lots at the low edge (960) trip the breaker: a margin round opens.
+  ASSERT_TRUE(apply(f.v, f.m.entry(f.m.sign(
+                             f.a, market::SubmitAction{f.a.account, limit(Side::kSell, 960, 20)})))
+                  .accepted);
+  ASSERT_TRUE(apply(f.v, f.m.entry(f.m.sign(
+                             f.b, market::SubmitAction{f.b.account, limit(Side::kBuy, 960, 20)})))
+                  .accepted);
+  ASSERT_EQ(f.v.exchange()->phase(), market::Phase::kRefreshWindow);
+  EXPECT_FALSE(f.v.exchange()->account(f.a.account)->refreshed);
+  EXPECT_FALSE(f.v.exchange()->account(f.b.account)->refreshed);
+  EntryOutcome o =
+      apply(f.v, f.m.entry(f.m.sign(f.a, market::RefreshAction{f.a.account, Cash(0)})));
+  ASSERT_TRUE(o.accepted) << o.reason.to_string();
+  EXPECT_TRUE(f.v.exchange()->account(f.a.account)->refreshed);
+  // The issuer moves time past the window's close: b, which did not refresh, defaults.
+  const LedgerTime after(f.v.exchange()->window_close().value() + 1);
+  o = apply(f.v,
+            ledger::LogEntry{++f.m.next_seq, after, f.m.sign(f.m.issuer, market::AdvanceAction{})});
+  ASSERT_TRUE(o.accepted) << o.reason.to_string();
+  EXPECT_EQ(f.v.exchange()->account(f.a.account)->status, market::AccountStatus::kActive);
+  EXPECT_EQ(f.v.exchange()->account(f.b.account)->status, market::AccountStatus::kDefaulted);
+}
+
 TEST(Validator, WrongSignerIsRejectedAndStateUnchanged) {
   Fixture f;
   // b signs an action naming a's account.
@@ -226,7 +254,11 @@ TEST(Validator, MatchesAModelOfTheProtocolRules) {
       auto direct = market::apply_action(*reference, e.entry_time, ptx->action);
       EXPECT_EQ(out.accepted, direct.is_ok())
           << "seed " << seed << " entry " << i << ": " << out.reason.to_string();
-      if (direct && direct->account) model_account[ptx->signer] = *direct->account;
+      if (direct && direct->account) {
+        model_account[ptx->signer] = *direct->account;
+        // The protocol rule: a ledger account is refreshed only by its own Refresh.
+        ASSERT_TRUE(reference->set_auto_refresh(*direct->account, false).is_ok());
+      }
       reference->clear_events();
     }
     EXPECT_EQ(v.state_hash(), reference->state_hash()) << "seed " << seed;

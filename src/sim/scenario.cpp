@@ -350,24 +350,21 @@ std::string_view status_name(market::AccountStatus s) {
 
 class Runner {
  public:
-  Runner(const Scenario& sc, market::Exchange ex) : sc_(sc), run_{std::move(ex), {"fund"}, {}, 0} {}
+  Runner(const Scenario& sc, Venue& venue) : sc_(sc), venue_(venue) {}
 
   Status setup() {
     for (const Trader& t : sc_.traders) {
-      PFEX_ASSIGN_OR_RETURN(market::AccountId id, ex().register_account(LedgerTime(0)));
-      ids_[t.name] = id;
-      run_.names.push_back(t.name);
-      if (t.deposit.value() > 0) {
-        PFEX_RETURN_IF_ERROR(ex().deposit(LedgerTime(0), id, t.deposit).with_context(t.name));
-      }
-      PFEX_RETURN_IF_ERROR(ex().set_auto_refresh(id, t.online));
+      Result<market::AccountId> id = venue_.add_trader(t);
+      if (!id.is_ok()) return id.status().with_context(t.name);
+      ids_[t.name] = *id;
+      names_.push_back(t.name);
     }
     return Status::ok();
   }
 
   void step(const Step& s, const ScenarioObserver& obs) {
     if (obs.before_step) obs.before_step(s);
-    std::size_t first_event = ex().events().size();
+    std::size_t first_event = venue_.events().size();
     Status outcome = perform(s);
     std::string where = "step " + std::to_string(s.index) + " (" + s.action +
                         (s.trader.empty() ? "" : " " + s.trader) + ")";
@@ -380,18 +377,20 @@ class Runner {
     } else if (!outcome.is_ok()) {
       fail(where + ": " + outcome.to_string());
     }
-    ++run_.steps_run;
+    ++steps_run_;
     if (obs.after_step) {
-      auto events = ex().events().subspan(first_event);
-      obs.after_step(s, ex(), events, run_.names, outcome);
+      auto events = venue_.events().subspan(first_event);
+      obs.after_step(s, ex(), events, names_, outcome);
     }
   }
 
-  ScenarioRun take() { return std::move(run_); }
+  ScenarioRun take() {
+    return ScenarioRun{ex(), std::move(names_), std::move(failures_), steps_run_};
+  }
 
  private:
-  market::Exchange& ex() { return run_.exchange; }
-  void fail(std::string msg) { run_.failures.push_back(std::move(msg)); }
+  const market::Exchange& ex() const { return venue_.exchange(); }
+  void fail(std::string msg) { failures_.push_back(std::move(msg)); }
 
   Result<market::OrderId> order_of(const Step& s) {
     auto it = labels_.find(*s.order);
@@ -399,33 +398,36 @@ class Runner {
     return it->second;
   }
 
-  Status perform(const Step& s) {
-    LedgerTime now(s.at_ms);
-    market::AccountId who{};
-    if (!s.trader.empty()) who = ids_.at(s.trader);
-    if (s.action == "buy" || s.action == "sell" || s.action == "replace") {
-      std::optional<market::OrderId> old;
-      if (s.action == "replace") {
-        PFEX_ASSIGN_OR_RETURN(old, order_of(s));
-      }
-      Result<market::OrderOutcome> r =
-          old ? ex().replace(now, who, *old, s.request) : ex().submit(now, who, s.request);
-      if (r.is_ok() && s.label) labels_[*s.label] = r->id;
-      return r.status();
+  // The step as a market action (every step but `online`, which is not one).
+  Result<market::Action> action_of(const Step& s, market::AccountId who) {
+    using market::Action;
+    if (s.action == "buy" || s.action == "sell")
+      return Action(market::SubmitAction{who, s.request});
+    if (s.action == "replace") {
+      PFEX_ASSIGN_OR_RETURN(market::OrderId old, order_of(s));
+      return Action(market::ReplaceAction{who, old, s.request});
     }
     if (s.action == "cancel") {
       PFEX_ASSIGN_OR_RETURN(market::OrderId id, order_of(s));
-      return ex().cancel(now, who, id);
+      return Action(market::CancelAction{who, id});
     }
-    if (s.action == "deposit") return ex().deposit(now, who, s.amount);
-    if (s.action == "withdraw") return ex().withdraw(now, who, s.amount);
-    if (s.action == "refresh") return ex().refresh(now, who, s.amount);
-    if (s.action == "exit") return ex().exit(now, who).status();
-    if (s.action == "online") return ex().set_auto_refresh(who, s.flag);
-    if (s.action == "settle") return ex().settle_final(now, s.price);
-    ex().advance(now);  // advance, show, note, expect
+    if (s.action == "deposit") return Action(market::DepositAction{who, s.amount});
+    if (s.action == "withdraw") return Action(market::WithdrawAction{who, s.amount});
+    if (s.action == "refresh") return Action(market::RefreshAction{who, s.amount});
+    if (s.action == "exit") return Action(market::ExitAction{who});
+    if (s.action == "settle") return Action(market::SettleFinalAction{s.price});
+    return Action(market::AdvanceAction{});  // advance, show, note, expect: time passes
+  }
+
+  Status perform(const Step& s) {
+    market::AccountId who{};
+    if (!s.trader.empty()) who = ids_.at(s.trader);
+    if (s.action == "online") return venue_.set_online(who, s.flag);
+    PFEX_ASSIGN_OR_RETURN(market::Action action, action_of(s, who));
+    Result<market::ActionResult> r = venue_.apply(LedgerTime(s.at_ms), action);
+    if (r.is_ok() && s.label && r->order) labels_[*s.label] = r->order->id;
     if (s.action == "expect") check(s);
-    return Status::ok();
+    return r.status();
   }
 
   template <class T, class U>
@@ -471,7 +473,7 @@ class Runner {
     compare(s, "open sell", e.open_sell, a.open_sell, qty);
     if (e.margin_call) {
       std::optional<Cash> last;
-      for (const market::Event& ev : x.events()) {
+      for (const market::Event& ev : venue_.events()) {
         if (const auto* m = std::get_if<market::MarginCall>(&ev.body); m && m->account == id) {
           last = m->amount;
         }
@@ -485,21 +487,47 @@ class Runner {
   }
 
   const Scenario& sc_;
-  ScenarioRun run_;
+  Venue& venue_;
+  std::vector<std::string> names_{"fund"};
+  std::vector<std::string> failures_;
+  std::size_t steps_run_ = 0;
   std::map<std::string, market::AccountId> ids_;
   std::map<std::string, market::OrderId> labels_;
 };
 
 }  // namespace
 
-Result<ScenarioRun> run_scenario(const Scenario& sc, const ScenarioObserver& observer) {
-  PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
-                        market::Exchange::open(sc.contract, sc.reference, LedgerTime(0)));
-  Runner runner(sc, std::move(ex));
+Result<market::AccountId> ExchangeVenue::add_trader(const Trader& t) {
+  PFEX_ASSIGN_OR_RETURN(market::AccountId id, exchange_.register_account(LedgerTime(0)));
+  if (t.deposit.value() > 0) {
+    PFEX_RETURN_IF_ERROR(exchange_.deposit(LedgerTime(0), id, t.deposit));
+  }
+  PFEX_RETURN_IF_ERROR(exchange_.set_auto_refresh(id, t.online));
+  return id;
+}
+
+Result<market::ActionResult> ExchangeVenue::apply(LedgerTime now, const market::Action& action) {
+  return market::apply_action(exchange_, now, action);
+}
+
+Status ExchangeVenue::set_online(market::AccountId account, bool online) {
+  return exchange_.set_auto_refresh(account, online);
+}
+
+Result<ScenarioRun> run_scenario(const Scenario& sc, Venue& venue,
+                                 const ScenarioObserver& observer) {
+  Runner runner(sc, venue);
   PFEX_RETURN_IF_ERROR(runner.setup());
   for (const Step& s : sc.steps)
     runner.step(s, observer);
   return runner.take();
+}
+
+Result<ScenarioRun> run_scenario(const Scenario& sc, const ScenarioObserver& observer) {
+  PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
+                        market::Exchange::open(sc.contract, sc.reference, LedgerTime(0)));
+  ExchangeVenue venue(std::move(ex));
+  return run_scenario(sc, venue, observer);
 }
 
 }  // namespace pfex::sim

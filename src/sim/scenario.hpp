@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "market/action.hpp"
 #include "market/contract.hpp"
 #include "market/exchange.hpp"
 
@@ -89,8 +90,51 @@ struct ScenarioObserver {
       after_step;
 };
 
-// Runs every step. A malformed scenario is an error; unmet expectations are reported in
-// ScenarioRun::failures (the run continues so that every failure is listed).
+// Where a scenario's actions take effect. The runner turns every step into a market Action and
+// hands it to a Venue: an Exchange in this process (run_scenario below), or a ledger behind real
+// processes (`pfex demo --ledger`, apps/pfex/ledger_demo.cpp). Expectations are checked against
+// the venue's exchange(), so the same file checks both.
+class Venue {
+ public:
+  Venue() = default;
+  Venue(const Venue&) = delete;
+  Venue& operator=(const Venue&) = delete;
+  virtual ~Venue() = default;
+
+  // The exchange as this venue sees it now (for a ledger: a replica of the log).
+  virtual const market::Exchange& exchange() const = 0;
+  // Every event since the market opened, in order (a replica's exchange keeps none itself).
+  virtual std::span<const market::Event> events() const = 0;
+  // Opens the trader's account at the market's start with its first deposit. An online trader's
+  // node refreshes by itself at margin rounds; an offline one does not.
+  virtual Result<market::AccountId> add_trader(const Trader& trader) = 0;
+  // Applies one action at ledger time `now` (never earlier than the previous one). Trader actions
+  // name the trader's account; AdvanceAction and SettleFinalAction are the issuer's.
+  virtual Result<market::ActionResult> apply(LedgerTime now, const market::Action& action) = 0;
+  // The scenario's `online` step.
+  virtual Status set_online(market::AccountId account, bool online) = 0;
+};
+
+// The in-process venue: one Exchange, opened at ledger time 0.
+class ExchangeVenue final : public Venue {
+ public:
+  explicit ExchangeVenue(market::Exchange exchange) : exchange_(std::move(exchange)) {}
+  const market::Exchange& exchange() const override { return exchange_; }
+  std::span<const market::Event> events() const override { return exchange_.events(); }
+  Result<market::AccountId> add_trader(const Trader& trader) override;
+  Result<market::ActionResult> apply(LedgerTime now, const market::Action& action) override;
+  Status set_online(market::AccountId account, bool online) override;
+
+ private:
+  market::Exchange exchange_;
+};
+
+// Runs every step against `venue`. A malformed scenario is an error; unmet expectations are
+// reported in ScenarioRun::failures (the run continues so that every failure is listed).
+// ScenarioRun::exchange is a copy of the venue's exchange at the end.
+Result<ScenarioRun> run_scenario(const Scenario& scenario, Venue& venue,
+                                 const ScenarioObserver& observer = {});
+// The same on an ExchangeVenue opened from the scenario's contract and reference price.
 Result<ScenarioRun> run_scenario(const Scenario& scenario, const ScenarioObserver& observer = {});
 
 }  // namespace pfex::sim
