@@ -69,24 +69,22 @@ std::span<const Point> first(const GeneratorSet& set, std::size_t n) {
   return set.points().first(n);
 }
 
-// Appends eq's terms (section 8: G_i, H_i, G, H, Q_0, then the proof's own points), each times
-// weight if one is given.
+// Appends eq's terms (section 8: G_i, H_i, G, H, Q_0, then the proof's own points).
 void append_equation(const BulletproofGens& gens, const RangeProofEquation& eq,
-                     const Scalar* weight, VerificationTerms& terms) {
+                     VerificationTerms& terms) {
   const std::size_t N = eq.g.size();
-  auto w = [&](const Scalar& s) { return weight != nullptr ? *weight * s : s; };
   terms.reserve(terms.size() + 2 * N + 3 + eq.points.size());
   const auto G = first(gens.G_vec(), N);
   const auto H = first(gens.H_vec(), N);
   for (std::size_t i = 0; i < N; ++i)
-    terms.add(w(eq.g[i]), G[i]);
+    terms.add(eq.g_const + eq.g[i], G[i]);
   for (std::size_t i = 0; i < N; ++i)
-    terms.add(w(eq.h[i]), H[i]);
-  terms.add(w(eq.base), gens.pedersen().G());
-  terms.add(w(eq.blind), gens.pedersen().H());
-  terms.add(w(eq.q), gens.Q());
+    terms.add(eq.h_const + eq.h[i], H[i]);
+  terms.add(eq.base, gens.pedersen().G());
+  terms.add(eq.blind, gens.pedersen().H());
+  terms.add(eq.q, gens.Q());
   for (std::size_t k = 0; k < eq.points.size(); ++k)
-    terms.add(w(eq.scalars[k]), eq.points[k]);
+    terms.add(eq.scalars[k], eq.points[k]);
 }
 
 }  // namespace
@@ -145,7 +143,7 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
   scalars.insert(scalars.end(), a_L.begin(), a_L.end());
   scalars.insert(scalars.end(), a_R.begin(), a_R.end());
   scalars.push_back(alpha);
-  PFEX_ASSIGN_OR_RETURN(proof.A_, msm(scalars, points));
+  PFEX_ASSIGN_OR_RETURN(const Point A, msm(scalars, points));
 
   // Step 4: S = rho*H + <s_L, G> + <s_R, H>.
   std::vector<Scalar> s_L(N);
@@ -159,14 +157,16 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
   scalars.insert(scalars.end(), s_L.begin(), s_L.end());
   scalars.insert(scalars.end(), s_R.begin(), s_R.end());
   scalars.push_back(rho);
-  PFEX_ASSIGN_OR_RETURN(proof.S_, msm(scalars, points));
-  scalars.clear();       // wipes the copies
-  declassify(proof.A_);  // published in the proof
-  declassify(proof.S_);
+  PFEX_ASSIGN_OR_RETURN(const Point S, msm(scalars, points));
+  scalars.clear();  // wipes the copies
+  declassify(A);    // published in the proof
+  declassify(S);
+  proof.A_ = ProofPoint(A);
+  proof.S_ = ProofPoint(S);
 
   // Step 5.
-  if (!transcript.validate_and_append_point("A", proof.A_).is_ok() ||
-      !transcript.validate_and_append_point("S", proof.S_).is_ok()) {
+  if (!validate_and_append(transcript, "A", proof.A_).is_ok() ||
+      !validate_and_append(transcript, "S", proof.S_).is_ok()) {
     return Status::failed_precondition("range proof: A or S is the identity; retry");
   }
   const Scalar y = transcript.challenge_scalar("y");
@@ -196,12 +196,14 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
   // Step 7.
   const Scalar tau1 = nonce();
   const Scalar tau2 = nonce();
-  proof.T1_ = gens.pedersen().commit(t1, tau1);
-  proof.T2_ = gens.pedersen().commit(t2, tau2);
-  declassify(proof.T1_);  // published in the proof
-  declassify(proof.T2_);
-  if (!transcript.validate_and_append_point("T1", proof.T1_).is_ok() ||
-      !transcript.validate_and_append_point("T2", proof.T2_).is_ok()) {
+  const Point T1 = gens.pedersen().commit(t1, tau1);
+  const Point T2 = gens.pedersen().commit(t2, tau2);
+  declassify(T1);  // published in the proof
+  declassify(T2);
+  proof.T1_ = ProofPoint(T1);
+  proof.T2_ = ProofPoint(T2);
+  if (!validate_and_append(transcript, "T1", proof.T1_).is_ok() ||
+      !validate_and_append(transcript, "T2", proof.T2_).is_ok()) {
     return Status::failed_precondition("range proof: T1 or T2 is the identity; retry");
   }
   const Scalar x = transcript.challenge_scalar("x");
@@ -240,7 +242,8 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
 Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gens,
                                                       Transcript& transcript,
                                                       const RangeProof& proof,
-                                                      std::span<const Point> V) {
+                                                      std::span<const Point> V,
+                                                      const Scalar& weight) {
   const std::size_t m = V.size();
   PFEX_RETURN_IF_ERROR(check_value_count(m, gens));
   if (proof.num_values() != m) {
@@ -253,14 +256,14 @@ Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gen
 
   // The challenges (section 4).
   absorb_statement(transcript, gens, V);
-  if (!transcript.validate_and_append_point("A", proof.A_).is_ok() ||
-      !transcript.validate_and_append_point("S", proof.S_).is_ok()) {
+  if (!validate_and_append(transcript, "A", proof.A_).is_ok() ||
+      !validate_and_append(transcript, "S", proof.S_).is_ok()) {
     return Status::invalid_proof("range proof: A or S is the identity");
   }
   const Scalar y = transcript.challenge_scalar("y");
   const Scalar z = transcript.challenge_scalar("z");
-  if (!transcript.validate_and_append_point("T1", proof.T1_).is_ok() ||
-      !transcript.validate_and_append_point("T2", proof.T2_).is_ok()) {
+  if (!validate_and_append(transcript, "T1", proof.T1_).is_ok() ||
+      !validate_and_append(transcript, "T2", proof.T2_).is_ok()) {
     return Status::invalid_proof("range proof: T1 or T2 is the identity");
   }
   const Scalar x = transcript.challenge_scalar("x");
@@ -287,20 +290,29 @@ Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gen
   }
   const std::vector<Scalar> s = inner_product_s(inv, u_sq);
 
-  // Section 8, term by term.
+  // Section 8, term by term, times the weight r (folded into the per-proof scalars, so that
+  // weighting costs nothing per index).
+  const Scalar& r = weight;
   const Scalar c = Scalar::random();  // the verifier's: the prover must not know it
+  const Scalar rc = r * c;
   const std::vector<Scalar> two = powers_of_two();
   const std::vector<Scalar> zp = z_powers(z, m);
+  std::vector<Scalar> r_zp(m);
+  for (std::size_t j = 0; j < m; ++j)
+    r_zp[j] = r * zp[j];
   const Scalar& a = proof.ipp_.a;
   const Scalar& b = proof.ipp_.b;
-  const Scalar minus_z = -z;
+  const Scalar minus_ra = -(r * a);
+  const Scalar rb = r * b;
   RangeProofEquation eq;
+  eq.g_const = -(r * z);
+  eq.h_const = r * z;
   eq.g.resize(N);
   eq.h.resize(N);
   Scalar y_inv_pow = Scalar::one();
   for (std::size_t i = 0; i < N; ++i) {
-    eq.g[i] = minus_z - a * s[i];
-    eq.h[i] = z + y_inv_pow * (zp[i / kBits] * two[i % kBits] - b * s[N - 1 - i]);
+    eq.g[i] = minus_ra * s[i];
+    eq.h[i] = y_inv_pow * (r_zp[i / kBits] * two[i % kBits] - rb * s[N - 1 - i]);
     y_inv_pow *= y_inv;
   }
   // <1^N, y^N> by doubling: sum_{i<2k} y^i = (1 + y^k) sum_{i<k} y^i.
@@ -315,30 +327,30 @@ Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gen
     sum_zp += v;
   const Scalar delta =
       (z - z * z) * sum_y - z * sum_zp * Scalar::from_u64(~std::uint64_t{0});  // <1^n, 2^n>
-  eq.base = c * (delta - proof.t_hat_);
-  eq.blind = -(proof.mu_ + c * proof.tau_x_);
-  eq.q = w * (proof.t_hat_ - a * b);
+  eq.base = rc * (delta - proof.t_hat_);
+  eq.blind = -(r * proof.mu_ + rc * proof.tau_x_);
+  eq.q = r * w * (proof.t_hat_ - a * b);
 
   eq.scalars.reserve(m + 4 + 2 * rounds);
   eq.points.reserve(m + 4 + 2 * rounds);
   for (std::size_t j = 0; j < m; ++j) {
-    eq.scalars.push_back(c * zp[j]);
+    eq.scalars.push_back(rc * zp[j]);
     eq.points.push_back(V[j]);
   }
-  const Scalar cx = c * x;
-  eq.scalars.push_back(cx);
-  eq.points.push_back(proof.T1_);
-  eq.scalars.push_back(cx * x);
-  eq.points.push_back(proof.T2_);
-  eq.scalars.push_back(Scalar::one());
-  eq.points.push_back(proof.A_);
-  eq.scalars.push_back(x);
-  eq.points.push_back(proof.S_);
+  const Scalar rcx = rc * x;
+  eq.scalars.push_back(rcx);
+  eq.points.push_back(proof.T1_.point);
+  eq.scalars.push_back(rcx * x);
+  eq.points.push_back(proof.T2_.point);
+  eq.scalars.push_back(r);
+  eq.points.push_back(proof.A_.point);
+  eq.scalars.push_back(r * x);
+  eq.points.push_back(proof.S_.point);
   for (std::size_t k = 0; k < rounds; ++k) {
-    eq.scalars.push_back(u_sq[k]);
-    eq.points.push_back(proof.ipp_.L[k]);
-    eq.scalars.push_back(u_inv_sq[k]);
-    eq.points.push_back(proof.ipp_.R[k]);
+    eq.scalars.push_back(r * u_sq[k]);
+    eq.points.push_back(proof.ipp_.L[k].point);
+    eq.scalars.push_back(r * u_inv_sq[k]);
+    eq.points.push_back(proof.ipp_.R[k].point);
   }
   return eq;
 }
@@ -386,10 +398,11 @@ Result<RangeProofWithCommitments> RangeProofAccess::prove_values(
 
 Status RangeProof::verify(const BulletproofGens& gens, Transcript& transcript,
                           std::span<const Point> commitments) const {
-  PFEX_ASSIGN_OR_RETURN(RangeProofEquation eq,
-                        RangeProofAccess::equation(gens, transcript, *this, commitments));
+  PFEX_ASSIGN_OR_RETURN(
+      RangeProofEquation eq,
+      RangeProofAccess::equation(gens, transcript, *this, commitments, Scalar::one()));
   VerificationTerms terms;
-  append_equation(gens, eq, nullptr, terms);
+  append_equation(gens, eq, terms);
   if (!terms.is_identity_var()) return Status::invalid_proof("range proof does not verify");
   return Status::ok();
 }
@@ -398,8 +411,8 @@ Status RangeProof::append_verification_terms(const BulletproofGens& gens, Transc
                                              std::span<const Point> commitments,
                                              const Scalar& weight, VerificationTerms& terms) const {
   PFEX_ASSIGN_OR_RETURN(RangeProofEquation eq,
-                        RangeProofAccess::equation(gens, transcript, *this, commitments));
-  append_equation(gens, eq, &weight, terms);
+                        RangeProofAccess::equation(gens, transcript, *this, commitments, weight));
+  append_equation(gens, eq, terms);
   return Status::ok();
 }
 
@@ -407,16 +420,16 @@ Bytes RangeProof::encode() const {
   Bytes out;
   out.reserve(encoded_size(num_values()));
   Writer w(&out);
-  w.fixed(A_.encode());
-  w.fixed(S_.encode());
-  w.fixed(T1_.encode());
-  w.fixed(T2_.encode());
+  w.fixed(A_.encoding);
+  w.fixed(S_.encoding);
+  w.fixed(T1_.encoding);
+  w.fixed(T2_.encoding);
   w.fixed(t_hat_.bytes());
   w.fixed(tau_x_.bytes());
   w.fixed(mu_.bytes());
   for (std::size_t k = 0; k < ipp_.L.size(); ++k) {
-    w.fixed(ipp_.L[k].encode());
-    w.fixed(ipp_.R[k].encode());
+    w.fixed(ipp_.L[k].encoding);
+    w.fixed(ipp_.R[k].encoding);
   }
   w.fixed(ipp_.a.bytes());
   w.fixed(ipp_.b.bytes());
@@ -441,17 +454,17 @@ Result<RangeProof> RangeProof::decode(ByteSpan bytes, std::size_t m) {
     return field;
   };
   RangeProof proof;
-  PFEX_ASSIGN_OR_RETURN(proof.A_, Point::decode(next()));
-  PFEX_ASSIGN_OR_RETURN(proof.S_, Point::decode(next()));
-  PFEX_ASSIGN_OR_RETURN(proof.T1_, Point::decode(next()));
-  PFEX_ASSIGN_OR_RETURN(proof.T2_, Point::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.A_, ProofPoint::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.S_, ProofPoint::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.T1_, ProofPoint::decode(next()));
+  PFEX_ASSIGN_OR_RETURN(proof.T2_, ProofPoint::decode(next()));
   PFEX_ASSIGN_OR_RETURN(proof.t_hat_, Scalar::decode(next()));
   PFEX_ASSIGN_OR_RETURN(proof.tau_x_, Scalar::decode(next()));
   PFEX_ASSIGN_OR_RETURN(proof.mu_, Scalar::decode(next()));
   const std::size_t rounds = (size / 32 - 9) / 2;
   for (std::size_t k = 0; k < rounds; ++k) {
-    PFEX_ASSIGN_OR_RETURN(Point L, Point::decode(next()));
-    PFEX_ASSIGN_OR_RETURN(Point R, Point::decode(next()));
+    PFEX_ASSIGN_OR_RETURN(ProofPoint L, ProofPoint::decode(next()));
+    PFEX_ASSIGN_OR_RETURN(ProofPoint R, ProofPoint::decode(next()));
     proof.ipp_.L.push_back(L);
     proof.ipp_.R.push_back(R);
   }
@@ -462,10 +475,9 @@ Result<RangeProof> RangeProof::decode(ByteSpan bytes, std::size_t m) {
 
 namespace {
 
-// True iff the weighted sum of eqs holds: one msm_var with the shared generators'
+// True iff the sum of the (weighted) equations holds: one msm_var with the shared generators'
 // coefficients merged (section 9).
-bool batch_holds(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs,
-                 std::span<const Scalar> weights) {
+bool batch_holds(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs) {
   std::size_t max_n = 0;
   std::size_t own = 0;
   for (const RangeProofEquation& eq : eqs) {
@@ -477,38 +489,54 @@ bool batch_holds(const BulletproofGens& gens, std::span<const RangeProofEquation
   merged.h.resize(max_n);
   merged.scalars.reserve(own);
   merged.points.reserve(own);
-  for (std::size_t p = 0; p < eqs.size(); ++p) {
-    const RangeProofEquation& eq = eqs[p];
-    const Scalar& r = weights[p];
+  // The common parts, summed by lg N: a proof's g_const applies to G_i for i < N only.
+  constexpr std::size_t kMaxLg = 11;  // N <= 64 * 16 = 2^10
+  std::vector<Scalar> g_const(kMaxLg);
+  std::vector<Scalar> h_const(kMaxLg);
+  for (const RangeProofEquation& eq : eqs) {
     for (std::size_t i = 0; i < eq.g.size(); ++i) {
-      merged.g[i] += r * eq.g[i];
-      merged.h[i] += r * eq.h[i];
+      merged.g[i] += eq.g[i];
+      merged.h[i] += eq.h[i];
     }
-    merged.base += r * eq.base;
-    merged.blind += r * eq.blind;
-    merged.q += r * eq.q;
-    for (std::size_t k = 0; k < eq.points.size(); ++k) {
-      merged.scalars.push_back(r * eq.scalars[k]);
-      merged.points.push_back(eq.points[k]);
+    const auto lg = static_cast<std::size_t>(std::bit_width(eq.g.size()) - 1);
+    g_const[lg] += eq.g_const;
+    h_const[lg] += eq.h_const;
+    merged.base += eq.base;
+    merged.blind += eq.blind;
+    merged.q += eq.q;
+    merged.scalars.insert(merged.scalars.end(), eq.scalars.begin(), eq.scalars.end());
+    merged.points.insert(merged.points.end(), eq.points.begin(), eq.points.end());
+  }
+  // Index i gets the common parts of every proof with N > i: walk the sizes downwards.
+  Scalar g_acc;
+  Scalar h_acc;
+  for (std::size_t lg = kMaxLg; lg-- > kLgBits;) {
+    g_acc += g_const[lg];
+    h_acc += h_const[lg];
+    const std::size_t hi = std::min(max_n, std::size_t{1} << lg);
+    const std::size_t lo = lg == kLgBits ? 0 : std::size_t{1} << (lg - 1);
+    for (std::size_t i = lo; i < hi; ++i) {
+      merged.g[i] += g_acc;
+      merged.h[i] += h_acc;
     }
   }
   VerificationTerms terms;
-  append_equation(gens, merged, nullptr, terms);
+  append_equation(gens, merged, terms);
   return terms.is_identity_var();
 }
 
 // Appends to bad the positions in [offset, offset + eqs.size()) whose equations fail, halving
 // every failing range.
 void bisect(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs,
-            std::span<const Scalar> weights, std::size_t offset, std::vector<std::size_t>& bad) {
-  if (eqs.empty() || batch_holds(gens, eqs, weights)) return;
+            std::size_t offset, std::vector<std::size_t>& bad) {
+  if (eqs.empty() || batch_holds(gens, eqs)) return;
   if (eqs.size() == 1) {
     bad.push_back(offset);
     return;
   }
   const std::size_t half = eqs.size() / 2;
-  bisect(gens, eqs.first(half), weights.first(half), offset, bad);
-  bisect(gens, eqs.subspan(half), weights.subspan(half), offset + half, bad);
+  bisect(gens, eqs.first(half), offset, bad);
+  bisect(gens, eqs.subspan(half), offset + half, bad);
 }
 
 }  // namespace
@@ -525,7 +553,9 @@ Status verify_batch(const BulletproofGens& gens, std::span<const RangeProofBatch
       return Status::invalid_argument("range proof batch: item " + std::to_string(k) +
                                       " has no transcript or proof");
     }
-    auto eq = RangeProofAccess::equation(gens, *item.transcript, *item.proof, item.commitments);
+    // An independent random weight per proof, kept for the bisection (section 9).
+    auto eq = RangeProofAccess::equation(gens, *item.transcript, *item.proof, item.commitments,
+                                         Scalar::random());
     if (!eq.is_ok()) {
       if (eq.status().code() != ErrorCode::kInvalidProof) {
         return eq.status().with_context("range proof batch: item " + std::to_string(k));
@@ -536,11 +566,8 @@ Status verify_batch(const BulletproofGens& gens, std::span<const RangeProofBatch
     eqs.push_back(std::move(*eq));
     item_of.push_back(k);
   }
-  std::vector<Scalar> weights(eqs.size());
-  for (Scalar& r : weights)
-    r = Scalar::random();
   std::vector<std::size_t> failed;
-  bisect(gens, eqs, weights, 0, failed);
+  bisect(gens, eqs, 0, failed);
   for (std::size_t p : failed)
     bad.push_back(item_of[p]);
   std::sort(bad.begin(), bad.end());

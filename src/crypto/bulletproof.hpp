@@ -115,10 +115,10 @@ class RangeProof {
   friend struct detail::RangeProofAccess;
   RangeProof() = default;
 
-  Point A_;
-  Point S_;
-  Point T1_;
-  Point T2_;
+  ProofPoint A_;
+  ProofPoint S_;
+  ProofPoint T1_;
+  ProofPoint T2_;
   Scalar t_hat_;
   Scalar tau_x_;
   Scalar mu_;

@@ -12,10 +12,14 @@
 
 namespace pfex::crypto::detail {
 
-// One proof's verification equation before weighting (section 8): coefficients of the shared
-// generators G_i, H_i (i < N), G, H, Q_0, and the proof's own terms (V_j, T1, T2, A, S, L_k, R_k).
+// One proof's verification equation (section 8), already multiplied by its weight: the
+// coefficients of the shared generators G_i, H_i (i < N), each split into a part common to every i
+// (g_const, h_const) and a per-index part (g, h) so that a batch sums the common parts once, then
+// the coefficients of G, H, Q_0 and of the proof's own points (V_j, T1, T2, A, S, L_k, R_k).
 struct RangeProofEquation {
+  Scalar g_const;
   std::vector<Scalar> g;
+  Scalar h_const;
   std::vector<Scalar> h;
   Scalar base;
   Scalar blind;
@@ -42,10 +46,11 @@ struct RangeProofAccess {
                                                         std::span<const Scalar> blindings,
                                                         const NonceSource& nonce);
 
-  // Section 8: replays the transcript and returns the equation, with a fresh random c.
+  // Section 8: replays the transcript and returns the equation times weight, with a fresh random c.
   static Result<RangeProofEquation> equation(const BulletproofGens& gens, Transcript& transcript,
                                              const RangeProof& proof,
-                                             std::span<const Point> commitments);
+                                             std::span<const Point> commitments,
+                                             const Scalar& weight);
 };
 
 }  // namespace pfex::crypto::detail

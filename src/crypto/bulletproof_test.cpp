@@ -4,6 +4,10 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -457,7 +461,7 @@ TEST(InnerProduct, ProofSatisfiesTheUnrolledEquation) {
     const std::vector<Scalar> s = inner_product_s(u_inv, u_sq);
     Point lhs = P;
     for (std::size_t k = 0; k < proof->L.size(); ++k)
-      lhs += u_sq[k] * proof->L[k] + (u_inv[k] * u_inv[k]) * proof->R[k];
+      lhs += u_sq[k] * proof->L[k].point + (u_inv[k] * u_inv[k]) * proof->R[k].point;
     Point rhs = (proof->a * proof->b) * Q;
     h_pow = Scalar::one();
     for (std::size_t i = 0; i < n; ++i) {
@@ -484,6 +488,60 @@ TEST(InnerProduct, RejectsBadSizes) {
                 .status()
                 .code(),
             ErrorCode::kInvalidArgument);
+}
+
+// The fuzz target's statement (fuzz/bulletproof_verify_fuzz.cpp): V_j = (1000 + j)*G + gamma_j*H
+// with gamma_j = Scalar::hash("pfex/fuzz/bulletproof/gamma" || j), transcript "pfex/v1/fuzz".
+Scalar fuzz_gamma(std::uint8_t j) {
+  const std::string_view prefix = "pfex/fuzz/bulletproof/gamma";
+  std::vector<std::uint8_t> label(prefix.begin(), prefix.end());
+  label.push_back(j);
+  return Scalar::hash(label);
+}
+
+// Every seed of the fuzz target is a valid proof for its statement. With
+// PFEX_WRITE_FUZZ_SEEDS=1 the test first writes them: one proof for m = 1 (first byte 0) and one
+// for m = 2 (first byte 1).
+TEST(RangeProofFuzzSeeds, SeedsAreValidProofs) {
+  const char* root = std::getenv("PFEX_SOURCE_DIR");
+  if (root == nullptr) GTEST_SKIP() << "ctest sets PFEX_SOURCE_DIR";
+  const std::filesystem::path dir =
+      std::filesystem::path(root) / "fuzz/corpus/pfex_fuzz_bulletproof_verify";
+  std::vector<Point> V;
+  for (std::uint8_t j = 0; j < 2; ++j)
+    V.push_back(gens().pedersen().commit(Scalar::from_u64(1000u + j), fuzz_gamma(j)));
+  const char* write = std::getenv("PFEX_WRITE_FUZZ_SEEDS");
+  if (write != nullptr && std::string_view(write) == "1") {
+    std::filesystem::create_directories(dir);
+    for (std::uint8_t m = 1; m <= 2; ++m) {
+      const std::vector<std::uint64_t> values = {1000, 1001};
+      const std::vector<Scalar> blindings = {fuzz_gamma(0), fuzz_gamma(1)};
+      Transcript t("pfex/v1/fuzz");
+      auto proved =
+          RangeProof::prove(gens(), t, std::span(values).first(m), std::span(blindings).first(m));
+      ASSERT_TRUE(proved.is_ok());
+      Bytes seed = {static_cast<std::uint8_t>(m - 1)};
+      const Bytes proof = proved->proof.encode();
+      seed.insert(seed.end(), proof.begin(), proof.end());
+      std::ofstream out(dir / ("valid-m" + std::to_string(m)), std::ios::binary);
+      out.write(reinterpret_cast<const char*>(seed.data()),
+                static_cast<std::streamsize>(seed.size()));
+    }
+  }
+  std::size_t seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("valid-", 0) != 0) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const Bytes seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(seed.empty());
+    const std::size_t m = (seed[0] & 1) != 0 ? 2 : 1;
+    auto proof = RangeProof::decode(ByteSpan(seed).subspan(1), m);
+    ASSERT_TRUE(proof.is_ok()) << entry.path() << ": " << proof.status().to_string();
+    Transcript t("pfex/v1/fuzz");
+    EXPECT_TRUE(proof->verify(gens(), t, std::span(V).first(m)).is_ok()) << entry.path();
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2u);
 }
 
 }  // namespace

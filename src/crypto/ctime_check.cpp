@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "crypto/bulletproof_internal.hpp"
 #include "crypto/ct.hpp"
 #include "crypto/msm.hpp"
 #include "crypto/one_of_many.hpp"
@@ -237,6 +238,32 @@ void one_of_many_prover() {
         "one-of-many refuses a false statement");
 }
 
+// The range prover (docs/crypto/bulletproofs.md section 5) with the values, the blindings and
+// every nonce (alpha, s_L, s_R, rho, tau_1, tau_2) secret. The prover declassifies only what it
+// publishes: the commitments and the proof.
+void bulletproof_prover() {
+  const pfex::crypto::BulletproofGens gens("bp", 2);
+  std::vector<std::uint64_t> values = {0x0123456789abcdefULL, ~std::uint64_t{0}};
+  std::vector<Scalar> blindings = {Scalar::random(), Scalar::random()};
+  for (const auto& v : values)
+    classify(v);
+  for (const Scalar& b : blindings)
+    classify(b);
+  const auto secret_nonce = [] {
+    const Scalar s = Scalar::random();
+    classify(s);
+    return s;
+  };
+  pfex::crypto::Transcript tp("pfex/v1/ctime");
+  auto proved = pfex::crypto::detail::RangeProofAccess::prove_values(gens, tp, values, blindings,
+                                                                     secret_nonce);
+  check(proved.is_ok(), "range prove");
+  if (proved.is_ok()) {
+    pfex::crypto::Transcript tv("pfex/v1/ctime");
+    check(proved->proof.verify(gens, tv, proved->commitments).is_ok(), "range verify");
+  }
+}
+
 // A deliberate leak, so scripts/ctime-check can confirm that memcheck does catch one.
 int expect_leak() {
   Scalar s = Scalar::random();
@@ -259,6 +286,7 @@ int main(int argc, char** argv) {
   secret_point_decode();
   constant_time_msm();
   pedersen_and_sigma_prover();
+  bulletproof_prover();
   one_of_many_prover();
   if (failures != 0) return 1;
   std::printf("ctime_check: all constant-time operations ran on secret data\n");

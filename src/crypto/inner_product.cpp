@@ -1,5 +1,6 @@
 #include "crypto/inner_product.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <string>
 
@@ -26,6 +27,23 @@ std::vector<Point> fold_points(std::span<const Point> in, const Scalar& k) {
 }
 
 }  // namespace
+
+Result<ProofPoint> ProofPoint::decode(ByteSpan bytes) {
+  PFEX_ASSIGN_OR_RETURN(Point p, Point::decode(bytes));
+  ProofPoint out;
+  out.point = p;
+  std::copy(bytes.begin(), bytes.end(), out.encoding.begin());  // canonical: decode checked it
+  return out;
+}
+
+Status validate_and_append(Transcript& transcript, std::string_view label, const ProofPoint& p) {
+  if (p.point.is_identity()) {
+    return Status::invalid_argument("transcript: identity point where the protocol forbids it (" +
+                                    std::string(label) + ")");
+  }
+  transcript.append_message(label, p.encoding);
+  return Status::ok();
+}
 
 Result<InnerProductProof> prove_inner_product(Transcript& transcript, const Point& Q,
                                               std::span<const Point> G, std::span<const Point> H,
@@ -77,7 +95,7 @@ Result<InnerProductProof> prove_inner_product(Transcript& transcript, const Poin
     }
     scalars.push_back(c_l);
     points.push_back(Q);
-    PFEX_ASSIGN_OR_RETURN(Point L, msm(scalars, points));
+    PFEX_ASSIGN_OR_RETURN(const Point L, msm(scalars, points));
     scalars.clear();
     points.clear();
     for (std::size_t i = 0; i < half; ++i) {
@@ -88,19 +106,17 @@ Result<InnerProductProof> prove_inner_product(Transcript& transcript, const Poin
     }
     scalars.push_back(c_r);
     points.push_back(Q);
-    PFEX_ASSIGN_OR_RETURN(Point R, msm(scalars, points));
+    PFEX_ASSIGN_OR_RETURN(const Point R, msm(scalars, points));
     declassify(L);  // published in the proof
     declassify(R);
 
     // Step 2.
-    if (Status s = transcript.validate_and_append_point("L", L); !s.is_ok()) {
-      return Status::failed_precondition("inner product: L is the identity; retry");
+    proof.L.emplace_back(L);
+    proof.R.emplace_back(R);
+    if (!validate_and_append(transcript, "L", proof.L.back()).is_ok() ||
+        !validate_and_append(transcript, "R", proof.R.back()).is_ok()) {
+      return Status::failed_precondition("inner product: L or R is the identity; retry");
     }
-    if (Status s = transcript.validate_and_append_point("R", R); !s.is_ok()) {
-      return Status::failed_precondition("inner product: R is the identity; retry");
-    }
-    proof.L.push_back(L);
-    proof.R.push_back(R);
     const Scalar u = transcript.challenge_scalar("u");
     auto u_inv = u.invert();
     if (!u_inv.is_ok()) return Status::failed_precondition("inner product: zero challenge; retry");
@@ -140,8 +156,8 @@ Result<std::vector<Scalar>> inner_product_challenges(Transcript& transcript,
   std::vector<Scalar> u;
   u.reserve(proof.L.size());
   for (std::size_t k = 0; k < proof.L.size(); ++k) {
-    if (!transcript.validate_and_append_point("L", proof.L[k]).is_ok() ||
-        !transcript.validate_and_append_point("R", proof.R[k]).is_ok()) {
+    if (!validate_and_append(transcript, "L", proof.L[k]).is_ok() ||
+        !validate_and_append(transcript, "R", proof.R[k]).is_ok()) {
       return Status::invalid_proof("inner product: round " + std::to_string(k) +
                                    " sends the identity");
     }

@@ -11,8 +11,10 @@
 #pragma once
 
 #include <span>
+#include <string_view>
 #include <vector>
 
+#include "core/codec.hpp"
 #include "core/status.hpp"
 #include "crypto/point.hpp"
 #include "crypto/scalar.hpp"
@@ -20,9 +22,29 @@
 
 namespace pfex::crypto {
 
+// A point of a proof together with its canonical encoding. Absorbing a point into a transcript
+// needs its encoding, which costs an inverse square root (about as much as 60 scalar
+// multiplications); a decoded proof already has it, so verification reuses it instead of
+// re-encoding 20-odd points per proof.
+struct ProofPoint {
+  ProofPoint() = default;  // the identity, encoded as 32 zero bytes
+  explicit ProofPoint(const Point& p) : point(p), encoding(p.encode()) {}
+  // Strict, as Point::decode.
+  static Result<ProofPoint> decode(ByteSpan bytes);
+
+  Point point;
+  Point::Encoding encoding{};
+};
+
+// Absorbs p exactly as Transcript::validate_and_append_point(label, p.point) does (the same
+// record: its canonical encoding), without re-encoding it. kInvalidArgument for the identity, and
+// then nothing is absorbed.
+[[nodiscard]] Status validate_and_append(Transcript& transcript, std::string_view label,
+                                         const ProofPoint& p);
+
 struct InnerProductProof {
-  std::vector<Point> L;  // one per round, round 0 first
-  std::vector<Point> R;
+  std::vector<ProofPoint> L;  // one per round, round 0 first
+  std::vector<ProofPoint> R;
   Scalar a;
   Scalar b;
 };
