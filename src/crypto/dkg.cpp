@@ -315,6 +315,12 @@ Point feldman_evaluate_var(std::span<const Point> commitments, std::uint32_t j) 
   return *msm_var(powers, commitments);  // equal lengths by construction
 }
 
+bool feldman_verify(std::span<const Point> commitments, std::uint32_t j, const Scalar& share) {
+  const bool ok = Point::mul_base(share) == feldman_evaluate_var(commitments, j);
+  declassify(ok);  // Feldman's verdict is public: a failure leads to a public complaint
+  return ok;
+}
+
 DkgSession::DkgSession(DkgParams params) : params_(std::move(params)), dealers_(params_.n()) {}
 
 Status DkgSession::add_dealing(const DealerMessage& m) {
@@ -431,9 +437,9 @@ Result<Scalar> DkgSession::open_share(std::uint32_t dealer, std::uint32_t recipi
       "DKG: dealer " + std::to_string(dealer) + "'s share to " + std::to_string(recipient);
   // Note 3.2: derive k_{i,j}, decrypt, decode, check (F).
   SecretBytes dh;
-  if (crypto_scalarmult(dh.b.data(), sk.bytes().data(), m.ephemeral_key.data()) != 0) {
-    return Status::invalid_proof(who + ": the ephemeral key has low order");
-  }
+  const int dh_rc = crypto_scalarmult(dh.b.data(), sk.bytes().data(), m.ephemeral_key.data());
+  declassify(dh_rc);  // zero output iff epk has low order, whatever sk is: a public fact
+  if (dh_rc != 0) return Status::invalid_proof(who + ": the ephemeral key has low order");
   SecretBytes key;
   share_key(params_, dh, m.ephemeral_key, dealer, recipient, key);
   const Digest32 ad = share_ad(params_, dealer, recipient, m.commitments);
@@ -448,9 +454,9 @@ Result<Scalar> DkgSession::open_share(std::uint32_t dealer, std::uint32_t recipi
   if (rc != 0) return Status::invalid_proof(who + " does not decrypt");
   auto share = Scalar::decode(plain.b);  // declassifies only acceptance
   if (!share.is_ok()) return Status::invalid_proof(who + " is not a canonical scalar");
-  const bool ok = Point::mul_base(*share) == feldman_evaluate_var(m.commitments, recipient);
-  declassify(ok);  // Feldman's verdict is public: a failure leads to a public complaint
-  if (!ok) return Status::invalid_proof(who + " fails Feldman's check");
+  if (!feldman_verify(m.commitments, recipient, *share)) {
+    return Status::invalid_proof(who + " fails Feldman's check");
+  }
   return share;
 }
 

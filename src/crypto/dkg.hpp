@@ -165,6 +165,10 @@ DealerMessage::EncryptedShare seal_dkg_share(const DkgParams& params, const X255
 // sum_k j^k * A_k (Feldman's right-hand side). Variable time (public inputs).
 Point feldman_evaluate_var(std::span<const Point> commitments, std::uint32_t j);
 
+// Feldman's check (F): share*G == sum_k j^k * A_k. Constant time in the share; the verdict is
+// public (declassified): its recipient complains in public when it fails.
+bool feldman_verify(std::span<const Point> commitments, std::uint32_t j, const Scalar& share);
+
 // Replays one key generation's log entries (note 3.1-3.5).
 class DkgSession {
  public:
