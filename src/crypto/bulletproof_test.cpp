@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hash.hpp"
 #include "crypto/bulletproof_internal.hpp"
 #include "crypto/inner_product.hpp"
 #include "crypto/test_util.hpp"
@@ -72,6 +73,31 @@ TEST(RangeProof, EncodedSizeIsPinned) {
     const std::size_t lg = static_cast<std::size_t>(std::bit_width(64 * m) - 1);
     EXPECT_EQ(RangeProof::encoded_size(m), 32 * (9 + 2 * lg));
   }
+}
+
+// A known answer: with deterministic nonces the proof is a function of the statement, the
+// generators and the transcript, so this pins the protocol (labels, order, generator derivation).
+// A change here is a protocol change: bump "bulletproof/range/v1" and re-pin.
+TEST(RangeProof, KnownAnswer) {
+  std::uint64_t counter = 0;
+  const RangeProofAccess::NonceSource nonce = [&counter] {
+    const std::uint64_t c = counter++;
+    std::uint8_t bytes[8];
+    for (std::size_t i = 0; i < 8; ++i)
+      bytes[i] = static_cast<std::uint8_t>(c >> (8 * i));
+    return Scalar::hash(bytes);
+  };
+  const std::uint64_t values[] = {1000, kMax};
+  const Scalar blindings[] = {Scalar::from_u64(7), Scalar::from_u64(8)};
+  Transcript t = fresh_transcript();
+  auto proved = RangeProofAccess::prove_values(gens(), t, values, blindings, nonce);
+  ASSERT_TRUE(proved.is_ok());
+  const Bytes bytes = proved->proof.encode();
+  EXPECT_EQ(to_hex(ByteSpan(bytes).first(32)),
+            "7008d97e4321a039e8cb66639abfec4747ab2131de296bd532dd1526ad141058");
+  EXPECT_EQ(to_hex(blake2b_256(bytes)),
+            "e08faabc65d85b0e558b8014a9509d2692deb1f450f10d09ad1f0c376a562e16");
+  EXPECT_TRUE(verify_fresh(proved->proof, proved->commitments).is_ok());
 }
 
 TEST(RangeProof, CompleteForEveryAggregationSize) {
