@@ -341,8 +341,7 @@ Status OneOfManyProof::verify(const OneOfManyGens& gens, Transcript& t, const On
                               const Point& offset) const {
   PFEX_RETURN_IF_ERROR(check_proof_size(*this, set));
   OneOfManyBatch batch(gens, set);
-  const Status added = batch.add(t, offset, *this);
-  if (!added.is_ok()) return Status::invalid_proof(std::string(added.message()));
+  PFEX_RETURN_IF_ERROR(batch.add_unlabelled(t, offset, *this));
   if (batch.invalid_positions().empty()) return Status::ok();
   return Status::invalid_proof("one-of-many proof does not verify");
 }
@@ -352,16 +351,20 @@ OneOfManyBatch::OneOfManyBatch(const OneOfManyGens& gens, const OneOfManySet& se
 
 Status OneOfManyBatch::add(Transcript& t, const Point& offset, const OneOfManyProof& proof) {
   const std::size_t position = entries_.size();
+  return add_unlabelled(t, offset, proof)
+      .with_context("one-of-many batch, proof " + std::to_string(position));
+}
+
+Status OneOfManyBatch::add_unlabelled(Transcript& t, const Point& offset,
+                                      const OneOfManyProof& proof) {
   entries_.push_back(Entry{false, proof, offset, Scalar(), Scalar(), Scalar(), Scalar()});
   Entry& e = entries_.back();
-  const auto refuse = [position](const Status& s) {
-    return Status::invalid_proof("one-of-many batch, proof " + std::to_string(position) + ": " +
-                                 std::string(s.message()));
-  };
-  if (Status s = check_proof_size(proof, set_); !s.is_ok()) return refuse(s);
+  if (Status s = check_proof_size(proof, set_); !s.is_ok()) {
+    return Status::invalid_proof(std::string(s.message()));
+  }
   append_statement(t, gens_, set_, offset);  // step 1
   auto x = append_commitments(t, proof);
-  if (!x.is_ok()) return refuse(x.status());
+  if (!x.is_ok()) return Status::invalid_proof("one-of-many: " + std::string(x.status().message()));
   append_responses(t, proof);
   e.x = *x;
   // Step 3: the verifier's weights, unknown to the prover.

@@ -161,6 +161,9 @@ class OneOfManyBatch {
     Point offset;
     Scalar x, w, u, v;  // challenge and the verifier's weights (docs section 4, step 3)
   };
+  friend class OneOfManyProof;
+  // add() without the position in the error message (for OneOfManyProof::verify).
+  Status add_unlabelled(Transcript& t, const Point& offset, const OneOfManyProof& proof);
   void append_equation(std::span<const std::size_t> positions, const Scalar& weight,
                        std::vector<Scalar>& scalars, std::vector<Point>& points) const;
   bool holds(std::span<const std::size_t> positions) const;
