@@ -18,7 +18,10 @@ void print_tables(const market::Exchange& ex, const sim::Names& names) {
              sim::market_line(ex), sim::book_table(ex), sim::accounts_table(ex, names));
 }
 
-int run(const sim::Scenario& sc, const RunOptions& options) {
+}  // namespace
+
+int narrate_scenario(const sim::Scenario& sc, sim::Venue& venue, const RunOptions& options,
+                     std::optional<sim::ScenarioRun>* out) {
   sim::ScenarioObserver observer;
   if (options.verbose) {
     fmt::print("== {}\n{}\n", sc.name, sc.description);
@@ -36,35 +39,55 @@ int run(const sim::Scenario& sc, const RunOptions& options) {
       if (s.action == "show") print_tables(ex, names);
     };
   }
-  Result<sim::ScenarioRun> run = sim::run_scenario(sc, observer);
+  Result<sim::ScenarioRun> run = sim::run_scenario(sc, venue, observer);
   if (!run.is_ok()) {
     fmt::print(stderr, "pfex: {}\n", run.status().to_string());
     return 2;
   }
   if (options.verbose) {
-    fmt::print("\nTrades (last 10)\n{}", sim::trades_table(run->exchange, run->names));
+    fmt::print("\nTrades (last 10)\n{}",
+               sim::trades_table(run->exchange, venue.events(), run->names));
     if (sc.steps.empty() || sc.steps.back().action != "show")
       print_tables(run->exchange, run->names);
     fmt::print("state hash {}\n", to_hex(run->exchange.state_hash()));
   }
-  if (options.json) fmt::print("{}\n", sim::outcome_json(run->exchange, run->names));
+  if (options.json)
+    fmt::print("{}\n", sim::outcome_json(run->exchange, venue.events(), run->names));
   for (const std::string& f : run->failures)
     fmt::print(stderr, "FAILED {}\n", f);
+  const int code = run->failures.empty() ? 0 : 1;
   if (!run->failures.empty()) {
     fmt::print(stderr, "{}: {} expectation(s) failed\n", sc.name, run->failures.size());
-    return 1;
+  } else {
+    std::size_t checks = 0;
+    for (const sim::Step& s : sc.steps)
+      checks += s.action == "expect" || s.expect_error;
+    fmt::print("{}: {} steps, {} checks, all held\n", sc.name, run->steps_run, checks);
   }
-  std::size_t checks = 0;
-  for (const sim::Step& s : sc.steps)
-    checks += s.action == "expect" || s.expect_error;
-  fmt::print("{}: {} steps, {} checks, all held\n", sc.name, run->steps_run, checks);
-  return 0;
+  if (out) out->emplace(std::move(run).value());
+  return code;
+}
+
+namespace {
+
+int run(const sim::Scenario& sc, const RunOptions& options) {
+  Result<market::Exchange> ex = market::Exchange::open(sc.contract, sc.reference, LedgerTime(0));
+  if (!ex.is_ok()) {
+    fmt::print(stderr, "pfex: {}\n", ex.status().to_string());
+    return 2;
+  }
+  sim::ExchangeVenue venue(std::move(ex).value());
+  return narrate_scenario(sc, venue, options, nullptr);
 }
 
 }  // namespace
 
+Result<sim::Scenario> demo_scenario() {
+  return sim::parse_scenario(kDemoScenario);
+}
+
 int run_demo(const RunOptions& options) {
-  Result<sim::Scenario> sc = sim::parse_scenario(kDemoScenario);
+  Result<sim::Scenario> sc = demo_scenario();
   if (!sc.is_ok()) {
     fmt::print(stderr, "pfex: the built-in demo is broken: {}\n", sc.status().to_string());
     return 2;

@@ -2,7 +2,11 @@
 // scenario's expectations failed, 2 on bad input (the message says what to fix).
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "core/status.hpp"
+#include "sim/scenario.hpp"
 
 namespace pfex::cli {
 
@@ -12,6 +16,12 @@ struct RunOptions {
 };
 
 int run_demo(const RunOptions& options);
+// The built-in demo scenario (scenarios/demo.json, compiled in).
+Result<sim::Scenario> demo_scenario();
+// Runs `sc` on `venue`, narrating it when options.verbose; returns the exit code (1: an
+// expectation failed) and, when `out` is given, the run.
+int narrate_scenario(const sim::Scenario& sc, sim::Venue& venue, const RunOptions& options,
+                     std::optional<sim::ScenarioRun>* out);
 int run_scenario_file(const std::string& path, const RunOptions& options);
 int list_contracts();
 

@@ -392,6 +392,9 @@ void run_node_action(const NodeOptions& o, const std::string& what) {
       action = market::DepositAction{a, value_or_fail(spec.parse_cash(o.amount))};
     } else if (what == "withdraw") {
       action = market::WithdrawAction{a, value_or_fail(spec.parse_cash(o.amount))};
+    } else if (what == "refresh") {
+      const Cash deposit = o.amount.empty() ? Cash(0) : value_or_fail(spec.parse_cash(o.amount));
+      action = market::RefreshAction{a, deposit};
     } else if (what == "cancel") {
       action = market::CancelAction{a, market::OrderId{o.order}};
     } else {
@@ -609,6 +612,13 @@ void add_ledger_commands(CLI::App& app) {
     c->add_option("--amount", no->amount, "Amount, e.g. 1000.00")->required();
     c->callback([no, w = std::string(what)] { run_node_action(*no, w); });
   }
+  CLI::App* refresh = node->add_subcommand(
+      "refresh",
+      "In a margin round's window: pass the new band (with an optional deposit); an account that "
+      "does not refresh defaults when the window closes");
+  common(refresh, true);
+  refresh->add_option("--amount", no->amount, "Deposit with the refresh, e.g. 500.00 (default 0)");
+  refresh->callback([no] { run_node_action(*no, "refresh"); });
   CLI::App* order = node->add_subcommand("order", "Sign and submit an order");
   common(order, true);
   order->add_option("--side", no->side, "buy or sell")->check(CLI::IsMember({"buy", "sell"}));

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "ledger_commands.hpp"
+#include "ledger_demo.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
       "liquidation by the insurance fund, with tables of the book, trades and accounts");
   demo->add_flag("-q,--quiet", quiet, "Print only the result line");
   demo->add_flag("--json", options.json, "Print the final state as JSON");
+  pfex::cli::LedgerDemoOptions ledger_demo;
+  demo->add_option("--ledger", ledger_demo.ledger,
+                   "Run it through real processes around a log: file (embedded FileLog) or etcd")
+      ->check(CLI::IsMember({"file", "etcd"}));
+  demo->add_option("--etcd", ledger_demo.etcd, "With --ledger etcd: the cluster's client URLs");
+  demo->add_option("--dir", ledger_demo.dir,
+                   "With --ledger: work directory (log, process output, snapshots)");
 
   CLI::App* scenario = app.add_subcommand("scenario", "Scenario files (see docs/scenarios.md)");
   scenario->require_subcommand(1);
@@ -42,7 +50,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   options.verbose = !quiet;
-  if (app.got_subcommand("demo")) return pfex::cli::run_demo(options);
+  if (app.got_subcommand("demo")) {
+    if (!ledger_demo.ledger.empty()) return pfex::cli::run_ledger_demo(ledger_demo, options);
+    return pfex::cli::run_demo(options);
+  }
   if (run->parsed()) return pfex::cli::run_scenario_file(path, options);
   return pfex::cli::list_contracts();
 }

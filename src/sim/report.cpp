@@ -158,8 +158,13 @@ std::string book_table(const Exchange& ex, std::size_t depth) {
 }
 
 std::string trades_table(const Exchange& ex, const Names& names, std::size_t last) {
+  return trades_table(ex, ex.events(), names, last);
+}
+
+std::string trades_table(const Exchange& ex, std::span<const Event> events, const Names& names,
+                         std::size_t last) {
   std::vector<const Event*> trades;
-  for (const Event& e : ex.events()) {
+  for (const Event& e : events) {
     if (std::holds_alternative<Trade>(e.body)) trades.push_back(&e);
   }
   std::size_t from = trades.size() > last ? trades.size() - last : 0;
@@ -208,6 +213,10 @@ std::string accounts_table(const Exchange& ex, const Names& names) {
 }
 
 std::string outcome_json(const Exchange& ex, const Names& names) {
+  return outcome_json(ex, ex.events(), names);
+}
+
+std::string outcome_json(const Exchange& ex, std::span<const Event> events, const Names& names) {
   using nlohmann::json;
   const ContractSpec& s = ex.spec();
   json out;
@@ -243,7 +252,7 @@ std::string outcome_json(const Exchange& ex, const Names& names) {
   }
   out["book"] = book;
   json trades = json::array();
-  for (const Event& e : ex.events()) {
+  for (const Event& e : events) {
     if (const auto* t = std::get_if<Trade>(&e.body)) {
       trades.push_back({{"seq", t->seq},
                         {"time_ms", e.time.value()},

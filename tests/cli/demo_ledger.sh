@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `pfex demo --ledger file|etcd`: the demo session through a gateway process and a validator
+# process around the log. Passes when the scenario's expectations hold on the ledger replica, the
+# validator process ends on the replica's state hash, and the outcome matches the in-process run
+# (the demo itself exits 1 otherwise). For etcd it starts a throwaway 3-member cluster.
+# Usage: demo_ledger.sh PATH_TO_PFEX file|etcd REPO_ROOT
+set -euo pipefail
+pfex=$1
+ledger=$2
+root=$3
+dir=$(mktemp -d)
+cleanup() {
+  [ "$ledger" = etcd ] && "$root/scripts/etcd-cluster" kill "$dir/etcd" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+extra=()
+if [ "$ledger" = etcd ]; then
+  # Six consecutive loopback ports nobody listens on (below the ephemeral range).
+  in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  for try in $(seq 50); do
+    base=$((25000 + (($$ + try * 7919) % 500) * 10))
+    busy=0
+    for p in $(seq "$base" $((base + 5))); do in_use "$p" && busy=1; done
+    [ $busy = 0 ] && break
+  done
+  ETCD_CLUSTER_CLIENT_PORTS="$base $((base + 1)) $((base + 2))" \
+    ETCD_CLUSTER_PEER_PORTS="$((base + 3)) $((base + 4)) $((base + 5))" \
+    "$root/scripts/etcd-cluster" start "$dir/etcd" >/dev/null
+  extra=(--etcd "$(paste -sd, "$dir/etcd/endpoints")")
+fi
+out=$("$pfex" demo --ledger "$ledger" --dir "$dir/work" "${extra[@]}")
+grep -q "demo: 31 steps, 8 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
+grep -q "(agrees)" <<<"$out" || { echo "$out"; exit 1; }
+grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
+echo "demo on the $ledger ledger: ok"
