@@ -152,6 +152,7 @@ void print_state(const protocol::Validator& v, bool book) {
   if (book && v.exchange()) {
     fmt::print("{}\n{}\n", sim::market_line(*v.exchange()), sim::book_table(*v.exchange(), 10));
   }
+  std::fflush(stdout);  // SIGUSR1's answer must reach a redirected stdout now, not at exit
 }
 
 std::string state_json(const protocol::Validator& v) {
