@@ -132,6 +132,9 @@ class OneOfManyBatch {
  public:
   // gens and set must outlive the batch.
   OneOfManyBatch(const OneOfManyGens& gens, const OneOfManySet& set);
+  OneOfManyBatch(OneOfManyGens&&, const OneOfManySet&) = delete;  // would dangle
+  OneOfManyBatch(const OneOfManyGens&, OneOfManySet&&) = delete;
+  OneOfManyBatch(OneOfManyGens&&, OneOfManySet&&) = delete;
   OneOfManyBatch(const OneOfManyBatch&) = delete;
   OneOfManyBatch& operator=(const OneOfManyBatch&) = delete;
 
