@@ -210,7 +210,7 @@ class DkgSession {
  private:
   struct DealerState {
     std::optional<DealerMessage> dealing;
-    std::vector<std::uint32_t> complainers;        // ascending order of arrival
+    std::vector<std::uint32_t> complainers;        // in order of arrival
     std::vector<std::optional<Scalar>> justified;  // per complainer in `complainers`
   };
   bool qualified(const DealerState& d) const;

@@ -101,6 +101,14 @@ Status verify_decryption_share(const DecryptionShare& share, const Point& Y_j, c
   return st;
 }
 
+Status append_decryption_share_verification_terms(const DecryptionShare& share, const Point& Y_j,
+                                                  const Ciphertext& ct, Transcript& t,
+                                                  const Scalar& weight, VerificationTerms& out) {
+  append_share_context(t, share.index, ct);
+  return append_linear_verification_terms(dleq_statement(Y_j, ct.R, share.D), share.proof, t,
+                                          weight, out);
+}
+
 Result<std::vector<Scalar>> lagrange_coefficients_at_zero(std::span<const std::uint32_t> indices) {
   for (std::size_t a = 0; a < indices.size(); ++a) {
     if (indices[a] == 0) return Status::invalid_argument("Lagrange: index 0");

@@ -53,6 +53,12 @@ Result<DecryptionShare> create_decryption_share(std::uint32_t index, const Scala
 Status verify_decryption_share(const DecryptionShare& share, const Point& Y_j, const Ciphertext& ct,
                                Transcript& t);
 
+// For batch verification: appends weight * (the share's verification equation) to out. Advances t
+// as verify_decryption_share does; weight must be the verifier's random choice.
+Status append_decryption_share_verification_terms(const DecryptionShare& share, const Point& Y_j,
+                                                  const Ciphertext& ct, Transcript& t,
+                                                  const Scalar& weight, VerificationTerms& out);
+
 // lambda_j = prod_{m != j} m / (m - j) for the given distinct non-zero indices, in their order.
 // kInvalidArgument for a zero or repeated index.
 Result<std::vector<Scalar>> lagrange_coefficients_at_zero(std::span<const std::uint32_t> indices);

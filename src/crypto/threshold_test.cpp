@@ -253,6 +253,27 @@ TEST(Threshold, ShareEncodingIsStrict) {
   EXPECT_FALSE(DecryptionShare::decode(zero_index).is_ok());
 }
 
+TEST(Threshold, BatchVerificationOfShares) {
+  const Committee c = Committee::make();
+  const Sum sum = encrypted_sum(c.outcome.public_key, 4, 7);
+  std::vector<DecryptionShare> shares;
+  for (std::uint32_t j = 1; j <= 5; ++j)
+    shares.push_back(share_of(c, j, sum.ct));
+  auto batch = [&](const std::vector<DecryptionShare>& ss) {
+    VerificationTerms terms;
+    for (const DecryptionShare& s : ss) {
+      Transcript t = prefix();
+      EXPECT_TRUE(append_decryption_share_verification_terms(s, c.outcome.verification_key(s.index),
+                                                             sum.ct, t, Scalar::random(), terms)
+                      .is_ok());
+    }
+    return terms.is_identity_var();
+  };
+  EXPECT_TRUE(batch(shares));
+  shares[3].D += Point::base();
+  EXPECT_FALSE(batch(shares));
+}
+
 TEST(Threshold, BatchOfVerifiedSharesOfAnEmptySum) {
   // The sum of no ciphertexts: R is the identity, every D_j too, and the proofs still verify.
   const Committee c = Committee::make();
