@@ -126,7 +126,7 @@ Result<EncryptionProof> prove_encryption(const PedersenGens& gens, const Point& 
 Status verify_encryption(const PedersenGens& gens, const Point& pk, const Point& V,
                          const Ciphertext& ct, const EncryptionProof& proof, Transcript& t) {
   t.append_domain_separator(kEncryptionProofDomain);
-  const Status st = verify_linear(encryption_statement(gens, pk, V, ct), proof.linear(), t);
+  Status st = verify_linear(encryption_statement(gens, pk, V, ct), proof.linear(), t);
   if (!st.is_ok()) return st.with_context("encryption proof");
   return st;
 }

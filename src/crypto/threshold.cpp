@@ -94,7 +94,7 @@ Result<DecryptionShare> create_decryption_share(std::uint32_t index, const Scala
 Status verify_decryption_share(const DecryptionShare& share, const Point& Y_j, const Ciphertext& ct,
                                Transcript& t) {
   append_share_context(t, share.index, ct);
-  const Status st = verify_linear(dleq_statement(Y_j, ct.R, share.D), share.proof, t);
+  Status st = verify_linear(dleq_statement(Y_j, ct.R, share.D), share.proof, t);
   if (!st.is_ok()) {
     return st.with_context("decryption share of validator " + std::to_string(share.index));
   }
