@@ -12,7 +12,7 @@ namespace {
 
 // k * P for public k and P.
 Point mul_var(const Scalar& k, const Point& p) {
-  return msm_straus_var({&k, 1}, {&p, 1});
+  return *msm_var({&k, 1}, {&p, 1});  // one scalar and one point: never a size error
 }
 
 // out_i = lo_i + k * hi_i for the two halves of `in`: one fold of a public generator list whose
