@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -83,22 +84,318 @@ bool y_is_canonical(const std::uint8_t* s) {
   return s[0] < 0xed;
 }
 
-// {B, 3B, 5B, ..., (2 kBaseTable - 1)B} in Niels form, built once.
-const std::array<Niels, kBaseTable>& base_table() {
-  static const std::array<Niels, kBaseTable> table = [] {
-    Ext b;
-    const bool ok = ed25519_decode_var(&b, kBaseEncoding);
-    (void)ok;  // a constant, checked by the RFC 8032 vectors in ed25519_test.cpp
-    const Cached b2 = to_cached(ext_dbl(b));
-    std::vector<Ext> multiples(kBaseTable);
-    multiples[0] = b;
-    for (std::size_t j = 1; j < kBaseTable; ++j)
-      multiples[j] = to_ext(add(multiples[j - 1], b2));
-    std::array<Niels, kBaseTable> out;
-    to_niels_batch(multiples.data(), out.data(), kBaseTable);
-    return out;
+using BaseTable = std::array<Niels, kBaseTable>;
+
+// {P, 3P, 5P, ..., (2 kBaseTable - 1)P} in Niels form.
+BaseTable odd_multiples_niels(const Ext& p) {
+  const Cached p2 = to_cached(ext_dbl(p));
+  std::vector<Ext> multiples(kBaseTable);
+  multiples[0] = p;
+  for (std::size_t j = 1; j < kBaseTable; ++j)
+    multiples[j] = to_ext(add(multiples[j - 1], p2));
+  BaseTable out;
+  to_niels_batch(multiples.data(), out.data(), kBaseTable);
+  return out;
+}
+
+Ext base_point() {
+  Ext b;
+  const bool ok = ed25519_decode_var(&b, kBaseEncoding);
+  (void)ok;  // a constant, checked by the RFC 8032 vectors in ed25519_test.cpp
+  return b;
+}
+
+// The tables for B and for B128 = [2^128]B, built once.
+const BaseTable& base_table() {
+  static const BaseTable table = odd_multiples_niels(base_point());
+  return table;
+}
+const BaseTable& base128_table() {
+  static const BaseTable table = [] {
+    Ext b = base_point();
+    for (int i = 0; i < 128; ++i)
+      b = ext_dbl(b);
+    return odd_multiples_niels(b);
   }();
   return table;
+}
+
+// {P, 3P, ..., 15P} in Cached form.
+std::array<Cached, kPointTable> odd_multiples_cached(const Ext& p) {
+  std::array<Cached, kPointTable> table;
+  table[0] = to_cached(p);
+  const Cached p2 = to_cached(ext_dbl(p));
+  Ext acc = p;
+  for (std::size_t j = 1; j < kPointTable; ++j) {
+    acc = to_ext(add(acc, p2));
+    table[j] = to_cached(acc);
+  }
+  return table;
+}
+
+int top_nonzero(const std::array<std::int8_t, 256>& naf) {
+  int i = 255;
+  while (i >= 0 && naf[static_cast<std::size_t>(i)] == 0)
+    --i;
+  return i;
+}
+
+// ---- Half-size scalars (docs/crypto/ed25519.md section 4) ----
+
+// 256-bit unsigned integers, little-endian 64-bit limbs; only what the extended Euclidean
+// algorithm below needs.
+using U256 = std::array<std::uint64_t, 4>;
+
+U256 u256_from_bytes(const std::uint8_t* b) {
+  U256 r{};
+  for (std::size_t i = 0; i < 32; ++i)
+    r[i / 8] |= std::uint64_t{b[i]} << (8 * (i % 8));
+  return r;
+}
+
+std::array<std::uint8_t, 32> u256_to_bytes(const U256& a) {
+  std::array<std::uint8_t, 32> b{};
+  for (std::size_t i = 0; i < 32; ++i)
+    b[i] = static_cast<std::uint8_t>(a[i / 8] >> (8 * (i % 8)));
+  return b;
+}
+
+int u256_bits(const U256& a) {
+  for (std::size_t i = 4; i-- > 0;) {
+    if (a[i] != 0) return static_cast<int>(64 * i) + 64 - __builtin_clzll(a[i]);
+  }
+  return 0;
+}
+
+long double u256_to_ld(const U256& a) {
+  long double r = 0;
+  for (std::size_t i = 4; i-- > 0;)
+    r = r * 18446744073709551616.0L + static_cast<long double>(a[i]);
+  return r;
+}
+
+// a < b, with b given as five limbs.
+bool less5(const U256& a, const std::array<std::uint64_t, 5>& b) {
+  if (b[4] != 0) return true;
+  for (std::size_t i = 4; i-- > 0;) {
+    if (a[i] != b[i]) return a[i] < b[i];
+  }
+  return false;
+}
+
+bool u256_less(const U256& a, const U256& b) {
+  for (std::size_t i = 4; i-- > 0;) {
+    if (a[i] != b[i]) return a[i] < b[i];
+  }
+  return false;
+}
+
+// a - b for a >= b (b may have five limbs, the fifth then zero).
+template <std::size_t N>
+U256 u256_sub(const U256& a, const std::array<std::uint64_t, N>& b) {
+  U256 r;
+  unsigned char borrow = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const U128 d = U128{a[i]} - b[i] - borrow;
+    r[i] = static_cast<std::uint64_t>(d);
+    borrow = static_cast<unsigned char>((d >> 64) != 0);
+  }
+  return r;
+}
+
+std::array<std::uint64_t, 5> sub5(const std::array<std::uint64_t, 5>& a, const U256& b) {
+  std::array<std::uint64_t, 5> r;
+  unsigned char borrow = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const U128 d = U128{a[i]} - (i < 4 ? b[i] : 0) - borrow;
+    r[i] = static_cast<std::uint64_t>(d);
+    borrow = static_cast<unsigned char>((d >> 64) != 0);
+  }
+  return r;
+}
+
+std::array<std::uint64_t, 5> mul_small(const U256& a, std::uint64_t q) {
+  std::array<std::uint64_t, 5> r;
+  std::uint64_t carry = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const U128 m = U128{a[i]} * q + carry;
+    r[i] = static_cast<std::uint64_t>(m);
+    carry = static_cast<std::uint64_t>(m >> 64);
+  }
+  r[4] = carry;
+  return r;
+}
+
+// c0 = c1 k (mod 8l) with c0 >= 0, c1 odd, both small.
+struct HalfSize {
+  U256 c0{};
+  U128 c1 = 0;  // |c1|
+  bool c1_negative = false;
+};
+
+}  // namespace
+
+bool ed25519_half_size_var(std::span<const std::uint8_t, 32> k, std::array<std::uint8_t, 32>* c0,
+                           std::array<std::uint8_t, 32>* c1, bool* c1_negative) {
+  // Extended Euclid on (n, k), n = 8l, keeping r_i = t_i k (mod n); stopped at the first
+  // remainder below 2^128, where |t_i| <= n / r_(i-1) < 2^128. The t_i alternate in sign, so
+  // |t_(i+1)| = |t_(i-1)| + q_i |t_i|.
+  U256 r0 = u256_from_bytes(kL.data());
+  r0[3] = (r0[3] << 3) | (r0[2] >> 61);
+  r0[2] = (r0[2] << 3) | (r0[1] >> 61);
+  r0[1] = (r0[1] << 3) | (r0[0] >> 61);
+  r0[0] <<= 3;
+  U256 r1 = u256_from_bytes(k.data());
+  U128 t0 = 0, t1 = 1;
+  bool t0_negative = false, t1_negative = false;
+  while (u256_bits(r1) > 128) {
+    const long double qd = u256_to_ld(r0) / u256_to_ld(r1);
+    if (!(qd < 4611686018427387904.0L)) return false;  // q >= 2^62: give up (never seen)
+    std::uint64_t q = qd < 1 ? 1 : static_cast<std::uint64_t>(qd);
+    // The estimate is off by at most one or two either way: correct it.
+    std::array<std::uint64_t, 5> qr1 = mul_small(r1, q);
+    while (less5(r0, qr1)) {
+      qr1 = sub5(qr1, r1);
+      --q;
+    }
+    U256 r = u256_sub(r0, qr1);
+    while (!u256_less(r, r1)) {
+      r = u256_sub(r, r1);
+      ++q;
+    }
+    U128 qt, t;
+    if (__builtin_mul_overflow(U128{q}, t1, &qt) || __builtin_add_overflow(t0, qt, &t)) {
+      return false;
+    }
+    r0 = r1;
+    r1 = r;
+    t0 = t1;
+    t0_negative = t1_negative;
+    t1 = t;
+    t1_negative = !t1_negative;
+  }
+  // Consecutive t are coprime, so one of t0, t1 is odd.
+  HalfSize h;
+  if ((t1 & 1) == 1) {
+    h = HalfSize{r1, t1, t1_negative};
+  } else {
+    h = HalfSize{r0, t0, t0_negative};
+  }
+  if ((h.c1 & 1) != 1 || u256_bits(h.c0) > 160) return false;
+  *c0 = u256_to_bytes(h.c0);
+  *c1 = u256_to_bytes(
+      U256{static_cast<std::uint64_t>(h.c1), static_cast<std::uint64_t>(h.c1 >> 64), 0, 0});
+  *c1_negative = h.c1_negative;
+  // Check the congruence, mod l with libsodium's scalar arithmetic and mod 8 on the low bits, so
+  // that a mistake here can only cost time (the caller falls back), never change a verdict.
+  std::array<std::uint8_t, 32> c1k;
+  crypto_core_ed25519_scalar_mul(c1k.data(), c1->data(), k.data());
+  if (h.c1_negative) crypto_core_ed25519_scalar_negate(c1k.data(), c1k.data());
+  const unsigned c1_mod8 = h.c1_negative ? (8 - ((*c1)[0] & 7U)) & 7U : (*c1)[0] & 7U;
+  if (c1k != *c0 || ((c1_mod8 * (k[0] & 7U)) & 7U) != ((*c0)[0] & 7U)) return false;
+  return true;
+}
+
+namespace {
+
+// Two field elements raised to (p - 5) / 8 in lockstep, by the addition chain of fe_pow22523:
+// each chain of squarings waits on its own results, so interleaving two costs little more than
+// one (measured in docs/crypto/ed25519.md).
+struct FePair {
+  Fe a, b;
+};
+PFEX_FE_INLINE FePair sq2(const FePair& x) {
+  return FePair{fe_sq(x.a), fe_sq(x.b)};
+}
+FePair sq2_n(FePair x, int n) {
+  for (int i = 0; i < n; ++i)
+    x = sq2(x);
+  return x;
+}
+PFEX_FE_INLINE FePair mul2(const FePair& x, const FePair& y) {
+  return FePair{fe_mul(x.a, y.a), fe_mul(x.b, y.b)};
+}
+FePair pow22523_pair(const FePair& z) {
+  FePair t0 = sq2(z);
+  FePair t1 = mul2(z, sq2_n(t0, 2));
+  t0 = mul2(t0, t1);
+  t1 = mul2(t1, sq2(t0));
+  t1 = mul2(sq2_n(t1, 5), t1);
+  FePair t2 = mul2(sq2_n(t1, 10), t1);
+  t2 = mul2(sq2_n(t2, 20), t2);
+  t1 = mul2(sq2_n(t2, 10), t1);
+  t2 = mul2(sq2_n(t1, 50), t1);
+  t2 = mul2(sq2_n(t2, 100), t2);
+  t2 = mul2(sq2_n(t2, 50), t1);
+  return mul2(sq2_n(t2, 2), z);
+}
+
+// RFC 8032 section 5.1.3 for two encodings at once; false if either is invalid.
+bool decode_pair_var(Ext* p, const std::uint8_t* p_bytes, Ext* q, const std::uint8_t* q_bytes) {
+  if (!y_is_canonical(p_bytes) || !y_is_canonical(q_bytes)) return false;
+  const std::uint8_t* bytes[2] = {p_bytes, q_bytes};
+  Ext* out[2] = {p, q};
+  Fe y[2], u[2], v[2], v3[2], uv7[2];
+  for (std::size_t i = 0; i < 2; ++i) {
+    y[i] = fe_from_bytes(std::span<const std::uint8_t, 32>(bytes[i], 32));
+    const Fe yy = fe_sq(y[i]);
+    u[i] = fe_sub(yy, fe_one());
+    v[i] = fe_add(fe_mul(yy, fe_d()), fe_one());
+    v3[i] = fe_mul(fe_sq(v[i]), v[i]);
+    uv7[i] = fe_mul(u[i], fe_mul(fe_sq(v3[i]), v[i]));
+  }
+  const FePair pw = pow22523_pair(FePair{uv7[0], uv7[1]});
+  const Fe pws[2] = {pw.a, pw.b};
+  for (std::size_t i = 0; i < 2; ++i) {
+    // x = u v^3 (u v^7)^((p-5)/8) is a root of u / v, or of -u / v (then times sqrt(-1)).
+    Fe x = fe_mul(fe_mul(u[i], v3[i]), pws[i]);
+    const Fe check = fe_mul(v[i], fe_sq(x));
+    if (fe_eq(check, u[i]) != 1) {
+      if (fe_eq(check, fe_neg(u[i])) != 1) return false;
+      x = fe_mul(x, fe_sqrt_m1());
+    }
+    const std::uint64_t x_sign = bytes[i][31] >> 7;
+    if (x_sign == 1 && fe_is_zero(x) == 1) return false;
+    if (fe_is_negative(x) != x_sign) x = fe_neg(x);
+    *out[i] = Ext{x, y[i], fe_one(), fe_mul(x, y[i])};
+  }
+  return true;
+}
+
+// [s_lo]B + [s_hi]B128 + [c0]P + [c1]Q == identity, for scalars below 2^253. Variable time.
+bool four_term_is_identity_var(std::span<const std::uint8_t, 32> s_lo,
+                               std::span<const std::uint8_t, 32> s_hi,
+                               std::span<const std::uint8_t, 32> c0, const Ext& p,
+                               std::span<const std::uint8_t, 32> c1, const Ext& q) {
+  const BaseTable* b_tables[2] = {&base_table(), &base128_table()};
+  const std::array<std::int8_t, 256> naf_b[2] = {wnaf_var(s_lo, kBaseWidth),
+                                                 wnaf_var(s_hi, kBaseWidth)};
+  const std::array<Cached, kPointTable> p_tables[2] = {odd_multiples_cached(p),
+                                                       odd_multiples_cached(q)};
+  const std::array<std::int8_t, 256> naf_p[2] = {wnaf_var(c0, kPointWidth),
+                                                 wnaf_var(c1, kPointWidth)};
+  const int top = std::max(std::max(top_nonzero(naf_b[0]), top_nonzero(naf_b[1])),
+                           std::max(top_nonzero(naf_p[0]), top_nonzero(naf_p[1])));
+  Ext r = ext_identity();
+  for (int i = top; i >= 0; --i) {
+    Completed t = dbl(r);
+    const auto at = static_cast<std::size_t>(i);
+    for (std::size_t j = 0; j < 2; ++j) {
+      const int d = naf_b[j][at];
+      if (d == 0) continue;
+      const Niels& e = (*b_tables[j])[static_cast<std::size_t>((d > 0 ? d : -d) / 2)];
+      t = add(to_ext(t), d > 0 ? e : neg(e));
+    }
+    for (std::size_t j = 0; j < 2; ++j) {
+      const int d = naf_p[j][at];
+      if (d == 0) continue;
+      const Cached& e = p_tables[j][static_cast<std::size_t>((d > 0 ? d : -d) / 2)];
+      t = add(to_ext(t), d > 0 ? e : neg(e));
+    }
+    r = to_proj(t);
+  }
+  // (X : Y : Z) is the identity iff X = 0 and Y = Z.
+  return fe_is_zero(r.X) == 1 && fe_eq(r.Y, r.Z) == 1;
 }
 
 }  // namespace
@@ -130,22 +427,11 @@ std::array<std::uint8_t, 32> ed25519_encode(const Ext& p) {
 
 Ext ed25519_double_scalar_mul_base_var(std::span<const std::uint8_t, 32> s1, const Ext& p,
                                        std::span<const std::uint8_t, 32> s2) {
-  const std::array<Niels, kBaseTable>& b_table = base_table();
+  const BaseTable& b_table = base_table();
   const std::array<std::int8_t, 256> naf_b = wnaf_var(s1, kBaseWidth);
   const std::array<std::int8_t, 256> naf_p = wnaf_var(s2, kPointWidth);
-  std::array<Cached, kPointTable> p_table;
-  p_table[0] = to_cached(p);
-  const Cached p2 = to_cached(ext_dbl(p));
-  Ext acc = p;
-  for (std::size_t j = 1; j < kPointTable; ++j) {
-    acc = to_ext(add(acc, p2));
-    p_table[j] = to_cached(acc);
-  }
-
-  int top = 255;
-  while (top >= 0 && naf_b[static_cast<std::size_t>(top)] == 0 &&
-         naf_p[static_cast<std::size_t>(top)] == 0)
-    --top;
+  const std::array<Cached, kPointTable> p_table = odd_multiples_cached(p);
+  const int top = std::max(top_nonzero(naf_b), top_nonzero(naf_p));
   Ext r = ext_identity();
   for (int i = top; i >= 0; --i) {
     Completed t = dbl(r);
@@ -166,38 +452,79 @@ Ext ed25519_double_scalar_mul_base_var(std::span<const std::uint8_t, 32> s1, con
   return r;
 }
 
+namespace {
+
+// Steps 1-4 of the note: libsodium's checks on the encodings (before any arithmetic), then
+// k = SHA-512(R || A || M) mod l. False if an encoding check fails.
+bool check_encodings_and_hash(std::span<const std::uint8_t, 64> signature, ByteSpan message,
+                              std::span<const std::uint8_t, 32> public_key,
+                              std::array<std::uint8_t, 32>* k) {
+  const std::uint8_t* r_bytes = signature.data();
+  const std::uint8_t* s_bytes = signature.data() + 32;
+  if (!scalar_is_canonical(s_bytes)) return false;
+  if (has_small_order_encoding(r_bytes)) return false;
+  if (!y_is_canonical(public_key.data()) || has_small_order_encoding(public_key.data())) {
+    return false;
+  }
+  ensure_sodium_init();
+  crypto_hash_sha512_state hs;
+  crypto_hash_sha512_init(&hs);
+  crypto_hash_sha512_update(&hs, r_bytes, 32);
+  crypto_hash_sha512_update(&hs, public_key.data(), public_key.size());
+  crypto_hash_sha512_update(&hs, message.data(), message.size());
+  std::array<std::uint8_t, 64> h;
+  crypto_hash_sha512_final(&hs, h.data());
+  crypto_core_ed25519_scalar_reduce(k->data(), h.data());
+  return true;
+}
+
+// Step 5, plain: R' = [S]B + [k](-A), accept iff encode(R') is the 32 bytes of R.
+bool equation_plain_var(std::span<const std::uint8_t, 64> signature,
+                        std::span<const std::uint8_t, 32> public_key,
+                        std::span<const std::uint8_t, 32> k) {
+  Ext a;
+  if (!ed25519_decode_var(&a, public_key)) return false;
+  const Ext r_prime = ed25519_double_scalar_mul_base_var(signature.last<32>(), ext_neg(a), k);
+  const std::array<std::uint8_t, 32> r_check = ed25519_encode(r_prime);
+  return std::memcmp(r_check.data(), signature.data(), 32) == 0;
+}
+
+}  // namespace
+
+bool ed25519_verify_plain_var(std::span<const std::uint8_t, 64> signature, ByteSpan message,
+                              std::span<const std::uint8_t, 32> public_key) {
+  std::array<std::uint8_t, 32> k;
+  if (!check_encodings_and_hash(signature, message, public_key, &k)) return false;
+  return equation_plain_var(signature, public_key, k);
+}
+
 }  // namespace detail
 
 bool ed25519_verify_var(std::span<const std::uint8_t, kEd25519SignatureBytes> signature,
                         ByteSpan message,
                         std::span<const std::uint8_t, kEd25519PublicKeyBytes> public_key) {
-  const std::span<const std::uint8_t, 32> r_bytes = signature.first<32>();
-  const std::span<const std::uint8_t, 32> s_bytes = signature.last<32>();
-  // 1-3. libsodium's checks on the encodings, before any arithmetic.
-  if (!detail::scalar_is_canonical(s_bytes.data())) return false;
-  if (detail::has_small_order_encoding(r_bytes.data())) return false;
-  if (!detail::y_is_canonical(public_key.data()) ||
-      detail::has_small_order_encoding(public_key.data())) {
-    return false;
-  }
-  // 4. A on the curve.
-  detail::Ext a;
-  if (!detail::ed25519_decode_var(&a, public_key)) return false;
-  // 5. k = SHA-512(R || A || M) mod l; R' = [S]B + [k](-A); compare encode(R') with R.
-  ensure_sodium_init();
-  crypto_hash_sha512_state hs;
-  crypto_hash_sha512_init(&hs);
-  crypto_hash_sha512_update(&hs, r_bytes.data(), r_bytes.size());
-  crypto_hash_sha512_update(&hs, public_key.data(), public_key.size());
-  crypto_hash_sha512_update(&hs, message.data(), message.size());
-  std::array<std::uint8_t, 64> h;
-  crypto_hash_sha512_final(&hs, h.data());
+  // 1-4. Encoding checks and k.
   std::array<std::uint8_t, 32> k;
-  crypto_core_ed25519_scalar_reduce(k.data(), h.data());
-  const detail::Ext r_prime =
-      detail::ed25519_double_scalar_mul_base_var(s_bytes, detail::ext_neg(a), k);
-  const std::array<std::uint8_t, 32> r_check = detail::ed25519_encode(r_prime);
-  return std::memcmp(r_check.data(), r_bytes.data(), 32) == 0;
+  if (!detail::check_encodings_and_hash(signature, message, public_key, &k)) return false;
+
+  // 5. Half-size scalars: c0 = c1 k (mod 8l), c1 odd, both about 2^128. Then
+  // [S]B - [k]A = R  iff  [c1 S mod l]B - [c0]A - [c1]R = 0, with half the doublings.
+  std::array<std::uint8_t, 32> c0, c1;
+  bool c1_negative = false;
+  if (!detail::ed25519_half_size_var(k, &c0, &c1, &c1_negative)) {
+    return detail::equation_plain_var(signature, public_key, k);  // not seen in practice
+  }
+  // A and R must decode; an R that does not is never the encoding of [S]B - [k]A.
+  detail::Ext a, r;
+  if (!detail::decode_pair_var(&a, public_key.data(), &r, signature.data())) return false;
+  std::array<std::uint8_t, 32> s_c1;  // c1 S mod l, split at bit 128
+  crypto_core_ed25519_scalar_mul(s_c1.data(), c1.data(), signature.data() + 32);
+  if (c1_negative) crypto_core_ed25519_scalar_negate(s_c1.data(), s_c1.data());
+  std::array<std::uint8_t, 32> s_lo{}, s_hi{};
+  std::memcpy(s_lo.data(), s_c1.data(), 16);
+  std::memcpy(s_hi.data(), s_c1.data() + 16, 16);
+  return detail::four_term_is_identity_var(s_lo, s_hi, c0, detail::ext_neg(a), c1,
+                                           c1_negative ? r : detail::ext_neg(r));
 }
 
 }  // namespace pfex::crypto

@@ -42,5 +42,15 @@ std::array<std::uint8_t, 32> ed25519_encode(const Ext& p);
 Ext ed25519_double_scalar_mul_base_var(std::span<const std::uint8_t, 32> s1, const Ext& p,
                                        std::span<const std::uint8_t, 32> s2);
 
+// The same verdict as ed25519_verify_var by the plain equation (step 5b of the note): one double
+// scalar multiplication of full-size scalars, then encode and compare. For the tests.
+bool ed25519_verify_plain_var(std::span<const std::uint8_t, 64> signature, ByteSpan message,
+                              std::span<const std::uint8_t, 32> public_key);
+// Finds c0 = c1 k (mod 8l) with c0 >= 0 and c1 odd, both below 2^160 (about 2^128 in practice),
+// as little-endian magnitudes and the sign of c1 (docs/crypto/ed25519.md section 4). Returns
+// false if it did not find them; every pair it returns has been checked. Variable time.
+bool ed25519_half_size_var(std::span<const std::uint8_t, 32> k, std::array<std::uint8_t, 32>* c0,
+                           std::array<std::uint8_t, 32>* c1, bool* c1_negative);
+
 }  // namespace detail
 }  // namespace pfex::crypto
