@@ -138,6 +138,8 @@ void run_market_init(const MarketInit& o) {
 // ---- pfex validator ----
 struct ValidatorOptions {
   std::string log, snapshots;
+  std::string name;    // etcd: records this validator's snapshots under this name
+  bool prune = false;  // etcd: after each snapshot, delete what every validator's snapshot covers
   std::uint64_t snapshot_every = 10'000;
   unsigned threads = 2;
   std::uint16_t http_port = 0;  // 0: no read API
@@ -185,7 +187,30 @@ void run_validator(const ValidatorOptions& o) {
       fmt::print("restored snapshot at log entry {}\n", v.next_sequence() - 1);
     }
   }
-  auto reader = open_reader(o.log);
+  std::unique_ptr<ledger::LogReader> reader;
+  ledger::EtcdLog* etcd = nullptr;  // the same object as reader, when the log is etcd
+  if (o.log.starts_with(kEtcdScheme)) {
+    auto log = value_or_fail(open_etcd(o.log));
+    etcd = log.get();
+    reader = std::move(log);
+  } else {
+    reader = open_reader(o.log);
+  }
+  if (!o.name.empty() && (!etcd || !store)) {
+    fail(Status::invalid_argument("--name needs an etcd log and --snapshots"));
+  }
+  if (o.prune && o.name.empty()) fail(Status::invalid_argument("--prune needs --name"));
+  // Registers (or re-registers) this validator's position: pruning never passes it.
+  auto record_snapshot = [&] {
+    if (o.name.empty()) return;
+    check(etcd->record_snapshot(o.name, v.next_sequence() - 1));
+    if (!o.prune) return;
+    const std::uint64_t deleted = value_or_fail(etcd->prune());
+    if (deleted > 0) {
+      fmt::print("pruned {} log entries below {}\n", deleted, value_or_fail(etcd->floor()));
+    }
+  };
+  record_snapshot();
   // SIGUSR1 prints the state while following.
   static volatile std::sig_atomic_t print_requested = 0;
   std::signal(SIGUSR1, [](int) { print_requested = 1; });
@@ -252,11 +277,15 @@ void run_validator(const ValidatorOptions& o) {
     since_snapshot += batch.size();
     if (store && since_snapshot >= o.snapshot_every) {
       check(store->save(v));
+      record_snapshot();
       since_snapshot = 0;
     }
   }
   if (api) api->stop();
-  if (store && since_snapshot > 0) check(store->save(v));
+  if (store && since_snapshot > 0) {
+    check(store->save(v));
+    record_snapshot();
+  }
   print_state(v, o.book);
   finish(0);
 }
@@ -560,6 +589,12 @@ void add_ledger_commands(CLI::App& app) {
   validator->add_option("--threads", vo->threads, "Signature-checking threads");
   validator->add_option("--http", vo->http_port,
                         "Serve GET /v1/state, /v1/market, /v1/trades on this loopback port");
+  validator->add_option("--name", vo->name,
+                        "etcd: record this validator's snapshots in the cluster under this name, "
+                        "so pruning never deletes entries it still needs");
+  validator->add_flag("--prune", vo->prune,
+                      "etcd, with --name: after each snapshot, delete the entries every recorded "
+                      "validator's snapshot covers and compact etcd's history");
   validator->add_flag("--once", vo->once, "Stop when caught up instead of following");
   validator->add_flag("--book", vo->book, "Print the book with the state");
   validator->footer("While following, SIGUSR1 prints the state; SIGINT/SIGTERM stop.");

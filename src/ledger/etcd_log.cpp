@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -87,6 +88,33 @@ Bytes encode_envelope(LedgerTime time, ByteSpan payload) {
 
 // Decodes one key-value of the gateway's JSON into a LogEntry, checking that it is a
 // create-only entry whose key is the hash of its payload.
+// Pruning metadata values: a sequence as 20 zero-padded decimal digits, so that etcd's bytewise
+// order of values is their numeric order.
+std::string sequence_value(std::uint64_t sequence) {
+  std::string digits = std::to_string(sequence);
+  return std::string(20 - digits.size(), '0') + digits;
+}
+
+// The sequence stored in a metadata key's value, from its range response; `absent` if none.
+Result<std::uint64_t> sequence_from(const json& kv) {
+  auto raw = unbase64(kv.value("value", std::string()));
+  if (!raw.is_ok()) return raw.status();
+  const std::string text(raw->begin(), raw->end());
+  if (text.size() != 20 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::corruption("etcd log: malformed pruning metadata \"" + text.substr(0, 40) +
+                              "\"");
+  }
+  return static_cast<std::uint64_t>(std::stoull(text));
+}
+
+// The floor in a range response for the floor key: 1 when the log was never pruned.
+std::uint64_t floor_from(const json& range_response) {
+  const json kvs = range_response.value("kvs", json::array());
+  if (!kvs.is_array() || kvs.empty()) return 1;
+  auto floor = sequence_from(kvs[0]);
+  return floor.is_ok() ? *floor : std::numeric_limits<std::uint64_t>::max();  // fail closed
+}
+
 Result<LogEntry> decode_kv_unchecked(const json& kv, const std::string& prefix) {
   PFEX_ASSIGN_OR_RETURN(Bytes key, unbase64(kv.value("key", "")));
   PFEX_ASSIGN_OR_RETURN(Bytes value, unbase64(kv.value("value", "")));
@@ -257,10 +285,28 @@ Result<EtcdLog::Page> EtcdLog::read_page(std::uint64_t from, std::size_t max_ent
                 {"sort_target", "CREATE"},
                 {"min_create_revision", std::to_string(from)},
                 {"limit", std::to_string(max_entries)}};
-  PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/range", range.dump()));
+  // The entries and the floor in one consistent read: a page never mixes a pruned log with a
+  // floor read before the pruning.
+  json txn = {{"success", json::array({{{"request_range", range}},
+                                       {{"request_range", {{"key", base64(floor_key())}}}}})}};
+  PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/txn", txn.dump()));
   PFEX_ASSIGN_OR_RETURN(json reply, parse_object(text, "range"));
   try {
-    return page_from_reply(reply);
+    const json responses = reply.value("responses", json::array());
+    if (!responses.is_array() || responses.size() != 2) {
+      return Status::io_error("etcd range: reply without its two responses");
+    }
+    json entries = responses[0].value("response_range", json::object());
+    entries["header"] = reply.value("header", json::object());
+    const std::uint64_t floor = floor_from(responses[1].value("response_range", json::object()));
+    if (from < floor) {
+      return Status::failed_precondition(
+          "etcd log: entries before " + std::to_string(floor) +
+          " were pruned (every validator's snapshot covers them); restore a snapshot taken at or "
+          "after entry " +
+          std::to_string(floor - 1) + " to read from " + std::to_string(from));
+    }
+    return page_from_reply(entries);
   } catch (const json::exception& e) {
     return Status::io_error(std::string("etcd range: malformed reply: ") + e.what());
   }
@@ -401,6 +447,116 @@ Result<std::vector<LogEntry>> EtcdLog::follow(std::uint64_t from, std::size_t ma
     last_error = entries.status();
     std::this_thread::sleep_for(milliseconds{20});
   }
+}
+
+// ---- pruning ----
+
+Status EtcdLog::record_snapshot(std::string_view validator, std::uint64_t last_sequence) {
+  if (validator.empty() || validator.size() > 128 ||
+      validator.find('/') != std::string_view::npos) {
+    return Status::invalid_argument("validator name must be 1 to 128 characters without '/'");
+  }
+  json put = {{"key", base64(snapshot_key_prefix() + std::string(validator))},
+              {"value", base64(sequence_value(last_sequence))}};
+  PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/put", put.dump()));
+  return parse_object(text, "put").status();
+}
+
+Result<std::vector<std::pair<std::string, std::uint64_t>>> EtcdLog::snapshots() {
+  const std::string prefix = snapshot_key_prefix();
+  json range = {{"key", base64(prefix)}, {"range_end", base64(prefix_end(prefix))}};
+  PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/range", range.dump()));
+  PFEX_ASSIGN_OR_RETURN(json reply, parse_object(text, "range"));
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  try {
+    for (const json& kv : reply.value("kvs", json::array())) {
+      PFEX_ASSIGN_OR_RETURN(Bytes key, unbase64(kv.value("key", std::string())));
+      PFEX_ASSIGN_OR_RETURN(std::uint64_t sequence, sequence_from(kv));
+      out.emplace_back(
+          std::string(key.begin() + static_cast<std::ptrdiff_t>(prefix.size()), key.end()),
+          sequence);
+    }
+  } catch (const json::exception& e) {
+    return Status::io_error(std::string("etcd range: malformed reply: ") + e.what());
+  }
+  return out;
+}
+
+Result<std::uint64_t> EtcdLog::floor() {
+  json range = {{"key", base64(floor_key())}};
+  PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/range", range.dump()));
+  PFEX_ASSIGN_OR_RETURN(json reply, parse_object(text, "range"));
+  return floor_from(reply);
+}
+
+Result<std::uint64_t> EtcdLog::prune() {
+  PFEX_ASSIGN_OR_RETURN(auto marks, snapshots());
+  if (marks.empty()) return std::uint64_t{0};
+  std::uint64_t oldest = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& [name, sequence] : marks)
+    oldest = std::min(oldest, sequence);
+  const std::uint64_t target = oldest + 1;  // the first entry some validator may still need
+  // A validator at 0 needs everything. (Also: etcd reads max_create_revision 0 as "no limit",
+  // so the deletion below must never run with target 1.)
+  if (target <= 1) return std::uint64_t{0};
+
+  // 1. Raise the floor (never lower it: compare-and-swap on the key's mod revision), before any
+  //    entry disappears, so no reader can skip a deleted entry unknowingly.
+  bool raised = false;
+  for (;;) {
+    json range = {{"key", base64(floor_key())}};
+    PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/range", range.dump()));
+    PFEX_ASSIGN_OR_RETURN(json reply, parse_object(text, "range"));
+    const json kvs = reply.value("kvs", json::array());
+    const std::uint64_t current = floor_from(reply);
+    if (current >= target) break;
+    const std::string mod = kvs.empty() ? "0" : kvs[0].value("mod_revision", std::string("0"));
+    json compare = {{"key", base64(floor_key())},
+                    {"target", "MOD"},
+                    {"result", "EQUAL"},
+                    {"mod_revision", mod}};
+    json put = {
+        {"request_put", {{"key", base64(floor_key())}, {"value", base64(sequence_value(target))}}}};
+    json txn = {{"compare", json::array({compare})}, {"success", json::array({put})}};
+    PFEX_ASSIGN_OR_RETURN(std::string put_text, post("/v3/kv/txn", txn.dump()));
+    PFEX_ASSIGN_OR_RETURN(json put_reply, parse_object(put_text, "txn"));
+    if (put_reply.value("succeeded", false)) {
+      raised = true;
+      break;
+    }
+    // Another pruner moved the floor meanwhile: look again.
+  }
+
+  // 2. Delete the entries below the floor, a page at a time (keys only).
+  std::uint64_t deleted = 0;
+  for (;;) {
+    json range = {{"key", base64(std::string_view(options_.prefix))},
+                  {"range_end", base64(std::string_view(prefix_end(options_.prefix)))},
+                  {"max_create_revision", std::to_string(target - 1)},
+                  {"keys_only", true},
+                  {"limit", "100"}};
+    PFEX_ASSIGN_OR_RETURN(std::string text, post("/v3/kv/range", range.dump()));
+    PFEX_ASSIGN_OR_RETURN(json reply, parse_object(text, "range"));
+    const json kvs = reply.value("kvs", json::array());
+    if (!kvs.is_array() || kvs.empty()) break;
+    json deletes = json::array();
+    for (const json& kv : kvs)
+      deletes.push_back({{"request_delete_range", {{"key", kv.value("key", std::string())}}}});
+    json txn = {{"success", deletes}};
+    PFEX_ASSIGN_OR_RETURN(std::string del_text, post("/v3/kv/txn", txn.dump()));
+    PFEX_RETURN_IF_ERROR(parse_object(del_text, "txn").status());
+    deleted += kvs.size();
+  }
+
+  // 3. Let etcd drop the history below the floor, once per floor: only the pruner that raised
+  //    it compacts, since etcd refuses a compaction at or below an earlier one (and its error
+  //    reply, chunked with a gRPC trailer, is not one cpp-httplib reads). A pruner that stopped
+  //    before this step leaves the space to the next raise of the floor.
+  if (raised) {
+    json compaction = {{"revision", std::to_string(target - 1)}};
+    PFEX_RETURN_IF_ERROR(post("/v3/kv/compaction", compaction.dump()).status());
+  }
+  return deleted;
 }
 
 }  // namespace pfex::ledger

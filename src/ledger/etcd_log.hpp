@@ -53,6 +53,20 @@ class EtcdLog final : public Log {
                                        std::chrono::milliseconds timeout,
                                        std::stop_token stop = {}) override;
 
+  // ---- pruning (docs/ledger/etcd.md, "Compaction") ----
+  // Validators record the last entry their newest snapshot covers, under their name; a validator
+  // registers (with 0, or the snapshot it restored) before pruning may pass it.
+  Status record_snapshot(std::string_view validator, std::uint64_t last_sequence);
+  // The recorded snapshots, by validator name.
+  Result<std::vector<std::pair<std::string, std::uint64_t>>> snapshots();
+  // Deletes every entry at or below the oldest recorded snapshot (none if no validator recorded
+  // one) and compacts etcd's history there. The floor is written first, so from then on a read
+  // or follow from below it fails with failed_precondition ("restore a snapshot") instead of
+  // silently skipping deleted entries. Returns the number of entries deleted. Idempotent.
+  Result<std::uint64_t> prune();
+  // The first sequence a reader may still start from (1 until the first prune).
+  Result<std::uint64_t> floor();
+
  private:
   struct Page {
     std::vector<LogEntry> entries;
@@ -71,6 +85,9 @@ class EtcdLog final : public Log {
   // POSTs `body` until a member answers or retry_deadline passes, moving to the next member
   // after each retryable failure. Only for idempotent requests (all of EtcdLog's are).
   Result<std::string> post(const std::string& path, const std::string& body);
+  // Keys outside the entries' prefix: "meta:<prefix>floor", "meta:<prefix>snapshot/<name>".
+  std::string floor_key() const { return "meta:" + options_.prefix + "floor"; }
+  std::string snapshot_key_prefix() const { return "meta:" + options_.prefix + "snapshot/"; }
   std::string current_endpoint() const;
   void move_to_next_endpoint(const std::string& failed);
 

@@ -31,6 +31,13 @@ std::uint64_t id_of(const Bytes& payload) {
   return r.u64("id");
 }
 
+// The value of a result that must be ok (a failed expectation and T{} otherwise).
+template <class T>
+T ok(Result<T> r) {
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? std::move(r).value() : T{};
+}
+
 class EtcdLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -126,6 +133,72 @@ TEST_F(EtcdLogTest, AppendReadFollow) {
 
   Bytes too_big(kMaxEntryBytes + 1, 1);
   EXPECT_EQ(log->append(too_big).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// Pruning deletes what every registered validator's snapshot covers, and afterwards a reader
+// asking for a pruned entry is told to restore a snapshot instead of silently missing entries.
+TEST_F(EtcdLogTest, PruneDeletesOnlyWhatEverySnapshotCoversAndRefusesReadsBelowTheFloor) {
+  auto log = open_log();
+  ASSERT_TRUE(log);
+  std::vector<Appended> appended;
+  for (std::uint64_t i = 0; i < 12; ++i) {
+    auto a = log->append(payload_for(i));
+    ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+    appended.push_back(*a);
+  }
+  // Nobody registered: nothing may go.
+  auto none = log->prune();
+  ASSERT_TRUE(none.is_ok()) << none.status().to_string();
+  ASSERT_EQ(*none, 0u);
+  EXPECT_EQ(read_all(*log).size(), 12u);
+  EXPECT_EQ(ok(log->floor()), 1u);
+
+  // A validator registered at 0 (no snapshot yet) keeps everything.
+  ASSERT_TRUE(log->record_snapshot("v1", 0).is_ok());
+  EXPECT_EQ(ok(log->prune()), 0u);
+  EXPECT_EQ(read_all(*log).size(), 12u);
+
+  ASSERT_TRUE(log->record_snapshot("v1", appended[6].sequence).is_ok());
+  ASSERT_TRUE(log->record_snapshot("v2", appended[4].sequence).is_ok());  // the oldest
+  EXPECT_EQ(log->record_snapshot("a/b", 1).code(), ErrorCode::kInvalidArgument);
+  auto marks = log->snapshots();
+  ASSERT_TRUE(marks.is_ok());
+  EXPECT_EQ(marks->size(), 2u);
+
+  auto deleted = log->prune();
+  ASSERT_TRUE(deleted.is_ok()) << deleted.status().to_string();
+  EXPECT_EQ(*deleted, 5u);  // entries 0..4
+  EXPECT_EQ(ok(log->floor()), appended[4].sequence + 1);
+  EXPECT_EQ(ok(log->prune()), 0u);  // idempotent
+
+  // Below the floor: a clear error, from read and from follow, on any member.
+  for (std::size_t member = 0; member < 3; ++member) {
+    auto other = open_log(member);
+    auto below = other->read(1, 10);
+    ASSERT_FALSE(below.is_ok());
+    EXPECT_EQ(below.status().code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(below.status().message().find("restore a snapshot"), std::string_view::npos);
+    EXPECT_EQ(other->follow(appended[4].sequence, 10, 100ms).status().code(),
+              ErrorCode::kFailedPrecondition);
+  }
+  // From the floor on, everything is there, and the log keeps going.
+  auto rest = log->read(appended[4].sequence + 1, 100);
+  ASSERT_TRUE(rest.is_ok()) << rest.status().to_string();
+  ASSERT_EQ(rest->size(), 7u);
+  for (std::size_t i = 0; i < rest->size(); ++i) {
+    EXPECT_EQ((*rest)[i].sequence, appended[5 + i].sequence);
+    EXPECT_EQ((*rest)[i].payload, payload_for(5 + i));
+  }
+  auto more = log->append(payload_for(99));
+  ASSERT_TRUE(more.is_ok());
+  auto followed = log->follow(appended.back().sequence + 1, 10, 2s);
+  ASSERT_TRUE(followed.is_ok()) << followed.status().to_string();
+  ASSERT_EQ(followed->size(), 1u);
+  EXPECT_EQ(followed->front().payload, payload_for(99));
+  // A validator that records an older snapshot later cannot lower the floor.
+  ASSERT_TRUE(log->record_snapshot("v3", appended[1].sequence).is_ok());
+  EXPECT_EQ(ok(log->prune()), 0u);
+  EXPECT_EQ(ok(log->floor()), appended[4].sequence + 1);
 }
 
 TEST_F(EtcdLogTest, RetriedAppendDoesNotDuplicate) {

@@ -33,4 +33,20 @@ out=$("$pfex" demo --ledger "$ledger" --dir "$dir/work" "${extra[@]}")
 grep -q "demo: 31 steps, 8 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "(agrees)" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
+if [ "$ledger" = etcd ]; then
+  # Pruning: validator "a" snapshots and prunes everything its snapshot covers (it is the only
+  # registered validator). A newcomer without a snapshot is then refused with a clear error,
+  # and "a" restarted from its snapshot ends on the demo's state.
+  log="etcd:$(paste -sd, "$dir/etcd/endpoints")"
+  state=$(grep -oE "^replica state hash +[0-9a-f]+" <<<"$out" | awk '{print $4}')
+  mkdir "$dir/snaps-a"
+  pruned=$("$pfex" validator --log "$log" --once --snapshots "$dir/snaps-a" --name a --prune)
+  grep -qE "pruned [0-9]+ log entries" <<<"$pruned" || { echo "$pruned"; exit 1; }
+  if newcomer=$("$pfex" validator --log "$log" --once 2>&1); then
+    echo "a validator without a snapshot read a pruned log: $newcomer"; exit 1
+  fi
+  grep -q "restore a snapshot" <<<"$newcomer" || { echo "$newcomer"; exit 1; }
+  again=$("$pfex" validator --log "$log" --once --snapshots "$dir/snaps-a" --name a)
+  grep -q "^state $state" <<<"$again" || { echo "restarted: $again, want $state"; exit 1; }
+fi
 echo "demo on the $ledger ledger: ok"
