@@ -63,7 +63,7 @@ Result<std::uint16_t> Gateway::start() {
       const long long ms = std::strtoll(text.c_str(), &end, 10);
       if (!options_.scripted_clock || text.empty() || *end != '\0' || ms < 0) {
         ++refused_;
-        res.status = 400;
+        res.status = 403;  // the request, not the transaction: the node keeps it pending
         res.set_content(
             nlohmann::json{{"error", options_.scripted_clock
                                          ? "Pfex-Ledger-Time must be milliseconds >= 0"

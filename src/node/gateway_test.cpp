@@ -102,7 +102,7 @@ TEST(Gateway, ScriptedTimeIsRefusedUnlessTheGatewayTakesIt) {
   scripted.scripted_time = LedgerTime(5'000);
   auto sent = submit_transaction(f.m.genesis, scripted);
   ASSERT_FALSE(sent.is_ok());
-  EXPECT_EQ(sent.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(sent.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(sent.status().message().find("no scripted time"), std::string_view::npos);
   EXPECT_EQ(f.log->read(2, 10)->size(), 0U);  // nothing appended
 }
@@ -204,7 +204,7 @@ TEST(Gateway, NodeKilledBetweenBuildAndSubmitLosesNothingAndSubmitsOnce) {
       const char one = 1;
       if (::write(ready[1], &one, 1) != 1) ::_exit(5);
       for (;;)
-        ::pause();  // killed here, before mark_submitted
+        ::pause();  // killed here, before remove_pending
     }
     Child node(pid);
     char got = 0;
@@ -225,6 +225,48 @@ TEST(Gateway, NodeKilledBetweenBuildAndSubmitLosesNothingAndSubmitsOnce) {
   auto v = f.replay();
   EXPECT_EQ(v.rejected(), 1U);  // the second copy of the one submitted before the kill
   EXPECT_EQ(f.cash_of(account), Cash(1'001'000));
+}
+
+// A gateway that refuses a transaction's bytes (400) refuses them for good: the node drops it
+// from pending, so it cannot block the transactions after it; a refused request (403) and a
+// network failure keep it pending.
+TEST(Gateway, TransactionRefusedForGoodIsDroppedFromPendingOthersAreKept) {
+  Fixture f;
+  Wallet w = f.registered_wallet(1'000'000);
+  const auto a = *w.account();
+  // A stand-in gateway: 400 for the first transaction it sees, 403 for the second.
+  httplib::Server fake;
+  int seen = 0;
+  fake.Post("/v1/tx", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = ++seen == 1 ? 400 : 403;
+    res.set_content(R"({"error": "refused by the test"})", "application/json");
+  });
+  const int port = fake.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { fake.listen_after_bind(); });
+  SubmitOptions to_fake = f.direct;
+  to_fake.gateway = Endpoint{"127.0.0.1", static_cast<std::uint16_t>(port)};
+
+  ASSERT_TRUE(w.prepare(market::DepositAction{a, Cash(1)}).is_ok());
+  ASSERT_TRUE(w.prepare(market::DepositAction{a, Cash(2)}).is_ok());
+  auto first = submit_pending(w, to_fake);
+  ASSERT_FALSE(first.is_ok());
+  EXPECT_EQ(first.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(first.status().message().find("dropped from pending"), std::string_view::npos);
+  EXPECT_EQ(w.pending().size(), 1U);  // the second is still there
+  auto second = submit_pending(w, to_fake);
+  ASSERT_FALSE(second.is_ok());
+  EXPECT_EQ(second.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(w.pending().size(), 1U);  // a refused request keeps it
+  fake.stop();
+  serving.join();
+  EXPECT_EQ(submit_pending(w, to_fake).status().code(), ErrorCode::kIoError);  // nobody there
+  EXPECT_EQ(w.pending().size(), 1U);
+
+  // The real gateway takes the one left: only the 2 arrives.
+  ASSERT_TRUE(submit_pending(w, f.direct).is_ok());
+  EXPECT_TRUE(w.pending().empty());
+  EXPECT_EQ(f.cash_of(a), Cash(1'000'002));
 }
 
 TEST(ReadServer, ServesJsonFromCallbacks) {

@@ -238,8 +238,13 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
     std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
                           ? body["error"].get<std::string>()
                           : "HTTP " + std::to_string(code);
-    return code >= 400 && code < 500 ? Status::invalid_argument("gateway refused: " + why)
-                                     : Status::io_error("gateway failed: " + why);
+    // 400 refuses the transaction's bytes; any other 4xx refuses the request
+    // (docs/node/gateway.md).
+    if (code == 400) return Status::invalid_argument("gateway refused the transaction: " + why);
+    if (code > 400 && code < 500) {
+      return Status::failed_precondition("gateway refused the request: " + why);
+    }
+    return Status::io_error("gateway failed: " + why);
   }
   if (!body.is_object() || !body.contains("sequence") || !body["sequence"].is_number_unsigned()) {
     return Status::io_error("gateway response without a sequence");
@@ -250,11 +255,17 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
 
 Result<std::vector<Submitted>> submit_pending(Wallet& wallet, const SubmitOptions& options) {
   std::vector<Submitted> out;
-  const std::vector<Bytes> pending = wallet.pending();  // a copy: mark_submitted edits it
+  const std::vector<Bytes> pending = wallet.pending();  // a copy: remove_pending edits it
   for (const Bytes& tx : pending) {
-    PFEX_ASSIGN_OR_RETURN(Submitted s, submit_transaction(tx, options));
-    PFEX_RETURN_IF_ERROR(wallet.mark_submitted(tx));
-    out.push_back(std::move(s));
+    Result<Submitted> s = submit_transaction(tx, options);
+    if (!s.is_ok() && s.status().code() == ErrorCode::kInvalidArgument) {
+      // Refused for good: dropped, so it cannot block the transactions after it.
+      PFEX_RETURN_IF_ERROR(wallet.remove_pending(tx));
+      return s.status().with_context("dropped from pending");
+    }
+    if (!s.is_ok()) return s.status();
+    PFEX_RETURN_IF_ERROR(wallet.remove_pending(tx));
+    out.push_back(std::move(s).value());
   }
   return out;
 }

@@ -42,13 +42,16 @@ struct Submitted {
   bool proxy_used_auth = false;
 };
 
-// Sends one transaction to the gateway (POST /v1/tx) and returns its log sequence. A gateway
-// refusal (bad input) is invalid_argument with the gateway's reason; network failures are
-// io_error (the transaction may or may not be in the log: resubmitting is safe).
+// Sends one transaction to the gateway (POST /v1/tx) and returns its log sequence. A refusal of
+// the transaction's bytes (HTTP 400) is invalid_argument with the gateway's reason; a refusal of
+// the request (other 4xx, e.g. a scripted time a gateway does not take) is failed_precondition;
+// network failures are io_error (the transaction may or may not be in the log: resubmitting is
+// safe).
 Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options);
 
 // Submits every pending transaction of the wallet in order, dropping each from pending once the
-// gateway acknowledged it. Stops at the first failure (the rest stay pending).
+// gateway acknowledged it. Stops at the first failure; a transaction the gateway refused for
+// good (invalid_argument) is dropped too, the others stay pending.
 Result<std::vector<Submitted>> submit_pending(Wallet& wallet, const SubmitOptions& options);
 
 }  // namespace pfex::node

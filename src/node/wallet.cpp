@@ -254,7 +254,7 @@ Result<Bytes> Wallet::prepare(const market::Action& action) {
   return tx;
 }
 
-Status Wallet::mark_submitted(ByteSpan tx) {
+Status Wallet::remove_pending(ByteSpan tx) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Bytes& p) {
     return std::equal(p.begin(), p.end(), tx.begin(), tx.end());
   });

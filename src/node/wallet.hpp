@@ -82,9 +82,11 @@ class Wallet {
   // Signs `action` for the wallet's market with the next sequence number, adds it to pending()
   // and saves the wallet; returns the transaction bytes. Fails if no market is set.
   Result<Bytes> prepare(const market::Action& action);
-  // The ledger has the transaction (the gateway returned its log sequence): drop it from
-  // pending() and save. Unknown bytes are not an error (already dropped).
-  Status mark_submitted(ByteSpan tx);
+  // Drops the transaction from pending() and saves: the ledger has it (the gateway returned its
+  // log sequence), or a gateway refused its bytes for good (HTTP 400: malformed or badly signed;
+  // a gateway keeps no state, so resubmitting them could never succeed and would block every
+  // later transaction). Unknown bytes are not an error (already dropped).
+  Status remove_pending(ByteSpan tx);
 
   const std::string& path() const { return path_; }
 

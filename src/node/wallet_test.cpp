@@ -39,7 +39,7 @@ TEST(Wallet, RoundTripsEncrypted) {
     ASSERT_TRUE(file.is_ok());
     EXPECT_EQ(std::search(file->begin(), file->end(), key.begin(), key.end()), file->end());
     ASSERT_TRUE(w->set_account(market::AccountId{3}).is_ok());
-    ASSERT_TRUE(w->mark_submitted(tx).is_ok());
+    ASSERT_TRUE(w->remove_pending(tx).is_ok());
   }
   auto again = Wallet::open(path, "correct horse");
   ASSERT_TRUE(again.is_ok());
