@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/elgamal.hpp"
 #include "crypto/threshold.hpp"
 
 namespace pfex::crypto {
@@ -227,6 +228,56 @@ TEST(Dkg, UnansweredComplaintDisqualifiesTheDealer) {
     auto sj = s.secret_share(j, v.key(j));
     ASSERT_TRUE(sj.is_ok()) << j << ": " << sj.status().to_string();
     EXPECT_EQ(Point::mul_base(*sj), out->verification_key(j));
+  }
+}
+
+TEST(Dkg, EndToEndDecryptionAfterADisqualificationAndAJustification) {
+  // Dealer 1 cheats validator 2 and answers the complaint; dealer 5 cheats validator 3 and does
+  // not. The key of the remaining qualified dealers decrypts a sum with any three validators.
+  const Validators v = Validators::make(5, 3);
+  DkgSession s(v.params);
+  const std::vector<Scalar> f1 = random_coefficients(3);
+  for (std::uint32_t i = 1; i <= 5; ++i) {
+    const DealerMessage m = i == 1   ? dishonest_dealing(v.params, 1, f1, 2)
+                            : i == 5 ? dishonest_dealing(v.params, 5, random_coefficients(3), 3)
+                                     : Dealer::create(v.params, i)->deal();
+    ASSERT_TRUE(s.add_dealing(*DealerMessage::decode(m.encode(), v.params)).is_ok());
+  }
+  s.close_dealings();
+  for (std::uint32_t j = 1; j <= 5; ++j)
+    for (const Complaint& c : s.complaints_for(j, v.key(j)))
+      ASSERT_TRUE(s.add_complaint(*Complaint::decode(c.encode(), v.params)).is_ok());
+  s.close_complaints();
+  Scalar f1_at_2;
+  for (std::size_t k = f1.size(); k-- > 0;)
+    f1_at_2 = f1_at_2 * Scalar::from_u64(2) + f1[k];
+  const Justification answer{1, 2, f1_at_2};
+  ASSERT_TRUE(s.add_justification(*Justification::decode(answer.encode(), v.params)).is_ok());
+  auto out = s.finalize();
+  ASSERT_TRUE(out.is_ok());
+  EXPECT_EQ(out->qualified, (std::vector<std::uint32_t>{1, 2, 3, 4}));
+
+  std::vector<Scalar> shares;
+  for (std::uint32_t j = 1; j <= 5; ++j)
+    shares.push_back(*s.secret_share(j, v.key(j)));
+  Ciphertext sum;
+  std::int64_t want = 0;
+  for (std::int64_t p = -50; p < 50; p += 3) {
+    want += p * 1001;
+    sum += encrypt(out->public_key, position_to_scalar(p * 1001), Scalar::random());
+  }
+  const DiscreteLogTable table(12);
+  for (const std::vector<std::uint32_t>& who :
+       {std::vector<std::uint32_t>{1, 2, 3}, {2, 4, 5}, {1, 3, 5}}) {
+    std::vector<DecryptionShare> ds;
+    for (std::uint32_t j : who) {
+      Transcript t("pfex/v1/test");
+      ds.push_back(*create_decryption_share(j, shares[j - 1], sum, t));
+    }
+    auto res = decrypt_threshold(out->verification_keys, 3, sum, ds, Transcript("pfex/v1/test"),
+                                 table, 1u << 24);
+    ASSERT_TRUE(res.is_ok()) << res.status().to_string();
+    EXPECT_EQ(res->value, want);
   }
 }
 
