@@ -1,8 +1,8 @@
 // Ed25519 signature verification (docs/crypto/ed25519.md): ours (ed25519_verify_var) against
 // libsodium's crypto_sign_verify_detached, whose acceptance rule ours reproduces, and libdecaf's
 // decaf_ed25519_verify. One valid signature over a 150-byte message, about a transparent
-// transaction's signed bytes; the pieces of ours (decoding, double scalar multiplication,
-// encoding) are measured separately.
+// transaction's signed bytes; the plain-equation path of ours and its pieces (half-size scalar
+// search, decoding, double scalar multiplication, encoding) are measured separately.
 #include <benchmark/benchmark.h>
 #include <decaf/ed255.h>
 #include <sodium.h>
@@ -45,6 +45,23 @@ void BM_Ed25519VerifyOurs(benchmark::State& state) {
   const SignedMessage& m = signed_message();
   for (auto _ : state)
     benchmark::DoNotOptimize(pfex::crypto::ed25519_verify_var(m.sig, m.msg, m.pk));
+}
+
+// The fallback path alone: one double scalar multiplication of full-size scalars, then encode.
+void BM_Ed25519VerifyPlain(benchmark::State& state) {
+  const SignedMessage& m = signed_message();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(pfex::crypto::detail::ed25519_verify_plain_var(m.sig, m.msg, m.pk));
+}
+
+void BM_Ed25519HalfSize(benchmark::State& state) {
+  std::array<std::uint8_t, 32> k{}, c0{}, c1{};
+  crypto_core_ed25519_scalar_random(k.data());
+  bool negative = false;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(pfex::crypto::detail::ed25519_half_size_var(k, &c0, &c1, &negative));
+    benchmark::DoNotOptimize(c0);
+  }
 }
 
 void BM_Ed25519VerifyLibsodium(benchmark::State& state) {
@@ -99,6 +116,8 @@ void BM_Ed25519Encode(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Ed25519VerifyOurs)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Ed25519VerifyPlain)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Ed25519HalfSize)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Ed25519VerifyLibsodium)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Ed25519VerifyLibdecaf)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Ed25519Decode)->Unit(benchmark::kMicrosecond);

@@ -167,6 +167,15 @@ int u256_bits(const U256& a) {
   return 0;
 }
 
+// floor(a / 2^s) mod 2^64, for 0 <= s < 256.
+std::uint64_t bits64_at(const U256& a, int s) {
+  const auto word = static_cast<std::size_t>(s / 64);
+  const int off = s % 64;
+  std::uint64_t v = a[word] >> off;
+  if (off != 0 && word + 1 < 4) v |= a[word + 1] << (64 - off);
+  return v;
+}
+
 long double u256_to_ld(const U256& a) {
   long double r = 0;
   for (std::size_t i = 4; i-- > 0;)
@@ -249,10 +258,22 @@ bool ed25519_half_size_var(std::span<const std::uint8_t, 32> k, std::array<std::
   U128 t0 = 0, t1 = 1;
   bool t0_negative = false, t1_negative = false;
   while (u256_bits(r1) > 128) {
-    const long double qd = u256_to_ld(r0) / u256_to_ld(r1);
-    if (!(qd < 4611686018427387904.0L)) return false;  // q >= 2^62: give up (never seen)
-    std::uint64_t q = qd < 1 ? 1 : static_cast<std::uint64_t>(qd);
-    // The estimate is off by at most one or two either way: correct it.
+    // Estimate q = floor(r0 / r1) from the top 64 bits of r0 and the same bits of r1: within
+    // one of q when those bits of r1 hold at least 32 significant bits (then q < 2^32; nearly
+    // always, as quotients are mostly 1-3). Otherwise in long double.
+    const int shift = u256_bits(r0) - 64;  // r0 > r1 >= 2^128, so shift > 64
+    if (shift < 0 || shift >= 256) return false;
+    const std::uint64_t a = bits64_at(r0, shift), b = bits64_at(r1, shift);
+    std::uint64_t q;
+    if (b >= (std::uint64_t{1} << 32)) {
+      q = a / b;
+    } else {
+      const long double qd = u256_to_ld(r0) / u256_to_ld(r1);
+      if (!(qd < 4611686018427387904.0L)) return false;  // q >= 2^62: give up (never seen)
+      q = static_cast<std::uint64_t>(qd);
+    }
+    if (q == 0) q = 1;
+    // Correct the estimate exactly.
     std::array<std::uint64_t, 5> qr1 = mul_small(r1, q);
     while (less5(r0, qr1)) {
       qr1 = sub5(qr1, r1);
