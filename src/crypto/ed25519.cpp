@@ -320,8 +320,7 @@ bool ed25519_half_size_var(std::span<const std::uint8_t, 32> k, std::array<std::
 namespace {
 
 // Two field elements raised to (p - 5) / 8 in lockstep, by the addition chain of fe_pow22523:
-// each chain of squarings waits on its own results, so interleaving two costs little more than
-// one (measured in docs/crypto/ed25519.md).
+// a chain of squarings waits on its own results, so interleaving two fills part of that wait.
 struct FePair {
   Fe a, b;
 };
