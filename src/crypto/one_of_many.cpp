@@ -435,28 +435,14 @@ bool OneOfManyBatch::holds(std::span<const std::size_t> positions) const {
   return zero.is_ok() && *zero;  // the spans always match in length
 }
 
-void OneOfManyBatch::bisect(std::span<const std::size_t> failing,
-                            std::vector<std::size_t>& bad) const {
-  if (failing.size() == 1) {
-    bad.push_back(failing[0]);
-    return;
-  }
-  const auto left = failing.first(failing.size() / 2);
-  const auto right = failing.subspan(failing.size() / 2);
-  if (holds(left)) {
-    bisect(right, bad);  // the whole group fails and the left half does not
-    return;
-  }
-  bisect(left, bad);
-  if (!holds(right)) bisect(right, bad);
-}
-
 std::vector<std::size_t> OneOfManyBatch::invalid_positions() const {
   std::vector<std::size_t> bad;
   std::vector<std::size_t> checkable;
   for (std::size_t pos = 0; pos < entries_.size(); ++pos)
     (entries_[pos].well_formed ? checkable : bad).push_back(pos);
-  if (!checkable.empty() && !holds(checkable)) bisect(checkable, bad);
+  const std::vector<std::size_t> failing =
+      find_failing(checkable, [this](std::span<const std::size_t> p) { return holds(p); });
+  bad.insert(bad.end(), failing.begin(), failing.end());
   std::sort(bad.begin(), bad.end());
   return bad;
 }
@@ -464,13 +450,7 @@ std::vector<std::size_t> OneOfManyBatch::invalid_positions() const {
 Status OneOfManyBatch::verify() const {
   const std::vector<std::size_t> bad = invalid_positions();
   if (bad.empty()) return Status::ok();
-  std::string list;
-  for (std::size_t i = 0; i < bad.size() && i < 32; ++i)
-    list += (i == 0 ? "" : ", ") + std::to_string(bad[i]);
-  if (bad.size() > 32) list += ", ... (" + std::to_string(bad.size()) + " in all)";
-  return Status::invalid_proof("one-of-many batch: proof" +
-                               std::string(bad.size() > 1 ? "s " : " ") + list +
-                               (bad.size() > 1 ? " do" : " does") + " not verify");
+  return Status::invalid_proof("one-of-many batch: " + describe_failing(bad));
 }
 
 void OneOfManyBatch::append_terms(VerificationTerms& out, const Scalar& weight) const {

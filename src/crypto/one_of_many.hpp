@@ -170,7 +170,6 @@ class OneOfManyBatch {
   void append_equation(std::span<const std::size_t> positions, const Scalar& weight,
                        std::vector<Scalar>& scalars, std::vector<Point>& points) const;
   bool holds(std::span<const std::size_t> positions) const;
-  void bisect(std::span<const std::size_t> failing, std::vector<std::size_t>& bad) const;
 
   const OneOfManyGens& gens_;
   const OneOfManySet& set_;

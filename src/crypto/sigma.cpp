@@ -1,5 +1,6 @@
 #include "crypto/sigma.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "crypto/ct.hpp"
@@ -192,6 +193,38 @@ Status verify_linear(const LinearStatement& s, const LinearProof& p, Transcript&
   PFEX_RETURN_IF_ERROR(append_linear_verification_terms(s, p, t, Scalar::one(), terms));
   if (!terms.is_identity_var()) return Status::invalid_proof("linear proof does not verify");
   return Status::ok();
+}
+
+// docs/crypto/sigma.md, "Batch verification".
+Status verify_linear_batch(std::span<const LinearBatchItem> items, std::vector<std::size_t>* bad) {
+  // Each item's terms once, under weight 1, so that a group is checked by re-weighting them.
+  std::vector<VerificationTerms> terms(items.size());
+  std::vector<Scalar> weights(items.size());
+  std::vector<std::size_t> malformed, checkable;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const LinearBatchItem& item = items[k];
+    if (!item.statement || !item.proof || !item.transcript) {
+      return Status::invalid_argument("linear proof batch: item " + std::to_string(k) +
+                                      " has no statement, proof or transcript");
+    }
+    Transcript t = *item.transcript;
+    const Status s =
+        append_linear_verification_terms(*item.statement, *item.proof, t, Scalar::one(), terms[k]);
+    (s.is_ok() ? checkable : malformed).push_back(k);
+    weights[k] = Scalar::random();  // the verifier's, fixed for the bisection
+  }
+  auto holds = [&](std::span<const std::size_t> group) {
+    VerificationTerms sum;
+    for (std::size_t k : group)
+      sum.append_weighted(terms[k], weights[k]);
+    return sum.is_identity_var();
+  };
+  std::vector<std::size_t> failing = find_failing(checkable, holds);
+  failing.insert(failing.end(), malformed.begin(), malformed.end());
+  std::sort(failing.begin(), failing.end());
+  if (bad) *bad = failing;
+  if (failing.empty()) return Status::ok();
+  return Status::invalid_proof("linear proof batch: " + describe_failing(failing));
 }
 
 }  // namespace pfex::crypto

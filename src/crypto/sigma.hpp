@@ -107,4 +107,18 @@ Status append_linear_verification_terms(const LinearStatement& s, const LinearPr
                                         Transcript& t, const Scalar& weight,
                                         VerificationTerms& out);
 
+// One statement of a batch: its proof and its transcript in the state verify_linear would get
+// it (the batch copies it; the caller's is not advanced). Everything must outlive the call.
+struct LinearBatchItem {
+  const LinearStatement* statement;
+  const LinearProof* proof;
+  const Transcript* transcript;
+};
+
+// Verifies every item with one MSM (each equation under a fresh random weight); when that fails,
+// finds every bad item by bisection (find_failing). kInvalidProof naming the bad positions, which
+// also go to *bad when given; an item whose sizes do not match its statement counts as bad.
+Status verify_linear_batch(std::span<const LinearBatchItem> items,
+                           std::vector<std::size_t>* bad = nullptr);
+
 }  // namespace pfex::crypto

@@ -266,6 +266,37 @@ TEST(LinearProof, OneMsmChecksManyStatementsAndAnyBadOneFailsIt) {
     EXPECT_FALSE(batch(bad)) << bad;
 }
 
+TEST(LinearProof, BatchVerificationNamesEveryBadProof) {
+  std::vector<Instance> instances;
+  std::vector<LinearProof> proofs;
+  for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+    instances.push_back(random_instance(4, 3, 3, seed));
+    proofs.push_back(prove(instances.back()));
+  }
+  const Transcript start("pfex/v1/test");
+  auto run = [&](const std::vector<LinearProof>& ps, std::vector<std::size_t>* bad) {
+    std::vector<LinearBatchItem> items;
+    for (std::size_t k = 0; k < ps.size(); ++k)
+      items.push_back({&instances[k].statement, &ps[k], &start});
+    return verify_linear_batch(items, bad);
+  };
+  std::vector<std::size_t> bad;
+  EXPECT_TRUE(run(proofs, &bad).is_ok());
+  EXPECT_TRUE(bad.empty());
+  std::vector<LinearProof> tampered = proofs;
+  for (std::size_t k : {std::size_t{3}, std::size_t{4}, std::size_t{19}}) {
+    std::vector<Point> A = tampered[k].A();
+    A[0] += Point::base();
+    tampered[k] = LinearProof(A, tampered[k].z());
+  }
+  tampered[11] = LinearProof({}, tampered[11].z());  // malformed: no commitments
+  const Status s = run(tampered, &bad);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidProof);
+  EXPECT_EQ(bad, (std::vector<std::size_t>{3, 4, 11, 19}));
+  EXPECT_NE(s.message().find("proofs 3, 4, 11, 19 do not verify"), std::string_view::npos)
+      << s.to_string();
+}
+
 // DESIGN.md section 5: "C* opens over every generator except G_sn". A C* that keeps a serial
 // component s*G_sn cannot be proved to open over the other generators, neither by the honest
 // prover nor by a prover that slips G_sn into its own copy of the statement.

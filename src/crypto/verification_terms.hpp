@@ -11,7 +11,10 @@
 // Only public data: everything here is variable time.
 #pragma once
 
+#include <algorithm>
+#include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/status.hpp"
@@ -56,5 +59,41 @@ class VerificationTerms {
   std::vector<Scalar> scalars_;
   std::vector<Point> points_;
 };
+
+// Batch verification's fallback, shared by the batch verifiers: `holds(positions)` must say
+// whether the combined equation of those items holds (with each item's weight fixed beforehand).
+// Returns, in increasing order, every position whose own equation fails, found by bisection: a
+// failing group is split, a half that holds is cleared whole, so k bad items among n cost about
+// 2k log2(n) checks. Empty when holds(positions).
+inline std::vector<std::size_t> find_failing(
+    std::span<const std::size_t> positions,
+    const std::function<bool(std::span<const std::size_t>)>& holds) {
+  std::vector<std::size_t> bad;
+  // `group` is known to fail.
+  auto split = [&](auto&& self, std::span<const std::size_t> group) -> void {
+    if (group.size() == 1) {
+      bad.push_back(group[0]);
+      return;
+    }
+    const auto left = group.first(group.size() / 2);
+    const auto right = group.subspan(group.size() / 2);
+    if (holds(left)) return self(self, right);  // then the failure is all on the right
+    self(self, left);
+    if (!holds(right)) self(self, right);
+  };
+  if (!positions.empty() && !holds(positions)) split(split, positions);
+  std::sort(bad.begin(), bad.end());
+  return bad;
+}
+
+// "proofs 3, 17 do not verify" (at most 32 listed): the message of a failed batch.
+inline std::string describe_failing(std::span<const std::size_t> bad) {
+  std::string list;
+  for (std::size_t i = 0; i < bad.size() && i < 32; ++i)
+    list += (i == 0 ? "" : ", ") + std::to_string(bad[i]);
+  if (bad.size() > 32) list += ", ... (" + std::to_string(bad.size()) + " in all)";
+  return (bad.size() > 1 ? "proofs " : "proof ") + list + (bad.size() > 1 ? " do" : " does") +
+         " not verify";
+}
 
 }  // namespace pfex::crypto
