@@ -95,4 +95,24 @@ class Reader {
   Status status_;
 };
 
+// The whole encoding of a value whose type has `void encode(Writer&) const`.
+template <class T>
+Bytes encode_to_bytes(const T& value) {
+  Bytes out;
+  Writer w(&out);
+  value.encode(w);
+  return out;
+}
+
+// Strict decoding of exactly `bytes` for a type with `static Result<T> decode(Reader&)`:
+// trailing bytes are an error.
+template <class T>
+Result<T> decode_exactly(ByteSpan bytes) {
+  Reader r(bytes);
+  Result<T> value = T::decode(r);
+  if (!value.is_ok()) return value;
+  if (Status done = r.finish(); !done.is_ok()) return done;
+  return value;
+}
+
 }  // namespace pfex

@@ -95,5 +95,34 @@ RC_GTEST_PROP(Codec, RoundTripsAnyValues, (std::int64_t a, std::uint32_t b, std:
   RC_ASSERT(r.finish().is_ok());
 }
 
+struct Pair {
+  std::uint32_t a = 0;
+  std::uint16_t b = 0;
+  void encode(Writer& w) const {
+    w.u32(a);
+    w.u16(b);
+  }
+  static Result<Pair> decode(Reader& r) {
+    Pair p;
+    p.a = r.u32("a");
+    p.b = r.u16("b");
+    if (r.failed()) return r.status();
+    return p;
+  }
+};
+
+TEST(Codec, WholeBufferHelpersRoundTripAndRejectTruncationAndTrailingBytes) {
+  const Bytes bytes = encode_to_bytes(Pair{0x01020304, 0x0506});
+  EXPECT_EQ(bytes, (Bytes{4, 3, 2, 1, 6, 5}));
+  auto back = decode_exactly<Pair>(bytes);
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(back->a, 0x01020304u);
+  EXPECT_EQ(back->b, 0x0506u);
+  EXPECT_FALSE(decode_exactly<Pair>(ByteSpan(bytes).first(5)).is_ok());
+  Bytes longer = bytes;
+  longer.push_back(0);
+  EXPECT_EQ(decode_exactly<Pair>(longer).status().code(), ErrorCode::kCorruption);
+}
+
 }  // namespace
 }  // namespace pfex

@@ -175,10 +175,7 @@ void DealerMessage::encode(Writer& w) const {
 }
 
 Bytes DealerMessage::encode() const {
-  Bytes out;
-  Writer w(&out);
-  encode(w);
-  return out;
+  return encode_to_bytes(*this);
 }
 
 Result<DealerMessage> DealerMessage::decode(ByteSpan bytes, const DkgParams& params) {

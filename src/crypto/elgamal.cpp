@@ -38,10 +38,7 @@ void Ciphertext::encode(Writer& w) const {
 }
 
 Bytes Ciphertext::encode() const {
-  Bytes out;
-  Writer w(&out);
-  encode(w);
-  return out;
+  return encode_to_bytes(*this);
 }
 
 Result<Ciphertext> Ciphertext::decode(Reader& r) {
@@ -53,10 +50,7 @@ Result<Ciphertext> Ciphertext::decode(Reader& r) {
 }
 
 Result<Ciphertext> Ciphertext::decode(ByteSpan bytes) {
-  Reader r(bytes);
-  PFEX_ASSIGN_OR_RETURN(Ciphertext ct, decode(r));
-  PFEX_RETURN_IF_ERROR(r.finish());
-  return ct;
+  return decode_exactly<Ciphertext>(bytes);
 }
 
 Ciphertext sum_ciphertexts(std::span<const Ciphertext> cts) {
@@ -94,10 +88,7 @@ LinearStatement encryption_statement(const PedersenGens& gens, const Point& pk, 
 }
 
 Bytes EncryptionProof::encode() const {
-  Bytes out;
-  Writer w(&out);
-  encode(w);
-  return out;
+  return encode_to_bytes(*this);
 }
 
 Result<EncryptionProof> EncryptionProof::decode(Reader& r) {
@@ -106,10 +97,7 @@ Result<EncryptionProof> EncryptionProof::decode(Reader& r) {
 }
 
 Result<EncryptionProof> EncryptionProof::decode(ByteSpan bytes) {
-  Reader r(bytes);
-  PFEX_ASSIGN_OR_RETURN(EncryptionProof p, decode(r));
-  PFEX_RETURN_IF_ERROR(r.finish());
-  return p;
+  return decode_exactly<EncryptionProof>(bytes);
 }
 
 Result<EncryptionProof> prove_encryption(const PedersenGens& gens, const Point& pk, const Point& V,

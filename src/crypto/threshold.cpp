@@ -54,10 +54,7 @@ void DecryptionShare::encode(Writer& w) const {
 }
 
 Bytes DecryptionShare::encode() const {
-  Bytes out;
-  Writer w(&out);
-  encode(w);
-  return out;
+  return encode_to_bytes(*this);
 }
 
 Result<DecryptionShare> DecryptionShare::decode(Reader& r) {
@@ -71,10 +68,7 @@ Result<DecryptionShare> DecryptionShare::decode(Reader& r) {
 }
 
 Result<DecryptionShare> DecryptionShare::decode(ByteSpan bytes) {
-  Reader r(bytes);
-  PFEX_ASSIGN_OR_RETURN(DecryptionShare s, decode(r));
-  PFEX_RETURN_IF_ERROR(r.finish());
-  return s;
+  return decode_exactly<DecryptionShare>(bytes);
 }
 
 Result<DecryptionShare> create_decryption_share(std::uint32_t index, const Scalar& s_j,
