@@ -11,6 +11,7 @@
 
 #include "crypto/one_of_many.hpp"
 #include "crypto/pedersen.hpp"
+#include "crypto/test_util.hpp"
 
 namespace {
 
@@ -21,20 +22,13 @@ using pfex::crypto::OneOfManySet;
 using pfex::crypto::Point;
 using pfex::crypto::Scalar;
 using pfex::crypto::Transcript;
+using pfex::crypto::testing::random_points;
 
 constexpr std::string_view kDomain = "pfex/v1/bench";
 
 const OneOfManyGens& gens() {
   static const OneOfManyGens g;
   return g;
-}
-
-std::vector<Point> random_points(std::size_t count) {
-  std::vector<Point> points;
-  points.reserve(count);
-  for (std::size_t i = 0; i < count; ++i)
-    points.push_back(Point::random());
-  return points;
 }
 
 // A set of N points with `count` valid proofs over it, each for its own offset and transcript

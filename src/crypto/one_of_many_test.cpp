@@ -6,9 +6,12 @@
 #include <vector>
 
 #include "crypto/pedersen.hpp"
+#include "crypto/test_util.hpp"
 
 namespace pfex::crypto {
 namespace {
+
+using testing::random_points;
 
 constexpr std::string_view kDomain = "pfex/v1/test";
 
@@ -19,14 +22,6 @@ struct Statement {
   std::size_t index;
   Scalar r;
 };
-
-std::vector<Point> random_points(std::size_t count) {
-  std::vector<Point> points;
-  points.reserve(count);
-  for (std::size_t i = 0; i < count; ++i)
-    points.push_back(Point::random());
-  return points;
-}
 
 Statement make_statement(std::vector<Point> points, std::size_t index) {
   const Scalar r = Scalar::random();

@@ -1,13 +1,15 @@
-// Helpers shared by the src/crypto tests: hex conversion and a deterministic byte source, so
-// failures reproduce.
+// Helpers shared by the src/crypto tests and benchmarks: hex conversion, a deterministic byte
+// source (so failures reproduce) and random points.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <random>
 #include <string_view>
+#include <vector>
 
 #include "core/hash.hpp"
+#include "crypto/point.hpp"
 
 namespace pfex::crypto::testing {
 
@@ -36,5 +38,14 @@ class TestRng {
  private:
   std::mt19937_64 gen_;
 };
+
+// `count` uniform points with unknown discrete logs (Point::random).
+inline std::vector<Point> random_points(std::size_t count) {
+  std::vector<Point> points;
+  points.reserve(count);
+  for (std::size_t i = 0; i < count; ++i)
+    points.push_back(Point::random());
+  return points;
+}
 
 }  // namespace pfex::crypto::testing
