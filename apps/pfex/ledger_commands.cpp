@@ -18,6 +18,7 @@
 
 #include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
+#include "node/auto_refresh.hpp"
 #include "node/gateway.hpp"
 #include "node/read_server.hpp"
 #include "node/submit.hpp"
@@ -328,6 +329,7 @@ struct NodeOptions {
   std::int64_t qty = 0;
   std::uint64_t order = 0;
   std::uint64_t watch_seconds = 0;  // 0: until SIGINT/SIGTERM
+  bool auto_refresh = false;        // watch: refresh at margin rounds (needs gateway)
 };
 
 node::SubmitOptions submit_options(const NodeOptions& o) {
@@ -483,6 +485,10 @@ void run_node_status(const NodeOptions& o) {
   fmt::print("account {}: cash {} {}, position {}, open buy {}, open sell {}\n", w.account()->value,
              spec.format_cash(acc.cash), spec.currency, acc.position, acc.open_buy.value(),
              acc.open_sell.value());
+  if (v.exchange()->phase() == market::Phase::kRefreshWindow) {
+    fmt::print("margin round open (epoch {}): {}\n", v.exchange()->epoch(),
+               acc.refreshed ? "refreshed" : "not refreshed (pfex node refresh)");
+  }
   const market::AccountId me = *w.account();
   const market::OrderBook& book = v.exchange()->book();
   for (const auto& a : orders) {
@@ -526,16 +532,23 @@ bool concerns(const market::Event& e, market::AccountId me) {
 
 void run_node_watch(const NodeOptions& o) {
   install_stop_handlers();
+  if (o.auto_refresh && o.gateway.empty()) {
+    fail(Status::invalid_argument("--auto-refresh needs --gateway"));
+  }
   protocol::Validator v;
   market::AccountId me;
+  // Without --auto-refresh only the account is needed: the wallet is closed again (its lock
+  // released) so other node commands can use it while this one watches. With it, the watch
+  // signs Refresh transactions and keeps the wallet.
+  std::optional<node::Wallet> wallet;
   {
-    // Only the account is needed: the wallet is closed again (its lock released) so other node
-    // commands can use it while this one watches.
     node::Wallet w = open_synced(o, v);  // silently up to the end of the log
     if (!w.account()) fail(Status::failed_precondition("register first (pfex node register)"));
     me = *w.account();
+    if (o.auto_refresh) wallet.emplace(std::move(w));
   }
-  fmt::print("watching account {} from log entry {}\n", me.value, v.next_sequence());
+  fmt::print("watching account {} from log entry {}{}\n", me.value, v.next_sequence(),
+             o.auto_refresh ? ", refreshing at margin rounds" : "");
   std::fflush(stdout);
   v.set_event_sink([&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
     for (const market::Event& e : events) {
@@ -543,12 +556,21 @@ void run_node_watch(const NodeOptions& o) {
     }
     std::fflush(stdout);
   });
+  node::AutoRefresh refresher;
   auto reader = open_reader(o.log);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.watch_seconds);
   while (g_stop == 0 && (o.watch_seconds == 0 || std::chrono::steady_clock::now() < deadline)) {
     auto batch =
         value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(200)));
     check(v.apply_batch(batch, 2).status());
+    if (!wallet || !refresher.due(*v.exchange(), me)) continue;
+    // A failed submission is reported and the watch goes on: the round's window is long, and a
+    // change of cash (a deposit) makes the refresh due again.
+    Status sent = wallet->prepare(market::RefreshAction{me, Cash(0)}).status();
+    if (sent.is_ok()) sent = node::submit_pending(*wallet, submit_options(o)).status();
+    fmt::print("margin round, epoch {}: refresh {}\n", v.exchange()->epoch(),
+               sent.is_ok() ? "sent" : "failed: " + sent.to_string());
+    std::fflush(stdout);
   }
   finish(0);
 }
@@ -680,6 +702,10 @@ void add_ledger_commands(CLI::App& app) {
   watch->add_option("--wallet", no->wallet, "Wallet file")->required();
   watch->add_option("--log", no->log, "The log to read (FileLog path or etcd:URL,...)")->required();
   watch->add_option("--seconds", no->watch_seconds, "Stop after this long (default: on SIGINT)");
+  watch->add_flag("--auto-refresh", no->auto_refresh,
+                  "At a margin round, send a Refresh when the account passes the new band "
+                  "(keeps the wallet open; needs --gateway)");
+  watch->add_option("--gateway", no->gateway, "Gateway host:port, for --auto-refresh");
   watch->callback([no] { run_node_watch(*no); });
   CLI::App* resubmit =
       node->add_subcommand("resubmit", "Submit transactions left pending by a crash");

@@ -32,7 +32,7 @@
 #include "commands.hpp"
 #include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
-#include "market/account.hpp"
+#include "node/auto_refresh.hpp"
 #include "node/submit.hpp"
 #include "protocol/keys.hpp"
 #include "protocol/transaction.hpp"
@@ -205,8 +205,7 @@ class LedgerVenue final : public sim::Venue {
     std::uint64_t sequence = 0;
     market::AccountId account{};
     bool online = true;
-    std::uint32_t refreshed_epoch = 0;  // the last epoch this node sent a Refresh for
-    Cash cash_at_refresh{-1};           // its cash then: a deposit since is worth another try
+    node::AutoRefresh auto_refresh;
   };
 
   // Submits `bytes` at ledger time `now` and waits for the replica to apply it.
@@ -234,20 +233,10 @@ class LedgerVenue final : public sim::Venue {
     return out.result;
   }
 
-  // What an online node does when it sees a margin round: refresh, if its own books say the
-  // account passes the new band (otherwise it waits for a deposit, as the margin call asks).
+  // What an online node does when it sees a margin round (node/auto_refresh.hpp).
   Status refresh_online_nodes(LedgerTime now) {
-    const market::Exchange& ex = exchange();
-    if (ex.phase() != market::Phase::kRefreshWindow) return Status::ok();
     for (auto& [id, n] : nodes_) {
-      if (!n.online) continue;
-      PFEX_ASSIGN_OR_RETURN(const market::Account a, ex.account(n.account));
-      if (a.status != market::AccountStatus::kActive || a.refreshed) continue;
-      if (n.refreshed_epoch == ex.epoch() && n.cash_at_refresh == a.cash) continue;
-      n.refreshed_epoch = ex.epoch();
-      n.cash_at_refresh = a.cash;
-      const Result<Cash> short_by = market::margin_shortfall(a, ex.band(), ex.spec());
-      if (!short_by.is_ok() || short_by->value() > 0) continue;
+      if (!n.online || !n.auto_refresh.due(exchange(), n.account)) continue;
       ++refreshes_;
       Result<market::ActionResult> r = submit(n, now, market::RefreshAction{n.account, Cash(0)});
       if (!r.is_ok() && r.status().code() == ErrorCode::kIoError) return r.status();

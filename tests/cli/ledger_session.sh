@@ -19,7 +19,7 @@ expect() {  # expect "what" "output" "pattern"
   grep -qE -- "$3" <<<"$2" || { echo "$2" >&2; fail "$1: no match for /$3/"; }
 }
 
-for w in issuer alice bob; do "$pfex" node create --wallet $w.wallet >/dev/null; done
+for w in issuer alice bob carol; do "$pfex" node create --wallet $w.wallet >/dev/null; done
 "$pfex" market init --log m.log --issuer-wallet issuer.wallet --reference 10.00 >/dev/null
 "$pfex" gateway --log m.log --port "$port" >gateway.out 2>&1 &
 gateway=$!
@@ -59,4 +59,24 @@ mkdir snaps
 "$pfex" validator --log m.log --once --snapshots snaps >/dev/null
 restarted=$("$pfex" validator --log m.log --once --snapshots snaps | grep '^state')
 [ "$restarted" = "$fresh" ] || fail "restart from snapshot: $restarted != $fresh"
+# A margin round: carol's node watches with --auto-refresh; alice and bob trade 20 lots at the
+# low edge (9.60), which trips the breaker. Carol's node refreshes her by itself; alice and bob,
+# whose nodes do not, must refresh by hand (one does).
+"$pfex" node register --wallet carol.wallet "${g[@]}" >/dev/null
+"$pfex" node deposit --wallet carol.wallet "${g[@]}" --amount 500.00 >/dev/null
+"$pfex" node watch --wallet carol.wallet --log m.log --gateway 127.0.0.1:"$port" --auto-refresh \
+  --seconds 4 >watch.out 2>&1 &
+watcher=$!
+sleep 0.5
+"$pfex" node order --wallet alice.wallet "${g[@]}" --side sell --price 9.60 --qty 20 >/dev/null
+"$pfex" node order --wallet bob.wallet "${g[@]}" --side buy --price 9.60 --qty 20 >/dev/null
+wait "$watcher"
+expect "carol's watch" "$(cat watch.out)" "margin round, epoch 1: refresh sent"
+out=$("$pfex" node status --wallet carol.wallet --log m.log)
+expect "carol refreshed" "$out" "margin round open \(epoch 1\): refreshed"
+out=$("$pfex" node status --wallet alice.wallet --log m.log)
+expect "alice not refreshed" "$out" "margin round open \(epoch 1\): not refreshed"
+"$pfex" node refresh --wallet alice.wallet "${g[@]}" >/dev/null
+out=$("$pfex" node status --wallet alice.wallet --log m.log)
+expect "alice refreshed by hand" "$out" "margin round open \(epoch 1\): refreshed"
 echo "ledger session: ok"
