@@ -28,6 +28,24 @@
 #include "sim/report.hpp"
 
 namespace pfex::cli {
+
+// A log named on the command line: a FileLog path, or "etcd:" and the comma-separated client
+// URLs of an etcd cluster (docs/ledger/etcd.md).
+constexpr std::string_view kEtcdScheme = "etcd:";
+
+Result<std::unique_ptr<ledger::EtcdLog>> open_etcd(std::string_view spec,
+                                                   std::function<LedgerTime()> clock) {
+  ledger::EtcdLogOptions options;
+  if (clock) options.clock = std::move(clock);
+  std::string_view rest = spec.starts_with(kEtcdScheme) ? spec.substr(kEtcdScheme.size()) : spec;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    options.endpoints.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return ledger::EtcdLog::open(std::move(options));
+}
+
 namespace {
 
 // Set by SIGINT/SIGTERM; long-running commands poll it.
@@ -66,24 +84,6 @@ std::string passphrase() {
   std::string line;
   std::getline(std::cin, line);
   return line;
-}
-
-// A log named on the command line: a FileLog path, or "etcd:" and the comma-separated client
-// URLs of an etcd cluster (docs/ledger/etcd.md).
-constexpr std::string_view kEtcdScheme = "etcd:";
-
-// `clock`: the appender's clock (empty: the system clock).
-Result<std::unique_ptr<ledger::EtcdLog>> open_etcd(const std::string& spec,
-                                                   std::function<LedgerTime()> clock = {}) {
-  ledger::EtcdLogOptions options;
-  if (clock) options.clock = std::move(clock);
-  std::string_view rest = std::string_view(spec).substr(kEtcdScheme.size());
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    options.endpoints.emplace_back(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-  }
-  return ledger::EtcdLog::open(std::move(options));
 }
 
 // For appending (the gateway, market init): a FileLog is created if missing.

@@ -32,6 +32,7 @@
 #include "commands.hpp"
 #include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
+#include "ledger_commands.hpp"
 #include "node/auto_refresh.hpp"
 #include "node/submit.hpp"
 #include "protocol/keys.hpp"
@@ -304,14 +305,7 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
   if (o.ledger == "file") {
     // The gateway creates the file; the reader opens it once the genesis is in.
   } else {
-    ledger::EtcdLogOptions eo;
-    std::string_view rest = o.etcd;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      eo.endpoints.emplace_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-    auto etcd = ledger::EtcdLog::open(std::move(eo));
+    auto etcd = open_etcd(o.etcd);
     if (!etcd.is_ok()) return fail_with(etcd.status());
     auto first = (*etcd)->read(1, 1);
     if (!first.is_ok()) return fail_with(first.status());

@@ -150,55 +150,40 @@ TEST(LinearProof, EveryPublicInputIsBound) {
   ASSERT_TRUE(verify(inst.statement, p).is_ok());
   EXPECT_EQ(verify(inst.statement, p, "pfex/v1/other").code(), ErrorCode::kInvalidProof);
 
-  // Rebuild the statement with one thing changed at a time.
-  auto rebuild = [&](auto&& change) {
-    LinearStatement s(inst.statement.num_witnesses());
-    for (std::size_t b = 0; b < inst.statement.num_bases(); ++b)
-      s.add_base(inst.statement.base(b));
-    for (std::size_t j = 0; j < inst.statement.num_relations(); ++j) {
-      s.add_relation(inst.statement.lhs(j));
-      for (const auto& term : inst.statement.terms(j))
-        EXPECT_TRUE(s.add_term(j, term.witness, term.base, term.coefficient).is_ok());
+  // Copies of the statement with one thing changed at a time.
+  const LinearStatement& st = inst.statement;
+  const auto same_base = [&](std::size_t b) { return st.base(b); };
+  const auto same_lhs = [&](std::size_t j) { return st.lhs(j); };
+  const auto same_coef = [](const Scalar& a) { return a; };
+  auto copy = [&](auto&& base, auto&& lhs, auto&& coef) {
+    LinearStatement c(st.num_witnesses());
+    for (std::size_t b = 0; b < st.num_bases(); ++b)
+      c.add_base(base(b));
+    for (std::size_t j = 0; j < st.num_relations(); ++j) {
+      c.add_relation(lhs(j));
+      for (const auto& term : st.terms(j))
+        EXPECT_TRUE(c.add_term(j, term.witness, term.base, coef(term.coefficient)).is_ok());
     }
-    change(s);
-    return s;
+    return c;
   };
-  const LinearStatement same = rebuild([](LinearStatement&) {});
-  EXPECT_TRUE(verify(same, p).is_ok());
+  EXPECT_TRUE(verify(copy(same_base, same_lhs, same_coef), p).is_ok());
   // Another left-hand side.
-  LinearStatement lhs(inst.statement.num_witnesses());
-  for (std::size_t b = 0; b < inst.statement.num_bases(); ++b)
-    lhs.add_base(inst.statement.base(b));
-  for (std::size_t j = 0; j < inst.statement.num_relations(); ++j) {
-    lhs.add_relation(j == 1 ? inst.statement.lhs(j) + Point::base() : inst.statement.lhs(j));
-    for (const auto& term : inst.statement.terms(j))
-      EXPECT_TRUE(lhs.add_term(j, term.witness, term.base, term.coefficient).is_ok());
-  }
-  EXPECT_EQ(verify(lhs, p).code(), ErrorCode::kInvalidProof);
+  const auto moved_lhs = [&](std::size_t j) {
+    return j == 1 ? st.lhs(j) + Point::base() : st.lhs(j);
+  };
+  EXPECT_EQ(verify(copy(same_base, moved_lhs, same_coef), p).code(), ErrorCode::kInvalidProof);
   // One more term on an existing relation.
-  EXPECT_EQ(verify(rebuild([](LinearStatement& s) { (void)s.add_term(0, 1, 2); }), p).code(),
-            ErrorCode::kInvalidProof);
+  LinearStatement extra = copy(same_base, same_lhs, same_coef);
+  ASSERT_TRUE(extra.add_term(0, 1, 2).is_ok());
+  EXPECT_EQ(verify(extra, p).code(), ErrorCode::kInvalidProof);
   // Another base: the same generators under another label.
-  LinearStatement other(inst.statement.num_witnesses());
-  for (std::size_t b = 0; b < inst.statement.num_bases(); ++b)
-    other.add_base(derive_generator("test/sigma2", static_cast<std::uint32_t>(b)));
-  for (std::size_t j = 0; j < inst.statement.num_relations(); ++j) {
-    other.add_relation(inst.statement.lhs(j));
-    for (const auto& term : inst.statement.terms(j))
-      EXPECT_TRUE(other.add_term(j, term.witness, term.base, term.coefficient).is_ok());
-  }
-  EXPECT_EQ(verify(other, p).code(), ErrorCode::kInvalidProof);
+  const auto other_base = [](std::size_t b) {
+    return derive_generator("test/sigma2", static_cast<std::uint32_t>(b));
+  };
+  EXPECT_EQ(verify(copy(other_base, same_lhs, same_coef), p).code(), ErrorCode::kInvalidProof);
   // Another coefficient.
-  LinearStatement coef(inst.statement.num_witnesses());
-  for (std::size_t b = 0; b < inst.statement.num_bases(); ++b)
-    coef.add_base(inst.statement.base(b));
-  for (std::size_t j = 0; j < inst.statement.num_relations(); ++j) {
-    coef.add_relation(inst.statement.lhs(j));
-    for (const auto& term : inst.statement.terms(j))
-      EXPECT_TRUE(
-          coef.add_term(j, term.witness, term.base, term.coefficient + Scalar::one()).is_ok());
-  }
-  EXPECT_EQ(verify(coef, p).code(), ErrorCode::kInvalidProof);
+  const auto other_coef = [](const Scalar& a) { return a + Scalar::one(); };
+  EXPECT_EQ(verify(copy(same_base, same_lhs, other_coef), p).code(), ErrorCode::kInvalidProof);
   // Sizes that do not match the statement.
   const LinearProof short_proof({p.A().begin(), p.A().end() - 1}, p.z());
   EXPECT_EQ(verify(inst.statement, short_proof).code(), ErrorCode::kInvalidArgument);

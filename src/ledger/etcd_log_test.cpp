@@ -57,6 +57,23 @@ class EtcdLogTest : public ::testing::Test {
     return log.is_ok() ? std::move(log).value() : nullptr;
   }
 
+  // Appends payload_for(0..count-1) in order; each must succeed with a larger sequence than the
+  // one before. Returns what was appended (shorter if an append failed).
+  static std::vector<Appended> append_payloads(Log& log, std::uint64_t count) {
+    std::vector<Appended> appended;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      auto result = log.append(payload_for(i));
+      EXPECT_TRUE(result.is_ok()) << result.status().to_string();
+      if (!result.is_ok()) break;
+      if (!appended.empty()) {
+        EXPECT_GT(result->sequence, appended.back().sequence);
+      }
+      EXPECT_GE(result->sequence, 1u);
+      appended.push_back(*result);
+    }
+    return appended;
+  }
+
   static std::vector<LogEntry> read_all(LogReader& log) {
     std::vector<LogEntry> all;
     for (std::uint64_t from = 1;;) {
@@ -75,16 +92,8 @@ class EtcdLogTest : public ::testing::Test {
 TEST_F(EtcdLogTest, AppendReadFollow) {
   auto log = open_log();
   ASSERT_TRUE(log);
-  std::vector<Appended> appended;
-  for (std::uint64_t i = 0; i < 20; ++i) {
-    auto result = log->append(payload_for(i));
-    ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-    if (!appended.empty()) {
-      EXPECT_GT(result->sequence, appended.back().sequence);
-    }
-    EXPECT_GE(result->sequence, 1u);
-    appended.push_back(*result);
-  }
+  const std::vector<Appended> appended = append_payloads(*log, 20);
+  ASSERT_EQ(appended.size(), 20u);
   auto all = read_all(*log);
   ASSERT_EQ(all.size(), 20u);
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -140,12 +149,8 @@ TEST_F(EtcdLogTest, AppendReadFollow) {
 TEST_F(EtcdLogTest, PruneDeletesOnlyWhatEverySnapshotCoversAndRefusesReadsBelowTheFloor) {
   auto log = open_log();
   ASSERT_TRUE(log);
-  std::vector<Appended> appended;
-  for (std::uint64_t i = 0; i < 12; ++i) {
-    auto a = log->append(payload_for(i));
-    ASSERT_TRUE(a.is_ok()) << a.status().to_string();
-    appended.push_back(*a);
-  }
+  const std::vector<Appended> appended = append_payloads(*log, 12);
+  ASSERT_EQ(appended.size(), 12u);
   // Nobody registered: nothing may go.
   auto none = log->prune();
   ASSERT_TRUE(none.is_ok()) << none.status().to_string();
