@@ -254,6 +254,12 @@ void run_validator(const ValidatorOptions& o) {
     fmt::print("read API on http://127.0.0.1:{}/v1/state, /v1/market, /v1/trades\n", port);
     std::fflush(stdout);
   }
+  if (!o.once) {
+    // From here SIGUSR1 is handled: a supervisor (pfex demo --ledger) waits for this line before
+    // signalling, since SIGUSR1's default action would kill the process.
+    fmt::print("following {} from log entry {}\n", o.log, v.next_sequence());
+    std::fflush(stdout);
+  }
   while (g_stop == 0) {
     auto batch = o.once ? value_or_fail(reader->read(v.next_sequence(), 4096))
                         : value_or_fail(reader->follow(v.next_sequence(), 4096,

@@ -342,6 +342,10 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
       {"validator", "--log", log_spec, "--snapshots", dir + "/snapshots", "--snapshot-every", "20"},
       dir + "/validator.out");
   if (!validator.is_ok()) return fail_with(validator.status());
+  // Only once it says so may it be sent SIGUSR1 (to print its state) without being killed by it.
+  if (auto ready = wait_for_line(dir + "/validator.out", "following ", *validator); !ready) {
+    return fail_with(ready.status());
+  }
   fmt::print("   validator process {} following the log\n", validator->pid());
 
   std::optional<sim::ScenarioRun> run;

@@ -29,7 +29,11 @@ if [ "$ledger" = etcd ]; then
     "$root/scripts/etcd-cluster" start "$dir/etcd" >/dev/null
   extra=(--etcd "$(paste -sd, "$dir/etcd/endpoints")")
 fi
-out=$("$pfex" demo --ledger "$ledger" --dir "$dir/work" "${extra[@]}")
+if ! out=$("$pfex" demo --ledger "$ledger" --dir "$dir/work" "${extra[@]}"); then
+  echo "$out"
+  for f in "$dir"/work/*.out; do echo "== $f"; cat "$f"; done
+  exit 1
+fi
 grep -q "demo: 31 steps, 8 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "(agrees)" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
