@@ -122,8 +122,11 @@ class [[nodiscard]] Result {
 #define PFEX_CONCAT(a, b) PFEX_CONCAT_INNER(a, b)
 // `PFEX_ASSIGN_OR_RETURN(auto x, f());` binds the value of a Result or returns its error.
 // It expands to several statements: inside an if or loop, use braces.
-#define PFEX_ASSIGN_OR_RETURN(lhs, expr) /* NOLINT(bugprone-macro-parentheses) */ \
-  auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);                              \
-  if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())                               \
-    return PFEX_CONCAT(pfex_result_, __LINE__).status();                          \
+// lhs is not parenthesised because it may be a declaration.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define PFEX_ASSIGN_OR_RETURN(lhs, expr)                 \
+  auto PFEX_CONCAT(pfex_result_, __LINE__) = (expr);     \
+  if (!PFEX_CONCAT(pfex_result_, __LINE__).is_ok())      \
+    return PFEX_CONCAT(pfex_result_, __LINE__).status(); \
   lhs = std::move(PFEX_CONCAT(pfex_result_, __LINE__)).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -27,7 +27,7 @@ TEST(Status, ErrorCarriesCodeMessageAndContext) {
   EXPECT_FALSE(s.is_ok());
   EXPECT_EQ(s.code(), ErrorCode::kInsolvent);
   EXPECT_EQ(s.to_string(), "insolvent: order 7: E_L would be -5");
-  Status copy = s;
+  Status copy = s;  // NOLINT(performance-unnecessary-copy-initialization): copying is the test
   EXPECT_EQ(copy.message(), s.message());
 }
 

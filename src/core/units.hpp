@@ -17,6 +17,7 @@ class Unit {
   constexpr Unit() = default;
   constexpr explicit Unit(std::int64_t v) : v_(v) {}
   constexpr std::int64_t value() const { return v_; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend constexpr auto operator<=>(Unit, Unit) = default;
 
  private:
