@@ -208,6 +208,33 @@ TEST_F(MatchingTest, InsolventOrderIsRejectedAtTheExactBoundary) {
   EXPECT_NE(s.status().message().find("E_H < 0"), std::string_view::npos);
 }
 
+// The fee of every open order is reserved in both constraints (docs/design.md section 3), so a
+// fill never lowers either one. An account with resting sells at exactly E_H = 0 may not add a buy:
+// filled at H, the buy would cost its fee and leave E_H = -f.
+TEST_F(MatchingTest, FeeOfEveryOpenOrderIsReservedInBothConstraints) {
+  AccountId maker = funded(1'000'000);
+  place(maker, sell(1050, 2));
+  // Selling 3 at H = 1050: E_H = c + 31500 - 1*(0 + 3) - 3*10500 - 3*850 = c - 2553.
+  AccountId tight = funded(2553);
+  AccountId spare = funded(2554);
+  place(tight, sell(1050, 3));
+  place(spare, sell(1050, 3));
+  Solvency before = evaluate_solvency(acct(tight), ex_.band(), ex_.spec());
+  EXPECT_EQ(static_cast<std::int64_t>(before.e_high.value()), 0);
+  Digest32 hash = ex_.state_hash();
+  Result<OrderOutcome> r = ex_.submit(now_, tight, buy(1050, 1, OrderType::kImmediateOrCancel));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(r.status().message().find("E_H < 0"), std::string_view::npos);
+  EXPECT_EQ(ex_.state_hash(), hash);
+  // One unit more pays for the buy's fee; after the fill both constraints still hold.
+  OrderOutcome o = place(spare, buy(1050, 1, OrderType::kImmediateOrCancel));
+  EXPECT_EQ(o.filled, Qty(1));
+  Solvency after = evaluate_solvency(acct(spare), ex_.band(), ex_.spec());
+  EXPECT_EQ(static_cast<std::int64_t>(after.e_high.value()), 0);
+  EXPECT_TRUE(check_solvency(acct(spare), ex_.band(), ex_.spec()).is_ok());
+}
+
 TEST_F(MatchingTest, WithdrawalKeepsBothConstraints) {
   AccountId a = funded(2000);
   place(a, buy(1000, 1));  // needs 1351
