@@ -167,6 +167,40 @@ TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
   EXPECT_NE(ex_.book().find(a2->id), OrderBook::kNil);
 }
 
+// The replaced order leaves the book before the new one is checked and matched: it can neither
+// fill the new order nor stand in its way.
+TEST_F(MatchingTest, ReplaceChecksTheNewOrderAgainstTheBookWithoutTheOldOne) {
+  AccountId a = funded(10'000'000), b = funded(10'000'000);
+  OrderOutcome ask = place(a, sell(1000, 8));  // the only ask
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> fok = ex_.replace(now_, a, ask.id, buy(1000, 5, OrderType::kFillOrKill));
+  ASSERT_FALSE(fok.is_ok());
+  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 0 now");
+  Result<OrderOutcome> mkt = ex_.replace(now_, a, ask.id, testing::market(Side::kBuy, 5));
+  ASSERT_FALSE(mkt.is_ok());
+  EXPECT_EQ(mkt.status().message(), "a market order needs a resting opposite order");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_NE(ex_.book().find(ask.id), OrderBook::kNil);
+
+  // A post-only bid at the old ask's price does not cross once the old ask is gone.
+  Result<OrderOutcome> bid = ex_.replace(now_, a, ask.id, buy(1000, 2, OrderType::kPostOnly));
+  ASSERT_TRUE(bid.is_ok()) << bid.status().to_string();
+  EXPECT_EQ(bid->filled, Qty(0));
+  EXPECT_EQ(bid->resting, Qty(2));
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1000));
+  EXPECT_FALSE(ex_.book().best(Side::kSell).has_value());
+
+  // Another trader's 3 lots do not make a fill-or-kill for 5 possible either.
+  OrderOutcome ask2 = place(a, sell(1001, 8));
+  place(b, sell(1001, 3));
+  before = ex_.state_hash();
+  fok = ex_.replace(now_, a, ask2.id, buy(1001, 5, OrderType::kFillOrKill));
+  ASSERT_FALSE(fok.is_ok());
+  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 3 now");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_TRUE(trades().empty());
+}
+
 TEST_F(MatchingTest, SelfTradeMatchesLikeAnyTrade) {
   AccountId a = funded(1'000'000);
   place(a, sell(1000, 3));
