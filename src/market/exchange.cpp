@@ -464,9 +464,16 @@ void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, Accoun
 
 // ---- circuit breaker ---------------------------------------------------------------------------
 
+bool Exchange::liquidation_rests_at(Side side, Price edge) const {
+  if (!liquidation_order_) return false;
+  OrderBook::Slot s = book_.find(*liquidation_order_);
+  return s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge;
+}
+
 void Exchange::after_trading_action() {
   if (phase_ != Phase::kTrading) return;
-  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_.
+  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_, and no breaker
+  // locks the market at an edge where the fund's liquidation order rests.
   const std::int64_t horizon = time_.value() - spec_.breaker_window_ms;
   while (!edge_trades_.empty() && edge_trades_.front().time.value() <= horizon) {
     edge_trades_.pop_front();
@@ -475,7 +482,10 @@ void Exchange::after_trading_action() {
   std::int64_t at_low = 0;
   for (const EdgeTrade& t : edge_trades_)
     (t.high ? at_high : at_low) += t.qty;
-  if (at_high >= spec_.breaker_qty.value() || at_low >= spec_.breaker_qty.value()) {
+  const bool high_open = !liquidation_rests_at(Side::kBuy, band_.high);
+  const bool low_open = !liquidation_rests_at(Side::kSell, band_.low);
+  if ((high_open && at_high >= spec_.breaker_qty.value()) ||
+      (low_open && at_low >= spec_.breaker_qty.value())) {
     halt(HaltReason::kBreakerVolume);
     return;
   }
@@ -483,19 +493,12 @@ void Exchange::after_trading_action() {
 }
 
 void Exchange::update_standing_quote() {
-  auto regular_qty = [&](Side side, Price edge) {
-    std::int64_t q = book_.level_qty(side, edge).value();
-    if (liquidation_order_) {
-      OrderBook::Slot s = book_.find(*liquidation_order_);
-      if (s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge) {
-        q -= book_.at(s).open.value();
-      }
-    }
-    return q;
-  };
+  // The fund's liquidation order at an edge keeps the breaker off at that edge: a lot behind it
+  // must not end the liquidation (docs/design.md section 3, step 4).
   bool bid_at_high =
-      book_.best(Side::kBuy) == band_.high && regular_qty(Side::kBuy, band_.high) > 0;
-  bool ask_at_low = book_.best(Side::kSell) == band_.low && regular_qty(Side::kSell, band_.low) > 0;
+      book_.best(Side::kBuy) == band_.high && !liquidation_rests_at(Side::kBuy, band_.high);
+  bool ask_at_low =
+      book_.best(Side::kSell) == band_.low && !liquidation_rests_at(Side::kSell, band_.low);
   if (phase_ == Phase::kTrading && (bid_at_high || ask_at_low)) {
     if (!standing_since_) standing_since_ = time_;
   } else {
@@ -738,6 +741,11 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
 Status Exchange::settle_final(LedgerTime now, Price price) {
   advance_to(now);
   if (phase_ == Phase::kClosed) return Status::failed_precondition("the contract already settled");
+  // From a halt until the liquidation of its defaulters starts, no halt of any kind.
+  if (phase_ == Phase::kRefreshWindow) {
+    return Status::failed_precondition(
+        "a margin round is open; final settlement waits for its window to close");
+  }
   if (!band_.contains(price)) {
     return Status::invalid_argument("settlement price " + spec_.format_price(price) +
                                     " is outside the band [" + spec_.format_price(band_.low) +
