@@ -350,5 +350,59 @@ TEST(Liquidation, UnfilledPartIsKeptByTheFundAtTheEdge) {
   EXPECT_EQ(ex.fund().position, -10);
 }
 
+// What the fund kept is worked off again at the adverse edge of every later epoch until it is flat.
+TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 200 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  auto funded = [&](std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  };
+  AccountId x = funded(13'510);
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  ASSERT_TRUE(ex.set_auto_refresh(x, false).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
+  ex.advance(LedgerTime(200 * kSecond));  // X defaults at 80 s; nobody sells to the fund
+  ASSERT_EQ(ex.fund().position, -10);
+  ASSERT_EQ(ex.epoch(), 2u);  // band [997, 1103] around the last trade, window until 260 s
+  ASSERT_EQ(ex.band().high, Price(1103));
+  ex.clear_events();
+  ex.advance(LedgerTime(260 * kSecond));
+  // At the window's close the fund bids for its 10 again, at this epoch's high edge.
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1103));
+  std::vector<OrderAccepted> accepted;
+  for (const Event& e : ex.events()) {
+    if (const auto* a = std::get_if<OrderAccepted>(&e.body)) accepted.push_back(*a);
+  }
+  ASSERT_EQ(accepted.size(), 1u);
+  EXPECT_TRUE(accepted[0].liquidation);
+  EXPECT_EQ(accepted[0].owner, kInsuranceFund);
+  EXPECT_EQ(accepted[0].qty, Qty(10));
+  // It is exempt from the breaker at that edge, and fills like any liquidation order.
+  ASSERT_TRUE(ex.submit(LedgerTime(270 * kSecond), m, buy(1103, 1)).is_ok());
+  ex.advance(LedgerTime(390 * kSecond));
+  ASSERT_EQ(ex.epoch(), 2u);
+  ASSERT_TRUE(ex.submit(LedgerTime(390 * kSecond), y, sell(1103, 4)).is_ok());
+  EXPECT_EQ(ex.fund().position, -6);
+  // Epoch 3 (scheduled at 400 s, reference 11.03): the fund bids for the other 6 at 11.59.
+  ex.advance(LedgerTime(460 * kSecond));
+  ASSERT_EQ(ex.epoch(), 3u);
+  ASSERT_EQ(ex.band().high, Price(1159));
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1159));
+  EXPECT_EQ(ex.book().level_qty(Side::kBuy, Price(1159)), Qty(6));
+  ASSERT_TRUE(ex.submit(LedgerTime(470 * kSecond), y, sell(1159, 6)).is_ok());
+  EXPECT_EQ(ex.fund().position, 0);
+  // Flat: no liquidation order in the next epoch.
+  ex.advance(LedgerTime(660 * kSecond));
+  ASSERT_EQ(ex.epoch(), 4u);
+  EXPECT_TRUE(ex.book().empty());
+}
+
 }  // namespace
 }  // namespace pfex::market
