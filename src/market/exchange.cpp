@@ -148,12 +148,6 @@ Result<AccountId> Exchange::register_account(LedgerTime now) {
   return id;
 }
 
-Status Exchange::set_auto_refresh(AccountId id, bool on) {
-  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
-  a->auto_refresh = on;
-  return Status::ok();
-}
-
 Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   advance_to(now);
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
@@ -167,10 +161,6 @@ Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   a->cash = Cash(cash);
   external_in_ = in;
   emit(CashMoved{id, amount});
-  // Its node answers a margin call at once: the deposit is followed by the refresh.
-  if (phase_ == Phase::kRefreshWindow && !a->refreshed && a->auto_refresh) {
-    (void)try_refresh(id, Cash(0));  // still short: it stays unrefreshed, the call stands
-  }
   return Status::ok();
 }
 
@@ -592,8 +582,9 @@ void Exchange::open_next_epoch(bool widened) {
     Account& a = accounts_[i];
     if (a.status != AccountStatus::kActive) continue;
     a.refreshed = false;
+    // Refresh is always the account's own action: every survivor is called, with the deposit it
+    // needs (0: a refresh alone will do).
     AccountId id{static_cast<std::uint32_t>(i)};
-    if (a.auto_refresh && try_refresh(id, Cash(0)).is_ok()) continue;
     Account charged = a;
     charged.cash = Cash(a.cash.value() - levy_per_contract_ * std::abs(a.position));
     Result<Cash> need = margin_shortfall(charged, band_, spec_);

@@ -70,10 +70,6 @@ class Exchange {
   // Only moves the clock (processing deadlines).
   void advance(LedgerTime now);
 
-  // Not a ledger action: whether the account's node is online to refresh by itself at margin
-  // rounds (an offline account defaults at the window's close unless it refreshes by hand).
-  Status set_auto_refresh(AccountId account, bool on);
-
   // ---- queries ----
   const ContractSpec& spec() const { return spec_; }
   Phase phase() const { return phase_; }
