@@ -1,6 +1,7 @@
 #include "market/exchange.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "core/checked.hpp"
@@ -22,6 +23,11 @@ bool crosses(Side taker_side, Price taker_limit, Price maker_price) {
 
 i128 abs128(i128 x) {
   return x < 0 ? -x : x;
+}
+
+std::int64_t saturate_i64(i128 x) {
+  return static_cast<std::int64_t>(std::clamp<i128>(x, std::numeric_limits<std::int64_t>::min(),
+                                                    std::numeric_limits<std::int64_t>::max()));
 }
 
 }  // namespace
@@ -142,12 +148,6 @@ Result<AccountId> Exchange::register_account(LedgerTime now) {
   return id;
 }
 
-Status Exchange::set_auto_refresh(AccountId id, bool on) {
-  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
-  a->auto_refresh = on;
-  return Status::ok();
-}
-
 Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   advance_to(now);
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
@@ -161,10 +161,6 @@ Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   a->cash = Cash(cash);
   external_in_ = in;
   emit(CashMoved{id, amount});
-  // Its node answers a margin call at once: the deposit is followed by the refresh.
-  if (phase_ == Phase::kRefreshWindow && !a->refreshed && a->auto_refresh) {
-    (void)try_refresh(id, Cash(0));  // still short: it stays unrefreshed, the call stands
-  }
   return Status::ok();
 }
 
@@ -216,7 +212,7 @@ Status Exchange::check_request(const OrderRequest& r) const {
   return Status::ok();
 }
 
-Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
+Result<Price> Exchange::effective_limit(const OrderRequest& r, OrderBook::Slot replaced) const {
   if (r.type != OrderType::kMarket) {
     if (!band_.contains(*r.limit)) {
       return Status::invalid_argument("price " + spec_.format_price(*r.limit) +
@@ -225,7 +221,7 @@ Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
     }
     return *r.limit;
   }
-  std::optional<Price> best = book_.best(opposite(r.side));
+  std::optional<Price> best = best_without(opposite(r.side), replaced);
   if (!best) {
     return Status::failed_precondition("a market order needs a resting opposite order");
   }
@@ -235,15 +231,57 @@ Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
   return Price(limit);
 }
 
+// Open quantity of the level at `price` on `side`, less the replaced order if it rests there.
+std::int64_t Exchange::level_qty_without(Side side, Price price, Qty level_qty,
+                                         OrderBook::Slot replaced) const {
+  std::int64_t q = level_qty.value();
+  if (replaced != OrderBook::kNil) {
+    const OrderBook::Order& o = book_.at(replaced);
+    if (o.side == side && o.limit == price) q -= o.open.value();
+  }
+  return q;
+}
+
+std::optional<Price> Exchange::best_without(Side side, OrderBook::Slot replaced) const {
+  if (replaced == OrderBook::kNil || book_.at(replaced).side != side) return book_.best(side);
+  std::optional<Price> best;
+  book_.for_each_level(side, [&](Price price, Qty qty) {
+    if (level_qty_without(side, price, qty, replaced) == 0) return true;
+    best = price;
+    return false;
+  });
+  return best;
+}
+
 // Quantity available to a taker on `side` up to `limit`, counting at most `wanted`.
-std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted) const {
+std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted,
+                                OrderBook::Slot replaced) const {
   std::int64_t total = 0;
   book_.for_each_level(opposite(side), [&](Price price, Qty qty) {
     if (!crosses(side, limit, price) || total >= wanted) return false;
-    total += qty.value();
+    total += level_qty_without(opposite(side), price, qty, replaced);
     return true;
   });
   return total;
+}
+
+// A resting order's quantity lowered at the same price, side and resting type: no new order.
+bool Exchange::is_reduce(const OrderBook::Order& old, const OrderRequest& r) {
+  const bool rests = r.type == OrderType::kLimit || r.type == OrderType::kPostOnly;
+  return rests && r.side == old.side && r.limit == old.limit && r.qty < old.open;
+}
+
+// Lowering an order's quantity releases part of its reservation, which never weakens either
+// constraint, so it needs no solvency check; the order keeps its id and its time priority.
+OrderOutcome Exchange::reduce(OrderBook::Slot slot, Qty open) {
+  const OrderBook::Order& o = book_.at(slot);
+  const Qty released(o.open.value() - open.value());
+  release(accounts_[o.owner.value], o.side, o.limit, released);
+  emit(OrderReduced{o.id, o.owner, released, open});
+  const OrderId id = o.id;
+  book_.reduce(slot, released);
+  after_trading_action();
+  return OrderOutcome{id, Qty(0), open};
 }
 
 Result<OrderOutcome> Exchange::submit(LedgerTime now, AccountId id, const OrderRequest& request) {
@@ -273,16 +311,18 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
     }
     const OrderBook::Order& old = book_.at(old_slot);
     if (old.owner != id) return Status::failed_precondition(id_text(*replaced) + " is not yours");
+    if (is_reduce(old, r)) return reduce(old_slot, r.qty);
     release(after, old.side, old.limit, old.open);
   }
-  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r));
-  std::optional<Price> best_opp = book_.best(opposite(r.side));
+  // The replaced order leaves the book before the new one is checked and matched.
+  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot));
+  std::optional<Price> best_opp = best_without(opposite(r.side), old_slot);
   if (r.type == OrderType::kPostOnly && best_opp && crosses(r.side, limit, *best_opp)) {
     return Status::failed_precondition("post-only order at " + spec_.format_price(limit) +
                                        " would trade against " + spec_.format_price(*best_opp));
   }
   if (r.type == OrderType::kFillOrKill) {
-    std::int64_t can = fillable(r.side, limit, r.qty.value());
+    std::int64_t can = fillable(r.side, limit, r.qty.value(), old_slot);
     if (can < r.qty.value()) {
       return Status::failed_precondition("fill-or-kill for " + std::to_string(r.qty.value()) +
                                          " could fill only " + std::to_string(can) + " now");
@@ -429,10 +469,14 @@ void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, Accoun
   }
   recent_trades_.push_back({time_, price.value(), q});
   if (liquidation) {
-    LiquidationBatch& b = batches_.back();
-    b.filled = Qty(b.filled.value() + q);
-    b.notional += static_cast<i128>(price.value()) * q;
-    if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
+    // The fund's fills go to this round's batch first; the rest works off what it kept before.
+    if (!batches_.empty() && !batches_.back().finished) {
+      LiquidationBatch& b = batches_.back();
+      const std::int64_t take = std::min(q, b.total.value() - b.filled.value());
+      b.filled = Qty(b.filled.value() + take);
+      b.notional += static_cast<i128>(price.value()) * take;
+      if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
+    }
   } else if (phase_ == Phase::kTrading && (price == band_.low || price == band_.high)) {
     edge_trades_.push_back({time_, price == band_.high, q});
   }
@@ -440,9 +484,16 @@ void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, Accoun
 
 // ---- circuit breaker ---------------------------------------------------------------------------
 
+bool Exchange::liquidation_rests_at(Side side, Price edge) const {
+  if (!liquidation_order_) return false;
+  OrderBook::Slot s = book_.find(*liquidation_order_);
+  return s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge;
+}
+
 void Exchange::after_trading_action() {
   if (phase_ != Phase::kTrading) return;
-  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_.
+  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_, and no breaker
+  // locks the market at an edge where the fund's liquidation order rests.
   const std::int64_t horizon = time_.value() - spec_.breaker_window_ms;
   while (!edge_trades_.empty() && edge_trades_.front().time.value() <= horizon) {
     edge_trades_.pop_front();
@@ -451,7 +502,10 @@ void Exchange::after_trading_action() {
   std::int64_t at_low = 0;
   for (const EdgeTrade& t : edge_trades_)
     (t.high ? at_high : at_low) += t.qty;
-  if (at_high >= spec_.breaker_qty.value() || at_low >= spec_.breaker_qty.value()) {
+  const bool high_open = !liquidation_rests_at(Side::kBuy, band_.high);
+  const bool low_open = !liquidation_rests_at(Side::kSell, band_.low);
+  if ((high_open && at_high >= spec_.breaker_qty.value()) ||
+      (low_open && at_low >= spec_.breaker_qty.value())) {
     halt(HaltReason::kBreakerVolume);
     return;
   }
@@ -459,19 +513,12 @@ void Exchange::after_trading_action() {
 }
 
 void Exchange::update_standing_quote() {
-  auto regular_qty = [&](Side side, Price edge) {
-    std::int64_t q = book_.level_qty(side, edge).value();
-    if (liquidation_order_) {
-      OrderBook::Slot s = book_.find(*liquidation_order_);
-      if (s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge) {
-        q -= book_.at(s).open.value();
-      }
-    }
-    return q;
-  };
+  // The fund's liquidation order at an edge keeps the breaker off at that edge: a lot behind it
+  // must not end the liquidation (docs/design.md section 3, step 4).
   bool bid_at_high =
-      book_.best(Side::kBuy) == band_.high && regular_qty(Side::kBuy, band_.high) > 0;
-  bool ask_at_low = book_.best(Side::kSell) == band_.low && regular_qty(Side::kSell, band_.low) > 0;
+      book_.best(Side::kBuy) == band_.high && !liquidation_rests_at(Side::kBuy, band_.high);
+  bool ask_at_low =
+      book_.best(Side::kSell) == band_.low && !liquidation_rests_at(Side::kSell, band_.low);
   if (phase_ == Phase::kTrading && (bid_at_high || ask_at_low)) {
     if (!standing_since_) standing_since_ = time_;
   } else {
@@ -538,28 +585,26 @@ void Exchange::open_next_epoch(bool widened) {
   emit(
       EpochOpened{epoch_, band_, window_close_, widened && band_.half_width_ppm != spec_.band_ppm});
 
-  // The fund is margined like any account: a deficit at the new reference price is levied on
-  // every survivor's gross position at its refresh.
-  const Account& f = accounts_[0];
-  i128 equity = static_cast<i128>(f.cash.value()) +
-                static_cast<i128>(f.position) * band_.reference.value() * spec_.tick_value.value();
+  // The fund is margined like any account, the exit claims it owes counted as liabilities: a
+  // deficit at the new reference price is levied per contract on every survivor's gross position
+  // at its refresh, lambda = ceil(deficit / G_prev) (docs/design.md section 6). What lambda * g_S
+  // does not cover stays in the fund's equity and so carries forward to the next round.
   levy_per_contract_ = 0;
-  if (equity < 0) {
-    i128 gross = 0;
-    for (std::size_t i = 1; i < accounts_.size(); ++i) {
-      if (accounts_[i].status == AccountStatus::kActive) gross += abs128(accounts_[i].position);
-    }
-    if (gross > 0) {
-      levy_per_contract_ = static_cast<std::int64_t>(ceil_div(-equity, gross));
-      emit(ShortfallLevied{Cash(static_cast<std::int64_t>(-equity)), Cash(levy_per_contract_)});
-    }
+  gross_round_ = 0;
+  const i128 deficit = -fund_equity(band_.reference);
+  if (deficit > 0 && gross_prev_ > 0) {
+    const i128 lambda = ceil_div(deficit, gross_prev_);
+    levy_per_contract_ =
+        static_cast<std::int64_t>(std::min<i128>(lambda, std::numeric_limits<std::int64_t>::max()));
+    emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(levy_per_contract_)});
   }
   for (std::size_t i = 1; i < accounts_.size(); ++i) {
     Account& a = accounts_[i];
     if (a.status != AccountStatus::kActive) continue;
     a.refreshed = false;
+    // Refresh is always the account's own action: every survivor is called, with the deposit it
+    // needs (0: a refresh alone will do).
     AccountId id{static_cast<std::uint32_t>(i)};
-    if (a.auto_refresh && try_refresh(id, Cash(0)).is_ok()) continue;
     Account charged = a;
     charged.cash = Cash(a.cash.value() - levy_per_contract_ * std::abs(a.position));
     Result<Cash> need = margin_shortfall(charged, band_, spec_);
@@ -582,6 +627,7 @@ Status Exchange::try_refresh(AccountId id, Cash deposit) {
   after.refreshed = true;
   a = after;
   accounts_[0].cash = Cash(accounts_[0].cash.value() + levy.value());
+  gross_round_ += abs128(a.position);
   external_in_ = in.value();
   emit(Refreshed{id, deposit, Cash(levy.value())});
   return Status::ok();
@@ -604,6 +650,7 @@ void Exchange::close_window() {
   emit(WindowClosed{epoch_});
   phase_ = Phase::kTrading;
   levy_per_contract_ = 0;
+  gross_prev_ = gross_round_;  // the survivors' gross at their refreshes: the next round's base
   std::int64_t aggregate = 0;
   auto batch = static_cast<std::uint32_t>(batches_.size());
   bool any = false;
@@ -631,35 +678,41 @@ void Exchange::close_window() {
     b.edge = aggregate > 0 ? band_.low : band_.high;
     b.total = Qty(aggregate < 0 ? -aggregate : aggregate);
     batches_.push_back(b);
-    if (aggregate == 0) {
-      finish_liquidation(batch);
-    } else {
-      start_liquidation();
-    }
+    // The batch is priced by the fund's fills only when the fund's order works it off; when the
+    // fund's own inventory absorbs the aggregate, the batch is marked at its edge at once.
+    const std::int64_t fund_position = accounts_[0].position;
+    const bool worked_off =
+        aggregate != 0 && fund_position != 0 && (fund_position > 0) == (aggregate > 0);
+    if (!worked_off) finish_liquidation(batch);
   }
   while (next_scheduled_ms_ > 0 && next_scheduled_ms_ <= time_.value()) {
     next_scheduled_ms_ += spec_.settlement_interval_ms;
   }
+  // The fund works off its whole position (this round's defaulters and whatever it kept from
+  // earlier rounds) at the adverse edge of this epoch.
+  if (accounts_[0].position != 0) start_liquidation();
   update_standing_quote();
 }
 
 void Exchange::start_liquidation() {
-  const LiquidationBatch& b = batches_.back();
   Account& f = accounts_[0];
-  std::int64_t ticks = b.edge.value() * b.total.value();
-  if (b.side == Side::kBuy) {
-    f.open_buy = Qty(f.open_buy.value() + b.total.value());
+  const Side side = f.position > 0 ? Side::kSell : Side::kBuy;
+  const Price edge = side == Side::kSell ? band_.low : band_.high;
+  const Qty total(f.position > 0 ? f.position : -f.position);
+  std::int64_t ticks = edge.value() * total.value();
+  if (side == Side::kBuy) {
+    f.open_buy = Qty(f.open_buy.value() + total.value());
     f.open_buy_ticks += ticks;
   } else {
-    f.open_sell = Qty(f.open_sell.value() + b.total.value());
+    f.open_sell = Qty(f.open_sell.value() + total.value());
     f.open_sell_ticks += ticks;
   }
   OrderId oid{next_order_id_++};
   liquidation_order_ = oid;
-  emit(OrderAccepted{oid, kInsuranceFund, b.side, OrderType::kLimit, b.edge, b.total, true});
-  Qty filled = match(oid, kInsuranceFund, b.side, b.edge, b.total);
-  if (filled < b.total && liquidation_order_) {
-    book_.insert(oid, kInsuranceFund, b.side, b.edge, Qty(b.total.value() - filled.value()), true);
+  emit(OrderAccepted{oid, kInsuranceFund, side, OrderType::kLimit, edge, total, true});
+  Qty filled = match(oid, kInsuranceFund, side, edge, total);
+  if (filled < total && liquidation_order_) {
+    book_.insert(oid, kInsuranceFund, side, edge, Qty(total.value() - filled.value()), true);
   } else {
     emit(OrderClosed{oid, kInsuranceFund, CloseReason::kFilled, Qty(0)});
     liquidation_order_.reset();
@@ -681,6 +734,30 @@ void Exchange::finish_liquidation(std::uint32_t index) {
   emit(LiquidationFinished{index, b.filled, Qty(kept), Price(avg)});
 }
 
+// claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down (negative: nothing).
+i128 Exchange::claim_value(const DefaultRecord& rec) const {
+  const LiquidationBatch& b = batches_[rec.batch];
+  i128 value =
+      floor_div(static_cast<i128>(rec.cash.value()) * b.price_den +
+                    static_cast<i128>(rec.position) * spec_.tick_value.value() * b.price_num,
+                b.price_den);
+  return value -
+         static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec.position);
+}
+
+// The fund's equity at `price` net of the exit claims it owes: a claim is a liability from the
+// moment of the default (once its batch is priced; every batch is by the end of its epoch).
+i128 Exchange::fund_equity(Price price) const {
+  const Account& f = accounts_[0];
+  i128 equity = static_cast<i128>(f.cash.value()) +
+                static_cast<i128>(f.position) * price.value() * spec_.tick_value.value();
+  for (const DefaultRecord& rec : defaults_) {
+    if (rec.claimed || !batches_[rec.batch].finished) continue;
+    equity -= std::max<i128>(0, claim_value(rec));
+  }
+  return equity;
+}
+
 Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
   advance_to(now);
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
@@ -695,31 +772,63 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
     return Status::failed_precondition("the liquidation of " + id_text(id) +
                                        "'s position is still running; exit after it finishes");
   }
-  // claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down, never negative.
-  i128 value =
-      floor_div(static_cast<i128>(rec->cash.value()) * b.price_den +
-                    static_cast<i128>(rec->position) * spec_.tick_value.value() * b.price_num,
-                b.price_den);
-  value -=
-      static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec->position);
-  auto claim = static_cast<std::int64_t>(std::max<i128>(0, value));
+  const i128 value = claim_value(*rec);
+  if (value < 0) {
+    return Status::failed_precondition(
+        id_text(id) + "'s equity at the liquidation price does not cover the penalty; nothing to " +
+        "claim (the fund keeps it)");
+  }
+  PFEX_ASSIGN_OR_RETURN(std::int64_t claim, to_int64(Checked<i128>(value), "exit claim"));
+  PFEX_ASSIGN_OR_RETURN(std::int64_t fund_cash,
+                        checked_sub(accounts_[0].cash.value(), claim, "fund cash"));
+  PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_add(a->cash.value(), claim, "cash"));
   rec->claimed = true;
-  accounts_[0].cash = Cash(accounts_[0].cash.value() - claim);
-  a->cash = Cash(a->cash.value() + claim);
+  accounts_[0].cash = Cash(fund_cash);
+  a->cash = Cash(cash);
   a->status = AccountStatus::kExited;
   emit(Exited{id, Cash(claim)});
   return Cash(claim);
 }
 
+// The last levy, before positions close: the fund's deficit at the settlement price (net of the
+// claims it owes) is charged on the survivors' gross positions as they stand, each survivor's final
+// refresh, so that the fund does not end negative. Survivors' equity covers it while the deficit
+// stays within the margin they hold; the charge saturates rather than overflow.
+void Exchange::charge_final_levy(Price price) {
+  const i128 deficit = -fund_equity(price);
+  if (deficit <= 0) return;
+  i128 gross = 0;
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    if (accounts_[i].status == AccountStatus::kActive) gross += abs128(accounts_[i].position);
+  }
+  if (gross == 0) return;
+  const std::int64_t lambda = saturate_i64(ceil_div(deficit, gross));
+  emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(lambda)});
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    Account& a = accounts_[i];
+    if (a.status != AccountStatus::kActive || a.position == 0) continue;
+    const std::int64_t levy = saturate_i64(static_cast<i128>(lambda) * abs128(a.position));
+    a.cash = Cash(saturate_i64(static_cast<i128>(a.cash.value()) - levy));
+    accounts_[0].cash = Cash(saturate_i64(static_cast<i128>(accounts_[0].cash.value()) + levy));
+    emit(Refreshed{AccountId{static_cast<std::uint32_t>(i)}, Cash(0), Cash(levy)});
+  }
+}
+
 Status Exchange::settle_final(LedgerTime now, Price price) {
   advance_to(now);
   if (phase_ == Phase::kClosed) return Status::failed_precondition("the contract already settled");
+  // From a halt until the liquidation of its defaulters starts, no halt of any kind.
+  if (phase_ == Phase::kRefreshWindow) {
+    return Status::failed_precondition(
+        "a margin round is open; final settlement waits for its window to close");
+  }
   if (!band_.contains(price)) {
     return Status::invalid_argument("settlement price " + spec_.format_price(price) +
                                     " is outside the band [" + spec_.format_price(band_.low) +
                                     ", " + spec_.format_price(band_.high) + "]");
   }
   halt(HaltReason::kFinalSettlement);
+  charge_final_levy(price);
   for (Account& a : accounts_) {
     a.cash = Cash(a.cash.value() + a.position * price.value() * spec_.tick_value.value());
     a.position = 0;

@@ -54,8 +54,12 @@ class Exchange {
   Status withdraw(LedgerTime now, AccountId account, Cash amount);
   Result<OrderOutcome> submit(LedgerTime now, AccountId account, const OrderRequest& request);
   Status cancel(LedgerTime now, AccountId account, OrderId order);
-  // Cancels `order` and submits `request` as one action: the old remainder is released before
-  // the new order's solvency check. The new order has a new id and loses time priority.
+  // A replace that only lowers the quantity of a resting order at the same price (same side,
+  // limit or post-only) is a reduce: the order keeps its id and time priority (event
+  // OrderReduced). Otherwise it cancels `order` and submits `request` as one action: the old order
+  // leaves the book and its remainder is released before the new order is checked (solvency,
+  // fill-or-kill, post-only, a market order's limit) and matched. The new order has a new id and
+  // loses time priority.
   Result<OrderOutcome> replace(LedgerTime now, AccountId account, OrderId order,
                                const OrderRequest& request);
   // In a refresh window: deposit (possibly 0), pay any shortfall levy, and pass the new band.
@@ -63,13 +67,11 @@ class Exchange {
   // A defaulter claims what its cash and position were worth at the liquidation price.
   Result<Cash> exit(LedgerTime now, AccountId account);
   // The issuer's settlement price at expiry: every position closes at `price`; the market closes.
+  // Refused during a refresh window (no halt until its defaulters' liquidation has started).
+  // Before positions close, a last levy on the survivors covers any deficit of the fund.
   Status settle_final(LedgerTime now, Price price);
   // Only moves the clock (processing deadlines).
   void advance(LedgerTime now);
-
-  // Not a ledger action: whether the account's node is online to refresh by itself at margin
-  // rounds (an offline account defaults at the window's close unless it refreshes by hand).
-  Status set_auto_refresh(AccountId account, bool on);
 
   // ---- queries ----
   const ContractSpec& spec() const { return spec_; }
@@ -140,13 +142,22 @@ class Exchange {
   Result<OrderOutcome> place(AccountId owner, const OrderRequest& request,
                              std::optional<OrderId> replaced);
   Status check_request(const OrderRequest& request) const;
-  Result<Price> effective_limit(const OrderRequest& request) const;
-  std::int64_t fillable(Side side, Price limit, std::int64_t wanted) const;
+  static bool is_reduce(const OrderBook::Order& old, const OrderRequest& request);
+  OrderOutcome reduce(OrderBook::Slot slot, Qty open);
+  // The book as a new order sees it: `replaced` (kNil for none), the order a cancel-replace
+  // closes, does not count.
+  Result<Price> effective_limit(const OrderRequest& request, OrderBook::Slot replaced) const;
+  std::int64_t level_qty_without(Side side, Price price, Qty level_qty,
+                                 OrderBook::Slot replaced) const;
+  std::optional<Price> best_without(Side side, OrderBook::Slot replaced) const;
+  std::int64_t fillable(Side side, Price limit, std::int64_t wanted,
+                        OrderBook::Slot replaced) const;
   Qty match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty);
   void execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
                     Side taker_side, Price taker_limit, Qty qty);
   void release(Account& a, Side side, Price limit, Qty qty);
   void close_resting(OrderBook::Slot slot, CloseReason reason);
+  bool liquidation_rests_at(Side side, Price edge) const;
   void after_trading_action();
   void update_standing_quote();
   void halt(HaltReason reason);
@@ -156,6 +167,9 @@ class Exchange {
   void close_window();
   void start_liquidation();
   void finish_liquidation(std::uint32_t batch);
+  i128 claim_value(const DefaultRecord& rec) const;
+  i128 fund_equity(Price price) const;
+  void charge_final_levy(Price price);
 
   ContractSpec spec_;
   Band band_;
@@ -173,6 +187,8 @@ class Exchange {
   std::deque<EdgeTrade> edge_trades_;         // edge trades within T_cb (breaker volume)
   std::deque<WindowTrade> recent_trades_;     // trades within T_ref (next reference price)
   std::int64_t levy_per_contract_ = 0;        // shortfall charge of the current round
+  i128 gross_round_ = 0;                      // sum of |v| over this round's refreshes so far (g_S)
+  i128 gross_prev_ = 0;  // g_S at the previous window's close: the levy's base (0: none)
   std::vector<LiquidationBatch> batches_;
   std::vector<DefaultRecord> defaults_;
   std::optional<OrderId> liquidation_order_;  // resting liquidation order, if any

@@ -154,6 +154,36 @@ TEST_F(MatchingTest, ReplaceLosesTimePriority) {
   EXPECT_EQ(acct(b).position, 5);
 }
 
+// A replace that only lowers the quantity at the same price is a reduce: same id, same place in
+// the queue, the difference released.
+TEST_F(MatchingTest, ReplaceThatOnlyLowersTheQuantityKeepsIdAndPriority) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000), s = funded(1'000'000);
+  OrderOutcome a1 = place(a, buy(990, 5));
+  OrderOutcome b1 = place(b, buy(990, 5));
+  Result<OrderOutcome> a2 = ex_.replace(now_, a, a1.id, buy(990, 2));
+  ASSERT_TRUE(a2.is_ok()) << a2.status().to_string();
+  EXPECT_EQ(a2->id, a1.id);
+  EXPECT_EQ(a2->filled, Qty(0));
+  EXPECT_EQ(a2->resting, Qty(2));
+  EXPECT_EQ(acct(a).open_buy, Qty(2));
+  EXPECT_EQ(acct(a).open_buy_ticks, 2 * 990);
+  EXPECT_EQ(ex_.book().level_qty(Side::kBuy, Price(990)), Qty(7));
+  auto reduced = events_of<OrderReduced>();
+  ASSERT_EQ(reduced.size(), 1u);
+  EXPECT_EQ(reduced[0].id, a1.id);
+  EXPECT_EQ(reduced[0].released, Qty(3));
+  EXPECT_EQ(reduced[0].open, Qty(2));
+  place(s, sell(990, 3));
+  std::vector<Trade> t = trades();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].maker, a1.id);  // still first in the queue
+  EXPECT_EQ(t[0].qty, Qty(2));
+  EXPECT_EQ(t[1].maker, b1.id);
+  // The same quantity, a higher one or another price is a new order at the back of the queue.
+  OrderOutcome b2 = *ex_.replace(now_, b, b1.id, buy(990, 4));
+  EXPECT_NE(b2.id, b1.id);
+}
+
 TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
   // 1351 is exactly enough for one contract at 1000 (see InsolventOrderIsRejected).
   AccountId a = funded(1351);
@@ -165,6 +195,40 @@ TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
   EXPECT_EQ(a3.status().code(), ErrorCode::kInsolvent);
   EXPECT_EQ(ex_.state_hash(), before);
   EXPECT_NE(ex_.book().find(a2->id), OrderBook::kNil);
+}
+
+// The replaced order leaves the book before the new one is checked and matched: it can neither
+// fill the new order nor stand in its way.
+TEST_F(MatchingTest, ReplaceChecksTheNewOrderAgainstTheBookWithoutTheOldOne) {
+  AccountId a = funded(10'000'000), b = funded(10'000'000);
+  OrderOutcome ask = place(a, sell(1000, 8));  // the only ask
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> fok = ex_.replace(now_, a, ask.id, buy(1000, 5, OrderType::kFillOrKill));
+  ASSERT_FALSE(fok.is_ok());
+  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 0 now");
+  Result<OrderOutcome> mkt = ex_.replace(now_, a, ask.id, testing::market(Side::kBuy, 5));
+  ASSERT_FALSE(mkt.is_ok());
+  EXPECT_EQ(mkt.status().message(), "a market order needs a resting opposite order");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_NE(ex_.book().find(ask.id), OrderBook::kNil);
+
+  // A post-only bid at the old ask's price does not cross once the old ask is gone.
+  Result<OrderOutcome> bid = ex_.replace(now_, a, ask.id, buy(1000, 2, OrderType::kPostOnly));
+  ASSERT_TRUE(bid.is_ok()) << bid.status().to_string();
+  EXPECT_EQ(bid->filled, Qty(0));
+  EXPECT_EQ(bid->resting, Qty(2));
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1000));
+  EXPECT_FALSE(ex_.book().best(Side::kSell).has_value());
+
+  // Another trader's 3 lots do not make a fill-or-kill for 5 possible either.
+  OrderOutcome ask2 = place(a, sell(1001, 8));
+  place(b, sell(1001, 3));
+  before = ex_.state_hash();
+  fok = ex_.replace(now_, a, ask2.id, buy(1001, 5, OrderType::kFillOrKill));
+  ASSERT_FALSE(fok.is_ok());
+  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 3 now");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_TRUE(trades().empty());
 }
 
 TEST_F(MatchingTest, SelfTradeMatchesLikeAnyTrade) {
@@ -206,6 +270,33 @@ TEST_F(MatchingTest, InsolventOrderIsRejectedAtTheExactBoundary) {
   // Selling 1 at 1000: E_H = c + 10000 - 1 - 1050*10 - 850 = c - 1351 as well.
   Result<OrderOutcome> s = ex_.submit(now_, poor, sell(1000, 1));
   EXPECT_NE(s.status().message().find("E_H < 0"), std::string_view::npos);
+}
+
+// The fee of every open order is reserved in both constraints (docs/design.md section 3), so a
+// fill never lowers either one. An account with resting sells at exactly E_H = 0 may not add a buy:
+// filled at H, the buy would cost its fee and leave E_H = -f.
+TEST_F(MatchingTest, FeeOfEveryOpenOrderIsReservedInBothConstraints) {
+  AccountId maker = funded(1'000'000);
+  place(maker, sell(1050, 2));
+  // Selling 3 at H = 1050: E_H = c + 31500 - 1*(0 + 3) - 3*10500 - 3*850 = c - 2553.
+  AccountId tight = funded(2553);
+  AccountId spare = funded(2554);
+  place(tight, sell(1050, 3));
+  place(spare, sell(1050, 3));
+  Solvency before = evaluate_solvency(acct(tight), ex_.band(), ex_.spec());
+  EXPECT_EQ(static_cast<std::int64_t>(before.e_high.value()), 0);
+  Digest32 hash = ex_.state_hash();
+  Result<OrderOutcome> r = ex_.submit(now_, tight, buy(1050, 1, OrderType::kImmediateOrCancel));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(r.status().message().find("E_H < 0"), std::string_view::npos);
+  EXPECT_EQ(ex_.state_hash(), hash);
+  // One unit more pays for the buy's fee; after the fill both constraints still hold.
+  OrderOutcome o = place(spare, buy(1050, 1, OrderType::kImmediateOrCancel));
+  EXPECT_EQ(o.filled, Qty(1));
+  Solvency after = evaluate_solvency(acct(spare), ex_.band(), ex_.spec());
+  EXPECT_EQ(static_cast<std::int64_t>(after.e_high.value()), 0);
+  EXPECT_TRUE(check_solvency(acct(spare), ex_.band(), ex_.spec()).is_ok());
 }
 
 TEST_F(MatchingTest, WithdrawalKeepsBothConstraints) {

@@ -76,10 +76,10 @@ TEST_F(BreakerTest, StandingQuoteTimerResetsWhenTheQuoteLeavesTheEdge) {
 TEST_F(BreakerTest, RefreshWindowLetsRefreshedAccountsTradeAndStartsNoBreaker) {
   AccountId m = funded(100'000'000);
   AccountId offline = funded(100'000'000);
-  ASSERT_TRUE(ex_.set_auto_refresh(offline, false).is_ok());
   wash(m, 1050, 10);
   ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
-  EXPECT_TRUE(acct(m).refreshed);
+  EXPECT_FALSE(acct(m).refreshed);  // refresh is always the account's own action
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
   EXPECT_FALSE(acct(offline).refreshed);
   Result<OrderOutcome> r = ex_.submit(now_, offline, buy(1050, 1));
   EXPECT_EQ(r.status().message(), "the account must refresh for epoch 1 before it trades");
@@ -98,6 +98,56 @@ TEST_F(BreakerTest, RefreshWindowLetsRefreshedAccountsTradeAndStartsNoBreaker) {
   ex_.advance(LedgerTime(71 * kSecond));
   EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
   EXPECT_EQ(ex_.epoch(), 2u);
+}
+
+// While the fund's liquidation order rests at an edge, no breaker locks the market at that edge:
+// a 1-lot bid behind the fund's bid at H must not end the liquidation after T_cb.
+TEST_F(BreakerTest, NoBreakerAtTheEdgeWhereALiquidationOrderRests) {
+  AccountId x = funded(13'520);  // short 10 at 1000: exactly solvent at 1050
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  place(x, sell(1000, 10));
+  place(y, buy(1000, 10));
+  now_ = LedgerTime(20 * kSecond);
+  wash(m, 1050, 10);  // breaker: band [971, 1129], window closes at 80 s; X does not refresh
+  ASSERT_TRUE(ex_.refresh(now_, y, Cash(0)).is_ok());
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
+  ex_.advance(LedgerTime(80 * kSecond));
+  ASSERT_EQ(events_of<Defaulted>().size(), 1u);
+  ASSERT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys back X's short 10
+  now_ = LedgerTime(81 * kSecond);
+  place(m, buy(1129, 1));
+  ex_.advance(LedgerTime(200 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_EQ(ex_.epoch(), 1u);
+  EXPECT_TRUE(events_of<LiquidationFinished>().empty());
+  // Y sells 11 at H: the fund's 10 first, then M's lot; one regular lot at the edge, no halt.
+  now_ = LedgerTime(200 * kSecond);
+  place(y, sell(1129, 11));
+  ASSERT_EQ(events_of<LiquidationFinished>().size(), 1u);
+  EXPECT_EQ(events_of<LiquidationFinished>()[0].filled, Qty(10));
+  EXPECT_EQ(ex_.fund().position, 0);
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  // With the liquidation over, a standing bid at H locks the market again after T_cb.
+  place(m, buy(1129, 1));
+  ex_.advance(LedgerTime(210 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
+}
+
+// From the halt until the liquidation starts no halt of any kind: not even final settlement.
+TEST_F(BreakerTest, FinalSettlementWaitsForTheRefreshWindowToClose) {
+  AccountId m = funded(100'000'000);
+  wash(m, 1050, 10);
+  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
+  Digest32 before = ex_.state_hash();
+  Status s = ex_.settle_final(now_, Price(1050));
+  EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "a margin round is open; final settlement waits for its window to close");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_TRUE(ex_.settle_final(LedgerTime(60 * kSecond), Price(1050)).is_ok());
+  EXPECT_EQ(ex_.phase(), Phase::kClosed);
 }
 
 TEST(ScheduledRound, ExpiresRestingOrdersAndKeepsTheBandWidth) {
@@ -155,13 +205,18 @@ class SeedExample : public testing::ExchangeFixture {
     place(bob, buy(1300, 90));
   }
 
-  // Mallory trades with himself at the high edge until the breaker halts the market.
+  // Mallory trades with himself at the high edge until the breaker halts the market; Bob and
+  // Mallory (online) refresh at once, and Alice too when she passes the new band.
   void lock_limit_up(std::int64_t at_ms) {
     now_ = LedgerTime(at_ms);
     const std::int64_t high = ex_.band().high.value();
     place(mallory, sell(high, 20));
     place(mallory, buy(high, 20));
+    EXPECT_TRUE(ex_.refresh(now_, bob, Cash(0)).is_ok());
+    EXPECT_TRUE(ex_.refresh(now_, mallory, Cash(0)).is_ok());
+    alice_passed = ex_.refresh(now_, alice, Cash(0)).is_ok();
   }
+  bool alice_passed = false;
 
   AccountId alice, bob, mallory;
 };
@@ -192,7 +247,6 @@ TEST_F(SeedExample, NoPushBeyondTheBandWithinAnEpochAndNoHaltOnAWashLot) {
 }
 
 TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall) {
-  ASSERT_TRUE(ex_.set_auto_refresh(alice, true).is_ok());
   std::int64_t t = 100 * kSecond;
   struct Round {
     std::int64_t reference, low, high, margin;
@@ -207,15 +261,21 @@ TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall)
     EXPECT_EQ(ex_.band().high, Price(expected[i].high));
     EXPECT_EQ(ex_.band().margin, Cash(expected[i].margin));
     if (i < 2) {
-      EXPECT_TRUE(acct(alice).refreshed) << "she passes round " << i;
+      EXPECT_TRUE(alice_passed) << "she passes round " << i;
       t += 700 * kSecond;  // past the 600 s window
     }
   }
-  // Round 3: E_H = 1400 - 90*15.23 - 90*0.62 = -26.50: a margin call of $26.50.
-  auto calls = events_of<MarginCall>();
-  ASSERT_EQ(calls.size(), 1u);
-  EXPECT_EQ(calls[0].account, alice);
-  EXPECT_EQ(calls[0].amount, Cash(2650));
+  // Round 3: E_H = 1400 - 90*15.23 - 90*0.62 = -26.50: a margin call of $26.50 (in the rounds
+  // before, her call asked only for a refresh).
+  std::vector<MarginCall> calls;
+  for (const MarginCall& c : events_of<MarginCall>()) {
+    if (c.account == alice) calls.push_back(c);
+  }
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].amount, Cash(0));
+  EXPECT_EQ(calls[1].amount, Cash(0));
+  EXPECT_EQ(calls[2].amount, Cash(2650));
+  EXPECT_FALSE(alice_passed);
   EXPECT_FALSE(acct(alice).refreshed);
 
   // She does not pay. At the window's close she defaults: her bond and account go to the fund,
@@ -266,53 +326,205 @@ TEST_F(SeedExample, PayingTheMarginCallKeepsHerInTheMarket) {
 
 // ---- shortfall levy -----------------------------------------------------------------------------
 
-TEST_F(BreakerTest, FundDeficitIsLeviedOnSurvivorsGrossPositions) {
+// A liquidation nobody fills ends with the epoch (here a scheduled round): the fund keeps the
+// position, marked at the edge.
+TEST(Liquidation, UnfilledPartIsKeptByTheFundAtTheEdge) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 200 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  auto funded = [&](std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  };
   AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500, exactly solvent at 1050
   AccountId y = funded(10'000'000);
   AccountId m = funded(100'000'000);
-  ASSERT_TRUE(ex_.set_auto_refresh(x, false).is_ok());
-  place(x, sell(1000, 10));
-  place(y, buy(1000, 10));
-  ASSERT_EQ(acct(x).cash, Cash(113'500));
-  // Round 1 (breaker at 1050): X is absent and defaults at the window's close.
-  now_ = LedgerTime(20 * kSecond);
-  wash(m, 1050, 10);
-  ex_.advance(LedgerTime(90 * kSecond));
-  ASSERT_EQ(events_of<Defaulted>().size(), 1u);
-  EXPECT_EQ(ex_.fund().position, -10);
-  // Nobody sells to the fund. Round 2: Mallory's bid at H behind the fund's bid stands for T_cb
-  // (the fund's own bid does not count); the liquidation order expires and the fund keeps 10.
-  now_ = LedgerTime(90 * kSecond);
-  place(m, buy(1129, 1));
-  ex_.advance(LedgerTime(100 * kSecond));
-  ASSERT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
-  auto done = events_of<LiquidationFinished>();
+  ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
+  ASSERT_EQ(ex.phase(), Phase::kRefreshWindow);  // breaker: band [971, 1129], close at 80 s
+  ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), y, Cash(0)).is_ok());  // X does not
+  ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), m, Cash(0)).is_ok());
+  ex.advance(LedgerTime(80 * kSecond));
+  ASSERT_EQ(*ex.book().best(Side::kBuy), Price(1129));
+  EXPECT_EQ(ex.fund().cash, Cash(113'500 + 100 + 40));  // X's cash, bond, fees
+  ex.advance(LedgerTime(200 * kSecond));                // the scheduled round ends epoch 1
+  ASSERT_EQ(ex.epoch(), 2u);
+  std::vector<LiquidationFinished> done;
+  for (const Event& e : ex.events()) {
+    if (const auto* l = std::get_if<LiquidationFinished>(&e.body)) done.push_back(*l);
+  }
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].filled, Qty(0));
   EXPECT_EQ(done[0].kept, Qty(10));
   EXPECT_EQ(done[0].avg_price, Price(1129));
-  EXPECT_EQ(ex_.fund().position, -10);
-  // Rounds 3 and 4: the price is locked limit up twice; marked at 12.14 the fund's equity
-  // (113,500 + bond 100 + fees 80 - 10 * 1214 * 10 = -7,720) is negative.
-  now_ = LedgerTime(170 * kSecond);
-  wash(m, 1129, 10);
-  ASSERT_EQ(ex_.band().reference, Price(1129));
-  EXPECT_TRUE(events_of<ShortfallLevied>().empty());
-  now_ = LedgerTime(240 * kSecond);
-  wash(m, ex_.band().high.value(), 10);
-  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
-  ASSERT_EQ(ex_.band().reference, Price(1214));
-  auto levies = events_of<ShortfallLevied>();
-  ASSERT_EQ(levies.size(), 1u);
-  EXPECT_EQ(levies[0].fund_deficit, Cash(7720));
-  EXPECT_EQ(levies[0].per_contract, Cash(772));  // Y's long 10 is the only open position
-  const Account& f = ex_.fund();
-  EXPECT_EQ(f.cash.value() + f.position * 1214 * 10, 0);  // Y's refresh paid the whole deficit
-  bool y_paid = false;
-  for (const Refreshed& r : events_of<Refreshed>()) {
-    if (r.account == y && r.levy.value() > 0) y_paid = r.levy == Cash(7720);
+  EXPECT_EQ(ex.fund().position, -10);
+}
+
+// What the fund kept is worked off again at the adverse edge of every later epoch until it is flat.
+TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 200 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  auto funded = [&](std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  };
+  AccountId x = funded(13'510);
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  auto refresh_survivors = [&](std::int64_t s) {
+    ASSERT_TRUE(ex.refresh(LedgerTime(s * kSecond), y, Cash(0)).is_ok()) << s;
+    ASSERT_TRUE(ex.refresh(LedgerTime(s * kSecond), m, Cash(0)).is_ok()) << s;
+  };
+  ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
+  refresh_survivors(30);
+  ex.advance(LedgerTime(200 * kSecond));  // X defaults at 80 s; nobody sells to the fund
+  refresh_survivors(200);
+  ASSERT_EQ(ex.fund().position, -10);
+  ASSERT_EQ(ex.epoch(), 2u);  // band [997, 1103] around the last trade, window until 260 s
+  ASSERT_EQ(ex.band().high, Price(1103));
+  ex.clear_events();
+  ex.advance(LedgerTime(260 * kSecond));
+  // At the window's close the fund bids for its 10 again, at this epoch's high edge.
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1103));
+  std::vector<OrderAccepted> accepted;
+  for (const Event& e : ex.events()) {
+    if (const auto* a = std::get_if<OrderAccepted>(&e.body)) accepted.push_back(*a);
   }
-  EXPECT_TRUE(y_paid);
+  ASSERT_EQ(accepted.size(), 1u);
+  EXPECT_TRUE(accepted[0].liquidation);
+  EXPECT_EQ(accepted[0].owner, kInsuranceFund);
+  EXPECT_EQ(accepted[0].qty, Qty(10));
+  // It is exempt from the breaker at that edge, and fills like any liquidation order.
+  ASSERT_TRUE(ex.submit(LedgerTime(270 * kSecond), m, buy(1103, 1)).is_ok());
+  ex.advance(LedgerTime(390 * kSecond));
+  ASSERT_EQ(ex.epoch(), 2u);
+  ASSERT_TRUE(ex.submit(LedgerTime(390 * kSecond), y, sell(1103, 4)).is_ok());
+  EXPECT_EQ(ex.fund().position, -6);
+  // Epoch 3 (scheduled at 400 s, reference 11.03): the fund bids for the other 6 at 11.59.
+  ex.advance(LedgerTime(400 * kSecond));
+  refresh_survivors(400);
+  ex.advance(LedgerTime(460 * kSecond));
+  ASSERT_EQ(ex.epoch(), 3u);
+  ASSERT_EQ(ex.band().high, Price(1159));
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1159));
+  EXPECT_EQ(ex.book().level_qty(Side::kBuy, Price(1159)), Qty(6));
+  ASSERT_TRUE(ex.submit(LedgerTime(470 * kSecond), y, sell(1159, 6)).is_ok());
+  EXPECT_EQ(ex.fund().position, 0);
+  // Flat: no liquidation order in the next epoch.
+  ex.advance(LedgerTime(600 * kSecond));
+  refresh_survivors(600);
+  ex.advance(LedgerTime(660 * kSecond));
+  ASSERT_EQ(ex.epoch(), 4u);
+  EXPECT_TRUE(ex.book().empty());
+}
+
+// The seed's walk-up attack on a kept short: each epoch one lot is sold to the fund at the high
+// edge, so the next reference is that edge and the fund's short loses. The levy is lambda =
+// ceil(deficit / G_prev) with G_prev the survivors' gross total at the previous close, the deficit
+// counts the exit claims the fund owes, and what lambda * g_S does not cover carries forward.
+class WalkUp : public ::testing::Test {
+ protected:
+  static ContractSpec walk_spec() {
+    ContractSpec spec = testing::small_spec();
+    spec.settlement_interval_ms = 200 * kSecond;
+    return spec;
+  }
+  static LedgerTime at(std::int64_t s) { return LedgerTime(s * kSecond); }
+  AccountId funded(std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  }
+  std::vector<ShortfallLevied> levies() const {
+    std::vector<ShortfallLevied> out;
+    for (const Event& e : ex.events()) {
+      if (const auto* l = std::get_if<ShortfallLevied>(&e.body)) out.push_back(*l);
+    }
+    return out;
+  }
+
+  // Up to the scheduled halt at 800 s (reference 12.17), Y and M refreshing by hand every round.
+  void SetUp() override {
+    ASSERT_TRUE(ex.submit(at(0), x, sell(1000, 10)).is_ok());
+    ASSERT_TRUE(ex.submit(at(0), y, buy(1000, 10)).is_ok());
+    ASSERT_TRUE(ex.submit(at(20), m, sell(1050, 10)).is_ok());
+    ASSERT_TRUE(ex.submit(at(20), m, buy(1050, 10)).is_ok());  // breaker: band [971, 1129]
+    ASSERT_TRUE(ex.refresh(at(30), y, Cash(0)).is_ok());
+    ASSERT_TRUE(ex.refresh(at(30), m, Cash(0)).is_ok());
+    // X defaults at 80 s; nobody sells to the fund, which keeps 10 marked at 11.29 and owes X
+    // 113,500 - 10 * 1129 * 10 - penalty 5 * 10 = 550 at exit.
+    ex.advance(at(200));
+    ASSERT_EQ(ex.band().reference, Price(1050));  // fund equity 113,640 - 105,000 - 550 >= 0
+    const std::int64_t highs[] = {1103, 1159, 1217};
+    for (int i = 0; i < 3; ++i) {
+      const std::int64_t t = 200 + 200 * i;
+      ASSERT_TRUE(ex.refresh(at(t + 10), y, Cash(0)).is_ok()) << i;
+      ASSERT_TRUE(ex.refresh(at(t + 10), m, Cash(0)).is_ok()) << i;
+      ASSERT_EQ(ex.band().high, Price(highs[i]));
+      ASSERT_TRUE(ex.submit(at(t + 100), y, sell(highs[i], 1)).is_ok()) << i;  // to the fund
+      ex.advance(at(t + 200));
+      ASSERT_EQ(ex.band().reference, Price(highs[i]));
+    }
+  }
+
+  Exchange ex = *Exchange::open(walk_spec(), Price(1000), LedgerTime(0));
+  AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+};
+
+TEST_F(WalkUp, LevyIsTheDeficitWithClaimsOwedOverThePreviousGrossCarriedForward) {
+  // At 600 s (reference 11.59) the fund holds -8 and 91,022 in cash: equity
+  // 91,022 - 8 * 11,590 = -1,698, less the 550 it owes X: a deficit of 2,248. The survivors' gross
+  // at the previous close was Y's 9 (M is flat): lambda = ceil(2,248 / 9) = 250.
+  std::vector<ShortfallLevied> l = levies();
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].fund_deficit, Cash(2248));
+  EXPECT_EQ(l[0].per_contract, Cash(250));
+  // Y holds 8 by now and pays 2,000; the remaining 248 carries forward. At 800 s (reference 12.17)
+  // the fund, short 7 with 91,022 + 2,000 - 12,170 + 1 = 80,853, has a deficit of
+  // 85,190 - 80,853 + 550 = 4,887 = 248 + 8 * 58 * 10 - 1; G_prev = 8: lambda = 611.
+  EXPECT_EQ(l[1].fund_deficit, Cash(4887));
+  EXPECT_EQ(l[1].per_contract, Cash(611));
+  // Paying X's claim changes the fund's cash, not its equity net of what it owes.
+  const std::int64_t cash_before = ex.fund().cash.value();
+  Result<Cash> claim = ex.exit(at(810), x);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(550));
+  EXPECT_EQ(ex.fund().cash.value(), cash_before - 550);
+  EXPECT_EQ(ex.exit(at(810), x).status().message(), "account 1 has not defaulted; nothing to exit");
+}
+
+// The final settlement charges a last levy on the survivors before their positions close, so the
+// fund does not end negative (net of the claims it still owes).
+TEST_F(WalkUp, FinalSettlementChargesALastLevySoTheFundDoesNotEndNegative) {
+  ASSERT_TRUE(ex.refresh(at(810), y, Cash(0)).is_ok());  // pays 611 * 7 = 4,277
+  ASSERT_TRUE(ex.refresh(at(810), m, Cash(0)).is_ok());
+  ex.advance(at(860));
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1278));  // the fund works off its 7
+  const std::int64_t y_cash = ex.account(y)->cash.value();
+  ASSERT_TRUE(ex.settle_final(at(870), Price(1250)).is_ok());
+  // Fund: 85,130 in cash, short 7 at 12.50 and owing X 550: a deficit of 2,920 on Y's gross 7,
+  // lambda = ceil(2,920 / 7) = 418, collecting 2,926.
+  std::vector<ShortfallLevied> l = levies();
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[2].fund_deficit, Cash(2920));
+  EXPECT_EQ(l[2].per_contract, Cash(418));
+  EXPECT_EQ(ex.account(y)->cash.value(), y_cash - 2926 + 7 * 1250 * 10);
+  EXPECT_EQ(ex.fund().position, 0);
+  EXPECT_EQ(ex.fund().cash, Cash(85'130 + 2926 - 87'500));
+  Result<Cash> claim = ex.exit(at(900), x);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(550));
+  EXPECT_EQ(ex.fund().cash, Cash(6));
 }
 
 }  // namespace
