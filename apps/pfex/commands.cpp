@@ -137,9 +137,11 @@ int run_stress(double seconds, std::uint64_t seed, bool shrink,
   for (const auto& [check, n] : r.ignored_counts)
     fmt::print("ignored {}: {} times\n", check, n);
   for (const sim::stress::Finding& f : r.findings) {
-    fmt::print("\nVIOLATED {} on {} (market seed {}, step {} of {}, shrunk to {} steps): {}\n{}",
-               f.violation.check, f.market, f.seed, f.violation.step, f.original_steps,
-               f.minimal.size(), f.violation.detail, f.code);
+    fmt::print(
+        "\nVIOLATED {} on {} (market seed {}, step {} of {}, shrunk to {} steps in {} replays): "
+        "{}\n{}",
+        f.violation.check, f.market, f.seed, f.violation.step, f.original_steps, f.minimal.size(),
+        f.replays, f.violation.detail, f.code);
   }
   return r.findings.empty() ? 0 : 1;
 }

@@ -308,6 +308,18 @@ Violation Driver::violation(std::string check, std::string detail) const {
   return Violation{std::move(check), std::move(detail), step_index_};
 }
 
+std::optional<AccountId> Driver::account_of(std::uint32_t step_id) const {
+  auto it = accounts_.find(step_id);
+  if (it == accounts_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<OrderId> Driver::order_of(std::uint32_t step_id) const {
+  auto it = orders_.find(step_id);
+  if (it == orders_.end()) return std::nullopt;
+  return it->second;
+}
+
 i128 Driver::shortfall(AccountId id) const {
   Result<Account> a = ex_.account(id);
   if (!a.is_ok()) return 0;
@@ -376,9 +388,9 @@ std::optional<Violation> Driver::apply(const Step& step) {
 
 std::optional<Violation> Driver::apply_checked(const Step& step) {
   // Steps naming what this run does not have are skipped (shrinking removes what they named).
-  if (names_account(step.kind) && step.account >= accounts_.size()) return std::nullopt;
+  if (names_account(step.kind) && !accounts_.count(step.account)) return std::nullopt;
   if ((step.kind == StepKind::kCancel || step.kind == StepKind::kReplace) &&
-      step.order >= orders_.size()) {
+      !orders_.count(step.order)) {
     return std::nullopt;
   }
   ++step_index_;
@@ -406,7 +418,7 @@ std::string Driver::step_code(const Step& step, const std::string& call, const S
 std::optional<Violation> Driver::apply_action(const Step& step) {
   const LedgerTime t = ex_.time();
   const std::string at = fmt::format("LedgerTime({})", t.value());
-  const AccountId id = names_account(step.kind) ? accounts_[step.account] : AccountId{};
+  const AccountId id = names_account(step.kind) ? accounts_.at(step.account) : AccountId{};
   const std::string who = fmt::format("AccountId{{{}}}", id.value);
   auto record = [&](const std::string& call, const Status& st, const std::string& result = "") {
     if (st.is_ok()) ++counters_.accepted;
@@ -417,7 +429,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       const bool in_window = ex_.phase() == Phase::kRefreshWindow;
       Result<AccountId> r = ex_.register_account(t);
       if (r.is_ok()) {
-        accounts_.push_back(*r);
+        accounts_[step.id] = *r;
         if (in_window) ++counters_.registrations_in_window;
       }
       record(fmt::format("(void)ex.register_account({})", at), r.status(),
@@ -469,7 +481,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       Account before = *ex_.account(id);
       if (step.kind == StepKind::kSubmit) {
         Result<OrderOutcome> out = ex_.submit(t, id, r);
-        if (out.is_ok()) orders_.push_back(out->id);
+        if (out.is_ok()) orders_[step.id] = out->id;
         record(fmt::format("(void)ex.submit({}, {}, {})", at, who, request_code(r)), out.status(),
                out.is_ok() ? fmt::format("order {}: filled {}, resting {}", out->id.value,
                                          out->filled.value(), out->resting.value())
@@ -477,7 +489,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
         return check_order_outcome(step, r, out, before, std::nullopt);
       }
       ++counters_.replaces;
-      const OrderId old = orders_[step.order];
+      const OrderId old = orders_.at(step.order);
       std::optional<OrderBook::Order> replaced;
       if (OrderBook::Slot s = ex_.book().find(old); s != OrderBook::kNil) {
         replaced = ex_.book().at(s);
@@ -488,7 +500,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       Result<OrderOutcome> alt = cancelled.is_ok() ? copy.submit(t, id, r)
                                                    : Result<OrderOutcome>(cancelled);
       Result<OrderOutcome> out = ex_.replace(t, id, old, r);
-      if (out.is_ok()) orders_.push_back(out->id);
+      if (out.is_ok()) orders_[step.id] = out->id;
       record(fmt::format("(void)ex.replace({}, {}, OrderId{{{}}}, {})", at, who, old.value,
                          request_code(r)),
              out.status(),
@@ -510,7 +522,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                                  replaced && replaced->owner == id ? replaced : std::nullopt);
     }
     case StepKind::kCancel: {
-      const OrderId o = orders_[step.order];
+      const OrderId o = orders_.at(step.order);
       Status st = ex_.cancel(t, id, o);
       record(fmt::format("(void)ex.cancel({}, {}, OrderId{{{}}})", at, who, o.value), st);
       return std::nullopt;
@@ -1045,22 +1057,25 @@ class Generator {
  private:
   const Exchange& ex() const { return driver_.exchange(); }
   const Band& band() const { return ex().band(); }
-  Account account(const Trader& t) const { return *ex().account(driver_.accounts()[t.ref]); }
+  AccountId id_of(const Trader& t) const { return *driver_.account_of(t.ref); }
+  Account account(const Trader& t) const { return *ex().account(id_of(t)); }
   std::int64_t unit() const { return band().margin.value(); }
 
   bool emit(Step s) {
     if (run_.violation) return false;
     s.at_ms = std::max(s.at_ms, now_);
     now_ = s.at_ms;
-    const std::size_t orders_before = driver_.orders().size();
+    s.id = static_cast<std::uint32_t>(run_.steps.size());
     run_.steps.push_back(s);
     if (auto v = driver_.apply(s)) {
       run_.violation = v;
       return false;
     }
-    if (driver_.orders().size() > orders_before && current_ != nullptr) {
-      current_->orders.push_back(static_cast<std::uint32_t>(driver_.orders().size() - 1));
+    if (driver_.order_of(s.id)) {
+      all_orders_.push_back(s.id);
+      if (current_ != nullptr) current_->orders.push_back(s.id);
     }
+    last_id_ = s.id;
     return true;
   }
   Step step(StepKind kind, const Trader* t = nullptr) {
@@ -1073,10 +1088,9 @@ class Generator {
   }
 
   Trader& add_trader(Role role) {
-    const std::size_t before = driver_.accounts().size();
     emit(step(StepKind::kRegister));
     Trader t;
-    t.ref = static_cast<std::uint32_t>(before);
+    t.ref = last_id_;
     t.role = role;
     traders_.push_back(t);
     Trader& added = traders_.back();
@@ -1175,15 +1189,15 @@ class Generator {
     if (!t.orders.empty() && rng_.chance(80)) {
       return t.orders[static_cast<std::size_t>(rng_.in(0, static_cast<std::int64_t>(t.orders.size()) - 1))];
     }
-    const auto n = static_cast<std::int64_t>(driver_.orders().size());
-    return n == 0 ? 0 : static_cast<std::uint32_t>(rng_.in(0, n - 1));
+    const auto n = static_cast<std::int64_t>(all_orders_.size());
+    return n == 0 ? 0 : all_orders_[static_cast<std::size_t>(rng_.in(0, n - 1))];
   }
   OrderType random_type() { return static_cast<OrderType>(rng_.in(0, market::kMaxOrderType)); }
 
   // A margin call: pay exactly the shortfall, after trying one unit less (which must be refused).
   void answer_call(Trader& t, const Account& a) {
     const bool by_deposit = a.auto_refresh;  // its node refreshes after the deposit
-    const i128 need = driver_.shortfall(driver_.accounts()[t.ref]);
+    const i128 need = driver_.shortfall(id_of(t));
     Step s = step(by_deposit ? StepKind::kDeposit : StepKind::kRefresh, &t);
     s.rule = Rule::kShortfall;
     if (need > 0 && rng_.chance(70)) {
@@ -1354,12 +1368,12 @@ class Generator {
       emit(st);
       current_ = nullptr;
     } else if (r < 52) {
-      if (driver_.orders().empty()) return;
+      if (all_orders_.empty()) return;
       Step st = step(StepKind::kCancel, &t);
       st.order = some_order(t);
       emit(st);
     } else if (r < 64) {
-      if (driver_.orders().empty()) return;
+      if (all_orders_.empty()) return;
       replace(t, some_order(t), request());
     } else if (r < 72) {
       Step d = step(StepKind::kDeposit, &t);
@@ -1423,6 +1437,8 @@ class Generator {
   std::deque<Step> pending_;
   std::int64_t now_ = 0;
   Trader* current_ = nullptr;
+  std::vector<std::uint32_t> all_orders_;  // ids of the steps that created orders
+  std::uint32_t last_id_ = 0;
 };
 
 }  // namespace
@@ -1445,12 +1461,13 @@ std::optional<Violation> replay(const MarketCase& market, std::span<const Step> 
 }
 
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
-                         const std::string& check, const std::set<std::string>& ignored) {
+                         const std::string& check, const std::set<std::string>& ignored,
+                         std::size_t* replays) {
   std::function<bool(const std::vector<Step>&)> fails = [&](const std::vector<Step>& s) {
     std::optional<Violation> v = replay(market, s, ignored);
     return v && v->check == check;
   };
-  return ddmin(std::move(steps), fails, 4'000);
+  return ddmin(std::move(steps), fails, 20'000, replays);
 }
 
 namespace {
@@ -1523,7 +1540,8 @@ StressReport run_stress(const StressOptions& options,
       f.seed = seed;
       f.original_steps = run.steps.size();
       f.minimal = options.shrink
-                      ? shrink(market, run.steps, run.violation->check, options.ignored)
+                      ? shrink(market, run.steps, run.violation->check, options.ignored,
+                               &f.replays)
                       : run.steps;
       if (std::optional<Violation> again = replay(market, f.minimal, options.ignored)) {
         f.violation = *again;

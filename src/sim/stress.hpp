@@ -67,14 +67,15 @@ enum class Rule : std::uint8_t {
   kMaxLeverage = 2,  // qty = the largest quantity both constraints allow now + delta
 };
 
-// One action. Accounts and orders are named symbolically: `account` indexes the accounts this
-// run registered (in order), `order` the orders it created; a step naming one that does not exist
-// in a replay is skipped.
+// One action. Accounts and orders are named by the step that created them (`id` of a register,
+// submit or replace step), so removing unrelated steps never renames them; a step naming one
+// that does not exist in a replay is skipped.
 struct Step {
+  std::uint32_t id = 0;  // its number in the generated run
   StepKind kind = StepKind::kAdvance;
   std::int64_t at_ms = 0;
-  std::uint32_t account = 0;
-  std::uint32_t order = 0;
+  std::uint32_t account = 0;  // id of the register step
+  std::uint32_t order = 0;    // id of the submit or replace step
   market::OrderRequest request;
   Rule rule = Rule::kFixed;
   std::int64_t amount = 0;  // cash (deposit, withdraw, refresh), or the delta of a rule
@@ -133,9 +134,9 @@ class Driver {
 
   const market::Exchange& exchange() const { return ex_; }
   const MarketCase& market() const { return market_; }
-  // Accounts this run registered, in order (Step::account indexes this), and orders it created.
-  const std::vector<market::AccountId>& accounts() const { return accounts_; }
-  const std::vector<market::OrderId>& orders() const { return orders_; }
+  // The account a register step created and the order a submit or replace step created.
+  std::optional<market::AccountId> account_of(std::uint32_t step_id) const;
+  std::optional<market::OrderId> order_of(std::uint32_t step_id) const;
   const Counters& counters() const { return counters_; }
   const std::map<std::string, std::uint64_t>& ignored_counts() const { return ignored_counts_; }
   std::int64_t now_ms() const { return ex_.time().value(); }
@@ -193,8 +194,8 @@ class Driver {
   std::set<std::string> ignored_;
   std::map<std::string, std::uint64_t> ignored_counts_;
   market::Exchange ex_;
-  std::vector<market::AccountId> accounts_;
-  std::vector<market::OrderId> orders_;
+  std::map<std::uint32_t, market::AccountId> accounts_;  // by Step::id
+  std::map<std::uint32_t, market::OrderId> orders_;
   Counters counters_;
   std::size_t step_index_ = 0;
   bool record_ = false;
@@ -234,10 +235,11 @@ std::optional<Violation> replay(const MarketCase& market, std::span<const Step> 
                                 const std::set<std::string>& ignored = {});
 
 // Delta debugging (ddmin): a smallest list found, by removing chunks then single items, for which
-// `fails` still holds. `fails(items)` must hold on entry. Stops early after `max_tests` calls.
+// `fails` still holds. `fails(items)` must hold on entry. Stops early after `max_tests` calls;
+// `tests_run` (may be null) receives the number of calls made.
 template <class T>
 std::vector<T> ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& fails,
-                     std::size_t max_tests = 20'000) {
+                     std::size_t max_tests = 20'000, std::size_t* tests_run = nullptr) {
   std::size_t n = 2;
   std::size_t tests = 0;
   while (items.size() >= 2 && tests < max_tests) {
@@ -259,12 +261,15 @@ std::vector<T> ddmin(std::vector<T> items, const std::function<bool(const std::v
     if (n >= items.size()) break;
     n = std::min(items.size(), 2 * n);
   }
+  if (tests_run != nullptr) *tests_run = tests;
   return items;
 }
 
 // Shrinks a violating run to a minimal list of steps that violates the same check.
+// `replays` (may be null) receives the number of replays it took.
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
-                         const std::string& check, const std::set<std::string>& ignored = {});
+                         const std::string& check, const std::set<std::string>& ignored = {},
+                         std::size_t* replays = nullptr);
 
 // The steps as a gtest body against the Exchange API (concrete ids, each outcome in a comment).
 std::string reproducer(const MarketCase& market, std::span<const Step> steps,
@@ -288,7 +293,8 @@ struct Finding {
   std::uint64_t seed = 0;  // of the market (run_market)
   std::size_t original_steps = 0;
   std::vector<Step> minimal;
-  std::string code;  // the reproducer
+  std::size_t replays = 0;  // shrinking's cost
+  std::string code;         // the reproducer
 };
 
 struct StressReport {
