@@ -121,7 +121,7 @@ int list_contracts() {
 int run_stress(double seconds, std::uint64_t seed, bool shrink,
                const std::vector<std::string>& ignore) {
   sim::stress::StressOptions options;
-  options.ignored.insert(ignore.begin(), ignore.end());
+  options.checks.ignored.insert(ignore.begin(), ignore.end());
   options.seconds = seconds;
   options.seed = seed;
   options.shrink = shrink;

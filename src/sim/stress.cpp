@@ -136,6 +136,7 @@ std::string request_code(const OrderRequest& r) {
 std::string rule_note(const std::string& check) {
   static const std::map<std::string, std::string> notes = {
       {"solvency-after-fill", "fills break the solvency constraints (fee reserve f*(B+S) in both)"},
+      {"solvency", "an action was accepted below a constraint (the fee reserve f*(B+S) in both)"},
       {"accepted-beyond-constraints",
        "the fee of every open order must be reserved in both constraints"},
       {"replace-differs-from-cancel-then-submit",
@@ -295,8 +296,8 @@ std::string format_counters(const Counters& c) {
 
 // ---- the driver ----------------------------------------------------------------------------------
 
-Driver::Driver(const MarketCase& market, std::set<std::string> ignored)
-    : market_(market), ignored_(std::move(ignored)), ex_(*Exchange::open(market.spec, market.reference, LedgerTime(0))) {
+Driver::Driver(const MarketCase& market, Checks checks)
+    : market_(market), checks_(std::move(checks)), ex_(*Exchange::open(market.spec, market.reference, LedgerTime(0))) {
   shadow_.push_back({});  // the fund
   band_ = ex_.band();
   ex_.clear_events();
@@ -405,7 +406,11 @@ std::optional<Violation> Driver::apply_checked(const Step& step) {
   traded_.clear();
   if (auto v = apply_action(step)) return v;
   if (auto v = process_events()) return v;
-  return check_state();
+  if (auto v = check_state()) return v;
+  if (checks_.extra) {
+    if (std::optional<std::string> what = checks_.extra(ex_)) return violation("extra", *what);
+  }
+  return std::nullopt;
 }
 
 std::string Driver::step_code(const Step& step, const std::string& call, const Status& outcome,
@@ -1025,8 +1030,8 @@ struct Trader {
 class Generator {
  public:
   Generator(const MarketCase& market, std::uint64_t seed, MarketRun& run,
-            const std::set<std::string>& ignored)
-      : driver_(market, ignored), rng_(seed), run_(run) {}
+            const Checks& checks)
+      : driver_(market, checks), rng_(seed), run_(run) {}
 
   void run(std::size_t max_steps) {
     setup();
@@ -1444,16 +1449,16 @@ class Generator {
 }  // namespace
 
 MarketRun run_market(const MarketCase& market, std::uint64_t seed, std::size_t max_steps,
-                     const std::set<std::string>& ignored) {
+                     const Checks& checks) {
   MarketRun run;
-  Generator g(market, seed, run, ignored);
+  Generator g(market, seed, run, checks);
   g.run(max_steps);
   return run;
 }
 
 std::optional<Violation> replay(const MarketCase& market, std::span<const Step> steps,
-                                const std::set<std::string>& ignored) {
-  Driver d(market, ignored);
+                                const Checks& checks) {
+  Driver d(market, checks);
   for (const Step& s : steps) {
     if (auto v = d.apply(s)) return v;
   }
@@ -1461,10 +1466,10 @@ std::optional<Violation> replay(const MarketCase& market, std::span<const Step> 
 }
 
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
-                         const std::string& check, const std::set<std::string>& ignored,
+                         const std::string& check, const Checks& checks,
                          std::size_t* replays) {
   std::function<bool(const std::vector<Step>&)> fails = [&](const std::vector<Step>& s) {
-    std::optional<Violation> v = replay(market, s, ignored);
+    std::optional<Violation> v = replay(market, s, checks);
     return v && v->check == check;
   };
   return ddmin(std::move(steps), fails, 20'000, replays);
@@ -1494,8 +1499,8 @@ std::string spec_code(const ContractSpec& s) {
 }  // namespace
 
 std::string reproducer(const MarketCase& market, std::span<const Step> steps,
-                       const std::set<std::string>& ignored, const std::string& test_name) {
-  Driver d(market, ignored);
+                       const Checks& checks, const std::string& test_name) {
+  Driver d(market, checks);
   d.record_code(true);
   std::optional<Violation> v;
   for (const Step& s : steps) {
@@ -1530,7 +1535,7 @@ StressReport run_stress(const StressOptions& options,
     const std::uint64_t seed = mix(options.seed, i);
     const std::size_t span = options.max_steps - std::min(options.min_steps, options.max_steps);
     const std::size_t steps = options.min_steps + static_cast<std::size_t>(seed % (span + 1));
-    MarketRun run = run_market(market, seed, steps, options.ignored);
+    MarketRun run = run_market(market, seed, steps, options.checks);
     report.counters.add(run.counters);
     for (const auto& [check, n] : run.ignored_counts) report.ignored_counts[check] += n;
     if (run.violation && seen.insert(run.violation->check).second) {
@@ -1540,13 +1545,13 @@ StressReport run_stress(const StressOptions& options,
       f.seed = seed;
       f.original_steps = run.steps.size();
       f.minimal = options.shrink
-                      ? shrink(market, run.steps, run.violation->check, options.ignored,
+                      ? shrink(market, run.steps, run.violation->check, options.checks,
                                &f.replays)
                       : run.steps;
-      if (std::optional<Violation> again = replay(market, f.minimal, options.ignored)) {
+      if (std::optional<Violation> again = replay(market, f.minimal, options.checks)) {
         f.violation = *again;
       }
-      f.code = reproducer(market, f.minimal, options.ignored,
+      f.code = reproducer(market, f.minimal, options.checks,
                           fmt::format("Repro_{}_{}", market.spec.name, f.violation.step));
       report.findings.push_back(std::move(f));
     }

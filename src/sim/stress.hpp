@@ -121,12 +121,20 @@ struct Counters {
 
 std::string format_counters(const Counters& c);
 
+// What a Driver checks besides the design's rules.
+struct Checks {
+  // Rules counted (Driver::ignored_counts()) but not stopping a run: a known defect while its fix
+  // is pending.
+  std::set<std::string> ignored;
+  // An extra property checked after every step (a violation is reported as check "extra" with
+  // the returned text), e.g. to shrink a run to the first default.
+  std::function<std::optional<std::string>(const market::Exchange&)> extra;
+};
+
 // Applies steps to one exchange and checks every rule after each. Deterministic.
 class Driver {
  public:
-  // `ignored`: checks that are counted (ignored_counts()) but do not stop the run, e.g. a known
-  // defect while its fix is pending.
-  explicit Driver(const MarketCase& market, std::set<std::string> ignored = {});
+  explicit Driver(const MarketCase& market, Checks checks = {});
 
   // Applies `step` at its time (earlier times are taken as the current time), then checks.
   // Returns the first violated rule, if any. A step naming an unknown account or order is skipped.
@@ -188,10 +196,10 @@ class Driver {
   std::string step_code(const Step& step, const std::string& call, const Status& outcome,
                         const std::string& result) const;
   Violation violation(std::string check, std::string detail) const;
-  bool ignored(const std::string& check) const { return ignored_.count(check) != 0; }
+  bool ignored(const std::string& check) const { return checks_.ignored.count(check) != 0; }
 
   MarketCase market_;
-  std::set<std::string> ignored_;
+  Checks checks_;
   std::map<std::string, std::uint64_t> ignored_counts_;
   market::Exchange ex_;
   std::map<std::uint32_t, market::AccountId> accounts_;  // by Step::id
@@ -228,11 +236,11 @@ struct MarketRun {
 // Generates and runs one market of `max_steps` trading steps (then the final settlement and the
 // defaulters' exits), checking after every step. Same (market, seed, max_steps): same run.
 MarketRun run_market(const MarketCase& market, std::uint64_t seed, std::size_t max_steps,
-                     const std::set<std::string>& ignored = {});
+                     const Checks& checks = {});
 
 // Replays `steps` on a fresh exchange; the first violation, if any.
 std::optional<Violation> replay(const MarketCase& market, std::span<const Step> steps,
-                                const std::set<std::string>& ignored = {});
+                                const Checks& checks = {});
 
 // Delta debugging (ddmin): a smallest list found, by removing chunks then single items, for which
 // `fails` still holds. `fails(items)` must hold on entry. Stops early after `max_tests` calls;
@@ -268,12 +276,12 @@ std::vector<T> ddmin(std::vector<T> items, const std::function<bool(const std::v
 // Shrinks a violating run to a minimal list of steps that violates the same check.
 // `replays` (may be null) receives the number of replays it took.
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
-                         const std::string& check, const std::set<std::string>& ignored = {},
+                         const std::string& check, const Checks& checks = {},
                          std::size_t* replays = nullptr);
 
 // The steps as a gtest body against the Exchange API (concrete ids, each outcome in a comment).
 std::string reproducer(const MarketCase& market, std::span<const Step> steps,
-                       const std::set<std::string>& ignored, const std::string& test_name);
+                       const Checks& checks, const std::string& test_name);
 
 // ---- the stress loop -----------------------------------------------------------------------------
 
@@ -284,7 +292,7 @@ struct StressOptions {
   std::size_t min_steps = 300;             // steps per market: uniform in [min, max]
   std::size_t max_steps = 4'000;
   bool shrink = true;
-  std::set<std::string> ignored;  // checks counted but not stopping a market (known defects)
+  Checks checks;
 };
 
 struct Finding {
