@@ -42,8 +42,11 @@ Solvency evaluate_solvency(const Account& a, const Band& band, const ContractSpe
   const W qb = a.open_buy_ticks;
   const W qs = a.open_sell_ticks;
   Solvency out;
-  out.e_low = c - qb * k - f * b + (v + b) * band.low.value() * k - m * (W(a.long_qty()) + b);
-  out.e_high = c + qs * k - f * s + (v - s) * band.high.value() * k - m * (W(a.short_qty()) + s);
+  // The fee of every open order, buys and sells alike, is reserved in both constraints, so that
+  // no fill lowers either of them.
+  const W fees = f * (b + s);
+  out.e_low = c - qb * k - fees + (v + b) * band.low.value() * k - m * (W(a.long_qty()) + b);
+  out.e_high = c + qs * k - fees + (v - s) * band.high.value() * k - m * (W(a.short_qty()) + s);
   return out;
 }
 
@@ -69,7 +72,8 @@ Status check_solvency(const Account& a, const Band& band, const ContractSpec& sp
   using W = Checked<i128>;
   const W k = spec.tick_value.value();
   const W f = spec.fee_per_contract.value();
-  W lowest_cash = W(a.cash.value()) - W(a.open_buy_ticks) * k - f * a.open_buy.value();
+  W lowest_cash = W(a.cash.value()) - W(a.open_buy_ticks) * k -
+                  f * (W(a.open_buy.value()) + a.open_sell.value());
   W highest_cash = W(a.cash.value()) + W(a.open_sell_ticks) * k;
   W highest_pos = W(a.position) + a.open_buy.value();
   W lowest_pos = W(a.position) - a.open_sell.value();

@@ -1,8 +1,11 @@
 // A trader's inventory on the transparent exchange and the two solvency constraints of DESIGN.md
 // section 3 that every action must keep:
 //
-//   E_L = c - QB*k - f*B + (v + B)*L*k - M*(v+ + B)  >= 0   (every open buy fills, price at L)
-//   E_H = c + QS*k - f*S + (v - S)*H*k - M*(v- + S)  >= 0   (every open sell fills, price at H)
+//   E_L = c - QB*k - f*(B + S) + (v + B)*L*k - M*(v+ + B)  >= 0   (every open buy fills, at L)
+//   E_H = c + QS*k - f*(B + S) + (v - S)*H*k - M*(v- + S)  >= 0   (every open sell fills, at H)
+//
+// Both reserve the fee of every open order, buys and sells alike: then no fill (at the limit or
+// better) lowers either constraint, so an account that passed stays solvent through its fills.
 //
 // The private protocol range-proves E_L and E_H in [0, 2^64), so the transparent exchange accepts
 // exactly that range too: both modes must accept the same actions.

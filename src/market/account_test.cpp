@@ -41,6 +41,25 @@ TEST(Solvency, DesignCounterexampleStaysSolventThroughTheFill) {
   EXPECT_TRUE(check_solvency(a, band, spec_with(1, 0)).is_ok());
 }
 
+// Both constraints reserve f*(B + S): E_L and E_H each fall by f per open contract on either side.
+TEST(Solvency, FeeIsReservedForBuysAndSellsInBothConstraints) {
+  Band band{Price(1000), Price(950), Price(1050), Cash(850), 0};
+  Account a;
+  a.cash = Cash(100'000);
+  a.open_buy = Qty(2);
+  a.open_buy_ticks = 2 * 990;
+  a.open_sell = Qty(3);
+  a.open_sell_ticks = 3 * 1010;
+  Solvency with_fee = evaluate_solvency(a, band, spec_with(10, 7));
+  Solvency no_fee = evaluate_solvency(a, band, spec_with(10, 0));
+  EXPECT_EQ(static_cast<std::int64_t>(no_fee.e_low.value() - with_fee.e_low.value()), 7 * 5);
+  EXPECT_EQ(static_cast<std::int64_t>(no_fee.e_high.value() - with_fee.e_high.value()), 7 * 5);
+  // E_L = 100000 - 1980*10 - 35 + 2*950*10 - 850*2 = 97465
+  EXPECT_EQ(static_cast<std::int64_t>(with_fee.e_low.value()), 97'465);
+  // E_H = 100000 + 30300 - 35 - 3*10500 - 850*3 = 96215
+  EXPECT_EQ(static_cast<std::int64_t>(with_fee.e_high.value()), 96'215);
+}
+
 TEST(Solvency, ShortfallIsTheSmallestCuringDeposit) {
   Band band{Price(1000), Price(950), Price(1050), Cash(850), 0};
   Account a;

@@ -216,7 +216,7 @@ Status Exchange::check_request(const OrderRequest& r) const {
   return Status::ok();
 }
 
-Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
+Result<Price> Exchange::effective_limit(const OrderRequest& r, OrderBook::Slot replaced) const {
   if (r.type != OrderType::kMarket) {
     if (!band_.contains(*r.limit)) {
       return Status::invalid_argument("price " + spec_.format_price(*r.limit) +
@@ -225,7 +225,7 @@ Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
     }
     return *r.limit;
   }
-  std::optional<Price> best = book_.best(opposite(r.side));
+  std::optional<Price> best = best_without(opposite(r.side), replaced);
   if (!best) {
     return Status::failed_precondition("a market order needs a resting opposite order");
   }
@@ -235,12 +235,35 @@ Result<Price> Exchange::effective_limit(const OrderRequest& r) const {
   return Price(limit);
 }
 
+// Open quantity of the level at `price` on `side`, less the replaced order if it rests there.
+std::int64_t Exchange::level_qty_without(Side side, Price price, Qty level_qty,
+                                         OrderBook::Slot replaced) const {
+  std::int64_t q = level_qty.value();
+  if (replaced != OrderBook::kNil) {
+    const OrderBook::Order& o = book_.at(replaced);
+    if (o.side == side && o.limit == price) q -= o.open.value();
+  }
+  return q;
+}
+
+std::optional<Price> Exchange::best_without(Side side, OrderBook::Slot replaced) const {
+  if (replaced == OrderBook::kNil || book_.at(replaced).side != side) return book_.best(side);
+  std::optional<Price> best;
+  book_.for_each_level(side, [&](Price price, Qty qty) {
+    if (level_qty_without(side, price, qty, replaced) == 0) return true;
+    best = price;
+    return false;
+  });
+  return best;
+}
+
 // Quantity available to a taker on `side` up to `limit`, counting at most `wanted`.
-std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted) const {
+std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted,
+                                OrderBook::Slot replaced) const {
   std::int64_t total = 0;
   book_.for_each_level(opposite(side), [&](Price price, Qty qty) {
     if (!crosses(side, limit, price) || total >= wanted) return false;
-    total += qty.value();
+    total += level_qty_without(opposite(side), price, qty, replaced);
     return true;
   });
   return total;
@@ -275,14 +298,15 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
     if (old.owner != id) return Status::failed_precondition(id_text(*replaced) + " is not yours");
     release(after, old.side, old.limit, old.open);
   }
-  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r));
-  std::optional<Price> best_opp = book_.best(opposite(r.side));
+  // The replaced order leaves the book before the new one is checked and matched.
+  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot));
+  std::optional<Price> best_opp = best_without(opposite(r.side), old_slot);
   if (r.type == OrderType::kPostOnly && best_opp && crosses(r.side, limit, *best_opp)) {
     return Status::failed_precondition("post-only order at " + spec_.format_price(limit) +
                                        " would trade against " + spec_.format_price(*best_opp));
   }
   if (r.type == OrderType::kFillOrKill) {
-    std::int64_t can = fillable(r.side, limit, r.qty.value());
+    std::int64_t can = fillable(r.side, limit, r.qty.value(), old_slot);
     if (can < r.qty.value()) {
       return Status::failed_precondition("fill-or-kill for " + std::to_string(r.qty.value()) +
                                          " could fill only " + std::to_string(can) + " now");

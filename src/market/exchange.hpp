@@ -54,8 +54,9 @@ class Exchange {
   Status withdraw(LedgerTime now, AccountId account, Cash amount);
   Result<OrderOutcome> submit(LedgerTime now, AccountId account, const OrderRequest& request);
   Status cancel(LedgerTime now, AccountId account, OrderId order);
-  // Cancels `order` and submits `request` as one action: the old remainder is released before
-  // the new order's solvency check. The new order has a new id and loses time priority.
+  // Cancels `order` and submits `request` as one action: the old order leaves the book and its
+  // remainder is released before the new order is checked (solvency, fill-or-kill, post-only,
+  // a market order's limit) and matched. The new order has a new id and loses time priority.
   Result<OrderOutcome> replace(LedgerTime now, AccountId account, OrderId order,
                                const OrderRequest& request);
   // In a refresh window: deposit (possibly 0), pay any shortfall levy, and pass the new band.
@@ -140,8 +141,14 @@ class Exchange {
   Result<OrderOutcome> place(AccountId owner, const OrderRequest& request,
                              std::optional<OrderId> replaced);
   Status check_request(const OrderRequest& request) const;
-  Result<Price> effective_limit(const OrderRequest& request) const;
-  std::int64_t fillable(Side side, Price limit, std::int64_t wanted) const;
+  // The book as a new order sees it: `replaced` (kNil for none), the order a cancel-replace
+  // closes, does not count.
+  Result<Price> effective_limit(const OrderRequest& request, OrderBook::Slot replaced) const;
+  std::int64_t level_qty_without(Side side, Price price, Qty level_qty,
+                                 OrderBook::Slot replaced) const;
+  std::optional<Price> best_without(Side side, OrderBook::Slot replaced) const;
+  std::int64_t fillable(Side side, Price limit, std::int64_t wanted,
+                        OrderBook::Slot replaced) const;
   Qty match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty);
   void execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
                     Side taker_side, Price taker_limit, Qty qty);

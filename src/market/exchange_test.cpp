@@ -167,6 +167,40 @@ TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
   EXPECT_NE(ex_.book().find(a2->id), OrderBook::kNil);
 }
 
+// The replaced order leaves the book before the new one is checked and matched: it can neither
+// fill the new order nor stand in its way.
+TEST_F(MatchingTest, ReplaceChecksTheNewOrderAgainstTheBookWithoutTheOldOne) {
+  AccountId a = funded(10'000'000), b = funded(10'000'000);
+  OrderOutcome ask = place(a, sell(1000, 8));  // the only ask
+  Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> fok = ex_.replace(now_, a, ask.id, buy(1000, 5, OrderType::kFillOrKill));
+  ASSERT_FALSE(fok.is_ok());
+  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 0 now");
+  Result<OrderOutcome> mkt = ex_.replace(now_, a, ask.id, testing::market(Side::kBuy, 5));
+  ASSERT_FALSE(mkt.is_ok());
+  EXPECT_EQ(mkt.status().message(), "a market order needs a resting opposite order");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_NE(ex_.book().find(ask.id), OrderBook::kNil);
+
+  // A post-only bid at the old ask's price does not cross once the old ask is gone.
+  Result<OrderOutcome> bid = ex_.replace(now_, a, ask.id, buy(1000, 2, OrderType::kPostOnly));
+  ASSERT_TRUE(bid.is_ok()) << bid.status().to_string();
+  EXPECT_EQ(bid->filled, Qty(0));
+  EXPECT_EQ(bid->resting, Qty(2));
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1000));
+  EXPECT_FALSE(ex_.book().best(Side::kSell).has_value());
+
+  // Another trader's 3 lots do not make a fill-or-kill for 5 possible either.
+  OrderOutcome ask2 = place(a, sell(1001, 8));
+  place(b, sell(1001, 3));
+  before = ex_.state_hash();
+  fok = ex_.replace(now_, a, ask2.id, buy(1001, 5, OrderType::kFillOrKill));
+  ASSERT_FALSE(fok.is_ok());
+  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 3 now");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_TRUE(trades().empty());
+}
+
 TEST_F(MatchingTest, SelfTradeMatchesLikeAnyTrade) {
   AccountId a = funded(1'000'000);
   place(a, sell(1000, 3));
@@ -206,6 +240,33 @@ TEST_F(MatchingTest, InsolventOrderIsRejectedAtTheExactBoundary) {
   // Selling 1 at 1000: E_H = c + 10000 - 1 - 1050*10 - 850 = c - 1351 as well.
   Result<OrderOutcome> s = ex_.submit(now_, poor, sell(1000, 1));
   EXPECT_NE(s.status().message().find("E_H < 0"), std::string_view::npos);
+}
+
+// The fee of every open order is reserved in both constraints (docs/design.md section 3), so a
+// fill never lowers either one. An account with resting sells at exactly E_H = 0 may not add a buy:
+// filled at H, the buy would cost its fee and leave E_H = -f.
+TEST_F(MatchingTest, FeeOfEveryOpenOrderIsReservedInBothConstraints) {
+  AccountId maker = funded(1'000'000);
+  place(maker, sell(1050, 2));
+  // Selling 3 at H = 1050: E_H = c + 31500 - 1*(0 + 3) - 3*10500 - 3*850 = c - 2553.
+  AccountId tight = funded(2553);
+  AccountId spare = funded(2554);
+  place(tight, sell(1050, 3));
+  place(spare, sell(1050, 3));
+  Solvency before = evaluate_solvency(acct(tight), ex_.band(), ex_.spec());
+  EXPECT_EQ(static_cast<std::int64_t>(before.e_high.value()), 0);
+  Digest32 hash = ex_.state_hash();
+  Result<OrderOutcome> r = ex_.submit(now_, tight, buy(1050, 1, OrderType::kImmediateOrCancel));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(r.status().message().find("E_H < 0"), std::string_view::npos);
+  EXPECT_EQ(ex_.state_hash(), hash);
+  // One unit more pays for the buy's fee; after the fill both constraints still hold.
+  OrderOutcome o = place(spare, buy(1050, 1, OrderType::kImmediateOrCancel));
+  EXPECT_EQ(o.filled, Qty(1));
+  Solvency after = evaluate_solvency(acct(spare), ex_.band(), ex_.spec());
+  EXPECT_EQ(static_cast<std::int64_t>(after.e_high.value()), 0);
+  EXPECT_TRUE(check_solvency(acct(spare), ex_.band(), ex_.spec()).is_ok());
 }
 
 TEST_F(MatchingTest, WithdrawalKeepsBothConstraints) {
