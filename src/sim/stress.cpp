@@ -484,6 +484,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
         r.qty = Qty(q);
       }
       Account before = *ex_.account(id);
+      const Band band = ex_.band();  // the action may halt the market and open the next band
       if (step.kind == StepKind::kSubmit) {
         Result<OrderOutcome> out = ex_.submit(t, id, r);
         if (out.is_ok()) orders_[step.id] = out->id;
@@ -491,7 +492,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                out.is_ok() ? fmt::format("order {}: filled {}, resting {}", out->id.value,
                                          out->filled.value(), out->resting.value())
                            : "");
-        return check_order_outcome(step, r, out, before, std::nullopt);
+        return check_order_outcome(step, r, out, before, band, std::nullopt);
       }
       ++counters_.replaces;
       const OrderId old = orders_.at(step.order);
@@ -523,7 +524,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                          fmt::format("replace of order {} by {}: {}; cancel then submit: {}",
                                      old.value, request_code(r), text(out), text(alt)));
       }
-      return check_order_outcome(step, r, out, before,
+      return check_order_outcome(step, r, out, before, band,
                                  replaced && replaced->owner == id ? replaced : std::nullopt);
     }
     case StepKind::kCancel: {
@@ -589,9 +590,10 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
 
 std::optional<Violation> Driver::check_order_outcome(const Step& step, const OrderRequest& r,
                                                      const Result<OrderOutcome>& out,
-                                                     const Account& before,
+                                                     const Account& before, const Band& band,
                                                      std::optional<OrderBook::Order> replaced) {
   const ContractSpec& spec = ex_.spec();
+  const std::uint32_t who = accounts_.at(step.account).value;
   Account with = before;
   if (replaced) {
     const std::int64_t q = replaced->open.value();
@@ -600,15 +602,15 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
   if (!out.is_ok()) {
     // A plain limit order inside the band that keeps both constraints must be accepted.
     if (step.kind != StepKind::kSubmit || r.type != OrderType::kLimit ||
-        out.status().code() != ErrorCode::kInsolvent || !r.limit || !ex_.band().contains(*r.limit)) {
+        out.status().code() != ErrorCode::kInsolvent || !r.limit || !band.contains(*r.limit)) {
       return std::nullopt;
     }
     add_order(with, r.side, *r.limit, r.qty.value());
-    Constraints c = design_constraints(with, ex_.band(), spec);
+    Constraints c = design_constraints(with, band, spec);
     if (c.e_low >= 0 && c.e_high >= 0 && c.e_low < (i128{1} << 62) && c.e_high < (i128{1} << 62)) {
       return violation("refused-within-constraints",
                        fmt::format("{} by account {} refused ({}) with E_L = {}, E_H = {} after it",
-                                   request_code(r), step.account, out.status().to_string(),
+                                   request_code(r), who, out.status().to_string(),
                                    i128_text(c.e_low), i128_text(c.e_high)));
     }
     return std::nullopt;
@@ -637,12 +639,12 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
     return violation("market-without-fill", what + " accepted and filled nothing");
   }
   add_order(with, r.side, *limit, r.qty.value());
-  Constraints c = design_constraints(with, ex_.band(), spec);
+  Constraints c = design_constraints(with, band, spec);
   if (c.e_low < 0 || c.e_high < 0) {
     return violation("accepted-beyond-constraints",
                      fmt::format("{} by account {} accepted with E_L = {}, E_H = {} before "
                                  "matching",
-                                 what, step.account, i128_text(c.e_low), i128_text(c.e_high)));
+                                 what, who, i128_text(c.e_low), i128_text(c.e_high)));
   }
   return std::nullopt;
 }

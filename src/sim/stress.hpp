@@ -190,6 +190,7 @@ class Driver {
   std::optional<Violation> check_order_outcome(const Step& step, const market::OrderRequest& r,
                                                const Result<market::OrderOutcome>& out,
                                                const market::Account& before,
+                                               const market::Band& band,
                                                std::optional<market::OrderBook::Order> replaced);
   i128 claim_of(const DefaultShadow& d) const;
   i128 outstanding_claims() const;
