@@ -130,7 +130,8 @@ int run_stress(double seconds, std::uint64_t seed, bool shrink,
       sim::stress::run_stress(options, [&](const sim::stress::StressReport& now) {
         if (now.seconds < next) return;
         next += 10;
-        fmt::print(stderr, "[{:.0f} s] {}\n", now.seconds, sim::stress::format_counters(now.counters));
+        fmt::print(stderr, "[{:.0f} s] {}\n", now.seconds,
+                   sim::stress::format_counters(now.counters));
       });
   fmt::print("stress: seed {}, {:.1f} s\n{}\n", seed, r.seconds,
              sim::stress::format_counters(r.counters));

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     return pfex::cli::run_demo(options);
   }
   if (run->parsed()) return pfex::cli::run_scenario_file(path, options);
-  if (stress->parsed()) return pfex::cli::run_stress(stress_seconds, stress_seed, !no_shrink, stress_ignore);
+  if (stress->parsed())
+    return pfex::cli::run_stress(stress_seconds, stress_seed, !no_shrink, stress_ignore);
   return pfex::cli::list_contracts();
 }

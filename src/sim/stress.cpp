@@ -150,8 +150,9 @@ std::string rule_note(const std::string& check) {
       {"hidden-deficit", "claims owed are fund liabilities; a deficit must be levied"},
       {"kept-position-not-worked-off",
        "the fund's kept position must be worked off at the adverse edge in every later epoch"},
-      {"levy-rate", "lambda = ceil(deficit / G_prev), G_prev the survivors' gross at the "
-                    "previous close"},
+      {"levy-rate",
+       "lambda = ceil(deficit / G_prev), G_prev the survivors' gross at the "
+       "previous close"},
   };
   auto it = notes.find(check);
   return it == notes.end() ? "" : it->second;
@@ -159,7 +160,8 @@ std::string rule_note(const std::string& check) {
 
 }  // namespace
 
-// ---- contract specs ------------------------------------------------------------------------------
+// ---- contract specs
+// ------------------------------------------------------------------------------
 
 std::vector<MarketCase> market_cases() {
   std::vector<MarketCase> out;
@@ -253,7 +255,8 @@ std::vector<MarketCase> market_cases() {
   return out;
 }
 
-// ---- counters ------------------------------------------------------------------------------------
+// ---- counters
+// ------------------------------------------------------------------------------------
 
 void Counters::add(const Counters& o) {
   markets += o.markets;
@@ -294,10 +297,13 @@ std::string format_counters(const Counters& c) {
       c.replaces, c.final_settlements, c.violations);
 }
 
-// ---- the driver ----------------------------------------------------------------------------------
+// ---- the driver
+// ----------------------------------------------------------------------------------
 
 Driver::Driver(const MarketCase& market, Checks checks)
-    : market_(market), checks_(std::move(checks)), ex_(*Exchange::open(market.spec, market.reference, LedgerTime(0))) {
+    : market_(market),
+      checks_(std::move(checks)),
+      ex_(*Exchange::open(market.spec, market.reference, LedgerTime(0))) {
   shadow_.push_back({});  // the fund
   band_ = ex_.band();
   ex_.clear_events();
@@ -364,8 +370,8 @@ std::optional<Price> Driver::market_limit(Side side) const {
 i128 Driver::claim_of(const DefaultShadow& d) const {
   const BatchShadow& b = batches_[d.batch];
   const ContractSpec& s = ex_.spec();
-  i128 value = floor_div(i128{d.cash} * b.den + i128{d.position} * s.tick_value.value() * b.num,
-                         b.den);
+  i128 value =
+      floor_div(i128{d.cash} * b.den + i128{d.position} * s.tick_value.value() * b.num, b.den);
   value -= i128{s.liquidation_penalty_per_contract.value()} * abs128(d.position);
   return std::max<i128>(0, value);
 }
@@ -409,6 +415,15 @@ std::optional<Violation> Driver::apply_checked(const Step& step) {
   if (auto v = check_state()) return v;
   if (checks_.extra) {
     if (std::optional<std::string> what = checks_.extra(ex_)) return violation("extra", *what);
+  }
+  // Now and then: a snapshot restores to the same state.
+  if (step_index_ % 512 == 0) {
+    Result<Exchange> restored = Exchange::restore(ex_.snapshot());
+    if (!restored.is_ok() || restored->state_hash() != ex_.state_hash()) {
+      return violation("snapshot-roundtrip",
+                       restored.is_ok() ? "the restored state hashes differently"
+                                        : "restore refused: " + restored.status().to_string());
+    }
   }
   return std::nullopt;
 }
@@ -503,8 +518,8 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       // The oracle: the same replace as a cancel followed by a submit, on a copy.
       Exchange copy = ex_;
       Status cancelled = copy.cancel(t, id, old);
-      Result<OrderOutcome> alt = cancelled.is_ok() ? copy.submit(t, id, r)
-                                                   : Result<OrderOutcome>(cancelled);
+      Result<OrderOutcome> alt =
+          cancelled.is_ok() ? copy.submit(t, id, r) : Result<OrderOutcome>(cancelled);
       Result<OrderOutcome> out = ex_.replace(t, id, old, r);
       if (out.is_ok()) orders_[step.id] = out->id;
       record(fmt::format("(void)ex.replace({}, {}, OrderId{{{}}}, {})", at, who, old.value,
@@ -542,8 +557,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
         if (amount < 0) return std::nullopt;
       }
       Account before = *ex_.account(id);
-      const bool called = step.rule == Rule::kShortfall &&
-                          ex_.phase() == Phase::kRefreshWindow &&
+      const bool called = step.rule == Rule::kShortfall && ex_.phase() == Phase::kRefreshWindow &&
                           before.status == AccountStatus::kActive && !before.refreshed;
       Status st = ex_.refresh(t, id, Cash(static_cast<std::int64_t>(amount)));
       record(fmt::format("(void)ex.refresh({}, {}, Cash({}))", at, who, i128_text(amount)), st);
@@ -624,8 +638,8 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
   }
   if (!limit) return violation("order-bookkeeping", what + " accepted without an OrderAccepted");
   if (r.type == OrderType::kFillOrKill && out->filled != r.qty) {
-    return violation("fok-partial", fmt::format("{} accepted with {} filled", what,
-                                                out->filled.value()));
+    return violation("fok-partial",
+                     fmt::format("{} accepted with {} filled", what, out->filled.value()));
   }
   if ((r.type == OrderType::kFillOrKill || r.type == OrderType::kImmediateOrCancel ||
        r.type == OrderType::kMarket) &&
@@ -661,8 +675,8 @@ std::optional<Violation> Driver::process_events() {
     }
     found = violation(std::move(check), std::move(detail));
   };
-  bool opened = false;       // an epoch opened in this batch of events
-  bool open_clean = false;   // and only margin calls, refreshes and its levy came after it
+  bool opened = false;      // an epoch opened in this batch of events
+  bool open_clean = false;  // and only margin calls, refreshes and its levy came after it
   std::int64_t levies_after_open = 0;
   std::optional<market::ShortfallLevied> levied;
   std::int64_t gross_prev_at_open = 0;
@@ -697,7 +711,8 @@ std::optional<Violation> Driver::process_events() {
             traded_.push_back(buyer.value);
             traded_.push_back(seller.value);
             for (BatchShadow& batch : batches_) {
-              if (!batch.finished && batch.order && (*batch.order == b.maker || *batch.order == b.taker)) {
+              if (!batch.finished && batch.order &&
+                  (*batch.order == b.maker || *batch.order == b.taker)) {
                 batch.notional += i128{b.price.value()} * b.qty.value();
                 batch.filled += b.qty.value();
               }
@@ -718,12 +733,12 @@ std::optional<Violation> Driver::process_events() {
                                  b.reason == market::HaltReason::kBreakerStanding;
             if (breaker && live_liquidation_) {
               flag("breaker-during-liquidation",
-                   fmt::format("epoch {} halted by the {} breaker while liquidation order {} "
-                               "rested",
-                               b.epoch,
-                               b.reason == market::HaltReason::kBreakerVolume ? "volume"
-                                                                              : "standing-quote",
-                               live_liquidation_->value));
+                   fmt::format(
+                       "epoch {} halted by the {} breaker while liquidation order {} "
+                       "rested",
+                       b.epoch,
+                       b.reason == market::HaltReason::kBreakerVolume ? "volume" : "standing-quote",
+                       live_liquidation_->value));
             }
           } else if constexpr (std::is_same_v<T, market::EpochOpened>) {
             band_ = b.band;
@@ -799,9 +814,12 @@ std::optional<Violation> Driver::process_events() {
             } else {
               batch.num = batch.notional + i128{b.kept.value()} * batch.edge.value();
               batch.den = total;
-              if (b.kept.value() == 0) ++counters_.liquidations_completed;
-              else if (b.filled.value() == 0) ++counters_.liquidations_kept;
-              else ++counters_.liquidations_partial;
+              if (b.kept.value() == 0)
+                ++counters_.liquidations_completed;
+              else if (b.filled.value() == 0)
+                ++counters_.liquidations_kept;
+              else
+                ++counters_.liquidations_partial;
             }
             // Each defaulter was solvent over its last band, so at any price inside the next one
             // its equity is >= 0: the fund loses nothing (fees and bonds aside).
@@ -823,8 +841,8 @@ std::optional<Violation> Driver::process_events() {
               return x.account == b.account && !x.claimed;
             });
             if (d == defaults_.end()) {
-              flag("exit-bookkeeping", fmt::format("account {} exited without an open default",
-                                                   b.account.value));
+              flag("exit-bookkeeping",
+                   fmt::format("account {} exited without an open default", b.account.value));
               return;
             }
             if (!batches_[d->batch].finished) {
@@ -833,14 +851,15 @@ std::optional<Violation> Driver::process_events() {
             } else if (i128 want = claim_of(*d); want != b.claim.value()) {
               flag("exit-claim", fmt::format("account {} (cash {}, position {}) claimed {}, the "
                                              "rule gives {}",
-                                             b.account.value, d->cash, d->position,
-                                             b.claim.value(), i128_text(want)));
+                                             b.account.value, d->cash, d->position, b.claim.value(),
+                                             i128_text(want)));
             }
             d->claimed = true;
           } else if constexpr (std::is_same_v<T, market::FinalSettlement>) {
             ++counters_.final_settlements;
             settled = true;
-            for (AccountShadow& a : shadow_) a.position = 0;
+            for (AccountShadow& a : shadow_)
+              a.position = 0;
           }
         },
         e.body);
@@ -860,8 +879,7 @@ std::optional<Violation> Driver::process_events() {
         (!levied || levied->fund_deficit.value() < deficit)) {
       return violation("hidden-deficit",
                        fmt::format("epoch {} opened with fund equity {} (claims owed {}) and {}",
-                                   ex_.epoch(), i128_text(equity),
-                                   i128_text(outstanding_claims()),
+                                   ex_.epoch(), i128_text(equity), i128_text(outstanding_claims()),
                                    levied ? fmt::format("a levy on a deficit of only {}",
                                                         levied->fund_deficit.value())
                                           : std::string("no levy")));
@@ -876,8 +894,8 @@ std::optional<Violation> Driver::process_events() {
                          fmt::format("epoch {}: levy {} per contract on a deficit of {}; the "
                                      "survivors' gross at the previous close was {} (at their "
                                      "refreshes {}){}",
-                                     ex_.epoch(), i128_text(got), i128_text(d),
-                                     gross_close_at_open, gross_prev_at_open,
+                                     ex_.epoch(), i128_text(got), i128_text(d), gross_close_at_open,
+                                     gross_prev_at_open,
                                      prev_close_at_open ? "" : " (there was no previous close)"));
       }
     }
@@ -966,15 +984,16 @@ std::optional<Violation> Driver::check_state() {
     Constraints c = design_constraints(a, band, spec);
     if (c.e_low < 0 || c.e_high < 0) {
       const bool filled = std::find(traded_.begin(), traded_.end(), i) != traded_.end();
-      return violation(filled ? "solvency-after-fill" : "solvency",
-                       fmt::format("account {} (cash {}, position {}, B {} S {} QB {} QS {}) in "
-                                   "band [{}, {}] M {}: E_L = {}, E_H = {}",
-                                   i, a.cash.value(), a.position, a.open_buy.value(),
-                                   a.open_sell.value(), a.open_buy_ticks, a.open_sell_ticks,
-                                   band.low.value(), band.high.value(), band.margin.value(),
-                                   i128_text(c.e_low), i128_text(c.e_high)));
+      return violation(
+          filled ? "solvency-after-fill" : "solvency",
+          fmt::format("account {} (cash {}, position {}, B {} S {} QB {} QS {}) in "
+                      "band [{}, {}] M {}: E_L = {}, E_H = {}",
+                      i, a.cash.value(), a.position, a.open_buy.value(), a.open_sell.value(),
+                      a.open_buy_ticks, a.open_sell_ticks, band.low.value(), band.high.value(),
+                      band.margin.value(), i128_text(c.e_low), i128_text(c.e_high)));
     }
-    const i128 at_low = i128{a.cash.value()} + i128{a.position} * band.low.value() * k + o.worst_low;
+    const i128 at_low =
+        i128{a.cash.value()} + i128{a.position} * band.low.value() * k + o.worst_low;
     const i128 at_high =
         i128{a.cash.value()} + i128{a.position} * band.high.value() * k + o.worst_high;
     if (at_low < 0 || at_high < 0) {
@@ -987,8 +1006,7 @@ std::optional<Violation> Driver::check_state() {
   if (money != ex.external_balance().value()) {
     return violation("conservation", fmt::format("accounts hold {} (bonds included), {} came in "
                                                  "net",
-                                                 i128_text(money),
-                                                 ex.external_balance().value()));
+                                                 i128_text(money), ex.external_balance().value()));
   }
   if (positions != 0) {
     return violation("positions-sum-to-zero",
@@ -1007,7 +1025,8 @@ std::optional<Violation> Driver::check_state() {
   return std::nullopt;
 }
 
-// ---- generation ----------------------------------------------------------------------------------
+// ---- generation
+// ----------------------------------------------------------------------------------
 
 namespace {
 
@@ -1031,8 +1050,7 @@ struct Trader {
 
 class Generator {
  public:
-  Generator(const MarketCase& market, std::uint64_t seed, MarketRun& run,
-            const Checks& checks)
+  Generator(const MarketCase& market, std::uint64_t seed, MarketRun& run, const Checks& checks)
       : driver_(market, checks), rng_(seed), run_(run) {}
 
   void run(std::size_t max_steps) {
@@ -1051,7 +1069,8 @@ class Generator {
       } else if (r < 17 || (ex().phase() == Phase::kRefreshWindow && r < 22)) {
         if (traders_.size() < 40) add_trader(rng_.chance(50) ? Role::kNoise : Role::kMaker);
       } else {
-        act(traders_[static_cast<std::size_t>(rng_.in(0, static_cast<std::int64_t>(traders_.size()) - 1))]);
+        act(traders_[static_cast<std::size_t>(
+            rng_.in(0, static_cast<std::int64_t>(traders_.size()) - 1))]);
       }
     }
     finish();
@@ -1103,20 +1122,35 @@ class Generator {
     Trader& added = traders_.back();
     std::int64_t factor = 0;
     switch (role) {
-      case Role::kMaker: factor = rng_.in(40, 400); break;
-      case Role::kLeveraged: factor = rng_.in(1, 12); break;
-      case Role::kVolume: factor = rng_.in(60, 200); break;
-      case Role::kStanding: factor = rng_.in(5, 40); break;
-      case Role::kOfflineShort: factor = rng_.in(2, 20); break;
-      case Role::kWalkUp: factor = rng_.in(100, 300); break;
-      case Role::kNoise: factor = rng_.in(0, 60); break;
+      case Role::kMaker:
+        factor = rng_.in(40, 400);
+        break;
+      case Role::kLeveraged:
+        factor = rng_.in(1, 12);
+        break;
+      case Role::kVolume:
+        factor = rng_.in(60, 200);
+        break;
+      case Role::kStanding:
+        factor = rng_.in(5, 40);
+        break;
+      case Role::kOfflineShort:
+        factor = rng_.in(2, 20);
+        break;
+      case Role::kWalkUp:
+        factor = rng_.in(100, 300);
+        break;
+      case Role::kNoise:
+        factor = rng_.in(0, 60);
+        break;
     }
     if (factor > 0) {
       Step d = step(StepKind::kDeposit, &added);
       d.amount = factor * unit() + rng_.in(0, unit());
       emit(d);
     }
-    const bool offline = role == Role::kOfflineShort || (role == Role::kLeveraged && rng_.chance(60));
+    const bool offline =
+        role == Role::kOfflineShort || (role == Role::kLeveraged && rng_.chance(60));
     if (offline) {
       Step o = step(StepKind::kSetOnline, &added);
       o.flag = false;
@@ -1167,8 +1201,8 @@ class Generator {
   void submit(Trader& t, Side side, OrderType type, std::optional<Price> limit, std::int64_t qty,
               Rule rule = Rule::kFixed) {
     Step s = step(StepKind::kSubmit, &t);
-    s.request = OrderRequest{side, type, type == OrderType::kMarket ? std::nullopt : limit,
-                             Qty(qty)};
+    s.request =
+        OrderRequest{side, type, type == OrderType::kMarket ? std::nullopt : limit, Qty(qty)};
     s.rule = rule;
     if (rule == Rule::kMaxLeverage) s.amount = qty;  // the delta
     current_ = &t;
@@ -1189,12 +1223,14 @@ class Generator {
   void cancel_some(Trader& t) {
     if (t.orders.empty()) return;
     Step s = step(StepKind::kCancel, &t);
-    s.order = t.orders[static_cast<std::size_t>(rng_.in(0, static_cast<std::int64_t>(t.orders.size()) - 1))];
+    s.order = t.orders[static_cast<std::size_t>(
+        rng_.in(0, static_cast<std::int64_t>(t.orders.size()) - 1))];
     emit(s);
   }
   std::uint32_t some_order(const Trader& t) {
     if (!t.orders.empty() && rng_.chance(80)) {
-      return t.orders[static_cast<std::size_t>(rng_.in(0, static_cast<std::int64_t>(t.orders.size()) - 1))];
+      return t.orders[static_cast<std::size_t>(
+          rng_.in(0, static_cast<std::int64_t>(t.orders.size()) - 1))];
     }
     const auto n = static_cast<std::int64_t>(all_orders_.size());
     return n == 0 ? 0 : all_orders_[static_cast<std::size_t>(rng_.in(0, n - 1))];
@@ -1229,7 +1265,8 @@ class Generator {
         emit(w);
       }
       t.gone = true;
-      if (traders_.size() < 60) add_trader(t.role == Role::kVolume || t.role == Role::kWalkUp ? Role::kLeveraged : t.role);
+      if (traders_.size() < 60)
+        add_trader(t.role == Role::kVolume || t.role == Role::kWalkUp ? Role::kLeveraged : t.role);
       return;
     }
     if (ex().phase() == Phase::kRefreshWindow && !a.refreshed) {
@@ -1239,13 +1276,20 @@ class Generator {
       return;
     }
     switch (t.role) {
-      case Role::kMaker: return act_maker(t);
-      case Role::kLeveraged: return act_leveraged(t, a);
-      case Role::kVolume: return act_volume(t);
-      case Role::kStanding: return act_standing(t);
-      case Role::kOfflineShort: return act_offline_short(t, a);
-      case Role::kWalkUp: return act_walk_up(t);
-      case Role::kNoise: return act_noise(t);
+      case Role::kMaker:
+        return act_maker(t);
+      case Role::kLeveraged:
+        return act_leveraged(t, a);
+      case Role::kVolume:
+        return act_volume(t);
+      case Role::kStanding:
+        return act_standing(t);
+      case Role::kOfflineShort:
+        return act_offline_short(t, a);
+      case Role::kWalkUp:
+        return act_walk_up(t);
+      case Role::kNoise:
+        return act_noise(t);
     }
   }
 
@@ -1417,10 +1461,17 @@ class Generator {
     }
     Step s = step(StepKind::kSettleFinal);
     switch (rng_.in(0, 3)) {
-      case 0: s.price = band().low; break;
-      case 1: s.price = band().high; break;
-      case 2: s.price = band().reference; break;
-      default: s.price = Price(rng_.in(band().low.value(), band().high.value()));
+      case 0:
+        s.price = band().low;
+        break;
+      case 1:
+        s.price = band().high;
+        break;
+      case 2:
+        s.price = band().reference;
+        break;
+      default:
+        s.price = Price(rng_.in(band().low.value(), band().high.value()));
     }
     if (!emit(s)) return;
     for (Trader& t : traders_) {
@@ -1468,8 +1519,7 @@ std::optional<Violation> replay(const MarketCase& market, std::span<const Step> 
 }
 
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
-                         const std::string& check, const Checks& checks,
-                         std::size_t* replays) {
+                         const std::string& check, const Checks& checks, std::size_t* replays) {
   std::function<bool(const std::vector<Step>&)> fails = [&](const std::vector<Step>& s) {
     std::optional<Violation> v = replay(market, s, checks);
     return v && v->check == check;
@@ -1486,10 +1536,10 @@ std::string spec_code(const ContractSpec& s) {
   out += fmt::format("  s.fee_per_contract = Cash({});\n", s.fee_per_contract.value());
   out += fmt::format("  s.band_ppm = {};\n  s.margin_ppm = {};\n  s.widen_ppm = {};\n", s.band_ppm,
                      s.margin_ppm, s.widen_ppm);
-  out += fmt::format("  s.protection_ticks = {};\n  s.breaker_qty = Qty({});\n",
-                     s.protection_ticks, s.breaker_qty.value());
-  out += fmt::format("  s.breaker_window_ms = {};\n  s.vwap_window_ms = {};\n",
-                     s.breaker_window_ms, s.vwap_window_ms);
+  out += fmt::format("  s.protection_ticks = {};\n  s.breaker_qty = Qty({});\n", s.protection_ticks,
+                     s.breaker_qty.value());
+  out += fmt::format("  s.breaker_window_ms = {};\n  s.vwap_window_ms = {};\n", s.breaker_window_ms,
+                     s.vwap_window_ms);
   out += fmt::format("  s.refresh_window_ms = {};\n  s.settlement_interval_ms = {};\n",
                      s.refresh_window_ms, s.settlement_interval_ms);
   out += fmt::format("  s.bond = Cash({});\n  s.liquidation_penalty_per_contract = Cash({});\n",
@@ -1500,8 +1550,8 @@ std::string spec_code(const ContractSpec& s) {
 
 }  // namespace
 
-std::string reproducer(const MarketCase& market, std::span<const Step> steps,
-                       const Checks& checks, const std::string& test_name) {
+std::string reproducer(const MarketCase& market, std::span<const Step> steps, const Checks& checks,
+                       const std::string& test_name) {
   Driver d(market, checks);
   d.record_code(true);
   std::optional<Violation> v;
@@ -1539,7 +1589,8 @@ StressReport run_stress(const StressOptions& options,
     const std::size_t steps = options.min_steps + static_cast<std::size_t>(seed % (span + 1));
     MarketRun run = run_market(market, seed, steps, options.checks);
     report.counters.add(run.counters);
-    for (const auto& [check, n] : run.ignored_counts) report.ignored_counts[check] += n;
+    for (const auto& [check, n] : run.ignored_counts)
+      report.ignored_counts[check] += n;
     if (run.violation && seen.insert(run.violation->check).second) {
       Finding f;
       f.violation = *run.violation;
@@ -1547,8 +1598,7 @@ StressReport run_stress(const StressOptions& options,
       f.seed = seed;
       f.original_steps = run.steps.size();
       f.minimal = options.shrink
-                      ? shrink(market, run.steps, run.violation->check, options.checks,
-                               &f.replays)
+                      ? shrink(market, run.steps, run.violation->check, options.checks, &f.replays)
                       : run.steps;
       if (std::optional<Violation> again = replay(market, f.minimal, options.checks)) {
         f.violation = *again;
@@ -1559,8 +1609,7 @@ StressReport run_stress(const StressOptions& options,
     }
     if (progress) progress(report);
   }
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 

@@ -43,7 +43,8 @@ struct MarketCase {
 // The contract specs of the stress test (presets and edge cases), each valid.
 std::vector<MarketCase> market_cases();
 
-// ---- actions -------------------------------------------------------------------------------------
+// ---- actions
+// -------------------------------------------------------------------------------------
 
 enum class StepKind : std::uint8_t {
   kRegister,
@@ -83,7 +84,8 @@ struct Step {
   Price price;              // settle-final
 };
 
-// ---- checks --------------------------------------------------------------------------------------
+// ---- checks
+// --------------------------------------------------------------------------------------
 
 struct Violation {
   std::string check;   // stable name (what shrinking preserves)
@@ -108,8 +110,8 @@ struct Counters {
   std::uint64_t liquidations_empty = 0;      // defaulters' positions netted to zero
   std::uint64_t levies = 0;
   std::uint64_t exits = 0;
-  std::uint64_t refreshes_at_call = 0;     // exactly the shortfall, accepted
-  std::uint64_t refreshes_one_short = 0;   // one unit short, refused
+  std::uint64_t refreshes_at_call = 0;    // exactly the shortfall, accepted
+  std::uint64_t refreshes_one_short = 0;  // one unit short, refused
   std::uint64_t registrations_in_window = 0;
   std::uint64_t replaces = 0;
   std::uint64_t final_settlements = 0;
@@ -225,7 +227,8 @@ class Driver {
   std::vector<std::uint32_t> traded_;  // accounts that traded in the current step
 };
 
-// ---- generation, shrinking, reproducers ----------------------------------------------------------
+// ---- generation, shrinking, reproducers
+// ----------------------------------------------------------
 
 struct MarketRun {
   std::vector<Step> steps;  // every step applied, up to and including a violating one
@@ -281,10 +284,11 @@ std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
                          std::size_t* replays = nullptr);
 
 // The steps as a gtest body against the Exchange API (concrete ids, each outcome in a comment).
-std::string reproducer(const MarketCase& market, std::span<const Step> steps,
-                       const Checks& checks, const std::string& test_name);
+std::string reproducer(const MarketCase& market, std::span<const Step> steps, const Checks& checks,
+                       const std::string& test_name);
 
-// ---- the stress loop -----------------------------------------------------------------------------
+// ---- the stress loop
+// -----------------------------------------------------------------------------
 
 struct StressOptions {
   double seconds = 10;
