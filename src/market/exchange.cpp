@@ -453,10 +453,14 @@ void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, Accoun
   }
   recent_trades_.push_back({time_, price.value(), q});
   if (liquidation) {
-    LiquidationBatch& b = batches_.back();
-    b.filled = Qty(b.filled.value() + q);
-    b.notional += static_cast<i128>(price.value()) * q;
-    if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
+    // The fund's fills go to this round's batch first; the rest works off what it kept before.
+    if (!batches_.empty() && !batches_.back().finished) {
+      LiquidationBatch& b = batches_.back();
+      const std::int64_t take = std::min(q, b.total.value() - b.filled.value());
+      b.filled = Qty(b.filled.value() + take);
+      b.notional += static_cast<i128>(price.value()) * take;
+      if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
+    }
   } else if (phase_ == Phase::kTrading && (price == band_.low || price == band_.high)) {
     edge_trades_.push_back({time_, price == band_.high, q});
   }
@@ -464,9 +468,16 @@ void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, Accoun
 
 // ---- circuit breaker ---------------------------------------------------------------------------
 
+bool Exchange::liquidation_rests_at(Side side, Price edge) const {
+  if (!liquidation_order_) return false;
+  OrderBook::Slot s = book_.find(*liquidation_order_);
+  return s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge;
+}
+
 void Exchange::after_trading_action() {
   if (phase_ != Phase::kTrading) return;
-  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_.
+  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_, and no breaker
+  // locks the market at an edge where the fund's liquidation order rests.
   const std::int64_t horizon = time_.value() - spec_.breaker_window_ms;
   while (!edge_trades_.empty() && edge_trades_.front().time.value() <= horizon) {
     edge_trades_.pop_front();
@@ -475,7 +486,10 @@ void Exchange::after_trading_action() {
   std::int64_t at_low = 0;
   for (const EdgeTrade& t : edge_trades_)
     (t.high ? at_high : at_low) += t.qty;
-  if (at_high >= spec_.breaker_qty.value() || at_low >= spec_.breaker_qty.value()) {
+  const bool high_open = !liquidation_rests_at(Side::kBuy, band_.high);
+  const bool low_open = !liquidation_rests_at(Side::kSell, band_.low);
+  if ((high_open && at_high >= spec_.breaker_qty.value()) ||
+      (low_open && at_low >= spec_.breaker_qty.value())) {
     halt(HaltReason::kBreakerVolume);
     return;
   }
@@ -483,19 +497,12 @@ void Exchange::after_trading_action() {
 }
 
 void Exchange::update_standing_quote() {
-  auto regular_qty = [&](Side side, Price edge) {
-    std::int64_t q = book_.level_qty(side, edge).value();
-    if (liquidation_order_) {
-      OrderBook::Slot s = book_.find(*liquidation_order_);
-      if (s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge) {
-        q -= book_.at(s).open.value();
-      }
-    }
-    return q;
-  };
+  // The fund's liquidation order at an edge keeps the breaker off at that edge: a lot behind it
+  // must not end the liquidation (docs/design.md section 3, step 4).
   bool bid_at_high =
-      book_.best(Side::kBuy) == band_.high && regular_qty(Side::kBuy, band_.high) > 0;
-  bool ask_at_low = book_.best(Side::kSell) == band_.low && regular_qty(Side::kSell, band_.low) > 0;
+      book_.best(Side::kBuy) == band_.high && !liquidation_rests_at(Side::kBuy, band_.high);
+  bool ask_at_low =
+      book_.best(Side::kSell) == band_.low && !liquidation_rests_at(Side::kSell, band_.low);
   if (phase_ == Phase::kTrading && (bid_at_high || ask_at_low)) {
     if (!standing_since_) standing_since_ = time_;
   } else {
@@ -655,35 +662,41 @@ void Exchange::close_window() {
     b.edge = aggregate > 0 ? band_.low : band_.high;
     b.total = Qty(aggregate < 0 ? -aggregate : aggregate);
     batches_.push_back(b);
-    if (aggregate == 0) {
-      finish_liquidation(batch);
-    } else {
-      start_liquidation();
-    }
+    // The batch is priced by the fund's fills only when the fund's order works it off; when the
+    // fund's own inventory absorbs the aggregate, the batch is marked at its edge at once.
+    const std::int64_t fund_position = accounts_[0].position;
+    const bool worked_off =
+        aggregate != 0 && fund_position != 0 && (fund_position > 0) == (aggregate > 0);
+    if (!worked_off) finish_liquidation(batch);
   }
   while (next_scheduled_ms_ > 0 && next_scheduled_ms_ <= time_.value()) {
     next_scheduled_ms_ += spec_.settlement_interval_ms;
   }
+  // The fund works off its whole position (this round's defaulters and whatever it kept from
+  // earlier rounds) at the adverse edge of this epoch.
+  if (accounts_[0].position != 0) start_liquidation();
   update_standing_quote();
 }
 
 void Exchange::start_liquidation() {
-  const LiquidationBatch& b = batches_.back();
   Account& f = accounts_[0];
-  std::int64_t ticks = b.edge.value() * b.total.value();
-  if (b.side == Side::kBuy) {
-    f.open_buy = Qty(f.open_buy.value() + b.total.value());
+  const Side side = f.position > 0 ? Side::kSell : Side::kBuy;
+  const Price edge = side == Side::kSell ? band_.low : band_.high;
+  const Qty total(f.position > 0 ? f.position : -f.position);
+  std::int64_t ticks = edge.value() * total.value();
+  if (side == Side::kBuy) {
+    f.open_buy = Qty(f.open_buy.value() + total.value());
     f.open_buy_ticks += ticks;
   } else {
-    f.open_sell = Qty(f.open_sell.value() + b.total.value());
+    f.open_sell = Qty(f.open_sell.value() + total.value());
     f.open_sell_ticks += ticks;
   }
   OrderId oid{next_order_id_++};
   liquidation_order_ = oid;
-  emit(OrderAccepted{oid, kInsuranceFund, b.side, OrderType::kLimit, b.edge, b.total, true});
-  Qty filled = match(oid, kInsuranceFund, b.side, b.edge, b.total);
-  if (filled < b.total && liquidation_order_) {
-    book_.insert(oid, kInsuranceFund, b.side, b.edge, Qty(b.total.value() - filled.value()), true);
+  emit(OrderAccepted{oid, kInsuranceFund, side, OrderType::kLimit, edge, total, true});
+  Qty filled = match(oid, kInsuranceFund, side, edge, total);
+  if (filled < total && liquidation_order_) {
+    book_.insert(oid, kInsuranceFund, side, edge, Qty(total.value() - filled.value()), true);
   } else {
     emit(OrderClosed{oid, kInsuranceFund, CloseReason::kFilled, Qty(0)});
     liquidation_order_.reset();
@@ -738,6 +751,11 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
 Status Exchange::settle_final(LedgerTime now, Price price) {
   advance_to(now);
   if (phase_ == Phase::kClosed) return Status::failed_precondition("the contract already settled");
+  // From a halt until the liquidation of its defaulters starts, no halt of any kind.
+  if (phase_ == Phase::kRefreshWindow) {
+    return Status::failed_precondition(
+        "a margin round is open; final settlement waits for its window to close");
+  }
   if (!band_.contains(price)) {
     return Status::invalid_argument("settlement price " + spec_.format_price(price) +
                                     " is outside the band [" + spec_.format_price(band_.low) +

@@ -64,6 +64,7 @@ class Exchange {
   // A defaulter claims what its cash and position were worth at the liquidation price.
   Result<Cash> exit(LedgerTime now, AccountId account);
   // The issuer's settlement price at expiry: every position closes at `price`; the market closes.
+  // Refused during a refresh window (no halt until its defaulters' liquidation has started).
   Status settle_final(LedgerTime now, Price price);
   // Only moves the clock (processing deadlines).
   void advance(LedgerTime now);
@@ -154,6 +155,7 @@ class Exchange {
                     Side taker_side, Price taker_limit, Qty qty);
   void release(Account& a, Side side, Price limit, Qty qty);
   void close_resting(OrderBook::Slot slot, CloseReason reason);
+  bool liquidation_rests_at(Side side, Price edge) const;
   void after_trading_action();
   void update_standing_quote();
   void halt(HaltReason reason);

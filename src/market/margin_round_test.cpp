@@ -100,6 +100,54 @@ TEST_F(BreakerTest, RefreshWindowLetsRefreshedAccountsTradeAndStartsNoBreaker) {
   EXPECT_EQ(ex_.epoch(), 2u);
 }
 
+// While the fund's liquidation order rests at an edge, no breaker locks the market at that edge:
+// a 1-lot bid behind the fund's bid at H must not end the liquidation after T_cb.
+TEST_F(BreakerTest, NoBreakerAtTheEdgeWhereALiquidationOrderRests) {
+  AccountId x = funded(13'520);  // short 10 at 1000: exactly solvent at 1050
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  ASSERT_TRUE(ex_.set_auto_refresh(x, false).is_ok());
+  place(x, sell(1000, 10));
+  place(y, buy(1000, 10));
+  now_ = LedgerTime(20 * kSecond);
+  wash(m, 1050, 10);  // breaker: band [971, 1129], window closes at 80 s
+  ex_.advance(LedgerTime(80 * kSecond));
+  ASSERT_EQ(events_of<Defaulted>().size(), 1u);
+  ASSERT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys back X's short 10
+  now_ = LedgerTime(81 * kSecond);
+  place(m, buy(1129, 1));
+  ex_.advance(LedgerTime(200 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_EQ(ex_.epoch(), 1u);
+  EXPECT_TRUE(events_of<LiquidationFinished>().empty());
+  // Y sells 11 at H: the fund's 10 first, then M's lot; one regular lot at the edge, no halt.
+  now_ = LedgerTime(200 * kSecond);
+  place(y, sell(1129, 11));
+  ASSERT_EQ(events_of<LiquidationFinished>().size(), 1u);
+  EXPECT_EQ(events_of<LiquidationFinished>()[0].filled, Qty(10));
+  EXPECT_EQ(ex_.fund().position, 0);
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  // With the liquidation over, a standing bid at H locks the market again after T_cb.
+  place(m, buy(1129, 1));
+  ex_.advance(LedgerTime(210 * kSecond));
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
+}
+
+// From the halt until the liquidation starts no halt of any kind: not even final settlement.
+TEST_F(BreakerTest, FinalSettlementWaitsForTheRefreshWindowToClose) {
+  AccountId m = funded(100'000'000);
+  wash(m, 1050, 10);
+  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  Digest32 before = ex_.state_hash();
+  Status s = ex_.settle_final(now_, Price(1050));
+  EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "a margin round is open; final settlement waits for its window to close");
+  EXPECT_EQ(ex_.state_hash(), before);
+  EXPECT_TRUE(ex_.settle_final(LedgerTime(60 * kSecond), Price(1050)).is_ok());
+  EXPECT_EQ(ex_.phase(), Phase::kClosed);
+}
+
 TEST(ScheduledRound, ExpiresRestingOrdersAndKeepsTheBandWidth) {
   ContractSpec spec = testing::small_spec();
   spec.settlement_interval_ms = 3600 * kSecond;
@@ -266,53 +314,94 @@ TEST_F(SeedExample, PayingTheMarginCallKeepsHerInTheMarket) {
 
 // ---- shortfall levy -----------------------------------------------------------------------------
 
-TEST_F(BreakerTest, FundDeficitIsLeviedOnSurvivorsGrossPositions) {
+// A liquidation nobody fills ends with the epoch (here a scheduled round): the fund keeps the
+// position, marked at the edge.
+TEST(Liquidation, UnfilledPartIsKeptByTheFundAtTheEdge) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 200 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  auto funded = [&](std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  };
   AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500, exactly solvent at 1050
   AccountId y = funded(10'000'000);
   AccountId m = funded(100'000'000);
-  ASSERT_TRUE(ex_.set_auto_refresh(x, false).is_ok());
-  place(x, sell(1000, 10));
-  place(y, buy(1000, 10));
-  ASSERT_EQ(acct(x).cash, Cash(113'500));
-  // Round 1 (breaker at 1050): X is absent and defaults at the window's close.
-  now_ = LedgerTime(20 * kSecond);
-  wash(m, 1050, 10);
-  ex_.advance(LedgerTime(90 * kSecond));
-  ASSERT_EQ(events_of<Defaulted>().size(), 1u);
-  EXPECT_EQ(ex_.fund().position, -10);
-  // Nobody sells to the fund. Round 2: Mallory's bid at H behind the fund's bid stands for T_cb
-  // (the fund's own bid does not count); the liquidation order expires and the fund keeps 10.
-  now_ = LedgerTime(90 * kSecond);
-  place(m, buy(1129, 1));
-  ex_.advance(LedgerTime(100 * kSecond));
-  ASSERT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
-  auto done = events_of<LiquidationFinished>();
+  ASSERT_TRUE(ex.set_auto_refresh(x, false).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
+  ASSERT_EQ(ex.phase(), Phase::kRefreshWindow);  // breaker: band [971, 1129], close at 80 s
+  ex.advance(LedgerTime(80 * kSecond));
+  ASSERT_EQ(*ex.book().best(Side::kBuy), Price(1129));
+  EXPECT_EQ(ex.fund().cash, Cash(113'500 + 100 + 40));  // X's cash, bond, fees
+  ex.advance(LedgerTime(200 * kSecond));                // the scheduled round ends epoch 1
+  ASSERT_EQ(ex.epoch(), 2u);
+  std::vector<LiquidationFinished> done;
+  for (const Event& e : ex.events()) {
+    if (const auto* l = std::get_if<LiquidationFinished>(&e.body)) done.push_back(*l);
+  }
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].filled, Qty(0));
   EXPECT_EQ(done[0].kept, Qty(10));
   EXPECT_EQ(done[0].avg_price, Price(1129));
-  EXPECT_EQ(ex_.fund().position, -10);
-  // Rounds 3 and 4: the price is locked limit up twice; marked at 12.14 the fund's equity
-  // (113,500 + bond 100 + fees 80 - 10 * 1214 * 10 = -7,720) is negative.
-  now_ = LedgerTime(170 * kSecond);
-  wash(m, 1129, 10);
-  ASSERT_EQ(ex_.band().reference, Price(1129));
-  EXPECT_TRUE(events_of<ShortfallLevied>().empty());
-  now_ = LedgerTime(240 * kSecond);
-  wash(m, ex_.band().high.value(), 10);
-  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
-  ASSERT_EQ(ex_.band().reference, Price(1214));
-  auto levies = events_of<ShortfallLevied>();
-  ASSERT_EQ(levies.size(), 1u);
-  EXPECT_EQ(levies[0].fund_deficit, Cash(7720));
-  EXPECT_EQ(levies[0].per_contract, Cash(772));  // Y's long 10 is the only open position
-  const Account& f = ex_.fund();
-  EXPECT_EQ(f.cash.value() + f.position * 1214 * 10, 0);  // Y's refresh paid the whole deficit
-  bool y_paid = false;
-  for (const Refreshed& r : events_of<Refreshed>()) {
-    if (r.account == y && r.levy.value() > 0) y_paid = r.levy == Cash(7720);
+  EXPECT_EQ(ex.fund().position, -10);
+}
+
+// What the fund kept is worked off again at the adverse edge of every later epoch until it is flat.
+TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 200 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  auto funded = [&](std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  };
+  AccountId x = funded(13'510);
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  ASSERT_TRUE(ex.set_auto_refresh(x, false).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
+  ex.advance(LedgerTime(200 * kSecond));  // X defaults at 80 s; nobody sells to the fund
+  ASSERT_EQ(ex.fund().position, -10);
+  ASSERT_EQ(ex.epoch(), 2u);  // band [997, 1103] around the last trade, window until 260 s
+  ASSERT_EQ(ex.band().high, Price(1103));
+  ex.clear_events();
+  ex.advance(LedgerTime(260 * kSecond));
+  // At the window's close the fund bids for its 10 again, at this epoch's high edge.
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1103));
+  std::vector<OrderAccepted> accepted;
+  for (const Event& e : ex.events()) {
+    if (const auto* a = std::get_if<OrderAccepted>(&e.body)) accepted.push_back(*a);
   }
-  EXPECT_TRUE(y_paid);
+  ASSERT_EQ(accepted.size(), 1u);
+  EXPECT_TRUE(accepted[0].liquidation);
+  EXPECT_EQ(accepted[0].owner, kInsuranceFund);
+  EXPECT_EQ(accepted[0].qty, Qty(10));
+  // It is exempt from the breaker at that edge, and fills like any liquidation order.
+  ASSERT_TRUE(ex.submit(LedgerTime(270 * kSecond), m, buy(1103, 1)).is_ok());
+  ex.advance(LedgerTime(390 * kSecond));
+  ASSERT_EQ(ex.epoch(), 2u);
+  ASSERT_TRUE(ex.submit(LedgerTime(390 * kSecond), y, sell(1103, 4)).is_ok());
+  EXPECT_EQ(ex.fund().position, -6);
+  // Epoch 3 (scheduled at 400 s, reference 11.03): the fund bids for the other 6 at 11.59.
+  ex.advance(LedgerTime(460 * kSecond));
+  ASSERT_EQ(ex.epoch(), 3u);
+  ASSERT_EQ(ex.band().high, Price(1159));
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1159));
+  EXPECT_EQ(ex.book().level_qty(Side::kBuy, Price(1159)), Qty(6));
+  ASSERT_TRUE(ex.submit(LedgerTime(470 * kSecond), y, sell(1159, 6)).is_ok());
+  EXPECT_EQ(ex.fund().position, 0);
+  // Flat: no liquidation order in the next epoch.
+  ex.advance(LedgerTime(660 * kSecond));
+  ASSERT_EQ(ex.epoch(), 4u);
+  EXPECT_TRUE(ex.book().empty());
 }
 
 }  // namespace
