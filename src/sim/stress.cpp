@@ -143,6 +143,7 @@ std::string rule_note(const std::string& check) {
        "replace must take the old order out of the book before matching the new one"},
       {"fok-partial", "a fill-or-kill order filled partly (replace against the old order?)"},
       {"market-without-fill", "a market order accepted with nothing to trade against"},
+      {"halt-before-liquidation", "no halt of any kind before the defaulters' liquidation starts"},
       {"breaker-during-liquidation",
        "no breaker may lock the market while a liquidation order rests at the edge"},
       {"fund-negative-after-settlement",
@@ -588,8 +589,14 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       if (record_) code_.push_back(fmt::format("  ex.advance({});", at));
       return std::nullopt;
     case StepKind::kSettleFinal: {
+      const bool in_window = ex_.phase() == Phase::kRefreshWindow;
       Status st = ex_.settle_final(t, step.price);
       record(fmt::format("(void)ex.settle_final({}, Price({}))", at, step.price.value()), st);
+      if (in_window && st.is_ok()) {
+        return violation("halt-before-liquidation",
+                         "the final settlement halted the market inside a refresh window, "
+                         "before its defaulters' liquidation started");
+      }
       return std::nullopt;
     }
     case StepKind::kSetOnline: {
@@ -694,13 +701,7 @@ std::optional<Violation> Driver::process_events() {
         [&](const auto& b) {
           using T = std::decay_t<decltype(b)>;
           if constexpr (std::is_same_v<T, market::OrderAccepted>) {
-            if (b.liquidation) {
-              if (!batches_.empty() && !batches_.back().finished && !batches_.back().order) {
-                batches_.back().order = b.id;
-                batches_.back().edge = b.limit;
-              }
-              live_liquidation_ = b.id;
-            }
+            if (b.liquidation) live_liquidation_ = b.id;
           } else if constexpr (std::is_same_v<T, market::Trade>) {
             ++counters_.trades;
             const bool taker_buys = b.taker_side == Side::kBuy;
@@ -710,12 +711,12 @@ std::optional<Violation> Driver::process_events() {
             shadow_[seller.value].position -= b.qty.value();
             traded_.push_back(buyer.value);
             traded_.push_back(seller.value);
-            for (BatchShadow& batch : batches_) {
-              if (!batch.finished && batch.order &&
-                  (*batch.order == b.maker || *batch.order == b.taker)) {
-                batch.notional += i128{b.price.value()} * b.qty.value();
-                batch.filled += b.qty.value();
-              }
+            if (b.liquidation && !batches_.empty() && !batches_.back().finished) {
+              BatchShadow& batch = batches_.back();
+              const std::int64_t take =
+                  std::min(b.qty.value(), std::abs(batch.aggregate) - batch.filled);
+              batch.notional += i128{b.price.value()} * take;
+              batch.filled += take;
             }
           } else if constexpr (std::is_same_v<T, market::OrderClosed>) {
             if (live_liquidation_ && *live_liquidation_ == b.id) live_liquidation_.reset();
@@ -780,8 +781,10 @@ std::optional<Violation> Driver::process_events() {
             ++counters_.defaults;
             if (!batch_open_for_close) {
               batches_.push_back({});
+              batches_.back().band = band_;
               batch_open_for_close = true;
             }
+            batches_.back().aggregate += b.position;
             AccountShadow& a = shadow_[b.account.value];
             if (a.position != b.position) {
               flag("position-shadow", fmt::format("account {} defaulted with position {}, the "
@@ -812,7 +815,8 @@ std::optional<Violation> Driver::process_events() {
               batch.den = 1;
               ++counters_.liquidations_empty;
             } else {
-              batch.num = batch.notional + i128{b.kept.value()} * batch.edge.value();
+              const Price edge = batch.aggregate > 0 ? batch.band.low : batch.band.high;
+              batch.num = batch.notional + i128{b.kept.value()} * edge.value();
               batch.den = total;
               if (b.kept.value() == 0)
                 ++counters_.liquidations_completed;
@@ -1458,6 +1462,17 @@ class Generator {
       Step bad = step(StepKind::kSettleFinal);
       bad.price = Price(band().high.value() + 1);
       emit(bad);
+    }
+    if (ex().phase() == Phase::kRefreshWindow) {
+      if (rng_.chance(30)) {  // refused: no halt before the defaulters' liquidation starts
+        Step early = step(StepKind::kSettleFinal);
+        early.price = band().reference;
+        emit(early);
+      }
+      Step close = step(StepKind::kAdvance);
+      close.at_ms = ex().window_close().value();
+      emit(close);
+      if (ex().phase() != Phase::kTrading) return;
     }
     Step s = step(StepKind::kSettleFinal);
     switch (rng_.in(0, 3)) {

@@ -170,9 +170,11 @@ class Driver {
     std::int64_t position;
     bool claimed = false;
   };
+  // One round's defaulters: the fund's liquidation fills go to the newest unfinished batch first,
+  // up to its aggregate; what it does not fill is marked at the adverse edge of its band.
   struct BatchShadow {
-    std::optional<market::OrderId> order;
-    Price edge;
+    market::Band band;
+    std::int64_t aggregate = 0;  // the defaulters' positions summed
     i128 notional = 0;
     std::int64_t filled = 0;
     bool finished = false;
