@@ -879,7 +879,8 @@ std::optional<Violation> Driver::process_events() {
     i128 equity = i128{fund.cash.value()} - levies_after_open +
                   i128{fund.position} * band_.reference.value() * k - outstanding_claims();
     i128 deficit = equity < 0 ? -equity : 0;
-    if (deficit > 0 && prev_close_at_open && gross_prev_at_open > 0 &&
+    if (deficit > 0 && prev_close_at_open &&
+        std::min(gross_prev_at_open, gross_close_at_open) > 0 &&
         (!levied || levied->fund_deficit.value() < deficit)) {
       return violation("hidden-deficit",
                        fmt::format("epoch {} opened with fund equity {} (claims owed {}) and {}",
@@ -892,8 +893,10 @@ std::optional<Violation> Driver::process_events() {
       const i128 d = levied->fund_deficit.value();
       auto rate = [&](std::int64_t g) { return g > 0 ? ceil_div(d, i128{g}) : i128{0}; };
       const i128 got = levied->per_contract.value();
-      if (!prev_close_at_open ||
-          (got != rate(gross_prev_at_open) && got != rate(gross_close_at_open))) {
+      // No previous close: no base, lambda = 0.
+      const std::int64_t at_refresh = prev_close_at_open ? gross_prev_at_open : 0;
+      const std::int64_t at_close = prev_close_at_open ? gross_close_at_open : 0;
+      if (got != rate(at_refresh) && got != rate(at_close)) {
         return violation("levy-rate",
                          fmt::format("epoch {}: levy {} per contract on a deficit of {}; the "
                                      "survivors' gross at the previous close was {} (at their "
