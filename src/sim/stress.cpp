@@ -686,6 +686,7 @@ std::optional<Violation> Driver::process_events() {
   bool open_clean = false;  // and only margin calls, refreshes and its levy came after it
   std::int64_t levies_after_open = 0;
   std::optional<market::ShortfallLevied> levied;
+  std::vector<market::MarginCall> calls;
   std::int64_t gross_prev_at_open = 0;
   std::int64_t gross_close_at_open = 0;
   bool prev_close_at_open = false;
@@ -758,6 +759,8 @@ std::optional<Violation> Driver::process_events() {
                 if (shadow_[i].active) shadow_[i].refreshed = false;
               }
             }
+          } else if constexpr (std::is_same_v<T, market::MarginCall>) {
+            calls.push_back(b);
           } else if constexpr (std::is_same_v<T, market::Refreshed>) {
             shadow_[b.account.value].refreshed = true;
             gross_this_round_ += std::abs(shadow_[b.account.value].position);
@@ -888,6 +891,17 @@ std::optional<Violation> Driver::process_events() {
                                    levied ? fmt::format("a levy on a deficit of only {}",
                                                         levied->fund_deficit.value())
                                           : std::string("no levy")));
+    }
+    // Each margin call asks for exactly the design's shortfall in the new band, levy included.
+    for (const market::MarginCall& call : calls) {
+      const Account a = *ex_.account(call.account);
+      if (a.status != AccountStatus::kActive || a.refreshed) continue;
+      if (i128 need = shortfall(call.account); need != call.amount.value()) {
+        return violation(
+            "margin-call-amount",
+            fmt::format("epoch {}: account {} was called for {}; its shortfall is {}", ex_.epoch(),
+                        call.account.value, call.amount.value(), i128_text(need)));
+      }
     }
     if (levied) {
       const i128 d = levied->fund_deficit.value();
