@@ -1,6 +1,7 @@
 #include "market/exchange.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "core/checked.hpp"
@@ -22,6 +23,11 @@ bool crosses(Side taker_side, Price taker_limit, Price maker_price) {
 
 i128 abs128(i128 x) {
   return x < 0 ? -x : x;
+}
+
+std::int64_t saturate_i64(i128 x) {
+  return static_cast<std::int64_t>(std::clamp<i128>(x, std::numeric_limits<std::int64_t>::min(),
+                                                    std::numeric_limits<std::int64_t>::max()));
 }
 
 }  // namespace
@@ -569,21 +575,18 @@ void Exchange::open_next_epoch(bool widened) {
   emit(
       EpochOpened{epoch_, band_, window_close_, widened && band_.half_width_ppm != spec_.band_ppm});
 
-  // The fund is margined like any account: a deficit at the new reference price is levied on
-  // every survivor's gross position at its refresh.
-  const Account& f = accounts_[0];
-  i128 equity = static_cast<i128>(f.cash.value()) +
-                static_cast<i128>(f.position) * band_.reference.value() * spec_.tick_value.value();
+  // The fund is margined like any account, the exit claims it owes counted as liabilities: a
+  // deficit at the new reference price is levied per contract on every survivor's gross position
+  // at its refresh, lambda = ceil(deficit / G_prev) (docs/design.md section 6). What lambda * g_S
+  // does not cover stays in the fund's equity and so carries forward to the next round.
   levy_per_contract_ = 0;
-  if (equity < 0) {
-    i128 gross = 0;
-    for (std::size_t i = 1; i < accounts_.size(); ++i) {
-      if (accounts_[i].status == AccountStatus::kActive) gross += abs128(accounts_[i].position);
-    }
-    if (gross > 0) {
-      levy_per_contract_ = static_cast<std::int64_t>(ceil_div(-equity, gross));
-      emit(ShortfallLevied{Cash(static_cast<std::int64_t>(-equity)), Cash(levy_per_contract_)});
-    }
+  gross_round_ = 0;
+  const i128 deficit = -fund_equity(band_.reference);
+  if (deficit > 0 && gross_prev_ > 0) {
+    const i128 lambda = ceil_div(deficit, gross_prev_);
+    levy_per_contract_ =
+        static_cast<std::int64_t>(std::min<i128>(lambda, std::numeric_limits<std::int64_t>::max()));
+    emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(levy_per_contract_)});
   }
   for (std::size_t i = 1; i < accounts_.size(); ++i) {
     Account& a = accounts_[i];
@@ -613,6 +616,7 @@ Status Exchange::try_refresh(AccountId id, Cash deposit) {
   after.refreshed = true;
   a = after;
   accounts_[0].cash = Cash(accounts_[0].cash.value() + levy.value());
+  gross_round_ += abs128(a.position);
   external_in_ = in.value();
   emit(Refreshed{id, deposit, Cash(levy.value())});
   return Status::ok();
@@ -635,6 +639,7 @@ void Exchange::close_window() {
   emit(WindowClosed{epoch_});
   phase_ = Phase::kTrading;
   levy_per_contract_ = 0;
+  gross_prev_ = gross_round_;  // the survivors' gross at their refreshes: the next round's base
   std::int64_t aggregate = 0;
   auto batch = static_cast<std::uint32_t>(batches_.size());
   bool any = false;
@@ -718,6 +723,30 @@ void Exchange::finish_liquidation(std::uint32_t index) {
   emit(LiquidationFinished{index, b.filled, Qty(kept), Price(avg)});
 }
 
+// claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down (negative: nothing).
+i128 Exchange::claim_value(const DefaultRecord& rec) const {
+  const LiquidationBatch& b = batches_[rec.batch];
+  i128 value =
+      floor_div(static_cast<i128>(rec.cash.value()) * b.price_den +
+                    static_cast<i128>(rec.position) * spec_.tick_value.value() * b.price_num,
+                b.price_den);
+  return value -
+         static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec.position);
+}
+
+// The fund's equity at `price` net of the exit claims it owes: a claim is a liability from the
+// moment of the default (once its batch is priced; every batch is by the end of its epoch).
+i128 Exchange::fund_equity(Price price) const {
+  const Account& f = accounts_[0];
+  i128 equity = static_cast<i128>(f.cash.value()) +
+                static_cast<i128>(f.position) * price.value() * spec_.tick_value.value();
+  for (const DefaultRecord& rec : defaults_) {
+    if (rec.claimed || !batches_[rec.batch].finished) continue;
+    equity -= std::max<i128>(0, claim_value(rec));
+  }
+  return equity;
+}
+
 Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
   advance_to(now);
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
@@ -732,17 +761,19 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
     return Status::failed_precondition("the liquidation of " + id_text(id) +
                                        "'s position is still running; exit after it finishes");
   }
-  // claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down, never negative.
-  i128 value =
-      floor_div(static_cast<i128>(rec->cash.value()) * b.price_den +
-                    static_cast<i128>(rec->position) * spec_.tick_value.value() * b.price_num,
-                b.price_den);
-  value -=
-      static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec->position);
-  auto claim = static_cast<std::int64_t>(std::max<i128>(0, value));
+  const i128 value = claim_value(*rec);
+  if (value < 0) {
+    return Status::failed_precondition(
+        id_text(id) + "'s equity at the liquidation price does not cover the penalty; nothing to " +
+        "claim (the fund keeps it)");
+  }
+  PFEX_ASSIGN_OR_RETURN(std::int64_t claim, to_int64(Checked<i128>(value), "exit claim"));
+  PFEX_ASSIGN_OR_RETURN(std::int64_t fund_cash,
+                        checked_sub(accounts_[0].cash.value(), claim, "fund cash"));
+  PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_add(a->cash.value(), claim, "cash"));
   rec->claimed = true;
-  accounts_[0].cash = Cash(accounts_[0].cash.value() - claim);
-  a->cash = Cash(a->cash.value() + claim);
+  accounts_[0].cash = Cash(fund_cash);
+  a->cash = Cash(cash);
   a->status = AccountStatus::kExited;
   emit(Exited{id, Cash(claim)});
   return Cash(claim);

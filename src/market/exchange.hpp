@@ -165,6 +165,8 @@ class Exchange {
   void close_window();
   void start_liquidation();
   void finish_liquidation(std::uint32_t batch);
+  i128 claim_value(const DefaultRecord& rec) const;
+  i128 fund_equity(Price price) const;
 
   ContractSpec spec_;
   Band band_;
@@ -182,6 +184,8 @@ class Exchange {
   std::deque<EdgeTrade> edge_trades_;         // edge trades within T_cb (breaker volume)
   std::deque<WindowTrade> recent_trades_;     // trades within T_ref (next reference price)
   std::int64_t levy_per_contract_ = 0;        // shortfall charge of the current round
+  i128 gross_round_ = 0;                      // sum of |v| over this round's refreshes so far (g_S)
+  i128 gross_prev_ = 0;  // g_S at the previous window's close: the levy's base (0: none)
   std::vector<LiquidationBatch> batches_;
   std::vector<DefaultRecord> defaults_;
   std::optional<OrderId> liquidation_order_;  // resting liquidation order, if any

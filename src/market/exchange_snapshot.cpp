@@ -1,5 +1,5 @@
 // Exchange::snapshot / restore / state_hash: the canonical encoding of the exchange's state.
-// Layout (docs/codec.md types): u8 version = 1, the contract spec, then the state fields in the
+// Layout (docs/codec.md types): u8 version = 2, the contract spec, then the state fields in the
 // order of encode_state below. Restoring re-inserts resting orders in priority order, which
 // rebuilds the same price-time queues.
 #include <algorithm>
@@ -12,7 +12,7 @@
 namespace pfex::market {
 namespace {
 
-constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::uint8_t kSnapshotVersion = 2;
 constexpr std::int64_t kMax = INT64_MAX;
 
 void put_i128(Writer& w, i128 x) {
@@ -93,6 +93,8 @@ void Exchange::encode_state(Writer& w) const {
     w.i64(t.qty);
   }
   w.i64(levy_per_contract_);
+  put_i128(w, gross_round_);
+  put_i128(w, gross_prev_);
   w.u32(static_cast<std::uint32_t>(batches_.size()));
   for (const LiquidationBatch& b : batches_) {
     w.u32(b.epoch);
@@ -234,6 +236,9 @@ Status Exchange::decode_state(Reader& r) {
     recent_trades_.push_back({t, price, r.i64_in("trade qty", 1, kMax)});
   }
   levy_per_contract_ = r.i64_in("levy", 0, kMax);
+  gross_round_ = get_i128(r, "gross this round");
+  gross_prev_ = get_i128(r, "gross at the previous close");
+  if (!r.failed() && (gross_round_ < 0 || gross_prev_ < 0)) return bad("negative gross total");
   std::uint32_t n_batches = r.u32("liquidation count");
   for (std::uint32_t i = 0; i < n_batches && !r.failed(); ++i) {
     LiquidationBatch b;

@@ -404,5 +404,70 @@ TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
   EXPECT_TRUE(ex.book().empty());
 }
 
+// The seed's walk-up attack on a kept short: each epoch one lot is sold to the fund at the high
+// edge, so the next reference is that edge and the fund's short loses. The levy is lambda =
+// ceil(deficit / G_prev) with G_prev the survivors' gross total at the previous close, the deficit
+// counts the exit claims the fund owes, and what lambda * g_S does not cover carries forward.
+TEST(Levy, DeficitWithClaimsOwedOverThePreviousGrossCarriedForward) {
+  ContractSpec spec = testing::small_spec();
+  spec.settlement_interval_ms = 200 * kSecond;
+  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
+  auto funded = [&](std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    EXPECT_TRUE(ex.set_auto_refresh(id, false).is_ok());
+    return id;
+  };
+  AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+  auto at = [](std::int64_t s) { return LedgerTime(s * kSecond); };
+  auto levies = [&]() {
+    std::vector<ShortfallLevied> out;
+    for (const Event& e : ex.events()) {
+      if (const auto* l = std::get_if<ShortfallLevied>(&e.body)) out.push_back(*l);
+    }
+    return out;
+  };
+  ASSERT_TRUE(ex.submit(at(0), x, sell(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(at(0), y, buy(1000, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(at(20), m, sell(1050, 10)).is_ok());
+  ASSERT_TRUE(ex.submit(at(20), m, buy(1050, 10)).is_ok());  // breaker: band [971, 1129]
+  ASSERT_TRUE(ex.refresh(at(30), y, Cash(0)).is_ok());
+  ASSERT_TRUE(ex.refresh(at(30), m, Cash(0)).is_ok());
+  // X defaults at 80 s; nobody sells to the fund, which keeps 10 marked at 11.29 and owes X
+  // 113,500 - 10 * 1129 * 10 - penalty 5 * 10 = 550 at exit.
+  ex.advance(at(200));
+  ASSERT_EQ(ex.band().reference, Price(1050));  // fund equity 113,640 - 105,000 - 550 >= 0
+  const std::int64_t highs[] = {1103, 1159, 1217};
+  for (int i = 0; i < 3; ++i) {
+    const std::int64_t t = 200 + 200 * i;
+    ASSERT_TRUE(ex.refresh(at(t + 10), y, Cash(0)).is_ok()) << i;
+    ASSERT_TRUE(ex.refresh(at(t + 10), m, Cash(0)).is_ok()) << i;
+    ASSERT_EQ(ex.band().high, Price(highs[i]));
+    ASSERT_TRUE(ex.submit(at(t + 100), y, sell(highs[i], 1)).is_ok()) << i;  // to the fund
+    ex.advance(at(t + 200));
+    ASSERT_EQ(ex.band().reference, Price(highs[i]));
+  }
+  // At 6 s = 600 s (reference 11.59) the fund holds -8 and 91,022 in cash: equity
+  // 91,022 - 8 * 11,590 = -1,698, less the 550 it owes X: a deficit of 2,248. The survivors' gross
+  // at the previous close was Y's 9 (M is flat): lambda = ceil(2,248 / 9) = 250.
+  std::vector<ShortfallLevied> l = levies();
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].fund_deficit, Cash(2248));
+  EXPECT_EQ(l[0].per_contract, Cash(250));
+  // Y holds 8 by now and pays 2,000; the remaining 248 carries forward. At 800 s (reference 12.17)
+  // the fund, short 7 with 91,022 + 2,000 - 12,170 + 1 = 80,853, has a deficit of
+  // 85,190 - 80,853 + 550 = 4,887 = 248 + 8 * 58 * 10 - 1; G_prev = 8: lambda = 611.
+  EXPECT_EQ(l[1].fund_deficit, Cash(4887));
+  EXPECT_EQ(l[1].per_contract, Cash(611));
+  // Paying X's claim changes the fund's cash, not its equity net of what it owes.
+  const std::int64_t cash_before = ex.fund().cash.value();
+  Result<Cash> claim = ex.exit(at(810), x);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(550));
+  EXPECT_EQ(ex.fund().cash.value(), cash_before - 550);
+}
+
 }  // namespace
 }  // namespace pfex::market
