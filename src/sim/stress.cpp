@@ -1067,6 +1067,7 @@ struct Trader {
   std::uint32_t partner = 0;
   std::vector<std::uint32_t> orders;  // Step::order of the orders it created
   bool gone = false;                  // exited and withdrew
+  int exit_attempts = 0;
 };
 
 class Generator {
@@ -1277,6 +1278,11 @@ class Generator {
     const Account a = account(t);
     if (a.status == AccountStatus::kDefaulted) {
       emit(step(StepKind::kExit, &t));  // refused while its liquidation runs
+      // A claim the penalty makes negative is refused for good: the fund keeps that equity.
+      if (++t.exit_attempts > 8 && account(t).status == AccountStatus::kDefaulted) {
+        t.gone = true;
+        if (traders_.size() < 60) add_trader(t.role);
+      }
       return;
     }
     if (a.status == AccountStatus::kExited) {
