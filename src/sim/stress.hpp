@@ -148,6 +148,8 @@ class Driver {
   std::optional<market::AccountId> account_of(std::uint32_t step_id) const;
   std::optional<market::OrderId> order_of(std::uint32_t step_id) const;
   const Counters& counters() const { return counters_; }
+  // Ids of the steps whose action the exchange refused.
+  const std::vector<std::uint32_t>& refused() const { return refused_; }
   const std::map<std::string, std::uint64_t>& ignored_counts() const { return ignored_counts_; }
   std::int64_t now_ms() const { return ex_.time().value(); }
 
@@ -213,6 +215,7 @@ class Driver {
   std::size_t step_index_ = 0;
   bool record_ = false;
   std::vector<std::string> code_;
+  std::vector<std::uint32_t> refused_;
 
   // Shadow of what the events said (the oracle's own bookkeeping).
   std::vector<AccountShadow> shadow_;
