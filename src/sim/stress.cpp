@@ -1558,8 +1558,14 @@ std::optional<Violation> replay(const MarketCase& market, std::span<const Step> 
 }
 
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
-                         const std::string& check, const Checks& checks, std::size_t* replays) {
+                         const std::string& check, const Checks& checks, std::size_t* replays,
+                         double max_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(max_seconds));
   std::function<bool(const std::vector<Step>&)> fails = [&](const std::vector<Step>& s) {
+    // Past the deadline nothing more is removed: ddmin then ends at once with what it has.
+    if (std::chrono::steady_clock::now() > deadline) return false;
     std::optional<Violation> v = replay(market, s, checks);
     return v && v->check == check;
   };
@@ -1653,9 +1659,9 @@ StressReport run_stress(const StressOptions& options,
       f.market = market.label;
       f.seed = seed;
       f.original_steps = run.steps.size();
-      f.minimal = options.shrink
-                      ? shrink(market, run.steps, run.violation->check, options.checks, &f.replays)
-                      : run.steps;
+      f.minimal = options.shrink ? shrink(market, run.steps, run.violation->check, options.checks,
+                                          &f.replays, options.shrink_seconds)
+                                 : run.steps;
       if (std::optional<Violation> again = replay(market, f.minimal, options.checks)) {
         f.violation = *again;
       }

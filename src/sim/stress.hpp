@@ -283,10 +283,11 @@ std::vector<T> ddmin(std::vector<T> items, const std::function<bool(const std::v
 }
 
 // Shrinks a violating run to a minimal list of steps that violates the same check.
-// `replays` (may be null) receives the number of replays it took.
+// `replays` (may be null) receives the number of replays it took. After `max_seconds` it stops
+// removing steps and returns the shortest list found so far.
 std::vector<Step> shrink(const MarketCase& market, std::vector<Step> steps,
                          const std::string& check, const Checks& checks = {},
-                         std::size_t* replays = nullptr);
+                         std::size_t* replays = nullptr, double max_seconds = 1e9);
 
 // The steps as a gtest body against the Exchange API (concrete ids, each outcome in a comment).
 std::string reproducer(const MarketCase& market, std::span<const Step> steps, const Checks& checks,
@@ -302,6 +303,7 @@ struct StressOptions {
   std::size_t min_steps = 300;             // steps per market: uniform in [min, max]
   std::size_t max_steps = 4'000;
   bool shrink = true;
+  double shrink_seconds = 30;  // per violated rule
   Checks checks;
 };
 
