@@ -779,6 +779,30 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
   return Cash(claim);
 }
 
+// The last levy, before positions close: the fund's deficit at the settlement price (net of the
+// claims it owes) is charged on the survivors' gross positions as they stand, each survivor's final
+// refresh, so that the fund does not end negative. Survivors' equity covers it while the deficit
+// stays within the margin they hold; the charge saturates rather than overflow.
+void Exchange::charge_final_levy(Price price) {
+  const i128 deficit = -fund_equity(price);
+  if (deficit <= 0) return;
+  i128 gross = 0;
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    if (accounts_[i].status == AccountStatus::kActive) gross += abs128(accounts_[i].position);
+  }
+  if (gross == 0) return;
+  const std::int64_t lambda = saturate_i64(ceil_div(deficit, gross));
+  emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(lambda)});
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    Account& a = accounts_[i];
+    if (a.status != AccountStatus::kActive || a.position == 0) continue;
+    const std::int64_t levy = saturate_i64(static_cast<i128>(lambda) * abs128(a.position));
+    a.cash = Cash(saturate_i64(static_cast<i128>(a.cash.value()) - levy));
+    accounts_[0].cash = Cash(saturate_i64(static_cast<i128>(accounts_[0].cash.value()) + levy));
+    emit(Refreshed{AccountId{static_cast<std::uint32_t>(i)}, Cash(0), Cash(levy)});
+  }
+}
+
 Status Exchange::settle_final(LedgerTime now, Price price) {
   advance_to(now);
   if (phase_ == Phase::kClosed) return Status::failed_precondition("the contract already settled");
@@ -793,6 +817,7 @@ Status Exchange::settle_final(LedgerTime now, Price price) {
                                     ", " + spec_.format_price(band_.high) + "]");
   }
   halt(HaltReason::kFinalSettlement);
+  charge_final_levy(price);
   for (Account& a : accounts_) {
     a.cash = Cash(a.cash.value() + a.position * price.value() * spec_.tick_value.value());
     a.position = 0;

@@ -65,6 +65,7 @@ class Exchange {
   Result<Cash> exit(LedgerTime now, AccountId account);
   // The issuer's settlement price at expiry: every position closes at `price`; the market closes.
   // Refused during a refresh window (no halt until its defaulters' liquidation has started).
+  // Before positions close, a last levy on the survivors covers any deficit of the fund.
   Status settle_final(LedgerTime now, Price price);
   // Only moves the clock (processing deadlines).
   void advance(LedgerTime now);
@@ -167,6 +168,7 @@ class Exchange {
   void finish_liquidation(std::uint32_t batch);
   i128 claim_value(const DefaultRecord& rec) const;
   i128 fund_equity(Price price) const;
+  void charge_final_levy(Price price);
 
   ContractSpec spec_;
   Band band_;

@@ -408,48 +408,60 @@ TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
 // edge, so the next reference is that edge and the fund's short loses. The levy is lambda =
 // ceil(deficit / G_prev) with G_prev the survivors' gross total at the previous close, the deficit
 // counts the exit claims the fund owes, and what lambda * g_S does not cover carries forward.
-TEST(Levy, DeficitWithClaimsOwedOverThePreviousGrossCarriedForward) {
-  ContractSpec spec = testing::small_spec();
-  spec.settlement_interval_ms = 200 * kSecond;
-  Exchange ex = *Exchange::open(spec, Price(1000), LedgerTime(0));
-  auto funded = [&](std::int64_t cash) {
+class WalkUp : public ::testing::Test {
+ protected:
+  static ContractSpec walk_spec() {
+    ContractSpec spec = testing::small_spec();
+    spec.settlement_interval_ms = 200 * kSecond;
+    return spec;
+  }
+  static LedgerTime at(std::int64_t s) { return LedgerTime(s * kSecond); }
+  AccountId funded(std::int64_t cash) {
     AccountId id = *ex.register_account(LedgerTime(0));
     EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
     EXPECT_TRUE(ex.set_auto_refresh(id, false).is_ok());
     return id;
-  };
-  AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500
-  AccountId y = funded(10'000'000);
-  AccountId m = funded(100'000'000);
-  auto at = [](std::int64_t s) { return LedgerTime(s * kSecond); };
-  auto levies = [&]() {
+  }
+  std::vector<ShortfallLevied> levies() const {
     std::vector<ShortfallLevied> out;
     for (const Event& e : ex.events()) {
       if (const auto* l = std::get_if<ShortfallLevied>(&e.body)) out.push_back(*l);
     }
     return out;
-  };
-  ASSERT_TRUE(ex.submit(at(0), x, sell(1000, 10)).is_ok());
-  ASSERT_TRUE(ex.submit(at(0), y, buy(1000, 10)).is_ok());
-  ASSERT_TRUE(ex.submit(at(20), m, sell(1050, 10)).is_ok());
-  ASSERT_TRUE(ex.submit(at(20), m, buy(1050, 10)).is_ok());  // breaker: band [971, 1129]
-  ASSERT_TRUE(ex.refresh(at(30), y, Cash(0)).is_ok());
-  ASSERT_TRUE(ex.refresh(at(30), m, Cash(0)).is_ok());
-  // X defaults at 80 s; nobody sells to the fund, which keeps 10 marked at 11.29 and owes X
-  // 113,500 - 10 * 1129 * 10 - penalty 5 * 10 = 550 at exit.
-  ex.advance(at(200));
-  ASSERT_EQ(ex.band().reference, Price(1050));  // fund equity 113,640 - 105,000 - 550 >= 0
-  const std::int64_t highs[] = {1103, 1159, 1217};
-  for (int i = 0; i < 3; ++i) {
-    const std::int64_t t = 200 + 200 * i;
-    ASSERT_TRUE(ex.refresh(at(t + 10), y, Cash(0)).is_ok()) << i;
-    ASSERT_TRUE(ex.refresh(at(t + 10), m, Cash(0)).is_ok()) << i;
-    ASSERT_EQ(ex.band().high, Price(highs[i]));
-    ASSERT_TRUE(ex.submit(at(t + 100), y, sell(highs[i], 1)).is_ok()) << i;  // to the fund
-    ex.advance(at(t + 200));
-    ASSERT_EQ(ex.band().reference, Price(highs[i]));
   }
-  // At 6 s = 600 s (reference 11.59) the fund holds -8 and 91,022 in cash: equity
+
+  // Up to the scheduled halt at 800 s (reference 12.17), Y and M refreshing by hand every round.
+  void SetUp() override {
+    ASSERT_TRUE(ex.submit(at(0), x, sell(1000, 10)).is_ok());
+    ASSERT_TRUE(ex.submit(at(0), y, buy(1000, 10)).is_ok());
+    ASSERT_TRUE(ex.submit(at(20), m, sell(1050, 10)).is_ok());
+    ASSERT_TRUE(ex.submit(at(20), m, buy(1050, 10)).is_ok());  // breaker: band [971, 1129]
+    ASSERT_TRUE(ex.refresh(at(30), y, Cash(0)).is_ok());
+    ASSERT_TRUE(ex.refresh(at(30), m, Cash(0)).is_ok());
+    // X defaults at 80 s; nobody sells to the fund, which keeps 10 marked at 11.29 and owes X
+    // 113,500 - 10 * 1129 * 10 - penalty 5 * 10 = 550 at exit.
+    ex.advance(at(200));
+    ASSERT_EQ(ex.band().reference, Price(1050));  // fund equity 113,640 - 105,000 - 550 >= 0
+    const std::int64_t highs[] = {1103, 1159, 1217};
+    for (int i = 0; i < 3; ++i) {
+      const std::int64_t t = 200 + 200 * i;
+      ASSERT_TRUE(ex.refresh(at(t + 10), y, Cash(0)).is_ok()) << i;
+      ASSERT_TRUE(ex.refresh(at(t + 10), m, Cash(0)).is_ok()) << i;
+      ASSERT_EQ(ex.band().high, Price(highs[i]));
+      ASSERT_TRUE(ex.submit(at(t + 100), y, sell(highs[i], 1)).is_ok()) << i;  // to the fund
+      ex.advance(at(t + 200));
+      ASSERT_EQ(ex.band().reference, Price(highs[i]));
+    }
+  }
+
+  Exchange ex = *Exchange::open(walk_spec(), Price(1000), LedgerTime(0));
+  AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500
+  AccountId y = funded(10'000'000);
+  AccountId m = funded(100'000'000);
+};
+
+TEST_F(WalkUp, LevyIsTheDeficitWithClaimsOwedOverThePreviousGrossCarriedForward) {
+  // At 600 s (reference 11.59) the fund holds -8 and 91,022 in cash: equity
   // 91,022 - 8 * 11,590 = -1,698, less the 550 it owes X: a deficit of 2,248. The survivors' gross
   // at the previous close was Y's 9 (M is flat): lambda = ceil(2,248 / 9) = 250.
   std::vector<ShortfallLevied> l = levies();
@@ -467,6 +479,31 @@ TEST(Levy, DeficitWithClaimsOwedOverThePreviousGrossCarriedForward) {
   ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
   EXPECT_EQ(*claim, Cash(550));
   EXPECT_EQ(ex.fund().cash.value(), cash_before - 550);
+  EXPECT_EQ(ex.exit(at(810), x).status().message(), "account 1 has not defaulted; nothing to exit");
+}
+
+// The final settlement charges a last levy on the survivors before their positions close, so the
+// fund does not end negative (net of the claims it still owes).
+TEST_F(WalkUp, FinalSettlementChargesALastLevySoTheFundDoesNotEndNegative) {
+  ASSERT_TRUE(ex.refresh(at(810), y, Cash(0)).is_ok());  // pays 611 * 7 = 4,277
+  ASSERT_TRUE(ex.refresh(at(810), m, Cash(0)).is_ok());
+  ex.advance(at(860));
+  ASSERT_EQ(ex.book().best(Side::kBuy), Price(1278));  // the fund works off its 7
+  const std::int64_t y_cash = ex.account(y)->cash.value();
+  ASSERT_TRUE(ex.settle_final(at(870), Price(1250)).is_ok());
+  // Fund: 85,130 in cash, short 7 at 12.50 and owing X 550: a deficit of 2,920 on Y's gross 7,
+  // lambda = ceil(2,920 / 7) = 418, collecting 2,926.
+  std::vector<ShortfallLevied> l = levies();
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[2].fund_deficit, Cash(2920));
+  EXPECT_EQ(l[2].per_contract, Cash(418));
+  EXPECT_EQ(ex.account(y)->cash.value(), y_cash - 2926 + 7 * 1250 * 10);
+  EXPECT_EQ(ex.fund().position, 0);
+  EXPECT_EQ(ex.fund().cash, Cash(85'130 + 2926 - 87'500));
+  Result<Cash> claim = ex.exit(at(900), x);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(550));
+  EXPECT_EQ(ex.fund().cash, Cash(6));
 }
 
 }  // namespace
