@@ -148,6 +148,8 @@ std::string rule_note(const std::string& check) {
        "no breaker may lock the market while a liquidation order rests at the edge"},
       {"fund-negative-after-settlement",
        "the fund ended negative after the final settlement (no final levy; claims owed)"},
+      {"fund-negative-after-settlement-no-gross",
+       "the fund ended negative and no survivor held a position to levy at the final settlement"},
       {"hidden-deficit", "claims owed are fund liabilities; a deficit must be levied"},
       {"kept-position-not-worked-off",
        "the fund's kept position must be worked off at the adverse edge in every later epoch"},
@@ -693,6 +695,7 @@ std::optional<Violation> Driver::process_events() {
   bool prev_close_at_open = false;
   bool closed_window = false;
   bool settled = false;
+  std::int64_t settle_gross = 0;  // the survivors' gross position when the final settlement came
   bool batch_open_for_close = false;
   for (const Event& e : ex_.events()) {
     const bool after_open_ok = std::holds_alternative<market::MarginCall>(e.body) ||
@@ -732,6 +735,12 @@ std::optional<Violation> Driver::process_events() {
             if (b.reason == market::HaltReason::kBreakerVolume) ++counters_.halts_volume;
             if (b.reason == market::HaltReason::kBreakerStanding) ++counters_.halts_standing;
             if (b.reason == market::HaltReason::kScheduled) ++counters_.halts_scheduled;
+            if (b.reason == market::HaltReason::kFinalSettlement) {
+              settle_gross = 0;
+              for (std::size_t i = 1; i < shadow_.size(); ++i) {
+                if (shadow_[i].active) settle_gross += std::abs(shadow_[i].position);
+              }
+            }
             const bool breaker = b.reason == market::HaltReason::kBreakerVolume ||
                                  b.reason == market::HaltReason::kBreakerStanding;
             if (breaker && live_liquidation_) {
@@ -925,10 +934,13 @@ std::optional<Violation> Driver::process_events() {
   if (settled) {
     i128 result = i128{fund.cash.value()} - outstanding_claims();
     if (result < 0) {
-      return violation("fund-negative-after-settlement",
-                       fmt::format("after the final settlement the fund holds {} and owes {} in "
-                                   "claims",
-                                   fund.cash.value(), i128_text(outstanding_claims())));
+      // With no survivor holding a position there is no base for the per-contract levy.
+      return violation(
+          settle_gross > 0 ? "fund-negative-after-settlement"
+                           : "fund-negative-after-settlement-no-gross",
+          fmt::format("after the final settlement the fund holds {} and owes {} in "
+                      "claims; the survivors' gross position was {}",
+                      fund.cash.value(), i128_text(outstanding_claims()), settle_gross));
     }
   }
   return std::nullopt;
