@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <deque>
 #include <set>
 
 namespace pfex::sim::stress {
@@ -431,9 +430,8 @@ std::optional<Violation> Driver::apply_checked(const Step& step) {
   return std::nullopt;
 }
 
-std::string Driver::step_code(const Step& step, const std::string& call, const Status& outcome,
+std::string Driver::step_code(const std::string& call, const Status& outcome,
                               const std::string& result) const {
-  (void)step;
   std::string comment = outcome.is_ok() ? result : "refused: " + outcome.to_string();
   return "  " + call + ";" + (comment.empty() ? "" : "  // " + comment);
 }
@@ -446,7 +444,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
   auto record = [&](const std::string& call, const Status& st, const std::string& result = "") {
     if (st.is_ok()) ++counters_.accepted;
     if (!st.is_ok()) refused_.push_back(step.id);
-    if (record_) code_.push_back(step_code(step, call, st, result));
+    if (record_) code_.push_back(step_code(call, st, result));
   };
   switch (step.kind) {
     case StepKind::kRegister: {
@@ -693,7 +691,6 @@ std::optional<Violation> Driver::process_events() {
   std::int64_t gross_prev_at_open = 0;
   std::int64_t gross_close_at_open = 0;
   bool prev_close_at_open = false;
-  bool closed_window = false;
   bool settled = false;
   std::int64_t settle_gross = 0;  // the survivors' gross position when the final settlement came
   bool batch_open_for_close = false;
@@ -780,7 +777,6 @@ std::optional<Violation> Driver::process_events() {
             levy_per_contract_ = b.per_contract.value();
             levied = b;
           } else if constexpr (std::is_same_v<T, market::WindowClosed>) {
-            closed_window = true;
             batch_open_for_close = false;
             gross_prev_ = gross_this_round_;
             gross_at_close_ = 0;
@@ -881,7 +877,6 @@ std::optional<Violation> Driver::process_events() {
         },
         e.body);
   }
-  (void)closed_window;
   ex_.clear_events();
   if (found) return found;
 
@@ -1091,12 +1086,6 @@ class Generator {
   void run(std::size_t max_steps) {
     setup();
     for (std::size_t i = 0; i < max_steps && !run_.violation; ++i) {
-      if (!pending_.empty()) {
-        Step s = pending_.front();
-        pending_.pop_front();
-        emit(s);
-        continue;
-      }
       if (ex().phase() == Phase::kClosed) break;
       const std::int64_t r = rng_.in(0, 99);
       if (r < 14) {
@@ -1543,7 +1532,6 @@ class Generator {
   Rng rng_;
   MarketRun& run_;
   std::vector<Trader> traders_;
-  std::deque<Step> pending_;
   std::int64_t now_ = 0;
   Trader* current_ = nullptr;
   std::vector<std::uint32_t> all_orders_;  // ids of the steps that created orders

@@ -200,7 +200,7 @@ class Driver {
                                                std::optional<market::OrderBook::Order> replaced);
   i128 claim_of(const DefaultShadow& d) const;
   i128 outstanding_claims() const;
-  std::string step_code(const Step& step, const std::string& call, const Status& outcome,
+  std::string step_code(const std::string& call, const Status& outcome,
                         const std::string& result) const;
   Violation violation(std::string check, std::string detail) const;
   bool ignored(const std::string& check) const { return checks_.ignored.count(check) != 0; }
