@@ -6,6 +6,7 @@
 
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
+#include "sim/stress.hpp"
 
 namespace pfex::cli {
 
@@ -115,6 +116,35 @@ int list_contracts() {
         static_cast<double>(s.widen_ppm) / 1e6);
   }
   return 0;
+}
+
+int run_stress(double seconds, std::uint64_t seed, bool shrink,
+               const std::vector<std::string>& ignore) {
+  sim::stress::StressOptions options;
+  options.checks.ignored.insert(ignore.begin(), ignore.end());
+  options.seconds = seconds;
+  options.seed = seed;
+  options.shrink = shrink;
+  double next = 10;
+  sim::stress::StressReport r =
+      sim::stress::run_stress(options, [&](const sim::stress::StressReport& now) {
+        if (now.seconds < next) return;
+        next += 10;
+        fmt::print(stderr, "[{:.0f} s] {}\n", now.seconds,
+                   sim::stress::format_counters(now.counters));
+      });
+  fmt::print("stress: seed {}, {:.1f} s\n{}\n", seed, r.seconds,
+             sim::stress::format_counters(r.counters));
+  for (const auto& [check, n] : r.ignored_counts)
+    fmt::print("ignored {}: {} times\n", check, n);
+  for (const sim::stress::Finding& f : r.findings) {
+    fmt::print(
+        "\nVIOLATED {} on {} (market seed {}, step {} of {}, shrunk to {} steps in {} replays): "
+        "{}\n{}",
+        f.violation.check, f.market, f.seed, f.violation.step, f.original_steps, f.minimal.size(),
+        f.replays, f.violation.detail, f.code);
+  }
+  return r.findings.empty() ? 0 : 1;
 }
 
 }  // namespace pfex::cli

@@ -2,8 +2,10 @@
 // scenario's expectations failed, 2 on bad input (the message says what to fix).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.hpp"
 #include "sim/scenario.hpp"
@@ -24,5 +26,10 @@ int narrate_scenario(const sim::Scenario& sc, sim::Venue& venue, const RunOption
                      std::optional<sim::ScenarioRun>* out);
 int run_scenario_file(const std::string& path, const RunOptions& options);
 int list_contracts();
+// `pfex stress`: the adversarial stress test of the transparent exchange (sim/stress.hpp) for
+// `seconds` from `seed`; prints the counts and a reproducer per violated rule; 1 if any.
+// `ignore`: rules counted but not stopping a market (a known defect while its fix is pending).
+int run_stress(double seconds, std::uint64_t seed, bool shrink,
+               const std::vector<std::string>& ignore);
 
 }  // namespace pfex::cli

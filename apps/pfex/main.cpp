@@ -51,6 +51,18 @@ int main(int argc, char** argv) {
   run->add_flag("--json", options.json, "Print the final state as JSON");
 
   app.add_subcommand("contracts", "List the contract presets and their parameters");
+  double stress_seconds = 10;
+  std::uint64_t stress_seed = 1;
+  bool no_shrink = false;
+  CLI::App* stress = app.add_subcommand(
+      "stress", "Adversarial stress test of the exchange's rules; prints counts and reproducers");
+  stress->add_option("--seconds", stress_seconds, "How long to run (default 10)")
+      ->check(CLI::PositiveNumber);
+  stress->add_option("--seed", stress_seed, "Seed of the generated markets (default 1)");
+  stress->add_flag("--no-shrink", no_shrink, "Print violations unshrunk");
+  std::vector<std::string> stress_ignore;
+  stress->add_option("--ignore", stress_ignore,
+                     "Count violations of these rules but keep going (known defects)");
   pfex::cli::add_ledger_commands(app);
 
   CLI11_PARSE(app, argc, argv);
@@ -60,5 +72,7 @@ int main(int argc, char** argv) {
     return pfex::cli::run_demo(options);
   }
   if (run->parsed()) return pfex::cli::run_scenario_file(path, options);
+  if (stress->parsed())
+    return pfex::cli::run_stress(stress_seconds, stress_seed, !no_shrink, stress_ignore);
   return pfex::cli::list_contracts();
 }
