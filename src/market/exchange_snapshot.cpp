@@ -153,7 +153,9 @@ Status Exchange::decode_state(Reader& r) {
   band_ = *band;
   book_.reset(band_.low, band_.high);
   std::uint32_t n_accounts = r.u32("account count");
-  if (n_accounts == 0 || n_accounts > r.remaining() / 60 + 1) return bad("account count");
+  // Each account is 7 i64, a status byte and two booleans: 59 bytes.
+  constexpr std::size_t kAccountBytes = 7 * 8 + 3;
+  if (n_accounts == 0 || n_accounts > r.remaining() / kAccountBytes) return bad("account count");
   accounts_.assign(n_accounts, Account{});
   for (Account& a : accounts_) {
     a.cash = Cash(r.i64("cash"));
