@@ -324,15 +324,19 @@ Status FileLog::recover() {
         std::to_string(mark.sequence) + " (offsets below " + std::to_string(mark.end) +
         ") were acknowledged, so refusing to open the log (nothing was changed)");
   };
+  auto miscounted = [&] {
+    return Status::corruption("file log " + path_ + ": the marker says records 1 to " +
+                              std::to_string(mark.sequence) + " end at offset " +
+                              std::to_string(mark.end) + ", but " + std::to_string(sequence - 1) +
+                              " records end there; refusing to open the log (nothing was "
+                              "changed)");
+  };
   // Why the scan stopped past the acknowledged end (empty: it reached the end of the file).
   std::string cut_reason;
 
   Bytes payload;
   while (offset < size) {
-    if (offset == mark.end && sequence - 1 != mark.sequence) {
-      return refused("where the marker's acknowledged end is, but the marker names sequence " +
-                     std::to_string(mark.sequence) + " there");
-    }
+    if (offset == mark.end && sequence - 1 != mark.sequence) return miscounted();
     const bool acknowledged = offset < mark.end;
     auto damage = [&](const std::string& what) -> Status {
       if (acknowledged) return refused("damaged (" + what + ")");
@@ -379,10 +383,7 @@ Status FileLog::recover() {
   if (offset < mark.end) {
     return refused("missing (the file ends at offset " + std::to_string(size) + ")");
   }
-  if (offset == mark.end && sequence - 1 != mark.sequence) {
-    return refused("where the marker's acknowledged end is, but the marker names sequence " +
-                   std::to_string(mark.sequence) + " there");
-  }
+  if (offset == mark.end && sequence - 1 != mark.sequence) return miscounted();
 
   if (offset < size) {
     if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0)

@@ -326,6 +326,14 @@ TEST(FileLog, TruncatedAcknowledgedRecordsAreRefusedNamingRecordAndOffset) {
 TEST(FileLog, FlippedBitInAnyAcknowledgedRecordIsRefused) {
   TempDir dir;
   auto [original, last_start] = log_with_entries(dir, 3);
+  // One file, damaged and repaired in place (same size, no truncation: cheap to rewrite).
+  const std::string path = dir.file("original");
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  auto put = [&](std::size_t at, std::uint8_t value) {
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put(static_cast<char>(value));
+    file.flush();
+  };
   for (std::uint64_t record : {2u, 3u}) {
     const std::size_t start = record_start(record);
     const std::size_t size = file_log_format::kRecordHeaderSize + payload_for(record + 2).size();
@@ -334,9 +342,7 @@ TEST(FileLog, FlippedBitInAnyAcknowledgedRecordIsRefused) {
         SCOPED_TRACE("byte " + std::to_string(byte) + " bit " + std::to_string(bit));
         Bytes damaged = original;
         damaged[byte] = static_cast<std::uint8_t>(damaged[byte] ^ (1u << bit));
-        const std::string path = fresh_file(dir);
-        write_file(path, damaged);
-        write_synced(path, original.size(), 3);
+        put(byte, damaged[byte]);
         auto log = FileLog::open(path);
         ASSERT_FALSE(log.is_ok());
         EXPECT_EQ(log.status().code(), ErrorCode::kCorruption);
@@ -345,6 +351,7 @@ TEST(FileLog, FlippedBitInAnyAcknowledgedRecordIsRefused) {
         EXPECT_TRUE(contains(log.status().message(), "record " + std::to_string(record)))
             << log.status().to_string();
         EXPECT_EQ(file_bytes(path), damaged);  // nothing truncated
+        put(byte, original[byte]);
       }
     }
   }
@@ -430,6 +437,28 @@ TEST(FileLog, MissingOrDamagedSyncedMarkerIsRefused) {
     ASSERT_TRUE(log);
     EXPECT_EQ(read_all(*log).size(), 3u);
   }
+}
+
+// A marker that disagrees with the records (another count at its end, or an end inside a record)
+// is refused: the log and its marker do not belong together.
+TEST(FileLog, MarkerThatDisagreesWithTheRecordsIsRefused) {
+  TempDir dir;
+  auto [original, last_start] = log_with_entries(dir, 3);
+  const std::string path = dir.file("original");
+  write_synced(path, original.size(), 2);
+  auto miscounted = FileLog::open(path);
+  ASSERT_FALSE(miscounted.is_ok());
+  EXPECT_EQ(miscounted.status().code(), ErrorCode::kCorruption);
+  EXPECT_TRUE(contains(miscounted.status().message(),
+                       "records 1 to 2 end at offset " + std::to_string(original.size())))
+      << miscounted.status().to_string();
+  write_synced(path, last_start + 5, 3);
+  auto inside = FileLog::open(path);
+  ASSERT_FALSE(inside.is_ok());
+  EXPECT_TRUE(
+      contains(inside.status().message(), "record 3 at offset " + std::to_string(last_start)))
+      << inside.status().to_string();
+  EXPECT_EQ(file_bytes(path), original);
 }
 
 // A log of an older format version is refused by name, not misread.
