@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "ledger/crc32c.hpp"
 #include "ledger/file_log.hpp"
 #include "ledger/file_log_format.hpp"
 #include "ledger/test_util.hpp"
@@ -102,10 +103,13 @@ int wait_bounded(pid_t pid, std::chrono::milliseconds limit) {
   }
 }
 
-void kill_now(pid_t pid) {
-  ::kill(pid, SIGKILL);
+// Kills `pid`; false if it had already exited by itself.
+bool kill_now(pid_t pid) {
   int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+  ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
+  return !WIFEXITED(status);
 }
 
 struct ValidatorRun {
@@ -197,6 +201,44 @@ Bytes registration(const protocol::MarketId& market) {
   ::_exit(0);
 }
 
+// The acknowledged end the marker of `log` names (docs/ledger/file-log-format.md, "The synced
+// marker": the intact slot with the larger end).
+std::uint64_t acknowledged_end(const std::string& log) {
+  namespace f = ledger::file_log_format;
+  const Bytes marker = file_bytes(synced_of(log));
+  std::uint64_t best = 0;
+  for (std::size_t i = 0; i < f::kSyncedSlotCount && marker.size() == f::kSyncedSize; ++i) {
+    const ByteSpan slot = ByteSpan(marker).subspan(f::synced_slot_offset(i), f::kSyncedSlotSize);
+    Reader r(slot);
+    const std::uint64_t end = r.u64("end");
+    r.u64("sequence");
+    const std::uint32_t crc = r.u32("crc");
+    if (crc == ledger::crc32c(slot.first(f::kSyncedCrcOffset))) best = std::max(best, end);
+  }
+  return best;
+}
+
+// What an operating-system crash can do to a log whose writer died: lose or zero any part of what
+// lies past the acknowledged end (written, not yet synced).
+void lose_unsynced_tail(const std::string& log, std::mt19937_64& rng) {
+  Bytes bytes = file_bytes(log);
+  const std::uint64_t end = acknowledged_end(log);
+  ASSERT_GE(end, ledger::file_log_format::kFileHeaderSize);
+  ASSERT_LE(end, bytes.size());
+  if (end == bytes.size()) return;
+  const std::size_t from = end + rng() % (bytes.size() - end);
+  // In place (a validator is reading the file): never below the acknowledged end.
+  if (rng() % 2 == 0) {
+    fs::resize_file(log, from);
+  } else {
+    const std::size_t to = std::min(bytes.size(), from + 1 + rng() % 4096);
+    std::fstream file(log, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(static_cast<std::streamoff>(from));
+    const std::string zeros(to - from, '\0');
+    file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+}
+
 // What a campaign run produced and what the checks found.
 struct Tally {
   int runs = 0;
@@ -205,6 +247,7 @@ struct Tally {
   int corruptions = 0;
   int recovered = 0;      // reopened after a fault (a tail cut or nothing to do)
   int cuts = 0;           // reopenings that cut an unacknowledged tail
+  int power_losses = 0;   // writer crashes that also lost unsynced data
   int refused_open = 0;   // the writer refused a damaged log with a clear error
   int refused_reads = 0;  // validators refused a damaged log with a clear error
   int lagging = 0;        // a validator saw only the entries an older marker slot names
@@ -214,12 +257,13 @@ struct Tally {
 
   void print(const char* what) const {
     std::printf(
-        "%s: %d runs; faults injected: %d writer crashes, %d validator crashes, %d "
+        "%s: %d runs; faults injected: %d writer crashes (%d with power loss), %d validator "
+        "crashes, %d "
         "corruptions/truncations; %d reopened (%d cut an unacknowledged tail), %d refused to "
         "open, %d validator refusals, %d validators behind a damaged marker slot; %llu "
         "acknowledged, %llu lost, %llu duplicated\n",
-        what, runs, writer_crashes, validator_crashes, corruptions, recovered, cuts, refused_open,
-        refused_reads, lagging, static_cast<unsigned long long>(acknowledged),
+        what, runs, writer_crashes, power_losses, validator_crashes, corruptions, recovered, cuts,
+        refused_open, refused_reads, lagging, static_cast<unsigned long long>(acknowledged),
         static_cast<unsigned long long>(lost), static_cast<unsigned long long>(duplicated));
     std::fflush(stdout);
   }
@@ -282,10 +326,22 @@ std::map<std::uint64_t, Digest32> crash_run(const TempDir& dir, std::mt19937_64&
   std::map<std::uint64_t, Digest32> acked;
   pid_t validator = 0;
   int validator_lives = 0;
+  std::string validator_output;
   auto start_validator = [&] {
+    validator_output = dir.file("validator") + std::to_string(++validator_lives) + ".out";
     validator = spawn_pfex({"validator", "--log", log, "--snapshots", snaps, "--snapshot-every",
                             std::to_string(20 + rng() % 60)},
-                           dir.file("validator") + std::to_string(++validator_lives) + ".out");
+                           validator_output);
+  };
+  // Crashes the following validator, which must still be running: it never gives up on a log
+  // that only crashes touched.
+  auto crash_validator = [&] {
+    if (!kill_now(validator)) {
+      const Bytes out = file_bytes(validator_output);
+      ADD_FAILURE() << "the following validator exited by itself:\n"
+                    << std::string(out.begin(), out.end());
+    }
+    ++tally.validator_crashes;
   };
   constexpr int kLives = 3;
   for (int life = 0; life < kLives; ++life) {
@@ -319,8 +375,7 @@ std::map<std::uint64_t, Digest32> crash_run(const TempDir& dir, std::mt19937_64&
         ADD_FAILURE() << "sequence " << m.a << " acknowledged twice";
       }
       if (validator != 0 && acked.size() == validator_kill_at) {
-        kill_now(validator);
-        ++tally.validator_crashes;
+        crash_validator();
         start_validator();
       }
       if (!killed && acked.size() >= target) {
@@ -333,10 +388,15 @@ std::map<std::uint64_t, Digest32> crash_run(const TempDir& dir, std::mt19937_64&
     ::waitpid(writer, &status, 0);
     EXPECT_TRUE(WIFSIGNALED(status)) << "writer exit status " << status;
     ++tally.writer_crashes;
+    // Half the crashes are power losses: the operating system also loses part of what was written
+    // but not yet synced (a cut or zeroed range past the acknowledged end).
+    if (rng() % 2 == 0) {
+      ++tally.power_losses;
+      lose_unsynced_tail(log, rng);
+    }
     // The validator dies at a random moment of the writer's downtime too, now and then.
     if (rng() % 2 == 0) {
-      kill_now(validator);
-      ++tally.validator_crashes;
+      crash_validator();
       start_validator();
     }
   }
@@ -348,8 +408,19 @@ std::map<std::uint64_t, Digest32> crash_run(const TempDir& dir, std::mt19937_64&
     EXPECT_TRUE(reopened.is_ok()) << reopened.status().to_string();
     ++tally.recovered;
   }
-  kill_now(validator);
-  ++tally.validator_crashes;
+  // Let the following validator write a snapshot (if none of its lives has yet), so the restart
+  // below really restores one.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  auto has_snapshot = [&] {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(snaps, ec)) {
+      if (e.path().extension() == ".pfxs") return true;
+    }
+    return false;
+  };
+  while (!has_snapshot() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  crash_validator();
   tally.acknowledged += acked.size();
   return acked;
 }
