@@ -65,7 +65,8 @@ class FileLog final : public Log {
   const Recovery& recovery() const { return recovery_; }
   // Sequence of the last durable entry (0 when the log is empty).
   std::uint64_t last_sequence() const;
-  // Number of fdatasync calls made by appends since open: with group commit, fewer than appends.
+  // Number of batches appends wrote and synced since open (each costs one fdatasync of the log
+  // and one of the marker): with group commit, fewer than appends.
   std::uint64_t sync_count() const;
   // Number of follow calls currently blocked waiting for an entry (for tests of the wake-up path).
   std::size_t waiting_followers() const;
