@@ -197,6 +197,7 @@ void run_validator(const ValidatorOptions& o) {
   } else {
     reader = open_reader(o.log);
   }
+  if (store) check(store->check_log(v, *reader));  // a snapshot of another (or a cut) log
   if (!o.name.empty() && (!etcd || !store)) {
     fail(Status::invalid_argument("--name needs an etcd log and --snapshots"));
   }
@@ -216,6 +217,7 @@ void run_validator(const ValidatorOptions& o) {
   static volatile std::sig_atomic_t print_requested = 0;
   std::signal(SIGUSR1, [](int) { print_requested = 1; });
   std::uint64_t since_snapshot = 0;
+  const auto schedule = value_or_fail(protocol::SnapshotSchedule::every(o.snapshot_every));
 
   // The read API's view: the validator under a lock, and the last trades seen.
   std::mutex mutex;
@@ -261,8 +263,10 @@ void run_validator(const ValidatorOptions& o) {
     std::fflush(stdout);
   }
   while (g_stop == 0) {
-    auto batch = o.once ? value_or_fail(reader->read(v.next_sequence(), 4096))
-                        : value_or_fail(reader->follow(v.next_sequence(), 4096,
+    const std::uint64_t before = v.next_sequence() - 1;
+    const std::size_t limit = schedule.batch_limit(before, 4096);  // batches end on a snapshot
+    auto batch = o.once ? value_or_fail(reader->read(v.next_sequence(), limit))
+                        : value_or_fail(reader->follow(v.next_sequence(), limit,
                                                        std::chrono::milliseconds(200)));
     if (print_requested != 0) {
       print_requested = 0;
@@ -282,15 +286,15 @@ void run_validator(const ValidatorOptions& o) {
       }
     }
     since_snapshot += batch.size();
-    if (store && since_snapshot >= o.snapshot_every) {
-      check(store->save(v));
+    if (store && schedule.due(before, v.next_sequence() - 1)) {
+      check(store->save(v, *reader));
       record_snapshot();
       since_snapshot = 0;
     }
   }
   if (api) api->stop();
   if (store && since_snapshot > 0) {
-    check(store->save(v));
+    check(store->save(v, *reader));
     record_snapshot();
   }
   print_state(v, o.book);

@@ -2,7 +2,11 @@
 // scripts/etcd-cluster (etcd_cluster.hpp). Without etcd installed these tests fail: CI installs it.
 #include "ledger/etcd_log.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -29,6 +33,49 @@ Bytes payload_for(std::uint64_t id) {
 std::uint64_t id_of(const Bytes& payload) {
   Reader r(payload);
   return r.u64("id");
+}
+
+// Waits (boundedly) until `done` holds; false if it never does.
+template <typename Pred>
+bool eventually(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+// How many watchers the etcd member at `endpoint` ("http://127.0.0.1:<port>") serves, from the
+// etcd_debugging_mvcc_watcher_total gauge of its /metrics page (-1 if it cannot be read). Lets a
+// test act only once a follow is really blocked in its watch. A bare HTTP/1.0 GET, so the test
+// does not depend on the client library under test.
+long watchers_on(const std::string& endpoint) {
+  const auto colon = endpoint.rfind(':');
+  if (colon == std::string::npos) return -1;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  timeval timeout{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(endpoint.substr(colon + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string page;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[8192];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+        page.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  const std::string_view name = "\netcd_debugging_mvcc_watcher_total ";
+  const auto at = page.find(name);
+  if (at == std::string::npos) return -1;
+  return std::stol(page.substr(at + name.size()));
 }
 
 // The value of a result that must be ok (a failed expectation and T{} otherwise).
@@ -114,11 +161,15 @@ TEST_F(EtcdLogTest, AppendReadFollow) {
   EXPECT_TRUE(quiet->empty());
   EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
 
-  // A follower on another member wakes when an entry is appended.
+  // A follower on another member wakes when an entry is appended. The append waits until the
+  // follower's watch is in place on that member, so the watch (not the read) must deliver it.
   auto reader = open_log(2);
   ASSERT_TRUE(reader);
+  const std::string member = cluster_.endpoints()[2];
+  const long idle = watchers_on(member);
+  ASSERT_GE(idle, 0) << "cannot read the watcher count of " << member;
   std::thread appender([&] {
-    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(eventually([&] { return watchers_on(member) > idle; }));
     EXPECT_TRUE(log->append(payload_for(100)).is_ok());
   });
   auto woken = reader->follow(appended.back().sequence + 1, 10, 10s);
@@ -127,10 +178,11 @@ TEST_F(EtcdLogTest, AppendReadFollow) {
   ASSERT_EQ(woken->size(), 1u);
   EXPECT_EQ(woken->front().payload, payload_for(100));
 
-  // A stop request ends a follow early.
+  // A stop request ends a follow early, also once it is blocked in its watch.
+  EXPECT_TRUE(eventually([&] { return watchers_on(member) == idle; }));  // the last watch ended
   std::stop_source stop;
   std::thread stopper([&] {
-    std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(eventually([&] { return watchers_on(member) > idle; }));
     stop.request_stop();
   });
   start = std::chrono::steady_clock::now();
@@ -207,12 +259,21 @@ TEST_F(EtcdLogTest, PruneDeletesOnlyWhatEverySnapshotCoversAndRefusesReadsBelowT
 }
 
 TEST_F(EtcdLogTest, RetriedAppendDoesNotDuplicate) {
-  auto first = open_log(0);
-  auto second = open_log(1);
+  // Every append reads a later clock, so a retry that returned its own time would show.
+  auto ticks = std::make_shared<std::atomic<std::int64_t>>(1'000'000);
+  auto open_ticking = [&](std::size_t first_member) {
+    EtcdLog::Options options;
+    const auto& endpoints = cluster_.endpoints();
+    for (std::size_t i = 0; i < endpoints.size(); ++i)
+      options.endpoints.push_back(endpoints[(first_member + i) % endpoints.size()]);
+    options.clock = [ticks] { return LedgerTime(ticks->fetch_add(1000)); };
+    return std::move(EtcdLog::open(std::move(options))).value();
+  };
+  auto first = open_ticking(0);
+  auto second = open_ticking(1);
   ASSERT_TRUE(first && second);
   auto original = first->append(payload_for(1));
   ASSERT_TRUE(original.is_ok()) << original.status().to_string();
-  std::this_thread::sleep_for(5ms);  // a retry comes later, with a later clock
   auto retried = first->append(payload_for(1));
   auto elsewhere = second->append(payload_for(1));  // the same bytes through another member
   ASSERT_TRUE(retried.is_ok() && elsewhere.is_ok());

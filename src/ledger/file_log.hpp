@@ -7,10 +7,13 @@
 // After a failed write or fsync the log refuses every further append (the state of the file's
 // tail is then unknown until it is reopened and recovered).
 //
-// Other processes read the log with FileLogReader (below). After each fsync the writer records
-// how far the log is on disk in "<path>.synced", and readers never go past that point.
+// Other processes read the log with FileLogReader (below). After each fsync of the log the writer
+// records how far the log is on disk in "<path>.synced", fsyncs that marker too, and only then
+// acknowledges the batch. Readers never go past the marker, and recovery never cuts below it:
+// only a tail that was never acknowledged may be dropped (and every cut is reported).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -27,6 +30,9 @@ struct FileLogOptions {
   // The appender's clock stamped into each entry (the stamp is the maximum of this clock and the
   // previous entry's stamp, so a FileLog's entry times are already ledger time).
   std::function<LedgerTime()> clock = system_clock_now;
+  // Where open() reports what recovery cut from an unacknowledged tail (one line each). Unset:
+  // standard error.
+  std::function<void(const std::string&)> warn;
 };
 
 class FileLog final : public Log {
@@ -37,12 +43,15 @@ class FileLog final : public Log {
   struct Recovery {
     std::uint64_t entries = 0;          // intact records kept
     std::uint64_t truncated_bytes = 0;  // bytes of torn tail removed (0 after a clean shutdown)
+    std::uint64_t acknowledged = 0;     // records the .synced marker said were acknowledged
   };
 
-  // Opens the log at `path`, creating it (atomically, with its header) if it does not exist, and
-  // recovers it: a torn tail is truncated, a damaged record anywhere else is refused with
-  // Status::corruption naming its offset. Holds an exclusive lock on the file while open, so a
-  // second writer, in this process or another, gets failed_precondition.
+  // Opens the log at `path`, creating it (atomically, with its header and its .synced marker) if
+  // it does not exist, and recovers it: damage past the acknowledged end (a torn, never
+  // acknowledged batch) is truncated and reported through Options::warn; a damaged or missing
+  // acknowledged record, or a missing or damaged marker, is refused with Status::corruption
+  // naming the record and its offset, leaving the files as they were. Holds an exclusive lock on
+  // the file while open, so a second writer, in this process or another, gets failed_precondition.
   static Result<std::unique_ptr<FileLog>> open(const std::string& path, Options options = {});
 
   ~FileLog() override;
@@ -56,8 +65,11 @@ class FileLog final : public Log {
   const Recovery& recovery() const { return recovery_; }
   // Sequence of the last durable entry (0 when the log is empty).
   std::uint64_t last_sequence() const;
-  // Number of fdatasync calls made by appends since open: with group commit, fewer than appends.
+  // Number of batches appends wrote and synced since open (each costs one fdatasync of the log
+  // and one of the marker): with group commit, fewer than appends.
   std::uint64_t sync_count() const;
+  // Number of follow calls currently blocked waiting for an entry (for tests of the wake-up path).
+  std::size_t waiting_followers() const;
 
  private:
   FileLog(std::string path, int fd, Options options);
@@ -66,8 +78,9 @@ class FileLog final : public Log {
   Status publish_synced(std::uint64_t end, std::uint64_t sequence);
 
   const std::string path_;
-  const int fd_;        // owned; closed by the destructor (which also drops the lock)
-  int synced_fd_ = -1;  // "<path>.synced", owned; written only by the one appender writing
+  const int fd_;               // owned; closed by the destructor (which also drops the lock)
+  int synced_fd_ = -1;         // "<path>.synced", owned; written only by the one appender writing
+  std::size_t next_slot_ = 0;  // the marker's older slot, overwritten by the next publish
   const Options options_;
   Recovery recovery_;
 
@@ -84,21 +97,24 @@ class FileLog final : public Log {
   std::uint64_t durable_sequence_ = 0;
   std::uint64_t durable_end_ = 0;  // file offset after the last durable record
   bool writing_ = false;           // some appender is writing and syncing a batch
+  std::size_t waiting_followers_ = 0;
   std::uint64_t sync_count_ = 0;
   Status failed_;
 };
 
 // A read-only view of a FileLog that another process (or another object) writes. It returns
-// only records the writer has fsync'd (per "<path>.synced"), checks every record like FileLog,
-// and never modifies the files: a torn tail is the writer's to truncate when it reopens. follow
-// polls. Thread-safe.
+// only records the writer has fsync'd and acknowledged (per "<path>.synced"), checks every record
+// like FileLog, and never modifies the files: a torn tail is the writer's to truncate when it
+// reopens. A missing or damaged marker, or one that moves backwards, is an error (never an empty
+// log). follow polls. Thread-safe.
 class FileLogReader final : public LogReader {
  public:
   struct Options {
     std::chrono::milliseconds poll_interval{5};  // how often follow looks for new records
   };
 
-  // The log file must exist (the writer creates it); the .synced file may appear later.
+  // The log file and its .synced marker must exist (the writer creates both before the log
+  // appears).
   static Result<std::unique_ptr<FileLogReader>> open(const std::string& path);
   static Result<std::unique_ptr<FileLogReader>> open(const std::string& path, Options options);
   ~FileLogReader() override;
@@ -108,18 +124,22 @@ class FileLogReader final : public LogReader {
                                        std::chrono::milliseconds timeout,
                                        std::stop_token stop = {}) override;
 
+  // Number of times follow looked for new records and found none (for tests of the wake-up path).
+  std::uint64_t empty_polls() const { return empty_polls_.load(); }
+
  private:
-  FileLogReader(std::string path, int fd, Options options);
+  FileLogReader(std::string path, int fd, int synced_fd, Options options);
   // Indexes the records the writer has synced since the last call. Requires mutex_.
   Status refresh();
 
   const std::string path_;
-  const int fd_;  // owned
+  const int fd_;         // owned
+  const int synced_fd_;  // owned
   const Options options_;
+  std::atomic<std::uint64_t> empty_polls_{0};
   std::mutex mutex_;
   std::condition_variable_any stopped_;  // only to sleep between polls, interruptibly
   // Guarded by mutex_:
-  int synced_fd_ = -1;
   std::vector<std::uint64_t> offsets_;
   std::uint64_t indexed_end_ = 0;  // file offset after the last indexed record
 };

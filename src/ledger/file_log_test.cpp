@@ -196,6 +196,45 @@ TEST(FileLog, OversizedEntryIsRejected) {
   EXPECT_EQ(read_all(*log).at(0).payload, largest);
 }
 
+Bytes synced_slot(std::uint64_t end, std::uint64_t sequence) {
+  Bytes slot;
+  Writer w(&slot);
+  w.u64(end);
+  w.u64(sequence);
+  w.u32(crc32c(slot));
+  return slot;
+}
+
+// Writes "<log>.synced" as docs/ledger/file-log-format.md specifies it: the writer acknowledged
+// every record below `end`, the last of them being `sequence` (both slots say so).
+void write_synced(const std::string& log_path, std::uint64_t end, std::uint64_t sequence) {
+  Bytes synced(file_log_format::kSyncedMagic.begin(), file_log_format::kSyncedMagic.end());
+  for (std::size_t i = 0; i < file_log_format::kSyncedSlotCount; ++i) {
+    Bytes slot = synced_slot(end, sequence);
+    synced.insert(synced.end(), slot.begin(), slot.end());
+  }
+  write_file(log_path + std::string(file_log_format::kSyncedSuffix), synced);
+}
+
+// Options that collect what recovery reports.
+FileLog::Options collecting(std::vector<std::string>* messages) {
+  FileLog::Options options;
+  options.warn = [messages](const std::string& m) { messages->push_back(m); };
+  return options;
+}
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Offset where record `sequence` (1-based) of a log built by log_with_entries starts.
+std::size_t record_start(std::uint64_t sequence) {
+  std::size_t at = file_log_format::kFileHeaderSize;
+  for (std::uint64_t s = 1; s < sequence; ++s)
+    at += file_log_format::kRecordHeaderSize + payload_for(s + 2).size();
+  return at;
+}
+
 // Builds a log of `n` entries and returns its bytes and the offset where the last record starts.
 std::pair<Bytes, std::size_t> log_with_entries(const TempDir& dir, std::uint64_t n) {
   const std::string path = dir.file("original");
@@ -210,10 +249,11 @@ std::pair<Bytes, std::size_t> log_with_entries(const TempDir& dir, std::uint64_t
   return {file_bytes(path), last_start};
 }
 
-// A crash while the last record is being written leaves any prefix of it on disk (or that
-// prefix followed by zeros, when the file size was updated before the data). Every such file must
-// open with the last record gone and every earlier one intact, and must accept new appends.
-TEST(FileLog, TornLastRecordAtEveryByteOffsetIsTruncated) {
+// A crash while the last batch is being written leaves any prefix of it on disk (or that prefix
+// followed by zeros, when the file size was updated before the data); the batch was never
+// acknowledged, so .synced ends before it. Every such file must open with the last record gone,
+// every earlier one intact, the cut reported, and must accept new appends.
+TEST(FileLog, TornUnacknowledgedLastRecordAtEveryByteOffsetIsTruncatedAndReported) {
   TempDir dir;
   auto [original, last_start] = log_with_entries(dir, 4);
   ASSERT_GT(original.size() - last_start, file_log_format::kRecordHeaderSize + 10);
@@ -224,11 +264,20 @@ TEST(FileLog, TornLastRecordAtEveryByteOffsetIsTruncated) {
       if (zero_filled) torn.resize(original.size(), 0);
       const std::string path = fresh_file(dir);
       write_file(path, torn);
-      auto log = open_ok(path);
+      write_synced(path, last_start, 3);
+      std::vector<std::string> messages;
+      auto log = open_ok(path, collecting(&messages));
       ASSERT_TRUE(log);
       EXPECT_EQ(log->recovery().entries, 3u);
       EXPECT_EQ(log->recovery().truncated_bytes, torn.size() - last_start);
       EXPECT_EQ(std::filesystem::file_size(path), last_start);
+      if (torn.size() > last_start) {
+        ASSERT_EQ(messages.size(), 1u);
+        EXPECT_TRUE(contains(messages[0], "offset " + std::to_string(last_start))) << messages[0];
+        EXPECT_TRUE(contains(messages[0], "record 4")) << messages[0];
+      } else {
+        EXPECT_TRUE(messages.empty());
+      }
       auto all = read_all(*log);
       ASSERT_EQ(all.size(), 3u);
       for (std::uint64_t i = 0; i < 3; ++i)
@@ -242,58 +291,215 @@ TEST(FileLog, TornLastRecordAtEveryByteOffsetIsTruncated) {
   }
 }
 
-// A flipped bit anywhere in a record that has intact records after it is media damage, not a
-// torn write: open refuses, naming the offset, and leaves the file as it was.
-TEST(FileLog, FlippedBitInMiddleRecordIsRefused) {
+// Every record below the acknowledged end was fsync'd and acknowledged: a log cut anywhere in
+// them (by an operator, a copy, a broken disk) is refused, naming the first missing record and
+// its offset, and the file is left as it was; new appends would otherwise reuse their sequences.
+TEST(FileLog, TruncatedAcknowledgedRecordsAreRefusedNamingRecordAndOffset) {
   TempDir dir;
-  auto [original, unused] = log_with_entries(dir, 3);
-  // Record 2 starts after the file header and record 1.
-  const std::size_t second =
-      file_log_format::kFileHeaderSize + file_log_format::kRecordHeaderSize + payload_for(3).size();
-  const std::size_t second_size = file_log_format::kRecordHeaderSize + payload_for(4).size();
-  for (std::size_t byte = second; byte < second + second_size; ++byte) {
-    for (int bit = 0; bit < 8; ++bit) {
-      SCOPED_TRACE("byte " + std::to_string(byte) + " bit " + std::to_string(bit));
-      Bytes damaged = original;
-      damaged[byte] = static_cast<std::uint8_t>(damaged[byte] ^ (1u << bit));
+  auto [original, last_start] = log_with_entries(dir, 4);
+  for (std::size_t cut = file_log_format::kFileHeaderSize; cut < original.size(); ++cut) {
+    for (bool zero_filled : {false, true}) {
+      SCOPED_TRACE("cut at " + std::to_string(cut) + (zero_filled ? " zero-filled" : ""));
+      std::uint64_t missing = 1;
+      while (record_start(missing + 1) <= cut)
+        ++missing;
+      Bytes cut_log(original.begin(), original.begin() + static_cast<std::ptrdiff_t>(cut));
+      if (zero_filled) cut_log.resize(original.size(), 0);
       const std::string path = fresh_file(dir);
-      write_file(path, damaged);
-      auto log = FileLog::open(path);
+      write_file(path, cut_log);
+      write_synced(path, original.size(), 4);
+      std::vector<std::string> messages;
+      auto log = FileLog::open(path, collecting(&messages));
       ASSERT_FALSE(log.is_ok());
       EXPECT_EQ(log.status().code(), ErrorCode::kCorruption);
-      EXPECT_NE(log.status().message().find("offset " + std::to_string(second)), std::string::npos)
-          << log.status().to_string();
-      EXPECT_EQ(file_bytes(path), damaged);  // nothing truncated
+      const std::string text(log.status().message());
+      EXPECT_TRUE(contains(text, "record " + std::to_string(missing))) << text;
+      EXPECT_TRUE(contains(text, "offset " + std::to_string(record_start(missing)))) << text;
+      EXPECT_EQ(file_bytes(path), cut_log);  // nothing truncated
+      EXPECT_TRUE(messages.empty());
     }
   }
 }
 
-// The last record is the one place where damage and a torn write look alike (see "Recovery" in
-// docs/ledger/file-log-format.md): a damaged payload there is dropped like a torn tail, while a
-// damaged header followed by non-zero bytes is still refused.
-TEST(FileLog, DamageInTheLastRecordFollowsTheDocumentedRules) {
+// A flipped bit anywhere in an acknowledged record, the last one included, is media damage, not
+// a torn write: open refuses, naming the record and its offset, and leaves the file as it was.
+TEST(FileLog, FlippedBitInAnyAcknowledgedRecordIsRefused) {
   TempDir dir;
   auto [original, last_start] = log_with_entries(dir, 3);
-  const std::string path = dir.file("damaged");
+  // One file, damaged and repaired in place (same size, no truncation: cheap to rewrite).
+  const std::string path = dir.file("original");
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  auto put = [&](std::size_t at, std::uint8_t value) {
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put(static_cast<char>(value));
+    file.flush();
+  };
+  for (std::uint64_t record : {2u, 3u}) {
+    const std::size_t start = record_start(record);
+    const std::size_t size = file_log_format::kRecordHeaderSize + payload_for(record + 2).size();
+    for (std::size_t byte = start; byte < start + size; ++byte) {
+      for (int bit = 0; bit < 8; ++bit) {
+        SCOPED_TRACE("byte " + std::to_string(byte) + " bit " + std::to_string(bit));
+        Bytes damaged = original;
+        damaged[byte] = static_cast<std::uint8_t>(damaged[byte] ^ (1u << bit));
+        put(byte, damaged[byte]);
+        auto log = FileLog::open(path);
+        ASSERT_FALSE(log.is_ok());
+        EXPECT_EQ(log.status().code(), ErrorCode::kCorruption);
+        EXPECT_TRUE(contains(log.status().message(), "offset " + std::to_string(start)))
+            << log.status().to_string();
+        EXPECT_TRUE(contains(log.status().message(), "record " + std::to_string(record)))
+            << log.status().to_string();
+        EXPECT_EQ(file_bytes(path), damaged);  // nothing truncated
+        put(byte, original[byte]);
+      }
+    }
+  }
+}
 
-  Bytes payload_flip = original;
-  payload_flip[original.size() - 1] ^= 0x01;
-  write_file(path, payload_flip);
-  {
+// Past the acknowledged end nothing was promised: damage there of any kind (a damaged header
+// followed by intact records, a hole of zeros in the middle of the batch) is cut at the first
+// damaged record, and the cut is reported. Intact records there are kept.
+TEST(FileLog, DamagePastTheAcknowledgedEndIsCutAtTheFirstDamagedRecord) {
+  TempDir dir;
+  auto [original, last_start] = log_with_entries(dir, 5);
+  const std::string path = dir.file("damaged");
+  struct Case {
+    std::string name;
+    std::size_t from, to;  // bytes to damage
+    std::uint8_t value;    // 0: zero them; otherwise xor
+    std::uint64_t kept;
+  };
+  const std::vector<Case> cases = {
+      {"header of record 4 flipped", record_start(4) + file_log_format::kLengthOffset,
+       record_start(4) + file_log_format::kLengthOffset + 1, 0x01, 3},
+      {"hole of zeros over record 4", record_start(4), record_start(5), 0, 3},
+      {"payload of record 5 flipped", original.size() - 1, original.size(), 0x40, 4},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Bytes damaged = original;
+    for (std::size_t i = c.from; i < c.to; ++i)
+      damaged[i] = c.value == 0 ? 0 : static_cast<std::uint8_t>(damaged[i] ^ c.value);
+    write_file(path, damaged);
+    write_synced(path, record_start(4), 3);
+    std::vector<std::string> messages;
+    auto log = open_ok(path, collecting(&messages));
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->recovery().entries, c.kept);
+    EXPECT_EQ(std::filesystem::file_size(path), record_start(c.kept + 1));
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_TRUE(contains(messages[0], "offset " + std::to_string(record_start(c.kept + 1))))
+        << messages[0];
+    EXPECT_EQ(read_all(*log).size(), c.kept);
+  }
+}
+
+// Without its .synced marker, or with both of its slots damaged, nobody can tell which records
+// were acknowledged: the writer refuses to open the log, and readers refuse to read it, rather
+// than take it for an empty log. One damaged slot is what a crash while rewriting it leaves.
+TEST(FileLog, MissingOrDamagedSyncedMarkerIsRefused) {
+  TempDir dir;
+  auto [original, last_start] = log_with_entries(dir, 3);
+  const std::string path = dir.file("original");
+  const std::string synced = path + std::string(file_log_format::kSyncedSuffix);
+  const Bytes good = file_bytes(synced);
+  ASSERT_EQ(good.size(), file_log_format::kSyncedSize);
+
+  std::filesystem::remove(synced);
+  auto missing = FileLog::open(path);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_TRUE(contains(missing.status().message(), ".synced")) << missing.status().to_string();
+  auto reader_missing = FileLogReader::open(path);
+  EXPECT_FALSE(reader_missing.is_ok() && (*reader_missing)->read(1, 10).is_ok());
+
+  Bytes both = good;
+  both[file_log_format::synced_slot_offset(0) + 3] ^= 0x10;
+  both[file_log_format::synced_slot_offset(1) + 3] ^= 0x10;
+  write_file(synced, both);
+  auto damaged = FileLog::open(path);
+  ASSERT_FALSE(damaged.is_ok());
+  EXPECT_EQ(damaged.status().code(), ErrorCode::kCorruption);
+  EXPECT_TRUE(contains(damaged.status().message(), ".synced")) << damaged.status().to_string();
+  auto reader = FileLogReader::open(path);
+  if (reader.is_ok()) {
+    auto read = (*reader)->read(1, 10);
+    ASSERT_FALSE(read.is_ok());
+    EXPECT_EQ(read.status().code(), ErrorCode::kCorruption);
+  }
+  EXPECT_EQ(file_bytes(path), original);
+
+  for (std::size_t slot = 0; slot < file_log_format::kSyncedSlotCount; ++slot) {
+    Bytes one = good;
+    one[file_log_format::synced_slot_offset(slot) + 1] ^= 0x01;
+    write_file(synced, one);
     auto log = open_ok(path);
     ASSERT_TRUE(log);
-    EXPECT_EQ(log->recovery().entries, 2u);
-    EXPECT_EQ(log->recovery().truncated_bytes, original.size() - last_start);
+    EXPECT_EQ(read_all(*log).size(), 3u);
   }
+}
 
-  Bytes header_flip = original;
-  header_flip[last_start + file_log_format::kLengthOffset] ^= 0x01;
-  write_file(path, header_flip);
-  auto refused = FileLog::open(path);
-  ASSERT_FALSE(refused.is_ok());
-  EXPECT_EQ(refused.status().code(), ErrorCode::kCorruption);
-  EXPECT_NE(refused.status().message().find("offset " + std::to_string(last_start)),
-            std::string::npos);
+// A marker that disagrees with the records (another count at its end, or an end inside a record)
+// is refused: the log and its marker do not belong together.
+TEST(FileLog, MarkerThatDisagreesWithTheRecordsIsRefused) {
+  TempDir dir;
+  auto [original, last_start] = log_with_entries(dir, 3);
+  const std::string path = dir.file("original");
+  write_synced(path, original.size(), 2);
+  auto miscounted = FileLog::open(path);
+  ASSERT_FALSE(miscounted.is_ok());
+  EXPECT_EQ(miscounted.status().code(), ErrorCode::kCorruption);
+  EXPECT_TRUE(contains(miscounted.status().message(),
+                       "records 1 to 2 end at offset " + std::to_string(original.size())))
+      << miscounted.status().to_string();
+  write_synced(path, last_start + 5, 3);
+  auto inside = FileLog::open(path);
+  ASSERT_FALSE(inside.is_ok());
+  EXPECT_TRUE(
+      contains(inside.status().message(), "record 3 at offset " + std::to_string(last_start)))
+      << inside.status().to_string();
+  EXPECT_EQ(file_bytes(path), original);
+}
+
+// A log of an older format version is refused by name, not misread.
+TEST(FileLog, OlderFormatVersionIsRefused) {
+  TempDir dir;
+  const std::string path = dir.file("log");
+  Bytes old(file_log_format::kFileMagic.begin(), file_log_format::kFileMagic.end());
+  old[file_log_format::kVersionOffset] = 1;
+  write_file(path, old);
+  auto log = FileLog::open(path);
+  ASSERT_FALSE(log.is_ok());
+  EXPECT_TRUE(contains(log.status().message(), "version 1")) << log.status().to_string();
+  auto reader = FileLogReader::open(path);
+  ASSERT_FALSE(reader.is_ok());
+  EXPECT_TRUE(contains(reader.status().message(), "version 1")) << reader.status().to_string();
+}
+
+// A log cut under a running reader (or writer) is reported with the record and the offset where
+// data is missing, not as a bare "unexpected end of file".
+TEST(FileLog, ReadOfALogCutUnderneathNamesRecordAndOffset) {
+  TempDir dir;
+  const std::string path = dir.file("log");
+  auto log = open_ok(path);
+  ASSERT_TRUE(log);
+  for (std::uint64_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(log->append(payload_for(i + 3)).is_ok());
+  auto reader = FileLogReader::open(path);
+  ASSERT_TRUE(reader.is_ok());
+  ASSERT_EQ((*reader)->read(1, 1)->size(), 1u);  // indexes all three
+  std::filesystem::resize_file(path, record_start(2) + 10);
+  auto fresh = FileLogReader::open(path);
+  ASSERT_TRUE(fresh.is_ok());
+  for (LogReader* r : {static_cast<LogReader*>(log.get()), static_cast<LogReader*>(reader->get()),
+                       static_cast<LogReader*>(fresh->get())}) {
+    auto read = r->read(1, 10);
+    ASSERT_FALSE(read.is_ok());
+    EXPECT_EQ(read.status().code(), ErrorCode::kCorruption);
+    EXPECT_TRUE(contains(read.status().message(), "record 2")) << read.status().to_string();
+    EXPECT_TRUE(contains(read.status().message(), "offset " + std::to_string(record_start(2))))
+        << read.status().to_string();
+  }
 }
 
 TEST(FileLog, ConcurrentAppendersLoseNothing) {
@@ -336,6 +542,19 @@ TEST(FileLog, ConcurrentAppendersLoseNothing) {
   RecordProperty("fsyncs", static_cast<int>(log->sync_count()));
 }
 
+// Waits (boundedly) until `done` holds; false if it never does.
+template <typename Pred>
+bool eventually(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// The append and the stop happen only once the follower is known to be blocked in follow, so the
+// wake-up path (not the "already there" path) is what is tested.
 TEST(FileLog, FollowWakesOnAppendAndHonoursTimeoutAndStop) {
   TempDir dir;
   auto log = open_ok(dir.file("log"));
@@ -346,12 +565,13 @@ TEST(FileLog, FollowWakesOnAppendAndHonoursTimeoutAndStop) {
   ASSERT_TRUE(nothing.is_ok());
   EXPECT_TRUE(nothing->empty());
   EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+  EXPECT_EQ(log->waiting_followers(), 0u);
 
   std::thread appender([&] {
-    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(eventually([&] { return log->waiting_followers() == 1; }));
     EXPECT_TRUE(log->append(payload_for(7)).is_ok());
   });
-  auto woken = log->follow(1, 10, 10s);
+  auto woken = log->follow(1, 10, 60s);
   appender.join();
   ASSERT_TRUE(woken.is_ok());
   ASSERT_EQ(woken->size(), 1u);
@@ -359,15 +579,14 @@ TEST(FileLog, FollowWakesOnAppendAndHonoursTimeoutAndStop) {
 
   std::stop_source stop;
   std::thread stopper([&] {
-    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(eventually([&] { return log->waiting_followers() == 1; }));
     stop.request_stop();
   });
-  start = std::chrono::steady_clock::now();
-  auto stopped = log->follow(2, 10, 10s, stop.get_token());
+  auto stopped = log->follow(2, 10, 60s, stop.get_token());
   stopper.join();
   ASSERT_TRUE(stopped.is_ok());
   EXPECT_TRUE(stopped->empty());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(log->waiting_followers(), 0u);
 }
 
 // A writer process appending from several threads is killed with SIGKILL at an arbitrary moment.
@@ -457,11 +676,13 @@ TEST(FileLogReader, SeesWhatTheWriterSyncedAndFollows) {
   EXPECT_EQ(three->at(2).payload, payload_for(2));
   EXPECT_EQ(three->at(2).sequence, 3u);
 
+  // Append only after follow has looked and found nothing, so its polling picks the entry up.
+  const std::uint64_t polls_before = reader->empty_polls();
   std::thread appender([&] {
-    std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(eventually([&] { return reader->empty_polls() > polls_before; }));
     EXPECT_TRUE(writer->append(payload_for(3)).is_ok());
   });
-  auto fourth = reader->follow(4, 10, 10s);
+  auto fourth = reader->follow(4, 10, 60s);
   appender.join();
   ASSERT_TRUE(fourth.is_ok());
   ASSERT_EQ(fourth->size(), 1u);
@@ -470,15 +691,6 @@ TEST(FileLogReader, SeesWhatTheWriterSyncedAndFollows) {
   std::stop_source stop;
   stop.request_stop();
   EXPECT_TRUE(reader->follow(5, 10, 10s, stop.get_token())->empty());
-}
-
-void write_synced(const std::string& log_path, std::uint64_t end, std::uint64_t sequence) {
-  Bytes synced;
-  Writer w(&synced);
-  w.u64(end);
-  w.u64(sequence);
-  w.u32(crc32c(synced));
-  write_file(log_path + std::string(file_log_format::kSyncedSuffix), synced);
 }
 
 // Bytes past the synced end (a batch being written, or a torn tail the writer has not recovered

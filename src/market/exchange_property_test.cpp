@@ -231,6 +231,20 @@ TEST(ExchangeSnapshot, TruncatedOrExtendedSnapshotsAreRejected) {
   }
 }
 
+// The account count's plausibility bound must admit every real snapshot: each account is 59
+// bytes, and a bound of 60 refused exchanges of more than about a hundred accounts.
+TEST(ExchangeSnapshot, ManyAccountsRestore) {
+  for (int accounts : {1, 99, 100, 101, 1000}) {
+    Exchange ex = *Exchange::open(flow_spec(), Price(1000), LedgerTime(0));
+    for (int i = 0; i < accounts; ++i)
+      ASSERT_TRUE(ex.register_account(LedgerTime(0)).is_ok());
+    const Bytes snap = ex.snapshot();
+    auto restored = Exchange::restore(snap);
+    ASSERT_TRUE(restored.is_ok()) << accounts << " accounts: " << restored.status().to_string();
+    EXPECT_EQ(restored->snapshot(), snap);
+  }
+}
+
 // A long flow hits every path (breakers, defaults, liquidations, exits) with high probability;
 // this asserts it really does, so the properties above are not vacuous.
 TEST(ExchangeProperties, LongRandomFlowReachesMarginRoundsAndDefaults) {

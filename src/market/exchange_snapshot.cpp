@@ -154,8 +154,9 @@ Status Exchange::decode_state(Reader& r) {
   band_ = *band;
   book_.reset(band_.low, band_.high);
   std::uint32_t n_accounts = r.u32("account count");
-  // 58 bytes per account: seven i64, the status and the refreshed flag.
-  if (n_accounts == 0 || n_accounts > r.remaining() / 58) return bad("account count");
+  // Each account is seven i64, the status and the refreshed flag: 58 bytes.
+  constexpr std::size_t kAccountBytes = 7 * 8 + 2;
+  if (n_accounts == 0 || n_accounts > r.remaining() / kAccountBytes) return bad("account count");
   accounts_.assign(n_accounts, Account{});
   for (Account& a : accounts_) {
     a.cash = Cash(r.i64("cash"));

@@ -75,10 +75,15 @@ TEST(EtcdLedger, LeaderKilledMidFlowLosesNothingAndValidatorsAgree) {
 
   std::atomic<int> submitted{0};
   std::atomic<int> failures{0};
+  std::atomic<int> finished{0};  // trader threads that returned, normally or not
   std::vector<std::jthread> traders;
   for (int i = 0; i < kTraders; ++i) {
     traders.emplace_back([&, i] {
       Wallet& w = wallets[static_cast<std::size_t>(i)];
+      struct Finish {
+        std::atomic<int>& finished;
+        ~Finish() { ++finished; }
+      } finish{finished};
       for (int k = 0; k < kOrders; ++k) {
         const auto side = (k + i) % 2 == 0 ? market::Side::kBuy : market::Side::kSell;
         const std::int64_t price = 995 + (k * 7 + i) % 11;
@@ -93,15 +98,23 @@ TEST(EtcdLedger, LeaderKilledMidFlowLosesNothingAndValidatorsAgree) {
       }
     });
   }
-  while (submitted < kTraders * kOrders / 3) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  // Waits until `target` orders were submitted; fails (instead of hanging) if the traders stop
+  // short of it or a minute passes.
+  auto wait_for_submitted = [&](int target) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (submitted < target) {
+      if (finished == kTraders || std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  ASSERT_TRUE(wait_for_submitted(kTraders * kOrders / 3))
+      << submitted << " submitted, " << failures << " failures";
   auto leader = cluster.leader();
   ASSERT_TRUE(leader.is_ok()) << leader.status().to_string();
   ASSERT_TRUE(cluster.kill_member(*leader).is_ok());
-  while (submitted < kTraders * kOrders * 2 / 3) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(wait_for_submitted(kTraders * kOrders * 2 / 3))
+      << submitted << " submitted, " << failures << " failures";
   ASSERT_TRUE(cluster.start().is_ok());  // the killed member comes back
   traders.clear();                       // joins
   for (auto& w : wallets) {

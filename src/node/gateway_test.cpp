@@ -323,7 +323,7 @@ bool have_microsocks() {
 }
 
 TEST(Socks5, SubmitsThroughMicrosocks) {
-  if (!have_microsocks()) GTEST_SKIP() << "microsocks is not installed (scripts/install-deps)";
+  ASSERT_TRUE(have_microsocks()) << "microsocks is not installed (scripts/install-deps)";
   Fixture f;
   Wallet w = f.registered_wallet(1'000'000);
   const std::uint16_t port = free_loopback_port();
@@ -346,7 +346,7 @@ TEST(Socks5, SubmitsThroughMicrosocks) {
 }
 
 TEST(Socks5, FreshUsernamePerSubmissionReachesTheProxy) {
-  if (!have_microsocks()) GTEST_SKIP() << "microsocks is not installed (scripts/install-deps)";
+  ASSERT_TRUE(have_microsocks()) << "microsocks is not installed (scripts/install-deps)";
   Fixture f;
   Wallet w = f.registered_wallet(1'000'000);
   const std::uint16_t port = free_loopback_port();
