@@ -306,7 +306,9 @@ struct GatewayCommand {
 
 void run_gateway(const GatewayCommand& o) {
   install_stop_handlers();
-  node::GatewayOptions options{o.host, o.port, true, {}};
+  node::GatewayOptions options;
+  options.host = o.host;
+  options.port = o.port;
   if (!o.market.empty()) {
     auto id = from_hex(o.market);
     if (!id.is_ok() || id->size() != protocol::MarketId{}.size()) {
