@@ -51,6 +51,7 @@ struct Route {
   std::string method;
   std::string path;
   HttpServer::Handler handler;
+  HttpServer::RunOn where = HttpServer::RunOn::kWorker;
 };
 
 class Session;
@@ -70,7 +71,9 @@ struct HttpServer::Impl {
   std::thread io_thread;
 
   void accept();
-  HttpResponse dispatch(const HttpRequest& request) const;
+  // The route for `request`, or nullptr with the refusal in `refusal` (404, 405).
+  const Route* find(const HttpRequest& request, HttpResponse& refusal) const;
+  static HttpResponse run(const Route& route, const HttpRequest& request);
 };
 
 // One connection. All socket work runs on the I/O thread; only the handler runs on a worker.
@@ -171,8 +174,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request->body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
-    asio::post(*server_.pool, [self = shared_from_this(), request, keep_alive] {
-      HttpResponse response = self->server_.dispatch(*request);
+    HttpResponse refusal;
+    const Route* route = server_.find(*request, refusal);
+    if (route == nullptr) return write(std::move(refusal), keep_alive);
+    if (route->where == HttpServer::RunOn::kIoThread) {
+      return write(HttpServer::Impl::run(*route, *request), keep_alive);
+    }
+    asio::post(*server_.pool, [self = shared_from_this(), route, request, keep_alive] {
+      HttpResponse response = HttpServer::Impl::run(*route, *request);
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response), keep_alive]() mutable {
                    self->write(std::move(response), keep_alive);
@@ -254,20 +263,24 @@ void HttpServer::Impl::accept() {
   });
 }
 
-HttpResponse HttpServer::Impl::dispatch(const HttpRequest& request) const {
+const Route* HttpServer::Impl::find(const HttpRequest& request, HttpResponse& refusal) const {
   bool path_known = false;
   for (const Route& route : routes) {
     if (route.path != request.path) continue;
     path_known = true;
-    if (route.method != request.method) continue;
-    try {
-      return route.handler(request);
-    } catch (const std::exception& e) {
-      return HttpResponse{500, "application/json", json_error("internal error")};
-    }
+    if (route.method == request.method) return &route;
   }
-  if (path_known) return HttpResponse{405, "application/json", json_error("method not allowed")};
-  return HttpResponse{404, "application/json", json_error("not found")};
+  refusal = path_known ? HttpResponse{405, "application/json", json_error("method not allowed")}
+                       : HttpResponse{404, "application/json", json_error("not found")};
+  return nullptr;
+}
+
+HttpResponse HttpServer::Impl::run(const Route& route, const HttpRequest& request) {
+  try {
+    return route.handler(request);
+  } catch (const std::exception&) {
+    return HttpResponse{500, "application/json", json_error("internal error")};
+  }
 }
 
 HttpServer::HttpServer(HttpServerOptions options)
@@ -277,8 +290,8 @@ HttpServer::~HttpServer() {
   stop();
 }
 
-void HttpServer::route(std::string method, std::string path, Handler handler) {
-  impl_->routes.push_back(Route{std::move(method), std::move(path), std::move(handler)});
+void HttpServer::route(std::string method, std::string path, Handler handler, RunOn where) {
+  impl_->routes.push_back(Route{std::move(method), std::move(path), std::move(handler), where});
 }
 
 Result<std::uint16_t> HttpServer::start() {

@@ -67,10 +67,15 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
   ~HttpServer();  // stops
 
-  // Serves `method` `path` (exact match) with `handler`, which runs on a worker thread and must do
-  // its own locking. A request for a known path with another method gets 405, an unknown path
-  // 404. Register routes before start().
-  void route(std::string method, std::string path, Handler handler);
+  // Where a handler runs: on a worker (the default; it may block), or on the I/O thread, for a
+  // handler that never blocks and must be answered even when every worker is busy (a health
+  // check).
+  enum class RunOn { kWorker, kIoThread };
+
+  // Serves `method` `path` (exact match) with `handler`, which must do its own locking. A request
+  // for a known path with another method gets 405, an unknown path 404. Register routes before
+  // start().
+  void route(std::string method, std::string path, Handler handler, RunOn where = RunOn::kWorker);
 
   // Binds, listens and serves on background threads; returns the port.
   Result<std::uint16_t> start();

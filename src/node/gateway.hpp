@@ -43,6 +43,8 @@ struct GatewayOptions {
   // connections kept open (the oldest idle is closed to admit a new one).
   std::chrono::milliseconds request_deadline{10'000};
   std::size_t max_connections = 256;
+  // /v1/health says not ok while an append has been running longer than this (the log hangs).
+  std::chrono::milliseconds stalled_append{5'000};
 };
 
 // The media type of POST /v1/tx; any other is refused with 415.
@@ -92,8 +94,10 @@ class Gateway {
   std::map<Digest32, std::uint64_t> in_log_;  // hash of every entry in the log -> its sequence
   std::set<Digest32> in_flight_;              // being appended now
 
+  // What /v1/health reports: the ability to append.
   std::mutex health_mutex_;
-  Status last_append_;  // the last append's outcome: health reports the ability to append
+  Status last_append_;  // the last append's outcome
+  std::multiset<std::chrono::steady_clock::time_point> appends_running_since_;
 };
 
 }  // namespace pfex::node

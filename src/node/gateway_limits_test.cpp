@@ -26,6 +26,8 @@ class FailingLog final : public ledger::Log {
  public:
   explicit FailingLog(ledger::Log& inner) : inner_(inner) {}
   Result<ledger::Appended> append(ByteSpan payload) override {
+    while (stalled)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (full) return Status::io_error("write: No space left on device");
     return inner_.append(payload);
   }
@@ -38,6 +40,7 @@ class FailingLog final : public ledger::Log {
     return inner_.follow(from, max, timeout, stop);
   }
   std::atomic<bool> full{false};
+  std::atomic<bool> stalled{false};  // appends wait while set, as on a hung disk
 
  private:
   ledger::Log& inner_;
@@ -246,6 +249,36 @@ TEST(GatewayLimits, HealthReflectsTheLastAppend) {
   health = testing::get_health(f.port, 5s);
   ASSERT_TRUE(health.is_ok());
   EXPECT_EQ(health->status, 200);
+}
+
+// An append that hangs (more of them than the server has workers) turns health to not ok, and
+// health is still answered promptly.
+TEST(GatewayLimits, HealthIsAnsweredAndNotOkWhileAppendsHang) {
+  GatewayOptions options;
+  options.stalled_append = 300ms;
+  LimitsFixture f(true, options);
+  f.log->stalled = true;
+  std::vector<std::thread> submitters;
+  for (int i = 0; i < 6; ++i) {
+    submitters.emplace_back([&f] {
+      Trader t;
+      (void)post_tx(f.port, f.m.sign(t, market::RegisterAction{}), "application/octet-stream", 30s);
+    });
+  }
+  std::this_thread::sleep_for(600ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto health = testing::get_health(f.port, 5s);
+  ASSERT_TRUE(health.is_ok()) << health.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(health->status, 503);
+  EXPECT_NE(health->body.find("waiting for the log"), std::string::npos) << health->body;
+  f.log->stalled = false;
+  for (auto& s : submitters)
+    s.join();
+  health = testing::get_health(f.port, 5s);
+  ASSERT_TRUE(health.is_ok());
+  EXPECT_EQ(health->status, 200) << health->body;
+  EXPECT_EQ(f.entries(), 7U);
 }
 
 }  // namespace
