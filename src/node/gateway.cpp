@@ -32,13 +32,13 @@ std::string short_hex(const Digest32& id) {
 
 }  // namespace
 
-Status check_submission(ByteSpan tx, bool verify_signature) {
+Result<protocol::Entry> check_submission(ByteSpan tx, bool verify_signature) {
   PFEX_ASSIGN_OR_RETURN(protocol::Entry entry, protocol::decode_entry(tx));
   const auto* transparent = std::get_if<protocol::TransparentTx>(&entry);
   if (transparent && verify_signature && !protocol::verify_transparent(tx, *transparent)) {
     return Status::invalid_argument("bad signature");
   }
-  return Status::ok();
+  return entry;
 }
 
 Gateway::Gateway(ledger::Log& log, GatewayOptions options)
@@ -105,8 +105,7 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
   }
   if (in_flight_.contains(hash)) return refuse(409, "the same transaction is being appended now");
   const auto& market = replica_.market_id();
-  if (const auto* genesis = std::get_if<protocol::Genesis>(&entry)) {
-    (void)genesis;
+  if (std::holds_alternative<protocol::Genesis>(entry)) {
     if (market)
       return refuse(409, "the log already has a genesis (market " + short_hex(*market) + ")");
     const protocol::MarketId id = protocol::market_id_of(tx);
@@ -164,12 +163,8 @@ net::HttpResponse Gateway::submit(const net::HttpRequest& request) {
   }
   const ByteSpan tx(reinterpret_cast<const std::uint8_t*>(request.body.data()),
                     request.body.size());
-  Result<protocol::Entry> entry = protocol::decode_entry(tx);
+  Result<protocol::Entry> entry = check_submission(tx, options_.verify_signatures);
   if (!entry) return refuse(400, entry.status().to_string());
-  if (const auto* t = std::get_if<protocol::TransparentTx>(&*entry);
-      t && options_.verify_signatures && !protocol::verify_transparent(tx, *t)) {
-    return refuse(400, "bad signature");
-  }
   std::optional<LedgerTime> scripted;
   if (const std::string* text = request.header("Pfex-Ledger-Time")) {
     std::int64_t ms = -1;

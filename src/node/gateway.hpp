@@ -51,8 +51,8 @@ struct GatewayOptions {
 inline constexpr std::string_view kTransactionMediaType = "application/octet-stream";
 
 // The stateless part of a gateway's checks: strict decoding of the envelope and the action, and
-// (when asked) the signature.
-Status check_submission(ByteSpan tx, bool verify_signature);
+// (when asked) the signature. Returns the decoded entry.
+Result<protocol::Entry> check_submission(ByteSpan tx, bool verify_signature);
 
 class Gateway {
  public:
