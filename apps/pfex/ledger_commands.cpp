@@ -303,14 +303,24 @@ void run_validator(const ValidatorOptions& o) {
 
 // ---- pfex gateway ----
 struct GatewayCommand {
-  std::string log, host = "127.0.0.1";
+  std::string log, host = "127.0.0.1", market;
   std::uint16_t port = 0;
   bool scripted_clock = false;
 };
 
 void run_gateway(const GatewayCommand& o) {
   install_stop_handlers();
-  node::GatewayOptions options{o.host, o.port, true, {}};
+  node::GatewayOptions options;
+  options.host = o.host;
+  options.port = o.port;
+  if (!o.market.empty()) {
+    auto id = from_hex(o.market);
+    if (!id.is_ok() || id->size() != protocol::MarketId{}.size()) {
+      fail(Status::invalid_argument("--market must be a market id: 64 hex digits"));
+    }
+    options.market.emplace();
+    std::copy(id->begin(), id->end(), options.market->begin());
+  }
   std::function<LedgerTime()> clock;
   if (o.scripted_clock) {
     // The submitters say what time it is (pfex demo --ledger); the log keeps stamps monotonic.
@@ -642,6 +652,9 @@ void add_ledger_commands(CLI::App& app) {
       ->required();
   gateway->add_option("--port", go->port, "Port (0: any free port)")->required();
   gateway->add_option("--host", go->host, "Address to listen on (default loopback)");
+  gateway->add_option("--market", go->market,
+                      "The market this gateway serves (hex id): required on a log without a "
+                      "genesis, which then takes only this market's; checked against the log's");
   gateway->add_flag("--scripted-clock", go->scripted_clock,
                     "Demos and tests only: stamp entries with the time submitters ask for "
                     "(header Pfex-Ledger-Time, never going backwards) instead of this machine's "

@@ -123,11 +123,18 @@ Result<std::string> wait_for_line(const std::string& path, std::string_view mark
                           read_file(path));
 }
 
+// The scenario's genesis entry, opened by `issuer`.
+Bytes demo_genesis(const sim::Scenario& sc, const protocol::SigningKey& issuer) {
+  return protocol::encode_entry(protocol::Genesis{sc.contract, sc.reference, issuer.public_key()});
+}
+
 // The market and the traders' nodes, over a ledger.
 class LedgerVenue final : public sim::Venue {
  public:
-  LedgerVenue(std::unique_ptr<ledger::LogReader> reader, node::Endpoint gateway)
+  LedgerVenue(std::unique_ptr<ledger::LogReader> reader, node::Endpoint gateway,
+              protocol::SigningKey issuer)
       : reader_(std::move(reader)) {
+    issuer_.key = std::move(issuer);
     submit_.gateway = std::move(gateway);
     replica_.set_event_sink(
         [this](const protocol::EntryOutcome& out, std::span<const market::Event> events) {
@@ -138,8 +145,7 @@ class LedgerVenue final : public sim::Venue {
 
   // Appends the genesis entry at ledger time 0.
   Status open_market(const sim::Scenario& sc) {
-    const Bytes genesis = protocol::encode_entry(
-        protocol::Genesis{sc.contract, sc.reference, issuer_.key.public_key()});
+    const Bytes genesis = demo_genesis(sc, issuer_.key);
     PFEX_ASSIGN_OR_RETURN(const protocol::EntryOutcome out, send(genesis, LedgerTime(0)));
     if (!out.accepted) return out.reason.with_context("genesis");
     market_ = protocol::market_id_of(genesis);
@@ -317,8 +323,12 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
   }
 
   fmt::print("== ledger: {} ({}), work directory {}\n", o.ledger, log_spec, dir);
+  // The gateway appends this market's genesis and no other.
+  protocol::SigningKey issuer = protocol::SigningKey::generate();
+  const std::string market = to_hex(protocol::market_id_of(demo_genesis(*sc, issuer)));
   auto gateway = ChildProcess::spawn(
-      {"gateway", "--log", log_spec, "--port", "0", "--scripted-clock"}, dir + "/gateway.out");
+      {"gateway", "--log", log_spec, "--port", "0", "--scripted-clock", "--market", market},
+      dir + "/gateway.out");
   if (!gateway.is_ok()) return fail_with(gateway.status());
   auto listening = wait_for_line(dir + "/gateway.out", "gateway listening on ", *gateway);
   if (!listening.is_ok()) return fail_with(listening.status());
@@ -334,7 +344,7 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
     if (!file.is_ok()) return fail_with(file.status());
     reader = std::move(file).value();
   }
-  LedgerVenue venue(std::move(reader), *endpoint);
+  LedgerVenue venue(std::move(reader), *endpoint, std::move(issuer));
   if (Status s = venue.open_market(*sc); !s.is_ok()) return fail_with(s);
 
   ::mkdir((dir + "/snapshots").c_str(), 0755);

@@ -2,7 +2,6 @@
 #include "ledger/etcd_cluster.hpp"
 
 #include <arpa/inet.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,6 +17,8 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+
+#include "net/http_client.hpp"
 
 #ifndef PFEX_ETCD_CLUSTER_SCRIPT
 #error "PFEX_ETCD_CLUSTER_SCRIPT must name scripts/etcd-cluster"
@@ -203,11 +204,11 @@ Result<int> EtcdCluster::leader() const {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-      httplib::Client client(endpoints_[i]);
-      client.set_connection_timeout(std::chrono::milliseconds(500));
-      client.set_read_timeout(std::chrono::milliseconds(500));
-      auto reply = client.Post("/v3/maintenance/status", "{}", "application/json");
-      if (!reply || reply->status != 200) continue;
+      auto client = net::HttpClient::open(endpoints_[i]);
+      if (!client.is_ok()) return client.status();
+      auto reply = client->request("POST", "/v3/maintenance/status", "{}", "application/json",
+                                   std::chrono::milliseconds(500));
+      if (!reply.is_ok() || reply->status != 200) continue;
       auto status = nlohmann::json::parse(reply->body, nullptr, false);
       if (status.is_discarded()) continue;
       const std::string self =

@@ -1,8 +1,7 @@
-// EtcdLog over etcd's JSON gateway (/v3/kv/txn, /v3/kv/range, /v3/watch) with cpp-httplib and
+// EtcdLog over etcd's JSON gateway (/v3/kv/txn, /v3/kv/range, /v3/watch) with net::HttpClient and
 // nlohmann-json. See etcd_log.hpp and docs/ledger/etcd.md.
 #include "ledger/etcd_log.hpp"
 
-#include <httplib.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <utility>
 
 #include "core/hash.hpp"
+#include "net/http_client.hpp"
 
 namespace pfex::ledger {
 namespace {
@@ -147,25 +147,21 @@ Result<LogEntry> decode_kv(const json& kv, const std::string& prefix) {
 
 // One POST of a JSON body to one member. Transport failures and 5xx/429 replies (no leader,
 // leader changed, timeout, overload) are io_error, which callers retry on the next member; other
-// non-200 replies are invalid_argument and are not retried.
+// non-200 replies (a request etcd refuses, sent chunked) are invalid_argument and are not retried.
 Result<std::string> post_once(const std::string& endpoint, const std::string& path,
                               const std::string& body, milliseconds timeout) {
   // One kept-alive connection per thread and member: a fresh TCP connection per append costs
   // more than the JSON. A connection that fails is dropped and the request retried elsewhere.
-  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> connections;
-  auto& client = connections[endpoint];
-  if (!client) {
-    client = std::make_unique<httplib::Client>(endpoint);
-    client->set_keep_alive(true);
-    client->set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle delay
+  thread_local std::map<std::string, net::HttpClient> connections;
+  auto client = connections.find(endpoint);
+  if (client == connections.end()) {
+    PFEX_ASSIGN_OR_RETURN(net::HttpClient opened, net::HttpClient::open(endpoint));
+    client = connections.emplace(endpoint, std::move(opened)).first;
   }
-  client->set_connection_timeout(timeout);
-  client->set_read_timeout(timeout);
-  client->set_write_timeout(timeout);
-  auto reply = client->Post(path, body, "application/json");
-  if (!reply) {
-    connections.erase(endpoint);
-    return Status::io_error("etcd " + endpoint + path + ": " + httplib::to_string(reply.error()));
+  auto reply = client->second.request("POST", path, body, "application/json", timeout);
+  if (!reply.is_ok()) {
+    connections.erase(client);
+    return reply.status().with_context("etcd " + path);
   }
   if (reply->status != 200) {
     std::string what = "etcd " + endpoint + path + ": HTTP " + std::to_string(reply->status) + " " +
@@ -343,15 +339,6 @@ Result<std::vector<LogEntry>> EtcdLog::watch_once(std::uint64_t start_revision,
                   {{"key", base64(std::string_view(options_.prefix))},
                    {"range_end", base64(std::string_view(prefix_end(options_.prefix)))},
                    {"start_revision", std::to_string(start_revision)}}}};
-  httplib::Client client(endpoint);
-  client.set_connection_timeout(options_.request_timeout);
-  client.set_read_timeout(wait);
-  httplib::Request request;
-  request.method = "POST";
-  request.path = "/v3/watch";
-  request.headers = {{"Content-Type", "application/json"}};
-  request.body = create.dump();
-
   std::vector<LogEntry> entries;
   Status failed;
   std::string buffer;
@@ -389,8 +376,8 @@ Result<std::vector<LogEntry>> EtcdLog::watch_once(std::uint64_t start_revision,
       failed = Status::io_error(std::string("etcd watch: malformed message: ") + e.what());
     }
   };
-  request.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
-    buffer.append(data, size);
+  auto on_data = [&](std::string_view data) {
+    buffer.append(data);
     for (std::size_t newline; (newline = buffer.find('\n')) != std::string::npos;) {
       std::string line = buffer.substr(0, newline);
       buffer.erase(0, newline + 1);
@@ -398,21 +385,23 @@ Result<std::vector<LogEntry>> EtcdLog::watch_once(std::uint64_t start_revision,
     }
     return entries.empty() && failed.is_ok() && !stop.stop_requested();  // false ends the stream
   };
-  auto reply = client.send(request);
+  PFEX_ASSIGN_OR_RETURN(net::HttpClient client, net::HttpClient::open(endpoint));
+  int status = 0;
+  auto ended = client.stream("POST", "/v3/watch", create.dump(), "application/json",
+                             options_.request_timeout, wait, status, on_data);
   if (!entries.empty()) return entries;
   if (!failed.is_ok()) return failed;
   if (stop.stop_requested()) return std::vector<LogEntry>{};
-  if (reply.error() == httplib::Error::Read) return std::vector<LogEntry>{};  // quiet for `wait`
-  if (!reply) {
+  if (!ended.is_ok()) {
     move_to_next_endpoint(endpoint);
-    return Status::io_error("etcd watch on " + endpoint + ": " + httplib::to_string(reply.error()));
+    return ended.status().with_context("etcd watch");
   }
-  if (reply->status != 200) {
+  if (status != 200) {
     move_to_next_endpoint(endpoint);
-    return Status::io_error("etcd watch on " + endpoint + ": HTTP " +
-                            std::to_string(reply->status));
+    return Status::io_error("etcd watch on " + endpoint + ": HTTP " + std::to_string(status) + " " +
+                            buffer.substr(0, 200));
   }
-  return std::vector<LogEntry>{};  // the member closed the stream: treat as quiet
+  return std::vector<LogEntry>{};  // quiet for `wait`, or the member closed the stream
 }
 
 Result<std::vector<LogEntry>> EtcdLog::follow(std::uint64_t from, std::size_t max_entries,
@@ -549,9 +538,8 @@ Result<std::uint64_t> EtcdLog::prune() {
   }
 
   // 3. Let etcd drop the history below the floor, once per floor: only the pruner that raised
-  //    it compacts, since etcd refuses a compaction at or below an earlier one (and its error
-  //    reply, chunked with a gRPC trailer, is not one cpp-httplib reads). A pruner that stopped
-  //    before this step leaves the space to the next raise of the floor.
+  //    it compacts, since etcd refuses a compaction at or below an earlier one. A pruner that
+  //    stopped before this step leaves the space to the next raise of the floor.
   if (raised) {
     json compaction = {{"revision", std::to_string(target - 1)}};
     PFEX_RETURN_IF_ERROR(post("/v3/kv/compaction", compaction.dump()).status());

@@ -1,25 +1,29 @@
 // The submission gateway (`pfex gateway`): accepts transaction bytes over HTTP and appends them
-// to the log. It stores nothing itself and cannot alter a transaction unnoticed (the validators
-// check every signature); its checks only keep obvious junk out of the log. The HTTP interface
-// is in docs/node/gateway.md.
+// to the log. It cannot alter a transaction unnoticed (the validators check every signature); its
+// checks keep junk out of the log: before appending, it checks what is cheap against its own
+// replica of the log (DESIGN section 5 in docs/design.md): the market id, the signature, the
+// signer's sequence number and whether the same bytes are already in the log. The HTTP interface
+// and its limits are in docs/node/gateway.md.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
-#include <thread>
 
 #include "core/codec.hpp"
+#include "core/hash.hpp"
 #include "core/status.hpp"
 #include "ledger/log.hpp"
-
-namespace httplib {
-class Server;
-struct Response;
-}  // namespace httplib
+#include "net/http_server.hpp"
+#include "protocol/transaction.hpp"
+#include "protocol/validator.hpp"
 
 namespace pfex::node {
 
@@ -30,13 +34,25 @@ struct GatewayOptions {
   bool verify_signatures = true;
   // Demos and tests only. When set, a request may carry the header `Pfex-Ledger-Time: <ms>`; the
   // gateway passes the time here before appending (the caller's log clock then stamps it: a
-  // scripted clock, which never goes backwards). When unset, such a request is refused (400).
+  // scripted clock, which never goes backwards). When unset, such a request is refused (403).
   std::function<void(LedgerTime)> scripted_clock;
+  // The market this gateway serves. Required when the log holds no market yet: the gateway then
+  // appends only this market's genesis. When the log has one, it must be this one if given.
+  std::optional<protocol::MarketId> market;
+  // HTTP limits (net::HttpServerOptions): the time a whole request may take, and the number of
+  // connections kept open (the oldest idle is closed to admit a new one).
+  std::chrono::milliseconds request_deadline{10'000};
+  std::size_t max_connections = 256;
+  // /v1/health says not ok while an append has been running longer than this (the log hangs).
+  std::chrono::milliseconds stalled_append{5'000};
 };
 
-// What a gateway checks before appending: size, strict decoding of the envelope and the action,
-// and (when asked) the signature. It cannot check sequences or accounts: it keeps no state.
-Status check_submission(ByteSpan tx, bool verify_signature);
+// The media type of POST /v1/tx; any other is refused with 415.
+inline constexpr std::string_view kTransactionMediaType = "application/octet-stream";
+
+// The stateless part of a gateway's checks: strict decoding of the envelope and the action, and
+// (when asked) the signature. Returns the decoded entry.
+Result<protocol::Entry> check_submission(ByteSpan tx, bool verify_signature);
 
 class Gateway {
  public:
@@ -46,24 +62,42 @@ class Gateway {
   Gateway& operator=(const Gateway&) = delete;
   ~Gateway();  // stops
 
-  // Binds and serves on a background thread; returns the port.
+  // Replays the log into the gateway's replica, checks the market (see GatewayOptions::market),
+  // binds and serves on background threads; returns the port.
   Result<std::uint16_t> start();
-  // Stops serving and joins the thread (idempotent).
+  // Stops serving and joins the threads (idempotent).
   void stop();
 
   std::uint64_t appended() const { return appended_; }
   std::uint64_t refused() const { return refused_; }
 
  private:
-  void append_and_answer(ByteSpan tx, httplib::Response& res);
+  net::HttpResponse submit(const net::HttpRequest& request);
+  net::HttpResponse health();
+  // The checks against the replica, under replica_mutex_; on success `tx` is marked in flight.
+  net::HttpResponse check_against_replica(ByteSpan tx, const protocol::Entry& entry,
+                                          const Digest32& hash, bool& passed);
+  net::HttpResponse append_and_answer(ByteSpan tx, const Digest32& hash);
+  // Reads the log from the replica's next entry to its end. Under replica_mutex_.
+  Status catch_up();
+  net::HttpResponse refuse(int status, const std::string& why);
 
   ledger::Log& log_;
   GatewayOptions options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  net::HttpServer server_;
   std::atomic<std::uint64_t> appended_{0};
   std::atomic<std::uint64_t> refused_{0};
   std::mutex scripted_mutex_;
+
+  std::mutex replica_mutex_;
+  protocol::Validator replica_;
+  std::map<Digest32, std::uint64_t> in_log_;  // hash of every entry in the log -> its sequence
+  std::set<Digest32> in_flight_;              // being appended now
+
+  // What /v1/health reports: the ability to append.
+  std::mutex health_mutex_;
+  Status last_append_;  // the last append's outcome
+  std::multiset<std::chrono::steady_clock::time_point> appends_running_since_;
 };
 
 }  // namespace pfex::node

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -12,6 +11,8 @@
 #include <thread>
 
 #include "ledger/file_log.hpp"
+#include "net/http_client.hpp"
+#include "net/http_server.hpp"
 #include "node/read_server.hpp"
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
@@ -114,18 +115,25 @@ TEST(Gateway, ScriptedClockStampsTheRequestedTimeAndNeverGoesBack) {
   options.clock = [now] { return LedgerTime(now->load()); };
   auto log = ledger::FileLog::open(dir.file("log"), options);
   ASSERT_TRUE(log.is_ok());
+  protocol::testing::TestMarket m;
   GatewayOptions g;
   g.scripted_clock = [now](LedgerTime t) { now->store(t.value()); };
+  g.market = m.id;
   Gateway gateway(**log, g);
   auto port = gateway.start();
   ASSERT_TRUE(port.is_ok());
-  protocol::testing::TestMarket m;
   SubmitOptions o;
   o.gateway = Endpoint{"127.0.0.1", *port};
   std::vector<std::int64_t> stamps;
-  for (std::int64_t t : {1'000, 60'000, 30'000, 90'000}) {
-    o.scripted_time = LedgerTime(t);
-    auto sent = submit_transaction(m.genesis, o);
+  std::vector<Bytes> entries{m.genesis};
+  for (int i = 0; i < 3; ++i) {
+    protocol::testing::Trader t;
+    entries.push_back(m.sign(t, market::RegisterAction{}));
+  }
+  const std::int64_t times[] = {1'000, 60'000, 30'000, 90'000};
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    o.scripted_time = LedgerTime(times[i]);
+    auto sent = submit_transaction(entries[i], o);
     ASSERT_TRUE(sent.is_ok()) << sent.status().to_string();
     stamps.push_back((*log)->read(sent->sequence, 1)->at(0).entry_time.value());
   }
@@ -172,15 +180,19 @@ TEST(Gateway, BadInputIsRefusedAndStateUnchanged) {
     EXPECT_EQ(v.rejected(), 1U);
   }
 
-  // A replay passes the stateless gateway but the validators reject it: state unchanged.
+  // A replay is refused by the gateway's replica: nothing appended, state unchanged.
   auto deposit = w.prepare(market::DepositAction{a, Cash(7)});
   ASSERT_TRUE(deposit.is_ok());
   ASSERT_TRUE(submit_pending(w, f.direct).is_ok());
   const Digest32 after_once = f.replay().state_hash();
-  ASSERT_TRUE(submit_transaction(*deposit, f.direct).is_ok());
+  const auto entries_after_once = f.log->last_sequence();
+  Status replayed = refused(*deposit);
+  EXPECT_NE(replayed.message().find("already in the log"), std::string_view::npos)
+      << replayed.to_string();
+  EXPECT_EQ(f.log->last_sequence(), entries_after_once);
   auto v = f.replay();
   EXPECT_EQ(v.state_hash(), after_once);
-  EXPECT_EQ(v.rejected(), 2U);
+  EXPECT_EQ(v.rejected(), 1U);
   EXPECT_EQ(f.cash_of(a), Cash(1'000'007));
   EXPECT_GT(f.gateway->refused(), 50U);
 }
@@ -217,13 +229,25 @@ TEST(Gateway, NodeKilledBetweenBuildAndSubmitLosesNothingAndSubmitsOnce) {
     auto w = Wallet::open(f.wallet_path, "pass");
     ASSERT_TRUE(w.is_ok());
     ASSERT_EQ(w->pending().size(), 1U) << "the built transaction survived the kill";
-    ASSERT_TRUE(submit_pending(*w, f.direct).is_ok());
+    const auto entries_before = f.log->last_sequence();
+    auto resent = submit_pending(*w, f.direct);
+    if (submitted_before_kill) {
+      // The gateway knows the bytes are in the log, refuses the second copy and appends nothing;
+      // the node drops it once it sees it in the log.
+      ASSERT_FALSE(resent.is_ok());
+      EXPECT_NE(resent.status().message().find("already in the log"), std::string_view::npos)
+          << resent.status().to_string();
+      EXPECT_EQ(f.log->last_sequence(), entries_before);
+      ASSERT_TRUE(w->remove_pending(w->pending().front()).is_ok());
+    } else {
+      ASSERT_TRUE(resent.is_ok()) << resent.status().to_string();
+    }
     EXPECT_TRUE(w->pending().empty());
     const Cash expected(before.value() + (submitted_before_kill ? 0 : 500));
     EXPECT_EQ(f.cash_of(account), expected) << "submitted before kill: " << submitted_before_kill;
   }
   auto v = f.replay();
-  EXPECT_EQ(v.rejected(), 1U);  // the second copy of the one submitted before the kill
+  EXPECT_EQ(v.rejected(), 0U);  // the second copy never reached the log
   EXPECT_EQ(f.cash_of(account), Cash(1'001'000));
 }
 
@@ -235,17 +259,16 @@ TEST(Gateway, TransactionRefusedForGoodIsDroppedFromPendingOthersAreKept) {
   Wallet w = f.registered_wallet(1'000'000);
   const auto a = *w.account();
   // A stand-in gateway: 400 for the first transaction it sees, 403 for the second.
-  httplib::Server fake;
-  int seen = 0;
-  fake.Post("/v1/tx", [&](const httplib::Request&, httplib::Response& res) {
-    res.status = ++seen == 1 ? 400 : 403;
-    res.set_content(R"({"error": "refused by the test"})", "application/json");
+  net::HttpServer fake;
+  std::atomic<int> seen = 0;
+  fake.route("POST", "/v1/tx", [&](const net::HttpRequest&) {
+    return net::HttpResponse{++seen == 1 ? 400 : 403, "application/json",
+                             R"({"error": "refused by the test"})"};
   });
-  const int port = fake.bind_to_any_port("127.0.0.1");
-  ASSERT_GT(port, 0);
-  std::thread serving([&] { fake.listen_after_bind(); });
+  const auto port = fake.start();
+  ASSERT_TRUE(port.is_ok());
   SubmitOptions to_fake = f.direct;
-  to_fake.gateway = Endpoint{"127.0.0.1", static_cast<std::uint16_t>(port)};
+  to_fake.gateway = Endpoint{"127.0.0.1", *port};
 
   ASSERT_TRUE(w.prepare(market::DepositAction{a, Cash(1)}).is_ok());
   ASSERT_TRUE(w.prepare(market::DepositAction{a, Cash(2)}).is_ok());
@@ -259,7 +282,6 @@ TEST(Gateway, TransactionRefusedForGoodIsDroppedFromPendingOthersAreKept) {
   EXPECT_EQ(second.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(w.pending().size(), 1U);  // a refused request keeps it
   fake.stop();
-  serving.join();
   EXPECT_EQ(submit_pending(w, to_fake).status().code(), ErrorCode::kIoError);  // nobody there
   EXPECT_EQ(w.pending().size(), 1U);
 
@@ -275,13 +297,14 @@ TEST(ReadServer, ServesJsonFromCallbacks) {
   server.get("/v1/state", [&] { return "{\"calls\": " + std::to_string(++calls) + "}"; });
   auto port = server.start();
   ASSERT_TRUE(port.is_ok()) << port.status().to_string();
-  httplib::Client client("127.0.0.1", *port);
-  auto res = client.Get("/v1/state");
-  ASSERT_TRUE(res);
+  auto client = net::HttpClient::open("127.0.0.1:" + std::to_string(*port));
+  ASSERT_TRUE(client.is_ok());
+  auto res = client->request("GET", "/v1/state", "", "", std::chrono::seconds(5));
+  ASSERT_TRUE(res.is_ok()) << res.status().to_string();
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, "{\"calls\": 1}");
-  auto missing = client.Get("/v1/nothing");
-  ASSERT_TRUE(missing);
+  auto missing = client->request("GET", "/v1/nothing", "", "", std::chrono::seconds(5));
+  ASSERT_TRUE(missing.is_ok());
   EXPECT_EQ(missing->status, 404);
   server.stop();
 }
