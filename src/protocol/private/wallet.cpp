@@ -1,0 +1,174 @@
+#include "protocol/private/wallet.hpp"
+
+#include <sodium.h>
+
+#include <string>
+
+namespace pfex::priv {
+
+PrivateWallet::PrivateWallet(const PrivateGens& gens) : gens_(gens), kappa_(Scalar::random()) {
+  ensure_sodium_init();
+  crypto_sign_keypair(public_key_.data(), secret_key_.data());
+}
+
+PrivateWallet::~PrivateWallet() {
+  sodium_memzero(secret_key_.data(), secret_key_.size());
+}
+
+std::vector<std::uint64_t> PrivateWallet::open_orders() const {
+  std::vector<std::uint64_t> out;
+  for (const auto& [id, tag] : orders_)
+    out.push_back(id);
+  return out;
+}
+
+Result<RegisterTx> PrivateWallet::build_register(const PrivateLedger& ledger,
+                                                 std::uint64_t sequence, std::int64_t bond) {
+  if (token_index_) return Status::failed_precondition("this wallet is already registered");
+  TokenOpening first;
+  first.kappa = kappa_;
+  first.sn = random_nonzero_scalar();
+  first.r = Scalar::random();
+  const Scalar r_K = Scalar::random();
+
+  RegisterTx tx;
+  tx.signer = public_key_;
+  tx.sequence = sequence;
+  tx.bond = bond;
+  tx.token = first.commit(gens_);
+  tx.K = gens_.pedersen().blind(r_K) + kappa_ * gens_.kappa();
+  tx.J = kappa_ * gens_.chain_J();
+  crypto::Transcript t = tx_transcript(ledger.terms(), PrivateTx(tx));
+  const std::vector<Scalar> w = {first.r, kappa_, first.sn, r_K};
+  PFEX_ASSIGN_OR_RETURN(tx.proof, crypto::prove_linear(register_statement(gens_, tx), w, t));
+  const Bytes message = register_signed_bytes(tx);
+  crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                       secret_key_.data());
+  pending_token_ = first;
+  pending_tag_.reset();
+  return tx;
+}
+
+std::vector<SettleEntry> PrivateWallet::pending_entries(
+    const PrivateLedger& ledger, std::optional<std::uint64_t> exclude_release) const {
+  std::vector<SettleEntry> out;
+  for (const auto& [id, tag] : orders_) {
+    const PrivateOrder* o = ledger.order(id);
+    if (o == nullptr || out.size() == kMaxSettleEntries) continue;
+    const bool release = o->closed && !o->released && exclude_release != id;
+    if (o->claimed < o->fills.size() || release) out.push_back({id, o->fills.size(), release});
+  }
+  return out;
+}
+
+Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx draft) {
+  if (!token_index_) return Status::failed_precondition("register first");
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
+  const MarketTerms& terms = ledger.terms();
+  const std::size_t list_length = ledger.tokens(terms.epoch).size();
+  const Window window = newest_window(terms.epoch, *token_index_, list_length, terms.window_size());
+  PFEX_ASSIGN_OR_RETURN(PreparedSpend prepared,
+                        prepare_spend(gens_, terms, token_, window, effects.deltas));
+  draft.spend = prepared.pub();
+
+  // The openings of the tags, in the statement's order (entries, target, new order).
+  std::vector<TagOpening> openings;
+  for (const SettleEntry& e : draft.entries)
+    openings.push_back(orders_.at(e.order));
+  if (draft.type == TxType::kReduce || draft.type == TxType::kCancelReplace) {
+    auto it = orders_.find(draft.target);
+    if (it == orders_.end())
+      return Status::failed_precondition("order " + std::to_string(draft.target) +
+                                         " is not this wallet's");
+    openings.push_back(it->second);
+  }
+  std::optional<TagOpening> new_tag;
+  if (draft.order) {
+    new_tag = TagOpening::random();
+    openings.push_back(*new_tag);
+    // The tag is part of the body: fill it in and recompute the effects' last tag.
+    draft.order->tag = new_tag->commit(gens_, kappa_);
+    effects.tags.back() = draft.order->tag;
+  }
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  crypto::Transcript t = tx_transcript(terms, PrivateTx(draft));
+  PFEX_ASSIGN_OR_RETURN(SpendProofs proofs,
+                        prove_spend(gens_, terms, prepared, *set, *token_index_ - window.start,
+                                    effects.tags, openings, t));
+  draft.proofs = std::move(proofs);
+  pending_token_ = prepared.next();
+  pending_tag_ = new_tag;
+  return draft;
+}
+
+Result<SpendTx> PrivateWallet::build_post(const PrivateLedger& ledger, Side side, OrderKind kind,
+                                          std::int64_t price, std::int64_t qty) {
+  SpendTx draft;
+  draft.type = TxType::kPost;
+  draft.entries = pending_entries(ledger, std::nullopt);
+  draft.order = OrderFields{side, kind, price, qty, Point::identity()};
+  return build_spend(ledger, std::move(draft));
+}
+
+Result<SpendTx> PrivateWallet::build_settle(const PrivateLedger& ledger) {
+  SpendTx draft;
+  draft.type = TxType::kSettle;
+  draft.entries = pending_entries(ledger, std::nullopt);
+  if (draft.entries.empty()) return Status::failed_precondition("nothing to settle");
+  return build_spend(ledger, std::move(draft));
+}
+
+Result<SpendTx> PrivateWallet::build_reduce(const PrivateLedger& ledger, std::uint64_t order,
+                                            std::int64_t reduce_by) {
+  const PrivateOrder* o = ledger.order(order);
+  if (o == nullptr) return Status::not_found("order " + std::to_string(order) + " unknown");
+  SpendTx draft;
+  draft.type = TxType::kReduce;
+  draft.entries = pending_entries(ledger, order);
+  draft.target = order;
+  draft.fills_seen = o->fills.size();
+  draft.reduce_by = reduce_by;
+  return build_spend(ledger, std::move(draft));
+}
+
+Result<SpendTx> PrivateWallet::build_cancel_replace(const PrivateLedger& ledger,
+                                                    std::uint64_t order, Side side, OrderKind kind,
+                                                    std::int64_t price, std::int64_t qty) {
+  const PrivateOrder* o = ledger.order(order);
+  if (o == nullptr) return Status::not_found("order " + std::to_string(order) + " unknown");
+  SpendTx draft;
+  draft.type = TxType::kCancelReplace;
+  draft.entries = pending_entries(ledger, order);
+  draft.target = order;
+  draft.fills_seen = o->fills.size();
+  draft.order = OrderFields{side, kind, price, qty, Point::identity()};
+  return build_spend(ledger, std::move(draft));
+}
+
+Result<CancelTx> PrivateWallet::build_cancel(const PrivateLedger& ledger,
+                                             std::uint64_t order) const {
+  auto it = orders_.find(order);
+  if (it == orders_.end())
+    return Status::failed_precondition("order " + std::to_string(order) + " is not this wallet's");
+  const PrivateOrder* o = ledger.order(order);
+  if (o == nullptr) return Status::not_found("order " + std::to_string(order) + " unknown");
+  CancelTx tx;
+  tx.order = order;
+  crypto::Transcript t = tx_transcript(ledger.terms(), PrivateTx(tx));
+  const std::vector<Scalar> w = {kappa_, it->second.o, it->second.rho};
+  PFEX_ASSIGN_OR_RETURN(tx.proof, crypto::prove_linear(tag_statement(gens_, o->tag), w, t));
+  return tx;
+}
+
+Status PrivateWallet::confirm(const Applied& applied) {
+  if (!pending_token_ || !applied.token_index)
+    return Status::failed_precondition("no pending transaction to confirm");
+  token_ = *pending_token_;
+  token_index_ = applied.token_index;
+  pending_token_.reset();
+  if (pending_tag_ && applied.new_order) orders_[*applied.new_order] = *pending_tag_;
+  pending_tag_.reset();
+  return Status::ok();
+}
+
+}  // namespace pfex::priv
