@@ -66,4 +66,37 @@ inline Applied apply_ok(PrivateLedger& ledger, PrivateWallet& w, const Result<Tx
   return *applied;
 }
 
+// Two funded traders and one transaction of each coded type, each valid against `ledger` as it
+// is when the flow returns it... except that each was applied in turn: the flow registers A and
+// B, A posts a buy (order 0) and B a sell (order 1), both fill 3 at 100, A settles and reduces,
+// B cancel-replaces, A cancels. `txs` holds them in order, with their type.
+struct Flow {
+  std::unique_ptr<PrivateWallet> a, b;
+  std::vector<PrivateTx> txs;
+};
+
+inline Flow run_flow(PrivateLedger& ledger) {
+  Flow f;
+  auto keep = [&](PrivateWallet& w, auto tx) {
+    if (tx.is_ok()) f.txs.push_back(PrivateTx(*tx));
+    return apply_ok(ledger, w, tx);
+  };
+  f.a = std::make_unique<PrivateWallet>(ledger.gens());
+  keep(*f.a, f.a->build_register(ledger, 1, 0));
+  f.b = registered(ledger, 1);
+  fund(ledger, *f.a, 1'000'000);
+  fund(ledger, *f.b, 1'000'000);
+  keep(*f.a, f.a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 5));
+  keep(*f.b, f.b->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 5));
+  EXPECT_TRUE(ledger.record_fill(0, 100, 3).is_ok());
+  EXPECT_TRUE(ledger.record_fill(1, 100, 3).is_ok());
+  keep(*f.a, f.a->build_settle(ledger));
+  keep(*f.a, f.a->build_reduce(ledger, 0, 1));
+  keep(*f.b, f.b->build_cancel_replace(ledger, 1, Side::kSell, OrderKind::kLimit, 105, 2));
+  auto cancel = f.a->build_cancel(ledger, 0);
+  if (cancel.is_ok()) f.txs.push_back(PrivateTx(*cancel));
+  apply_ok(ledger, *f.a, cancel);
+  return f;
+}
+
 }  // namespace pfex::priv::testing
