@@ -75,6 +75,11 @@ void add_form_terms(LinearStatement& s, std::size_t j, const std::array<i128, 7>
   if (t_coefficient != 0) (void)s.add_term(j, kWT, base_G, scalar_from_i128_var(t_coefficient));
 }
 
+// V - x*G for a public x (most deltas are 0).
+Point minus_base_multiple(const Point& V, i128 x) {
+  return x == 0 ? V : V - Point::mul_base(scalar_from_i128_var(x));
+}
+
 }  // namespace
 
 Status add_post(Deltas& d, Side side, std::int64_t price, std::int64_t qty) {
@@ -240,8 +245,9 @@ LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& term
 
   // 2. C' = C*'s attributes + deltas (+ t on both position generators), same kappa, fresh sn'.
   Point lhs = pub.c_next;
-  for (std::size_t i = 0; i < 7; ++i)
-    lhs -= scalar_from_i128_var(dx[i]) * gens.attributes()[i];
+  for (std::size_t i = 0; i < 7; ++i) {
+    if (dx[i] != 0) lhs -= scalar_from_i128_var(dx[i]) * gens.attributes()[i];
+  }
   const std::size_t j1 = s.add_relation(lhs);
   (void)s.add_term(j1, kWRNext, bH);
   (void)s.add_term(j1, kWKappa, bKappa);
@@ -254,15 +260,14 @@ LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& term
   // 4. The constraint values.
   const std::array<std::array<i128, 7>, 2> forms = {low_form(terms), high_form(terms)};
   for (std::size_t k = 0; k < 2; ++k) {
-    const std::size_t j =
-        s.add_relation(pub.V[k] - scalar_from_i128_var(apply_form(forms[k], dx)) * gens.G());
+    const std::size_t j = s.add_relation(minus_base_multiple(pub.V[k], apply_form(forms[k], dx)));
     add_form_terms(s, j, forms[k], bG);
     (void)s.add_term(j, kWGamma + k, bH);
   }
   // 3. The six range-checked attributes of C'.
   for (std::size_t i = 1; i < 7; ++i) {
     const std::size_t v = SpendPublic::kVp + (i - 1);
-    const std::size_t j = s.add_relation(pub.V[v] - scalar_from_i128_var(dx[i]) * gens.G());
+    const std::size_t j = s.add_relation(minus_base_multiple(pub.V[v], dx[i]));
     (void)s.add_term(j, kWAttr + i, bG);
     if (i == kVp || i == kVm) (void)s.add_term(j, kWT, bG);
     (void)s.add_term(j, kWGamma + v, bH);
