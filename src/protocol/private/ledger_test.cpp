@@ -282,3 +282,55 @@ TEST(PrivateLedger, EveryFlippedByteIsRejectedAndChangesNothing) {
 
 }  // namespace
 }  // namespace pfex::priv
+
+namespace pfex::priv {
+namespace {
+
+TEST(PrivateLedger, MarketOrderCarriesAReservationPriceInsideTheBand) {
+  PrivateLedger ledger(gens(), small_terms());
+  auto a = registered(ledger);
+  fund(ledger, *a, 1'000'000);
+  // p_r outside the band [90, 110] is refused before any proof is made.
+  auto outside = a->build_post(ledger, Side::kBuy, OrderKind::kMarket, 111, 2);
+  EXPECT_EQ(outside.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(outside.status().message().find("outside the band"), std::string_view::npos);
+  EXPECT_EQ(a->build_post(ledger, Side::kBuy, OrderKind::kMarket, 89, 2).status().code(),
+            ErrorCode::kInvalidArgument);
+  // At the edge: accepted; the open-order totals use p_r.
+  auto applied =
+      apply_ok(ledger, *a, a->build_post(ledger, Side::kBuy, OrderKind::kMarket, 110, 2));
+  ASSERT_TRUE(applied.new_order.has_value());
+  EXPECT_EQ(a->attributes().QB, 220u);
+  // It fills 1 below p_r and its remainder closes it (an immediate order); the settle claims the
+  // fill at its price and releases the remainder at p_r.
+  ASSERT_TRUE(ledger.record_fill(*applied.new_order, 104, 1).is_ok());
+  ASSERT_TRUE(ledger.close_order(*applied.new_order).is_ok());
+  apply_ok(ledger, *a, a->build_settle(ledger));
+  EXPECT_EQ(a->attributes().B, 0u);
+  EXPECT_EQ(a->attributes().QB, 0u);
+  EXPECT_EQ(a->attributes().vp, 1u);
+  EXPECT_EQ(a->attributes().c, 1'000'000 - 1040 - 2);
+}
+
+TEST(PrivateLedger, ValuesAtTwoToTheSixtyFourAreRefused) {
+  PrivateLedger ledger(gens(), small_terms());
+  auto a = registered(ledger);
+  // A token holding S = 2^64 - 2 (reachable only in a test): a sell of 2 takes S to 2^64, out of
+  // the range the proof can show, and the wallet refuses before proving.
+  TokenOpening big = a->token();
+  big.a.c = INT64_MAX / 2;
+  big.a.S = UINT64_MAX - 1;
+  big.sn = random_nonzero_scalar();
+  a->detail_replace_token(big, ledger.detail_append_token(big.commit(gens())));
+  auto over = a->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 2);
+  EXPECT_EQ(over.status().code(), ErrorCode::kOverflow);
+  EXPECT_NE(over.status().message().find("S would be 18446744073709551616"), std::string_view::npos)
+      << over.status().to_string();
+  // Quantities at 2^32 and prices beyond 2^31 do not even decode (transaction_test.cpp); a
+  // quantity above the market's maximum is refused by the ledger.
+  auto huge = a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1001);
+  EXPECT_EQ(huge.status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pfex::priv
