@@ -30,6 +30,32 @@ bool PrivateLedger::serial_seen(const Scalar& sn) const {
   return serials_.count(sn.bytes()) != 0;
 }
 
+const Identity* PrivateLedger::identity(const std::array<std::uint8_t, 32>& signer) const {
+  auto it = identities_.find(signer);
+  return it == identities_.end() ? nullptr : &it->second;
+}
+
+Status PrivateLedger::check_sequence(const std::array<std::uint8_t, 32>& signer,
+                                     std::uint64_t sequence) const {
+  if (auto it = sequences_.find(signer); it != sequences_.end() && sequence <= it->second)
+    return Status::already_exists("sequence " + std::to_string(sequence) +
+                                  " is not above the signer's last, " + std::to_string(it->second));
+  return Status::ok();
+}
+
+Result<CashMovePublic> PrivateLedger::cash_move(const SpendTx& tx) const {
+  const Identity* id = identity(tx.cash->signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  CashMovePublic out;
+  out.deposit = tx.type == TxType::kDeposit;
+  out.V_a = tx.cash->V_a;
+  out.enc = tx.cash->enc;
+  out.K = id->K;
+  out.new_balance = balance_after(id->balance, tx.cash->V_a, out.deposit);
+  out.pk = terms_.validators_key;
+  return out;
+}
+
 Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
   SpendEffects out;
   // Settle entries: claim fills (claimed, fill_index], release a closed order's remainder.
@@ -115,11 +141,23 @@ Status PrivateLedger::check_spend(const SpendTx& tx) const {
       check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
   if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
   if (serial_seen(pub.serial)) return Status::already_exists("serial already spent (double spend)");
+  const bool moves_cash = tx.type == TxType::kDeposit || tx.type == TxType::kWithdraw;
+  if (moves_cash != tx.cash.has_value())
+    return Status::invalid_argument("cash fields on the wrong transaction type");
+  std::optional<CashMovePublic> cash;
+  if (moves_cash) {
+    PFEX_RETURN_IF_ERROR(check_sequence(tx.cash->signer, tx.cash->sequence));
+    PFEX_ASSIGN_OR_RETURN(cash, cash_move(tx));
+  }
   PFEX_ASSIGN_OR_RETURN(SpendEffects effects, resolve(tx));
   if (!tx.proofs) return Status::invalid_argument("the spend carries no proofs");
+  if (moves_cash &&
+      !crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), tx.cash->signer))
+    return Status::invalid_proof(std::string(tx_type_name(tx.type)) + ": bad signature");
   PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
-  return verify_spend(gens_, terms_, pub, effects.deltas, effects.tags, *set, *tx.proofs, t);
+  return verify_spend(gens_, terms_, pub, effects.deltas, effects.tags, *set, *tx.proofs, t,
+                      cash ? &*cash : nullptr);
 }
 
 Status PrivateLedger::check_register(const RegisterTx& tx) const {
@@ -150,7 +188,21 @@ Status PrivateLedger::check_cancel(const CancelTx& tx) const {
   return Status::ok();
 }
 
+Status PrivateLedger::check_mint(const MintTx& tx) const {
+  PFEX_RETURN_IF_ERROR(check_sequence(terms_.issuer, tx.sequence));
+  if (identity(tx.account) == nullptr)
+    return Status::not_found("mint: the account is not a registered identity");
+  if (tx.amount < 1 || tx.amount > kCashSupplyCap - supply_)
+    return Status::failed_precondition("mint of " + std::to_string(tx.amount) +
+                                       " would pass the cash supply cap 2^46 (supply " +
+                                       std::to_string(supply_) + ")");
+  if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(tx), terms_.issuer))
+    return Status::invalid_proof("mint: not signed by the issuer");
+  return Status::ok();
+}
+
 Status PrivateLedger::check(const PrivateTx& tx) const {
+  if (const auto* mint = std::get_if<MintTx>(&tx)) return check_mint(*mint);
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) return check_register(*reg);
   if (const auto* cancel = std::get_if<CancelTx>(&tx)) return check_cancel(*cancel);
   return check_spend(std::get<SpendTx>(tx));
@@ -163,6 +215,7 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) {
     sequences_[reg->signer] = reg->sequence;
     chain_values_.insert(reg->J.encode());
+    identities_[reg->signer] = Identity{reg->K, Point::identity()};
     auto& list = tokens_[terms_.epoch];
     out.token_index = list.size();
     list.push_back(reg->token);
@@ -172,7 +225,21 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
     orders_[cancel->order].closed = true;
     return out;
   }
+  if (const auto* mint = std::get_if<MintTx>(&tx)) {
+    sequences_[terms_.issuer] = mint->sequence;
+    identities_[mint->account].balance +=
+        Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(mint->amount)));
+    supply_ += mint->amount;
+    return out;
+  }
   const auto& s = std::get<SpendTx>(tx);
+  if (s.cash) {
+    const bool deposit = s.type == TxType::kDeposit;
+    Identity& id = identities_[s.cash->signer];
+    id.balance = balance_after(id.balance, s.cash->V_a, deposit);
+    sequences_[s.cash->signer] = s.cash->sequence;
+    paid_in_ += deposit ? s.cash->enc : crypto::Ciphertext{-s.cash->enc.R, -s.cash->enc.E};
+  }
   serials_.insert(s.spend.serial.bytes());
   auto& list = tokens_[terms_.epoch];
   out.token_index = list.size();
@@ -271,6 +338,14 @@ Digest32 PrivateLedger::state_hash() const {
     w.fixed(signer);
     w.u64(seq);
   }
+  w.u64(identities_.size());
+  for (const auto& [signer, id] : identities_) {
+    w.fixed(signer);
+    w.fixed(id.K.encode());
+    w.fixed(id.balance.encode());
+  }
+  paid_in_.encode(w);
+  w.i64(supply_);
   h.update(out);
   return h.finish();
 }

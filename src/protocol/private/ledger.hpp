@@ -58,6 +58,13 @@ struct Applied {
   std::optional<std::uint64_t> new_order;    // id of the order a post or cancel-replace added
 };
 
+// An identity's public record: its chain-key commitment and its cash account (a Pedersen
+// commitment to the balance; a mint adds amount*G, a deposit subtracts V_a, a withdrawal adds it).
+struct Identity {
+  Point K;
+  Point balance;
+};
+
 class PrivateLedger {
  public:
   // gens must outlive the ledger. terms.validate() must hold.
@@ -69,6 +76,10 @@ class PrivateLedger {
   const PrivateOrder* order(std::uint64_t id) const;
   std::size_t order_count() const { return orders_.size(); }
   bool serial_seen(const Scalar& sn) const;
+  const Identity* identity(const std::array<std::uint8_t, 32>& signer) const;
+  // Enc(Pi): the net cash paid into the market, encrypted under the validators' key.
+  const crypto::Ciphertext& paid_in() const { return paid_in_; }
+  std::int64_t cash_supply() const { return supply_; }
 
   // The spend's deltas and tags after the deterministic checks of its entries, its target and
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
@@ -98,6 +109,9 @@ class PrivateLedger {
   Status check_spend(const SpendTx& tx) const;
   Status check_register(const RegisterTx& tx) const;
   Status check_cancel(const CancelTx& tx) const;
+  Status check_mint(const MintTx& tx) const;
+  Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
+  Result<CashMovePublic> cash_move(const SpendTx& tx) const;
 
   const PrivateGens& gens_;
   MarketTerms terms_;
@@ -106,6 +120,9 @@ class PrivateLedger {
   std::vector<PrivateOrder> orders_;
   std::set<Point::Encoding> chain_values_;  // J
   std::map<std::array<std::uint8_t, 32>, std::uint64_t> sequences_;
+  std::map<std::array<std::uint8_t, 32>, Identity> identities_;
+  crypto::Ciphertext paid_in_;
+  std::int64_t supply_ = 0;
   mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
 };
 

@@ -43,6 +43,8 @@ struct MarketTerms {
   std::int64_t high = 1;        // H, ticks
   std::int64_t margin = 0;      // M: cash per contract
   std::int64_t max_order_qty = 1'000'000;
+  Point validators_key;                   // PK of the validators' threshold ElGamal key
+  std::array<std::uint8_t, 32> issuer{};  // Ed25519 key of the cash issuer (signs mints)
 
   std::size_t window_size() const { return std::size_t{1} << log_window; }
   bool in_band(std::int64_t price) const { return price >= low && price <= high; }

@@ -193,22 +193,23 @@ void SpendProofs::encode(Writer& w) const {
 }
 
 std::optional<SpendProofs> SpendProofs::decode(Reader& r, std::size_t log_window,
-                                               std::size_t num_tags) {
+                                               std::size_t num_tags, bool cash) {
   auto membership = OneOfManyProof::decode(r, log_window);
   if (!membership.is_ok()) {
     if (!r.failed()) r.fail(membership.status());
     return std::nullopt;
   }
-  std::vector<Point> A(spend_relation_count(num_tags));
+  std::vector<Point> A(spend_relation_count(num_tags, cash));
   for (Point& a : A)
     a = crypto::read_point(r, "linear proof A");
-  std::vector<Scalar> z(spend_witness_count(num_tags));
+  std::vector<Scalar> z(spend_witness_count(num_tags, cash));
   for (Scalar& s : z)
     s = crypto::read_scalar(r, "linear proof z");
-  Bytes range_bytes(RangeProof::encoded_size(kSpendRangeValues));
+  const std::size_t m = cash ? kCashRangeValues : kSpendRangeValues;
+  Bytes range_bytes(RangeProof::encoded_size(m));
   r.fixed("range proof", range_bytes);
   if (r.failed()) return std::nullopt;
-  auto range = RangeProof::decode(range_bytes, kSpendRangeValues);
+  auto range = RangeProof::decode(range_bytes, m);
   if (!range.is_ok()) {
     r.fail(range.status().with_context("range proof"));
     return std::nullopt;
@@ -217,17 +218,29 @@ std::optional<SpendProofs> SpendProofs::decode(Reader& r, std::size_t log_window
                      std::move(*range)};
 }
 
-std::size_t spend_witness_count(std::size_t num_tags) {
-  return kWTags + 2 * num_tags;
+std::size_t spend_witness_count(std::size_t num_tags, bool cash) {
+  return kWTags + 2 * num_tags + (cash ? 4 : 0);
 }
-std::size_t spend_relation_count(std::size_t num_tags) {
-  return 10 + num_tags;
+std::size_t spend_relation_count(std::size_t num_tags, bool cash) {
+  return 10 + num_tags + (cash ? 4 : 0);
+}
+
+CashMoveWitness::~CashMoveWitness() {
+  sodium_memzero(&amount, sizeof(amount));
+  sodium_memzero(&balance, sizeof(balance));
+}
+
+Point balance_after(const Point& account, const Point& V_a, bool deposit) {
+  return deposit ? account - V_a : account + V_a;
 }
 
 LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& terms,
                                 const SpendPublic& pub, const Deltas& d,
-                                std::span<const Point> tags) {
-  LinearStatement s(spend_witness_count(tags.size()));
+                                std::span<const Point> tags, const CashMovePublic* cash) {
+  LinearStatement s(spend_witness_count(tags.size(), cash != nullptr));
+  // The cash move's witnesses follow the tags': a, g_a, rho, r_K.
+  const std::size_t wA = kWTags + 2 * tags.size(), wGa = wA + 1, wRho = wA + 2, wRK = wA + 3;
+  const Scalar sign = cash == nullptr || cash->deposit ? Scalar::one() : -Scalar::one();
   const std::size_t bH = s.add_base(gens.H()), bG = s.add_base(gens.G());
   const std::size_t bKappa = s.add_base(gens.kappa()), bSn = s.add_base(gens.sn());
   std::array<std::size_t, 7> bAttr{};
@@ -256,12 +269,14 @@ LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& term
     (void)s.add_term(j1, kWAttr + i, bAttr[i]);
   (void)s.add_term(j1, kWT, bAttr[kVp]);
   (void)s.add_term(j1, kWT, bAttr[kVm]);
+  if (cash != nullptr) (void)s.add_term(j1, wA, bAttr[0], sign);  // c' = c + dc +- a
 
   // 4. The constraint values.
   const std::array<std::array<i128, 7>, 2> forms = {low_form(terms), high_form(terms)};
   for (std::size_t k = 0; k < 2; ++k) {
     const std::size_t j = s.add_relation(minus_base_multiple(pub.V[k], apply_form(forms[k], dx)));
     add_form_terms(s, j, forms[k], bG);
+    if (cash != nullptr) (void)s.add_term(j, wA, bG, sign);  // both forms have c with weight 1
     (void)s.add_term(j, kWGamma + k, bH);
   }
   // 3. The six range-checked attributes of C'.
@@ -279,6 +294,20 @@ LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& term
     (void)s.add_term(j, kWTags + 2 * k, bTo);
     (void)s.add_term(j, kWTags + 2 * k + 1, bH);
   }
+  if (cash != nullptr) {
+    const std::size_t bPk = s.add_base(cash->pk);
+    const std::size_t jV = s.add_relation(cash->V_a);  // V_a = a*G + g_a*H
+    (void)s.add_term(jV, wA, bG);
+    (void)s.add_term(jV, wGa, bH);
+    const std::size_t jK = s.add_relation(cash->K);  // K = kappa*G_kappa + r_K*H
+    (void)s.add_term(jK, kWKappa, bKappa);
+    (void)s.add_term(jK, wRK, bH);
+    const std::size_t jR = s.add_relation(cash->enc.R);  // R = rho*G
+    (void)s.add_term(jR, wRho, bG);
+    const std::size_t jE = s.add_relation(cash->enc.E);  // E = a*G + rho*PK
+    (void)s.add_term(jE, wA, bG);
+    (void)s.add_term(jE, wRho, bPk);
+  }
   return s;
 }
 
@@ -293,14 +322,33 @@ Point TagOpening::commit(const PrivateGens& gens, const Scalar& kappa) const {
 }
 
 PreparedSpend::~PreparedSpend() {
-  sodium_memzero(range_values_.data(), sizeof(range_values_));
+  if (!range_values_.empty())
+    sodium_memzero(range_values_.data(), range_values_.size() * sizeof(range_values_[0]));
+  sodium_memzero(&new_balance_, sizeof(new_balance_));
 }
 
 Result<PreparedSpend> prepare_spend_impl(const PrivateGens& gens, const MarketTerms& terms,
                                          const TokenOpening& spent, const Window& window,
-                                         const Deltas& d, bool check) {
+                                         const Deltas& d, const CashMoveWitness* cash, bool check) {
+  // The hidden change of c (a cash move) joins the public deltas for the next token's values.
+  Deltas all = d;
+  std::uint64_t new_balance = 0;
+  if (cash != nullptr) {
+    if (cash->amount > static_cast<std::uint64_t>(kCashSupplyCap))
+      return Status::invalid_argument("the amount exceeds the cash supply cap 2^46");
+    const auto amount = static_cast<std::int64_t>(cash->amount);
+    auto moved = cash->deposit ? checked_add(all.c, amount, "c") : checked_sub(all.c, amount, "c");
+    if (!moved.is_ok()) return moved.status();
+    all.c = *moved;
+    if (cash->deposit && cash->balance < cash->amount)
+      return Status::insolvent("the cash account is short by " +
+                               std::to_string(cash->amount - cash->balance));
+    if (!cash->deposit && cash->balance > UINT64_MAX - cash->amount)
+      return Status::overflow("the cash account would pass 2^64");
+    new_balance = cash->deposit ? cash->balance - cash->amount : cash->balance + cash->amount;
+  }
   std::uint64_t t_magnitude = 0;
-  PFEX_ASSIGN_OR_RETURN(Attributes next, next_attributes(spent.a, d, &t_magnitude));
+  PFEX_ASSIGN_OR_RETURN(Attributes next, next_attributes(spent.a, all, &t_magnitude));
   if (check) PFEX_RETURN_IF_ERROR(check_solvency(next, terms));
   const ConstraintValues e = constraint_values(next, terms);
 
@@ -324,10 +372,14 @@ Result<PreparedSpend> prepare_spend_impl(const PrivateGens& gens, const MarketTe
 
   // Constraint values as committed: exact in [0, 2^64) (checked above); the unchecked path
   // commits the true integer and range-proves its low 64 bits.
+  const std::size_t m = cash != nullptr ? kCashRangeValues : kSpendRangeValues;
+  p.range_values_.assign(m, 0);
+  p.range_blindings_.assign(m, Scalar::zero());
   const std::array<i128, 2> constraint = {e.low, e.high};
   const std::array<std::uint64_t, 6> attrs = {next.vp, next.vm, next.B, next.S, next.QB, next.QS};
   for (std::size_t i = 0; i < kSpendRangeValues; ++i) {
     p.gamma_[i] = Scalar::random();
+    p.range_blindings_[i] = p.gamma_[i];
     Scalar value;
     if (i < 2) {
       p.range_values_[i] = static_cast<std::uint64_t>(static_cast<u128>(constraint[i]));
@@ -338,20 +390,41 @@ Result<PreparedSpend> prepare_spend_impl(const PrivateGens& gens, const MarketTe
     }
     p.pub_.V[i] = gens.pedersen().commit(value, p.gamma_[i]);
   }
+  if (cash != nullptr) {
+    p.amount_ = Scalar::from_u64(cash->amount);
+    p.amount_blinding_ = Scalar::random();
+    p.enc_rho_ = Scalar::random();
+    p.r_K_ = cash->r_K;
+    p.new_balance_ = new_balance;
+    p.new_balance_blinding_ = cash->deposit ? cash->balance_blinding - p.amount_blinding_
+                                            : cash->balance_blinding + p.amount_blinding_;
+    CashMovePublic pub;
+    pub.deposit = cash->deposit;
+    pub.V_a = gens.pedersen().commit(p.amount_, p.amount_blinding_);
+    pub.enc = crypto::encrypt(cash->pk, p.amount_, p.enc_rho_);
+    pub.K = cash->K;
+    pub.new_balance = balance_after(cash->account, pub.V_a, cash->deposit);
+    pub.pk = cash->pk;
+    p.cash_ = pub;
+    p.range_values_[kSpendRangeValues] = cash->amount;
+    p.range_blindings_[kSpendRangeValues] = p.amount_blinding_;
+    p.range_values_[kSpendRangeValues + 1] = new_balance;
+    p.range_blindings_[kSpendRangeValues + 1] = p.new_balance_blinding_;
+  }
   return p;
 }
 
 Result<PreparedSpend> prepare_spend(const PrivateGens& gens, const MarketTerms& terms,
                                     const TokenOpening& spent, const Window& window,
-                                    const Deltas& d) {
-  return prepare_spend_impl(gens, terms, spent, window, d, true);
+                                    const Deltas& d, const CashMoveWitness* cash) {
+  return prepare_spend_impl(gens, terms, spent, window, d, cash, true);
 }
 
 Result<PreparedSpend> detail::prepare_spend_unchecked(const PrivateGens& gens,
                                                       const MarketTerms& terms,
                                                       const TokenOpening& spent,
                                                       const Window& window, const Deltas& d) {
-  return prepare_spend_impl(gens, terms, spent, window, d, false);
+  return prepare_spend_impl(gens, terms, spent, window, d, nullptr, false);
 }
 
 void detail::hide_serial_component(PreparedSpend& p, const PrivateGens& gens, const Scalar& s) {
@@ -370,8 +443,9 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
   PFEX_ASSIGN_OR_RETURN(auto membership, OneOfManyProof::prove(gens.one_of_many(), t, set, offset,
                                                                index, p.spent_.r - p.r_star_));
 
-  const LinearStatement statement = spend_statement(gens, terms, p.pub_, p.deltas_, tags);
-  std::vector<Scalar> w(spend_witness_count(tags.size()));
+  const CashMovePublic* cash = p.cash_ ? &*p.cash_ : nullptr;
+  const LinearStatement statement = spend_statement(gens, terms, p.pub_, p.deltas_, tags, cash);
+  std::vector<Scalar> w(spend_witness_count(tags.size(), cash != nullptr));
   w[kWRStar] = p.r_star_;
   w[kWKappa] = p.spent_.kappa;
   const auto attrs = p.spent_.a.scalars();
@@ -386,23 +460,36 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
     w[kWTags + 2 * k] = tag_openings[k].o;
     w[kWTags + 2 * k + 1] = tag_openings[k].rho;
   }
+  if (cash != nullptr) {
+    const std::size_t wA = kWTags + 2 * tags.size();
+    w[wA] = p.amount_;
+    w[wA + 1] = p.amount_blinding_;
+    w[wA + 2] = p.enc_rho_;
+    w[wA + 3] = p.r_K_;
+  }
   auto linear = crypto::prove_linear(statement, w, t);
   for (Scalar& s : w)
     s = Scalar::zero();
   if (!linear.is_ok()) return linear.status().with_context("linear relation");
 
-  PFEX_ASSIGN_OR_RETURN(auto range,
-                        RangeProof::prove(gens.bulletproofs(), t, p.range_values_, p.gamma_));
+  PFEX_ASSIGN_OR_RETURN(
+      auto range, RangeProof::prove(gens.bulletproofs(), t, p.range_values_, p.range_blindings_));
   return SpendProofs{std::move(membership), std::move(*linear), std::move(range.proof)};
 }
 
 Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
                     const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
-                    const SpendProofs& proofs, Transcript& t) {
+                    const SpendProofs& proofs, Transcript& t, const CashMovePublic* cash) {
   if (set.log_size() != terms.log_window)
     return Status::invalid_argument("the window's size differs from the market's");
   const Point offset = pub.serial * gens.sn() + pub.c_star;
-  const LinearStatement statement = spend_statement(gens, terms, pub, d, tags);
+  const LinearStatement statement = spend_statement(gens, terms, pub, d, tags, cash);
+  std::vector<Point> commitments(pub.V.begin(), pub.V.end());
+  if (cash != nullptr) {
+    commitments.push_back(cash->V_a);
+    commitments.push_back(cash->new_balance);
+    commitments.resize(kCashRangeValues, Point::identity());
+  }
   const Transcript before_membership = t;
 
   crypto::VerificationTerms terms_out;
@@ -413,7 +500,7 @@ Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const Spe
   PFEX_RETURN_IF_ERROR(crypto::append_linear_verification_terms(statement, proofs.linear, t,
                                                                 Scalar::random(), terms_out));
   const Transcript before_range = t;
-  if (Status s = proofs.range.append_verification_terms(gens.bulletproofs(), t, pub.V,
+  if (Status s = proofs.range.append_verification_terms(gens.bulletproofs(), t, commitments,
                                                         Scalar::random(), terms_out);
       !s.is_ok())
     return Status::invalid_proof("range: " + std::string(s.message()));
@@ -426,7 +513,7 @@ Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const Spe
     return Status::invalid_proof("membership: " + std::string(s.message()));
   if (Status s = crypto::verify_linear(statement, proofs.linear, t1); !s.is_ok())
     return Status::invalid_proof("linear: " + std::string(s.message()));
-  if (Status s = proofs.range.verify(gens.bulletproofs(), t2, pub.V); !s.is_ok())
+  if (Status s = proofs.range.verify(gens.bulletproofs(), t2, commitments); !s.is_ok())
     return Status::invalid_proof("range: " + std::string(s.message()));
   return Status::invalid_proof("the spend's proofs do not verify together");
 }

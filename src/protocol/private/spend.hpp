@@ -19,6 +19,7 @@
 #include "core/codec.hpp"
 #include "core/status.hpp"
 #include "crypto/bulletproof.hpp"
+#include "crypto/elgamal.hpp"
 #include "crypto/one_of_many.hpp"
 #include "crypto/sigma.hpp"
 #include "crypto/transcript.hpp"
@@ -81,6 +82,40 @@ struct SpendPublic {
   static SpendPublic decode(Reader& r, std::size_t window_size);
 };
 
+// A deposit or withdrawal riding on a spend (docs/protocol/private.md sections 8.4 and 8.5): c
+// changes by the hidden amount a of V_a, Enc(a) encrypts it under the validators' key, the token's
+// kappa is the one of the signer's K, and the cash account's new balance is range-proved.
+struct CashMovePublic {
+  bool deposit = true;     // c grows by a (cash account debited), else c shrinks (credited)
+  Point V_a;               // a*G + g_a*H (in the transaction)
+  crypto::Ciphertext enc;  // Enc(a) under pk (in the transaction)
+  Point K;                 // the signer's chain-key commitment (from the ledger)
+  Point new_balance;       // the signer's cash account after the move (from the ledger)
+  Point pk;                // the validators' threshold key (from the ledger)
+};
+
+// The wallet's side of a cash move. Secret: the scalars wipe themselves; wipe the integers.
+struct CashMoveWitness {
+  bool deposit = true;
+  std::uint64_t amount = 0;
+  std::uint64_t balance = 0;  // the cash account's opening now
+  Scalar balance_blinding;
+  Scalar r_K;  // K's blinding
+  Point K;
+  Point account;  // the cash account's commitment now
+  Point pk;
+  ~CashMoveWitness();
+  CashMoveWitness() = default;
+  CashMoveWitness(const CashMoveWitness&) = default;
+  CashMoveWitness& operator=(const CashMoveWitness&) = default;
+};
+
+// The cash account after a move: account - V_a for a deposit, account + V_a for a withdrawal.
+Point balance_after(const Point& account, const Point& V_a, bool deposit);
+
+// Values in a cash-moving spend's range proof: the eight of a spend, a, the new balance, padding.
+inline constexpr std::size_t kCashRangeValues = 16;
+
 // The three proofs, in transcript order.
 struct SpendProofs {
   crypto::OneOfManyProof membership;
@@ -89,16 +124,20 @@ struct SpendProofs {
 
   void encode(Writer& w) const;
   // Sizes from the window's n and the number of tags the transaction names.
-  static std::optional<SpendProofs> decode(Reader& r, std::size_t log_window, std::size_t num_tags);
+  // Sizes from the window's n, the number of tags the transaction names and whether it moves
+  // cash (then the range proof has m = 16).
+  static std::optional<SpendProofs> decode(Reader& r, std::size_t log_window, std::size_t num_tags,
+                                           bool cash = false);
 };
 
-std::size_t spend_witness_count(std::size_t num_tags);
-std::size_t spend_relation_count(std::size_t num_tags);
+std::size_t spend_witness_count(std::size_t num_tags, bool cash = false);
+std::size_t spend_relation_count(std::size_t num_tags, bool cash = false);
 
 // The linear statement of section 5 (relations 1 to 5), built identically by prover and verifier.
 crypto::LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& terms,
                                         const SpendPublic& pub, const Deltas& d,
-                                        std::span<const Point> tags);
+                                        std::span<const Point> tags,
+                                        const CashMovePublic* cash = nullptr);
 
 // An order tag's opening: T = kappa*G_tk + o*G_to + rho*H.
 struct TagOpening {
@@ -126,11 +165,16 @@ class PreparedSpend {
   // The token the transaction creates (what the wallet keeps once the ledger applied it).
   const TokenOpening& next() const { return next_; }
   const Deltas& deltas() const { return deltas_; }
+  // The cash move's public fields, when the spend moves cash.
+  const std::optional<CashMovePublic>& cash() const { return cash_; }
+  // The cash account's opening after the move (what the wallet keeps once applied).
+  std::uint64_t new_balance() const { return new_balance_; }
+  const Scalar& new_balance_blinding() const { return new_balance_blinding_; }
 
  private:
   friend Result<PreparedSpend> prepare_spend_impl(const PrivateGens&, const MarketTerms&,
                                                   const TokenOpening&, const Window&, const Deltas&,
-                                                  bool);
+                                                  const CashMoveWitness*, bool);
   friend void detail::hide_serial_component(PreparedSpend&, const PrivateGens&, const Scalar&);
   friend Result<SpendProofs> prove_spend(const PrivateGens&, const MarketTerms&,
                                          const PreparedSpend&, const crypto::OneOfManySet&,
@@ -143,7 +187,11 @@ class PreparedSpend {
   Scalar r_star_;
   Scalar t_;
   std::array<Scalar, kSpendRangeValues> gamma_;
-  std::array<std::uint64_t, kSpendRangeValues> range_values_{};
+  std::optional<CashMovePublic> cash_;
+  Scalar amount_, amount_blinding_, enc_rho_, r_K_, new_balance_blinding_;
+  std::uint64_t new_balance_ = 0;
+  std::vector<std::uint64_t> range_values_;
+  std::vector<Scalar> range_blindings_;
 };
 
 // Chooses the spend's public fields for spending `spent` with the given deltas: fresh r*, sn',
@@ -151,7 +199,7 @@ class PreparedSpend {
 // breaks solvency (kInsolvent "E_L short by X") or an attribute leaves its range (kOverflow).
 Result<PreparedSpend> prepare_spend(const PrivateGens& gens, const MarketTerms& terms,
                                     const TokenOpening& spent, const Window& window,
-                                    const Deltas& d);
+                                    const Deltas& d, const CashMoveWitness* cash = nullptr);
 
 // Proves the spend on t, which has absorbed the transaction (transaction.hpp): membership of the
 // spent token at `index` of the window's set, the linear statement with the tags' openings, the
@@ -167,7 +215,8 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
 // in the prover's state. Variable time.
 Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
                     const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
-                    const SpendProofs& proofs, crypto::Transcript& t);
+                    const SpendProofs& proofs, crypto::Transcript& t,
+                    const CashMovePublic* cash = nullptr);
 
 namespace detail {
 // For the attack tests only: prepare_spend without the wallet's solvency and range checks. A

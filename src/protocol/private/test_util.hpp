@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <memory>
 #include <vector>
@@ -17,6 +18,29 @@ inline const PrivateGens& gens() {
   return g;
 }
 
+// The validators' threshold secret in tests (in the protocol nobody holds it whole).
+inline const Scalar& validators_secret() {
+  static const Scalar x = Scalar::from_u64(0x5eed);
+  return x;
+}
+
+// The cash issuer's Ed25519 key pair (public 32 bytes, libsodium secret 64 bytes).
+struct IssuerKeys {
+  std::array<std::uint8_t, 32> pk{};
+  std::array<std::uint8_t, 64> sk{};
+};
+inline const IssuerKeys& issuer() {
+  static const IssuerKeys keys = [] {
+    IssuerKeys k;
+    std::array<std::uint8_t, 32> seed{};
+    seed.fill(3);
+    ensure_sodium_init();
+    crypto_sign_seed_keypair(k.pk.data(), k.sk.data(), seed.data());
+    return k;
+  }();
+  return keys;
+}
+
 // L/H = 90/110, k = 10, f = 2, M = 130, N = 2^log_window.
 inline MarketTerms small_terms(std::size_t log_window = 3) {
   MarketTerms t;
@@ -29,6 +53,8 @@ inline MarketTerms small_terms(std::size_t log_window = 3) {
   t.high = 110;
   t.margin = 130;
   t.max_order_qty = 1000;
+  t.validators_key = Point::mul_base(validators_secret());
+  t.issuer = issuer().pk;
   return t;
 }
 
@@ -41,6 +67,18 @@ inline std::unique_ptr<PrivateWallet> registered(PrivateLedger& ledger, std::uin
   EXPECT_TRUE(applied.is_ok()) << applied.status().to_string();
   EXPECT_TRUE(w->confirm(*applied).is_ok());
   return w;
+}
+
+// An issuer-signed mint of `amount` to the wallet's identity.
+inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t sequence) {
+  MintTx tx;
+  tx.account = w.identity();
+  tx.amount = amount;
+  tx.sequence = sequence;
+  const Bytes message = mint_signed_bytes(tx);
+  crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                       issuer().sk.data());
+  return tx;
 }
 
 // Gives the wallet a token with cash c (a stand-in for a deposit).

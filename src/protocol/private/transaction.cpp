@@ -82,6 +82,10 @@ void encode_body_to(Writer& w, const PrivateTx& tx) {
     crypto::write_point(w, reg->J);
   } else if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
     w.u64(cancel->order);
+  } else if (const auto* mint = std::get_if<MintTx>(&tx)) {
+    w.fixed(mint->account);
+    w.i64(mint->amount);
+    w.u64(mint->sequence);
   } else {
     const auto& s = std::get<SpendTx>(tx);
     s.spend.encode(w);
@@ -100,10 +104,21 @@ void encode_body_to(Writer& w, const PrivateTx& tx) {
         w.u64(s.fills_seen);
         encode_order(w, *s.order);
         break;
+      case TxType::kDeposit:
+      case TxType::kWithdraw:
+        w.fixed(s.cash->signer);
+        w.u64(s.cash->sequence);
+        crypto::write_point(w, s.cash->V_a);
+        s.cash->enc.encode(w);
+        break;
       default:
         break;
     }
   }
+}
+
+bool moves_cash(TxType type) {
+  return type == TxType::kDeposit || type == TxType::kWithdraw;
 }
 
 }  // namespace
@@ -148,6 +163,7 @@ std::size_t SpendTx::num_tags() const {
 TxType tx_type(const PrivateTx& tx) {
   if (std::holds_alternative<RegisterTx>(tx)) return TxType::kRegister;
   if (std::holds_alternative<CancelTx>(tx)) return TxType::kCancel;
+  if (std::holds_alternative<MintTx>(tx)) return TxType::kMint;
   return std::get<SpendTx>(tx).type;
 }
 
@@ -167,8 +183,12 @@ Bytes encode(const PrivateTx& tx) {
     w.fixed(reg->signature);
   } else if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
     encode_linear(w, cancel->proof);
+  } else if (const auto* mint = std::get_if<MintTx>(&tx)) {
+    w.fixed(mint->signature);
   } else {
-    std::get<SpendTx>(tx).proofs->encode(w);
+    const auto& s = std::get<SpendTx>(tx);
+    s.proofs->encode(w);
+    if (s.cash) w.fixed(s.cash->signature);
   }
   return out;
 }
@@ -202,9 +222,20 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window) {
       PFEX_RETURN_IF_ERROR(r.finish());
       return PrivateTx(std::move(cancel));
     }
+    case TxType::kMint: {
+      MintTx mint;
+      r.fixed("account", mint.account);
+      mint.amount = r.i64_in("amount", 1, kCashSupplyCap);
+      mint.sequence = r.u64_in("sequence", 1, UINT64_MAX);
+      r.fixed("signature", mint.signature);
+      PFEX_RETURN_IF_ERROR(r.finish());
+      return PrivateTx(std::move(mint));
+    }
     case TxType::kPost:
     case TxType::kReduce:
     case TxType::kCancelReplace:
+    case TxType::kDeposit:
+    case TxType::kWithdraw:
     case TxType::kSettle: {
       SpendTx s;
       s.type = type;
@@ -216,8 +247,20 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window) {
       }
       if (type == TxType::kReduce) s.reduce_by = r.i64_in("reduce by", 1, INT64_MAX);
       if (type == TxType::kPost || type == TxType::kCancelReplace) s.order = decode_order(r);
+      if (moves_cash(type)) {
+        CashFields cash;
+        r.fixed("signer", cash.signer);
+        cash.sequence = r.u64_in("sequence", 1, UINT64_MAX);
+        cash.V_a = crypto::read_point(r, "V_a");
+        if (r.failed()) return r.status();
+        auto enc = crypto::Ciphertext::decode(r);
+        if (!enc.is_ok()) return enc.status();
+        cash.enc = *enc;
+        s.cash = cash;
+      }
       if (r.failed()) return r.status();
-      s.proofs = SpendProofs::decode(r, log_window, s.num_tags());
+      s.proofs = SpendProofs::decode(r, log_window, s.num_tags(), moves_cash(type));
+      if (s.cash) r.fixed("signature", s.cash->signature);
       PFEX_RETURN_IF_ERROR(r.finish());
       return PrivateTx(std::move(s));
     }
@@ -242,6 +285,7 @@ crypto::Transcript tx_transcript(const MarketTerms& terms, const PrivateTx& tx) 
   w.i64(terms.low);
   w.i64(terms.high);
   w.i64(terms.margin);
+  w.fixed(terms.validators_key.encode());
   t.append_message("context", context);
   t.append_u64("type", static_cast<std::uint64_t>(tx_type(tx)));
   t.append_message("body", encode_body(tx));
@@ -253,6 +297,21 @@ Bytes register_signed_bytes(const RegisterTx& tx) {
   Writer w(&out);
   encode_body_to(w, PrivateTx(tx));
   encode_linear(w, tx.proof);
+  return out;
+}
+
+Bytes mint_signed_bytes(const MintTx& tx) {
+  Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
+  Writer w(&out);
+  encode_body_to(w, PrivateTx(tx));
+  return out;
+}
+
+Bytes cash_signed_bytes(const SpendTx& tx) {
+  Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
+  Writer w(&out);
+  encode_body_to(w, PrivateTx(tx));
+  tx.proofs->encode(w);
   return out;
 }
 

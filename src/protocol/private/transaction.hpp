@@ -29,8 +29,8 @@ inline constexpr std::string_view kPrivateTxProtocol = "private-tx/v1";
 // The prefix of the bytes a signed private transaction's Ed25519 signature covers.
 inline constexpr std::string_view kSignatureDomain = "pfex/v1/tx";
 
-// Type bytes. Mint, transfer, deposit, withdraw, refresh and exit are reserved (specified, not yet
-// coded); decoding them is kInvalidArgument.
+// Type bytes. Transfer, refresh and exit are reserved (specified, not yet coded); decoding them
+// is kInvalidArgument.
 enum class TxType : std::uint8_t {
   kRegister = 1,
   kMint = 2,
@@ -83,7 +83,24 @@ struct CancelTx {
   crypto::LinearProof proof{{}, {}};
 };
 
-// Every spending transaction: post, reduce, cancel-replace, settle.
+// mint (issuer-signed): public amount into an identity's cash account.
+struct MintTx {
+  std::array<std::uint8_t, 32> account{};  // the identity's signer key
+  std::int64_t amount = 0;                 // [1, 2^46]
+  std::uint64_t sequence = 0;              // the issuer's, >= 1
+  std::array<std::uint8_t, 64> signature{};
+};
+
+// The signed part of a deposit or withdrawal.
+struct CashFields {
+  std::array<std::uint8_t, 32> signer{};
+  std::uint64_t sequence = 0;  // >= 1
+  Point V_a;                   // the amount's commitment
+  crypto::Ciphertext enc;      // Enc(amount) under the validators' key
+  std::array<std::uint8_t, 64> signature{};
+};
+
+// Every spending transaction: post, reduce, cancel-replace, settle, deposit, withdraw.
 struct SpendTx {
   TxType type = TxType::kSettle;
   SpendPublic spend;
@@ -92,6 +109,7 @@ struct SpendTx {
   std::uint64_t fills_seen = 0;       // reduce, cancel-replace: its fill count the sender saw
   std::int64_t reduce_by = 0;         // reduce: D >= 1
   std::optional<OrderFields> order;   // post, cancel-replace: the new order
+  std::optional<CashFields> cash;     // deposit, withdraw
   std::optional<SpendProofs> proofs;  // absent only while a wallet builds it
 
   // Tags the spend proves ownership of, in statement order: the entries', the target's, the new
@@ -99,7 +117,7 @@ struct SpendTx {
   std::size_t num_tags() const;
 };
 
-using PrivateTx = std::variant<RegisterTx, CancelTx, SpendTx>;
+using PrivateTx = std::variant<RegisterTx, CancelTx, SpendTx, MintTx>;
 
 TxType tx_type(const PrivateTx& tx);
 
@@ -114,8 +132,11 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window);
 // proofs follow on it in their fixed order.
 crypto::Transcript tx_transcript(const MarketTerms& terms, const PrivateTx& tx);
 
-// What a register's signature covers: kSignatureDomain || every byte before the signature.
+// What a signature covers: kSignatureDomain || every byte before the signature (proofs
+// included).
 Bytes register_signed_bytes(const RegisterTx& tx);
+Bytes mint_signed_bytes(const MintTx& tx);
+Bytes cash_signed_bytes(const SpendTx& tx);  // deposit, withdraw (with their proofs)
 
 // Register's statement: C = r*H + kappa*G_kappa + sn*G_sn, K = kappa*G_kappa + r_K*H,
 // J = kappa*G_J; witnesses (r, kappa, sn, r_K).

@@ -13,6 +13,7 @@ PrivateWallet::PrivateWallet(const PrivateGens& gens) : gens_(gens), kappa_(Scal
 
 PrivateWallet::~PrivateWallet() {
   sodium_memzero(secret_key_.data(), secret_key_.size());
+  sodium_memzero(&balance_, sizeof(balance_));
 }
 
 std::vector<std::uint64_t> PrivateWallet::open_orders() const {
@@ -30,6 +31,7 @@ Result<RegisterTx> PrivateWallet::build_register(const PrivateLedger& ledger,
   first.sn = random_nonzero_scalar();
   first.r = Scalar::random();
   const Scalar r_K = Scalar::random();
+  r_K_ = r_K;
 
   RegisterTx tx;
   tx.signer = public_key_;
@@ -46,6 +48,7 @@ Result<RegisterTx> PrivateWallet::build_register(const PrivateLedger& ledger,
                        secret_key_.data());
   pending_token_ = first;
   pending_tag_.reset();
+  pending_cash_ = PendingCash{sequence, 0, Scalar::zero()};
   return tx;
 }
 
@@ -61,15 +64,20 @@ std::vector<SettleEntry> PrivateWallet::pending_entries(
   return out;
 }
 
-Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx draft) {
+Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx draft,
+                                           const CashMoveWitness* cash) {
   if (!token_index_) return Status::failed_precondition("register first");
   PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
   const MarketTerms& terms = ledger.terms();
   const std::size_t list_length = ledger.tokens(terms.epoch).size();
   const Window window = newest_window(terms.epoch, *token_index_, list_length, terms.window_size());
   PFEX_ASSIGN_OR_RETURN(PreparedSpend prepared,
-                        prepare_spend(gens_, terms, token_, window, effects.deltas));
+                        prepare_spend(gens_, terms, token_, window, effects.deltas, cash));
   draft.spend = prepared.pub();
+  if (cash != nullptr) {
+    draft.cash->V_a = prepared.cash()->V_a;
+    draft.cash->enc = prepared.cash()->enc;
+  }
 
   // The openings of the tags, in the statement's order (entries, target, new order).
   std::vector<TagOpening> openings;
@@ -98,6 +106,14 @@ Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx 
   draft.proofs = std::move(proofs);
   pending_token_ = prepared.next();
   pending_tag_ = new_tag;
+  pending_cash_.reset();
+  if (cash != nullptr) {
+    const Bytes message = cash_signed_bytes(draft);
+    crypto_sign_detached(draft.cash->signature.data(), nullptr, message.data(), message.size(),
+                         secret_key_.data());
+    pending_cash_ =
+        PendingCash{draft.cash->sequence, prepared.new_balance(), prepared.new_balance_blinding()};
+  }
   return draft;
 }
 
@@ -160,6 +176,34 @@ Result<CancelTx> PrivateWallet::build_cancel(const PrivateLedger& ledger,
   return tx;
 }
 
+Result<SpendTx> PrivateWallet::build_cash_move(const PrivateLedger& ledger, std::uint64_t amount,
+                                               bool deposit) {
+  const Identity* id = ledger.identity(public_key_);
+  if (id == nullptr) return Status::failed_precondition("register first");
+  CashMoveWitness cash;
+  cash.deposit = deposit;
+  cash.amount = amount;
+  cash.balance = balance_;
+  cash.balance_blinding = balance_blinding_;
+  cash.r_K = r_K_;
+  cash.K = id->K;
+  cash.account = id->balance;
+  cash.pk = ledger.terms().validators_key;
+  SpendTx draft;
+  draft.type = deposit ? TxType::kDeposit : TxType::kWithdraw;
+  draft.entries = pending_entries(ledger, std::nullopt);
+  draft.cash = CashFields{public_key_, sequence_ + 1, Point::identity(), {}, {}};
+  return build_spend(ledger, std::move(draft), &cash);
+}
+
+Result<SpendTx> PrivateWallet::build_deposit(const PrivateLedger& ledger, std::uint64_t amount) {
+  return build_cash_move(ledger, amount, true);
+}
+
+Result<SpendTx> PrivateWallet::build_withdraw(const PrivateLedger& ledger, std::uint64_t amount) {
+  return build_cash_move(ledger, amount, false);
+}
+
 Status PrivateWallet::confirm(const Applied& applied) {
   if (!pending_token_ || !applied.token_index)
     return Status::failed_precondition("no pending transaction to confirm");
@@ -168,6 +212,12 @@ Status PrivateWallet::confirm(const Applied& applied) {
   pending_token_.reset();
   if (pending_tag_ && applied.new_order) orders_[*applied.new_order] = *pending_tag_;
   pending_tag_.reset();
+  if (pending_cash_) {
+    sequence_ = pending_cash_->sequence;
+    balance_ = pending_cash_->balance;
+    balance_blinding_ = pending_cash_->blinding;
+    pending_cash_.reset();
+  }
   return Status::ok();
 }
 

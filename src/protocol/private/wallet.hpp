@@ -50,6 +50,14 @@ class PrivateWallet {
   Result<SpendTx> build_cancel_replace(const PrivateLedger& ledger, std::uint64_t order, Side side,
                                        OrderKind kind, std::int64_t price, std::int64_t qty);
   Result<CancelTx> build_cancel(const PrivateLedger& ledger, std::uint64_t order) const;
+  // Signed: moves `amount` from the cash account into the token (deposit) or back (withdraw).
+  // Refused when the cash account is short (deposit) or the token would break solvency.
+  Result<SpendTx> build_deposit(const PrivateLedger& ledger, std::uint64_t amount);
+  Result<SpendTx> build_withdraw(const PrivateLedger& ledger, std::uint64_t amount);
+
+  // The cash account's balance as the wallet knows it; a mint to this identity adds to it.
+  std::uint64_t cash_balance() const { return balance_; }
+  void on_mint(std::uint64_t amount) { balance_ += amount; }
 
   // Adopts the pending token and order after the ledger applied the last built transaction.
   Status confirm(const Applied& applied);
@@ -67,7 +75,9 @@ class PrivateWallet {
                                            std::optional<std::uint64_t> exclude_release) const;
 
  private:
-  Result<SpendTx> build_spend(const PrivateLedger& ledger, SpendTx draft);
+  Result<SpendTx> build_spend(const PrivateLedger& ledger, SpendTx draft,
+                              const CashMoveWitness* cash = nullptr);
+  Result<SpendTx> build_cash_move(const PrivateLedger& ledger, std::uint64_t amount, bool deposit);
 
   const PrivateGens& gens_;
   Scalar kappa_;
@@ -79,6 +89,16 @@ class PrivateWallet {
   // The last built transaction's results, until confirmed.
   std::optional<TokenOpening> pending_token_;
   std::optional<TagOpening> pending_tag_;
+  Scalar r_K_;
+  std::uint64_t sequence_ = 0;  // the last one used
+  std::uint64_t balance_ = 0;   // the cash account's opening
+  Scalar balance_blinding_;
+  struct PendingCash {
+    std::uint64_t sequence;
+    std::uint64_t balance;
+    Scalar blinding;
+  };
+  std::optional<PendingCash> pending_cash_;
 };
 
 }  // namespace pfex::priv
