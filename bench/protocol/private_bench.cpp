@@ -1,9 +1,11 @@
 // The private exchange's transactions at the default window size N = 1024
 // (docs/protocol/private.md): proving and verifying a post (the floors: prove <= 250 ms, verify
-// <= 15 ms), settle, reduce, cancel-replace, cancel and register, with each transaction's size in
-// bytes as a counter. The window's membership set is built once per window and shared (the
-// validator keys it by window), so it is measured on its own (BM_PrivateWindowSet).
+// <= 15 ms), settle, reduce, cancel-replace, cancel, register, deposit and withdraw (m = 16), with
+// each transaction's size in bytes as a counter. The window's membership set is built once per
+// window and shared (the validator keys it by window), so it is measured on its own
+// (BM_PrivateWindowSet).
 #include <benchmark/benchmark.h>
+#include <sodium.h>
 
 #include <memory>
 
@@ -18,6 +20,19 @@ const PrivateGens& gens() {
   return g;
 }
 
+struct IssuerKeys {
+  std::array<std::uint8_t, 32> pk{};
+  std::array<std::uint8_t, 64> sk{};
+};
+const IssuerKeys& issuer() {
+  static const IssuerKeys keys = [] {
+    IssuerKeys k;
+    crypto_sign_keypair(k.pk.data(), k.sk.data());
+    return k;
+  }();
+  return keys;
+}
+
 MarketTerms terms() {
   MarketTerms t;
   t.market_id.fill(1);
@@ -28,6 +43,8 @@ MarketTerms terms() {
   t.low = 90;
   t.high = 110;
   t.margin = 130;
+  t.validators_key = Point::mul_base(Scalar::from_u64(0x5eed));
+  t.issuer = issuer().pk;
   return t;
 }
 
@@ -46,6 +63,15 @@ struct Market {
     funded.a.c = 10'000'000;
     funded.sn = random_nonzero_scalar();
     wallet.detail_replace_token(funded, ledger.detail_append_token(funded.commit(gens())));
+    MintTx mint;
+    mint.account = wallet.identity();
+    mint.amount = 1'000'000;
+    mint.sequence = 1;
+    const Bytes message = mint_signed_bytes(mint);
+    crypto_sign_detached(mint.signature.data(), nullptr, message.data(), message.size(),
+                         issuer().sk.data());
+    (void)ledger.apply(PrivateTx(mint));
+    wallet.on_mint(1'000'000);
   }
   // Applies a transaction the wallet built.
   template <class Tx>
@@ -148,6 +174,27 @@ void BM_PrivateCancelVerify(benchmark::State& state) {
   verify_loop(state, PrivateTx(*m.wallet.build_cancel(m.ledger, open_order_with_fill())));
 }
 BENCHMARK(BM_PrivateCancelVerify)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_PrivateDepositProve(benchmark::State& state) {
+  Market& m = market();
+  Result<SpendTx> tx = Status::failed_precondition("not built");
+  for (auto _ : state)
+    tx = m.wallet.build_deposit(m.ledger, 1'000);
+  if (tx.is_ok()) report_bytes(state, PrivateTx(*tx));
+}
+BENCHMARK(BM_PrivateDepositProve)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PrivateDepositVerify(benchmark::State& state) {
+  Market& m = market();
+  verify_loop(state, PrivateTx(*m.wallet.build_deposit(m.ledger, 1'000)));
+}
+BENCHMARK(BM_PrivateDepositVerify)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PrivateWithdrawVerify(benchmark::State& state) {
+  Market& m = market();
+  verify_loop(state, PrivateTx(*m.wallet.build_withdraw(m.ledger, 1'000)));
+}
+BENCHMARK(BM_PrivateWithdrawVerify)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PrivateRegisterVerify(benchmark::State& state) {
   Market& m = market();
