@@ -62,7 +62,7 @@ struct Market {
     TokenOpening funded = wallet.token();
     funded.a.c = 10'000'000;
     funded.sn = random_nonzero_scalar();
-    wallet.detail_replace_token(funded, ledger.detail_append_token(funded.commit(gens())));
+    wallet.detail_replace_token(funded, ledger.detail_append_token(funded.commit(gens())), 1);
     MintTx mint;
     mint.account = wallet.identity();
     mint.amount = 1'000'000;

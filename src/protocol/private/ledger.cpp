@@ -131,12 +131,58 @@ Result<const crypto::OneOfManySet*> PrivateLedger::window_set(const Window& w) c
   return slot.get();
 }
 
+const MarketTerms* PrivateLedger::terms_for_epoch(std::uint64_t epoch) const {
+  if (epoch == terms_.epoch) return &terms_;
+  if (refresh_window_ && previous_ && epoch == previous_->epoch) return &*previous_;
+  return nullptr;
+}
+
+Status PrivateLedger::begin_margin_round(const MarketTerms& next, std::int64_t levy) {
+  if (refresh_window_) return Status::failed_precondition("a refresh window is open");
+  if (next.epoch != terms_.epoch + 1 || next.market_id != terms_.market_id ||
+      next.log_window != terms_.log_window || !(next.validators_key == terms_.validators_key) ||
+      next.issuer != terms_.issuer)
+    return Status::invalid_argument("the next epoch's terms must follow the current ones");
+  PFEX_RETURN_IF_ERROR(next.validate());
+  if (levy < 0 || levy >= (std::int64_t{1} << 40))
+    return Status::invalid_argument("levy must be in [0, 2^40)");
+  for (PrivateOrder& o : orders_)
+    o.closed = true;  // the halt: every resting order expires
+  previous_ = terms_;
+  terms_ = next;
+  refresh_window_ = true;
+  levy_ = levy;
+  refreshed_.clear();
+  sums_ = RoundSums{};
+  sets_.clear();
+  return Status::ok();
+}
+
+Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_window() {
+  if (!refresh_window_) return Status::failed_precondition("no refresh window is open");
+  std::vector<std::array<std::uint8_t, 32>> out;
+  for (const auto& [signer, id] : identities_) {
+    if (refreshed_.count(signer) == 0 && defaulted_.count(signer) == 0) {
+      defaulted_.insert(signer);
+      out.push_back(signer);
+    }
+  }
+  refresh_window_ = false;
+  return out;
+}
+
 Status PrivateLedger::check_spend(const SpendTx& tx) const {
   const SpendPublic& pub = tx.spend;
-  if (pub.window.epoch != terms_.epoch)
+  const MarketTerms* spend_terms = terms_for_epoch(pub.window.epoch);
+  if (spend_terms == nullptr)
     return Status::failed_precondition("window of epoch " + std::to_string(pub.window.epoch) +
                                        ": trading spends tokens of the current epoch " +
-                                       std::to_string(terms_.epoch));
+                                       std::to_string(terms_.epoch) +
+                                       " (an older token is spendable only by exit)");
+  if (spend_terms != &terms_ && tx.type != TxType::kSettle)
+    return Status::failed_precondition("during the refresh window a token of epoch " +
+                                       std::to_string(pub.window.epoch) +
+                                       " may only settle or refresh");
   PFEX_RETURN_IF_ERROR(
       check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
   if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
@@ -155,8 +201,8 @@ Status PrivateLedger::check_spend(const SpendTx& tx) const {
       !crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), tx.cash->signer))
     return Status::invalid_proof(std::string(tx_type_name(tx.type)) + ": bad signature");
   PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
-  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
-  return verify_spend(gens_, terms_, pub, effects.deltas, effects.tags, *set, *tx.proofs, t,
+  crypto::Transcript t = tx_transcript(*spend_terms, PrivateTx(tx));
+  return verify_spend(gens_, *spend_terms, pub, effects.deltas, effects.tags, *set, *tx.proofs, t,
                       cash ? &*cash : nullptr);
 }
 
@@ -216,6 +262,8 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
     sequences_[reg->signer] = reg->sequence;
     chain_values_.insert(reg->J.encode());
     identities_[reg->signer] = Identity{reg->K, Point::identity()};
+    if (refresh_window_) refreshed_.insert(reg->signer);  // a survivor with Enc(0)
+    out.token_epoch = terms_.epoch;
     auto& list = tokens_[terms_.epoch];
     out.token_index = list.size();
     list.push_back(reg->token);
@@ -241,7 +289,9 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
     paid_in_ += deposit ? s.cash->enc : crypto::Ciphertext{-s.cash->enc.R, -s.cash->enc.E};
   }
   serials_.insert(s.spend.serial.bytes());
-  auto& list = tokens_[terms_.epoch];
+  // A settle of an old token during the refresh window stays on its epoch's list.
+  out.token_epoch = s.spend.window.epoch;
+  auto& list = tokens_[out.token_epoch];
   out.token_index = list.size();
   list.push_back(s.spend.c_next);
   for (const SettleEntry& e : s.entries) {

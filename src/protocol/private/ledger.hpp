@@ -55,6 +55,7 @@ struct SpendEffects {
 struct Applied {
   TxType type = TxType::kSettle;
   std::optional<std::uint64_t> token_index;  // position of the created token in its epoch list
+  std::uint64_t token_epoch = 0;             // the list it went to
   std::optional<std::uint64_t> new_order;    // id of the order a post or cancel-replace added
 };
 
@@ -71,6 +72,32 @@ class PrivateLedger {
   PrivateLedger(const PrivateGens& gens, MarketTerms terms);
 
   const MarketTerms& terms() const { return terms_; }
+  // The terms a token of `epoch` is spent under: the current epoch's, or during a refresh window
+  // the previous epoch's (its tokens may then only settle or refresh). Null otherwise: such a
+  // token is spendable only by exit.
+  const MarketTerms* terms_for_epoch(std::uint64_t epoch) const;
+  bool in_refresh_window() const { return refresh_window_; }
+  std::int64_t levy() const { return levy_; }
+
+  // The margin round (docs/design.md section 3): every open order expires, epoch e+1 starts with
+  // `next` (its band and margin) and the levy per contract of gross position; until
+  // close_refresh_window() the previous epoch's tokens may only settle (band e) or refresh.
+  // kInvalidArgument unless next.epoch == epoch + 1 with the same market, window size and keys.
+  Status begin_margin_round(const MarketTerms& next, std::int64_t levy);
+  // Ends the refresh window; every identity that did not refresh is recorded as defaulted and
+  // returned (its old token is then spendable only by exit).
+  Result<std::vector<std::array<std::uint8_t, 32>>> close_refresh_window();
+  bool refreshed(const std::array<std::uint8_t, 32>& signer) const {
+    return refreshed_.count(signer) != 0;
+  }
+  bool defaulted(const std::array<std::uint8_t, 32>& signer) const {
+    return defaulted_.count(signer) != 0;
+  }
+  // This round's sums of the refreshes' Enc(v), Enc(c'), Enc(v+ + v-).
+  struct RoundSums {
+    crypto::Ciphertext position, cash, gross;
+  };
+  const RoundSums& round_sums() const { return sums_; }
   const PrivateGens& gens() const { return gens_; }
   std::span<const Point> tokens(std::uint64_t epoch) const;
   const PrivateOrder* order(std::uint64_t id) const;
@@ -123,6 +150,11 @@ class PrivateLedger {
   std::map<std::array<std::uint8_t, 32>, Identity> identities_;
   crypto::Ciphertext paid_in_;
   std::int64_t supply_ = 0;
+  std::optional<MarketTerms> previous_;  // epoch e during and after its margin round
+  bool refresh_window_ = false;
+  std::int64_t levy_ = 0;
+  std::set<std::array<std::uint8_t, 32>> refreshed_, defaulted_;
+  RoundSums sums_;
   mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
 };
 

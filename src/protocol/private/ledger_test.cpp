@@ -321,7 +321,7 @@ TEST(PrivateLedger, ValuesAtTwoToTheSixtyFourAreRefused) {
   big.a.c = INT64_MAX / 2;
   big.a.S = UINT64_MAX - 1;
   big.sn = random_nonzero_scalar();
-  a->detail_replace_token(big, ledger.detail_append_token(big.commit(gens())));
+  a->detail_replace_token(big, ledger.detail_append_token(big.commit(gens())), 1);
   auto over = a->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 2);
   EXPECT_EQ(over.status().code(), ErrorCode::kOverflow);
   EXPECT_NE(over.status().message().find("S would be 18446744073709551616"), std::string_view::npos)

@@ -87,7 +87,8 @@ inline void fund(PrivateLedger& ledger, PrivateWallet& w, std::int64_t cash) {
   opening.a.c = cash;
   opening.sn = random_nonzero_scalar();
   opening.r = Scalar::random();
-  w.detail_replace_token(opening, ledger.detail_append_token(opening.commit(ledger.gens())));
+  w.detail_replace_token(opening, ledger.detail_append_token(opening.commit(ledger.gens())),
+                         ledger.terms().epoch);
 }
 
 // Applies a built transaction and confirms it in the wallet; fails the test on error.

@@ -68,9 +68,14 @@ Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx 
                                            const CashMoveWitness* cash) {
   if (!token_index_) return Status::failed_precondition("register first");
   PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
-  const MarketTerms& terms = ledger.terms();
-  const std::size_t list_length = ledger.tokens(terms.epoch).size();
-  const Window window = newest_window(terms.epoch, *token_index_, list_length, terms.window_size());
+  const MarketTerms* spend_terms = ledger.terms_for_epoch(token_epoch_);
+  if (spend_terms == nullptr)
+    return Status::failed_precondition("the token is of epoch " + std::to_string(token_epoch_) +
+                                       ": only an exit can spend it");
+  const MarketTerms& terms = *spend_terms;
+  const std::size_t list_length = ledger.tokens(token_epoch_).size();
+  const Window window =
+      newest_window(token_epoch_, *token_index_, list_length, terms.window_size());
   PFEX_ASSIGN_OR_RETURN(PreparedSpend prepared,
                         prepare_spend(gens_, terms, token_, window, effects.deltas, cash));
   draft.spend = prepared.pub();
@@ -209,6 +214,7 @@ Status PrivateWallet::confirm(const Applied& applied) {
     return Status::failed_precondition("no pending transaction to confirm");
   token_ = *pending_token_;
   token_index_ = applied.token_index;
+  token_epoch_ = applied.token_epoch;
   pending_token_.reset();
   if (pending_tag_ && applied.new_order) orders_[*applied.new_order] = *pending_tag_;
   pending_tag_.reset();

@@ -64,9 +64,10 @@ class PrivateWallet {
 
   // For tests only: makes `opening`, at `index` of the current epoch's list, the wallet's token
   // (with PrivateLedger::detail_append_token, a stand-in for a deposit).
-  void detail_replace_token(const TokenOpening& opening, std::uint64_t index) {
+  void detail_replace_token(const TokenOpening& opening, std::uint64_t index, std::uint64_t epoch) {
     token_ = opening;
     token_index_ = index;
+    token_epoch_ = epoch;
   }
 
   // The settle entries a spend should carry now: every owned order with unclaimed fills or a
@@ -85,6 +86,7 @@ class PrivateWallet {
   std::array<std::uint8_t, 64> secret_key_{};
   TokenOpening token_;
   std::optional<std::uint64_t> token_index_;
+  std::uint64_t token_epoch_ = 0;
   std::map<std::uint64_t, TagOpening> orders_;
   // The last built transaction's results, until confirmed.
   std::optional<TokenOpening> pending_token_;
