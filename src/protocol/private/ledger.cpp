@@ -171,8 +171,50 @@ Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_w
   return out;
 }
 
+Status PrivateLedger::check_refresh(const SpendTx& tx) const {
+  const SpendPublic& pub = tx.spend;
+  if (!refresh_window_ || !previous_)
+    return Status::failed_precondition("no refresh window is open");
+  if (pub.window.epoch != previous_->epoch)
+    return Status::failed_precondition("a refresh spends a token of epoch " +
+                                       std::to_string(previous_->epoch));
+  PFEX_RETURN_IF_ERROR(
+      check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
+  if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
+  if (serial_seen(pub.serial)) return Status::already_exists("serial already spent (double spend)");
+  if (!tx.cash || !tx.refresh || !tx.entries.empty())
+    return Status::invalid_argument("malformed refresh");
+  for (std::size_t i = SpendPublic::kB; i < kSpendRangeValues; ++i) {
+    if (!pub.V[i].is_identity())
+      return Status::invalid_argument("a refresh commits to no open orders (V_B..V_QS = 0)");
+  }
+  const auto& signer = tx.cash->signer;
+  const Identity* id = identity(signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  if (refreshed(signer)) return Status::already_exists("this identity already refreshed");
+  if (defaulted(signer)) return Status::failed_precondition("this identity defaulted");
+  PFEX_RETURN_IF_ERROR(check_sequence(signer, tx.cash->sequence));
+  if (!tx.proofs) return Status::invalid_argument("the refresh carries no proofs");
+  if (!crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), signer))
+    return Status::invalid_proof("refresh: bad signature");
+  RefreshPublic rp;
+  rp.V_d = tx.cash->V_a;
+  rp.enc_d = tx.cash->enc;
+  rp.enc_v = tx.refresh->enc_v;
+  rp.enc_c = tx.refresh->enc_c;
+  rp.enc_g = tx.refresh->enc_g;
+  rp.K = id->K;
+  rp.new_balance = balance_after(id->balance, tx.cash->V_a, true);
+  rp.pk = terms_.validators_key;
+  rp.levy = levy_;
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
+  return verify_refresh(gens_, terms_, pub, rp, *set, *tx.proofs, t);
+}
+
 Status PrivateLedger::check_spend(const SpendTx& tx) const {
   const SpendPublic& pub = tx.spend;
+  if (tx.type == TxType::kRefresh) return check_refresh(tx);
   const MarketTerms* spend_terms = terms_for_epoch(pub.window.epoch);
   if (spend_terms == nullptr)
     return Status::failed_precondition("window of epoch " + std::to_string(pub.window.epoch) +
@@ -282,7 +324,7 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
   }
   const auto& s = std::get<SpendTx>(tx);
   if (s.cash) {
-    const bool deposit = s.type == TxType::kDeposit;
+    const bool deposit = s.type == TxType::kDeposit || s.type == TxType::kRefresh;
     Identity& id = identities_[s.cash->signer];
     id.balance = balance_after(id.balance, s.cash->V_a, deposit);
     sequences_[s.cash->signer] = s.cash->sequence;
@@ -290,7 +332,13 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
   }
   serials_.insert(s.spend.serial.bytes());
   // A settle of an old token during the refresh window stays on its epoch's list.
-  out.token_epoch = s.spend.window.epoch;
+  out.token_epoch = s.type == TxType::kRefresh ? terms_.epoch : s.spend.window.epoch;
+  if (s.refresh) {
+    refreshed_.insert(s.cash->signer);
+    sums_.position += s.refresh->enc_v;
+    sums_.cash += s.refresh->enc_c;
+    sums_.gross += s.refresh->enc_g;
+  }
   auto& list = tokens_[out.token_epoch];
   out.token_index = list.size();
   list.push_back(s.spend.c_next);

@@ -20,6 +20,7 @@
 #include "core/status.hpp"
 #include "crypto/one_of_many.hpp"
 #include "protocol/private/params.hpp"
+#include "protocol/private/refresh.hpp"
 #include "protocol/private/spend.hpp"
 #include "protocol/private/transaction.hpp"
 
@@ -137,6 +138,7 @@ class PrivateLedger {
   Status check_register(const RegisterTx& tx) const;
   Status check_cancel(const CancelTx& tx) const;
   Status check_mint(const MintTx& tx) const;
+  Status check_refresh(const SpendTx& tx) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
   Result<CashMovePublic> cash_move(const SpendTx& tx) const;
 

@@ -188,21 +188,32 @@ SpendPublic SpendPublic::decode(Reader& r, std::size_t window_size) {
 
 void SpendProofs::encode(Writer& w) const {
   membership.encode(w);
+  if (split) split->encode(w);
   linear.encode(w);
   w.fixed(range.encode());
 }
 
 std::optional<SpendProofs> SpendProofs::decode(Reader& r, std::size_t log_window,
-                                               std::size_t num_tags, bool cash) {
+                                               std::size_t num_tags, bool cash, bool refresh) {
   auto membership = OneOfManyProof::decode(r, log_window);
   if (!membership.is_ok()) {
     if (!r.failed()) r.fail(membership.status());
     return std::nullopt;
   }
-  std::vector<Point> A(spend_relation_count(num_tags, cash));
+  std::optional<OneOfManyProof> split;
+  if (refresh) {
+    auto decoded = OneOfManyProof::decode(r, 1);
+    if (!decoded.is_ok()) {
+      if (!r.failed()) r.fail(decoded.status());
+      return std::nullopt;
+    }
+    split = std::move(*decoded);
+  }
+  // A refresh: 16 relations, 19 witnesses (refresh.hpp); m = 8.
+  std::vector<Point> A(refresh ? 16 : spend_relation_count(num_tags, cash));
   for (Point& a : A)
     a = crypto::read_point(r, "linear proof A");
-  std::vector<Scalar> z(spend_witness_count(num_tags, cash));
+  std::vector<Scalar> z(refresh ? 19 : spend_witness_count(num_tags, cash));
   for (Scalar& s : z)
     s = crypto::read_scalar(r, "linear proof z");
   const std::size_t m = cash ? kCashRangeValues : kSpendRangeValues;
@@ -214,8 +225,10 @@ std::optional<SpendProofs> SpendProofs::decode(Reader& r, std::size_t log_window
     r.fail(range.status().with_context("range proof"));
     return std::nullopt;
   }
-  return SpendProofs{std::move(*membership), LinearProof(std::move(A), std::move(z)),
-                     std::move(*range)};
+  SpendProofs out{std::move(*membership), LinearProof(std::move(A), std::move(z)),
+                  std::move(*range)};
+  out.split = std::move(split);
+  return out;
 }
 
 std::size_t spend_witness_count(std::size_t num_tags, bool cash) {

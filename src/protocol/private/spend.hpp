@@ -121,13 +121,14 @@ struct SpendProofs {
   crypto::OneOfManyProof membership;
   crypto::LinearProof linear;
   crypto::RangeProof range;
+  // A refresh's canonical-split proof (N = 2), between membership and linear on the wire.
+  std::optional<crypto::OneOfManyProof> split;
 
   void encode(Writer& w) const;
-  // Sizes from the window's n and the number of tags the transaction names.
   // Sizes from the window's n, the number of tags the transaction names and whether it moves
-  // cash (then the range proof has m = 16).
+  // cash (then the range proof has m = 16) or is a refresh (refresh.hpp's sizes).
   static std::optional<SpendProofs> decode(Reader& r, std::size_t log_window, std::size_t num_tags,
-                                           bool cash = false);
+                                           bool cash = false, bool refresh = false);
 };
 
 std::size_t spend_witness_count(std::size_t num_tags, bool cash = false);

@@ -106,10 +106,16 @@ void encode_body_to(Writer& w, const PrivateTx& tx) {
         break;
       case TxType::kDeposit:
       case TxType::kWithdraw:
+      case TxType::kRefresh:
         w.fixed(s.cash->signer);
         w.u64(s.cash->sequence);
         crypto::write_point(w, s.cash->V_a);
         s.cash->enc.encode(w);
+        if (s.refresh) {
+          s.refresh->enc_v.encode(w);
+          s.refresh->enc_c.encode(w);
+          s.refresh->enc_g.encode(w);
+        }
         break;
       default:
         break;
@@ -118,7 +124,17 @@ void encode_body_to(Writer& w, const PrivateTx& tx) {
 }
 
 bool moves_cash(TxType type) {
-  return type == TxType::kDeposit || type == TxType::kWithdraw;
+  return type == TxType::kDeposit || type == TxType::kWithdraw || type == TxType::kRefresh;
+}
+
+crypto::Ciphertext read_ciphertext(Reader& r) {
+  if (r.failed()) return {};
+  auto ct = crypto::Ciphertext::decode(r);
+  if (!ct.is_ok()) {
+    if (!r.failed()) r.fail(ct.status());
+    return {};
+  }
+  return *ct;
 }
 
 }  // namespace
@@ -236,11 +252,14 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window) {
     case TxType::kCancelReplace:
     case TxType::kDeposit:
     case TxType::kWithdraw:
+    case TxType::kRefresh:
     case TxType::kSettle: {
       SpendTx s;
       s.type = type;
       s.spend = SpendPublic::decode(r, std::size_t{1} << log_window);
       s.entries = decode_entries(r, type == TxType::kSettle ? 1 : 0);
+      if (type == TxType::kRefresh && !s.entries.empty())
+        r.fail(Status::invalid_argument("a refresh carries no settle entries: settle first"));
       if (type == TxType::kReduce || type == TxType::kCancelReplace) {
         s.target = r.u64("order");
         s.fills_seen = r.u64("fills seen");
@@ -252,14 +271,20 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window) {
         r.fixed("signer", cash.signer);
         cash.sequence = r.u64_in("sequence", 1, UINT64_MAX);
         cash.V_a = crypto::read_point(r, "V_a");
-        if (r.failed()) return r.status();
-        auto enc = crypto::Ciphertext::decode(r);
-        if (!enc.is_ok()) return enc.status();
-        cash.enc = *enc;
+        cash.enc = read_ciphertext(r);
         s.cash = cash;
       }
+      if (type == TxType::kRefresh) {
+        RefreshFields f;
+        f.enc_v = read_ciphertext(r);
+        f.enc_c = read_ciphertext(r);
+        f.enc_g = read_ciphertext(r);
+        s.refresh = f;
+      }
       if (r.failed()) return r.status();
-      s.proofs = SpendProofs::decode(r, log_window, s.num_tags(), moves_cash(type));
+      const bool refresh = type == TxType::kRefresh;
+      s.proofs =
+          SpendProofs::decode(r, log_window, s.num_tags(), moves_cash(type) && !refresh, refresh);
       if (s.cash) r.fixed("signature", s.cash->signature);
       PFEX_RETURN_IF_ERROR(r.finish());
       return PrivateTx(std::move(s));

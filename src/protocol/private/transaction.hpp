@@ -29,8 +29,8 @@ inline constexpr std::string_view kPrivateTxProtocol = "private-tx/v1";
 // The prefix of the bytes a signed private transaction's Ed25519 signature covers.
 inline constexpr std::string_view kSignatureDomain = "pfex/v1/tx";
 
-// Type bytes. Transfer, refresh and exit are reserved (specified, not yet coded); decoding them
-// is kInvalidArgument.
+// Type bytes. Transfer and exit are reserved (specified, not yet coded); decoding them is
+// kInvalidArgument.
 enum class TxType : std::uint8_t {
   kRegister = 1,
   kMint = 2,
@@ -100,16 +100,25 @@ struct CashFields {
   std::array<std::uint8_t, 64> signature{};
 };
 
-// Every spending transaction: post, reduce, cancel-replace, settle, deposit, withdraw.
+// A refresh's ciphertexts of the new token under the validators' key (its deposit is in
+// CashFields).
+struct RefreshFields {
+  crypto::Ciphertext enc_v;  // v+' - v-'
+  crypto::Ciphertext enc_c;  // c'
+  crypto::Ciphertext enc_g;  // v+' + v-'
+};
+
+// Every spending transaction: post, reduce, cancel-replace, settle, deposit, withdraw, refresh.
 struct SpendTx {
   TxType type = TxType::kSettle;
   SpendPublic spend;
-  std::vector<SettleEntry> entries;   // at most 16, order ids strictly increasing
-  std::uint64_t target = 0;           // reduce, cancel-replace: the order acted on
-  std::uint64_t fills_seen = 0;       // reduce, cancel-replace: its fill count the sender saw
-  std::int64_t reduce_by = 0;         // reduce: D >= 1
-  std::optional<OrderFields> order;   // post, cancel-replace: the new order
-  std::optional<CashFields> cash;     // deposit, withdraw
+  std::vector<SettleEntry> entries;  // at most 16, order ids strictly increasing
+  std::uint64_t target = 0;          // reduce, cancel-replace: the order acted on
+  std::uint64_t fills_seen = 0;      // reduce, cancel-replace: its fill count the sender saw
+  std::int64_t reduce_by = 0;        // reduce: D >= 1
+  std::optional<OrderFields> order;  // post, cancel-replace: the new order
+  std::optional<CashFields> cash;    // deposit, withdraw, refresh (its hidden deposit)
+  std::optional<RefreshFields> refresh;
   std::optional<SpendProofs> proofs;  // absent only while a wallet builds it
 
   // Tags the spend proves ownership of, in statement order: the entries', the target's, the new

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "protocol/private/refresh.hpp"
+
 namespace pfex::priv {
 
 PrivateWallet::PrivateWallet(const PrivateGens& gens) : gens_(gens), kappa_(Scalar::random()) {
@@ -207,6 +209,48 @@ Result<SpendTx> PrivateWallet::build_deposit(const PrivateLedger& ledger, std::u
 
 Result<SpendTx> PrivateWallet::build_withdraw(const PrivateLedger& ledger, std::uint64_t amount) {
   return build_cash_move(ledger, amount, false);
+}
+
+Result<SpendTx> PrivateWallet::build_refresh(const PrivateLedger& ledger, std::uint64_t deposit) {
+  if (!token_index_) return Status::failed_precondition("register first");
+  const Identity* id = ledger.identity(public_key_);
+  if (id == nullptr) return Status::failed_precondition("register first");
+  if (!ledger.in_refresh_window() || token_epoch_ + 1 != ledger.terms().epoch)
+    return Status::failed_precondition("no refresh is due for this token");
+  const MarketTerms& next = ledger.terms();
+  CashMoveWitness cash;
+  cash.deposit = true;
+  cash.amount = deposit;
+  cash.balance = balance_;
+  cash.balance_blinding = balance_blinding_;
+  cash.r_K = r_K_;
+  cash.K = id->K;
+  cash.account = id->balance;
+  cash.pk = next.validators_key;
+  const Window window = newest_window(token_epoch_, *token_index_,
+                                      ledger.tokens(token_epoch_).size(), next.window_size());
+  PFEX_ASSIGN_OR_RETURN(PreparedRefresh prepared,
+                        prepare_refresh(gens_, next, ledger.levy(), token_, window, cash));
+  SpendTx draft;
+  draft.type = TxType::kRefresh;
+  draft.spend = prepared.pub();
+  draft.cash =
+      CashFields{public_key_, sequence_ + 1, prepared.refresh().V_d, prepared.refresh().enc_d, {}};
+  draft.refresh =
+      RefreshFields{prepared.refresh().enc_v, prepared.refresh().enc_c, prepared.refresh().enc_g};
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  crypto::Transcript t = tx_transcript(next, PrivateTx(draft));
+  PFEX_ASSIGN_OR_RETURN(SpendProofs proofs, prove_refresh(gens_, next, prepared, *set,
+                                                          *token_index_ - window.start, t));
+  draft.proofs = std::move(proofs);
+  const Bytes message = cash_signed_bytes(draft);
+  crypto_sign_detached(draft.cash->signature.data(), nullptr, message.data(), message.size(),
+                       secret_key_.data());
+  pending_token_ = prepared.next();
+  pending_tag_.reset();
+  pending_cash_ =
+      PendingCash{draft.cash->sequence, prepared.new_balance(), prepared.new_balance_blinding()};
+  return draft;
 }
 
 Status PrivateWallet::confirm(const Applied& applied) {

@@ -54,6 +54,10 @@ class PrivateWallet {
   // Refused when the cash account is short (deposit) or the token would break solvency.
   Result<SpendTx> build_deposit(const PrivateLedger& ledger, std::uint64_t amount);
   Result<SpendTx> build_withdraw(const PrivateLedger& ledger, std::uint64_t amount);
+  // Signed, in a refresh window: spends the previous epoch's token into the new epoch with a
+  // hidden deposit (possibly 0). Refused with open orders ("settle first") or when the token
+  // breaks solvency over the new band ("E_L short by X": deposit that much more).
+  Result<SpendTx> build_refresh(const PrivateLedger& ledger, std::uint64_t deposit);
 
   // The cash account's balance as the wallet knows it; a mint to this identity adds to it.
   std::uint64_t cash_balance() const { return balance_; }
