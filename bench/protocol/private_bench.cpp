@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <memory>
 
 #include "protocol/private/ledger.hpp"
@@ -195,6 +196,34 @@ void BM_PrivateWithdrawVerify(benchmark::State& state) {
   verify_loop(state, PrivateTx(*m.wallet.build_withdraw(m.ledger, 1'000)));
 }
 BENCHMARK(BM_PrivateWithdrawVerify)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A margin round on a market of its own: the wallet's token in a full epoch-1 window, epoch 2
+// begun, no open orders.
+void BM_PrivateRefreshProve(benchmark::State& state) {
+  static Market m;
+  static const bool begun = [] {
+    MarketTerms next = m.ledger.terms();
+    next.epoch += 1;
+    return m.ledger.begin_margin_round(next, 0).is_ok();
+  }();
+  if (!begun) state.SkipWithError("margin round");
+  Result<SpendTx> tx = Status::failed_precondition("not built");
+  for (auto _ : state)
+    tx = m.wallet.build_refresh(m.ledger, 1'000);
+  if (!tx.is_ok()) {
+    state.SkipWithError(tx.status().to_string().c_str());
+    return;
+  }
+  report_bytes(state, PrivateTx(*tx));
+  // Verification on the same market (one refresh; 500 of them are the margin round's cost).
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int kVerifications = 5;
+  for (int i = 0; i < kVerifications; ++i)
+    benchmark::DoNotOptimize(m.ledger.check(PrivateTx(*tx)));
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+  state.counters["verify_ms"] = took.count() / kVerifications;
+}
+BENCHMARK(BM_PrivateRefreshProve)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PrivateRegisterVerify(benchmark::State& state) {
   Market& m = market();
