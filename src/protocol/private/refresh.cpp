@@ -236,9 +236,8 @@ Result<SpendProofs> prove_refresh(const PrivateGens& gens, const MarketTerms& ne
   if (!linear.is_ok()) return linear.status().with_context("linear relation");
   PFEX_ASSIGN_OR_RETURN(
       auto range, RangeProof::prove(gens.bulletproofs(), t, p.range_values_, p.range_blindings_));
-  SpendProofs out{std::move(membership), std::move(*linear), std::move(range.proof)};
-  out.split = std::move(split);
-  return out;
+  return SpendProofs{std::move(membership), std::move(*linear), std::move(range.proof),
+                     std::move(split)};
 }
 
 Status verify_refresh(const PrivateGens& gens, const MarketTerms& next, const SpendPublic& pub,

@@ -225,10 +225,8 @@ std::optional<SpendProofs> SpendProofs::decode(Reader& r, std::size_t log_window
     r.fail(range.status().with_context("range proof"));
     return std::nullopt;
   }
-  SpendProofs out{std::move(*membership), LinearProof(std::move(A), std::move(z)),
-                  std::move(*range)};
-  out.split = std::move(split);
-  return out;
+  return SpendProofs{std::move(*membership), LinearProof(std::move(A), std::move(z)),
+                     std::move(*range), std::move(split)};
 }
 
 std::size_t spend_witness_count(std::size_t num_tags, bool cash) {
@@ -487,7 +485,8 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
 
   PFEX_ASSIGN_OR_RETURN(
       auto range, RangeProof::prove(gens.bulletproofs(), t, p.range_values_, p.range_blindings_));
-  return SpendProofs{std::move(membership), std::move(*linear), std::move(range.proof)};
+  return SpendProofs{std::move(membership), std::move(*linear), std::move(range.proof),
+                     std::nullopt};
 }
 
 Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
