@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "protocol/private/test_util.hpp"
 
 namespace pfex::priv {
@@ -330,6 +332,59 @@ TEST(PrivateLedger, ValuesAtTwoToTheSixtyFourAreRefused) {
   // quantity above the market's maximum is refused by the ledger.
   auto huge = a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1001);
   EXPECT_EQ(huge.status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pfex::priv
+
+namespace pfex::priv {
+namespace {
+
+TEST(PrivateLedger, FullWindowsAndOldTokensSpendFromTheirAlignedBlock) {
+  PrivateLedger ledger(gens(), small_terms());  // N = 8
+  auto a = registered(ledger);
+  fund(ledger, *a, 1'000'000);  // index 1
+  for (int i = 0; i < 18; ++i)
+    (void)ledger.detail_append_token(Point::random());
+  ASSERT_EQ(ledger.tokens(1).size(), 20u);
+  auto post = a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+  ASSERT_TRUE(post.is_ok());
+  EXPECT_EQ(post->spend.window, (Window{1, 0, 8}));
+  const Applied applied = apply_ok(ledger, *a, post);
+  EXPECT_EQ(applied.token_index, 20u);
+  // The new token is the newest: the window ending at it.
+  auto next = a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+  ASSERT_TRUE(next.is_ok());
+  EXPECT_EQ(next->spend.window, (Window{1, 13, 8}));
+  apply_ok(ledger, *a, next);
+}
+
+// The fields an observer sees in one trader's anonymous transactions never repeat (the spec's
+// leaks are the order ids an entry names and the window).
+TEST(PrivateLedger, NoPublicFieldRepeatsAcrossOneTradersSpends) {
+  PrivateLedger ledger(gens(), small_terms());
+  auto a = registered(ledger);
+  fund(ledger, *a, 1'000'000);
+  std::set<std::array<std::uint8_t, 32>> seen;  // every field is 32 bytes
+  auto record = [&](const SpendTx& tx) {
+    std::vector<std::array<std::uint8_t, 32>> fields = {
+        tx.spend.serial.bytes(), tx.spend.c_star.encode(), tx.spend.c_next.encode()};
+    for (const Point& v : tx.spend.V)
+      fields.push_back(v.encode());
+    if (tx.order) fields.push_back(tx.order->tag.encode());
+    for (const auto& f : fields)
+      EXPECT_TRUE(seen.insert(f).second) << "a field repeats";
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto post = a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+    ASSERT_TRUE(post.is_ok());
+    record(*post);
+    apply_ok(ledger, *a, post);
+  }
+  ASSERT_TRUE(ledger.record_fill(0, 100, 1).is_ok());
+  auto settle = a->build_settle(ledger);
+  ASSERT_TRUE(settle.is_ok());
+  record(*settle);
 }
 
 }  // namespace
