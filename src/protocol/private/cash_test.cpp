@@ -142,3 +142,48 @@ TEST_F(CashFixture, CashTransactionsRoundTripAndAreStrict) {
 
 }  // namespace
 }  // namespace pfex::priv
+
+namespace pfex::priv {
+namespace {
+
+TEST_F(CashFixture, TransferPaysTheReceiverWhoOpensTheMemo) {
+  auto b = registered(ledger);
+  auto c = registered(ledger);
+  mint(*a, 1'000);
+  auto over = a->build_transfer(ledger, b->identity(), 1'001);
+  EXPECT_EQ(over.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(over.status().message().find("short by 1"), std::string_view::npos);
+  auto pay = a->build_transfer(ledger, b->identity(), 400);
+  ASSERT_TRUE(pay.is_ok()) << pay.status().to_string();
+  // Tampered: another amount commitment, another receiver, a flipped memo byte for the receiver.
+  TransferTx more = *pay;
+  more.V_a = more.V_a + Point::base();
+  expect_rejected(ledger, PrivateTx(more), ErrorCode::kInvalidProof);
+  TransferTx redirected = *pay;
+  redirected.receiver = c->identity();
+  expect_rejected(ledger, PrivateTx(redirected), ErrorCode::kInvalidProof, "signature");
+  auto applied = ledger.apply(PrivateTx(*pay));
+  ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
+  ASSERT_TRUE(a->confirm(*applied).is_ok());
+  EXPECT_EQ(a->cash_balance(), 600u);
+  expect_rejected(ledger, PrivateTx(*pay), ErrorCode::kAlreadyExists, "sequence");
+  EXPECT_FALSE(c->receive(*pay).is_ok());  // not addressed to c
+  TransferTx garbled = *pay;
+  garbled.memo[60] ^= 1;
+  EXPECT_FALSE(b->receive(garbled).is_ok());
+  ASSERT_TRUE(b->receive(*pay).is_ok());
+  EXPECT_EQ(b->cash_balance(), 400u);
+  // B can spend what it received: its opening matches the ledger's account.
+  apply_ok(ledger, *b, b->build_deposit(ledger, 400));
+  EXPECT_EQ(b->attributes().c, 400);
+  // The codec round-trips a transfer and rejects every truncation.
+  const Bytes bytes = encode(PrivateTx(*pay));
+  auto back = decode(bytes, ledger.terms().log_window);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(encode(*back), bytes);
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    ASSERT_FALSE(decode(ByteSpan(bytes).first(n), ledger.terms().log_window).is_ok()) << n;
+}
+
+}  // namespace
+}  // namespace pfex::priv

@@ -289,7 +289,25 @@ Status PrivateLedger::check_mint(const MintTx& tx) const {
   return Status::ok();
 }
 
+Status PrivateLedger::check_transfer(const TransferTx& tx) const {
+  PFEX_RETURN_IF_ERROR(check_sequence(tx.sender, tx.sequence));
+  const Identity* from = identity(tx.sender);
+  if (from == nullptr || identity(tx.receiver) == nullptr)
+    return Status::not_found("transfer: sender and receiver must be registered identities");
+  if (tx.sender == tx.receiver) return Status::invalid_argument("transfer to oneself");
+  if (!tx.range) return Status::invalid_argument("transfer: no range proof");
+  if (!crypto::ed25519_verify_var(tx.signature, transfer_signed_bytes(tx), tx.sender))
+    return Status::invalid_proof("transfer: bad signature");
+  // The amount and the sender's new balance are both in [0, 2^64): no overdraft.
+  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
+  const std::array<Point, 2> commitments = {tx.V_a, from->balance - tx.V_a};
+  if (Status s = tx.range->verify(gens_.bulletproofs(), t, commitments); !s.is_ok())
+    return Status::invalid_proof("transfer: " + std::string(s.message()));
+  return Status::ok();
+}
+
 Status PrivateLedger::check(const PrivateTx& tx) const {
+  if (const auto* transfer = std::get_if<TransferTx>(&tx)) return check_transfer(*transfer);
   if (const auto* mint = std::get_if<MintTx>(&tx)) return check_mint(*mint);
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) return check_register(*reg);
   if (const auto* cancel = std::get_if<CancelTx>(&tx)) return check_cancel(*cancel);
@@ -313,6 +331,12 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
   }
   if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
     orders_[cancel->order].closed = true;
+    return out;
+  }
+  if (const auto* transfer = std::get_if<TransferTx>(&tx)) {
+    sequences_[transfer->sender] = transfer->sequence;
+    identities_[transfer->sender].balance -= transfer->V_a;
+    identities_[transfer->receiver].balance += transfer->V_a;
     return out;
   }
   if (const auto* mint = std::get_if<MintTx>(&tx)) {

@@ -138,6 +138,7 @@ class PrivateLedger {
   Status check_register(const RegisterTx& tx) const;
   Status check_cancel(const CancelTx& tx) const;
   Status check_mint(const MintTx& tx) const;
+  Status check_transfer(const TransferTx& tx) const;
   Status check_refresh(const SpendTx& tx) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
   Result<CashMovePublic> cash_move(const SpendTx& tx) const;

@@ -82,6 +82,12 @@ void encode_body_to(Writer& w, const PrivateTx& tx) {
     crypto::write_point(w, reg->J);
   } else if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
     w.u64(cancel->order);
+  } else if (const auto* transfer = std::get_if<TransferTx>(&tx)) {
+    w.fixed(transfer->sender);
+    w.fixed(transfer->receiver);
+    w.u64(transfer->sequence);
+    crypto::write_point(w, transfer->V_a);
+    w.fixed(transfer->memo);
   } else if (const auto* mint = std::get_if<MintTx>(&tx)) {
     w.fixed(mint->account);
     w.i64(mint->amount);
@@ -180,6 +186,7 @@ TxType tx_type(const PrivateTx& tx) {
   if (std::holds_alternative<RegisterTx>(tx)) return TxType::kRegister;
   if (std::holds_alternative<CancelTx>(tx)) return TxType::kCancel;
   if (std::holds_alternative<MintTx>(tx)) return TxType::kMint;
+  if (std::holds_alternative<TransferTx>(tx)) return TxType::kTransfer;
   return std::get<SpendTx>(tx).type;
 }
 
@@ -199,6 +206,9 @@ Bytes encode(const PrivateTx& tx) {
     w.fixed(reg->signature);
   } else if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
     encode_linear(w, cancel->proof);
+  } else if (const auto* transfer = std::get_if<TransferTx>(&tx)) {
+    w.fixed(transfer->range->encode());
+    w.fixed(transfer->signature);
   } else if (const auto* mint = std::get_if<MintTx>(&tx)) {
     w.fixed(mint->signature);
   } else {
@@ -237,6 +247,22 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window) {
       cancel.proof = decode_linear(r, kTagRelations, kTagWitnesses);
       PFEX_RETURN_IF_ERROR(r.finish());
       return PrivateTx(std::move(cancel));
+    }
+    case TxType::kTransfer: {
+      TransferTx transfer;
+      r.fixed("sender", transfer.sender);
+      r.fixed("receiver", transfer.receiver);
+      transfer.sequence = r.u64_in("sequence", 1, UINT64_MAX);
+      transfer.V_a = crypto::read_point(r, "V_a");
+      r.fixed("memo", transfer.memo);
+      Bytes range_bytes(crypto::RangeProof::encoded_size(2));
+      r.fixed("range proof", range_bytes);
+      r.fixed("signature", transfer.signature);
+      PFEX_RETURN_IF_ERROR(r.finish());
+      auto range = crypto::RangeProof::decode(range_bytes, 2);
+      if (!range.is_ok()) return range.status().with_context("range proof");
+      transfer.range = std::move(*range);
+      return PrivateTx(std::move(transfer));
     }
     case TxType::kMint: {
       MintTx mint;
@@ -329,6 +355,14 @@ Bytes mint_signed_bytes(const MintTx& tx) {
   Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
   Writer w(&out);
   encode_body_to(w, PrivateTx(tx));
+  return out;
+}
+
+Bytes transfer_signed_bytes(const TransferTx& tx) {
+  Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
+  Writer w(&out);
+  encode_body_to(w, PrivateTx(tx));
+  w.fixed(tx.range->encode());
   return out;
 }
 

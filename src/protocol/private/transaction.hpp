@@ -29,8 +29,7 @@ inline constexpr std::string_view kPrivateTxProtocol = "private-tx/v1";
 // The prefix of the bytes a signed private transaction's Ed25519 signature covers.
 inline constexpr std::string_view kSignatureDomain = "pfex/v1/tx";
 
-// Type bytes. Transfer and exit are reserved (specified, not yet coded); decoding them is
-// kInvalidArgument.
+// Type bytes. Exit is reserved (specified, not yet coded); decoding it is kInvalidArgument.
 enum class TxType : std::uint8_t {
   kRegister = 1,
   kMint = 2,
@@ -83,6 +82,20 @@ struct CancelTx {
   crypto::LinearProof proof{{}, {}};
 };
 
+// transfer (signed): a hidden amount from the sender's cash account to the receiver's, with a
+// memo only the receiver can open (its amount and blinding).
+struct TransferTx {
+  static constexpr std::size_t kMemoBytes = 32 + 24 + 40 + 16;  // epk, nonce, amount||g_a, tag
+
+  std::array<std::uint8_t, 32> sender{};
+  std::array<std::uint8_t, 32> receiver{};
+  std::uint64_t sequence = 0;  // the sender's, >= 1
+  Point V_a;                   // a*G + g_a*H
+  std::array<std::uint8_t, kMemoBytes> memo{};
+  std::optional<crypto::RangeProof> range;  // m = 2: V_a and the sender's new balance
+  std::array<std::uint8_t, 64> signature{};
+};
+
 // mint (issuer-signed): public amount into an identity's cash account.
 struct MintTx {
   std::array<std::uint8_t, 32> account{};  // the identity's signer key
@@ -126,7 +139,7 @@ struct SpendTx {
   std::size_t num_tags() const;
 };
 
-using PrivateTx = std::variant<RegisterTx, CancelTx, SpendTx, MintTx>;
+using PrivateTx = std::variant<RegisterTx, CancelTx, SpendTx, MintTx, TransferTx>;
 
 TxType tx_type(const PrivateTx& tx);
 
@@ -145,6 +158,7 @@ crypto::Transcript tx_transcript(const MarketTerms& terms, const PrivateTx& tx);
 // included).
 Bytes register_signed_bytes(const RegisterTx& tx);
 Bytes mint_signed_bytes(const MintTx& tx);
+Bytes transfer_signed_bytes(const TransferTx& tx);
 Bytes cash_signed_bytes(const SpendTx& tx);  // deposit, withdraw (with their proofs)
 
 // Register's statement: C = r*H + kappa*G_kappa + sn*G_sn, K = kappa*G_kappa + r_K*H,

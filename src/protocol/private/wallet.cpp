@@ -253,7 +253,115 @@ Result<SpendTx> PrivateWallet::build_refresh(const PrivateLedger& ledger, std::u
   return draft;
 }
 
+namespace {
+
+constexpr std::size_t kMemoPlain = 40;  // amount (8) || g_a (32)
+
+// The memo key: BLAKE2b-256 of the X25519 shared secret, the ephemeral and the receiver's keys.
+std::array<std::uint8_t, 32> memo_key(std::span<const std::uint8_t, 32> shared,
+                                      std::span<const std::uint8_t, 32> epk,
+                                      std::span<const std::uint8_t, 32> rpk) {
+  Hasher h("pfex/v1/transfer-memo");
+  h.update(shared);
+  h.update(epk);
+  h.update(rpk);
+  return h.finish();
+}
+
+}  // namespace
+
+Result<TransferTx> PrivateWallet::build_transfer(const PrivateLedger& ledger,
+                                                 const std::array<std::uint8_t, 32>& receiver,
+                                                 std::uint64_t amount) {
+  if (ledger.identity(public_key_) == nullptr) return Status::failed_precondition("register first");
+  if (amount > balance_)
+    return Status::insolvent("the cash account is short by " + std::to_string(amount - balance_));
+  std::array<std::uint8_t, 32> rpk{};
+  if (crypto_sign_ed25519_pk_to_curve25519(rpk.data(), receiver.data()) != 0)
+    return Status::invalid_argument("the receiver's key has no X25519 form");
+  TransferTx tx;
+  tx.sender = public_key_;
+  tx.receiver = receiver;
+  tx.sequence = sequence_ + 1;
+  const Scalar g_a = Scalar::random();
+  tx.V_a = gens_.pedersen().commit(Scalar::from_u64(amount), g_a);
+
+  // The memo: epk || nonce || XChaCha20-Poly1305(amount || g_a).
+  std::array<std::uint8_t, 32> esk{}, epk{}, shared{};
+  randombytes_buf(esk.data(), esk.size());
+  crypto_scalarmult_base(epk.data(), esk.data());
+  if (crypto_scalarmult(shared.data(), esk.data(), rpk.data()) != 0)
+    return Status::invalid_argument("the receiver's key is degenerate");
+  auto key = memo_key(shared, epk, rpk);
+  std::array<std::uint8_t, kMemoPlain> plain{};
+  for (int i = 0; i < 8; ++i)
+    plain[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(amount >> (8 * i));
+  std::copy(g_a.bytes().begin(), g_a.bytes().end(), plain.begin() + 8);
+  std::copy(epk.begin(), epk.end(), tx.memo.begin());
+  std::uint8_t* nonce = tx.memo.data() + 32;
+  randombytes_buf(nonce, 24);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(tx.memo.data() + 56, nullptr, plain.data(),
+                                             plain.size(), tx.memo.data(), 32, nullptr, nonce,
+                                             key.data());
+  sodium_memzero(esk.data(), esk.size());
+  sodium_memzero(shared.data(), shared.size());
+  sodium_memzero(key.data(), key.size());
+  sodium_memzero(plain.data(), plain.size());
+
+  const std::uint64_t new_balance = balance_ - amount;
+  const Scalar new_blinding = balance_blinding_ - g_a;
+  crypto::Transcript t = tx_transcript(ledger.terms(), PrivateTx(tx));
+  const std::array<std::uint64_t, 2> values = {amount, new_balance};
+  const std::array<Scalar, 2> blindings = {g_a, new_blinding};
+  PFEX_ASSIGN_OR_RETURN(auto range,
+                        crypto::RangeProof::prove(gens_.bulletproofs(), t, values, blindings));
+  tx.range = std::move(range.proof);
+  const Bytes message = transfer_signed_bytes(tx);
+  crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                       secret_key_.data());
+  pending_token_.reset();
+  pending_tag_.reset();
+  pending_cash_ = PendingCash{tx.sequence, new_balance, new_blinding};
+  return tx;
+}
+
+Status PrivateWallet::receive(const TransferTx& tx) {
+  if (tx.receiver != public_key_) return Status::invalid_argument("not a transfer to this wallet");
+  std::array<std::uint8_t, 32> rsk{}, rpk{}, shared{};
+  crypto_sign_ed25519_sk_to_curve25519(rsk.data(), secret_key_.data());
+  crypto_scalarmult_base(rpk.data(), rsk.data());
+  const std::span<const std::uint8_t, 32> epk(tx.memo.data(), 32);
+  const int agreed = crypto_scalarmult(shared.data(), rsk.data(), epk.data());
+  auto key = memo_key(shared, epk, rpk);
+  std::array<std::uint8_t, kMemoPlain> plain{};
+  const int opened = crypto_aead_xchacha20poly1305_ietf_decrypt(
+      plain.data(), nullptr, nullptr, tx.memo.data() + 56, kMemoPlain + 16, tx.memo.data(), 32,
+      tx.memo.data() + 32, key.data());
+  sodium_memzero(rsk.data(), rsk.size());
+  sodium_memzero(shared.data(), shared.size());
+  sodium_memzero(key.data(), key.size());
+  std::uint64_t amount = 0;
+  for (int i = 7; i >= 0; --i)
+    amount = (amount << 8) | plain[static_cast<std::size_t>(i)];
+  auto g_a = Scalar::decode(ByteSpan(plain).subspan(8, 32));
+  sodium_memzero(plain.data(), plain.size());
+  if (agreed != 0 || opened != 0 || !g_a.is_ok())
+    return Status::invalid_argument("the transfer's memo does not open");
+  if (!gens_.pedersen().opens_var(tx.V_a, Scalar::from_u64(amount), *g_a))
+    return Status::invalid_argument("the memo does not match the transferred commitment");
+  balance_ += amount;
+  balance_blinding_ += *g_a;
+  return Status::ok();
+}
+
 Status PrivateWallet::confirm(const Applied& applied) {
+  if (applied.type == TxType::kTransfer && pending_cash_ && !pending_token_) {
+    sequence_ = pending_cash_->sequence;
+    balance_ = pending_cash_->balance;
+    balance_blinding_ = pending_cash_->blinding;
+    pending_cash_.reset();
+    return Status::ok();
+  }
   if (!pending_token_ || !applied.token_index)
     return Status::failed_precondition("no pending transaction to confirm");
   token_ = *pending_token_;

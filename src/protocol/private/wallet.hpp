@@ -59,6 +59,16 @@ class PrivateWallet {
   // breaks solvency over the new band ("E_L short by X": deposit that much more).
   Result<SpendTx> build_refresh(const PrivateLedger& ledger, std::uint64_t deposit);
 
+  // Signed: pays `amount` from the cash account to `receiver`'s, with a memo for the receiver
+  // (XChaCha20-Poly1305 under a fresh X25519 key agreement with the receiver's identity key).
+  // Refused when the account is short ("cash account short by X"). Pending until confirm().
+  Result<TransferTx> build_transfer(const PrivateLedger& ledger,
+                                    const std::array<std::uint8_t, 32>& receiver,
+                                    std::uint64_t amount);
+  // Opens a transfer to this identity (after the ledger applied it) and adds it to the balance.
+  // kInvalidArgument if the memo does not open or does not match V_a.
+  Status receive(const TransferTx& tx);
+
   // The cash account's balance as the wallet knows it; a mint to this identity adds to it.
   std::uint64_t cash_balance() const { return balance_; }
   void on_mint(std::uint64_t amount) { balance_ += amount; }
