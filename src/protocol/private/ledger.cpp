@@ -1,0 +1,475 @@
+#include "protocol/private/ledger.hpp"
+
+#include <string>
+
+#include "crypto/ed25519.hpp"
+
+namespace pfex::priv {
+namespace {
+
+std::string order_name(std::uint64_t id) {
+  return "order " + std::to_string(id);
+}
+
+}  // namespace
+
+PrivateLedger::PrivateLedger(const PrivateGens& gens, MarketTerms terms)
+    : gens_(gens), terms_(terms) {}
+
+std::span<const Point> PrivateLedger::tokens(std::uint64_t epoch) const {
+  auto it = tokens_.find(epoch);
+  if (it == tokens_.end()) return {};
+  return it->second;
+}
+
+const PrivateOrder* PrivateLedger::order(std::uint64_t id) const {
+  return id < orders_.size() ? &orders_[id] : nullptr;
+}
+
+bool PrivateLedger::serial_seen(const Scalar& sn) const {
+  return serials_.count(sn.bytes()) != 0;
+}
+
+const Identity* PrivateLedger::identity(const std::array<std::uint8_t, 32>& signer) const {
+  auto it = identities_.find(signer);
+  return it == identities_.end() ? nullptr : &it->second;
+}
+
+Status PrivateLedger::check_sequence(const std::array<std::uint8_t, 32>& signer,
+                                     std::uint64_t sequence) const {
+  if (auto it = sequences_.find(signer); it != sequences_.end() && sequence <= it->second)
+    return Status::already_exists("sequence " + std::to_string(sequence) +
+                                  " is not above the signer's last, " + std::to_string(it->second));
+  return Status::ok();
+}
+
+Result<CashMovePublic> PrivateLedger::cash_move(const SpendTx& tx) const {
+  const Identity* id = identity(tx.cash->signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  CashMovePublic out;
+  out.deposit = tx.type == TxType::kDeposit;
+  out.V_a = tx.cash->V_a;
+  out.enc = tx.cash->enc;
+  out.K = id->K;
+  out.new_balance = balance_after(id->balance, tx.cash->V_a, out.deposit);
+  out.pk = terms_.validators_key;
+  return out;
+}
+
+Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
+  SpendEffects out;
+  // Settle entries: claim fills (claimed, fill_index], release a closed order's remainder.
+  for (const SettleEntry& e : tx.entries) {
+    const PrivateOrder* o = order(e.order);
+    if (o == nullptr) return Status::not_found("settle entry: " + order_name(e.order) + " unknown");
+    const std::string name = "settle entry for " + order_name(e.order);
+    if (e.fill_index < o->claimed || e.fill_index > o->fills.size())
+      return Status::failed_precondition(name + ": fill index " + std::to_string(e.fill_index) +
+                                         " outside [" + std::to_string(o->claimed) + ", " +
+                                         std::to_string(o->fills.size()) + "]");
+    if (e.fill_index == o->claimed && !e.release)
+      return Status::failed_precondition(name + ": nothing to claim (fills up to " +
+                                         std::to_string(o->claimed) + " already claimed)");
+    if (e.release && !o->closed)
+      return Status::failed_precondition(name + ": cannot release an open order");
+    if (e.release && o->released) return Status::failed_precondition(name + ": already released");
+    if (e.release && tx.type == TxType::kCancelReplace && e.order == tx.target)
+      return Status::invalid_argument(name + ": the cancel-replace itself releases it");
+    Checked<std::int64_t> F(0), X(0);
+    for (std::uint64_t i = o->claimed; i < e.fill_index; ++i) {
+      F += o->fills[i].qty;
+      X += Checked<std::int64_t>(o->fills[i].price) * o->fills[i].qty;
+    }
+    if (F.overflowed() || X.overflowed()) return Status::overflow(name + ": fills overflow");
+    PFEX_RETURN_IF_ERROR(add_claim(out.deltas, o->side, o->price, F.value(), X.value(), terms_));
+    if (e.release && o->qty > o->filled)
+      PFEX_RETURN_IF_ERROR(add_release(out.deltas, o->side, o->price, o->qty - o->filled));
+    out.tags.push_back(o->tag);
+  }
+  // The order a reduce or cancel-replace acts on.
+  if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
+    const PrivateOrder* o = order(tx.target);
+    if (o == nullptr) return Status::not_found(order_name(tx.target) + " unknown");
+    if (o->closed) return Status::failed_precondition(order_name(tx.target) + " is closed");
+    if (o->fills.size() != tx.fills_seen)
+      return Status::failed_precondition(
+          order_name(tx.target) + " has " + std::to_string(o->fills.size()) +
+          " fills, the transaction saw " + std::to_string(tx.fills_seen));
+    const std::int64_t open = o->qty - o->filled;
+    const std::int64_t released = tx.type == TxType::kReduce ? tx.reduce_by : open;
+    if (tx.type == TxType::kReduce && (tx.reduce_by < 1 || tx.reduce_by > open))
+      return Status::invalid_argument("reduce by " + std::to_string(tx.reduce_by) + ": only " +
+                                      std::to_string(open) + " open");
+    if (released > 0) PFEX_RETURN_IF_ERROR(add_release(out.deltas, o->side, o->price, released));
+    out.tags.push_back(o->tag);
+  }
+  // The new order of a post or cancel-replace.
+  if (tx.type == TxType::kPost || tx.type == TxType::kCancelReplace) {
+    if (!tx.order) return Status::invalid_argument("the transaction carries no order");
+    const OrderFields& o = *tx.order;
+    if (!terms_.in_band(o.price))
+      return Status::invalid_argument("price " + std::to_string(o.price) +
+                                      " is outside the band [" + std::to_string(terms_.low) + ", " +
+                                      std::to_string(terms_.high) + "]");
+    if (o.qty < 1 || o.qty > terms_.max_order_qty)
+      return Status::invalid_argument("qty " + std::to_string(o.qty) + " outside [1, " +
+                                      std::to_string(terms_.max_order_qty) + "]");
+    PFEX_RETURN_IF_ERROR(add_post(out.deltas, o.side, o.price, o.qty));
+    out.tags.push_back(o.tag);
+  }
+  return out;
+}
+
+Result<const crypto::OneOfManySet*> PrivateLedger::window_set(const Window& w) const {
+  const std::array<std::uint64_t, 3> key = {w.epoch, w.start, w.length};
+  if (auto it = sets_.find(key); it != sets_.end()) return it->second.get();
+  PFEX_ASSIGN_OR_RETURN(auto points, window_points(w, tokens(w.epoch), terms_.window_size()));
+  PFEX_ASSIGN_OR_RETURN(auto set, crypto::OneOfManySet::create(std::move(points)));
+  if (sets_.size() >= 64) sets_.clear();  // a bounded cache: windows move with the list
+  auto& slot = sets_[key];
+  slot = std::make_unique<crypto::OneOfManySet>(std::move(set));
+  return slot.get();
+}
+
+const MarketTerms* PrivateLedger::terms_for_epoch(std::uint64_t epoch) const {
+  if (epoch == terms_.epoch) return &terms_;
+  if (refresh_window_ && previous_ && epoch == previous_->epoch) return &*previous_;
+  return nullptr;
+}
+
+Status PrivateLedger::begin_margin_round(const MarketTerms& next, std::int64_t levy) {
+  if (refresh_window_) return Status::failed_precondition("a refresh window is open");
+  if (next.epoch != terms_.epoch + 1 || next.market_id != terms_.market_id ||
+      next.log_window != terms_.log_window || !(next.validators_key == terms_.validators_key) ||
+      next.issuer != terms_.issuer)
+    return Status::invalid_argument("the next epoch's terms must follow the current ones");
+  PFEX_RETURN_IF_ERROR(next.validate());
+  if (levy < 0 || levy >= (std::int64_t{1} << 40))
+    return Status::invalid_argument("levy must be in [0, 2^40)");
+  for (PrivateOrder& o : orders_)
+    o.closed = true;  // the halt: every resting order expires
+  previous_ = terms_;
+  terms_ = next;
+  refresh_window_ = true;
+  levy_ = levy;
+  refreshed_.clear();
+  sums_ = RoundSums{};
+  sets_.clear();
+  return Status::ok();
+}
+
+Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_window() {
+  if (!refresh_window_) return Status::failed_precondition("no refresh window is open");
+  std::vector<std::array<std::uint8_t, 32>> out;
+  for (const auto& [signer, id] : identities_) {
+    if (refreshed_.count(signer) == 0 && defaulted_.count(signer) == 0) {
+      defaulted_.insert(signer);
+      out.push_back(signer);
+    }
+  }
+  refresh_window_ = false;
+  return out;
+}
+
+Status PrivateLedger::check_refresh(const SpendTx& tx) const {
+  const SpendPublic& pub = tx.spend;
+  if (!refresh_window_ || !previous_)
+    return Status::failed_precondition("no refresh window is open");
+  if (pub.window.epoch != previous_->epoch)
+    return Status::failed_precondition("a refresh spends a token of epoch " +
+                                       std::to_string(previous_->epoch));
+  PFEX_RETURN_IF_ERROR(
+      check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
+  if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
+  if (serial_seen(pub.serial)) return Status::already_exists("serial already spent (double spend)");
+  if (!tx.cash || !tx.refresh || !tx.entries.empty())
+    return Status::invalid_argument("malformed refresh");
+  for (std::size_t i = SpendPublic::kB; i < kSpendRangeValues; ++i) {
+    if (!pub.V[i].is_identity())
+      return Status::invalid_argument("a refresh commits to no open orders (V_B..V_QS = 0)");
+  }
+  const auto& signer = tx.cash->signer;
+  const Identity* id = identity(signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  if (refreshed(signer)) return Status::already_exists("this identity already refreshed");
+  if (defaulted(signer)) return Status::failed_precondition("this identity defaulted");
+  PFEX_RETURN_IF_ERROR(check_sequence(signer, tx.cash->sequence));
+  if (!tx.proofs) return Status::invalid_argument("the refresh carries no proofs");
+  if (!crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), signer))
+    return Status::invalid_proof("refresh: bad signature");
+  RefreshPublic rp;
+  rp.V_d = tx.cash->V_a;
+  rp.enc_d = tx.cash->enc;
+  rp.enc_v = tx.refresh->enc_v;
+  rp.enc_c = tx.refresh->enc_c;
+  rp.enc_g = tx.refresh->enc_g;
+  rp.K = id->K;
+  rp.new_balance = balance_after(id->balance, tx.cash->V_a, true);
+  rp.pk = terms_.validators_key;
+  rp.levy = levy_;
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
+  return verify_refresh(gens_, terms_, pub, rp, *set, *tx.proofs, t);
+}
+
+Status PrivateLedger::check_spend(const SpendTx& tx) const {
+  const SpendPublic& pub = tx.spend;
+  if (tx.type == TxType::kRefresh) return check_refresh(tx);
+  const MarketTerms* spend_terms = terms_for_epoch(pub.window.epoch);
+  if (spend_terms == nullptr)
+    return Status::failed_precondition("window of epoch " + std::to_string(pub.window.epoch) +
+                                       ": trading spends tokens of the current epoch " +
+                                       std::to_string(terms_.epoch) +
+                                       " (an older token is spendable only by exit)");
+  if (spend_terms != &terms_ && tx.type != TxType::kSettle)
+    return Status::failed_precondition("during the refresh window a token of epoch " +
+                                       std::to_string(pub.window.epoch) +
+                                       " may only settle or refresh");
+  PFEX_RETURN_IF_ERROR(
+      check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
+  if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
+  if (serial_seen(pub.serial)) return Status::already_exists("serial already spent (double spend)");
+  const bool moves_cash = tx.type == TxType::kDeposit || tx.type == TxType::kWithdraw;
+  if (moves_cash != tx.cash.has_value())
+    return Status::invalid_argument("cash fields on the wrong transaction type");
+  std::optional<CashMovePublic> cash;
+  if (moves_cash) {
+    PFEX_RETURN_IF_ERROR(check_sequence(tx.cash->signer, tx.cash->sequence));
+    PFEX_ASSIGN_OR_RETURN(cash, cash_move(tx));
+  }
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, resolve(tx));
+  if (!tx.proofs) return Status::invalid_argument("the spend carries no proofs");
+  if (moves_cash &&
+      !crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), tx.cash->signer))
+    return Status::invalid_proof(std::string(tx_type_name(tx.type)) + ": bad signature");
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  crypto::Transcript t = tx_transcript(*spend_terms, PrivateTx(tx));
+  return verify_spend(gens_, *spend_terms, pub, effects.deltas, effects.tags, *set, *tx.proofs, t,
+                      cash ? &*cash : nullptr);
+}
+
+Status PrivateLedger::check_register(const RegisterTx& tx) const {
+  if (auto it = sequences_.find(tx.signer); it != sequences_.end() && tx.sequence <= it->second)
+    return Status::already_exists("sequence " + std::to_string(tx.sequence) +
+                                  " is not above the signer's last, " + std::to_string(it->second));
+  if (sequences_.count(tx.signer) != 0)
+    return Status::already_exists("this identity is already registered");
+  if (chain_values_.count(tx.J.encode()) != 0)
+    return Status::already_exists("J seen before: one identity per chain key");
+  const Bytes signed_bytes = register_signed_bytes(tx);
+  if (!crypto::ed25519_verify_var(tx.signature, signed_bytes, tx.signer))
+    return Status::invalid_proof("register: bad signature");
+  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
+  if (Status s = crypto::verify_linear(register_statement(gens_, tx), tx.proof, t); !s.is_ok())
+    return Status::invalid_proof("register: " + std::string(s.message()));
+  return Status::ok();
+}
+
+Status PrivateLedger::check_cancel(const CancelTx& tx) const {
+  const PrivateOrder* o = order(tx.order);
+  if (o == nullptr) return Status::not_found(order_name(tx.order) + " unknown");
+  if (o->closed) return Status::failed_precondition(order_name(tx.order) + " is already closed");
+  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
+  if (Status s = crypto::verify_linear(tag_statement(gens_, o->tag), tx.proof, t); !s.is_ok())
+    return Status::invalid_proof("cancel: the tag's opening does not verify: " +
+                                 std::string(s.message()));
+  return Status::ok();
+}
+
+Status PrivateLedger::check_mint(const MintTx& tx) const {
+  PFEX_RETURN_IF_ERROR(check_sequence(terms_.issuer, tx.sequence));
+  if (identity(tx.account) == nullptr)
+    return Status::not_found("mint: the account is not a registered identity");
+  if (tx.amount < 1 || tx.amount > kCashSupplyCap - supply_)
+    return Status::failed_precondition("mint of " + std::to_string(tx.amount) +
+                                       " would pass the cash supply cap 2^46 (supply " +
+                                       std::to_string(supply_) + ")");
+  if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(tx), terms_.issuer))
+    return Status::invalid_proof("mint: not signed by the issuer");
+  return Status::ok();
+}
+
+Status PrivateLedger::check_transfer(const TransferTx& tx) const {
+  PFEX_RETURN_IF_ERROR(check_sequence(tx.sender, tx.sequence));
+  const Identity* from = identity(tx.sender);
+  if (from == nullptr || identity(tx.receiver) == nullptr)
+    return Status::not_found("transfer: sender and receiver must be registered identities");
+  if (tx.sender == tx.receiver) return Status::invalid_argument("transfer to oneself");
+  if (!tx.range) return Status::invalid_argument("transfer: no range proof");
+  if (!crypto::ed25519_verify_var(tx.signature, transfer_signed_bytes(tx), tx.sender))
+    return Status::invalid_proof("transfer: bad signature");
+  // The amount and the sender's new balance are both in [0, 2^64): no overdraft.
+  crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
+  const std::array<Point, 2> commitments = {tx.V_a, from->balance - tx.V_a};
+  if (Status s = tx.range->verify(gens_.bulletproofs(), t, commitments); !s.is_ok())
+    return Status::invalid_proof("transfer: " + std::string(s.message()));
+  return Status::ok();
+}
+
+Status PrivateLedger::check(const PrivateTx& tx) const {
+  if (const auto* transfer = std::get_if<TransferTx>(&tx)) return check_transfer(*transfer);
+  if (const auto* mint = std::get_if<MintTx>(&tx)) return check_mint(*mint);
+  if (const auto* reg = std::get_if<RegisterTx>(&tx)) return check_register(*reg);
+  if (const auto* cancel = std::get_if<CancelTx>(&tx)) return check_cancel(*cancel);
+  return check_spend(std::get<SpendTx>(tx));
+}
+
+Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
+  PFEX_RETURN_IF_ERROR(check(tx));
+  Applied out;
+  out.type = tx_type(tx);
+  if (const auto* reg = std::get_if<RegisterTx>(&tx)) {
+    sequences_[reg->signer] = reg->sequence;
+    chain_values_.insert(reg->J.encode());
+    identities_[reg->signer] = Identity{reg->K, Point::identity()};
+    if (refresh_window_) refreshed_.insert(reg->signer);  // a survivor with Enc(0)
+    out.token_epoch = terms_.epoch;
+    auto& list = tokens_[terms_.epoch];
+    out.token_index = list.size();
+    list.push_back(reg->token);
+    return out;
+  }
+  if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
+    orders_[cancel->order].closed = true;
+    return out;
+  }
+  if (const auto* transfer = std::get_if<TransferTx>(&tx)) {
+    sequences_[transfer->sender] = transfer->sequence;
+    identities_[transfer->sender].balance -= transfer->V_a;
+    identities_[transfer->receiver].balance += transfer->V_a;
+    return out;
+  }
+  if (const auto* mint = std::get_if<MintTx>(&tx)) {
+    sequences_[terms_.issuer] = mint->sequence;
+    identities_[mint->account].balance +=
+        Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(mint->amount)));
+    supply_ += mint->amount;
+    return out;
+  }
+  const auto& s = std::get<SpendTx>(tx);
+  if (s.cash) {
+    const bool deposit = s.type == TxType::kDeposit || s.type == TxType::kRefresh;
+    Identity& id = identities_[s.cash->signer];
+    id.balance = balance_after(id.balance, s.cash->V_a, deposit);
+    sequences_[s.cash->signer] = s.cash->sequence;
+    paid_in_ += deposit ? s.cash->enc : crypto::Ciphertext{-s.cash->enc.R, -s.cash->enc.E};
+  }
+  serials_.insert(s.spend.serial.bytes());
+  // A settle of an old token during the refresh window stays on its epoch's list.
+  out.token_epoch = s.type == TxType::kRefresh ? terms_.epoch : s.spend.window.epoch;
+  if (s.refresh) {
+    refreshed_.insert(s.cash->signer);
+    sums_.position += s.refresh->enc_v;
+    sums_.cash += s.refresh->enc_c;
+    sums_.gross += s.refresh->enc_g;
+  }
+  auto& list = tokens_[out.token_epoch];
+  out.token_index = list.size();
+  list.push_back(s.spend.c_next);
+  for (const SettleEntry& e : s.entries) {
+    PrivateOrder& o = orders_[e.order];
+    o.claimed = e.fill_index;
+    if (e.release) o.released = true;
+  }
+  if (s.type == TxType::kReduce) {
+    PrivateOrder& o = orders_[s.target];
+    o.qty -= s.reduce_by;
+    if (o.qty == o.filled) o.closed = o.released = true;  // nothing left to release
+  }
+  if (s.type == TxType::kCancelReplace)
+    orders_[s.target].closed = orders_[s.target].released = true;
+  if (s.type == TxType::kPost || s.type == TxType::kCancelReplace) {
+    PrivateOrder o;
+    o.side = s.order->side;
+    o.kind = s.order->kind;
+    o.price = s.order->price;
+    o.qty = s.order->qty;
+    o.tag = s.order->tag;
+    out.new_order = orders_.size();
+    orders_.push_back(std::move(o));
+  }
+  return out;
+}
+
+Status PrivateLedger::record_fill(std::uint64_t id, std::int64_t price, std::int64_t qty) {
+  if (id >= orders_.size()) return Status::not_found(order_name(id) + " unknown");
+  PrivateOrder& o = orders_[id];
+  if (o.closed) return Status::failed_precondition(order_name(id) + " is closed");
+  if (qty < 1 || qty > o.qty - o.filled)
+    return Status::invalid_argument("fill of " + std::to_string(qty) + " exceeds the open " +
+                                    std::to_string(o.qty - o.filled));
+  const bool better = o.side == Side::kBuy ? price <= o.price : price >= o.price;
+  if (!better || !terms_.in_band(price))
+    return Status::invalid_argument("fill price " + std::to_string(price) +
+                                    " is worse than the order's or outside the band");
+  o.fills.push_back({price, qty});
+  o.filled += qty;
+  if (o.filled == o.qty) o.closed = true;
+  return Status::ok();
+}
+
+Status PrivateLedger::close_order(std::uint64_t id) {
+  if (id >= orders_.size()) return Status::not_found(order_name(id) + " unknown");
+  if (orders_[id].closed) return Status::failed_precondition(order_name(id) + " is closed");
+  orders_[id].closed = true;
+  return Status::ok();
+}
+
+std::uint64_t PrivateLedger::detail_append_token(const Point& token) {
+  auto& list = tokens_[terms_.epoch];
+  list.push_back(token);
+  return list.size() - 1;
+}
+
+Digest32 PrivateLedger::state_hash() const {
+  Hasher h("pfex/v1/private/state");
+  Bytes out;
+  Writer w(&out);
+  w.u64(tokens_.size());
+  for (const auto& [epoch, list] : tokens_) {
+    w.u64(epoch);
+    w.u64(list.size());
+    for (const Point& p : list)
+      w.fixed(p.encode());
+  }
+  w.u64(serials_.size());
+  for (const auto& sn : serials_)
+    w.fixed(sn);
+  w.u64(orders_.size());
+  for (const PrivateOrder& o : orders_) {
+    w.u8(static_cast<std::uint8_t>(o.side));
+    w.u8(static_cast<std::uint8_t>(o.kind));
+    w.i64(o.price);
+    w.i64(o.qty);
+    w.fixed(o.tag.encode());
+    w.u64(o.fills.size());
+    for (const Fill& f : o.fills) {
+      w.i64(f.price);
+      w.i64(f.qty);
+    }
+    w.i64(o.filled);
+    w.u64(o.claimed);
+    w.boolean(o.closed);
+    w.boolean(o.released);
+  }
+  w.u64(chain_values_.size());
+  for (const auto& j : chain_values_)
+    w.fixed(j);
+  w.u64(sequences_.size());
+  for (const auto& [signer, seq] : sequences_) {
+    w.fixed(signer);
+    w.u64(seq);
+  }
+  w.u64(identities_.size());
+  for (const auto& [signer, id] : identities_) {
+    w.fixed(signer);
+    w.fixed(id.K.encode());
+    w.fixed(id.balance.encode());
+  }
+  paid_in_.encode(w);
+  w.i64(supply_);
+  h.update(out);
+  return h.finish();
+}
+
+}  // namespace pfex::priv

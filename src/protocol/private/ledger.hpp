@@ -1,0 +1,164 @@
+// The private exchange's public state and its rules (docs/protocol/private.md sections 3 to 8):
+// the per-epoch token lists, the serial set, the per-order public state, the chain-key values J
+// and the signers' sequence numbers. check() runs every deterministic check first, then the
+// proofs; apply() changes the state only for a transaction that passed check(). A reference for
+// the validator (which batches the proofs of a block) and the state the tests attack.
+//
+// Not thread-safe: the window-set cache is mutable.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "core/hash.hpp"
+#include "core/status.hpp"
+#include "crypto/one_of_many.hpp"
+#include "protocol/private/params.hpp"
+#include "protocol/private/refresh.hpp"
+#include "protocol/private/spend.hpp"
+#include "protocol/private/transaction.hpp"
+
+namespace pfex::priv {
+
+struct Fill {
+  std::int64_t price = 0;
+  std::int64_t qty = 0;
+};
+
+// The public state of one order. Its owner is not part of it.
+struct PrivateOrder {
+  Side side = Side::kBuy;
+  OrderKind kind = OrderKind::kLimit;
+  std::int64_t price = 0;  // limit, or p_r
+  std::int64_t qty = 0;    // current quantity (a reduce lowers it)
+  Point tag;
+  std::vector<Fill> fills;
+  std::int64_t filled = 0;
+  std::uint64_t claimed = 0;  // fills claimed by settle entries
+  bool closed = false;
+  bool released = false;
+};
+
+// What a spend changes in its token, from the ledger's order state: the public deltas and the
+// tags whose ownership it proves, in statement order.
+struct SpendEffects {
+  Deltas deltas;
+  std::vector<Point> tags;
+};
+
+// The effect of an applied transaction, for the wallet that sent it.
+struct Applied {
+  TxType type = TxType::kSettle;
+  std::optional<std::uint64_t> token_index;  // position of the created token in its epoch list
+  std::uint64_t token_epoch = 0;             // the list it went to
+  std::optional<std::uint64_t> new_order;    // id of the order a post or cancel-replace added
+};
+
+// An identity's public record: its chain-key commitment and its cash account (a Pedersen
+// commitment to the balance; a mint adds amount*G, a deposit subtracts V_a, a withdrawal adds it).
+struct Identity {
+  Point K;
+  Point balance;
+};
+
+class PrivateLedger {
+ public:
+  // gens must outlive the ledger. terms.validate() must hold.
+  PrivateLedger(const PrivateGens& gens, MarketTerms terms);
+
+  const MarketTerms& terms() const { return terms_; }
+  // The terms a token of `epoch` is spent under: the current epoch's, or during a refresh window
+  // the previous epoch's (its tokens may then only settle or refresh). Null otherwise: such a
+  // token is spendable only by exit.
+  const MarketTerms* terms_for_epoch(std::uint64_t epoch) const;
+  bool in_refresh_window() const { return refresh_window_; }
+  std::int64_t levy() const { return levy_; }
+
+  // The margin round (docs/design.md section 3): every open order expires, epoch e+1 starts with
+  // `next` (its band and margin) and the levy per contract of gross position; until
+  // close_refresh_window() the previous epoch's tokens may only settle (band e) or refresh.
+  // kInvalidArgument unless next.epoch == epoch + 1 with the same market, window size and keys.
+  Status begin_margin_round(const MarketTerms& next, std::int64_t levy);
+  // Ends the refresh window; every identity that did not refresh is recorded as defaulted and
+  // returned (its old token is then spendable only by exit).
+  Result<std::vector<std::array<std::uint8_t, 32>>> close_refresh_window();
+  bool refreshed(const std::array<std::uint8_t, 32>& signer) const {
+    return refreshed_.count(signer) != 0;
+  }
+  bool defaulted(const std::array<std::uint8_t, 32>& signer) const {
+    return defaulted_.count(signer) != 0;
+  }
+  // This round's sums of the refreshes' Enc(v), Enc(c'), Enc(v+ + v-).
+  struct RoundSums {
+    crypto::Ciphertext position, cash, gross;
+  };
+  const RoundSums& round_sums() const { return sums_; }
+  const PrivateGens& gens() const { return gens_; }
+  std::span<const Point> tokens(std::uint64_t epoch) const;
+  const PrivateOrder* order(std::uint64_t id) const;
+  std::size_t order_count() const { return orders_.size(); }
+  bool serial_seen(const Scalar& sn) const;
+  const Identity* identity(const std::array<std::uint8_t, 32>& signer) const;
+  // Enc(Pi): the net cash paid into the market, encrypted under the validators' key.
+  const crypto::Ciphertext& paid_in() const { return paid_in_; }
+  std::int64_t cash_supply() const { return supply_; }
+
+  // The spend's deltas and tags after the deterministic checks of its entries, its target and
+  // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
+  // verifier checks with it.
+  Result<SpendEffects> resolve(const SpendTx& tx) const;
+  // Every rule, cheapest first, then the proofs. Changes nothing.
+  [[nodiscard]] Status check(const PrivateTx& tx) const;
+  // check(), then the transaction's effect. On error nothing changes.
+  Result<Applied> apply(const PrivateTx& tx);
+
+  // The matcher's results (the validator's job; here for the tests): a fill of an open order,
+  // which closes when fully filled; closing an order (an immediate order's remainder, a halt).
+  Status record_fill(std::uint64_t id, std::int64_t price, std::int64_t qty);
+  Status close_order(std::uint64_t id);
+
+  // For tests only: appends a token without a transaction (a stand-in for a deposit, which is not
+  // coded yet) and returns its index in the current epoch's list.
+  std::uint64_t detail_append_token(const Point& token);
+
+  // BLAKE2b-256 over the token lists, serials, orders, J values and sequence numbers.
+  Digest32 state_hash() const;
+
+  // The membership set of a window, built once per window (a window's points never change).
+  Result<const crypto::OneOfManySet*> window_set(const Window& w) const;
+
+ private:
+  Status check_spend(const SpendTx& tx) const;
+  Status check_register(const RegisterTx& tx) const;
+  Status check_cancel(const CancelTx& tx) const;
+  Status check_mint(const MintTx& tx) const;
+  Status check_transfer(const TransferTx& tx) const;
+  Status check_refresh(const SpendTx& tx) const;
+  Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
+  Result<CashMovePublic> cash_move(const SpendTx& tx) const;
+
+  const PrivateGens& gens_;
+  MarketTerms terms_;
+  std::map<std::uint64_t, std::vector<Point>> tokens_;
+  std::set<Scalar::Encoding> serials_;
+  std::vector<PrivateOrder> orders_;
+  std::set<Point::Encoding> chain_values_;  // J
+  std::map<std::array<std::uint8_t, 32>, std::uint64_t> sequences_;
+  std::map<std::array<std::uint8_t, 32>, Identity> identities_;
+  crypto::Ciphertext paid_in_;
+  std::int64_t supply_ = 0;
+  std::optional<MarketTerms> previous_;  // epoch e during and after its margin round
+  bool refresh_window_ = false;
+  std::int64_t levy_ = 0;
+  std::set<std::array<std::uint8_t, 32>> refreshed_, defaulted_;
+  RoundSums sums_;
+  mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
+};
+
+}  // namespace pfex::priv

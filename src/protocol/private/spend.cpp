@@ -1,0 +1,533 @@
+#include "protocol/private/spend.hpp"
+
+#include <sodium.h>
+
+#include <string>
+
+#include "crypto/elgamal.hpp"
+#include "crypto/proof_codec.hpp"
+
+namespace pfex::priv {
+namespace {
+
+using crypto::LinearProof;
+using crypto::LinearStatement;
+using crypto::OneOfManyProof;
+using crypto::RangeProof;
+using crypto::Transcript;
+
+constexpr i128 kTwo64 = i128{1} << 64;
+
+// Witness indexes of the spend statement (docs/protocol/private.md section 5).
+constexpr std::size_t kWRStar = 0;
+constexpr std::size_t kWKappa = 1;
+constexpr std::size_t kWAttr = 2;  // c, v+, v-, B, S, QB, QS: 2..8
+constexpr std::size_t kWRNext = 9;
+constexpr std::size_t kWSnNext = 10;
+constexpr std::size_t kWT = 11;
+constexpr std::size_t kWGamma = 12;  // EL, EH, v+, v-, B, S, QB, QS: 12..19
+constexpr std::size_t kWTags = 20;   // o_i at 20 + 2i, rho_i at 21 + 2i
+
+// Attribute positions.
+constexpr std::size_t kVp = 1, kVm = 2;
+
+Status apply_step(Deltas& d, const std::array<Checked<std::int64_t>, 7>& add) {
+  Deltas out = d;
+  std::int64_t* fields[7] = {&out.c, &out.vp, &out.vm, &out.B, &out.S, &out.QB, &out.QS};
+  for (std::size_t i = 0; i < 7; ++i) {
+    auto sum = Checked<std::int64_t>(*fields[i]) + add[i];
+    if (sum.overflowed()) return Status::overflow("the transaction's deltas overflow 64 bits");
+    *fields[i] = sum.value();
+  }
+  d = out;
+  return Status::ok();
+}
+
+i128 apply_form(const std::array<i128, 7>& form, const std::array<i128, 7>& x) {
+  i128 sum = 0;
+  for (std::size_t i = 0; i < 7; ++i)
+    sum += form[i] * x[i];  // magnitudes < 2^110: no overflow
+  return sum;
+}
+
+std::array<i128, 7> attribute_values(const Attributes& a) {
+  return {a.c, a.vp, a.vm, a.B, a.S, a.QB, a.QS};
+}
+
+std::string i128_to_string(i128 x) {
+  if (x == 0) return "0";
+  const bool negative = x < 0;
+  u128 m = negative ? static_cast<u128>(-(x + 1)) + 1 : static_cast<u128>(x);
+  std::string s;
+  while (m != 0) {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  }
+  return negative ? "-" + s : s;
+}
+
+void add_form_terms(LinearStatement& s, std::size_t j, const std::array<i128, 7>& form,
+                    std::size_t base_G) {
+  for (std::size_t i = 0; i < 7; ++i) {
+    if (form[i] != 0) (void)s.add_term(j, kWAttr + i, base_G, scalar_from_i128_var(form[i]));
+  }
+  const i128 t_coefficient = form[kVp] + form[kVm];
+  if (t_coefficient != 0) (void)s.add_term(j, kWT, base_G, scalar_from_i128_var(t_coefficient));
+}
+
+// V - x*G for a public x (most deltas are 0).
+Point minus_base_multiple(const Point& V, i128 x) {
+  return x == 0 ? V : V - Point::mul_base(scalar_from_i128_var(x));
+}
+
+}  // namespace
+
+Status add_post(Deltas& d, Side side, std::int64_t price, std::int64_t qty) {
+  const Checked<std::int64_t> q(qty), pq = Checked<std::int64_t>(price) * qty;
+  if (side == Side::kBuy) return apply_step(d, {0, 0, 0, q, 0, pq, 0});
+  return apply_step(d, {0, 0, 0, 0, q, 0, pq});
+}
+
+Status add_claim(Deltas& d, Side side, std::int64_t order_price, std::int64_t F, std::int64_t X,
+                 const MarketTerms& terms) {
+  const Checked<std::int64_t> kX = Checked<std::int64_t>(terms.tick_value) * X;
+  const Checked<std::int64_t> fF = Checked<std::int64_t>(terms.fee) * F;
+  const Checked<std::int64_t> pF = Checked<std::int64_t>(order_price) * F;
+  const Checked<std::int64_t> zero(0), minus_F = zero - F;
+  if (side == Side::kBuy) return apply_step(d, {zero - kX - fF, F, 0, minus_F, 0, zero - pF, 0});
+  return apply_step(d, {kX - fF, 0, F, 0, minus_F, 0, zero - pF});
+}
+
+Status add_release(Deltas& d, Side side, std::int64_t price, std::int64_t R) {
+  const Checked<std::int64_t> zero(0), pR = Checked<std::int64_t>(price) * R;
+  if (side == Side::kBuy) return apply_step(d, {0, 0, 0, zero - R, 0, zero - pR, 0});
+  return apply_step(d, {0, 0, 0, 0, zero - R, 0, zero - pR});
+}
+
+std::array<i128, 7> low_form(const MarketTerms& t) {
+  const i128 Lk = i128{t.low} * t.tick_value;
+  return {1, Lk - t.margin, -Lk, Lk - t.margin - t.fee, -i128{t.fee}, -i128{t.tick_value}, 0};
+}
+
+std::array<i128, 7> high_form(const MarketTerms& t) {
+  const i128 Hk = i128{t.high} * t.tick_value;
+  return {1, Hk, -(Hk + t.margin), -i128{t.fee}, -(Hk + t.margin + t.fee), 0, t.tick_value};
+}
+
+ConstraintValues constraint_values(const Attributes& a, const MarketTerms& terms) {
+  const auto x = attribute_values(a);
+  return {apply_form(low_form(terms), x), apply_form(high_form(terms), x)};
+}
+
+Status check_solvency(const Attributes& a, const MarketTerms& terms) {
+  const ConstraintValues e = constraint_values(a, terms);
+  const std::pair<const char*, i128> values[2] = {{"E_L", e.low}, {"E_H", e.high}};
+  for (const auto& [name, value] : values) {
+    if (value < 0)
+      return Status::insolvent(std::string(name) + " short by " + i128_to_string(-value) +
+                               " (the action would leave " + name + " = " + i128_to_string(value) +
+                               " < 0)");
+    if (value >= kTwo64)
+      return Status::overflow(std::string(name) + " = " + i128_to_string(value) +
+                              " is not below 2^64");
+  }
+  return Status::ok();
+}
+
+Result<Attributes> next_attributes(const Attributes& a, const Deltas& d,
+                                   std::uint64_t* t_magnitude) {
+  const auto x = attribute_values(a);
+  const auto dx = d.values();
+  std::array<i128, 7> y{};
+  for (std::size_t i = 0; i < 7; ++i)
+    y[i] = x[i] + dx[i];
+  static constexpr const char* kNames[7] = {"c", "v+", "v-", "B", "S", "QB", "QS"};
+  for (std::size_t i = 1; i < 7; ++i) {
+    if (y[i] < 0 || y[i] >= kTwo64)
+      return Status::overflow(std::string(kNames[i]) + " would be " + i128_to_string(y[i]) +
+                              ", outside [0, 2^64)");
+  }
+  if (y[0] < INT64_MIN || y[0] > INT64_MAX)
+    return Status::overflow("c would be " + i128_to_string(y[0]) + ", outside 64 bits");
+  const i128 t = y[kVp] < y[kVm] ? y[kVp] : y[kVm];  // the canonical split removes min(v+, v-)
+  Attributes out;
+  out.c = static_cast<std::int64_t>(y[0]);
+  out.vp = static_cast<std::uint64_t>(y[kVp] - t);
+  out.vm = static_cast<std::uint64_t>(y[kVm] - t);
+  out.B = static_cast<std::uint64_t>(y[3]);
+  out.S = static_cast<std::uint64_t>(y[4]);
+  out.QB = static_cast<std::uint64_t>(y[5]);
+  out.QS = static_cast<std::uint64_t>(y[6]);
+  *t_magnitude = static_cast<std::uint64_t>(t);
+  return out;
+}
+
+void SpendPublic::encode(Writer& w) const {
+  window.encode(w);
+  crypto::write_scalar(w, serial);
+  crypto::write_point(w, c_star);
+  crypto::write_point(w, c_next);
+  for (const Point& v : V)
+    crypto::write_point(w, v);
+}
+
+SpendPublic SpendPublic::decode(Reader& r, std::size_t window_size) {
+  SpendPublic p;
+  p.window = Window::decode(r, window_size);
+  p.serial = crypto::read_scalar(r, "serial");
+  if (!r.failed() && p.serial.is_zero())
+    r.fail(Status::invalid_argument("serial: 0 is never a token's serial"));
+  p.c_star = crypto::read_point(r, "C*");
+  p.c_next = crypto::read_point(r, "C'");
+  static constexpr const char* kNames[kSpendRangeValues] = {"V_EL", "V_EH", "V_vp", "V_vm",
+                                                            "V_B",  "V_S",  "V_QB", "V_QS"};
+  for (std::size_t i = 0; i < kSpendRangeValues; ++i)
+    p.V[i] = crypto::read_point(r, kNames[i]);
+  return p;
+}
+
+void SpendProofs::encode(Writer& w) const {
+  membership.encode(w);
+  if (split) split->encode(w);
+  linear.encode(w);
+  w.fixed(range.encode());
+}
+
+std::optional<SpendProofs> SpendProofs::decode(Reader& r, std::size_t log_window,
+                                               std::size_t num_tags, bool cash, bool refresh) {
+  auto membership = OneOfManyProof::decode(r, log_window);
+  if (!membership.is_ok()) {
+    if (!r.failed()) r.fail(membership.status());
+    return std::nullopt;
+  }
+  std::optional<OneOfManyProof> split;
+  if (refresh) {
+    auto decoded = OneOfManyProof::decode(r, 1);
+    if (!decoded.is_ok()) {
+      if (!r.failed()) r.fail(decoded.status());
+      return std::nullopt;
+    }
+    split = std::move(*decoded);
+  }
+  // A refresh: 16 relations, 19 witnesses (refresh.hpp); m = 8.
+  std::vector<Point> A(refresh ? 16 : spend_relation_count(num_tags, cash));
+  for (Point& a : A)
+    a = crypto::read_point(r, "linear proof A");
+  std::vector<Scalar> z(refresh ? 19 : spend_witness_count(num_tags, cash));
+  for (Scalar& s : z)
+    s = crypto::read_scalar(r, "linear proof z");
+  const std::size_t m = cash ? kCashRangeValues : kSpendRangeValues;
+  Bytes range_bytes(RangeProof::encoded_size(m));
+  r.fixed("range proof", range_bytes);
+  if (r.failed()) return std::nullopt;
+  auto range = RangeProof::decode(range_bytes, m);
+  if (!range.is_ok()) {
+    r.fail(range.status().with_context("range proof"));
+    return std::nullopt;
+  }
+  return SpendProofs{std::move(*membership), LinearProof(std::move(A), std::move(z)),
+                     std::move(*range), std::move(split)};
+}
+
+std::size_t spend_witness_count(std::size_t num_tags, bool cash) {
+  return kWTags + 2 * num_tags + (cash ? 4 : 0);
+}
+std::size_t spend_relation_count(std::size_t num_tags, bool cash) {
+  return 10 + num_tags + (cash ? 4 : 0);
+}
+
+CashMoveWitness::~CashMoveWitness() {
+  sodium_memzero(&amount, sizeof(amount));
+  sodium_memzero(&balance, sizeof(balance));
+}
+
+Point balance_after(const Point& account, const Point& V_a, bool deposit) {
+  return deposit ? account - V_a : account + V_a;
+}
+
+LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& terms,
+                                const SpendPublic& pub, const Deltas& d,
+                                std::span<const Point> tags, const CashMovePublic* cash) {
+  LinearStatement s(spend_witness_count(tags.size(), cash != nullptr));
+  // The cash move's witnesses follow the tags': a, g_a, rho, r_K.
+  const std::size_t wA = kWTags + 2 * tags.size(), wGa = wA + 1, wRho = wA + 2, wRK = wA + 3;
+  const Scalar sign = cash == nullptr || cash->deposit ? Scalar::one() : -Scalar::one();
+  const std::size_t bH = s.add_base(gens.H()), bG = s.add_base(gens.G());
+  const std::size_t bKappa = s.add_base(gens.kappa()), bSn = s.add_base(gens.sn());
+  std::array<std::size_t, 7> bAttr{};
+  for (std::size_t i = 0; i < 7; ++i)
+    bAttr[i] = s.add_base(gens.attributes()[i]);
+  const std::size_t bTk = s.add_base(gens.tag_kappa()), bTo = s.add_base(gens.tag_secret());
+  const auto dx = d.values();
+
+  // 1. C* opens over every generator but G_sn.
+  const std::size_t j0 = s.add_relation(pub.c_star);
+  (void)s.add_term(j0, kWRStar, bH);
+  (void)s.add_term(j0, kWKappa, bKappa);
+  for (std::size_t i = 0; i < 7; ++i)
+    (void)s.add_term(j0, kWAttr + i, bAttr[i]);
+
+  // 2. C' = C*'s attributes + deltas (+ t on both position generators), same kappa, fresh sn'.
+  Point lhs = pub.c_next;
+  for (std::size_t i = 0; i < 7; ++i) {
+    if (dx[i] != 0) lhs -= scalar_from_i128_var(dx[i]) * gens.attributes()[i];
+  }
+  const std::size_t j1 = s.add_relation(lhs);
+  (void)s.add_term(j1, kWRNext, bH);
+  (void)s.add_term(j1, kWKappa, bKappa);
+  (void)s.add_term(j1, kWSnNext, bSn);
+  for (std::size_t i = 0; i < 7; ++i)
+    (void)s.add_term(j1, kWAttr + i, bAttr[i]);
+  (void)s.add_term(j1, kWT, bAttr[kVp]);
+  (void)s.add_term(j1, kWT, bAttr[kVm]);
+  if (cash != nullptr) (void)s.add_term(j1, wA, bAttr[0], sign);  // c' = c + dc +- a
+
+  // 4. The constraint values.
+  const std::array<std::array<i128, 7>, 2> forms = {low_form(terms), high_form(terms)};
+  for (std::size_t k = 0; k < 2; ++k) {
+    const std::size_t j = s.add_relation(minus_base_multiple(pub.V[k], apply_form(forms[k], dx)));
+    add_form_terms(s, j, forms[k], bG);
+    if (cash != nullptr) (void)s.add_term(j, wA, bG, sign);  // both forms have c with weight 1
+    (void)s.add_term(j, kWGamma + k, bH);
+  }
+  // 3. The six range-checked attributes of C'.
+  for (std::size_t i = 1; i < 7; ++i) {
+    const std::size_t v = SpendPublic::kVp + (i - 1);
+    const std::size_t j = s.add_relation(minus_base_multiple(pub.V[v], dx[i]));
+    (void)s.add_term(j, kWAttr + i, bG);
+    if (i == kVp || i == kVm) (void)s.add_term(j, kWT, bG);
+    (void)s.add_term(j, kWGamma + v, bH);
+  }
+  // 5. Every tag opens with the spent token's kappa.
+  for (std::size_t k = 0; k < tags.size(); ++k) {
+    const std::size_t j = s.add_relation(tags[k]);
+    (void)s.add_term(j, kWKappa, bTk);
+    (void)s.add_term(j, kWTags + 2 * k, bTo);
+    (void)s.add_term(j, kWTags + 2 * k + 1, bH);
+  }
+  if (cash != nullptr) {
+    const std::size_t bPk = s.add_base(cash->pk);
+    const std::size_t jV = s.add_relation(cash->V_a);  // V_a = a*G + g_a*H
+    (void)s.add_term(jV, wA, bG);
+    (void)s.add_term(jV, wGa, bH);
+    const std::size_t jK = s.add_relation(cash->K);  // K = kappa*G_kappa + r_K*H
+    (void)s.add_term(jK, kWKappa, bKappa);
+    (void)s.add_term(jK, wRK, bH);
+    const std::size_t jR = s.add_relation(cash->enc.R);  // R = rho*G
+    (void)s.add_term(jR, wRho, bG);
+    const std::size_t jE = s.add_relation(cash->enc.E);  // E = a*G + rho*PK
+    (void)s.add_term(jE, wA, bG);
+    (void)s.add_term(jE, wRho, bPk);
+  }
+  return s;
+}
+
+TagOpening TagOpening::random() {
+  return {Scalar::random(), Scalar::random()};
+}
+
+Point TagOpening::commit(const PrivateGens& gens, const Scalar& kappa) const {
+  const std::array<Scalar, 3> scalars{kappa, o, rho};
+  const std::array<Point, 3> points{gens.tag_kappa(), gens.tag_secret(), gens.H()};
+  return crypto::msm(scalars, points).value();
+}
+
+PreparedSpend::~PreparedSpend() {
+  if (!range_values_.empty())
+    sodium_memzero(range_values_.data(), range_values_.size() * sizeof(range_values_[0]));
+  sodium_memzero(&new_balance_, sizeof(new_balance_));
+}
+
+Result<PreparedSpend> prepare_spend_impl(const PrivateGens& gens, const MarketTerms& terms,
+                                         const TokenOpening& spent, const Window& window,
+                                         const Deltas& d, const CashMoveWitness* cash, bool check) {
+  // The hidden change of c (a cash move) joins the public deltas for the next token's values.
+  Deltas all = d;
+  std::uint64_t new_balance = 0;
+  if (cash != nullptr) {
+    if (cash->amount > static_cast<std::uint64_t>(kCashSupplyCap))
+      return Status::invalid_argument("the amount exceeds the cash supply cap 2^46");
+    const auto amount = static_cast<std::int64_t>(cash->amount);
+    auto moved = cash->deposit ? checked_add(all.c, amount, "c") : checked_sub(all.c, amount, "c");
+    if (!moved.is_ok()) return moved.status();
+    all.c = *moved;
+    if (cash->deposit && cash->balance < cash->amount)
+      return Status::insolvent("the cash account is short by " +
+                               std::to_string(cash->amount - cash->balance));
+    if (!cash->deposit && cash->balance > UINT64_MAX - cash->amount)
+      return Status::overflow("the cash account would pass 2^64");
+    new_balance = cash->deposit ? cash->balance - cash->amount : cash->balance + cash->amount;
+  }
+  std::uint64_t t_magnitude = 0;
+  PFEX_ASSIGN_OR_RETURN(Attributes next, next_attributes(spent.a, all, &t_magnitude));
+  if (check) PFEX_RETURN_IF_ERROR(check_solvency(next, terms));
+  const ConstraintValues e = constraint_values(next, terms);
+
+  PreparedSpend p;
+  p.spent_ = spent;
+  p.r_star_ = Scalar::random();
+  p.t_ = -Scalar::from_u64(t_magnitude);
+  p.next_.kappa = spent.kappa;
+  p.next_.sn = random_nonzero_scalar();
+  p.next_.r = Scalar::random();
+  p.next_.a = next;
+  p.deltas_ = d;
+
+  TokenOpening star = spent;
+  star.sn = Scalar::zero();
+  star.r = p.r_star_;
+  p.pub_.window = window;
+  p.pub_.serial = spent.sn;
+  p.pub_.c_star = star.commit(gens);
+  p.pub_.c_next = p.next_.commit(gens);
+
+  // Constraint values as committed: exact in [0, 2^64) (checked above); the unchecked path
+  // commits the true integer and range-proves its low 64 bits.
+  const std::size_t m = cash != nullptr ? kCashRangeValues : kSpendRangeValues;
+  p.range_values_.assign(m, 0);
+  p.range_blindings_.assign(m, Scalar::zero());
+  const std::array<i128, 2> constraint = {e.low, e.high};
+  const std::array<std::uint64_t, 6> attrs = {next.vp, next.vm, next.B, next.S, next.QB, next.QS};
+  for (std::size_t i = 0; i < kSpendRangeValues; ++i) {
+    p.gamma_[i] = Scalar::random();
+    p.range_blindings_[i] = p.gamma_[i];
+    Scalar value;
+    if (i < 2) {
+      p.range_values_[i] = static_cast<std::uint64_t>(static_cast<u128>(constraint[i]));
+      value = check ? Scalar::from_u64(p.range_values_[i]) : scalar_from_i128_var(constraint[i]);
+    } else {
+      p.range_values_[i] = attrs[i - 2];
+      value = Scalar::from_u64(p.range_values_[i]);
+    }
+    p.pub_.V[i] = gens.pedersen().commit(value, p.gamma_[i]);
+  }
+  if (cash != nullptr) {
+    p.amount_ = Scalar::from_u64(cash->amount);
+    p.amount_blinding_ = Scalar::random();
+    p.enc_rho_ = Scalar::random();
+    p.r_K_ = cash->r_K;
+    p.new_balance_ = new_balance;
+    p.new_balance_blinding_ = cash->deposit ? cash->balance_blinding - p.amount_blinding_
+                                            : cash->balance_blinding + p.amount_blinding_;
+    CashMovePublic pub;
+    pub.deposit = cash->deposit;
+    pub.V_a = gens.pedersen().commit(p.amount_, p.amount_blinding_);
+    pub.enc = crypto::encrypt(cash->pk, p.amount_, p.enc_rho_);
+    pub.K = cash->K;
+    pub.new_balance = balance_after(cash->account, pub.V_a, cash->deposit);
+    pub.pk = cash->pk;
+    p.cash_ = pub;
+    p.range_values_[kSpendRangeValues] = cash->amount;
+    p.range_blindings_[kSpendRangeValues] = p.amount_blinding_;
+    p.range_values_[kSpendRangeValues + 1] = new_balance;
+    p.range_blindings_[kSpendRangeValues + 1] = p.new_balance_blinding_;
+  }
+  return p;
+}
+
+Result<PreparedSpend> prepare_spend(const PrivateGens& gens, const MarketTerms& terms,
+                                    const TokenOpening& spent, const Window& window,
+                                    const Deltas& d, const CashMoveWitness* cash) {
+  return prepare_spend_impl(gens, terms, spent, window, d, cash, true);
+}
+
+Result<PreparedSpend> detail::prepare_spend_unchecked(const PrivateGens& gens,
+                                                      const MarketTerms& terms,
+                                                      const TokenOpening& spent,
+                                                      const Window& window, const Deltas& d) {
+  return prepare_spend_impl(gens, terms, spent, window, d, nullptr, false);
+}
+
+void detail::hide_serial_component(PreparedSpend& p, const PrivateGens& gens, const Scalar& s) {
+  p.pub_.c_star += s * gens.sn();
+  p.pub_.serial -= s;
+}
+
+Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& terms,
+                                const PreparedSpend& p, const crypto::OneOfManySet& set,
+                                std::size_t index, std::span<const Point> tags,
+                                std::span<const TagOpening> tag_openings, Transcript& t) {
+  if (tags.size() != tag_openings.size())
+    return Status::invalid_argument("one opening per tag is needed");
+  // Membership: C_index - (sn*G_sn + C*) = (r - r*)*H.
+  const Point offset = p.pub_.serial * gens.sn() + p.pub_.c_star;
+  PFEX_ASSIGN_OR_RETURN(auto membership, OneOfManyProof::prove(gens.one_of_many(), t, set, offset,
+                                                               index, p.spent_.r - p.r_star_));
+
+  const CashMovePublic* cash = p.cash_ ? &*p.cash_ : nullptr;
+  const LinearStatement statement = spend_statement(gens, terms, p.pub_, p.deltas_, tags, cash);
+  std::vector<Scalar> w(spend_witness_count(tags.size(), cash != nullptr));
+  w[kWRStar] = p.r_star_;
+  w[kWKappa] = p.spent_.kappa;
+  const auto attrs = p.spent_.a.scalars();
+  for (std::size_t i = 0; i < 7; ++i)
+    w[kWAttr + i] = attrs[i];
+  w[kWRNext] = p.next_.r;
+  w[kWSnNext] = p.next_.sn;
+  w[kWT] = p.t_;
+  for (std::size_t i = 0; i < kSpendRangeValues; ++i)
+    w[kWGamma + i] = p.gamma_[i];
+  for (std::size_t k = 0; k < tags.size(); ++k) {
+    w[kWTags + 2 * k] = tag_openings[k].o;
+    w[kWTags + 2 * k + 1] = tag_openings[k].rho;
+  }
+  if (cash != nullptr) {
+    const std::size_t wA = kWTags + 2 * tags.size();
+    w[wA] = p.amount_;
+    w[wA + 1] = p.amount_blinding_;
+    w[wA + 2] = p.enc_rho_;
+    w[wA + 3] = p.r_K_;
+  }
+  auto linear = crypto::prove_linear(statement, w, t);
+  for (Scalar& s : w)
+    s = Scalar::zero();
+  if (!linear.is_ok()) return linear.status().with_context("linear relation");
+
+  PFEX_ASSIGN_OR_RETURN(
+      auto range, RangeProof::prove(gens.bulletproofs(), t, p.range_values_, p.range_blindings_));
+  return SpendProofs{std::move(membership), std::move(*linear), std::move(range.proof),
+                     std::nullopt};
+}
+
+Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
+                    const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
+                    const SpendProofs& proofs, Transcript& t, const CashMovePublic* cash) {
+  if (set.log_size() != terms.log_window)
+    return Status::invalid_argument("the window's size differs from the market's");
+  const Point offset = pub.serial * gens.sn() + pub.c_star;
+  const LinearStatement statement = spend_statement(gens, terms, pub, d, tags, cash);
+  std::vector<Point> commitments(pub.V.begin(), pub.V.end());
+  if (cash != nullptr) {
+    commitments.push_back(cash->V_a);
+    commitments.push_back(cash->new_balance);
+    commitments.resize(kCashRangeValues, Point::identity());
+  }
+  const Transcript before_membership = t;
+
+  crypto::VerificationTerms terms_out;
+  crypto::OneOfManyBatch batch(gens.one_of_many(), set);
+  if (Status s = batch.add(t, offset, proofs.membership); !s.is_ok())
+    return Status::invalid_proof("membership: " + std::string(s.message()));
+  const Transcript before_linear = t;
+  PFEX_RETURN_IF_ERROR(crypto::append_linear_verification_terms(statement, proofs.linear, t,
+                                                                Scalar::random(), terms_out));
+  const Transcript before_range = t;
+  if (Status s = proofs.range.append_verification_terms(gens.bulletproofs(), t, commitments,
+                                                        Scalar::random(), terms_out);
+      !s.is_ok())
+    return Status::invalid_proof("range: " + std::string(s.message()));
+  batch.append_terms(terms_out, Scalar::random());
+  if (terms_out.is_identity_var()) return Status::ok();
+
+  // Name the proof that fails.
+  Transcript t0 = before_membership, t1 = before_linear, t2 = before_range;
+  if (Status s = proofs.membership.verify(gens.one_of_many(), t0, set, offset); !s.is_ok())
+    return Status::invalid_proof("membership: " + std::string(s.message()));
+  if (Status s = crypto::verify_linear(statement, proofs.linear, t1); !s.is_ok())
+    return Status::invalid_proof("linear: " + std::string(s.message()));
+  if (Status s = proofs.range.verify(gens.bulletproofs(), t2, commitments); !s.is_ok())
+    return Status::invalid_proof("range: " + std::string(s.message()));
+  return Status::invalid_proof("the spend's proofs do not verify together");
+}
+
+}  // namespace pfex::priv

@@ -1,0 +1,141 @@
+// Shared fixtures of the private exchange's tests: one set of generators, market terms with a
+// small window, and a ledger with registered, funded wallets.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <memory>
+#include <vector>
+
+#include "protocol/private/ledger.hpp"
+#include "protocol/private/wallet.hpp"
+
+namespace pfex::priv::testing {
+
+inline const PrivateGens& gens() {
+  static const PrivateGens g;
+  return g;
+}
+
+// The validators' threshold secret in tests (in the protocol nobody holds it whole).
+inline const Scalar& validators_secret() {
+  static const Scalar x = Scalar::from_u64(0x5eed);
+  return x;
+}
+
+// The cash issuer's Ed25519 key pair (public 32 bytes, libsodium secret 64 bytes).
+struct IssuerKeys {
+  std::array<std::uint8_t, 32> pk{};
+  std::array<std::uint8_t, 64> sk{};
+};
+inline const IssuerKeys& issuer() {
+  static const IssuerKeys keys = [] {
+    IssuerKeys k;
+    std::array<std::uint8_t, 32> seed{};
+    seed.fill(3);
+    ensure_sodium_init();
+    crypto_sign_seed_keypair(k.pk.data(), k.sk.data(), seed.data());
+    return k;
+  }();
+  return keys;
+}
+
+// L/H = 90/110, k = 10, f = 2, M = 130, N = 2^log_window.
+inline MarketTerms small_terms(std::size_t log_window = 3) {
+  MarketTerms t;
+  t.market_id.fill(7);
+  t.epoch = 1;
+  t.log_window = log_window;
+  t.tick_value = 10;
+  t.fee = 2;
+  t.low = 90;
+  t.high = 110;
+  t.margin = 130;
+  t.max_order_qty = 1000;
+  t.validators_key = Point::mul_base(validators_secret());
+  t.issuer = issuer().pk;
+  return t;
+}
+
+// Registers a wallet and returns it. Its token has c = 0: tests fund it with fund_token().
+inline std::unique_ptr<PrivateWallet> registered(PrivateLedger& ledger, std::uint64_t seq = 1) {
+  auto w = std::make_unique<PrivateWallet>(ledger.gens());
+  auto tx = w->build_register(ledger, seq, 0);
+  EXPECT_TRUE(tx.is_ok()) << tx.status().to_string();
+  auto applied = ledger.apply(PrivateTx(*tx));
+  EXPECT_TRUE(applied.is_ok()) << applied.status().to_string();
+  EXPECT_TRUE(w->confirm(*applied).is_ok());
+  return w;
+}
+
+// An issuer-signed mint of `amount` to the wallet's identity.
+inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t sequence) {
+  MintTx tx;
+  tx.account = w.identity();
+  tx.amount = amount;
+  tx.sequence = sequence;
+  const Bytes message = mint_signed_bytes(tx);
+  crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                       issuer().sk.data());
+  return tx;
+}
+
+// Gives the wallet a token with cash c (a stand-in for a deposit).
+inline void fund(PrivateLedger& ledger, PrivateWallet& w, std::int64_t cash) {
+  TokenOpening opening = w.token();
+  opening.a.c = cash;
+  opening.sn = random_nonzero_scalar();
+  opening.r = Scalar::random();
+  w.detail_replace_token(opening, ledger.detail_append_token(opening.commit(ledger.gens())),
+                         ledger.terms().epoch);
+}
+
+// Applies a built transaction and confirms it in the wallet; fails the test on error.
+template <class Tx>
+inline Applied apply_ok(PrivateLedger& ledger, PrivateWallet& w, const Result<Tx>& tx) {
+  EXPECT_TRUE(tx.is_ok()) << tx.status().to_string();
+  if (!tx.is_ok()) return {};
+  auto applied = ledger.apply(PrivateTx(*tx));
+  EXPECT_TRUE(applied.is_ok()) << applied.status().to_string();
+  if (!applied.is_ok()) return {};
+  if constexpr (!std::is_same_v<Tx, CancelTx>) {
+    EXPECT_TRUE(w.confirm(*applied).is_ok());
+  }
+  return *applied;
+}
+
+// Two funded traders and one transaction of each coded type, each valid against `ledger` as it
+// is when the flow returns it... except that each was applied in turn: the flow registers A and
+// B, A posts a buy (order 0) and B a sell (order 1), both fill 3 at 100, A settles and reduces,
+// B cancel-replaces, A cancels. `txs` holds them in order, with their type.
+struct Flow {
+  std::unique_ptr<PrivateWallet> a, b;
+  std::vector<PrivateTx> txs;
+};
+
+inline Flow run_flow(PrivateLedger& ledger) {
+  Flow f;
+  auto keep = [&](PrivateWallet& w, auto tx) {
+    if (tx.is_ok()) f.txs.push_back(PrivateTx(*tx));
+    return apply_ok(ledger, w, tx);
+  };
+  f.a = std::make_unique<PrivateWallet>(ledger.gens());
+  keep(*f.a, f.a->build_register(ledger, 1, 0));
+  f.b = registered(ledger, 1);
+  fund(ledger, *f.a, 1'000'000);
+  fund(ledger, *f.b, 1'000'000);
+  keep(*f.a, f.a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 5));
+  keep(*f.b, f.b->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 5));
+  EXPECT_TRUE(ledger.record_fill(0, 100, 3).is_ok());
+  EXPECT_TRUE(ledger.record_fill(1, 100, 3).is_ok());
+  keep(*f.a, f.a->build_settle(ledger));
+  keep(*f.a, f.a->build_reduce(ledger, 0, 1));
+  keep(*f.b, f.b->build_cancel_replace(ledger, 1, Side::kSell, OrderKind::kLimit, 105, 2));
+  auto cancel = f.a->build_cancel(ledger, 0);
+  if (cancel.is_ok()) f.txs.push_back(PrivateTx(*cancel));
+  apply_ok(ledger, *f.a, cancel);
+  return f;
+}
+
+}  // namespace pfex::priv::testing
