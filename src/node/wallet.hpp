@@ -56,6 +56,9 @@ class WalletLock {
 
 class Wallet {
  public:
+  // `path` may be a symlink: the wallet is the file it resolves to (locked and written there;
+  // the link stays a link), so two names of one file never act as two wallets.
+  //
   // Creates a new wallet with a fresh identity key at `path`; fails if the file exists.
   static Result<Wallet> create(const std::string& path, std::string_view passphrase,
                                KdfParams kdf = KdfParams::interactive());
@@ -88,6 +91,7 @@ class Wallet {
   // later transaction). Unknown bytes are not an error (already dropped).
   Status remove_pending(ByteSpan tx);
 
+  // The resolved path of the wallet file.
   const std::string& path() const { return path_; }
 
  private:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "node/test_util.hpp"
 #include "protocol/snapshot_store.hpp"
 #include "protocol/test_util.hpp"
@@ -85,6 +87,39 @@ TEST(Wallet, OnlyOneOpenerAtATime) {
     EXPECT_EQ(Wallet::open(path, "p").status().code(), ErrorCode::kFailedPrecondition);
   }
   EXPECT_TRUE(Wallet::open(path, "p").is_ok());  // released with the wallet
+}
+
+// A symlink names the same wallet: it shares the lock, and saving writes through it (the link
+// stays a link, the target gets the new contents), so two names never become two wallets.
+TEST(Wallet, SymlinkSharesTheLockAndStaysALink) {
+  TempDir dir;
+  const std::string path = dir.file("w");
+  const std::string link = dir.file("link");
+  std::filesystem::create_symlink(path, link);
+  protocol::testing::TestMarket m;
+  {
+    auto w = Wallet::create(link, "p", KdfParams::for_tests());
+    ASSERT_TRUE(w.is_ok()) << w.status().to_string();
+    EXPECT_TRUE(std::filesystem::is_symlink(link));
+    EXPECT_TRUE(std::filesystem::is_regular_file(path));
+    EXPECT_EQ(Wallet::open(path, "p").status().code(), ErrorCode::kFailedPrecondition);
+  }
+  {
+    auto w = Wallet::open(path, "p");
+    ASSERT_TRUE(w.is_ok());
+    EXPECT_EQ(Wallet::open(link, "p").status().code(), ErrorCode::kFailedPrecondition);
+  }
+  {
+    auto w = Wallet::open(link, "p");
+    ASSERT_TRUE(w.is_ok());
+    EXPECT_EQ(Wallet::open(path, "p").status().code(), ErrorCode::kFailedPrecondition);
+    ASSERT_TRUE(w->set_market(m.id).is_ok());
+    ASSERT_TRUE(w->prepare(market::RegisterAction{}).is_ok());
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(link)) << "saving replaced the link with a file";
+  auto through_target = Wallet::open(path, "p");
+  ASSERT_TRUE(through_target.is_ok());
+  EXPECT_EQ(through_target->last_sequence(), 1U);
 }
 
 TEST(Wallet, PrepareWithoutMarketFails) {
