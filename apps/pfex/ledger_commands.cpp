@@ -101,16 +101,23 @@ std::unique_ptr<ledger::LogReader> open_reader(const std::string& spec) {
   return value_or_fail(ledger::FileLogReader::open(spec));
 }
 
+// Called with each batch of log entries once the validator has applied it, and the outcomes.
+using BatchObserver =
+    std::function<void(const protocol::Validator&, std::span<const ledger::LogEntry>,
+                       std::span<const protocol::EntryOutcome>)>;
+
 // Replays the whole log (read-only) into a fresh validator.
 protocol::Validator replay_log(const std::string& log_path,
-                               protocol::Validator::EventSink sink = {}) {
+                               protocol::Validator::EventSink sink = {},
+                               const BatchObserver& on_batch = {}) {
   auto reader = open_reader(log_path);
   protocol::Validator v;
   v.set_event_sink(std::move(sink));
   for (;;) {
     auto batch = value_or_fail(reader->read(v.next_sequence(), 4096));
     if (batch.empty()) return v;
-    check(v.apply_batch(batch, 2).status());
+    const auto outcomes = value_or_fail(v.apply_batch(batch, 2));
+    if (on_batch) on_batch(v, batch, outcomes);
   }
 }
 
@@ -347,64 +354,104 @@ node::SubmitOptions submit_options(const NodeOptions& o) {
   return s;
 }
 
-// Opens the wallet and brings it up to date with the log: market id, account.
+std::string describe_outcome(const protocol::EntryOutcome& out) {
+  if (!out.accepted) return "rejected: " + out.reason.to_string();
+  std::string detail;
+  const auto& r = out.result;
+  if (r.account) detail = fmt::format(" account {}", r.account->value);
+  if (r.order) {
+    detail = fmt::format(" order {} filled {} resting {}", r.order->id.value,
+                         r.order->filled.value(), r.order->resting.value());
+  }
+  return "accepted" + detail;
+}
+
+// Prints what the log made of the transactions `settled` dropped from pending; returns the
+// number that did not take effect (rejected, or superseded by another use of their sequence).
+std::size_t report_settled(const std::vector<node::Settled>& settled,
+                           const std::map<std::uint64_t, protocol::EntryOutcome>& outcomes) {
+  std::size_t failed = 0;
+  for (const node::Settled& s : settled) {
+    const auto it = s.log_sequence ? outcomes.find(*s.log_sequence) : outcomes.end();
+    if (it == outcomes.end()) {
+      ++failed;
+      fmt::print("transaction {}: never applied: the ledger used its sequence number for another\n",
+                 s.tx_sequence);
+      continue;
+    }
+    if (!it->second.accepted) ++failed;
+    fmt::print("log entry {}: {}\n", it->first, describe_outcome(it->second));
+  }
+  return failed;
+}
+
+// Opens the wallet and brings it up to date with the log: market id, account, the sequence
+// numbers the ledger has used (a wallet restored from a backup is behind), and the pending
+// transactions the log has settled since it last looked.
 node::Wallet open_synced(const NodeOptions& o, protocol::Validator& v,
                          protocol::Validator::EventSink sink = {}) {
   auto w = value_or_fail(node::Wallet::open(o.wallet, passphrase()));
-  v = replay_log(o.log, std::move(sink));
+  std::vector<node::Settled> settled;
+  std::map<std::uint64_t, protocol::EntryOutcome> outcomes;
+  v = replay_log(o.log, std::move(sink),
+                 [&](const protocol::Validator& replica, std::span<const ledger::LogEntry> batch,
+                     std::span<const protocol::EntryOutcome> batch_outcomes) {
+                   if (w.pending().empty()) return;
+                   for (const auto& out : batch_outcomes)
+                     outcomes.emplace(out.sequence, out);
+                   auto now = value_or_fail(node::settle_pending(w, replica, batch));
+                   settled.insert(settled.end(), now.begin(), now.end());
+                 });
+  (void)report_settled(settled, outcomes);
   if (!v.market_id()) fail(Status::failed_precondition("the log has no market yet"));
   if (!w.market()) check(w.set_market(*v.market_id()));
   if (*w.market() != *v.market_id()) {
     fail(Status::failed_precondition("the wallet belongs to another market than the log's"));
   }
+  check(w.sync_sequence(v.last_sequence_of(w.public_key())));
   if (!w.account()) {
     if (auto a = v.account_of(w.public_key())) check(w.set_account(*a));
   }
   return w;
 }
 
-// Submits everything pending (first whatever a crash left behind) and reports what the log
-// made of it, waiting briefly for a validator's view.
-void submit_and_report(node::Wallet& w, const NodeOptions& o) {
+// Submits everything pending (first whatever an earlier command left behind), follows the log
+// on `v` until each of them is settled, and reports what the log made of them. Fails (non-zero
+// exit) when one was rejected or never applied, or is not in the log after a while.
+void submit_and_report(node::Wallet& w, const NodeOptions& o, protocol::Validator& v) {
   if (w.pending().size() > 1) {
     fmt::print("resubmitting {} transaction(s) left pending\n", w.pending().size() - 1);
   }
-  const auto sent = value_or_fail(node::submit_pending(w, submit_options(o)));
-  std::uint64_t last = 0;
-  for (const auto& s : sent)
-    last = std::max(last, s.sequence);
-  // Learn the outcome from our own replay of the log.
+  const Status sent = node::submit_pending(w, submit_options(o)).status();
   std::map<std::uint64_t, protocol::EntryOutcome> outcomes;
-  protocol::Validator v;
-  v.set_event_sink([&](const protocol::EntryOutcome& out, std::span<const market::Event>) {
-    outcomes.emplace(out.sequence, out);
-  });
+  std::size_t failed = 0;
   auto reader = open_reader(o.log);
-  for (int tries = 0; tries < 200 && v.next_sequence() <= last; ++tries) {
-    auto batch =
-        value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(50)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // After a failed submission, only what is already in the log can settle.
+  while (!w.pending().empty() && std::chrono::steady_clock::now() < deadline) {
+    auto batch = value_or_fail(
+        reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(sent ? 50 : 0)));
+    if (batch.empty() && !sent) break;
     for (auto& out : value_or_fail(v.apply_batch(batch, 2)))
       outcomes.emplace(out.sequence, out);
-  }
-  for (const auto& s : sent) {
-    auto it = outcomes.find(s.sequence);
-    if (it == outcomes.end()) {
-      fmt::print("log entry {}: not yet readable\n", s.sequence);
-    } else if (it->second.accepted) {
-      std::string detail;
-      const auto& r = it->second.result;
-      if (r.account) detail = fmt::format(" account {}", r.account->value);
-      if (r.order) {
-        detail = fmt::format(" order {} filled {} resting {}", r.order->id.value,
-                             r.order->filled.value(), r.order->resting.value());
-      }
-      fmt::print("log entry {}: accepted{}\n", s.sequence, detail);
-    } else {
-      fmt::print("log entry {}: rejected: {}\n", s.sequence, it->second.reason.to_string());
-    }
+    failed += report_settled(value_or_fail(node::settle_pending(w, v, batch)), outcomes);
   }
   if (!w.account()) {
     if (auto a = v.account_of(w.public_key())) check(w.set_account(*a));
+  }
+  if (!sent) {
+    fail(sent.with_context(
+        fmt::format("{} transaction(s) stay pending (pfex node resubmit)", w.pending().size())));
+  }
+  if (!w.pending().empty()) {
+    fail(Status::io_error(
+        fmt::format("{} transaction(s) not in the log after 10 s; they stay pending and are "
+                    "resubmitted by the next command (or pfex node resubmit)",
+                    w.pending().size())));
+  }
+  if (failed > 0) {
+    fail(Status::failed_precondition(
+        fmt::format("the ledger did not apply {} transaction(s) (see above)", failed)));
   }
 }
 
@@ -457,7 +504,7 @@ void run_node_action(const NodeOptions& o, const std::string& what) {
     }
   }
   (void)value_or_fail(w.prepare(action));
-  submit_and_report(w, o);
+  submit_and_report(w, o, v);
   finish(0);
 }
 
@@ -569,6 +616,9 @@ void run_node_watch(const NodeOptions& o) {
     auto batch =
         value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(200)));
     check(v.apply_batch(batch, 2).status());
+    if (wallet && !wallet->pending().empty()) {
+      (void)value_or_fail(node::settle_pending(*wallet, v, batch));
+    }
     if (!wallet || !refresher.due(*v.exchange(), me)) continue;
     // A failed submission is reported and the watch goes on: the round's window is long, and a
     // change of cash (a deposit) makes the refresh due again.
@@ -585,7 +635,7 @@ void run_node_resubmit(const NodeOptions& o) {
   protocol::Validator v;
   node::Wallet w = open_synced(o, v);
   fmt::print("{} pending\n", w.pending().size());
-  submit_and_report(w, o);
+  if (!w.pending().empty()) submit_and_report(w, o, v);
   finish(0);
 }
 

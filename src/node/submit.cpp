@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -253,20 +254,34 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
   return out;
 }
 
-Result<std::vector<Submitted>> submit_pending(Wallet& wallet, const SubmitOptions& options) {
+Result<std::vector<Submitted>> submit_pending(const Wallet& wallet, const SubmitOptions& options) {
   std::vector<Submitted> out;
-  const std::vector<Bytes> pending = wallet.pending();  // a copy: remove_pending edits it
-  for (const Bytes& tx : pending) {
-    Result<Submitted> s = submit_transaction(tx, options);
-    if (!s.is_ok() && s.status().code() == ErrorCode::kInvalidArgument) {
-      // Refused for good: dropped, so it cannot block the transactions after it.
-      PFEX_RETURN_IF_ERROR(wallet.remove_pending(tx));
-      return s.status().with_context("dropped from pending");
-    }
-    if (!s.is_ok()) return s.status();
-    PFEX_RETURN_IF_ERROR(wallet.remove_pending(tx));
-    out.push_back(std::move(s).value());
+  for (const Bytes& tx : wallet.pending()) {
+    PFEX_ASSIGN_OR_RETURN(Submitted s, submit_transaction(tx, options));
+    out.push_back(std::move(s));
   }
+  return out;
+}
+
+Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::Validator& replica,
+                                            std::span<const ledger::LogEntry> new_entries) {
+  const std::uint64_t used = replica.last_sequence_of(wallet.public_key());
+  std::vector<Settled> out;
+  for (const Bytes& tx : wallet.pending()) {
+    Settled settled{tx, 0, std::nullopt};
+    const Result<protocol::Entry> decoded = protocol::decode_entry(tx);
+    const auto* mine = decoded ? std::get_if<protocol::TransparentTx>(&*decoded) : nullptr;
+    if (mine) settled.tx_sequence = mine->sequence;
+    for (const ledger::LogEntry& e : new_entries) {
+      if (std::ranges::equal(e.payload, tx)) {
+        settled.log_sequence = e.sequence;
+        break;
+      }
+    }
+    if (settled.log_sequence || (mine && mine->sequence <= used)) out.push_back(std::move(settled));
+  }
+  for (const Settled& s : out)
+    PFEX_RETURN_IF_ERROR(wallet.remove_pending(s.tx));
   return out;
 }
 

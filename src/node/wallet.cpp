@@ -260,6 +260,12 @@ Status Wallet::set_account(market::AccountId account) {
   return save();
 }
 
+Status Wallet::sync_sequence(std::uint64_t ledger_last) {
+  if (ledger_last <= last_sequence_) return Status::ok();
+  last_sequence_ = ledger_last;
+  return save();
+}
+
 Result<Bytes> Wallet::prepare(const market::Action& action) {
   if (!market_) return Status::failed_precondition("the wallet has no market yet");
   Bytes tx = protocol::sign_transparent(key_, *market_, last_sequence_ + 1, action);
