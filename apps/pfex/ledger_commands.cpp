@@ -25,6 +25,7 @@
 #include "node/wallet.hpp"
 #include "protocol/snapshot_store.hpp"
 #include "protocol/validator.hpp"
+#include "service/retrying_reader.hpp"
 #include "sim/report.hpp"
 
 namespace pfex::cli {
@@ -261,6 +262,10 @@ void run_validator(const ValidatorOptions& o) {
     fmt::print("read API on http://127.0.0.1:{}/v1/state, /v1/market, /v1/trades\n", port);
     std::fflush(stdout);
   }
+  // A following validator rides out an unreachable log (an etcd outage), saying so on stderr;
+  // --once reports the error instead.
+  service::RetryingReader retrying(
+      *reader, service::RetryOptions{.report = {}, .stopped = [] { return g_stop != 0; }});
   if (!o.once) {
     // From here SIGUSR1 is handled: a supervisor (pfex demo --ledger) waits for this line before
     // signalling, since SIGUSR1's default action would kill the process.
@@ -268,9 +273,10 @@ void run_validator(const ValidatorOptions& o) {
     std::fflush(stdout);
   }
   while (g_stop == 0) {
-    auto batch = o.once ? value_or_fail(reader->read(v.next_sequence(), 4096))
-                        : value_or_fail(reader->follow(v.next_sequence(), 4096,
-                                                       std::chrono::milliseconds(200)));
+    auto got = o.once ? reader->read(v.next_sequence(), 4096)
+                      : retrying.follow(v.next_sequence(), 4096, std::chrono::milliseconds(200));
+    if (!got && g_stop != 0) break;  // stopped while the log was unreachable
+    auto batch = value_or_fail(std::move(got));
     if (print_requested != 0) {
       print_requested = 0;
       std::lock_guard lock(mutex);
@@ -611,10 +617,13 @@ void run_node_watch(const NodeOptions& o) {
   });
   node::AutoRefresh refresher;
   auto reader = open_reader(o.log);
+  service::RetryingReader retrying(
+      *reader, service::RetryOptions{.report = {}, .stopped = [] { return g_stop != 0; }});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.watch_seconds);
   while (g_stop == 0 && (o.watch_seconds == 0 || std::chrono::steady_clock::now() < deadline)) {
-    auto batch =
-        value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(200)));
+    auto got = retrying.follow(v.next_sequence(), 4096, std::chrono::milliseconds(200));
+    if (!got && g_stop != 0) break;
+    auto batch = value_or_fail(std::move(got));
     check(v.apply_batch(batch, 2).status());
     if (wallet && !wallet->pending().empty()) {
       (void)value_or_fail(node::settle_pending(*wallet, v, batch));
