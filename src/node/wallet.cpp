@@ -268,6 +268,8 @@ Status Wallet::sync_sequence(std::uint64_t ledger_last) {
 
 Result<Bytes> Wallet::prepare(const market::Action& action) {
   if (!market_) return Status::failed_precondition("the wallet has no market yet");
+  if (last_sequence_ == UINT64_MAX)
+    return Status::overflow("the wallet's sequence numbers are used up");
   Bytes tx = protocol::sign_transparent(key_, *market_, last_sequence_ + 1, action);
   ++last_sequence_;
   pending_.push_back(tx);

@@ -122,6 +122,34 @@ TEST(Wallet, SymlinkSharesTheLockAndStaysALink) {
   EXPECT_EQ(through_target->last_sequence(), 1U);
 }
 
+// A wallet restored from a backup learns the ledger's sequence numbers before it signs.
+TEST(Wallet, SyncSequenceMovesOnlyForwardAndPersists) {
+  TempDir dir;
+  protocol::testing::TestMarket m;
+  const std::string path = dir.file("w");
+  {
+    auto w = Wallet::create(path, "p", KdfParams::for_tests());
+    ASSERT_TRUE(w.is_ok());
+    ASSERT_TRUE(w->set_market(m.id).is_ok());
+    ASSERT_TRUE(w->prepare(market::RegisterAction{}).is_ok());
+    ASSERT_TRUE(w->sync_sequence(5).is_ok());
+    EXPECT_EQ(w->last_sequence(), 5U);
+    ASSERT_TRUE(w->sync_sequence(3).is_ok());  // never back
+    EXPECT_EQ(w->last_sequence(), 5U);
+  }
+  auto w = Wallet::open(path, "p");
+  ASSERT_TRUE(w.is_ok());
+  EXPECT_EQ(w->last_sequence(), 5U);
+  auto tx = w->prepare(market::RegisterAction{});
+  ASSERT_TRUE(tx.is_ok());
+  auto decoded = protocol::decode_entry(*tx);
+  ASSERT_TRUE(decoded.is_ok());
+  EXPECT_EQ(std::get<protocol::TransparentTx>(*decoded).sequence, 6U);
+  // The last number there is: nothing after it can be signed.
+  ASSERT_TRUE(w->sync_sequence(UINT64_MAX).is_ok());
+  EXPECT_EQ(w->prepare(market::RegisterAction{}).status().code(), ErrorCode::kOverflow);
+}
+
 TEST(Wallet, PrepareWithoutMarketFails) {
   TempDir dir;
   auto w = Wallet::create(dir.file("w"), "p", KdfParams::for_tests());
