@@ -12,8 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/file.hpp"
 #include "core/hash.hpp"
-#include "protocol/snapshot_store.hpp"
 
 namespace pfex::node {
 namespace {
@@ -160,14 +160,14 @@ Status Wallet::save() {
     return h.finish();
   }();
   w.fixed(sum);
-  return protocol::write_file_atomically(path_, file);
+  return write_file_atomically(path_, file);
 }
 
 Result<Wallet> Wallet::open(const std::string& name, std::string_view passphrase) {
   ensure_sodium_init();
   PFEX_ASSIGN_OR_RETURN(const std::string path, resolve_wallet_path(name));
   PFEX_ASSIGN_OR_RETURN(WalletLock lock, WalletLock::acquire(path));
-  PFEX_ASSIGN_OR_RETURN(Bytes file, protocol::read_whole_file(path));
+  PFEX_ASSIGN_OR_RETURN(Bytes file, read_whole_file(path));
   const std::string damaged = "wallet " + path + " is damaged";
   if (file.size() < 32) return Status::corruption(damaged + " (truncated)");
   {

@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
+#include "core/file.hpp"
 #include "node/test_util.hpp"
-#include "protocol/snapshot_store.hpp"
 #include "protocol/test_util.hpp"
 
 namespace pfex::node {
@@ -37,7 +37,7 @@ TEST(Wallet, RoundTripsEncrypted) {
     ASSERT_EQ(w->pending().size(), 1U);
     EXPECT_EQ(w->pending()[0], tx);
     // The seed is not in the file in the clear.
-    auto file = protocol::read_whole_file(path);
+    auto file = read_whole_file(path);
     ASSERT_TRUE(file.is_ok());
     EXPECT_EQ(std::search(file->begin(), file->end(), key.begin(), key.end()), file->end());
     ASSERT_TRUE(w->set_account(market::AccountId{3}).is_ok());
@@ -59,20 +59,20 @@ TEST(Wallet, WrongPassphraseAndDamageAreClearErrors) {
   EXPECT_EQ(wrong.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(wrong.message().find("wrong passphrase"), std::string_view::npos);
 
-  const Bytes good = *protocol::read_whole_file(path);
+  const Bytes good = *read_whole_file(path);
   for (std::size_t i = 0; i < good.size(); ++i) {
     Bytes bad = good;
     bad[i] ^= 0x01;
-    ASSERT_TRUE(protocol::write_file_atomically(path, bad).is_ok());
+    ASSERT_TRUE(write_file_atomically(path, bad).is_ok());
     EXPECT_EQ(Wallet::open(path, "right").status().code(), ErrorCode::kCorruption) << i;
   }
   for (std::size_t n : {std::size_t{0}, std::size_t{10}, good.size() - 1}) {
-    ASSERT_TRUE(protocol::write_file_atomically(path, ByteSpan(good.data(), n)).is_ok());
+    ASSERT_TRUE(write_file_atomically(path, ByteSpan(good.data(), n)).is_ok());
     EXPECT_EQ(Wallet::open(path, "right").status().code(), ErrorCode::kCorruption) << n;
   }
   EXPECT_EQ(Wallet::open(dir.file("missing"), "right").status().code(), ErrorCode::kNotFound);
   // Nothing above replaced the file with a new wallet: the original still opens.
-  ASSERT_TRUE(protocol::write_file_atomically(path, good).is_ok());
+  ASSERT_TRUE(write_file_atomically(path, good).is_ok());
   EXPECT_TRUE(Wallet::open(path, "right").is_ok());
 }
 
