@@ -15,31 +15,12 @@
 #include "node/wallet.hpp"
 #include "protocol/validator.hpp"
 #include "service/log_spec.hpp"
+#include "service/node_replica.hpp"
 #include "service/retrying_reader.hpp"
 #include "sim/report.hpp"
 
 namespace pfex::service {
 namespace {
-
-// Called with each batch of log entries once the validator has applied it, and the outcomes.
-using BatchObserver =
-    std::function<Status(const protocol::Validator&, std::span<const ledger::LogEntry>,
-                         std::span<const protocol::EntryOutcome>)>;
-
-// Replays the whole log (read-only) into a fresh validator.
-Result<protocol::Validator> replay_log(const std::string& log_path,
-                                       protocol::Validator::EventSink sink = {},
-                                       const BatchObserver& on_batch = {}) {
-  PFEX_ASSIGN_OR_RETURN(auto reader, open_log_reader(log_path));
-  protocol::Validator v;
-  v.set_event_sink(std::move(sink));
-  for (;;) {
-    PFEX_ASSIGN_OR_RETURN(auto batch, reader->read(v.next_sequence(), 4096));
-    if (batch.empty()) return v;
-    PFEX_ASSIGN_OR_RETURN(const auto outcomes, v.apply_batch(batch, 2));
-    if (on_batch) PFEX_RETURN_IF_ERROR(on_batch(v, batch, outcomes));
-  }
-}
 
 Result<node::SubmitOptions> submit_options(const NodeOptions& o) {
   node::SubmitOptions s;
@@ -83,25 +64,40 @@ std::size_t report_settled(const std::vector<node::Settled>& settled,
   return failed;
 }
 
-// Opens the wallet and brings it up to date with the log: market id, account, the sequence
-// numbers the ledger has used (a wallet restored from a backup is behind), and the pending
-// transactions the log has settled since it last looked.
-Result<node::Wallet> open_synced(const NodeOptions& o, protocol::Validator& v,
+// Opens the wallet and brings it and the node's replica (`replica`, loaded from beside the
+// wallet) up to date with the log: market id, account, the sequence numbers the ledger has used
+// (a wallet restored from a backup is behind), and the pending transactions the log has settled
+// since the node last looked. Saves the replica.
+Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
                                  protocol::Validator::EventSink sink = {}) {
   PFEX_ASSIGN_OR_RETURN(auto w, node::Wallet::open(o.wallet, o.passphrase));
+  std::string note;
+  PFEX_ASSIGN_OR_RETURN(replica, NodeReplica::load(w.path() + ".replica", &note));
+  if (!note.empty()) fmt::print(stderr, "pfex: {}\n", note);
+  replica.set_owner(w.public_key());
+  replica.set_event_sink(std::move(sink));
   std::vector<node::Settled> settled;
   std::map<std::uint64_t, protocol::EntryOutcome> outcomes;
-  PFEX_ASSIGN_OR_RETURN(
-      v, replay_log(o.log, std::move(sink),
-                    [&](const protocol::Validator& replica, std::span<const ledger::LogEntry> batch,
-                        std::span<const protocol::EntryOutcome> batch_outcomes) -> Status {
-                      if (w.pending().empty()) return Status::ok();
-                      for (const auto& out : batch_outcomes)
-                        outcomes.emplace(out.sequence, out);
-                      PFEX_ASSIGN_OR_RETURN(auto now, node::settle_pending(w, replica, batch));
-                      settled.insert(settled.end(), now.begin(), now.end());
-                      return Status::ok();
-                    }));
+  PFEX_ASSIGN_OR_RETURN(auto reader, open_log_reader(o.log));
+  note.clear();
+  PFEX_RETURN_IF_ERROR(replica.catch_up(
+      *reader,
+      [&](const protocol::Validator& v, std::span<const ledger::LogEntry> batch,
+          std::span<const protocol::EntryOutcome> batch_outcomes) -> Status {
+        if (w.pending().empty()) return Status::ok();
+        for (const auto& out : batch_outcomes)
+          outcomes.emplace(out.sequence, out);
+        PFEX_ASSIGN_OR_RETURN(auto now, node::settle_pending(w, v, batch));
+        settled.insert(settled.end(), now.begin(), now.end());
+        return Status::ok();
+      },
+      &note));
+  if (!note.empty()) fmt::print(stderr, "pfex: {}\n", note);
+  const protocol::Validator& v = replica.validator();
+  // Pending transactions from before the replica's position (a wallet restored from a backup):
+  // only the sequence numbers can settle them.
+  PFEX_ASSIGN_OR_RETURN(auto earlier, node::settle_pending(w, v, {}));
+  settled.insert(settled.end(), earlier.begin(), earlier.end());
   (void)report_settled(settled, outcomes);
   if (!v.market_id()) return Status::failed_precondition("the log has no market yet");
   if (!w.market()) PFEX_RETURN_IF_ERROR(w.set_market(*v.market_id()));
@@ -112,13 +108,15 @@ Result<node::Wallet> open_synced(const NodeOptions& o, protocol::Validator& v,
   if (!w.account()) {
     if (auto a = v.account_of(w.public_key())) PFEX_RETURN_IF_ERROR(w.set_account(*a));
   }
+  PFEX_RETURN_IF_ERROR(replica.save());
   return w;
 }
 
 // Submits everything pending (first whatever an earlier command left behind), follows the log
 // on `v` until each of them is settled, and reports what the log made of them. Fails (non-zero
 // exit) when one was rejected or never applied, or is not in the log after a while.
-Status submit_and_report(node::Wallet& w, const NodeOptions& o, protocol::Validator& v) {
+Status submit_and_report(node::Wallet& w, const NodeOptions& o, NodeReplica& replica) {
+  const protocol::Validator& v = replica.validator();
   if (w.pending().size() > 1) {
     fmt::print("resubmitting {} transaction(s) left pending\n", w.pending().size() - 1);
   }
@@ -133,7 +131,7 @@ Status submit_and_report(node::Wallet& w, const NodeOptions& o, protocol::Valida
     PFEX_ASSIGN_OR_RETURN(auto batch, reader->follow(v.next_sequence(), 4096,
                                                      std::chrono::milliseconds(sent ? 50 : 0)));
     if (batch.empty() && !sent) break;
-    PFEX_ASSIGN_OR_RETURN(const auto applied, v.apply_batch(batch, 2));
+    PFEX_ASSIGN_OR_RETURN(const auto applied, replica.apply(batch));
     for (const auto& out : applied)
       outcomes.emplace(out.sequence, out);
     PFEX_ASSIGN_OR_RETURN(const auto settled, node::settle_pending(w, v, batch));
@@ -142,6 +140,7 @@ Status submit_and_report(node::Wallet& w, const NodeOptions& o, protocol::Valida
   if (!w.account()) {
     if (auto a = v.account_of(w.public_key())) PFEX_RETURN_IF_ERROR(w.set_account(*a));
   }
+  PFEX_RETURN_IF_ERROR(replica.save());
   if (!sent) {
     return sent.with_context(
         fmt::format("{} transaction(s) stay pending (pfex node resubmit)", w.pending().size()));
@@ -206,9 +205,9 @@ Status open_market(const MarketInit& o, const std::string& passphrase) {
 }
 
 Status node_action(const NodeOptions& o, const std::string& what) {
-  protocol::Validator v;
-  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, v));
-  const market::ContractSpec& spec = v.exchange()->spec();
+  NodeReplica replica;
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
+  const market::ContractSpec& spec = replica.validator().exchange()->spec();
   market::Action action;
   if (what == "register") {
     if (w.account()) {
@@ -245,7 +244,7 @@ Status node_action(const NodeOptions& o, const std::string& what) {
     }
   }
   PFEX_RETURN_IF_ERROR(w.prepare(action).status());
-  return submit_and_report(w, o, v);
+  return submit_and_report(w, o, replica);
 }
 
 Status node_create(const NodeOptions& o) {
@@ -255,18 +254,9 @@ Status node_create(const NodeOptions& o) {
 }
 
 Status node_status(const NodeOptions& o) {
-  protocol::Validator v;
-  // Every order and trade of every account; the wallet's are picked out below.
-  std::vector<market::OrderAccepted> orders;
-  std::vector<std::pair<LedgerTime, market::Trade>> trades;
-  PFEX_ASSIGN_OR_RETURN(
-      node::Wallet w,
-      open_synced(o, v, [&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
-        for (const market::Event& e : events) {
-          if (const auto* a = std::get_if<market::OrderAccepted>(&e.body)) orders.push_back(*a);
-          if (const auto* t = std::get_if<market::Trade>(&e.body)) trades.emplace_back(e.time, *t);
-        }
-      }));
+  NodeReplica replica;
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
+  const protocol::Validator& v = replica.validator();
   fmt::print("identity {}\nmarket {}\nlast sequence {} (ledger has {}), {} pending\n",
              to_hex(w.public_key()), to_hex(*w.market()), w.last_sequence(),
              v.last_sequence_of(w.public_key()), w.pending().size());
@@ -284,25 +274,17 @@ Status node_status(const NodeOptions& o) {
                acc.refreshed ? "refreshed" : "not refreshed (pfex node refresh)");
   }
   const market::AccountId me = *w.account();
-  const market::OrderBook& book = v.exchange()->book();
-  for (const auto& a : orders) {
-    if (a.owner != me) continue;
-    const auto slot = book.find(a.id);
-    if (slot == market::OrderBook::kNil) continue;
-    const auto& resting = book.at(slot);
-    fmt::print("open order {}: {} {} at {}\n", a.id.value, market::side_name(resting.side),
-               resting.open.value(), spec.format_price(resting.limit));
+  for (const market::Side side : {market::Side::kBuy, market::Side::kSell}) {
+    v.exchange()->book().for_each(side, [&](const market::OrderBook::Order& resting) {
+      if (resting.owner != me) return;
+      fmt::print("open order {}: {} {} at {}\n", resting.id.value, market::side_name(side),
+                 resting.open.value(), spec.format_price(resting.limit));
+    });
   }
-  std::size_t shown = 0;
-  for (auto it = trades.rbegin(); it != trades.rend() && shown < 10; ++it) {
-    const market::Trade& t = it->second;
-    if (t.maker_owner != me && t.taker_owner != me) continue;
-    ++shown;
-    const bool taker = t.taker_owner == me;
-    const market::Side mine = taker ? t.taker_side : market::opposite(t.taker_side);
-    fmt::print("fill (trade {}): {} {} at {}, order {} ({})\n", t.seq, market::side_name(mine),
-               t.qty.value(), spec.format_price(t.price), (taker ? t.taker : t.maker).value,
-               taker ? "taker" : "maker");
+  for (auto it = replica.fills().rbegin(); it != replica.fills().rend(); ++it) {
+    fmt::print("fill (trade {}): {} {} at {}, order {} ({})\n", it->trade,
+               market::side_name(it->side), it->qty.value(), spec.format_price(it->price),
+               it->order.value, it->taker ? "taker" : "maker");
   }
   return Status::ok();
 }
@@ -315,14 +297,15 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
   if (o.auto_refresh) {
     PFEX_ASSIGN_OR_RETURN(submit, submit_options(o));
   }
-  protocol::Validator v;
+  NodeReplica replica;
+  const protocol::Validator& v = replica.validator();
   market::AccountId me;
   // Without --auto-refresh only the account is needed: the wallet is closed again (its lock
   // released) so other node commands can use it while this one watches. With it, the watch
   // signs Refresh transactions and keeps the wallet.
   std::optional<node::Wallet> wallet;
   {
-    PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, v));  // silently to the end of the log
+    PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));  // silently, to the log's end
     if (!w.account()) return Status::failed_precondition("register first (pfex node register)");
     me = *w.account();
     if (o.auto_refresh) wallet.emplace(std::move(w));
@@ -330,7 +313,7 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
   fmt::print("watching account {} from log entry {}{}\n", me.value, v.next_sequence(),
              o.auto_refresh ? ", refreshing at margin rounds" : "");
   std::fflush(stdout);
-  v.set_event_sink([&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
+  replica.set_event_sink([&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
     for (const market::Event& e : events) {
       if (concerns(e, me)) fmt::print("{}\n", sim::describe_event(*v.exchange(), e, {}));
     }
@@ -344,7 +327,7 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
     auto got = retrying.follow(v.next_sequence(), 4096, std::chrono::milliseconds(200));
     if (!got && stopped()) break;
     PFEX_ASSIGN_OR_RETURN(auto batch, std::move(got));
-    PFEX_RETURN_IF_ERROR(v.apply_batch(batch, 2).status());
+    PFEX_RETURN_IF_ERROR(replica.apply(batch).status());
     if (wallet && !wallet->pending().empty()) {
       PFEX_RETURN_IF_ERROR(node::settle_pending(*wallet, v, batch).status());
     }
@@ -361,11 +344,11 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
 }
 
 Status node_resubmit(const NodeOptions& o) {
-  protocol::Validator v;
-  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, v));
+  NodeReplica replica;
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
   fmt::print("{} pending\n", w.pending().size());
   if (w.pending().empty()) return Status::ok();
-  return submit_and_report(w, o, v);
+  return submit_and_report(w, o, replica);
 }
 
 }  // namespace pfex::service
