@@ -45,132 +45,188 @@ std::string trade_json(const market::Event& e, const market::Trade& t) {
       t.maker_owner.value, t.taker_owner.value, market::side_name(t.taker_side));
 }
 
-}  // namespace
+// One run of `pfex validator`, in the order run() takes its steps.
+class ValidatorService {
+ public:
+  ValidatorService(const ValidatorOptions& o, const ValidatorControl& control)
+      : o_(o), control_(control) {}
 
-Status run_validator(const ValidatorOptions& o, const ValidatorControl& control) {
-  std::optional<protocol::SnapshotStore> store;
-  protocol::Validator v;
-  if (!o.snapshots.empty()) {
-    PFEX_ASSIGN_OR_RETURN(auto opened, protocol::SnapshotStore::open(o.snapshots));
-    store.emplace(std::move(opened));
+  Status run() {
+    PFEX_RETURN_IF_ERROR(check_options());
+    PFEX_RETURN_IF_ERROR(restore_snapshot());
+    PFEX_RETURN_IF_ERROR(open_log());
+    PFEX_RETURN_IF_ERROR(record_snapshot());
+    keep_rejections_and_trades();
+    PFEX_RETURN_IF_ERROR(start_read_api());
+    const Status followed = follow();
+    if (api_) api_->stop();
+    PFEX_RETURN_IF_ERROR(followed);
+    if (since_snapshot_ > 0) PFEX_RETURN_IF_ERROR(snapshot());
+    print_state(v_, o_.book);
+    return Status::ok();
+  }
+
+ private:
+  // Bad options fail before anything is opened.
+  Status check_options() const {
+    if (!o_.name.empty() && (!o_.log.starts_with(kEtcdScheme) || o_.snapshots.empty())) {
+      return Status::invalid_argument("--name needs an etcd log and --snapshots");
+    }
+    if (o_.prune && o_.name.empty()) return Status::invalid_argument("--prune needs --name");
+    return Status::ok();
+  }
+
+  // From the newest snapshot in --snapshots that restores, if any.
+  Status restore_snapshot() {
+    if (o_.snapshots.empty()) return Status::ok();
+    PFEX_ASSIGN_OR_RETURN(auto opened, protocol::SnapshotStore::open(o_.snapshots));
+    store_.emplace(std::move(opened));
     std::string skipped;
-    PFEX_ASSIGN_OR_RETURN(auto latest, store->load_latest(&skipped));
+    PFEX_ASSIGN_OR_RETURN(auto latest, store_->load_latest(&skipped));
     if (!skipped.empty()) fmt::print(stderr, "pfex validator: skipped snapshots:\n{}", skipped);
     if (latest) {
-      v = std::move(*latest);
-      fmt::print("restored snapshot at log entry {}\n", v.next_sequence() - 1);
+      v_ = std::move(*latest);
+      fmt::print("restored snapshot at log entry {}\n", v_.next_sequence() - 1);
     }
+    return Status::ok();
   }
-  std::unique_ptr<ledger::LogReader> reader;
-  ledger::EtcdLog* etcd = nullptr;  // the same object as reader, when the log is etcd
-  if (o.log.starts_with(kEtcdScheme)) {
-    PFEX_ASSIGN_OR_RETURN(auto log, open_etcd(o.log));
-    etcd = log.get();
-    reader = std::move(log);
-  } else {
-    PFEX_ASSIGN_OR_RETURN(reader, open_log_reader(o.log));
+
+  Status open_log() {
+    if (o_.log.starts_with(kEtcdScheme)) {
+      PFEX_ASSIGN_OR_RETURN(auto log, open_etcd(o_.log));
+      etcd_ = log.get();
+      reader_ = std::move(log);
+      return Status::ok();
+    }
+    PFEX_ASSIGN_OR_RETURN(reader_, open_log_reader(o_.log));
+    return Status::ok();
   }
-  if (!o.name.empty() && (!etcd || !store)) {
-    return Status::invalid_argument("--name needs an etcd log and --snapshots");
-  }
-  if (o.prune && o.name.empty()) return Status::invalid_argument("--prune needs --name");
+
   // Registers (or re-registers) this validator's position: pruning never passes it.
-  auto record_snapshot = [&]() -> Status {
-    if (o.name.empty()) return Status::ok();
-    PFEX_RETURN_IF_ERROR(etcd->record_snapshot(o.name, v.next_sequence() - 1));
-    if (!o.prune) return Status::ok();
-    PFEX_ASSIGN_OR_RETURN(const std::uint64_t deleted, etcd->prune());
+  Status record_snapshot() {
+    if (o_.name.empty()) return Status::ok();
+    PFEX_RETURN_IF_ERROR(etcd_->record_snapshot(o_.name, v_.next_sequence() - 1));
+    if (!o_.prune) return Status::ok();
+    PFEX_ASSIGN_OR_RETURN(const std::uint64_t deleted, etcd_->prune());
     if (deleted > 0) {
-      PFEX_ASSIGN_OR_RETURN(const std::uint64_t floor, etcd->floor());
+      PFEX_ASSIGN_OR_RETURN(const std::uint64_t floor, etcd_->floor());
       fmt::print("pruned {} log entries below {}\n", deleted, floor);
     }
     return Status::ok();
-  };
-  PFEX_RETURN_IF_ERROR(record_snapshot());
-  std::uint64_t since_snapshot = 0;
+  }
 
-  // The read API's view: the validator under a lock, and the last trades seen.
-  std::mutex mutex;
-  std::deque<std::string> trades;
-  constexpr std::size_t kKeptTrades = 100;
-  v.set_event_sink([&](const protocol::EntryOutcome& out, std::span<const market::Event> events) {
-    if (!out.accepted) {
-      fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
-    }
-    for (const market::Event& e : events) {
-      if (const auto* t = std::get_if<market::Trade>(&e.body)) {
-        trades.push_back(trade_json(e, *t));
-        if (trades.size() > kKeptTrades) trades.pop_front();
-      }
-    }
-  });
-  std::optional<node::ReadServer> api;
-  if (o.http_port != 0) {
-    api.emplace("127.0.0.1", o.http_port);
-    api->get("/v1/state", [&] {
-      std::lock_guard lock(mutex);
-      return state_json(v);
+  // Prints each rejected entry; keeps the last trades for the read API.
+  void keep_rejections_and_trades() {
+    v_.set_event_sink(
+        [this](const protocol::EntryOutcome& out, std::span<const market::Event> events) {
+          if (!out.accepted) {
+            fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
+          }
+          for (const market::Event& e : events) {
+            if (const auto* t = std::get_if<market::Trade>(&e.body)) {
+              trades_.push_back(trade_json(e, *t));
+              if (trades_.size() > kKeptTrades) trades_.pop_front();
+            }
+          }
+        });
+  }
+
+  // GET /v1/state, /v1/market, /v1/trades on the loopback port --http, if given.
+  Status start_read_api() {
+    if (o_.http_port == 0) return Status::ok();
+    api_.emplace("127.0.0.1", o_.http_port);
+    api_->get("/v1/state", [this] {
+      std::lock_guard lock(mutex_);
+      return state_json(v_);
     });
-    api->get("/v1/market", [&] {
-      std::lock_guard lock(mutex);
-      return v.exchange() ? sim::outcome_json(*v.exchange(), {}) : std::string("null");
+    api_->get("/v1/market", [this] {
+      std::lock_guard lock(mutex_);
+      return v_.exchange() ? sim::outcome_json(*v_.exchange(), {}) : std::string("null");
     });
-    api->get("/v1/trades", [&] {
-      std::lock_guard lock(mutex);
+    api_->get("/v1/trades", [this] {
+      std::lock_guard lock(mutex_);
       std::string out = "[";
-      for (const auto& t : trades)
+      for (const auto& t : trades_)
         out += (out.size() > 1 ? ", " : "") + t;
       return out + "]";
     });
-    PFEX_ASSIGN_OR_RETURN(const std::uint16_t port, api->start());
+    PFEX_ASSIGN_OR_RETURN(const std::uint16_t port, api_->start());
     fmt::print("read API on http://127.0.0.1:{}/v1/state, /v1/market, /v1/trades\n", port);
     std::fflush(stdout);
+    return Status::ok();
   }
-  // A following validator rides out an unreachable log (an etcd outage), saying so on stderr;
-  // --once reports the error instead.
-  RetryingReader retrying(*reader, RetryOptions{.report = {}, .stopped = control.stopped});
-  if (!o.once) {
-    // A supervisor (pfex demo --ledger) waits for this line before signalling: the process
-    // handles SIGUSR1 (a print request) before it runs the service.
-    fmt::print("following {} from log entry {}\n", o.log, v.next_sequence());
-    std::fflush(stdout);
+
+  // Reads and applies the log until caught up (--once) or stopped. A following validator rides
+  // out an unreachable log (an etcd outage), saying so on stderr; --once reports the error.
+  Status follow() {
+    RetryingReader retrying(*reader_, RetryOptions{.report = {}, .stopped = control_.stopped});
+    if (!o_.once) {
+      // A supervisor (pfex demo --ledger) waits for this line before signalling: the process
+      // handles SIGUSR1 (a print request) before it runs the service.
+      fmt::print("following {} from log entry {}\n", o_.log, v_.next_sequence());
+      std::fflush(stdout);
+    }
+    while (!control_.stopped()) {
+      auto got = o_.once ? reader_->read(v_.next_sequence(), kBatch)
+                         : retrying.follow(v_.next_sequence(), kBatch, kFollowWait);
+      if (!got && control_.stopped()) break;  // stopped while the log was unreachable
+      PFEX_ASSIGN_OR_RETURN(auto batch, std::move(got));
+      if (control_.take_print_request()) {
+        std::lock_guard lock(mutex_);
+        print_state(v_, o_.book);
+      }
+      if (batch.empty()) {
+        if (o_.once) break;
+        continue;
+      }
+      PFEX_RETURN_IF_ERROR(apply(batch));
+      since_snapshot_ += batch.size();
+      if (store_ && since_snapshot_ >= o_.snapshot_every) PFEX_RETURN_IF_ERROR(snapshot());
+    }
+    return Status::ok();
   }
-  while (!control.stopped()) {
-    auto got = o.once ? reader->read(v.next_sequence(), 4096)
-                      : retrying.follow(v.next_sequence(), 4096, std::chrono::milliseconds(200));
-    if (!got && control.stopped()) break;  // stopped while the log was unreachable
-    PFEX_ASSIGN_OR_RETURN(auto batch, std::move(got));
-    if (control.take_print_request()) {
-      std::lock_guard lock(mutex);
-      print_state(v, o.book);
-    }
-    if (batch.empty()) {
-      if (o.once) break;
-      continue;
-    }
-    {
-      std::lock_guard lock(mutex);
-      PFEX_ASSIGN_OR_RETURN(const auto outcomes, v.apply_batch(batch, o.threads));
-      for (const auto& out : outcomes) {
-        if (!out.accepted && !v.exchange()) {
-          fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
-        }
+
+  Status apply(std::span<const ledger::LogEntry> batch) {
+    std::lock_guard lock(mutex_);
+    PFEX_ASSIGN_OR_RETURN(const auto outcomes, v_.apply_batch(batch, o_.threads));
+    for (const auto& out : outcomes) {
+      // Before a market opens the sink is not called: rejections are printed here.
+      if (!out.accepted && !v_.exchange()) {
+        fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
       }
     }
-    since_snapshot += batch.size();
-    if (store && since_snapshot >= o.snapshot_every) {
-      PFEX_RETURN_IF_ERROR(store->save(v));
-      PFEX_RETURN_IF_ERROR(record_snapshot());
-      since_snapshot = 0;
-    }
+    return Status::ok();
   }
-  if (api) api->stop();
-  if (store && since_snapshot > 0) {
-    PFEX_RETURN_IF_ERROR(store->save(v));
+
+  Status snapshot() {
+    if (!store_) return Status::ok();
+    PFEX_RETURN_IF_ERROR(store_->save(v_));
     PFEX_RETURN_IF_ERROR(record_snapshot());
+    since_snapshot_ = 0;
+    return Status::ok();
   }
-  print_state(v, o.book);
-  return Status::ok();
+
+  static constexpr std::size_t kKeptTrades = 100;
+  static constexpr std::size_t kBatch = 4096;
+  static constexpr std::chrono::milliseconds kFollowWait{200};
+
+  const ValidatorOptions& o_;
+  const ValidatorControl& control_;
+  protocol::Validator v_;
+  std::optional<protocol::SnapshotStore> store_;
+  std::unique_ptr<ledger::LogReader> reader_;
+  ledger::EtcdLog* etcd_ = nullptr;  // the same object as reader_, when the log is etcd
+  std::uint64_t since_snapshot_ = 0;
+  // The read API's view: the validator under the lock, and the last trades seen.
+  std::mutex mutex_;
+  std::deque<std::string> trades_;
+  std::optional<node::ReadServer> api_;
+};
+
+}  // namespace
+
+Status run_validator(const ValidatorOptions& o, const ValidatorControl& control) {
+  return ValidatorService(o, control).run();
 }
 
 }  // namespace pfex::service
