@@ -95,4 +95,14 @@ expect "alice not refreshed" "$out" "margin round open \(epoch 1\): not refreshe
 "$pfex" node refresh --wallet alice.wallet "${g[@]}" >/dev/null
 out=$("$pfex" node status --wallet alice.wallet --log m.log)
 expect "alice refreshed by hand" "$out" "margin round open \(epoch 1\): refreshed"
+
+# The node's replica on disk (bob.wallet.replica) only saves work: without it, or with a damaged
+# one (the node says so), a command replays the log and shows the same.
+kept=$("$pfex" node status --wallet bob.wallet --log m.log)
+rm bob.wallet.replica
+[ "$("$pfex" node status --wallet bob.wallet --log m.log)" = "$kept" ] || fail "no replica: differs"
+echo garbage >bob.wallet.replica
+out=$("$pfex" node status --wallet bob.wallet --log m.log 2>&1)
+expect "damaged replica" "$out" "node replica .* not used"
+[ "$(grep -v 'node replica' <<<"$out")" = "$kept" ] || fail "damaged replica: differs"
 echo "ledger session: ok"
