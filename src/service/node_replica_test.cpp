@@ -100,6 +100,28 @@ TEST(NodeReplica, ACommandReadsOnlyWhatIsNewInTheLog) {
   EXPECT_EQ(r->fills().back().trade, fresh.exchange()->trade_count());
 }
 
+TEST(NodeReplica, KeepsTheLastTenFillsThroughASave) {
+  for (const int trades : {9, 10, 11}) {
+    Market market;
+    market.trade(trades);
+    const std::string path = market.dir.file("replica");
+    {
+      auto r = NodeReplica::load(path);
+      r->set_owner(market.b.key.public_key());
+      ASSERT_TRUE(r->catch_up(*market.log).is_ok());
+      ASSERT_TRUE(r->save().is_ok());
+    }
+    auto r = NodeReplica::load(path);
+    ASSERT_TRUE(r.is_ok());
+    const auto kept = static_cast<std::size_t>(std::min(trades, 10));
+    ASSERT_EQ(r->fills().size(), kept) << trades;
+    EXPECT_EQ(r->fills().front().trade, static_cast<std::uint64_t>(trades) - kept + 1);
+    EXPECT_EQ(r->fills().back().trade, static_cast<std::uint64_t>(trades));
+    EXPECT_EQ(r->fills().back().side, market::Side::kBuy);
+    EXPECT_TRUE(r->fills().back().taker);
+  }
+}
+
 TEST(NodeReplica, AnotherLogUnderTheReplicaIsReplayedFromTheStart) {
   Market one;
   one.trade(3);
