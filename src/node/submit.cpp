@@ -256,10 +256,19 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
 
 Result<std::vector<Submitted>> submit_pending(const Wallet& wallet, const SubmitOptions& options) {
   std::vector<Submitted> out;
+  Status refused = Status::ok();
   for (const Bytes& tx : wallet.pending()) {
-    PFEX_ASSIGN_OR_RETURN(Submitted s, submit_transaction(tx, options));
-    out.push_back(std::move(s));
+    Result<Submitted> s = submit_transaction(tx, options);
+    if (!s.is_ok() && s.status().code() == ErrorCode::kInvalidArgument) {
+      // Its bytes refused: the later ones still go, so one transaction no gateway takes cannot
+      // block the wallet (once a later one is in the log, this one settles as never applied).
+      if (refused.is_ok()) refused = s.status();
+      continue;
+    }
+    if (!s.is_ok()) return s.status();
+    out.push_back(std::move(s).value());
   }
+  if (!refused.is_ok()) return refused;
   return out;
 }
 

@@ -101,6 +101,46 @@ TEST(SubmitPending, ARefusalDropsNothing) {
   EXPECT_EQ(f.wallet.pending().size(), 2U);
 }
 
+// One transaction no gateway takes does not block the later ones; once one of them is in the
+// log, the refused one settles as never applied.
+TEST(SubmitPending, ARefusedTransactionDoesNotBlockTheLaterOnes) {
+  Fixture f;
+  const Bytes refused = *f.wallet.prepare(market::RegisterAction{});
+  const Bytes later = *f.wallet.prepare(market::RegisterAction{});
+  httplib::Server gateway;
+  std::vector<Bytes> received;
+  gateway.Post("/v1/tx", [&](const httplib::Request& req, httplib::Response& res) {
+    const Bytes body(req.body.begin(), req.body.end());
+    if (body == refused) {
+      res.status = 400;
+      res.set_content(R"({"error": "too large"})", "application/json");
+      return;
+    }
+    received.push_back(body);
+    res.set_content(R"({"sequence": 2})", "application/json");
+  });
+  const int port = gateway.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { gateway.listen_after_bind(); });
+  while (!gateway.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  SubmitOptions o;
+  o.gateway = Endpoint{"127.0.0.1", static_cast<std::uint16_t>(port)};
+  auto sent = submit_pending(f.wallet, o);
+  gateway.stop();
+  serving.join();
+  ASSERT_FALSE(sent.is_ok());
+  EXPECT_EQ(sent.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(sent.status().message().find("too large"), std::string_view::npos);
+  EXPECT_EQ(received, std::vector<Bytes>{later});
+  EXPECT_EQ(f.wallet.pending().size(), 2U);
+  const auto entries = f.append(received);
+  auto settled = settle_pending(f.wallet, f.replica, entries);
+  ASSERT_TRUE(settled.is_ok());
+  ASSERT_EQ(settled->size(), 2U);
+  EXPECT_EQ(settled->at(0).log_sequence, std::nullopt);  // never applied
+  EXPECT_TRUE(f.wallet.pending().empty());
+}
+
 TEST(SettlePending, WhatTheLogHoldsLeavesPendingWithItsEntry) {
   Fixture f;
   const Bytes reg = *f.wallet.prepare(market::RegisterAction{});
