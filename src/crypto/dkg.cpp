@@ -95,31 +95,6 @@ std::uint32_t read_index(Reader& r, const DkgParams& params, std::string_view fi
 
 }  // namespace
 
-// ---- X25519 keys --------------------------------------------------------------------------
-
-X25519SecretKey X25519SecretKey::generate() {
-  ensure_sodium_init();
-  X25519SecretKey k;
-  randombytes_buf(k.sk_.data(), k.sk_.size());
-  return k;
-}
-
-X25519SecretKey X25519SecretKey::from_bytes(std::span<const std::uint8_t, 32> bytes) {
-  X25519SecretKey k;
-  std::copy(bytes.begin(), bytes.end(), k.sk_.begin());
-  return k;
-}
-
-X25519SecretKey::~X25519SecretKey() {
-  sodium_memzero(sk_.data(), sk_.size());
-}
-
-X25519PublicKey X25519SecretKey::public_key() const {
-  X25519PublicKey pk{};
-  crypto_scalarmult_base(pk.data(), sk_.data());
-  return pk;
-}
-
 // ---- Parameters ---------------------------------------------------------------------------
 
 Result<DkgParams> DkgParams::create(std::uint32_t n, std::uint32_t t, ByteSpan session_id,

@@ -30,6 +30,7 @@
 
 #include "core/codec.hpp"
 #include "core/status.hpp"
+#include "crypto/keys.hpp"
 #include "crypto/point.hpp"
 #include "crypto/scalar.hpp"
 
@@ -37,25 +38,6 @@ namespace pfex::crypto {
 
 inline constexpr std::uint32_t kMaxDkgValidators = 256;
 inline constexpr std::size_t kMaxDkgSessionIdBytes = 256;
-
-using X25519PublicKey = std::array<std::uint8_t, 32>;
-
-// A validator's X25519 secret key, for receiving its DKG shares. Wiped on destruction.
-class X25519SecretKey {
- public:
-  static X25519SecretKey generate();
-  static X25519SecretKey from_bytes(std::span<const std::uint8_t, 32> bytes);
-  X25519SecretKey(const X25519SecretKey&) = default;
-  X25519SecretKey& operator=(const X25519SecretKey&) = default;
-  ~X25519SecretKey();
-
-  X25519PublicKey public_key() const;
-  const std::array<std::uint8_t, 32>& bytes() const { return sk_; }
-
- private:
-  X25519SecretKey() = default;
-  std::array<std::uint8_t, 32> sk_{};
-};
 
 // The public parameters of one key generation, identical on every validator.
 class DkgParams {

@@ -1,7 +1,7 @@
 // Ed25519 signature verification (RFC 8032 section 5.1.7) on pfex's own curve25519 arithmetic,
 // with exactly the acceptance rule of libsodium 1.0.18's crypto_sign_verify_detached, so that
 // every signature has the same validity under both. The rule, the algorithm and the measured
-// costs are in docs/crypto/ed25519.md. Signing stays with libsodium (src/protocol/keys.hpp).
+// costs are in docs/crypto/ed25519.md. Signing stays with libsodium (src/crypto/keys.hpp).
 #pragma once
 
 #include <array>
@@ -10,11 +10,9 @@
 
 #include "core/codec.hpp"
 #include "crypto/edwards25519.hpp"
+#include "crypto/keys.hpp"
 
 namespace pfex::crypto {
-
-inline constexpr std::size_t kEd25519PublicKeyBytes = 32;
-inline constexpr std::size_t kEd25519SignatureBytes = 64;
 
 // Whether `signature` = R || S is a valid Ed25519 signature of `message` under `public_key` A.
 // Accepts iff all of these hold (libsodium 1.0.18's rule, docs/crypto/ed25519.md section 2):

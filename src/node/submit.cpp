@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -241,6 +242,9 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
     // 400 refuses the transaction's bytes; any other 4xx refuses the request
     // (docs/node/gateway.md).
     if (code == 400) return Status::invalid_argument("gateway refused the transaction: " + why);
+    // 409: the log already decides these bytes (they are in it, or their sequence number is
+    // used); only the log, not this answer, may take them out of pending.
+    if (code == 409) return Status::already_exists("the log already decides it: " + why);
     if (code > 400 && code < 500) {
       return Status::failed_precondition("gateway refused the request: " + why);
     }
@@ -253,20 +257,44 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
   return out;
 }
 
-Result<std::vector<Submitted>> submit_pending(Wallet& wallet, const SubmitOptions& options) {
+Result<std::vector<Submitted>> submit_pending(const Wallet& wallet, const SubmitOptions& options) {
   std::vector<Submitted> out;
-  const std::vector<Bytes> pending = wallet.pending();  // a copy: remove_pending edits it
-  for (const Bytes& tx : pending) {
+  Status refused = Status::ok();
+  for (const Bytes& tx : wallet.pending()) {
     Result<Submitted> s = submit_transaction(tx, options);
+    if (!s.is_ok() && s.status().code() == ErrorCode::kAlreadyExists) continue;  // settles
     if (!s.is_ok() && s.status().code() == ErrorCode::kInvalidArgument) {
-      // Refused for good: dropped, so it cannot block the transactions after it.
-      PFEX_RETURN_IF_ERROR(wallet.remove_pending(tx));
-      return s.status().with_context("dropped from pending");
+      // Its bytes refused: the later ones still go, so one transaction no gateway takes cannot
+      // block the wallet (once a later one is in the log, this one settles as never applied).
+      if (refused.is_ok()) refused = s.status();
+      continue;
     }
     if (!s.is_ok()) return s.status();
-    PFEX_RETURN_IF_ERROR(wallet.remove_pending(tx));
     out.push_back(std::move(s).value());
   }
+  if (!refused.is_ok()) return refused;
+  return out;
+}
+
+Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::Validator& replica,
+                                            std::span<const ledger::LogEntry> new_entries) {
+  const std::uint64_t used = replica.last_sequence_of(wallet.public_key());
+  std::vector<Settled> out;
+  for (const Bytes& tx : wallet.pending()) {
+    Settled settled{tx, 0, std::nullopt};
+    const Result<protocol::Entry> decoded = protocol::decode_entry(tx);
+    const auto* mine = decoded ? std::get_if<protocol::TransparentTx>(&*decoded) : nullptr;
+    if (mine) settled.tx_sequence = mine->sequence;
+    for (const ledger::LogEntry& e : new_entries) {
+      if (std::ranges::equal(e.payload, tx)) {
+        settled.log_sequence = e.sequence;
+        break;
+      }
+    }
+    if (settled.log_sequence || (mine && mine->sequence <= used)) out.push_back(std::move(settled));
+  }
+  for (const Settled& s : out)
+    PFEX_RETURN_IF_ERROR(wallet.remove_pending(s.tx));
   return out;
 }
 

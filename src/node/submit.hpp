@@ -7,12 +7,15 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/codec.hpp"
 #include "core/status.hpp"
+#include "ledger/log.hpp"
 #include "node/wallet.hpp"
+#include "protocol/validator.hpp"
 
 namespace pfex::node {
 
@@ -44,14 +47,38 @@ struct Submitted {
 
 // Sends one transaction to the gateway (POST /v1/tx) and returns its log sequence. A refusal of
 // the transaction's bytes (HTTP 400) is invalid_argument with the gateway's reason; a refusal of
-// the request (other 4xx, e.g. a scripted time a gateway does not take) is failed_precondition;
+// the request (other 4xx, e.g. a scripted time a gateway does not take) is failed_precondition,
+// except 409 (the log already decides these bytes: they are in it, or their sequence number is
+// used), which is already_exists;
 // network failures are io_error (the transaction may or may not be in the log: resubmitting is
 // safe).
 Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options);
 
-// Submits every pending transaction of the wallet in order, dropping each from pending once the
-// gateway acknowledged it. Stops at the first failure; a transaction the gateway refused for
-// good (invalid_argument) is dropped too, the others stay pending.
-Result<std::vector<Submitted>> submit_pending(Wallet& wallet, const SubmitOptions& options);
+// Submits every pending transaction of the wallet in order. It stops at the first failure of
+// the network or of the request (the order of a wallet's transactions is kept), but goes on past
+// a transaction whose bytes a gateway refused (invalid_argument, returned once the rest are
+// sent) or that the log already decides (already_exists, left to settle_pending), so that one refused transaction cannot block every later one. It drops nothing from
+// pending: neither an acknowledgement nor a refusal proves what the log holds
+// (a proxy or a forged reply can say anything), so a transaction leaves pending only through
+// settle_pending, on what the node's own replica read from the log.
+Result<std::vector<Submitted>> submit_pending(const Wallet& wallet, const SubmitOptions& options);
+
+// One pending transaction the log settled.
+struct Settled {
+  Bytes tx;
+  std::uint64_t tx_sequence = 0;  // the signer's sequence number it carries
+  // The log entry that holds its bytes; nullopt when it was not among the entries seen but the
+  // replica shows its sequence number used (by it earlier, or by another transaction).
+  std::optional<std::uint64_t> log_sequence;
+};
+
+// Drops from the wallet's pending list (and saves) every transaction the log has settled, with
+// proof from the node's own replica: its exact bytes are one of `new_entries` (the entries just
+// applied to `replica`, so it was seen in the log whether accepted or rejected), or `replica`
+// shows the signer's sequence number at or past the transaction's (every authentic transaction
+// uses its number, so this one is in the log already or can never be applied). Call it after
+// each batch applied to the replica. Returns what it dropped, in pending order.
+Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::Validator& replica,
+                                            std::span<const ledger::LogEntry> new_entries);
 
 }  // namespace pfex::node

@@ -10,9 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
+#include "core/file.hpp"
 #include "core/hash.hpp"
-#include "protocol/snapshot_store.hpp"
 
 namespace pfex::node {
 namespace {
@@ -41,6 +42,23 @@ Status derive_key(std::string_view passphrase, const std::array<std::uint8_t, 16
     return Status::io_error("Argon2id ran out of memory");
   }
   return Status::ok();
+}
+
+// The file a wallet name stands for: symlinks followed (a dangling one too, for create), so the
+// lock and every save apply to the one real file whatever name it was opened under.
+Result<std::string> resolve_wallet_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p(path);
+  for (int hops = 0; fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    if (hops == 40) return Status::invalid_argument("too many symlinks at wallet " + path);
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) return Status::io_error("read symlink " + p.string() + ": " + ec.message());
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  const fs::path absolute = fs::weakly_canonical(p, ec);
+  if (ec) return Status::io_error("resolve wallet path " + path + ": " + ec.message());
+  return absolute.string();
 }
 
 }  // namespace
@@ -83,8 +101,9 @@ Wallet::~Wallet() {
   sodium_memzero(file_key_.data(), file_key_.size());
 }
 
-Result<Wallet> Wallet::create(const std::string& path, std::string_view passphrase, KdfParams kdf) {
+Result<Wallet> Wallet::create(const std::string& name, std::string_view passphrase, KdfParams kdf) {
   ensure_sodium_init();
+  PFEX_ASSIGN_OR_RETURN(const std::string path, resolve_wallet_path(name));
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     return Status::already_exists("wallet " + path + " exists; not overwriting it");
@@ -141,13 +160,14 @@ Status Wallet::save() {
     return h.finish();
   }();
   w.fixed(sum);
-  return protocol::write_file_atomically(path_, file);
+  return write_file_atomically(path_, file);
 }
 
-Result<Wallet> Wallet::open(const std::string& path, std::string_view passphrase) {
+Result<Wallet> Wallet::open(const std::string& name, std::string_view passphrase) {
   ensure_sodium_init();
+  PFEX_ASSIGN_OR_RETURN(const std::string path, resolve_wallet_path(name));
   PFEX_ASSIGN_OR_RETURN(WalletLock lock, WalletLock::acquire(path));
-  PFEX_ASSIGN_OR_RETURN(Bytes file, protocol::read_whole_file(path));
+  PFEX_ASSIGN_OR_RETURN(Bytes file, read_whole_file(path));
   const std::string damaged = "wallet " + path + " is damaged";
   if (file.size() < 32) return Status::corruption(damaged + " (truncated)");
   {
@@ -240,8 +260,16 @@ Status Wallet::set_account(market::AccountId account) {
   return save();
 }
 
+Status Wallet::sync_sequence(std::uint64_t ledger_last) {
+  if (ledger_last <= last_sequence_) return Status::ok();
+  last_sequence_ = ledger_last;
+  return save();
+}
+
 Result<Bytes> Wallet::prepare(const market::Action& action) {
   if (!market_) return Status::failed_precondition("the wallet has no market yet");
+  if (last_sequence_ == UINT64_MAX)
+    return Status::overflow("the wallet's sequence numbers are used up");
   Bytes tx = protocol::sign_transparent(key_, *market_, last_sequence_ + 1, action);
   ++last_sequence_;
   pending_.push_back(tx);

@@ -56,6 +56,9 @@ class WalletLock {
 
 class Wallet {
  public:
+  // `path` may be a symlink: the wallet is the file it resolves to (locked and written there;
+  // the link stays a link), so two names of one file never act as two wallets.
+  //
   // Creates a new wallet with a fresh identity key at `path`; fails if the file exists.
   static Result<Wallet> create(const std::string& path, std::string_view passphrase,
                                KdfParams kdf = KdfParams::interactive());
@@ -79,15 +82,20 @@ class Wallet {
   Status set_market(const protocol::MarketId& market);
   Status set_account(market::AccountId account);
 
+  // The ledger has used this key's sequence numbers up to `ledger_last` (a replica's
+  // last_sequence_of): the next one signed is above it. A wallet restored from a backup is behind
+  // the ledger and would otherwise sign a used number. Saves when it moves; never moves back.
+  Status sync_sequence(std::uint64_t ledger_last);
+
   // Signs `action` for the wallet's market with the next sequence number, adds it to pending()
   // and saves the wallet; returns the transaction bytes. Fails if no market is set.
   Result<Bytes> prepare(const market::Action& action);
-  // Drops the transaction from pending() and saves: the ledger has it (the gateway returned its
-  // log sequence), or a gateway refused its bytes for good (HTTP 400: malformed or badly signed;
-  // a gateway keeps no state, so resubmitting them could never succeed and would block every
-  // later transaction). Unknown bytes are not an error (already dropped).
+  // Drops the transaction from pending() and saves. Only for what the node's replica of the log
+  // settled (node::settle_pending): the log holds it, or another entry used its sequence number.
+  // Unknown bytes are not an error (already dropped).
   Status remove_pending(ByteSpan tx);
 
+  // The resolved path of the wallet file.
   const std::string& path() const { return path_; }
 
  private:

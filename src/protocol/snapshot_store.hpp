@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/codec.hpp"
+#include "core/file.hpp"
 #include "core/hash.hpp"
 #include "core/status.hpp"
 #include "ledger/log.hpp"
@@ -38,10 +39,9 @@ class SnapshotSchedule {
 // The digest of one log entry (sequence, entry time, payload) that anchors a snapshot.
 Digest32 entry_digest(const ledger::LogEntry& entry);
 
-// Writes `bytes` to `path` atomically: `path`.tmp, fsync, rename over `path`, fsync the
-// directory. Used for snapshots and wallets.
-Status write_file_atomically(const std::string& path, ByteSpan bytes);
-Result<Bytes> read_whole_file(const std::string& path);
+// Moved to core/file.hpp; kept here by name for the protocol's callers.
+using ::pfex::read_whole_file;
+using ::pfex::write_file_atomically;
 
 class SnapshotStore {
  public:

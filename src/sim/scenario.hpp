@@ -93,7 +93,7 @@ struct ScenarioObserver {
 
 // Where a scenario's actions take effect. The runner turns every step into a market Action and
 // hands it to a Venue: an Exchange in this process (run_scenario below), or a ledger behind real
-// processes (`pfex demo --ledger`, apps/pfex/ledger_demo.cpp). Expectations are checked against
+// processes (`pfex demo --ledger`, src/service/ledger_venue.hpp). Expectations are checked against
 // the venue's exchange(), so the same file checks both.
 class Venue {
  public:

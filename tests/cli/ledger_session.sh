@@ -42,15 +42,31 @@ view() { "$pfex" validator --log m.log --once --book | grep -vE '^(state|chain|e
 before=$(view; "$pfex" node status --wallet bob.wallet --log m.log | grep account)
 # Insolvent: 10,000 contracts need 10,000 x (0.40 to the low edge + 0.43 margin) = $8,300 > $970.
 # The gateway appends it (it checks form, not solvency); every validator rejects it.
-out=$("$pfex" node order --wallet bob.wallet "${g[@]}" --side buy --price 10.00 --qty 10000 2>&1 || true)
-expect "insolvent order" "$out" "insolvent"
+# The node says so and exits non-zero.
+if out=$("$pfex" node order --wallet bob.wallet "${g[@]}" --side buy --price 10.00 --qty 10000 2>&1); then
+  fail "a rejected order exited 0: $out"
+fi
+expect "insolvent order" "$out" "rejected: .*insolvent"
+expect "insolvent order's reason" "$out" "pfex: .*did not apply 1 transaction"
 after=$(view; "$pfex" node status --wallet bob.wallet --log m.log | grep account)
 [ "$before" = "$after" ] || fail "a rejected order changed the book or account: $before -> $after"
 
 out=$("$pfex" node status --wallet bob.wallet --log m.log)
 expect "bob's account" "$out" "cash 970.00 USD, position 3"
+
+# A wallet restored from a backup is behind the ledger's sequence numbers: the node syncs them
+# from the log before it signs, so its next order is accepted, not rejected as a replay.
+cp bob.wallet bob.backup
+"$pfex" node deposit --wallet bob.wallet "${g[@]}" --amount 1.00 >/dev/null
+"$pfex" node deposit --wallet bob.wallet "${g[@]}" --amount 1.00 >/dev/null
+cp bob.backup bob.wallet
+out=$("$pfex" node withdraw --wallet bob.wallet "${g[@]}" --amount 2.00)
+expect "restored wallet's withdrawal" "$out" "accepted"
+out=$("$pfex" node status --wallet bob.wallet --log m.log)
+expect "restored wallet's sequence" "$out" "last sequence 7 \\(ledger has 7\\), 0 pending"
+expect "bob's account after the restore" "$out" "cash 970.00 USD, position 3"
 out=$("$pfex" validator --log m.log --once --book)
-expect "validator counts" "$out" "accepted 7, rejected 1"
+expect "validator counts" "$out" "accepted 10, rejected 1"
 expect "validator book" "$out" "\| 10.00 +2"
 
 # A validator that snapshots, then a restarted one, end on the same state as a fresh replay.
@@ -79,4 +95,14 @@ expect "alice not refreshed" "$out" "margin round open \(epoch 1\): not refreshe
 "$pfex" node refresh --wallet alice.wallet "${g[@]}" >/dev/null
 out=$("$pfex" node status --wallet alice.wallet --log m.log)
 expect "alice refreshed by hand" "$out" "margin round open \(epoch 1\): refreshed"
+
+# The node's replica on disk (bob.wallet.replica) only saves work: without it, or with a damaged
+# one (the node says so), a command replays the log and shows the same.
+kept=$("$pfex" node status --wallet bob.wallet --log m.log)
+rm bob.wallet.replica
+[ "$("$pfex" node status --wallet bob.wallet --log m.log)" = "$kept" ] || fail "no replica: differs"
+echo garbage >bob.wallet.replica
+out=$("$pfex" node status --wallet bob.wallet --log m.log 2>&1)
+expect "damaged replica" "$out" "node replica .* not used"
+[ "$(grep -v 'node replica' <<<"$out")" = "$kept" ] || fail "damaged replica: differs"
 echo "ledger session: ok"

@@ -1,0 +1,354 @@
+// The trader node's commands; see trader_node.hpp.
+#include "service/trader_node.hpp"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "market/contract.hpp"
+#include "node/auto_refresh.hpp"
+#include "node/submit.hpp"
+#include "node/wallet.hpp"
+#include "protocol/validator.hpp"
+#include "service/log_spec.hpp"
+#include "service/node_replica.hpp"
+#include "service/retrying_reader.hpp"
+#include "sim/report.hpp"
+
+namespace pfex::service {
+namespace {
+
+Result<node::SubmitOptions> submit_options(const NodeOptions& o) {
+  node::SubmitOptions s;
+  PFEX_ASSIGN_OR_RETURN(s.gateway, node::parse_endpoint(o.gateway));
+  if (!o.socks5.empty()) {
+    PFEX_ASSIGN_OR_RETURN(s.socks5, node::parse_endpoint(o.socks5));
+  }
+  if (!o.proxy_user.empty()) s.proxy_credentials = std::make_pair(o.proxy_user, o.proxy_pass);
+  s.max_delay = std::chrono::milliseconds(o.max_delay_ms);
+  return s;
+}
+
+std::string describe_outcome(const protocol::EntryOutcome& out) {
+  if (!out.accepted) return "rejected: " + out.reason.to_string();
+  std::string detail;
+  const auto& r = out.result;
+  if (r.account) detail = fmt::format(" account {}", r.account->value);
+  if (r.order) {
+    detail = fmt::format(" order {} filled {} resting {}", r.order->id.value,
+                         r.order->filled.value(), r.order->resting.value());
+  }
+  return "accepted" + detail;
+}
+
+// Prints what the log made of the transactions `settled` dropped from pending; returns the
+// number that did not take effect (rejected, or superseded by another use of their sequence).
+std::size_t report_settled(const std::vector<node::Settled>& settled,
+                           const std::map<std::uint64_t, protocol::EntryOutcome>& outcomes) {
+  std::size_t failed = 0;
+  for (const node::Settled& s : settled) {
+    const auto it = s.log_sequence ? outcomes.find(*s.log_sequence) : outcomes.end();
+    if (it == outcomes.end()) {
+      ++failed;
+      fmt::print("transaction {}: never applied: the ledger used its sequence number for another\n",
+                 s.tx_sequence);
+      continue;
+    }
+    if (!it->second.accepted) ++failed;
+    fmt::print("log entry {}: {}\n", it->first, describe_outcome(it->second));
+  }
+  return failed;
+}
+
+// Opens the wallet and brings it and the node's replica (`replica`, loaded from beside the
+// wallet) up to date with the log: market id, account, the sequence numbers the ledger has used
+// (a wallet restored from a backup is behind), and the pending transactions the log has settled
+// since the node last looked. Saves the replica.
+Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
+                                 protocol::Validator::EventSink sink = {}) {
+  PFEX_ASSIGN_OR_RETURN(auto w, node::Wallet::open(o.wallet, o.passphrase));
+  std::string note;
+  PFEX_ASSIGN_OR_RETURN(replica, NodeReplica::load(w.path() + ".replica", &note));
+  if (!note.empty()) fmt::print(stderr, "pfex: {}\n", note);
+  replica.set_owner(w.public_key());
+  replica.set_event_sink(std::move(sink));
+  std::vector<node::Settled> settled;
+  std::map<std::uint64_t, protocol::EntryOutcome> outcomes;
+  PFEX_ASSIGN_OR_RETURN(auto reader, open_log_reader(o.log));
+  note.clear();
+  PFEX_RETURN_IF_ERROR(replica.catch_up(
+      *reader,
+      [&](const protocol::Validator& v, std::span<const ledger::LogEntry> batch,
+          std::span<const protocol::EntryOutcome> batch_outcomes) -> Status {
+        if (w.pending().empty()) return Status::ok();
+        for (const auto& out : batch_outcomes)
+          outcomes.emplace(out.sequence, out);
+        PFEX_ASSIGN_OR_RETURN(auto now, node::settle_pending(w, v, batch));
+        settled.insert(settled.end(), now.begin(), now.end());
+        return Status::ok();
+      },
+      &note));
+  if (!note.empty()) fmt::print(stderr, "pfex: {}\n", note);
+  const protocol::Validator& v = replica.validator();
+  // Pending transactions from before the replica's position (a wallet restored from a backup):
+  // only the sequence numbers can settle them.
+  PFEX_ASSIGN_OR_RETURN(auto earlier, node::settle_pending(w, v, {}));
+  settled.insert(settled.end(), earlier.begin(), earlier.end());
+  (void)report_settled(settled, outcomes);
+  if (!v.market_id()) return Status::failed_precondition("the log has no market yet");
+  if (!w.market()) PFEX_RETURN_IF_ERROR(w.set_market(*v.market_id()));
+  if (*w.market() != *v.market_id()) {
+    return Status::failed_precondition("the wallet belongs to another market than the log's");
+  }
+  PFEX_RETURN_IF_ERROR(w.sync_sequence(v.last_sequence_of(w.public_key())));
+  if (!w.account()) {
+    if (auto a = v.account_of(w.public_key())) PFEX_RETURN_IF_ERROR(w.set_account(*a));
+  }
+  PFEX_RETURN_IF_ERROR(replica.save());
+  return w;
+}
+
+// Submits everything pending (first whatever an earlier command left behind), follows the log
+// on `v` until each of them is settled, and reports what the log made of them. Fails (non-zero
+// exit) when one was rejected or never applied, or is not in the log after a while.
+Status submit_and_report(node::Wallet& w, const NodeOptions& o, NodeReplica& replica) {
+  const protocol::Validator& v = replica.validator();
+  if (w.pending().size() > 1) {
+    fmt::print("resubmitting {} transaction(s) left pending\n", w.pending().size() - 1);
+  }
+  PFEX_ASSIGN_OR_RETURN(const node::SubmitOptions submit, submit_options(o));
+  const Status sent = node::submit_pending(w, submit).status();
+  std::map<std::uint64_t, protocol::EntryOutcome> outcomes;
+  std::size_t failed = 0;
+  PFEX_ASSIGN_OR_RETURN(auto reader, open_log_reader(o.log));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // After a failed submission, only what is already in the log can settle.
+  while (!w.pending().empty() && std::chrono::steady_clock::now() < deadline) {
+    PFEX_ASSIGN_OR_RETURN(auto batch, reader->follow(v.next_sequence(), 4096,
+                                                     std::chrono::milliseconds(sent ? 50 : 0)));
+    if (batch.empty() && !sent) break;
+    PFEX_ASSIGN_OR_RETURN(const auto applied, replica.apply(batch));
+    for (const auto& out : applied)
+      outcomes.emplace(out.sequence, out);
+    PFEX_ASSIGN_OR_RETURN(const auto settled, node::settle_pending(w, v, batch));
+    failed += report_settled(settled, outcomes);
+  }
+  if (!w.account()) {
+    if (auto a = v.account_of(w.public_key())) PFEX_RETURN_IF_ERROR(w.set_account(*a));
+  }
+  PFEX_RETURN_IF_ERROR(replica.save());
+  if (!sent) {
+    return sent.with_context(
+        fmt::format("{} transaction(s) stay pending (pfex node resubmit)", w.pending().size()));
+  }
+  if (!w.pending().empty()) {
+    return Status::io_error(
+        fmt::format("{} transaction(s) not in the log after 10 s; they stay pending and are "
+                    "resubmitted by the next command (or pfex node resubmit)",
+                    w.pending().size()));
+  }
+  if (failed > 0) {
+    return Status::failed_precondition(
+        fmt::format("the ledger did not apply {} transaction(s) (see above)", failed));
+  }
+  return Status::ok();
+}
+
+// Whether `e` concerns `me` (its order, trade, cash) or the whole market (epochs, halts).
+bool concerns(const market::Event& e, market::AccountId me) {
+  return std::visit(
+      [&](const auto& b) {
+        if constexpr (requires { b.maker_owner; }) {
+          return b.maker_owner == me || b.taker_owner == me;
+        } else if constexpr (requires { b.owner; }) {
+          return b.owner == me;
+        } else if constexpr (requires { b.account; }) {
+          return b.account == me;
+        } else {
+          return true;
+        }
+      },
+      e.body);
+}
+
+Result<market::OrderType> parse_order_type(const std::string& type) {
+  if (type == "limit") return market::OrderType::kLimit;
+  if (type == "ioc") return market::OrderType::kImmediateOrCancel;
+  if (type == "fok") return market::OrderType::kFillOrKill;
+  if (type == "post-only") return market::OrderType::kPostOnly;
+  if (type == "market") return market::OrderType::kMarket;
+  return Status::invalid_argument("unknown order type " + type);
+}
+
+}  // namespace
+
+Status open_market(const MarketInit& o, const std::string& passphrase) {
+  PFEX_ASSIGN_OR_RETURN(const market::ContractSpec spec, market::contract_preset(o.contract));
+  PFEX_ASSIGN_OR_RETURN(const Price reference, spec.parse_price(o.reference));
+  PFEX_ASSIGN_OR_RETURN(auto issuer, node::Wallet::open(o.issuer_wallet, passphrase));
+  const Bytes genesis =
+      protocol::encode_entry(protocol::Genesis{spec, reference, issuer.public_key()});
+  PFEX_ASSIGN_OR_RETURN(auto log, open_log_writer(o.log));
+  PFEX_ASSIGN_OR_RETURN(const auto first, log->read(1, 1));
+  if (!first.empty()) {
+    return Status::failed_precondition("log " + o.log + " is not empty; a market opens a new log");
+  }
+  PFEX_ASSIGN_OR_RETURN(const auto appended, log->append(genesis));
+  PFEX_RETURN_IF_ERROR(issuer.set_market(protocol::market_id_of(genesis)));
+  fmt::print("market {} opened at log entry {}: {} at reference {}\n",
+             to_hex(protocol::market_id_of(genesis)), appended.sequence, o.contract, o.reference);
+  return Status::ok();
+}
+
+Status node_action(const NodeOptions& o, const std::string& what) {
+  NodeReplica replica;
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
+  const market::ContractSpec& spec = replica.validator().exchange()->spec();
+  market::Action action;
+  if (what == "register") {
+    if (w.account()) {
+      return Status::already_exists("this wallet already has account " +
+                                    std::to_string(w.account()->value));
+    }
+    action = market::RegisterAction{};
+  } else if (what == "advance") {
+    action = market::AdvanceAction{};  // only the issuer's key is accepted
+  } else if (what == "settle") {
+    PFEX_ASSIGN_OR_RETURN(const Price price, spec.parse_price(o.price));
+    action = market::SettleFinalAction{price};
+  } else {
+    if (!w.account()) return Status::failed_precondition("register first (pfex node register)");
+    const market::AccountId a = *w.account();
+    if (what == "deposit" || what == "withdraw" || (what == "refresh" && !o.amount.empty())) {
+      PFEX_ASSIGN_OR_RETURN(const Cash amount, spec.parse_cash(o.amount));
+      if (what == "deposit") action = market::DepositAction{a, amount};
+      if (what == "withdraw") action = market::WithdrawAction{a, amount};
+      if (what == "refresh") action = market::RefreshAction{a, amount};
+    } else if (what == "refresh") {
+      action = market::RefreshAction{a, Cash(0)};
+    } else if (what == "cancel") {
+      action = market::CancelAction{a, market::OrderId{o.order}};
+    } else {
+      market::OrderRequest req;
+      req.side = o.side == "sell" ? market::Side::kSell : market::Side::kBuy;
+      PFEX_ASSIGN_OR_RETURN(req.type, parse_order_type(o.type));
+      if (req.type != market::OrderType::kMarket) {
+        PFEX_ASSIGN_OR_RETURN(req.limit, spec.parse_price(o.price));
+      }
+      req.qty = Qty(o.qty);
+      action = market::SubmitAction{a, req};
+    }
+  }
+  PFEX_RETURN_IF_ERROR(w.prepare(action).status());
+  return submit_and_report(w, o, replica);
+}
+
+Status node_create(const NodeOptions& o) {
+  PFEX_ASSIGN_OR_RETURN(auto w, node::Wallet::create(o.wallet, o.passphrase));
+  fmt::print("wallet {} created; identity key {}\n", o.wallet, to_hex(w.public_key()));
+  return Status::ok();
+}
+
+Status node_status(const NodeOptions& o) {
+  NodeReplica replica;
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
+  const protocol::Validator& v = replica.validator();
+  fmt::print("identity {}\nmarket {}\nlast sequence {} (ledger has {}), {} pending\n",
+             to_hex(w.public_key()), to_hex(*w.market()), w.last_sequence(),
+             v.last_sequence_of(w.public_key()), w.pending().size());
+  if (!w.account()) {
+    fmt::print("not registered\n");
+    return Status::ok();
+  }
+  PFEX_ASSIGN_OR_RETURN(const auto acc, v.exchange()->account(*w.account()));
+  const auto& spec = v.exchange()->spec();
+  fmt::print("account {}: cash {} {}, position {}, open buy {}, open sell {}\n", w.account()->value,
+             spec.format_cash(acc.cash), spec.currency, acc.position, acc.open_buy.value(),
+             acc.open_sell.value());
+  if (v.exchange()->phase() == market::Phase::kRefreshWindow) {
+    fmt::print("margin round open (epoch {}): {}\n", v.exchange()->epoch(),
+               acc.refreshed ? "refreshed" : "not refreshed (pfex node refresh)");
+  }
+  const market::AccountId me = *w.account();
+  for (const market::Side side : {market::Side::kBuy, market::Side::kSell}) {
+    v.exchange()->book().for_each(side, [&](const market::OrderBook::Order& resting) {
+      if (resting.owner != me) return;
+      fmt::print("open order {}: {} {} at {}\n", resting.id.value, market::side_name(side),
+                 resting.open.value(), spec.format_price(resting.limit));
+    });
+  }
+  for (auto it = replica.fills().rbegin(); it != replica.fills().rend(); ++it) {
+    fmt::print("fill (trade {}): {} {} at {}, order {} ({})\n", it->trade,
+               market::side_name(it->side), it->qty.value(), spec.format_price(it->price),
+               it->order.value, it->taker ? "taker" : "maker");
+  }
+  return Status::ok();
+}
+
+Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
+  if (o.auto_refresh && o.gateway.empty()) {
+    return Status::invalid_argument("--auto-refresh needs --gateway");
+  }
+  std::optional<node::SubmitOptions> submit;
+  if (o.auto_refresh) {
+    PFEX_ASSIGN_OR_RETURN(submit, submit_options(o));
+  }
+  NodeReplica replica;
+  const protocol::Validator& v = replica.validator();
+  market::AccountId me;
+  // Without --auto-refresh only the account is needed: the wallet is closed again (its lock
+  // released) so other node commands can use it while this one watches. With it, the watch
+  // signs Refresh transactions and keeps the wallet.
+  std::optional<node::Wallet> wallet;
+  {
+    PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));  // silently, to the log's end
+    if (!w.account()) return Status::failed_precondition("register first (pfex node register)");
+    me = *w.account();
+    if (o.auto_refresh) wallet.emplace(std::move(w));
+  }
+  fmt::print("watching account {} from log entry {}{}\n", me.value, v.next_sequence(),
+             o.auto_refresh ? ", refreshing at margin rounds" : "");
+  std::fflush(stdout);
+  replica.set_event_sink([&](const protocol::EntryOutcome&, std::span<const market::Event> events) {
+    for (const market::Event& e : events) {
+      if (concerns(e, me)) fmt::print("{}\n", sim::describe_event(*v.exchange(), e, {}));
+    }
+    std::fflush(stdout);
+  });
+  node::AutoRefresh refresher;
+  PFEX_ASSIGN_OR_RETURN(auto reader, open_log_reader(o.log));
+  RetryingReader retrying(*reader, RetryOptions{.report = {}, .stopped = stopped});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.watch_seconds);
+  while (!stopped() && (o.watch_seconds == 0 || std::chrono::steady_clock::now() < deadline)) {
+    auto got = retrying.follow(v.next_sequence(), 4096, std::chrono::milliseconds(200));
+    if (!got && stopped()) break;
+    PFEX_ASSIGN_OR_RETURN(auto batch, std::move(got));
+    PFEX_RETURN_IF_ERROR(replica.apply(batch).status());
+    if (wallet && !wallet->pending().empty()) {
+      PFEX_RETURN_IF_ERROR(node::settle_pending(*wallet, v, batch).status());
+    }
+    if (!wallet || !refresher.due(*v.exchange(), me)) continue;
+    // A failed submission is reported and the watch goes on: the round's window is long, and a
+    // change of cash (a deposit) makes the refresh due again.
+    Status sent = wallet->prepare(market::RefreshAction{me, Cash(0)}).status();
+    if (sent.is_ok()) sent = node::submit_pending(*wallet, *submit).status();
+    fmt::print("margin round, epoch {}: refresh {}\n", v.exchange()->epoch(),
+               sent.is_ok() ? "sent" : "failed: " + sent.to_string());
+    std::fflush(stdout);
+  }
+  return Status::ok();
+}
+
+Status node_resubmit(const NodeOptions& o) {
+  NodeReplica replica;
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
+  fmt::print("{} pending\n", w.pending().size());
+  if (w.pending().empty()) return Status::ok();
+  return submit_and_report(w, o, replica);
+}
+
+}  // namespace pfex::service
