@@ -316,17 +316,17 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
   }
   // The replaced order leaves the book before the new one is checked and matched.
   PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot));
+  // A post-only order that would trade and a fill-or-kill the book cannot fill are accepted and
+  // closed at once without trading: the order gets its id in both modes (a private post has been
+  // spent by then), and the reservation is released.
+  std::optional<CloseReason> closed_on_arrival;
   std::optional<Price> best_opp = best_without(opposite(r.side), old_slot);
   if (r.type == OrderType::kPostOnly && best_opp && crosses(r.side, limit, *best_opp)) {
-    return Status::failed_precondition("post-only order at " + spec_.format_price(limit) +
-                                       " would trade against " + spec_.format_price(*best_opp));
+    closed_on_arrival = CloseReason::kPostOnlyWouldCross;
   }
-  if (r.type == OrderType::kFillOrKill) {
-    std::int64_t can = fillable(r.side, limit, r.qty.value(), old_slot);
-    if (can < r.qty.value()) {
-      return Status::failed_precondition("fill-or-kill for " + std::to_string(r.qty.value()) +
-                                         " could fill only " + std::to_string(can) + " now");
-    }
+  if (r.type == OrderType::kFillOrKill &&
+      fillable(r.side, limit, r.qty.value(), old_slot) < r.qty.value()) {
+    closed_on_arrival = CloseReason::kKilled;
   }
   // Solvency assuming the new order fills completely at its limit (DESIGN.md section 3).
   Checked<std::int64_t> notional = Checked<std::int64_t>(limit.value()) * r.qty.value();
@@ -354,6 +354,12 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
   }
   OrderId oid{next_order_id_++};
   emit(OrderAccepted{oid, id, r.side, r.type, limit, r.qty, false});
+  if (closed_on_arrival) {
+    release(accounts_[id.value], r.side, limit, r.qty);
+    emit(OrderClosed{oid, id, *closed_on_arrival, r.qty});
+    after_trading_action();
+    return OrderOutcome{oid, Qty(0), Qty(0)};
+  }
   Qty filled = match(oid, id, r.side, limit, r.qty);
   Qty rest(r.qty.value() - filled.value());
   Qty resting(0);
