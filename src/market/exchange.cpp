@@ -135,9 +135,20 @@ Status Exchange::check_can_trade(const Account& a) const {
   return Status::ok();
 }
 
+Status Exchange::check_supply(std::int64_t amount) const {
+  const i128 after = static_cast<i128>(external_in_) - external_out_ + amount;
+  if (after > kMaxCashSupply) {
+    return Status::overflow("the market's cash would reach " +
+                            std::to_string(static_cast<std::int64_t>(after)) +
+                            " minor units, above the cash supply cap of 2^46");
+  }
+  return Status::ok();
+}
+
 Result<AccountId> Exchange::register_account(LedgerTime now) {
   advance_to(now);
   if (accounts_.size() >= UINT32_MAX) return Status::overflow("too many accounts");
+  PFEX_RETURN_IF_ERROR(check_supply(spec_.bond.value()).with_context("bond"));
   PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, spec_.bond.value(), "deposits"));
   external_in_ = in;
   AccountId id{static_cast<std::uint32_t>(accounts_.size())};
@@ -156,8 +167,8 @@ Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
     return Status::failed_precondition(id_text(id) + " defaulted; it cannot deposit");
   }
   PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_add(a->cash.value(), amount.value(), "cash"));
+  PFEX_RETURN_IF_ERROR(check_supply(amount.value()));
   PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, amount.value(), "deposits"));
-  if (in > (std::int64_t{1} << 62)) return Status::overflow("total deposits would exceed 2^62");
   a->cash = Cash(cash);
   external_in_ = in;
   emit(CashMoved{id, amount});
@@ -624,7 +635,8 @@ Status Exchange::try_refresh(AccountId id, Cash deposit) {
   Checked<std::int64_t> levy = Checked<std::int64_t>(levy_per_contract_) * std::abs(a.position);
   Checked<std::int64_t> cash = Checked<std::int64_t>(a.cash.value()) + deposit.value() - levy;
   Checked<std::int64_t> in = Checked<std::int64_t>(external_in_) + deposit.value();
-  if (cash.overflowed() || in.overflowed() || in.value() > (std::int64_t{1} << 62)) {
+  PFEX_RETURN_IF_ERROR(check_supply(deposit.value()));
+  if (cash.overflowed() || in.overflowed()) {
     return Status::overflow("refresh amounts overflow");
   }
   after.cash = Cash(cash.value());

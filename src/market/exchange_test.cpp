@@ -334,6 +334,25 @@ TEST_F(MatchingTest, WithdrawalKeepsBothConstraints) {
   EXPECT_EQ(ex_.external_balance(), Cash(100 + 2000 - 649));
 }
 
+// The money in the market never exceeds the cash supply cap, 2^46 minor units.
+TEST_F(MatchingTest, DepositsStopAtTheCashSupplyCap) {
+  AccountId a = funded(1'000);  // with the bond: 1,100 inside the market
+  ASSERT_EQ(ex_.external_balance(), Cash(1'100));
+  ASSERT_TRUE(ex_.deposit(now_, a, Cash(kMaxCashSupply - 1'100 - 1)).is_ok());  // limit - 1
+  ASSERT_TRUE(ex_.deposit(now_, a, Cash(1)).is_ok());                           // the limit
+  EXPECT_EQ(ex_.external_balance(), Cash(kMaxCashSupply));
+  Digest32 before = ex_.state_hash();
+  Status over = ex_.deposit(now_, a, Cash(1));  // limit + 1
+  EXPECT_EQ(over.code(), ErrorCode::kOverflow);
+  EXPECT_EQ(over.message(),
+            "the market's cash would reach 70368744177665 minor units, above the cash supply cap "
+            "of 2^46");
+  EXPECT_EQ(ex_.register_account(now_).status().code(), ErrorCode::kOverflow);  // its bond
+  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(ex_.withdraw(now_, a, Cash(5)).is_ok());
+  EXPECT_TRUE(ex_.deposit(now_, a, Cash(5)).is_ok());
+}
+
 TEST_F(MatchingTest, BadInputGetsAClearErrorAndChangesNothing) {
   AccountId a = funded(1'000'000);
   place(a, buy(990, 1));
