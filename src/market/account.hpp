@@ -37,8 +37,7 @@ struct Account {
   std::int64_t open_sell_ticks = 0;  // QS
   Cash bond;
   AccountStatus status = AccountStatus::kActive;
-  bool refreshed = true;     // refreshed for the current epoch (false only inside a margin round)
-  bool auto_refresh = true;  // its node refreshes by itself at margin rounds (online)
+  bool refreshed = true;  // refreshed for the current epoch (false only inside a margin round)
 
   std::int64_t long_qty() const { return position > 0 ? position : 0; }    // v+
   std::int64_t short_qty() const { return position < 0 ? -position : 0; }  // v-

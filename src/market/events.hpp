@@ -52,6 +52,14 @@ struct OrderClosed {
   CloseReason reason;
   Qty released;  // quantity that did not fill and was released from the open totals
 };
+// A cancel-replace that only lowered a resting order's quantity at the same price: the order
+// keeps its id and its place in the queue.
+struct OrderReduced {
+  OrderId id;
+  AccountId owner;
+  Qty released;  // taken off the open quantity and released from the open totals
+  Qty open;      // what now rests
+};
 struct CashMoved {
   AccountId account;
   Cash amount;  // > 0 deposit, < 0 withdrawal
@@ -108,9 +116,9 @@ struct FinalSettlement {
 
 struct Event {
   LedgerTime time;
-  std::variant<OrderAccepted, Trade, OrderClosed, CashMoved, AccountRegistered, MarketHalted,
-               EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed, Defaulted,
-               LiquidationFinished, Exited, FinalSettlement>
+  std::variant<OrderAccepted, Trade, OrderClosed, OrderReduced, CashMoved, AccountRegistered,
+               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed,
+               Defaulted, LiquidationFinished, Exited, FinalSettlement>
       body;
 };
 

@@ -148,12 +148,6 @@ Result<AccountId> Exchange::register_account(LedgerTime now) {
   return id;
 }
 
-Status Exchange::set_auto_refresh(AccountId id, bool on) {
-  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
-  a->auto_refresh = on;
-  return Status::ok();
-}
-
 Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   advance_to(now);
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
@@ -167,10 +161,6 @@ Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   a->cash = Cash(cash);
   external_in_ = in;
   emit(CashMoved{id, amount});
-  // Its node answers a margin call at once: the deposit is followed by the refresh.
-  if (phase_ == Phase::kRefreshWindow && !a->refreshed && a->auto_refresh) {
-    (void)try_refresh(id, Cash(0));  // still short: it stays unrefreshed, the call stands
-  }
   return Status::ok();
 }
 
@@ -275,6 +265,25 @@ std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted,
   return total;
 }
 
+// A resting order's quantity lowered at the same price, side and resting type: no new order.
+bool Exchange::is_reduce(const OrderBook::Order& old, const OrderRequest& r) {
+  const bool rests = r.type == OrderType::kLimit || r.type == OrderType::kPostOnly;
+  return rests && r.side == old.side && r.limit == old.limit && r.qty < old.open;
+}
+
+// Lowering an order's quantity releases part of its reservation, which never weakens either
+// constraint, so it needs no solvency check; the order keeps its id and its time priority.
+OrderOutcome Exchange::reduce(OrderBook::Slot slot, Qty open) {
+  const OrderBook::Order& o = book_.at(slot);
+  const Qty released(o.open.value() - open.value());
+  release(accounts_[o.owner.value], o.side, o.limit, released);
+  emit(OrderReduced{o.id, o.owner, released, open});
+  const OrderId id = o.id;
+  book_.reduce(slot, released);
+  after_trading_action();
+  return OrderOutcome{id, Qty(0), open};
+}
+
 Result<OrderOutcome> Exchange::submit(LedgerTime now, AccountId id, const OrderRequest& request) {
   advance_to(now);
   return place(id, request, std::nullopt);
@@ -302,6 +311,7 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
     }
     const OrderBook::Order& old = book_.at(old_slot);
     if (old.owner != id) return Status::failed_precondition(id_text(*replaced) + " is not yours");
+    if (is_reduce(old, r)) return reduce(old_slot, r.qty);
     release(after, old.side, old.limit, old.open);
   }
   // The replaced order leaves the book before the new one is checked and matched.
@@ -592,8 +602,9 @@ void Exchange::open_next_epoch(bool widened) {
     Account& a = accounts_[i];
     if (a.status != AccountStatus::kActive) continue;
     a.refreshed = false;
+    // Refresh is always the account's own action: every survivor is called, with the deposit it
+    // needs (0: a refresh alone will do).
     AccountId id{static_cast<std::uint32_t>(i)};
-    if (a.auto_refresh && try_refresh(id, Cash(0)).is_ok()) continue;
     Account charged = a;
     charged.cash = Cash(a.cash.value() - levy_per_contract_ * std::abs(a.position));
     Result<Cash> need = margin_shortfall(charged, band_, spec_);

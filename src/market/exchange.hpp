@@ -54,9 +54,12 @@ class Exchange {
   Status withdraw(LedgerTime now, AccountId account, Cash amount);
   Result<OrderOutcome> submit(LedgerTime now, AccountId account, const OrderRequest& request);
   Status cancel(LedgerTime now, AccountId account, OrderId order);
-  // Cancels `order` and submits `request` as one action: the old order leaves the book and its
-  // remainder is released before the new order is checked (solvency, fill-or-kill, post-only,
-  // a market order's limit) and matched. The new order has a new id and loses time priority.
+  // A replace that only lowers the quantity of a resting order at the same price (same side,
+  // limit or post-only) is a reduce: the order keeps its id and time priority (event
+  // OrderReduced). Otherwise it cancels `order` and submits `request` as one action: the old order
+  // leaves the book and its remainder is released before the new order is checked (solvency,
+  // fill-or-kill, post-only, a market order's limit) and matched. The new order has a new id and
+  // loses time priority.
   Result<OrderOutcome> replace(LedgerTime now, AccountId account, OrderId order,
                                const OrderRequest& request);
   // In a refresh window: deposit (possibly 0), pay any shortfall levy, and pass the new band.
@@ -69,10 +72,6 @@ class Exchange {
   Status settle_final(LedgerTime now, Price price);
   // Only moves the clock (processing deadlines).
   void advance(LedgerTime now);
-
-  // Not a ledger action: whether the account's node is online to refresh by itself at margin
-  // rounds (an offline account defaults at the window's close unless it refreshes by hand).
-  Status set_auto_refresh(AccountId account, bool on);
 
   // ---- queries ----
   const ContractSpec& spec() const { return spec_; }
@@ -143,6 +142,8 @@ class Exchange {
   Result<OrderOutcome> place(AccountId owner, const OrderRequest& request,
                              std::optional<OrderId> replaced);
   Status check_request(const OrderRequest& request) const;
+  static bool is_reduce(const OrderBook::Order& old, const OrderRequest& request);
+  OrderOutcome reduce(OrderBook::Slot slot, Qty open);
   // The book as a new order sees it: `replaced` (kNil for none), the order a cancel-replace
   // closes, does not count.
   Result<Price> effective_limit(const OrderRequest& request, OrderBook::Slot replaced) const;

@@ -42,6 +42,7 @@ struct Flow {
   Exchange ex = *Exchange::open(flow_spec(), Price(1000), LedgerTime(0));
   std::vector<AccountId> accounts;
   std::vector<OrderId> orders;  // every id ever returned (some closed since)
+  std::vector<bool> online = std::vector<bool>(5, true);  // its node refreshes at margin rounds
   std::int64_t now = 0;
   int accepted = 0;
 };
@@ -51,6 +52,17 @@ void setup(Flow& f) {
     AccountId id = *f.ex.register_account(LedgerTime(0));
     f.accounts.push_back(id);
     (void)f.ex.deposit(LedgerTime(0), id, Cash(200'000 + 150'000 * i));
+  }
+}
+
+// What an online node does: refresh (deposit 0) as soon as it sees a margin round.
+void refresh_online(Flow& f) {
+  if (f.ex.phase() != Phase::kRefreshWindow) return;
+  for (std::size_t i = 0; i < f.accounts.size(); ++i) {
+    Result<Account> a = f.ex.account(f.accounts[i]);
+    if (f.online[i] && a->status == AccountStatus::kActive && !a->refreshed) {
+      (void)f.ex.refresh(LedgerTime(f.now), f.accounts[i], Cash(0));
+    }
   }
 }
 
@@ -91,16 +103,22 @@ void apply(Flow& f, const Op& op) {
   } else if (op.kind < 77) {
     s = f.ex.withdraw(now, who, Cash(op.amount / 4));
   } else if (op.kind < 90) {
-    f.now += op.amount / 4;  // up to 100 s
-    f.ex.advance(LedgerTime(f.now));
+    // Up to 100 s, in steps short enough for online nodes to see every margin round.
+    const std::int64_t until = f.now + op.amount / 4;
+    while (f.now < until) {
+      f.now = std::min<std::int64_t>(f.now + 20'000, until);
+      f.ex.advance(LedgerTime(f.now));
+      refresh_online(f);
+    }
   } else if (op.kind < 94) {
-    s = f.ex.set_auto_refresh(who, op.amount % 3 != 0);
+    f.online[static_cast<std::size_t>(op.account)] = op.amount % 3 != 0;
   } else if (op.kind < 97) {
     s = f.ex.refresh(now, who, Cash(op.amount / 10));
   } else {
     s = f.ex.exit(now, who).status();
   }
   if (s.is_ok()) ++f.accepted;
+  refresh_online(f);
 }
 
 void check_invariants(const Flow& f) {
@@ -182,7 +200,7 @@ RC_GTEST_PROP(ExchangeProperties, SnapshotRestoresAnExchangeThatBehavesTheSame, 
   RC_ASSERT(restored.is_ok());
   RC_ASSERT(restored->state_hash() == a.ex.state_hash());
   RC_ASSERT(restored->snapshot() == snap);
-  Flow b{std::move(*restored), a.accounts, a.orders, a.now, 0};
+  Flow b{std::move(*restored), a.accounts, a.orders, a.online, a.now, 0};
   b.ex.clear_events();
   a.ex.clear_events();
   for (const Op& op : then) {
@@ -206,7 +224,7 @@ TEST(ExchangeSnapshot, TruncatedOrExtendedSnapshotsAreRejected) {
   Bytes longer = snap;
   longer.push_back(0);
   EXPECT_EQ(Exchange::restore(longer).status().code(), ErrorCode::kCorruption);
-  for (std::uint8_t version : {std::uint8_t{1}, std::uint8_t{3}}) {  // 1 had no gross totals
+  for (std::uint8_t version : {std::uint8_t{2}, std::uint8_t{4}}) {  // 2 had auto refresh
     Bytes other_version = snap;
     other_version[0] = version;
     EXPECT_EQ(Exchange::restore(other_version).status().message(), "unknown snapshot version");
@@ -232,12 +250,15 @@ TEST(ExchangeProperties, LongRandomFlowReachesMarginRoundsAndDefaults) {
     check_invariants(f);
     if (i % 97 == 0) {
       // Keep the flow from dying out: top up, and new traders replace defaulted ones.
-      for (AccountId& id : f.accounts) {
+      for (std::size_t j = 0; j < f.accounts.size(); ++j) {
+        AccountId& id = f.accounts[j];
         if (f.ex.account(id)->status != AccountStatus::kActive) {
           id = *f.ex.register_account(LedgerTime(f.now));
+          f.online[j] = true;
         }
         (void)f.ex.deposit(LedgerTime(f.now), id, Cash(50'000));
       }
+      refresh_online(f);
     }
   }
   for (const Event& e : f.ex.events())

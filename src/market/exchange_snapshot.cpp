@@ -1,5 +1,5 @@
 // Exchange::snapshot / restore / state_hash: the canonical encoding of the exchange's state.
-// Layout (docs/codec.md types): u8 version = 2, the contract spec, then the state fields in the
+// Layout (docs/codec.md types): u8 version = 3, the contract spec, then the state fields in the
 // order of encode_state below. Restoring re-inserts resting orders in priority order, which
 // rebuilds the same price-time queues.
 #include <algorithm>
@@ -12,7 +12,7 @@
 namespace pfex::market {
 namespace {
 
-constexpr std::uint8_t kSnapshotVersion = 2;
+constexpr std::uint8_t kSnapshotVersion = 3;
 constexpr std::int64_t kMax = INT64_MAX;
 
 void put_i128(Writer& w, i128 x) {
@@ -60,7 +60,6 @@ void Exchange::encode_state(Writer& w) const {
     }
     w.u8(static_cast<std::uint8_t>(a.status));
     w.boolean(a.refreshed);
-    w.boolean(a.auto_refresh);
   }
   for (Side side : {Side::kBuy, Side::kSell}) {
     std::uint64_t n = 0;
@@ -155,7 +154,8 @@ Status Exchange::decode_state(Reader& r) {
   band_ = *band;
   book_.reset(band_.low, band_.high);
   std::uint32_t n_accounts = r.u32("account count");
-  if (n_accounts == 0 || n_accounts > r.remaining() / 60 + 1) return bad("account count");
+  // 58 bytes per account: seven i64, the status and the refreshed flag.
+  if (n_accounts == 0 || n_accounts > r.remaining() / 58) return bad("account count");
   accounts_.assign(n_accounts, Account{});
   for (Account& a : accounts_) {
     a.cash = Cash(r.i64("cash"));
@@ -167,7 +167,6 @@ Status Exchange::decode_state(Reader& r) {
     a.bond = Cash(r.i64_in("bond", 0, kMax));
     a.status = static_cast<AccountStatus>(r.u8_in("account status", 0, 2));
     a.refreshed = r.boolean("refreshed");
-    a.auto_refresh = r.boolean("auto refresh");
   }
   struct Totals {
     i128 buy = 0, sell = 0, buy_ticks = 0, sell_ticks = 0;

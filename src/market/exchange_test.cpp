@@ -154,6 +154,36 @@ TEST_F(MatchingTest, ReplaceLosesTimePriority) {
   EXPECT_EQ(acct(b).position, 5);
 }
 
+// A replace that only lowers the quantity at the same price is a reduce: same id, same place in
+// the queue, the difference released.
+TEST_F(MatchingTest, ReplaceThatOnlyLowersTheQuantityKeepsIdAndPriority) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000), s = funded(1'000'000);
+  OrderOutcome a1 = place(a, buy(990, 5));
+  OrderOutcome b1 = place(b, buy(990, 5));
+  Result<OrderOutcome> a2 = ex_.replace(now_, a, a1.id, buy(990, 2));
+  ASSERT_TRUE(a2.is_ok()) << a2.status().to_string();
+  EXPECT_EQ(a2->id, a1.id);
+  EXPECT_EQ(a2->filled, Qty(0));
+  EXPECT_EQ(a2->resting, Qty(2));
+  EXPECT_EQ(acct(a).open_buy, Qty(2));
+  EXPECT_EQ(acct(a).open_buy_ticks, 2 * 990);
+  EXPECT_EQ(ex_.book().level_qty(Side::kBuy, Price(990)), Qty(7));
+  auto reduced = events_of<OrderReduced>();
+  ASSERT_EQ(reduced.size(), 1u);
+  EXPECT_EQ(reduced[0].id, a1.id);
+  EXPECT_EQ(reduced[0].released, Qty(3));
+  EXPECT_EQ(reduced[0].open, Qty(2));
+  place(s, sell(990, 3));
+  std::vector<Trade> t = trades();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].maker, a1.id);  // still first in the queue
+  EXPECT_EQ(t[0].qty, Qty(2));
+  EXPECT_EQ(t[1].maker, b1.id);
+  // The same quantity, a higher one or another price is a new order at the back of the queue.
+  OrderOutcome b2 = *ex_.replace(now_, b, b1.id, buy(990, 4));
+  EXPECT_NE(b2.id, b1.id);
+}
+
 TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
   // 1351 is exactly enough for one contract at 1000 (see InsolventOrderIsRejected).
   AccountId a = funded(1351);

@@ -76,10 +76,10 @@ TEST_F(BreakerTest, StandingQuoteTimerResetsWhenTheQuoteLeavesTheEdge) {
 TEST_F(BreakerTest, RefreshWindowLetsRefreshedAccountsTradeAndStartsNoBreaker) {
   AccountId m = funded(100'000'000);
   AccountId offline = funded(100'000'000);
-  ASSERT_TRUE(ex_.set_auto_refresh(offline, false).is_ok());
   wash(m, 1050, 10);
   ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
-  EXPECT_TRUE(acct(m).refreshed);
+  EXPECT_FALSE(acct(m).refreshed);  // refresh is always the account's own action
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
   EXPECT_FALSE(acct(offline).refreshed);
   Result<OrderOutcome> r = ex_.submit(now_, offline, buy(1050, 1));
   EXPECT_EQ(r.status().message(), "the account must refresh for epoch 1 before it trades");
@@ -106,11 +106,12 @@ TEST_F(BreakerTest, NoBreakerAtTheEdgeWhereALiquidationOrderRests) {
   AccountId x = funded(13'520);  // short 10 at 1000: exactly solvent at 1050
   AccountId y = funded(10'000'000);
   AccountId m = funded(100'000'000);
-  ASSERT_TRUE(ex_.set_auto_refresh(x, false).is_ok());
   place(x, sell(1000, 10));
   place(y, buy(1000, 10));
   now_ = LedgerTime(20 * kSecond);
-  wash(m, 1050, 10);  // breaker: band [971, 1129], window closes at 80 s
+  wash(m, 1050, 10);  // breaker: band [971, 1129], window closes at 80 s; X does not refresh
+  ASSERT_TRUE(ex_.refresh(now_, y, Cash(0)).is_ok());
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
   ex_.advance(LedgerTime(80 * kSecond));
   ASSERT_EQ(events_of<Defaulted>().size(), 1u);
   ASSERT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys back X's short 10
@@ -139,6 +140,7 @@ TEST_F(BreakerTest, FinalSettlementWaitsForTheRefreshWindowToClose) {
   AccountId m = funded(100'000'000);
   wash(m, 1050, 10);
   ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
   Digest32 before = ex_.state_hash();
   Status s = ex_.settle_final(now_, Price(1050));
   EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
@@ -203,13 +205,18 @@ class SeedExample : public testing::ExchangeFixture {
     place(bob, buy(1300, 90));
   }
 
-  // Mallory trades with himself at the high edge until the breaker halts the market.
+  // Mallory trades with himself at the high edge until the breaker halts the market; Bob and
+  // Mallory (online) refresh at once, and Alice too when she passes the new band.
   void lock_limit_up(std::int64_t at_ms) {
     now_ = LedgerTime(at_ms);
     const std::int64_t high = ex_.band().high.value();
     place(mallory, sell(high, 20));
     place(mallory, buy(high, 20));
+    EXPECT_TRUE(ex_.refresh(now_, bob, Cash(0)).is_ok());
+    EXPECT_TRUE(ex_.refresh(now_, mallory, Cash(0)).is_ok());
+    alice_passed = ex_.refresh(now_, alice, Cash(0)).is_ok();
   }
+  bool alice_passed = false;
 
   AccountId alice, bob, mallory;
 };
@@ -240,7 +247,6 @@ TEST_F(SeedExample, NoPushBeyondTheBandWithinAnEpochAndNoHaltOnAWashLot) {
 }
 
 TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall) {
-  ASSERT_TRUE(ex_.set_auto_refresh(alice, true).is_ok());
   std::int64_t t = 100 * kSecond;
   struct Round {
     std::int64_t reference, low, high, margin;
@@ -255,15 +261,21 @@ TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall)
     EXPECT_EQ(ex_.band().high, Price(expected[i].high));
     EXPECT_EQ(ex_.band().margin, Cash(expected[i].margin));
     if (i < 2) {
-      EXPECT_TRUE(acct(alice).refreshed) << "she passes round " << i;
+      EXPECT_TRUE(alice_passed) << "she passes round " << i;
       t += 700 * kSecond;  // past the 600 s window
     }
   }
-  // Round 3: E_H = 1400 - 90*15.23 - 90*0.62 = -26.50: a margin call of $26.50.
-  auto calls = events_of<MarginCall>();
-  ASSERT_EQ(calls.size(), 1u);
-  EXPECT_EQ(calls[0].account, alice);
-  EXPECT_EQ(calls[0].amount, Cash(2650));
+  // Round 3: E_H = 1400 - 90*15.23 - 90*0.62 = -26.50: a margin call of $26.50 (in the rounds
+  // before, her call asked only for a refresh).
+  std::vector<MarginCall> calls;
+  for (const MarginCall& c : events_of<MarginCall>()) {
+    if (c.account == alice) calls.push_back(c);
+  }
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].amount, Cash(0));
+  EXPECT_EQ(calls[1].amount, Cash(0));
+  EXPECT_EQ(calls[2].amount, Cash(2650));
+  EXPECT_FALSE(alice_passed);
   EXPECT_FALSE(acct(alice).refreshed);
 
   // She does not pay. At the window's close she defaults: her bond and account go to the fund,
@@ -328,12 +340,13 @@ TEST(Liquidation, UnfilledPartIsKeptByTheFundAtTheEdge) {
   AccountId x = funded(13'510);  // short 10 at 1000: cash 113,500, exactly solvent at 1050
   AccountId y = funded(10'000'000);
   AccountId m = funded(100'000'000);
-  ASSERT_TRUE(ex.set_auto_refresh(x, false).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
   ASSERT_EQ(ex.phase(), Phase::kRefreshWindow);  // breaker: band [971, 1129], close at 80 s
+  ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), y, Cash(0)).is_ok());  // X does not
+  ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), m, Cash(0)).is_ok());
   ex.advance(LedgerTime(80 * kSecond));
   ASSERT_EQ(*ex.book().best(Side::kBuy), Price(1129));
   EXPECT_EQ(ex.fund().cash, Cash(113'500 + 100 + 40));  // X's cash, bond, fees
@@ -363,12 +376,17 @@ TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
   AccountId x = funded(13'510);
   AccountId y = funded(10'000'000);
   AccountId m = funded(100'000'000);
-  ASSERT_TRUE(ex.set_auto_refresh(x, false).is_ok());
+  auto refresh_survivors = [&](std::int64_t s) {
+    ASSERT_TRUE(ex.refresh(LedgerTime(s * kSecond), y, Cash(0)).is_ok()) << s;
+    ASSERT_TRUE(ex.refresh(LedgerTime(s * kSecond), m, Cash(0)).is_ok()) << s;
+  };
   ASSERT_TRUE(ex.submit(LedgerTime(0), x, sell(1000, 10)).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(0), y, buy(1000, 10)).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, sell(1050, 10)).is_ok());
   ASSERT_TRUE(ex.submit(LedgerTime(20 * kSecond), m, buy(1050, 10)).is_ok());
+  refresh_survivors(30);
   ex.advance(LedgerTime(200 * kSecond));  // X defaults at 80 s; nobody sells to the fund
+  refresh_survivors(200);
   ASSERT_EQ(ex.fund().position, -10);
   ASSERT_EQ(ex.epoch(), 2u);  // band [997, 1103] around the last trade, window until 260 s
   ASSERT_EQ(ex.band().high, Price(1103));
@@ -391,6 +409,8 @@ TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
   ASSERT_TRUE(ex.submit(LedgerTime(390 * kSecond), y, sell(1103, 4)).is_ok());
   EXPECT_EQ(ex.fund().position, -6);
   // Epoch 3 (scheduled at 400 s, reference 11.03): the fund bids for the other 6 at 11.59.
+  ex.advance(LedgerTime(400 * kSecond));
+  refresh_survivors(400);
   ex.advance(LedgerTime(460 * kSecond));
   ASSERT_EQ(ex.epoch(), 3u);
   ASSERT_EQ(ex.band().high, Price(1159));
@@ -399,6 +419,8 @@ TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
   ASSERT_TRUE(ex.submit(LedgerTime(470 * kSecond), y, sell(1159, 6)).is_ok());
   EXPECT_EQ(ex.fund().position, 0);
   // Flat: no liquidation order in the next epoch.
+  ex.advance(LedgerTime(600 * kSecond));
+  refresh_survivors(600);
   ex.advance(LedgerTime(660 * kSecond));
   ASSERT_EQ(ex.epoch(), 4u);
   EXPECT_TRUE(ex.book().empty());
@@ -419,7 +441,6 @@ class WalkUp : public ::testing::Test {
   AccountId funded(std::int64_t cash) {
     AccountId id = *ex.register_account(LedgerTime(0));
     EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
-    EXPECT_TRUE(ex.set_auto_refresh(id, false).is_ok());
     return id;
   }
   std::vector<ShortfallLevied> levies() const {

@@ -24,8 +24,6 @@ struct Round {
     poor = *ex.register_account(LedgerTime(0));
     EXPECT_TRUE(ex.deposit(LedgerTime(0), rich, Cash(1'000'000)).is_ok());
     EXPECT_TRUE(ex.deposit(LedgerTime(0), poor, Cash(10'000)).is_ok());
-    for (AccountId a : {rich, poor})
-      EXPECT_TRUE(ex.set_auto_refresh(a, false).is_ok());  // as on a ledger
     EXPECT_TRUE(
         ex.submit(LedgerTime(1), rich, {Side::kSell, OrderType::kLimit, Price(950), Qty(10)})
             .is_ok());

@@ -125,12 +125,9 @@ Status Validator::check_and_apply(const Entry& entry, ByteSpan bytes, bool signa
   signer.last_sequence = tx.sequence;
   Result<market::ActionResult> result = market::apply_action(*exchange_, outcome.time, tx.action);
   if (!result) return result.status();
-  if (result->account) {
-    signer.account = result->account;
-    // On a ledger nobody refreshes on a trader's behalf at margin rounds: its node sends a
-    // Refresh transaction, or the account defaults when the window closes (DESIGN.md section 3).
-    PFEX_RETURN_IF_ERROR(exchange_->set_auto_refresh(*result->account, false));
-  }
+  // On a ledger, as in the exchange, nobody refreshes on a trader's behalf at margin rounds: its
+  // node sends a Refresh transaction, or the account defaults when the window closes.
+  if (result->account) signer.account = result->account;
   outcome.result = std::move(result).value();
   return Status::ok();
 }

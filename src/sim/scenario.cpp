@@ -502,16 +502,35 @@ Result<market::AccountId> ExchangeVenue::add_trader(const Trader& t) {
   if (t.deposit.value() > 0) {
     PFEX_RETURN_IF_ERROR(exchange_.deposit(LedgerTime(0), id, t.deposit));
   }
-  PFEX_RETURN_IF_ERROR(exchange_.set_auto_refresh(id, t.online));
+  online_[id.value] = t.online;
   return id;
 }
 
 Result<market::ActionResult> ExchangeVenue::apply(LedgerTime now, const market::Action& action) {
-  return market::apply_action(exchange_, now, action);
+  Result<market::ActionResult> r = market::apply_action(exchange_, now, action);
+  refresh_online(exchange_.time());
+  return r;
 }
 
 Status ExchangeVenue::set_online(market::AccountId account, bool online) {
-  return exchange_.set_auto_refresh(account, online);
+  auto it = online_.find(account.value);
+  if (it == online_.end()) {
+    return Status::not_found("no trader for account " + std::to_string(account.value));
+  }
+  it->second = online;
+  refresh_online(exchange_.time());
+  return Status::ok();
+}
+
+void ExchangeVenue::refresh_online(LedgerTime now) {
+  if (exchange_.phase() != market::Phase::kRefreshWindow) return;
+  for (const auto& [id, online] : online_) {
+    Result<market::Account> a = exchange_.account(market::AccountId{id});
+    if (!online || !a.is_ok() || a->status != market::AccountStatus::kActive || a->refreshed) {
+      continue;
+    }
+    (void)exchange_.refresh(now, market::AccountId{id}, Cash(0));  // short: the call stands
+  }
 }
 
 Result<ScenarioRun> run_scenario(const Scenario& sc, Venue& venue,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -126,7 +127,12 @@ class ExchangeVenue final : public Venue {
   Status set_online(market::AccountId account, bool online) override;
 
  private:
+  // What an online trader's node does when it sees a margin round: refresh with no deposit (an
+  // account short of margin stays called until its deposit).
+  void refresh_online(LedgerTime now);
+
   market::Exchange exchange_;
+  std::map<std::uint32_t, bool> online_;  // by account id
 };
 
 // Runs every step against `venue`. A malformed scenario is an error; unmet expectations are
