@@ -14,9 +14,11 @@ namespace pfex::market {
 enum class CloseReason : std::uint8_t {
   kFilled = 0,
   kCancelled = 1,
-  kExpired = 2,      // the epoch ended (margin round) or the contract settled
-  kUnfilledIoc = 3,  // the unfilled rest of an immediate-or-cancel or market order
-  kReplaced = 4,     // cancel-replace
+  kExpired = 2,             // the epoch ended (margin round) or the contract settled
+  kUnfilledIoc = 3,         // the unfilled rest of an immediate-or-cancel or market order
+  kReplaced = 4,            // cancel-replace
+  kKilled = 5,              // a fill-or-kill the book could not fill completely on arrival
+  kPostOnlyWouldCross = 6,  // a post-only order that would have traded on arrival
 };
 
 enum class HaltReason : std::uint8_t {

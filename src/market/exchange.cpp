@@ -135,9 +135,20 @@ Status Exchange::check_can_trade(const Account& a) const {
   return Status::ok();
 }
 
+Status Exchange::check_supply(std::int64_t amount) const {
+  const i128 after = static_cast<i128>(external_in_) - external_out_ + amount;
+  if (after > kMaxCashSupply) {
+    return Status::overflow("the market's cash would reach " +
+                            std::to_string(static_cast<std::int64_t>(after)) +
+                            " minor units, above the cash supply cap of 2^46");
+  }
+  return Status::ok();
+}
+
 Result<AccountId> Exchange::register_account(LedgerTime now) {
   advance_to(now);
   if (accounts_.size() >= UINT32_MAX) return Status::overflow("too many accounts");
+  PFEX_RETURN_IF_ERROR(check_supply(spec_.bond.value()).with_context("bond"));
   PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, spec_.bond.value(), "deposits"));
   external_in_ = in;
   AccountId id{static_cast<std::uint32_t>(accounts_.size())};
@@ -156,8 +167,8 @@ Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
     return Status::failed_precondition(id_text(id) + " defaulted; it cannot deposit");
   }
   PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_add(a->cash.value(), amount.value(), "cash"));
+  PFEX_RETURN_IF_ERROR(check_supply(amount.value()));
   PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, amount.value(), "deposits"));
-  if (in > (std::int64_t{1} << 62)) return Status::overflow("total deposits would exceed 2^62");
   a->cash = Cash(cash);
   external_in_ = in;
   emit(CashMoved{id, amount});
@@ -316,17 +327,17 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
   }
   // The replaced order leaves the book before the new one is checked and matched.
   PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot));
+  // A post-only order that would trade and a fill-or-kill the book cannot fill are accepted and
+  // closed at once without trading: the order gets its id in both modes (a private post has been
+  // spent by then), and the reservation is released.
+  std::optional<CloseReason> closed_on_arrival;
   std::optional<Price> best_opp = best_without(opposite(r.side), old_slot);
   if (r.type == OrderType::kPostOnly && best_opp && crosses(r.side, limit, *best_opp)) {
-    return Status::failed_precondition("post-only order at " + spec_.format_price(limit) +
-                                       " would trade against " + spec_.format_price(*best_opp));
+    closed_on_arrival = CloseReason::kPostOnlyWouldCross;
   }
-  if (r.type == OrderType::kFillOrKill) {
-    std::int64_t can = fillable(r.side, limit, r.qty.value(), old_slot);
-    if (can < r.qty.value()) {
-      return Status::failed_precondition("fill-or-kill for " + std::to_string(r.qty.value()) +
-                                         " could fill only " + std::to_string(can) + " now");
-    }
+  if (r.type == OrderType::kFillOrKill &&
+      fillable(r.side, limit, r.qty.value(), old_slot) < r.qty.value()) {
+    closed_on_arrival = CloseReason::kKilled;
   }
   // Solvency assuming the new order fills completely at its limit (DESIGN.md section 3).
   Checked<std::int64_t> notional = Checked<std::int64_t>(limit.value()) * r.qty.value();
@@ -354,6 +365,12 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
   }
   OrderId oid{next_order_id_++};
   emit(OrderAccepted{oid, id, r.side, r.type, limit, r.qty, false});
+  if (closed_on_arrival) {
+    release(accounts_[id.value], r.side, limit, r.qty);
+    emit(OrderClosed{oid, id, *closed_on_arrival, r.qty});
+    after_trading_action();
+    return OrderOutcome{oid, Qty(0), Qty(0)};
+  }
   Qty filled = match(oid, id, r.side, limit, r.qty);
   Qty rest(r.qty.value() - filled.value());
   Qty resting(0);
@@ -618,7 +635,8 @@ Status Exchange::try_refresh(AccountId id, Cash deposit) {
   Checked<std::int64_t> levy = Checked<std::int64_t>(levy_per_contract_) * std::abs(a.position);
   Checked<std::int64_t> cash = Checked<std::int64_t>(a.cash.value()) + deposit.value() - levy;
   Checked<std::int64_t> in = Checked<std::int64_t>(external_in_) + deposit.value();
-  if (cash.overflowed() || in.overflowed() || in.value() > (std::int64_t{1} << 62)) {
+  PFEX_RETURN_IF_ERROR(check_supply(deposit.value()));
+  if (cash.overflowed() || in.overflowed()) {
     return Status::overflow("refresh amounts overflow");
   }
   after.cash = Cash(cash.value());

@@ -30,6 +30,11 @@
 
 namespace pfex::market {
 
+// The cash ledger's total supply is capped (docs/design.md section 5), so the money inside the
+// market (deposits and bonds minus withdrawals) never exceeds it; every cash value and every sum
+// the private mode decrypts stays bounded.
+inline constexpr std::int64_t kMaxCashSupply = std::int64_t{1} << 46;
+
 enum class Phase : std::uint8_t {
   kTrading = 0,        // normal trading in the current epoch
   kRefreshWindow = 1,  // margin round: only refreshed accounts trade; no new breaker
@@ -139,6 +144,7 @@ class Exchange {
   void advance_to(LedgerTime now);
   Result<Account*> trader(AccountId id);
   Status check_can_trade(const Account& a) const;
+  Status check_supply(std::int64_t amount) const;
   Result<OrderOutcome> place(AccountId owner, const OrderRequest& request,
                              std::optional<OrderId> replaced);
   Status check_request(const OrderRequest& request) const;

@@ -70,28 +70,48 @@ TEST_F(MatchingTest, ImmediateOrCancelReleasesTheRest) {
   EXPECT_EQ(closed.back().released, Qty(3));
 }
 
-TEST_F(MatchingTest, FillOrKillThatCannotFillChangesNothing) {
+// A fill-or-kill that cannot fill completely is accepted and killed at once: it gets an id (so ids
+// never diverge from the private mode, where the post has already been spent) and trades nothing.
+TEST_F(MatchingTest, FillOrKillThatCannotFillIsAcceptedAndKilled) {
   AccountId s = funded(1'000'000), b = funded(1'000'000);
   place(s, sell(1000, 2));
   place(s, sell(1002, 3));
-  Digest32 before = ex_.state_hash();
   Result<OrderOutcome> r = ex_.submit(now_, b, buy(1002, 6, OrderType::kFillOrKill));
-  ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(r.status().message(), "fill-or-kill for 6 could fill only 5 now");
-  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->filled, Qty(0));
+  EXPECT_EQ(r->resting, Qty(0));
+  auto closed = events_of<OrderClosed>();
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(closed.back().id, r->id);
+  EXPECT_EQ(closed.back().reason, CloseReason::kKilled);
+  EXPECT_EQ(closed.back().released, Qty(6));
+  EXPECT_TRUE(trades().empty());
+  EXPECT_FALSE(acct(b).has_open_orders());
+  EXPECT_EQ(acct(b).open_buy_ticks, 0);
+  EXPECT_EQ(ex_.book().level_qty(Side::kSell, Price(1000)), Qty(2));
   OrderOutcome ok = place(b, buy(1002, 5, OrderType::kFillOrKill));
+  EXPECT_EQ(ok.id.value, r->id.value + 1);
   EXPECT_EQ(ok.filled, Qty(5));
   EXPECT_EQ(acct(b).position, 5);
+  // An insolvent one is still rejected, with nothing changed.
+  AccountId poor = funded(10);
+  Digest32 before = ex_.state_hash();
+  EXPECT_EQ(ex_.submit(now_, poor, buy(1002, 6, OrderType::kFillOrKill)).status().code(),
+            ErrorCode::kInsolvent);
+  EXPECT_EQ(ex_.state_hash(), before);
 }
 
-TEST_F(MatchingTest, PostOnlyThatWouldCrossIsRejected) {
+TEST_F(MatchingTest, PostOnlyThatWouldCrossIsAcceptedAndRefused) {
   AccountId s = funded(1'000'000), b = funded(1'000'000);
   place(s, sell(1000, 2));
-  Digest32 before = ex_.state_hash();
   Result<OrderOutcome> r = ex_.submit(now_, b, buy(1000, 1, OrderType::kPostOnly));
-  ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->filled, Qty(0));
+  EXPECT_EQ(r->resting, Qty(0));
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kPostOnlyWouldCross);
+  EXPECT_EQ(events_of<OrderClosed>().back().released, Qty(1));
+  EXPECT_FALSE(acct(b).has_open_orders());
+  EXPECT_FALSE(ex_.book().best(Side::kBuy).has_value());
   OrderOutcome o = place(b, buy(999, 1, OrderType::kPostOnly));
   EXPECT_EQ(o.resting, Qty(1));
   EXPECT_TRUE(trades().empty());
@@ -203,16 +223,21 @@ TEST_F(MatchingTest, ReplaceChecksTheNewOrderAgainstTheBookWithoutTheOldOne) {
   AccountId a = funded(10'000'000), b = funded(10'000'000);
   OrderOutcome ask = place(a, sell(1000, 8));  // the only ask
   Digest32 before = ex_.state_hash();
-  Result<OrderOutcome> fok = ex_.replace(now_, a, ask.id, buy(1000, 5, OrderType::kFillOrKill));
-  ASSERT_FALSE(fok.is_ok());
-  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 0 now");
   Result<OrderOutcome> mkt = ex_.replace(now_, a, ask.id, testing::market(Side::kBuy, 5));
   ASSERT_FALSE(mkt.is_ok());
   EXPECT_EQ(mkt.status().message(), "a market order needs a resting opposite order");
   EXPECT_EQ(ex_.state_hash(), before);
-  EXPECT_NE(ex_.book().find(ask.id), OrderBook::kNil);
+  // The old ask does not fill the new fill-or-kill: it is killed (and the old ask is gone).
+  Result<OrderOutcome> fok = ex_.replace(now_, a, ask.id, buy(1000, 5, OrderType::kFillOrKill));
+  ASSERT_TRUE(fok.is_ok()) << fok.status().to_string();
+  EXPECT_EQ(fok->filled, Qty(0));
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kKilled);
+  EXPECT_TRUE(trades().empty());
+  EXPECT_TRUE(ex_.book().empty());
+  EXPECT_FALSE(acct(a).has_open_orders());
 
   // A post-only bid at the old ask's price does not cross once the old ask is gone.
+  ask = place(a, sell(1000, 8));
   Result<OrderOutcome> bid = ex_.replace(now_, a, ask.id, buy(1000, 2, OrderType::kPostOnly));
   ASSERT_TRUE(bid.is_ok()) << bid.status().to_string();
   EXPECT_EQ(bid->filled, Qty(0));
@@ -223,11 +248,11 @@ TEST_F(MatchingTest, ReplaceChecksTheNewOrderAgainstTheBookWithoutTheOldOne) {
   // Another trader's 3 lots do not make a fill-or-kill for 5 possible either.
   OrderOutcome ask2 = place(a, sell(1001, 8));
   place(b, sell(1001, 3));
-  before = ex_.state_hash();
   fok = ex_.replace(now_, a, ask2.id, buy(1001, 5, OrderType::kFillOrKill));
-  ASSERT_FALSE(fok.is_ok());
-  EXPECT_EQ(fok.status().message(), "fill-or-kill for 5 could fill only 3 now");
-  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(fok.is_ok()) << fok.status().to_string();
+  EXPECT_EQ(fok->filled, Qty(0));
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kKilled);
+  EXPECT_EQ(ex_.book().level_qty(Side::kSell, Price(1001)), Qty(3));
   EXPECT_TRUE(trades().empty());
 }
 
@@ -307,6 +332,25 @@ TEST_F(MatchingTest, WithdrawalKeepsBothConstraints) {
   EXPECT_TRUE(ex_.withdraw(now_, a, Cash(649)).is_ok());
   EXPECT_EQ(acct(a).cash, Cash(1351));
   EXPECT_EQ(ex_.external_balance(), Cash(100 + 2000 - 649));
+}
+
+// The money in the market never exceeds the cash supply cap, 2^46 minor units.
+TEST_F(MatchingTest, DepositsStopAtTheCashSupplyCap) {
+  AccountId a = funded(1'000);  // with the bond: 1,100 inside the market
+  ASSERT_EQ(ex_.external_balance(), Cash(1'100));
+  ASSERT_TRUE(ex_.deposit(now_, a, Cash(kMaxCashSupply - 1'100 - 1)).is_ok());  // limit - 1
+  ASSERT_TRUE(ex_.deposit(now_, a, Cash(1)).is_ok());                           // the limit
+  EXPECT_EQ(ex_.external_balance(), Cash(kMaxCashSupply));
+  Digest32 before = ex_.state_hash();
+  Status over = ex_.deposit(now_, a, Cash(1));  // limit + 1
+  EXPECT_EQ(over.code(), ErrorCode::kOverflow);
+  EXPECT_EQ(over.message(),
+            "the market's cash would reach 70368744177665 minor units, above the cash supply cap "
+            "of 2^46");
+  EXPECT_EQ(ex_.register_account(now_).status().code(), ErrorCode::kOverflow);  // its bond
+  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(ex_.withdraw(now_, a, Cash(5)).is_ok());
+  EXPECT_TRUE(ex_.deposit(now_, a, Cash(5)).is_ok());
 }
 
 TEST_F(MatchingTest, BadInputGetsAClearErrorAndChangesNothing) {

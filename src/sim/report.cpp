@@ -31,6 +31,10 @@ std::string_view close_reason(CloseReason r) {
       return "rest cancelled (IOC)";
     case CloseReason::kReplaced:
       return "replaced";
+    case CloseReason::kKilled:
+      return "killed (fill-or-kill could not fill)";
+    case CloseReason::kPostOnlyWouldCross:
+      return "refused (post-only would trade)";
   }
   return "?";
 }

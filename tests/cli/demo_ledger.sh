@@ -34,7 +34,7 @@ if ! out=$("$pfex" demo --ledger "$ledger" --dir "$dir/work" "${extra[@]}"); the
   for f in "$dir"/work/*.out; do echo "== $f"; cat "$f"; done
   exit 1
 fi
-grep -q "demo: 31 steps, 8 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
+grep -q "demo: 31 steps, 7 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "(agrees)" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
 if [ "$ledger" = etcd ]; then
