@@ -462,28 +462,8 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       i128 amount = step.amount;
       if (step.rule == Rule::kShortfall) amount = shortfall(id) + step.amount;
       if (amount <= 0 || amount > (i128{1} << 60)) return std::nullopt;
-      Account before = *ex_.account(id);
-      const bool called = ex_.phase() == Phase::kRefreshWindow &&
-                          before.status == AccountStatus::kActive && !before.refreshed &&
-                          before.auto_refresh && step.rule == Rule::kShortfall;
       Status st = ex_.deposit(t, id, Cash(static_cast<std::int64_t>(amount)));
       record(fmt::format("(void)ex.deposit({}, {}, Cash({}))", at, who, i128_text(amount)), st);
-      if (!called || !st.is_ok()) return std::nullopt;
-      const bool refreshed = ex_.account(id)->refreshed;
-      if (step.amount < 0 && refreshed) {
-        return violation("refresh-one-short-accepted",
-                         fmt::format("account {} refreshed after depositing {} with a shortfall "
-                                     "of {}",
-                                     id.value, i128_text(amount), i128_text(amount - step.amount)));
-      }
-      if (step.amount >= 0 && !refreshed) {
-        return violation("refresh-at-call-refused",
-                         fmt::format("account {} deposited its shortfall {} (+{}) and its node's "
-                                     "refresh was refused",
-                                     id.value, i128_text(amount - step.amount), step.amount));
-      }
-      if (step.amount < 0) ++counters_.refreshes_one_short;
-      if (step.amount == 0) ++counters_.refreshes_at_call;
       return std::nullopt;
     }
     case StepKind::kWithdraw: {
@@ -576,7 +556,7 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                                      id.value, i128_text(amount), i128_text(need), st.to_string()));
       }
       if (step.amount < 0) ++counters_.refreshes_one_short;
-      if (step.amount == 0) ++counters_.refreshes_at_call;
+      if (step.amount == 0 && need > 0) ++counters_.refreshes_at_call;
       return std::nullopt;
     }
     case StepKind::kExit: {
@@ -598,12 +578,6 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                          "the final settlement halted the market inside a refresh window, "
                          "before its defaulters' liquidation started");
       }
-      return std::nullopt;
-    }
-    case StepKind::kSetOnline: {
-      Status st = ex_.set_auto_refresh(id, step.flag);
-      record(fmt::format("(void)ex.set_auto_refresh({}, {})", who, step.flag ? "true" : "false"),
-             st);
       return std::nullopt;
     }
   }
@@ -642,6 +616,22 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
   for (const Event& e : ex_.events()) {
     if (const auto* a = std::get_if<market::OrderAccepted>(&e.body); a && a->id == out->id) {
       limit = a->limit;
+    }
+    // A replace that only lowers the quantity at the same price keeps the order.
+    if (const auto* red = std::get_if<market::OrderReduced>(&e.body);
+        red && red->id == out->id && replaced && replaced->id == out->id) {
+      limit = replaced->limit;
+      with = before;
+      add_order(with, replaced->side, replaced->limit, -red->released.value());
+      Constraints c = design_constraints(with, band, spec);
+      if (c.e_low < 0 || c.e_high < 0 || r.side != replaced->side || r.limit != replaced->limit ||
+          red->open != r.qty || out->filled.value() != 0) {
+        return violation("reduce", fmt::format("replace of order {} by {} reduced it to {} "
+                                               "(E_L = {}, E_H = {})",
+                                               out->id.value, request_code(r), red->open.value(),
+                                               i128_text(c.e_low), i128_text(c.e_high)));
+      }
+      return std::nullopt;
     }
   }
   if (!limit) return violation("order-bookkeeping", what + " accepted without an OrderAccepted");
@@ -1075,6 +1065,7 @@ struct Trader {
   std::uint32_t partner = 0;
   std::vector<std::uint32_t> orders;  // Step::order of the orders it created
   bool gone = false;                  // exited and withdrew
+  bool online = true;                 // its node refreshes at every margin round
   int exit_attempts = 0;
 };
 
@@ -1087,6 +1078,7 @@ class Generator {
     setup();
     for (std::size_t i = 0; i < max_steps && !run_.violation; ++i) {
       if (ex().phase() == Phase::kClosed) break;
+      serve_nodes();
       const std::int64_t r = rng_.in(0, 99);
       if (r < 14) {
         advance();
@@ -1173,13 +1165,8 @@ class Generator {
       d.amount = factor * unit() + rng_.in(0, unit());
       emit(d);
     }
-    const bool offline =
-        role == Role::kOfflineShort || (role == Role::kLeveraged && rng_.chance(60));
-    if (offline) {
-      Step o = step(StepKind::kSetOnline, &added);
-      o.flag = false;
-      emit(o);
-    }
+    // Online traders' nodes refresh at every margin round (serve_nodes); offline ones do not.
+    added.online = !(role == Role::kOfflineShort || (role == Role::kLeveraged && rng_.chance(60)));
     return added;
   }
 
@@ -1261,11 +1248,31 @@ class Generator {
   }
   OrderType random_type() { return static_cast<OrderType>(rng_.in(0, market::kMaxOrderType)); }
 
+  // What online traders' nodes do when a margin round opens: refresh, with the shortfall and
+  // some cushion (traders at maximum leverage pay exactly the call).
+  void serve_nodes() {
+    if (ex().phase() != Phase::kRefreshWindow || served_epoch_ == ex().epoch()) return;
+    served_epoch_ = ex().epoch();
+    for (std::size_t i = 0; i < traders_.size() && !run_.violation; ++i) {
+      Trader& t = traders_[i];
+      if (t.gone || !t.online) continue;
+      const Account a = account(t);
+      if (a.status != AccountStatus::kActive || a.refreshed || rng_.chance(3)) continue;
+      if (t.role == Role::kLeveraged) {
+        answer_call(t);
+        continue;
+      }
+      Step s = step(StepKind::kRefresh, &t);
+      s.rule = Rule::kShortfall;
+      s.amount = rng_.chance(50) ? 0 : rng_.in(1, unit());
+      emit(s);
+    }
+  }
+
   // A margin call: pay exactly the shortfall, after trying one unit less (which must be refused).
-  void answer_call(Trader& t, const Account& a) {
-    const bool by_deposit = a.auto_refresh;  // its node refreshes after the deposit
+  void answer_call(Trader& t) {
     const i128 need = driver_.shortfall(id_of(t));
-    Step s = step(by_deposit ? StepKind::kDeposit : StepKind::kRefresh, &t);
+    Step s = step(StepKind::kRefresh, &t);
     s.rule = Rule::kShortfall;
     if (need > 0 && rng_.chance(70)) {
       s.amount = -1;
@@ -1301,7 +1308,7 @@ class Generator {
     if (ex().phase() == Phase::kRefreshWindow && !a.refreshed) {
       if (t.role == Role::kOfflineShort && rng_.chance(90)) return;  // it is offline: defaults
       if (rng_.chance(15)) return;
-      answer_call(t, a);
+      answer_call(t);
       return;
     }
     switch (t.role) {
@@ -1470,9 +1477,7 @@ class Generator {
     } else if (r < 86) {
       emit(step(StepKind::kExit, &t));
     } else if (r < 90) {
-      Step o = step(StepKind::kSetOnline, &t);
-      o.flag = rng_.chance(70);
-      emit(o);
+      t.online = rng_.chance(70);  // its node goes offline (or back online)
     } else {
       submit(t, side, rng_.chance(50) ? OrderType::kLimit : OrderType::kImmediateOrCancel,
              clamp(band().reference.value() + rng_.in(-width, width)), rng_.chance(30) ? 1 : 0,
@@ -1534,6 +1539,7 @@ class Generator {
   std::vector<Trader> traders_;
   std::int64_t now_ = 0;
   Trader* current_ = nullptr;
+  std::uint32_t served_epoch_ = 0;
   std::vector<std::uint32_t> all_orders_;  // ids of the steps that created orders
   std::uint32_t last_id_ = 0;
 };

@@ -57,7 +57,6 @@ enum class StepKind : std::uint8_t {
   kExit,
   kAdvance,
   kSettleFinal,
-  kSetOnline,
 };
 
 // How a step's cash amount or order quantity is found. Symbolic rules are evaluated when the step
@@ -80,7 +79,6 @@ struct Step {
   market::OrderRequest request;
   Rule rule = Rule::kFixed;
   std::int64_t amount = 0;  // cash (deposit, withdraw, refresh), or the delta of a rule
-  bool flag = false;        // set-online
   Price price;              // settle-final
 };
 
