@@ -1,10 +1,10 @@
 #include "node/submit.hpp"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <thread>
+#include <mutex>
 
+#include "net/http_server.hpp"
 #include "node/test_util.hpp"
 #include "protocol/test_util.hpp"
 #include "protocol/validator.hpp"
@@ -19,18 +19,12 @@ using testing::TempDir;
 class FakeGateway {
  public:
   FakeGateway(int status, std::string body) {
-    server_.Post("/v1/tx", [=](const httplib::Request&, httplib::Response& res) {
-      res.status = status;
-      res.set_content(body, "application/json");
+    server_.route("POST", "/v1/tx", [=](const net::HttpRequest&) {
+      return net::HttpResponse{status, "application/json", body};
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    serving_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running())  // stop() before listening would not stop it
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FakeGateway() {
-    server_.stop();
-    serving_.join();
+    auto port = server_.start();
+    EXPECT_TRUE(port.is_ok()) << port.status().to_string();
+    port_ = port.is_ok() ? *port : 0;
   }
   SubmitOptions options() const {
     SubmitOptions o;
@@ -40,9 +34,8 @@ class FakeGateway {
   }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread serving_;
+  net::HttpServer server_;
+  std::uint16_t port_ = 0;
 };
 
 // A market in a replica fed by hand (no log process needed), and a wallet in it.
@@ -107,27 +100,24 @@ TEST(SubmitPending, ARefusedTransactionDoesNotBlockTheLaterOnes) {
   Fixture f;
   const Bytes refused = *f.wallet.prepare(market::RegisterAction{});
   const Bytes later = *f.wallet.prepare(market::RegisterAction{});
-  httplib::Server gateway;
+  net::HttpServer gateway;
+  std::mutex mutex;
   std::vector<Bytes> received;
-  gateway.Post("/v1/tx", [&](const httplib::Request& req, httplib::Response& res) {
+  gateway.route("POST", "/v1/tx", [&](const net::HttpRequest& req) {
     const Bytes body(req.body.begin(), req.body.end());
     if (body == refused) {
-      res.status = 400;
-      res.set_content(R"({"error": "too large"})", "application/json");
-      return;
+      return net::HttpResponse{400, "application/json", R"({"error": "too large"})"};
     }
+    std::lock_guard lock(mutex);
     received.push_back(body);
-    res.set_content(R"({"sequence": 2})", "application/json");
+    return net::HttpResponse{200, "application/json", R"({"sequence": 2})"};
   });
-  const int port = gateway.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { gateway.listen_after_bind(); });
-  while (!gateway.is_running())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto port = gateway.start();
+  ASSERT_TRUE(port.is_ok()) << port.status().to_string();
   SubmitOptions o;
-  o.gateway = Endpoint{"127.0.0.1", static_cast<std::uint16_t>(port)};
+  o.gateway = Endpoint{"127.0.0.1", *port};
   auto sent = submit_pending(f.wallet, o);
   gateway.stop();
-  serving.join();
   ASSERT_FALSE(sent.is_ok());
   EXPECT_EQ(sent.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(sent.status().message().find("too large"), std::string_view::npos);

@@ -176,7 +176,8 @@ class ValidatorService {
     }
     while (!control_.stopped()) {
       const std::uint64_t before = v_.next_sequence() - 1;
-      const std::size_t limit = schedule_->batch_limit(before, kBatch);  // batches end on a snapshot
+      const std::size_t limit =
+          schedule_->batch_limit(before, kBatch);  // batches end on a snapshot
       auto got = o_.once ? reader_->read(v_.next_sequence(), limit)
                          : retrying.follow(v_.next_sequence(), limit, kFollowWait);
       if (!got && control_.stopped()) break;  // stopped while the log was unreachable
