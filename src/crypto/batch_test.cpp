@@ -91,9 +91,9 @@ VerificationTerms block_terms(const Block& block) {
     Transcript t = tx_transcript(tx.id);
     (void)append_linear_verification_terms(tx.statement, tx.linear, t, Scalar::random(), terms);
     (void)tx.range->proof.append_verification_terms(range_gens(), t, tx.range->commitments,
-                                                   Scalar::random(), terms);
+                                                    Scalar::random(), terms);
     (void)tx.member->append_verification_terms(set_gens(), t, block.set, tx.offset,
-                                              Scalar::random(), terms);
+                                               Scalar::random(), terms);
   }
   return terms;
 }

@@ -497,8 +497,8 @@ Status verify_batch(const BulletproofGens& gens, std::span<const RangeProofBatch
     }
     terms.begin_entry();
     // An independent random weight per proof (section 9).
-    const Status s = item.proof->append_verification_terms(gens, *item.transcript,
-                                                           item.commitments, Scalar::random(), terms);
+    const Status s = item.proof->append_verification_terms(gens, *item.transcript, item.commitments,
+                                                           Scalar::random(), terms);
     if (!s.is_ok() && s.code() != ErrorCode::kInvalidProof) {
       return s.with_context("range proof batch: item " + std::to_string(k));
     }

@@ -124,8 +124,8 @@ TEST(RangeProof, TranscriptRecordsAreTheDocumentedOnes) {
   t.append_u64("n", 64);
   t.append_u64("m", 2);
   const std::string label = gens().label();
-  t.append_message("gens", ByteSpan(reinterpret_cast<const std::uint8_t*>(label.data()),
-                                    label.size()));
+  t.append_message("gens",
+                   ByteSpan(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
   for (const Point& V : proved->commitments)
     t.append_point("V", V);
   t.append_message("A", field(0));
@@ -433,9 +433,9 @@ TEST(RangeProof, AppendVerificationTermsFailsClosed) {
   const auto proved = prove_ok(values);
   VerificationTerms terms;
   Transcript t = fresh_transcript();
-  ASSERT_TRUE(proved.proof
-                  .append_verification_terms(gens(), t, proved.commitments, Scalar::random(), terms)
-                  .is_ok());
+  ASSERT_TRUE(
+      proved.proof.append_verification_terms(gens(), t, proved.commitments, Scalar::random(), terms)
+          .is_ok());
   EXPECT_TRUE(terms.is_identity_var());
   terms.begin_entry();
   Transcript t2 = fresh_transcript();

@@ -179,6 +179,21 @@ Result<OneOfManySet> OneOfManySet::create(std::vector<Point> points) {
 Result<OneOfManyProof> OneOfManyProof::prove(const OneOfManyGens& gens, Transcript& t,
                                              const OneOfManySet& set, const Point& offset,
                                              std::size_t index, const Scalar& r) {
+  return prove_with_nonces(gens, t, set, offset, index, r, [] { return Scalar::random(); });
+}
+
+Result<OneOfManyProof> detail_prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                const OneOfManySet& set, const Point& offset,
+                                                std::size_t index, const Scalar& r,
+                                                const std::function<Scalar()>& nonce) {
+  return OneOfManyProof::prove_with_nonces(gens, t, set, offset, index, r, nonce);
+}
+
+Result<OneOfManyProof> OneOfManyProof::prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                         const OneOfManySet& set,
+                                                         const Point& offset, std::size_t index,
+                                                         const Scalar& r,
+                                                         const std::function<Scalar()>& nonce) {
   // Step 0. Both verdicts are public by contract (the prover's result says them).
   const bool in_range = (static_cast<std::uint64_t>(index) >> set.log_size()) == 0;
   declassify(in_range);
@@ -193,12 +208,13 @@ Result<OneOfManyProof> OneOfManyProof::prove(const OneOfManyGens& gens, Transcri
     return Status::invalid_argument(
         "one-of-many: C_index - offset is not r*H (the statement is false)");
   }
-  return prove_unchecked(gens, t, set, offset, index, r);
+  return prove_unchecked(gens, t, set, offset, index, r, nonce);
 }
 
 Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens, Transcript& t,
                                                        const OneOfManySet& set, const Point& offset,
-                                                       std::size_t index, const Scalar& r) {
+                                                       std::size_t index, const Scalar& r,
+                                                       const std::function<Scalar()>& nonce) {
   OneOfManyProof proof;
   const std::size_t n = set.log_size();
   const std::size_t N = set.size();
@@ -209,11 +225,11 @@ Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens
   std::vector<Scalar> bits(n), a(n), rho(n);
   for (std::size_t j = 0; j < n; ++j) {
     bits[j] = Scalar::from_u64((static_cast<std::uint64_t>(index) >> j) & 1);
-    a[j] = Scalar::random();
-    rho[j] = Scalar::random();
+    a[j] = nonce();
+    rho[j] = nonce();
   }
-  const Scalar r_A = Scalar::random(), r_B = Scalar::random();
-  const Scalar r_C = Scalar::random(), r_D = Scalar::random();
+  const Scalar r_A = nonce(), r_B = nonce();
+  const Scalar r_C = nonce(), r_D = nonce();
 
   // Step 3: A = Com(a), B = Com(l), C = Com(a(1 - 2l)), D = Com(-a^2).
   std::vector<Scalar> scalars(n + 1);
@@ -279,7 +295,8 @@ Result<OneOfManyProof> detail_prove_unchecked(const OneOfManyGens& gens, Transcr
                                               const OneOfManySet& set, const Point& offset,
                                               std::size_t index, const Scalar& r) {
   if (index >= set.size()) return Status::invalid_argument("one-of-many: index out of range");
-  return OneOfManyProof::prove_unchecked(gens, t, set, offset, index, r);
+  return OneOfManyProof::prove_unchecked(gens, t, set, offset, index, r,
+                                         [] { return Scalar::random(); });
 }
 
 // ---------------------------------------------------------------------------------------------

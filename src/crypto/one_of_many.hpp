@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -124,11 +125,21 @@ class OneOfManyProof {
   friend Result<OneOfManyProof> detail_prove_unchecked(const OneOfManyGens&, Transcript&,
                                                        const OneOfManySet&, const Point&,
                                                        std::size_t, const Scalar&);
+  friend Result<OneOfManyProof> detail_prove_with_nonces(const OneOfManyGens&, Transcript&,
+                                                         const OneOfManySet&, const Point&,
+                                                         std::size_t, const Scalar&,
+                                                         const std::function<Scalar()>&);
   OneOfManyProof() = default;
+  // prove() with the prover's random values (a_j, rho_j, r_A..r_D) from `nonce`.
+  static Result<OneOfManyProof> prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                  const OneOfManySet& set, const Point& offset,
+                                                  std::size_t index, const Scalar& r,
+                                                  const std::function<Scalar()>& nonce);
   // Prover steps 1-8, without the statement check of step 0.
   static Result<OneOfManyProof> prove_unchecked(const OneOfManyGens& gens, Transcript& t,
                                                 const OneOfManySet& set, const Point& offset,
-                                                std::size_t index, const Scalar& r);
+                                                std::size_t index, const Scalar& r,
+                                                const std::function<Scalar()>& nonce);
 
   Point A_, B_, C_, D_;
   std::vector<Point> G_;
@@ -173,6 +184,13 @@ class OneOfManyBatch {
   const OneOfManySet& set_;
   VerificationTerms terms_;
 };
+
+// For the constant-time check only: prove() with the prover's random values taken from `nonce`,
+// so that they can be marked secret. Never use it elsewhere.
+Result<OneOfManyProof> detail_prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                const OneOfManySet& set, const Point& offset,
+                                                std::size_t index, const Scalar& r,
+                                                const std::function<Scalar()>& nonce);
 
 // For tests only: the prover without the statement check of step 0, so that a test can show the
 // verifier rejecting a proof of a false statement. Never use it elsewhere (the result is simply an

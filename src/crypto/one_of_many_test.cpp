@@ -431,8 +431,7 @@ TEST(OneOfManyBatch, MalformedProofKeepsItsPosition) {
   EXPECT_EQ(batch.invalid_positions(), (std::vector<std::size_t>{1, 2}));
   const Status st = batch.verify();
   EXPECT_EQ(st.code(), ErrorCode::kInvalidProof);
-  EXPECT_NE(st.message().find("proofs 1, 2 do not verify"), std::string_view::npos)
-      << st.message();
+  EXPECT_NE(st.message().find("proofs 1, 2 do not verify"), std::string_view::npos) << st.message();
 }
 
 // A caller that drops add()'s status still gets a failing check: the refused proof is not

@@ -108,6 +108,13 @@ Result<LinearProof> LinearProof::decode(Reader& r, const LinearStatement& s) {
 // docs/crypto/sigma.md, "Prover".
 Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scalar> witnesses,
                                  Transcript& t) {
+  return detail::prove_linear_with_nonces(s, witnesses, t, [] { return Scalar::random(); });
+}
+
+Result<LinearProof> detail::prove_linear_with_nonces(const LinearStatement& s,
+                                                     std::span<const Scalar> witnesses,
+                                                     Transcript& t,
+                                                     const std::function<Scalar()>& nonce) {
   PFEX_RETURN_IF_ERROR(check_sizes(s, s.num_relations(), witnesses.size()));
 
   // Step 0: refuse a false statement. Whether the witnesses satisfy it is public (the prover
@@ -126,11 +133,12 @@ Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scala
   // Step 1: nonces k_i; step 2: A_j = sum a * k_i * X_b.
   std::vector<Scalar> k(witnesses.size());
   for (Scalar& ki : k)
-    ki = Scalar::random();
+    ki = nonce();
   std::vector<Point> A;
   A.reserve(s.num_relations());
   for (std::size_t j = 0; j < s.num_relations(); ++j) {
     PFEX_ASSIGN_OR_RETURN(Point a, relation_sum(s, j, k));
+    declassify(a);  // published in the proof
     A.push_back(a);
   }
 
@@ -145,6 +153,7 @@ Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scala
   z.reserve(witnesses.size());
   for (std::size_t i = 0; i < witnesses.size(); ++i) {
     z.push_back(k[i] + c * witnesses[i]);
+    declassify(z.back());  // published in the proof
     t.append_scalar("z", z.back());
   }
   return LinearProof(std::move(A), std::move(z));  // k is wiped by ~Scalar

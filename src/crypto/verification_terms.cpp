@@ -46,8 +46,7 @@ void VerificationTerms::refuse(const Status& why) {
   entries_.back().refused = true;
   if (first_refusal_.is_ok()) {
     first_refusal_ = why.is_ok() ? Status::invalid_proof("refused") : why;
-    first_refusal_ =
-        first_refusal_.with_context("entry " + std::to_string(entries_.size() - 1));
+    first_refusal_ = first_refusal_.with_context("entry " + std::to_string(entries_.size() - 1));
   }
 }
 
@@ -116,9 +115,11 @@ bool VerificationTerms::holds_var(std::span<const std::size_t> entries) const {
         out[i] += in[i];
     }
     const std::size_t own_end = last ? scalars_.size() : entries_[e + 1].own_begin;
-    scalars.insert(scalars.end(), scalars_.begin() + static_cast<std::ptrdiff_t>(entries_[e].own_begin),
+    scalars.insert(scalars.end(),
+                   scalars_.begin() + static_cast<std::ptrdiff_t>(entries_[e].own_begin),
                    scalars_.begin() + static_cast<std::ptrdiff_t>(own_end));
-    points.insert(points.end(), points_.begin() + static_cast<std::ptrdiff_t>(entries_[e].own_begin),
+    points.insert(points.end(),
+                  points_.begin() + static_cast<std::ptrdiff_t>(entries_[e].own_begin),
                   points_.begin() + static_cast<std::ptrdiff_t>(own_end));
   }
   auto zero = msm_is_identity_var(scalars, points);
@@ -138,10 +139,8 @@ std::vector<std::size_t> VerificationTerms::failing_entries_var() const {
   std::vector<std::size_t> checkable;
   for (std::size_t e = 0; e < entries_.size(); ++e)
     (entries_[e].refused ? refused : checkable).push_back(e);
-  std::vector<std::size_t> bad =
-      find_failing(checkable, [this](std::span<const std::size_t> group) {
-        return holds_var(group);
-      });
+  std::vector<std::size_t> bad = find_failing(
+      checkable, [this](std::span<const std::size_t> group) { return holds_var(group); });
   bad.insert(bad.end(), refused.begin(), refused.end());
   std::sort(bad.begin(), bad.end());
   return bad;
