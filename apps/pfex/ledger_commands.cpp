@@ -20,6 +20,7 @@
 #include "ledger/file_log.hpp"
 #include "node/auto_refresh.hpp"
 #include "node/gateway.hpp"
+#include "node/log_adapter.hpp"
 #include "node/read_server.hpp"
 #include "node/submit.hpp"
 #include "node/wallet.hpp"
@@ -110,7 +111,7 @@ protocol::Validator replay_log(const std::string& log_path,
   for (;;) {
     auto batch = value_or_fail(reader->read(v.next_sequence(), 4096));
     if (batch.empty()) return v;
-    check(v.apply_batch(batch, 2).status());
+    check(v.apply_batch(node::to_protocol_entries(batch), 2).status());
   }
 }
 
@@ -275,7 +276,8 @@ void run_validator(const ValidatorOptions& o) {
     }
     {
       std::lock_guard lock(mutex);
-      for (const auto& out : value_or_fail(v.apply_batch(batch, o.threads))) {
+      for (const auto& out :
+           value_or_fail(v.apply_batch(node::to_protocol_entries(batch), o.threads))) {
         if (!out.accepted && !v.exchange()) {
           fmt::print("entry {} rejected: {}\n", out.sequence, out.reason.to_string());
         }
@@ -383,7 +385,7 @@ void submit_and_report(node::Wallet& w, const NodeOptions& o) {
   for (int tries = 0; tries < 200 && v.next_sequence() <= last; ++tries) {
     auto batch =
         value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(50)));
-    for (auto& out : value_or_fail(v.apply_batch(batch, 2)))
+    for (auto& out : value_or_fail(v.apply_batch(node::to_protocol_entries(batch), 2)))
       outcomes.emplace(out.sequence, out);
   }
   for (const auto& s : sent) {
@@ -568,7 +570,7 @@ void run_node_watch(const NodeOptions& o) {
   while (g_stop == 0 && (o.watch_seconds == 0 || std::chrono::steady_clock::now() < deadline)) {
     auto batch =
         value_or_fail(reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(200)));
-    check(v.apply_batch(batch, 2).status());
+    check(v.apply_batch(node::to_protocol_entries(batch), 2).status());
     if (!wallet || !refresher.due(*v.exchange(), me)) continue;
     // A failed submission is reported and the watch goes on: the round's window is long, and a
     // change of cash (a deposit) makes the refresh due again.

@@ -34,6 +34,7 @@
 #include "ledger/file_log.hpp"
 #include "ledger_commands.hpp"
 #include "node/auto_refresh.hpp"
+#include "node/log_adapter.hpp"
 #include "node/submit.hpp"
 #include "protocol/keys.hpp"
 #include "protocol/transaction.hpp"
@@ -222,7 +223,7 @@ class LedgerVenue final : public sim::Venue {
       }
       PFEX_ASSIGN_OR_RETURN(auto batch, reader_->follow(replica_.next_sequence(), 4096,
                                                         std::chrono::milliseconds(500)));
-      PFEX_RETURN_IF_ERROR(replica_.apply_batch(batch, 1).status());
+      PFEX_RETURN_IF_ERROR(replica_.apply_batch(node::to_protocol_entries(batch), 1).status());
     }
     return outcomes_.at(sent.sequence);
   }

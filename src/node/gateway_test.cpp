@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "ledger/file_log.hpp"
+#include "node/log_adapter.hpp"
 #include "node/read_server.hpp"
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
@@ -52,7 +53,7 @@ struct Fixture {
     protocol::Validator v;
     auto entries = log->read(1, 1'000'000);
     EXPECT_TRUE(entries.is_ok());
-    EXPECT_TRUE(v.apply_batch(*entries).is_ok());
+    EXPECT_TRUE(v.apply_batch(to_protocol_entries(std::move(*entries))).is_ok());
     return v;
   }
 
