@@ -76,20 +76,19 @@ std::span<const Point> first(const GeneratorSet& set, std::size_t n) {
 }
 
 // Appends eq's terms (section 8): G_i, H_i, G, H and Q_0 are shared generators (their
-// coefficients merge with every other proof's on the same gens, section 9), then the proof's own
-// points. Consumes eq's per-index vectors.
-void append_equation(const BulletproofGens& gens, RangeProofEquation& eq,
+// coefficients merge with every other proof's on the same gens, section 9; the parts common to
+// every index are added once per index, not once per proof), then the proof's own points.
+void append_equation(const BulletproofGens& gens, const RangeProofEquation& eq,
                      VerificationTerms& terms) {
   const std::size_t N = eq.g.size();
-  for (std::size_t i = 0; i < N; ++i) {
-    eq.g[i] += eq.g_const;
-    eq.h[i] += eq.h_const;
-  }
   terms.add_shared(first(gens.G_vec(), N), eq.g);
+  terms.add_shared_constant(first(gens.G_vec(), N), eq.g_const);
   terms.add_shared(first(gens.H_vec(), N), eq.h);
+  terms.add_shared_constant(first(gens.H_vec(), N), eq.h_const);
   terms.add_shared(gens.pedersen().G(), eq.base);
   terms.add_shared(gens.pedersen().H(), eq.blind);
   terms.add_shared(gens.Q(), eq.q);
+  terms.reserve(eq.points.size());
   for (std::size_t k = 0; k < eq.points.size(); ++k)
     terms.add(eq.scalars[k], eq.points[k]);
 }

@@ -64,16 +64,15 @@ Point select_ct(std::span<const Point> points, std::uint64_t index) {
   return Point(r);
 }
 
-// Verifier step 2 and section 5: acc[i] += w * prod_j f_{j,i_j} for every i < 2^n, with
-// f_{j,1} = f[j], f_{j,0} = x - f[j]. About 2N multiplications; the last level adds into acc.
-// scratch is reused between calls.
-void accumulate_set_coefficients(std::span<Scalar> acc, const Scalar& w, const Scalar& x,
-                                 std::span<const Scalar> f, std::vector<Scalar>& scratch) {
+// Verifier step 2 and section 5: out[i] = w * prod_j f_{j,i_j} for every i < 2^n, with
+// f_{j,1} = f[j], f_{j,0} = x - f[j]. About 2N multiplications. scratch is reused between calls.
+void set_coefficients(std::span<Scalar> out, const Scalar& w, const Scalar& x,
+                      std::span<const Scalar> f, std::vector<Scalar>& scratch) {
   const std::size_t n = f.size();
   std::vector<Scalar> f0(n);
   for (std::size_t j = 0; j < n; ++j)
     f0[j] = x - f[j];
-  scratch.resize(acc.size() / 2);
+  scratch.resize(out.size() / 2);
   scratch[0] = w;
   std::size_t size = 1;
   // In place, q descending: P[2q], P[2q+1] are at or above q, so P[q] is read before overwritten.
@@ -86,8 +85,8 @@ void accumulate_set_coefficients(std::span<Scalar> acc, const Scalar& w, const S
     size *= 2;
   }
   for (std::size_t q = 0; q < size; ++q) {
-    acc[2 * q] += scratch[q] * f0[0];
-    acc[2 * q + 1] += scratch[q] * f[0];
+    out[2 * q] = scratch[q] * f0[0];
+    out[2 * q + 1] = scratch[q] * f[0];
   }
 }
 
@@ -384,17 +383,14 @@ Status OneOfManyProof::append_verification_terms(const OneOfManyGens& gens, Tran
   append_responses(t, *this);
   const Scalar& x = *challenge;
   const std::size_t n = set.log_size();
-  const std::size_t N = set.size();
 
   // Step 3: the verifier's weights, unknown to the prover, times the caller's.
   const Scalar w = weight * Scalar::random();
   const Scalar u = weight * Scalar::random();
   const Scalar v = weight * Scalar::random();
   // Step 2: p_i(x), weighted by w, as the set points' coefficients.
-  std::vector<Scalar> set_coef(N);
   std::vector<Scalar> scratch;
-  accumulate_set_coefficients(set_coef, w, x, f_, scratch);
-  terms.add_shared(set.points(), set_coef);
+  set_coefficients(terms.add_shared_slots(set.points()), w, x, f_, scratch);
   // Shared generators: -(u f_j + v f_j (x - f_j)) E_j and -(w z + u z_A + v z_C) H.
   std::vector<Scalar> E_coef(n);
   for (std::size_t j = 0; j < n; ++j)

@@ -23,11 +23,7 @@ void VerificationTerms::add(const Scalar& s, const Point& p) {
   points_.push_back(p);
 }
 
-void VerificationTerms::add_shared(std::span<const Point> generators,
-                                   std::span<const Scalar> coefficients) {
-  assert(generators.size() == coefficients.size());
-  const std::size_t n = std::min(generators.size(), coefficients.size());
-  if (n == 0) return;
+std::uint32_t VerificationTerms::block_of(std::span<const Point> generators) {
   ensure_entry();
   // Few distinct runs per batch (a proof system's generators, a set): a linear search.
   std::size_t b = 0;
@@ -35,10 +31,34 @@ void VerificationTerms::add_shared(std::span<const Point> generators,
     ++b;
   if (b == blocks_.size()) blocks_.push_back(Block{generators.data(), 0});
   assert(b <= std::numeric_limits<std::uint32_t>::max());
-  blocks_[b].size = std::max(blocks_[b].size, n);
-  shared_.push_back(Shared{static_cast<std::uint32_t>(b), shared_coefficients_.size(), n});
-  shared_coefficients_.insert(shared_coefficients_.end(), coefficients.begin(),
-                              coefficients.begin() + static_cast<std::ptrdiff_t>(n));
+  blocks_[b].size = std::max(blocks_[b].size, generators.size());
+  return static_cast<std::uint32_t>(b);
+}
+
+void VerificationTerms::add_shared(std::span<const Point> generators,
+                                   std::span<const Scalar> coefficients) {
+  assert(generators.size() == coefficients.size());
+  const std::size_t n = std::min(generators.size(), coefficients.size());
+  if (n == 0) return;
+  std::span<Scalar> slots = add_shared_slots(generators.first(n));
+  std::copy(coefficients.begin(), coefficients.begin() + static_cast<std::ptrdiff_t>(n),
+            slots.begin());
+}
+
+std::span<Scalar> VerificationTerms::add_shared_slots(std::span<const Point> generators) {
+  if (generators.empty()) return {};
+  const std::uint32_t b = block_of(generators);
+  const std::size_t begin = shared_coefficients_.size();
+  shared_.push_back(Shared{b, false, begin, generators.size()});
+  shared_coefficients_.resize(begin + generators.size());
+  return std::span<Scalar>(shared_coefficients_).subspan(begin);
+}
+
+void VerificationTerms::add_shared_constant(std::span<const Point> generators, const Scalar& c) {
+  if (generators.empty()) return;
+  const std::uint32_t b = block_of(generators);
+  shared_.push_back(Shared{b, true, shared_coefficients_.size(), generators.size()});
+  shared_coefficients_.push_back(c);
 }
 
 void VerificationTerms::refuse(const Status& why) {
@@ -59,12 +79,16 @@ void VerificationTerms::append_weighted(const VerificationTerms& other, const Sc
     scalars_.push_back(weight * other.scalars_[k]);
     points_.push_back(other.points_[k]);
   }
-  std::vector<Scalar> weighted;
   for (const Shared& s : other.shared_) {
-    weighted.resize(s.size);
+    const std::span<const Point> generators(other.blocks_[s.block].first, s.size);
+    const Scalar* in = other.shared_coefficients_.data() + s.coefficient_begin;
+    if (s.constant) {
+      add_shared_constant(generators, weight * in[0]);
+      continue;
+    }
+    std::span<Scalar> out = add_shared_slots(generators);
     for (std::size_t i = 0; i < s.size; ++i)
-      weighted[i] = weight * other.shared_coefficients_[s.coefficient_begin + i];
-    add_shared(std::span<const Point>(other.blocks_[s.block].first, s.size), weighted);
+      out[i] = weight * in[i];
   }
 }
 
@@ -99,6 +123,8 @@ bool VerificationTerms::holds_var(std::span<const std::size_t> entries) const {
     own += end - entries_[e].own_begin;
   }
   std::vector<Scalar> scalars(shared_points);
+  // Constants: constants[offset + n - 1] holds the sum of those covering points 0..n-1 of a block.
+  std::vector<Scalar> constants;
   std::vector<Point> points;
   scalars.reserve(shared_points + own);
   points.reserve(shared_points + own);
@@ -109,8 +135,13 @@ bool VerificationTerms::holds_var(std::span<const std::size_t> entries) const {
     const std::size_t shared_end = last ? shared_.size() : entries_[e + 1].shared_begin;
     for (std::size_t k = entries_[e].shared_begin; k < shared_end; ++k) {
       const Shared& s = shared_[k];
-      Scalar* out = scalars.data() + block_offset[s.block];
       const Scalar* in = shared_coefficients_.data() + s.coefficient_begin;
+      if (s.constant) {
+        if (constants.empty()) constants.resize(shared_points);
+        constants[block_offset[s.block] + s.size - 1] += in[0];
+        continue;
+      }
+      Scalar* out = scalars.data() + block_offset[s.block];
       for (std::size_t i = 0; i < s.size; ++i)
         out[i] += in[i];
     }
@@ -121,6 +152,21 @@ bool VerificationTerms::holds_var(std::span<const std::size_t> entries) const {
     points.insert(points.end(),
                   points_.begin() + static_cast<std::ptrdiff_t>(entries_[e].own_begin),
                   points_.begin() + static_cast<std::ptrdiff_t>(own_end));
+  }
+  // Each block's constants, from its last point down: point i gets every constant covering it.
+  if (!constants.empty()) {
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      Scalar running;
+      bool any = false;
+      for (std::size_t i = blocks_[b].size; i-- > 0;) {
+        const Scalar& c = constants[block_offset[b] + i];
+        if (!c.is_zero()) {
+          running += c;
+          any = true;
+        }
+        if (any) scalars[block_offset[b] + i] += running;
+      }
+    }
   }
   auto zero = msm_is_identity_var(scalars, points);
   return zero.is_ok() && *zero;  // the spans always match in length

@@ -53,6 +53,12 @@ class VerificationTerms {
   void add_shared(const Point& generator, const Scalar& s) {
     add_shared(std::span<const Point>(&generator, 1), std::span<const Scalar>(&s, 1));
   }
+  // add_shared() for a producer that computes its coefficients in place: returns zeroed slots for
+  // coefficients[0..generators.size()), to be filled before the next call on this object.
+  std::span<Scalar> add_shared_slots(std::span<const Point> generators);
+  // c * generators[i] for every i: a coefficient common to a run, summed once per generator
+  // across entries rather than once per entry (a range proof's -z on G_i, z on H_i).
+  void add_shared_constant(std::span<const Point> generators, const Scalar& c);
 
   // Refuses the current entry: its proof could not be checked, so every check fails and
   // failing_entries_var() names it. The first reason is kept (with_context of the entry).
@@ -91,9 +97,11 @@ class VerificationTerms {
   };
   struct Shared {  // coefficients of one entry on block `block`, from its first point on
     std::uint32_t block;
+    bool constant;                  // one coefficient for all `size` points
     std::size_t coefficient_begin;  // into shared_coefficients_
     std::size_t size;
   };
+  std::uint32_t block_of(std::span<const Point> generators);
   struct Entry {
     std::size_t own_begin;     // into scalars_ / points_
     std::size_t shared_begin;  // into shared_
