@@ -173,5 +173,37 @@ TEST(VerificationTermsEntries, SharedGeneratorsMergeByAddress) {
   EXPECT_EQ(terms.failing_entries_var(), std::vector<std::size_t>{2});
 }
 
+// A constant over a run counts once per generator it covers, whatever the runs' lengths.
+TEST(VerificationTermsEntries, ConstantsCoverTheirRunOnly) {
+  const std::vector<Point> gens = {Point::random(), Point::random(), Point::random()};
+  const std::span<const Point> all(gens);
+  const Scalar x = Scalar::random();
+  const Scalar y = Scalar::random();
+  VerificationTerms terms;
+  terms.begin_entry();  // x on g0, g1
+  terms.add_shared_constant(all.first(2), x);
+  terms.add(-x, gens[0] + gens[1]);
+  terms.begin_entry();  // y on g0, g1, g2, and a per-index part
+  terms.add_shared_constant(all, y);
+  const std::vector<Scalar> per_index = {x, Scalar::zero(), y};
+  terms.add_shared(all, per_index);
+  terms.add(-y, gens[0] + gens[1] + gens[2]);
+  terms.add(-x, gens[0]);
+  terms.add(-y, gens[2]);
+  EXPECT_EQ(terms.size(), 3U + 4U);
+  EXPECT_TRUE(terms.is_identity_var());
+  terms.begin_entry();  // x on g0 alone, unbalanced
+  terms.add_shared_constant(all.first(1), x);
+  EXPECT_EQ(terms.failing_entries_var(), std::vector<std::size_t>{2});
+
+  VerificationTerms weighted;  // append_weighted keeps constants as constants
+  weighted.begin_entry();
+  VerificationTerms one;
+  one.add_shared_constant(all.first(2), x);
+  one.add(-x, gens[0] + gens[1]);
+  weighted.append_weighted(one, Scalar::random());
+  EXPECT_TRUE(weighted.is_identity_var());
+}
+
 }  // namespace
 }  // namespace pfex::crypto
