@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::uint64_t seq = 0;
   auto next = [&](Bytes payload) {
     ++seq;
-    return ledger::LogEntry{seq, LedgerTime(1'000'000 + static_cast<std::int64_t>(seq)),
-                            std::move(payload)};
+    return LedgerEntry{seq, LedgerTime(1'000'000 + static_cast<std::int64_t>(seq)),
+                       std::move(payload)};
   };
   if (!v.apply(next(market->genesis)).is_ok()) die("genesis");
   std::uint64_t signer_seq[2] = {0, 0};

@@ -17,6 +17,7 @@
 
 #include "ledger/file_log.hpp"
 #include "node/gateway.hpp"
+#include "node/log_adapter.hpp"
 #include "node/submit.hpp"
 #include "protocol/test_util.hpp"
 #include "protocol/validator.hpp"
@@ -100,7 +101,9 @@ void BM_ValidatorReplay(benchmark::State& state) {
     for (;;) {
       auto batch = std::move(reader->read(v.next_sequence(), 4096)).value();
       if (batch.empty()) break;
-      if (!v.apply_batch(batch, threads).is_ok()) state.SkipWithError("apply failed");
+      if (!v.apply_batch(node::to_protocol_entries(std::move(batch)), threads).is_ok()) {
+        state.SkipWithError("apply failed");
+      }
     }
     accepted = v.accepted();
     rejected = v.rejected();
@@ -143,7 +146,7 @@ BENCHMARK(BM_VerifySignatureLibsodium);
 void BM_StateHash(benchmark::State& state) {
   TestMarket m;
   Validator v;
-  std::vector<ledger::LogEntry> entries{m.entry(m.genesis)};
+  std::vector<LedgerEntry> entries{m.entry(m.genesis)};
   std::vector<Trader> traders(16);
   for (std::size_t i = 0; i < traders.size(); ++i) {
     traders[i].account = AccountId{static_cast<std::uint32_t>(i + 1)};
@@ -204,7 +207,7 @@ void BM_EndToEndOrderLatency(benchmark::State& state) {
       });
       while (!stop.stop_requested()) {
         auto batch = log->follow(v.next_sequence(), 256, std::chrono::milliseconds(50), stop);
-        if (!batch || !v.apply_batch(*batch).is_ok()) return;
+        if (!batch || !v.apply_batch(node::to_protocol_entries(std::move(*batch))).is_ok()) return;
       }
     });
 

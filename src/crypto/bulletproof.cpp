@@ -47,6 +47,12 @@ void absorb_statement(Transcript& transcript, const BulletproofGens& gens,
     transcript.append_point("V", v);  // the identity is allowed (section 1)
 }
 
+// Section 4, last line: the inner-product argument's final a, b, after its last challenge.
+void absorb_final_scalars(Transcript& transcript, const InnerProductProof& ipp) {
+  transcript.append_scalar("a", ipp.a);
+  transcript.append_scalar("b", ipp.b);
+}
+
 // 2^b for b < 64.
 std::vector<Scalar> powers_of_two() {
   std::vector<Scalar> two(kBits);
@@ -69,20 +75,20 @@ std::span<const Point> first(const GeneratorSet& set, std::size_t n) {
   return set.points().first(n);
 }
 
-// Appends eq's terms (section 8: G_i, H_i, G, H, Q_0, then the proof's own points).
+// Appends eq's terms (section 8): G_i, H_i, G, H and Q_0 are shared generators (their
+// coefficients merge with every other proof's on the same gens, section 9; the parts common to
+// every index are added once per index, not once per proof), then the proof's own points.
 void append_equation(const BulletproofGens& gens, const RangeProofEquation& eq,
                      VerificationTerms& terms) {
   const std::size_t N = eq.g.size();
-  terms.reserve(terms.size() + 2 * N + 3 + eq.points.size());
-  const auto G = first(gens.G_vec(), N);
-  const auto H = first(gens.H_vec(), N);
-  for (std::size_t i = 0; i < N; ++i)
-    terms.add(eq.g_const + eq.g[i], G[i]);
-  for (std::size_t i = 0; i < N; ++i)
-    terms.add(eq.h_const + eq.h[i], H[i]);
-  terms.add(eq.base, gens.pedersen().G());
-  terms.add(eq.blind, gens.pedersen().H());
-  terms.add(eq.q, gens.Q());
+  terms.add_shared(first(gens.G_vec(), N), eq.g);
+  terms.add_shared_constant(first(gens.G_vec(), N), eq.g_const);
+  terms.add_shared(first(gens.H_vec(), N), eq.h);
+  terms.add_shared_constant(first(gens.H_vec(), N), eq.h_const);
+  terms.add_shared(gens.pedersen().G(), eq.base);
+  terms.add_shared(gens.pedersen().H(), eq.blind);
+  terms.add_shared(gens.Q(), eq.q);
+  terms.reserve(eq.points.size());
   for (std::size_t k = 0; k < eq.points.size(); ++k)
     terms.add(eq.scalars[k], eq.points[k]);
 }
@@ -236,6 +242,9 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
   if (!y_inv.is_ok()) return y_inv.status();  // y is not zero (checked above)
   PFEX_ASSIGN_OR_RETURN(
       proof.ipp_, prove_inner_product(transcript, Q, G, H, *y_inv, std::move(l), std::move(r)));
+
+  // Step 10: the final a, b, so that later proofs on this transcript bind to them.
+  absorb_final_scalars(transcript, proof.ipp_);
   return proof;
 }
 
@@ -272,6 +281,7 @@ Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gen
   transcript.append_scalar("mu", proof.mu_);
   const Scalar w = transcript.challenge_scalar("w");
   PFEX_ASSIGN_OR_RETURN(std::vector<Scalar> u, inner_product_challenges(transcript, proof.ipp_));
+  absorb_final_scalars(transcript, proof.ipp_);
   if (y.is_zero() || z.is_zero() || x.is_zero() || w.is_zero()) {
     return Status::invalid_proof("range proof: zero challenge");
   }
@@ -398,11 +408,9 @@ Result<RangeProofWithCommitments> RangeProofAccess::prove_values(
 
 Status RangeProof::verify(const BulletproofGens& gens, Transcript& transcript,
                           std::span<const Point> commitments) const {
-  PFEX_ASSIGN_OR_RETURN(
-      RangeProofEquation eq,
-      RangeProofAccess::equation(gens, transcript, *this, commitments, Scalar::one()));
   VerificationTerms terms;
-  append_equation(gens, eq, terms);
+  PFEX_RETURN_IF_ERROR(
+      append_verification_terms(gens, transcript, commitments, Scalar::one(), terms));
   if (!terms.is_identity_var()) return Status::invalid_proof("range proof does not verify");
   return Status::ok();
 }
@@ -410,15 +418,18 @@ Status RangeProof::verify(const BulletproofGens& gens, Transcript& transcript,
 Status RangeProof::append_verification_terms(const BulletproofGens& gens, Transcript& transcript,
                                              std::span<const Point> commitments,
                                              const Scalar& weight, VerificationTerms& terms) const {
-  PFEX_ASSIGN_OR_RETURN(RangeProofEquation eq,
-                        RangeProofAccess::equation(gens, transcript, *this, commitments, weight));
-  append_equation(gens, eq, terms);
+  auto eq = RangeProofAccess::equation(gens, transcript, *this, commitments, weight);
+  if (!eq.is_ok()) {
+    terms.refuse(eq.status());  // fails closed even if the caller drops the status
+    return eq.status();
+  }
+  append_equation(gens, *eq, terms);
   return Status::ok();
 }
 
 Bytes RangeProof::encode() const {
   Bytes out;
-  out.reserve(encoded_size(num_values()));
+  out.reserve(32 * (9 + 2 * ipp_.L.size()));  // encoded_size(num_values())
   Writer w(&out);
   w.fixed(A_.encoding);
   w.fixed(S_.encoding);
@@ -473,111 +484,29 @@ Result<RangeProof> RangeProof::decode(ByteSpan bytes, std::size_t m) {
   return proof;
 }
 
-namespace {
-
-// True iff the sum of the (weighted) equations holds: one msm_var with the shared generators'
-// coefficients merged (section 9).
-bool batch_holds(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs) {
-  std::size_t max_n = 0;
-  std::size_t own = 0;
-  for (const RangeProofEquation& eq : eqs) {
-    max_n = std::max(max_n, eq.g.size());
-    own += eq.points.size();
-  }
-  RangeProofEquation merged;
-  merged.g.resize(max_n);
-  merged.h.resize(max_n);
-  merged.scalars.reserve(own);
-  merged.points.reserve(own);
-  // The common parts, summed by lg N: a proof's g_const applies to G_i for i < N only.
-  constexpr std::size_t kMaxLg = 11;  // N <= 64 * 16 = 2^10
-  std::vector<Scalar> g_const(kMaxLg);
-  std::vector<Scalar> h_const(kMaxLg);
-  for (const RangeProofEquation& eq : eqs) {
-    for (std::size_t i = 0; i < eq.g.size(); ++i) {
-      merged.g[i] += eq.g[i];
-      merged.h[i] += eq.h[i];
-    }
-    const auto lg = static_cast<std::size_t>(std::bit_width(eq.g.size()) - 1);
-    g_const[lg] += eq.g_const;
-    h_const[lg] += eq.h_const;
-    merged.base += eq.base;
-    merged.blind += eq.blind;
-    merged.q += eq.q;
-    merged.scalars.insert(merged.scalars.end(), eq.scalars.begin(), eq.scalars.end());
-    merged.points.insert(merged.points.end(), eq.points.begin(), eq.points.end());
-  }
-  // Index i gets the common parts of every proof with N > i: walk the sizes downwards.
-  Scalar g_acc;
-  Scalar h_acc;
-  for (std::size_t lg = kMaxLg; lg-- > kLgBits;) {
-    g_acc += g_const[lg];
-    h_acc += h_const[lg];
-    const std::size_t hi = std::min(max_n, std::size_t{1} << lg);
-    const std::size_t lo = lg == kLgBits ? 0 : std::size_t{1} << (lg - 1);
-    for (std::size_t i = lo; i < hi; ++i) {
-      merged.g[i] += g_acc;
-      merged.h[i] += h_acc;
-    }
-  }
-  VerificationTerms terms;
-  append_equation(gens, merged, terms);
-  return terms.is_identity_var();
-}
-
-// Appends to bad the positions in [offset, offset + eqs.size()) whose equations fail, halving
-// every failing range.
-void bisect(const BulletproofGens& gens, std::span<const RangeProofEquation> eqs,
-            std::size_t offset, std::vector<std::size_t>& bad) {
-  if (eqs.empty() || batch_holds(gens, eqs)) return;
-  if (eqs.size() == 1) {
-    bad.push_back(offset);
-    return;
-  }
-  const std::size_t half = eqs.size() / 2;
-  bisect(gens, eqs.first(half), offset, bad);
-  bisect(gens, eqs.subspan(half), offset + half, bad);
-}
-
-}  // namespace
-
 Status verify_batch(const BulletproofGens& gens, std::span<const RangeProofBatchItem> items,
                     std::vector<std::size_t>* bad_indices) {
-  std::vector<RangeProofEquation> eqs;
-  std::vector<std::size_t> item_of;  // eqs[p] is items[item_of[p]]
-  std::vector<std::size_t> bad;
-  eqs.reserve(items.size());
+  if (bad_indices != nullptr) bad_indices->clear();
+  VerificationTerms terms;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const RangeProofBatchItem& item = items[k];
     if (item.transcript == nullptr || item.proof == nullptr) {
       return Status::invalid_argument("range proof batch: item " + std::to_string(k) +
                                       " has no transcript or proof");
     }
-    // An independent random weight per proof, kept for the bisection (section 9).
-    auto eq = RangeProofAccess::equation(gens, *item.transcript, *item.proof, item.commitments,
-                                         Scalar::random());
-    if (!eq.is_ok()) {
-      if (eq.status().code() != ErrorCode::kInvalidProof) {
-        return eq.status().with_context("range proof batch: item " + std::to_string(k));
-      }
-      bad.push_back(k);
-      continue;
+    terms.begin_entry();
+    // An independent random weight per proof (section 9).
+    const Status s = item.proof->append_verification_terms(gens, *item.transcript, item.commitments,
+                                                           Scalar::random(), terms);
+    if (!s.is_ok() && s.code() != ErrorCode::kInvalidProof) {
+      return s.with_context("range proof batch: item " + std::to_string(k));
     }
-    eqs.push_back(std::move(*eq));
-    item_of.push_back(k);
   }
-  std::vector<std::size_t> failed;
-  bisect(gens, eqs, 0, failed);
-  for (std::size_t p : failed)
-    bad.push_back(item_of[p]);
-  std::sort(bad.begin(), bad.end());
+  if (terms.is_identity_var()) return Status::ok();
+  const std::vector<std::size_t> bad = terms.failing_entries_var();
   if (bad_indices != nullptr) *bad_indices = bad;
-  if (bad.empty()) return Status::ok();
-  std::string names;
-  for (std::size_t k : bad)
-    names += (names.empty() ? "" : ", ") + std::to_string(k);
-  return Status::invalid_proof("range proof batch: " + std::to_string(bad.size()) + " of " +
-                               std::to_string(items.size()) + " proofs do not verify: " + names);
+  return Status::invalid_proof("range proof batch: " + describe_failing(bad) + " (of " +
+                               std::to_string(items.size()) + ")");
 }
 
 }  // namespace pfex::crypto

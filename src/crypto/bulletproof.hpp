@@ -7,7 +7,8 @@
 //
 // Proving is constant time in the values and blinding factors (and the prover's nonces).
 // Verification is variable time (public data only). Single verification is one msm_var; batch
-// verification of many proofs is one msm_var with the shared generators' coefficients merged.
+// verification of many proofs (or of a block's mixed proofs, through append_verification_terms)
+// is one msm_var with the shared generators' coefficients merged.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@
 
 namespace pfex::crypto {
 
-inline constexpr std::string_view kRangeProofDomain = "bulletproof/range/v1";
+inline constexpr std::string_view kRangeProofDomain = "bulletproof/range/v2";
 inline constexpr std::string_view kBulletproofLabel = "bp";
 
 // The generators of the range proof (bulletproofs.md section 2): G_i = generator(label + "/G", i),
@@ -95,9 +96,10 @@ class RangeProof {
                 std::span<const Point> commitments) const;
 
   // Replays the transcript and appends this proof's verification equation, multiplied by weight
-  // (a random scalar chosen by the verifier, fresh per equation), to terms: for a
-  // transaction-wide MSM. The equation holds iff the proof is valid (with probability 1 - 1/l
-  // over the verifier's randomness). Errors as for verify(); on error terms is unchanged.
+  // (a random scalar chosen by the verifier, fresh per equation), to the current entry of terms:
+  // for a block- or transaction-wide MSM (verification_terms.hpp). The equation holds iff the
+  // proof is valid (with probability 1 - 1/l over the verifier's randomness). Errors as for
+  // verify(); on error no term is added and the current entry is refused (terms fails closed).
   Status append_verification_terms(const BulletproofGens& gens, Transcript& transcript,
                                    std::span<const Point> commitments, const Scalar& weight,
                                    VerificationTerms& terms) const;
@@ -138,9 +140,10 @@ struct RangeProofBatchItem {
   std::span<const Point> commitments;
 };
 
-// Verifies every item with one msm_var (bulletproofs.md section 9): each proof's equation times
-// an independent random weight, the coefficients of the shared generators summed across proofs.
-// Proofs may have different m. On failure the batch is bisected to find every bad proof; the
+// Verifies every item with one msm_var (bulletproofs.md section 9): each proof's
+// append_verification_terms() under an independent random weight, as one entry of a
+// VerificationTerms (the shared generators' coefficients summed across proofs). Proofs may have
+// different m. On failure the shared bisection (find_failing) finds every bad proof; the
 // kInvalidProof error names their indices, and if bad_indices is given it receives them, sorted
 // (it is cleared on success). kInvalidArgument (naming the index) for an item whose commitment
 // count does not match its proof. An empty batch verifies.

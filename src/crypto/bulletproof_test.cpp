@@ -79,7 +79,9 @@ TEST(RangeProof, EncodedSizeIsPinned) {
 
 // A known answer: with deterministic nonces the proof is a function of the statement, the
 // generators and the transcript, so this pins the protocol (labels, order, generator derivation).
-// A change here is a protocol change: bump "bulletproof/range/v1" and re-pin.
+// A change here is a protocol change: bump "bulletproof/range/v2" and re-pin. The challenge drawn
+// after the proof pins what the proof leaves in the transcript for later proofs: v2 absorbs the
+// final a, b (v1 did not), so it changed with the proof's bytes when they were re-pinned.
 TEST(RangeProof, KnownAnswer) {
   std::uint64_t counter = 0;
   const RangeProofAccess::NonceSource nonce = [&counter] {
@@ -98,8 +100,59 @@ TEST(RangeProof, KnownAnswer) {
   EXPECT_EQ(to_hex(ByteSpan(bytes).first(32)),
             "7008d97e4321a039e8cb66639abfec4747ab2131de296bd532dd1526ad141058");
   EXPECT_EQ(to_hex(blake2b_256(bytes)),
-            "e08faabc65d85b0e558b8014a9509d2692deb1f450f10d09ad1f0c376a562e16");
+            "ead56590f5e94ed34b92ecfe9ff9c0b72185795f1337843123a5e04fac416ddb");
+  EXPECT_EQ(to_hex(t.challenge_scalar("after").bytes()),
+            "ad645413b16389f54efa6cf47f991fa415c790abc020b43de9fe03895067f409");
   EXPECT_TRUE(verify_fresh(proved->proof, proved->commitments).is_ok());
+}
+
+// The transcript records are the ones docs/crypto/bulletproofs.md section 4 lists, ending with
+// the final a, b (docs/crypto/transcript.md: every response is absorbed), replayed here by hand
+// from the proof's bytes: the prover leaves its transcript in exactly this state.
+TEST(RangeProof, TranscriptRecordsAreTheDocumentedOnes) {
+  const std::uint64_t values[] = {42, 7};
+  const std::vector<Scalar> blindings = random_blindings(2);
+  Transcript prover = fresh_transcript();
+  auto proved = RangeProof::prove(gens(), prover, values, blindings);
+  ASSERT_TRUE(proved.is_ok());
+  const Bytes bytes = proved->proof.encode();
+  auto field = [&](std::size_t k) { return ByteSpan(bytes).subspan(32 * k, 32); };
+  auto scalar = [&](std::size_t k) { return *Scalar::decode(field(k)); };
+
+  Transcript t = fresh_transcript();
+  t.append_domain_separator("bulletproof/range/v2");
+  t.append_u64("n", 64);
+  t.append_u64("m", 2);
+  const std::string label = gens().label();
+  t.append_message("gens",
+                   ByteSpan(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
+  for (const Point& V : proved->commitments)
+    t.append_point("V", V);
+  t.append_message("A", field(0));
+  t.append_message("S", field(1));
+  (void)t.challenge_scalar("y");
+  (void)t.challenge_scalar("z");
+  t.append_message("T1", field(2));
+  t.append_message("T2", field(3));
+  (void)t.challenge_scalar("x");
+  t.append_scalar("t_x", scalar(4));
+  t.append_scalar("tau_x", scalar(5));
+  t.append_scalar("mu", scalar(6));
+  (void)t.challenge_scalar("w");
+  const std::size_t rounds = 7;  // lg(64 * 2)
+  for (std::size_t k = 0; k < rounds; ++k) {
+    t.append_message("L", field(7 + 2 * k));
+    t.append_message("R", field(8 + 2 * k));
+    (void)t.challenge_scalar("u");
+  }
+  t.append_scalar("a", scalar(7 + 2 * rounds));
+  t.append_scalar("b", scalar(8 + 2 * rounds));
+
+  Transcript verifier = fresh_transcript();
+  ASSERT_TRUE(proved->proof.verify(gens(), verifier, proved->commitments).is_ok());
+  const Scalar want = t.challenge_scalar("next");
+  EXPECT_EQ(prover.challenge_scalar("next"), want);
+  EXPECT_EQ(verifier.challenge_scalar("next"), want);
 }
 
 TEST(RangeProof, CompleteForEveryAggregationSize) {
@@ -373,6 +426,25 @@ TEST(RangeProof, VerificationTermsHoldWithAnyWeight) {
   EXPECT_FALSE(terms.is_identity_var());
 }
 
+// A caller that drops append_verification_terms()'s status still gets a failing check: the
+// refused proof refuses its entry (it used to leave the terms unchanged, so they held).
+TEST(RangeProof, AppendVerificationTermsFailsClosed) {
+  const std::uint64_t values[] = {5, 6};
+  const auto proved = prove_ok(values);
+  VerificationTerms terms;
+  Transcript t = fresh_transcript();
+  ASSERT_TRUE(
+      proved.proof.append_verification_terms(gens(), t, proved.commitments, Scalar::random(), terms)
+          .is_ok());
+  EXPECT_TRUE(terms.is_identity_var());
+  terms.begin_entry();
+  Transcript t2 = fresh_transcript();
+  const std::span<const Point> one = std::span<const Point>(proved.commitments).first(1);
+  (void)proved.proof.append_verification_terms(gens(), t2, one, Scalar::random(), terms);
+  EXPECT_FALSE(terms.is_identity_var());
+  EXPECT_EQ(terms.failing_entries_var(), std::vector<std::size_t>{1});
+}
+
 struct Batch {
   std::vector<RangeProofWithCommitments> proofs;
   std::vector<Transcript> transcripts;
@@ -402,7 +474,7 @@ TEST(RangeProofBatch, SixtyFourProofsVerifyAndOneBadIsNamed) {
   const Status s = verify_batch(gens(), batch.make_items(), &bad);
   EXPECT_EQ(s.code(), ErrorCode::kInvalidProof);
   EXPECT_EQ(bad, std::vector<std::size_t>{37});
-  EXPECT_NE(s.message().find(": 37"), std::string_view::npos) << s.message();
+  EXPECT_NE(s.message().find("proof 37 does not verify"), std::string_view::npos) << s.message();
 
   batch.proofs[5].commitments[0] += Point::base();
   EXPECT_EQ(verify_batch(gens(), batch.make_items(), &bad).code(), ErrorCode::kInvalidProof);

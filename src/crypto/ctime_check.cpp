@@ -31,6 +31,7 @@
 namespace {
 
 using pfex::crypto::declassify;
+
 using pfex::crypto::FixedBaseTable;
 using pfex::crypto::Point;
 using pfex::crypto::Scalar;
@@ -39,6 +40,13 @@ using pfex::crypto::Scalar;
 template <class T>
 void classify(const T& v) {
   (void)VALGRIND_MAKE_MEM_UNDEFINED(&v, sizeof(T));
+}
+
+// A prover's or dealer's random value, marked secret as it is drawn.
+Scalar secret_random() {
+  const Scalar s = Scalar::random();
+  classify(s);
+  return s;
 }
 
 int failures = 0;
@@ -196,8 +204,9 @@ void pedersen_and_sigma_prover() {
             st.add_term(j0, 2, bk).is_ok() && st.add_term(j1, 2, bk).is_ok(),
         "statement");
   const std::vector<Scalar> w = {x, r, kappa};
+  // The nonces k_i are secret too: z_i = k_i + c w_i would reveal w_i otherwise.
   pfex::crypto::Transcript tp("pfex/v1/ctime");
-  auto proof = pfex::crypto::prove_linear(st, w, tp);
+  auto proof = pfex::crypto::detail::prove_linear_with_nonces(st, w, tp, secret_random);
   declassify(proof);  // the proof is published
   check(proof.is_ok(), "sigma prove");
   if (proof.is_ok()) {
@@ -226,8 +235,11 @@ void one_of_many_prover() {
   const Scalar r = r_pub;
   classify(index);
   classify(r);
+  // The prover's random values (a_j, rho_j, r_A..r_D) are secret too: the responses would reveal
+  // the bits of the index otherwise.
   pfex::crypto::Transcript tp("pfex/v1/ctime");
-  auto proof = pfex::crypto::OneOfManyProof::prove(gens, tp, *set, offset, index, r);
+  auto proof =
+      pfex::crypto::detail_prove_with_nonces(gens, tp, *set, offset, index, r, secret_random);
   check(proof.is_ok(), "one-of-many prove");
   if (proof.is_ok()) {
     pfex::crypto::Transcript tv("pfex/v1/ctime");
@@ -352,6 +364,28 @@ void threshold_elgamal() {
   check(pc::feldman_verify(m.commitments, 2, a0), "feldman check of a secret share");
   const Scalar wrong = a0 + Scalar::one();
   check(!pc::feldman_verify(m.commitments, 2, wrong), "feldman check refuses a wrong share");
+
+  // A dealer whose polynomial's coefficients are secret: the commitments A_k = a_k*G, evaluating
+  // the shares f(j) and sealing them must not branch on them. The dealing is published.
+  auto dealer = pc::Dealer::detail_create_with(*params, 2, secret_random);
+  check(dealer.is_ok(), "dkg dealer");
+  if (!dealer.is_ok()) return;
+  pc::DealerMessage dealt = dealer->deal();
+  for (const Point& A : dealt.commitments)
+    declassify(A);
+  for (auto& c : dealt.encrypted_shares)
+    declassify(c);
+  declassify(dealt);
+  check(session.add_dealing(dealt).is_ok(), "dkg secret dealer's dealing");
+  auto opened_2 = session.open_share(2, 1, sk1);
+  check(opened_2.is_ok() && pc::feldman_verify(dealt.commitments, 1, *opened_2),
+        "dkg secret dealer's share opens and checks");
+  auto justified = dealer->justify(1);
+  check(justified.is_ok(), "dkg justification");
+  if (justified.is_ok()) {
+    const pc::Justification pub = declassified(*justified);  // published in round 3
+    check(opened_2.is_ok() && pub.share == *opened_2, "dkg justification is the share");
+  }
 }
 
 // A deliberate leak, so scripts/ctime-check can confirm that memcheck does catch one.

@@ -233,12 +233,17 @@ DealerMessage::EncryptedShare seal_dkg_share(const DkgParams& params, const X255
 Dealer::Dealer(const DkgParams& params, std::uint32_t index) : params_(params), index_(index) {}
 
 Result<Dealer> Dealer::create(const DkgParams& params, std::uint32_t index) {
+  return detail_create_with(params, index, [] { return Scalar::random(); });
+}
+
+Result<Dealer> Dealer::detail_create_with(const DkgParams& params, std::uint32_t index,
+                                          const std::function<Scalar()>& coefficient) {
   PFEX_RETURN_IF_ERROR(check_index(params, index, "dealer"));
   Dealer d(params, index);
   // Step 1: a_{i,0..t-1} uniform.
   d.coefficients_.reserve(params.t());
   for (std::uint32_t k = 0; k < params.t(); ++k)
-    d.coefficients_.push_back(Scalar::random());
+    d.coefficients_.push_back(coefficient());
   return d;
 }
 

@@ -24,6 +24,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -108,6 +109,10 @@ class Dealer {
  public:
   // A fresh random polynomial of degree t-1. kInvalidArgument for an index outside 1..n.
   static Result<Dealer> create(const DkgParams& params, std::uint32_t index);
+  // create() with the coefficients a_{i,0..t-1} taken from `coefficient` in order: for the
+  // constant-time check, which marks them secret. Not for application code.
+  static Result<Dealer> detail_create_with(const DkgParams& params, std::uint32_t index,
+                                           const std::function<Scalar()>& coefficient);
 
   std::uint32_t index() const { return index_; }
   // Round 1 (note 3.1 steps 1-5): commitments and encrypted shares, with a fresh ephemeral key.

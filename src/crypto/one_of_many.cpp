@@ -64,16 +64,15 @@ Point select_ct(std::span<const Point> points, std::uint64_t index) {
   return Point(r);
 }
 
-// Verifier step 2 and section 5: acc[i] += w * prod_j f_{j,i_j} for every i < 2^n, with
-// f_{j,1} = f[j], f_{j,0} = x - f[j]. About 2N multiplications; the last level adds into acc.
-// scratch is reused between calls.
-void accumulate_set_coefficients(std::span<Scalar> acc, const Scalar& w, const Scalar& x,
-                                 std::span<const Scalar> f, std::vector<Scalar>& scratch) {
+// Verifier step 2 and section 5: out[i] = w * prod_j f_{j,i_j} for every i < 2^n, with
+// f_{j,1} = f[j], f_{j,0} = x - f[j]. About 2N multiplications. scratch is reused between calls.
+void set_coefficients(std::span<Scalar> out, const Scalar& w, const Scalar& x,
+                      std::span<const Scalar> f, std::vector<Scalar>& scratch) {
   const std::size_t n = f.size();
   std::vector<Scalar> f0(n);
   for (std::size_t j = 0; j < n; ++j)
     f0[j] = x - f[j];
-  scratch.resize(acc.size() / 2);
+  scratch.resize(out.size() / 2);
   scratch[0] = w;
   std::size_t size = 1;
   // In place, q descending: P[2q], P[2q+1] are at or above q, so P[q] is read before overwritten.
@@ -86,8 +85,8 @@ void accumulate_set_coefficients(std::span<Scalar> acc, const Scalar& w, const S
     size *= 2;
   }
   for (std::size_t q = 0; q < size; ++q) {
-    acc[2 * q] += scratch[q] * f0[0];
-    acc[2 * q + 1] += scratch[q] * f[0];
+    out[2 * q] = scratch[q] * f0[0];
+    out[2 * q + 1] = scratch[q] * f[0];
   }
 }
 
@@ -179,6 +178,21 @@ Result<OneOfManySet> OneOfManySet::create(std::vector<Point> points) {
 Result<OneOfManyProof> OneOfManyProof::prove(const OneOfManyGens& gens, Transcript& t,
                                              const OneOfManySet& set, const Point& offset,
                                              std::size_t index, const Scalar& r) {
+  return prove_with_nonces(gens, t, set, offset, index, r, [] { return Scalar::random(); });
+}
+
+Result<OneOfManyProof> detail_prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                const OneOfManySet& set, const Point& offset,
+                                                std::size_t index, const Scalar& r,
+                                                const std::function<Scalar()>& nonce) {
+  return OneOfManyProof::prove_with_nonces(gens, t, set, offset, index, r, nonce);
+}
+
+Result<OneOfManyProof> OneOfManyProof::prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                         const OneOfManySet& set,
+                                                         const Point& offset, std::size_t index,
+                                                         const Scalar& r,
+                                                         const std::function<Scalar()>& nonce) {
   // Step 0. Both verdicts are public by contract (the prover's result says them).
   const bool in_range = (static_cast<std::uint64_t>(index) >> set.log_size()) == 0;
   declassify(in_range);
@@ -193,12 +207,13 @@ Result<OneOfManyProof> OneOfManyProof::prove(const OneOfManyGens& gens, Transcri
     return Status::invalid_argument(
         "one-of-many: C_index - offset is not r*H (the statement is false)");
   }
-  return prove_unchecked(gens, t, set, offset, index, r);
+  return prove_unchecked(gens, t, set, offset, index, r, nonce);
 }
 
 Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens, Transcript& t,
                                                        const OneOfManySet& set, const Point& offset,
-                                                       std::size_t index, const Scalar& r) {
+                                                       std::size_t index, const Scalar& r,
+                                                       const std::function<Scalar()>& nonce) {
   OneOfManyProof proof;
   const std::size_t n = set.log_size();
   const std::size_t N = set.size();
@@ -209,11 +224,11 @@ Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens
   std::vector<Scalar> bits(n), a(n), rho(n);
   for (std::size_t j = 0; j < n; ++j) {
     bits[j] = Scalar::from_u64((static_cast<std::uint64_t>(index) >> j) & 1);
-    a[j] = Scalar::random();
-    rho[j] = Scalar::random();
+    a[j] = nonce();
+    rho[j] = nonce();
   }
-  const Scalar r_A = Scalar::random(), r_B = Scalar::random();
-  const Scalar r_C = Scalar::random(), r_D = Scalar::random();
+  const Scalar r_A = nonce(), r_B = nonce();
+  const Scalar r_C = nonce(), r_D = nonce();
 
   // Step 3: A = Com(a), B = Com(l), C = Com(a(1 - 2l)), D = Com(-a^2).
   std::vector<Scalar> scalars(n + 1);
@@ -279,7 +294,8 @@ Result<OneOfManyProof> detail_prove_unchecked(const OneOfManyGens& gens, Transcr
                                               const OneOfManySet& set, const Point& offset,
                                               std::size_t index, const Scalar& r) {
   if (index >= set.size()) return Status::invalid_argument("one-of-many: index out of range");
-  return OneOfManyProof::prove_unchecked(gens, t, set, offset, index, r);
+  return OneOfManyProof::prove_unchecked(gens, t, set, offset, index, r,
+                                         [] { return Scalar::random(); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,129 +356,81 @@ Result<OneOfManyProof> OneOfManyProof::decode(ByteSpan bytes, std::size_t n) {
 Status OneOfManyProof::verify(const OneOfManyGens& gens, Transcript& t, const OneOfManySet& set,
                               const Point& offset) const {
   PFEX_RETURN_IF_ERROR(check_proof_size(*this, set));
-  OneOfManyBatch batch(gens, set);
-  PFEX_RETURN_IF_ERROR(batch.add_unlabelled(t, offset, *this));
-  if (batch.invalid_positions().empty()) return Status::ok();
+  VerificationTerms terms;
+  PFEX_RETURN_IF_ERROR(append_verification_terms(gens, t, set, offset, Scalar::one(), terms));
+  if (terms.is_identity_var()) return Status::ok();
   return Status::invalid_proof("one-of-many proof does not verify");
+}
+
+Status OneOfManyProof::append_verification_terms(const OneOfManyGens& gens, Transcript& t,
+                                                 const OneOfManySet& set, const Point& offset,
+                                                 const Scalar& weight,
+                                                 VerificationTerms& terms) const {
+  // Refuses the entry (fails closed) whatever the caller does with the status.
+  auto refuse = [&terms](std::string message) {
+    Status s = Status::invalid_proof(std::move(message));
+    terms.refuse(s);
+    return s;
+  };
+  if (Status s = check_proof_size(*this, set); !s.is_ok()) {
+    return refuse(std::string(s.message()));
+  }
+  append_statement(t, gens, set, offset);  // step 1
+  auto challenge = append_commitments(t, *this);
+  if (!challenge.is_ok()) {
+    return refuse("one-of-many: " + std::string(challenge.status().message()));
+  }
+  append_responses(t, *this);
+  const Scalar& x = *challenge;
+  const std::size_t n = set.log_size();
+
+  // Step 3: the verifier's weights, unknown to the prover, times the caller's.
+  const Scalar w = weight * Scalar::random();
+  const Scalar u = weight * Scalar::random();
+  const Scalar v = weight * Scalar::random();
+  // Step 2: p_i(x), weighted by w, as the set points' coefficients.
+  std::vector<Scalar> scratch;
+  set_coefficients(terms.add_shared_slots(set.points()), w, x, f_, scratch);
+  // Shared generators: -(u f_j + v f_j (x - f_j)) E_j and -(w z + u z_A + v z_C) H.
+  std::vector<Scalar> E_coef(n);
+  for (std::size_t j = 0; j < n; ++j)
+    E_coef[j] = -(f_[j] * (u + v * (x - f_[j])));
+  terms.add_shared(gens.E().points().first(n), E_coef);
+  terms.add_shared(gens.H(), -(w * z_ + u * z_A_ + v * z_C_));
+  // Step 3, the proof's own points: -w x^n O - sum_k w x^k G_k + u A + u x B + v x C + v D.
+  Scalar wx = w;  // w x^k
+  for (std::size_t k = 0; k < n; ++k) {
+    terms.add(-wx, G_[k]);
+    wx *= x;
+  }
+  terms.add(-wx, offset);
+  terms.add(u, A_);
+  terms.add(u * x, B_);
+  terms.add(v * x, C_);
+  terms.add(v, D_);
+  return Status::ok();
 }
 
 OneOfManyBatch::OneOfManyBatch(const OneOfManyGens& gens, const OneOfManySet& set)
     : gens_(gens), set_(set) {}
 
 Status OneOfManyBatch::add(Transcript& t, const Point& offset, const OneOfManyProof& proof) {
-  const std::size_t position = entries_.size();
-  return add_unlabelled(t, offset, proof)
+  const std::size_t position = terms_.begin_entry();
+  return proof.append_verification_terms(gens_, t, set_, offset, Scalar::one(), terms_)
       .with_context("one-of-many batch, proof " + std::to_string(position));
 }
 
-Status OneOfManyBatch::add_unlabelled(Transcript& t, const Point& offset,
-                                      const OneOfManyProof& proof) {
-  entries_.push_back(Entry{false, proof, offset, Scalar(), Scalar(), Scalar(), Scalar()});
-  Entry& e = entries_.back();
-  if (Status s = check_proof_size(proof, set_); !s.is_ok()) {
-    return Status::invalid_proof(std::string(s.message()));
-  }
-  append_statement(t, gens_, set_, offset);  // step 1
-  auto x = append_commitments(t, proof);
-  if (!x.is_ok()) return Status::invalid_proof("one-of-many: " + std::string(x.status().message()));
-  append_responses(t, proof);
-  e.x = *x;
-  // Step 3: the verifier's weights, unknown to the prover.
-  e.w = Scalar::random();
-  e.u = Scalar::random();
-  e.v = Scalar::random();
-  e.well_formed = true;
-  return Status::ok();
-}
-
-void OneOfManyBatch::append_equation(std::span<const std::size_t> positions, const Scalar& weight,
-                                     std::vector<Scalar>& scalars,
-                                     std::vector<Point>& points) const {
-  const std::size_t n = set_.log_size();
-  const std::size_t N = set_.size();
-  std::vector<Scalar> set_coef(N);
-  std::vector<Scalar> E_coef(n);
-  Scalar H_coef;
-  std::vector<Scalar> scratch;
-  std::vector<Scalar> x_pow(n + 1);
-  const std::size_t first = scalars.size();
-  scalars.resize(first + N + n + 1);  // the merged terms, filled in at the end
-  points.insert(points.end(), set_.points().begin(), set_.points().end());
-  points.insert(points.end(), gens_.E().points().begin(),
-                gens_.E().points().begin() + static_cast<std::ptrdiff_t>(n));
-  points.push_back(gens_.H());
-  for (std::size_t pos : positions) {
-    const Entry& e = entries_[pos];
-    const OneOfManyProof& p = e.proof;
-    const Scalar w = weight * e.w, u = weight * e.u, v = weight * e.v;
-    const Scalar& x = e.x;
-    // Step 2: p_i(x), weighted by w, straight into the merged set coefficients.
-    accumulate_set_coefficients(set_coef, w, x, p.f(), scratch);
-    x_pow[0] = Scalar::one();
-    for (std::size_t k = 1; k <= n; ++k)
-      x_pow[k] = x_pow[k - 1] * x;
-    // Step 3, per proof: -w x^n O - sum_k w x^k G_k + u x B + u A + v x C + v D.
-    scalars.push_back(-(w * x_pow[n]));
-    points.push_back(e.offset);
-    for (std::size_t k = 0; k < n; ++k) {
-      scalars.push_back(-(w * x_pow[k]));
-      points.push_back(p.G()[k]);
-    }
-    const Scalar ux = u * x, vx = v * x;
-    scalars.insert(scalars.end(), {u, ux, vx, v});
-    points.insert(points.end(), {p.A(), p.B(), p.C(), p.D()});
-    // Shared generators: -(u f_j + v f_j (x - f_j)) E_j and -(w z + u z_A + v z_C) H.
-    for (std::size_t j = 0; j < n; ++j) {
-      const Scalar& f_j = p.f()[j];
-      E_coef[j] -= f_j * (u + v * (x - f_j));
-    }
-    H_coef -= w * p.z() + u * p.z_A() + v * p.z_C();
-  }
-  std::copy(set_coef.begin(), set_coef.end(), scalars.begin() + static_cast<std::ptrdiff_t>(first));
-  std::copy(E_coef.begin(), E_coef.end(), scalars.begin() + static_cast<std::ptrdiff_t>(first + N));
-  scalars[first + N + n] = H_coef;
-}
-
-bool OneOfManyBatch::holds(std::span<const std::size_t> positions) const {
-  std::vector<Scalar> scalars;
-  std::vector<Point> points;
-  const std::size_t terms =
-      set_.size() + set_.log_size() + 1 + positions.size() * (set_.log_size() + 5);
-  scalars.reserve(terms);
-  points.reserve(terms);
-  append_equation(positions, Scalar::one(), scalars, points);
-  auto zero = msm_is_identity_var(scalars, points);
-  return zero.is_ok() && *zero;  // the spans always match in length
-}
-
 std::vector<std::size_t> OneOfManyBatch::invalid_positions() const {
-  std::vector<std::size_t> bad;
-  std::vector<std::size_t> checkable;
-  for (std::size_t pos = 0; pos < entries_.size(); ++pos)
-    (entries_[pos].well_formed ? checkable : bad).push_back(pos);
-  const std::vector<std::size_t> failing =
-      find_failing(checkable, [this](std::span<const std::size_t> p) { return holds(p); });
-  bad.insert(bad.end(), failing.begin(), failing.end());
-  std::sort(bad.begin(), bad.end());
-  return bad;
+  return terms_.failing_entries_var();
 }
 
 Status OneOfManyBatch::verify() const {
-  const std::vector<std::size_t> bad = invalid_positions();
-  if (bad.empty()) return Status::ok();
-  return Status::invalid_proof("one-of-many batch: " + describe_failing(bad));
+  if (terms_.is_identity_var()) return Status::ok();
+  return Status::invalid_proof("one-of-many batch: " + describe_failing(invalid_positions()));
 }
 
 void OneOfManyBatch::append_terms(VerificationTerms& out, const Scalar& weight) const {
-  std::vector<std::size_t> checkable;
-  for (std::size_t pos = 0; pos < entries_.size(); ++pos)
-    if (entries_[pos].well_formed) checkable.push_back(pos);
-  std::vector<Scalar> scalars;
-  std::vector<Point> points;
-  append_equation(checkable, weight, scalars, points);
-  out.reserve(out.size() + scalars.size());
-  for (std::size_t k = 0; k < scalars.size(); ++k)
-    out.add(scalars[k], points[k]);
+  out.append_weighted(terms_, weight);
 }
 
 }  // namespace pfex::crypto

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,6 +89,16 @@ class OneOfManyProof {
   [[nodiscard]] Status verify(const OneOfManyGens& gens, Transcript& t, const OneOfManySet& set,
                               const Point& offset) const;
 
+  // Replays the proof's transcript (advancing t exactly as verify() does) and appends its
+  // verification equation, under weight (the verifier's random scalar) and the verifier's own
+  // random weights, to the current entry of terms: N + n + 1 shared points (the set, E_j, H) and
+  // n + 5 of its own. kInvalidProof if the proof's n differs from the set's or A..D contains the
+  // identity; then nothing is added and the entry is refused (terms fails closed). set and gens
+  // must outlive terms' use. Variable time.
+  Status append_verification_terms(const OneOfManyGens& gens, Transcript& t,
+                                   const OneOfManySet& set, const Point& offset,
+                                   const Scalar& weight, VerificationTerms& terms) const;
+
   std::size_t log_size() const { return G_.size(); }
 
   // A, B, C, D, G_0..G_{n-1}, f_0..f_{n-1}, z_A, z_C, z; 32 bytes each.
@@ -114,11 +125,21 @@ class OneOfManyProof {
   friend Result<OneOfManyProof> detail_prove_unchecked(const OneOfManyGens&, Transcript&,
                                                        const OneOfManySet&, const Point&,
                                                        std::size_t, const Scalar&);
+  friend Result<OneOfManyProof> detail_prove_with_nonces(const OneOfManyGens&, Transcript&,
+                                                         const OneOfManySet&, const Point&,
+                                                         std::size_t, const Scalar&,
+                                                         const std::function<Scalar()>&);
   OneOfManyProof() = default;
+  // prove() with the prover's random values (a_j, rho_j, r_A..r_D) from `nonce`.
+  static Result<OneOfManyProof> prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                  const OneOfManySet& set, const Point& offset,
+                                                  std::size_t index, const Scalar& r,
+                                                  const std::function<Scalar()>& nonce);
   // Prover steps 1-8, without the statement check of step 0.
   static Result<OneOfManyProof> prove_unchecked(const OneOfManyGens& gens, Transcript& t,
                                                 const OneOfManySet& set, const Point& offset,
-                                                std::size_t index, const Scalar& r);
+                                                std::size_t index, const Scalar& r,
+                                                const std::function<Scalar()>& nonce);
 
   Point A_, B_, C_, D_;
   std::vector<Point> G_;
@@ -126,8 +147,9 @@ class OneOfManyProof {
   Scalar z_A_, z_C_, z_;
 };
 
-// Many proofs over the same set, each with its own offset and transcript, checked with one MSM.
-// Positions are the order of add() calls, starting at 0.
+// Many proofs over the same set, each with its own offset and transcript, checked with one MSM:
+// one entry of a VerificationTerms per proof (append_verification_terms), so the N set points
+// appear once. Positions are the order of add() calls, starting at 0.
 class OneOfManyBatch {
  public:
   // gens and set must outlive the batch.
@@ -139,12 +161,12 @@ class OneOfManyBatch {
   OneOfManyBatch& operator=(const OneOfManyBatch&) = delete;
 
   // Replays the proof's transcript (advancing t exactly as verify() does), draws its random
-  // weights and keeps what the check needs (the proof is copied). A proof that cannot be checked
-  // (wrong n, an identity among A..D) is an error here; it still takes its position and is
-  // reported by verify() and invalid_positions(). Variable time.
+  // weights and keeps its terms (N + n + 1 + ... scalars). A proof that cannot be checked (wrong
+  // n, an identity among A..D) is an error here; it still takes its position, and the batch fails
+  // closed: verify(), invalid_positions() and append_terms() all report it. Variable time.
   [[nodiscard]] Status add(Transcript& t, const Point& offset, const OneOfManyProof& proof);
 
-  std::size_t size() const { return entries_.size(); }
+  std::size_t size() const { return terms_.num_entries(); }
 
   // ok iff every proof verifies, else kInvalidProof naming the positions of the bad ones (found by
   // bisection). One MSM of N + n + 1 + size()*(n + 5) points when all are good.
@@ -152,29 +174,23 @@ class OneOfManyBatch {
   // The positions of the proofs that do not verify, in increasing order (empty if all do).
   std::vector<std::size_t> invalid_positions() const;
 
-  // Appends weight * (the batch's combined equation) for a caller that checks several proof
-  // systems with one MSM; weight must be chosen by the verifier. Proofs refused by add() are not
-  // included: check them with invalid_positions() (or the add() status).
+  // Appends weight * (the batch's combined equation) to the current entry of out, for a caller
+  // that checks several proof systems with one MSM; weight must be chosen by the verifier. Fails
+  // closed: if add() refused any proof, out's current entry is refused too.
   void append_terms(VerificationTerms& out, const Scalar& weight) const;
 
  private:
-  struct Entry {
-    bool well_formed = false;
-    OneOfManyProof proof;
-    Point offset;
-    Scalar x, w, u, v;  // challenge and the verifier's weights (docs section 4, step 3)
-  };
-  friend class OneOfManyProof;
-  // add() without the position in the error message (for OneOfManyProof::verify).
-  Status add_unlabelled(Transcript& t, const Point& offset, const OneOfManyProof& proof);
-  void append_equation(std::span<const std::size_t> positions, const Scalar& weight,
-                       std::vector<Scalar>& scalars, std::vector<Point>& points) const;
-  bool holds(std::span<const std::size_t> positions) const;
-
   const OneOfManyGens& gens_;
   const OneOfManySet& set_;
-  std::vector<Entry> entries_;
+  VerificationTerms terms_;
 };
+
+// For the constant-time check only: prove() with the prover's random values taken from `nonce`,
+// so that they can be marked secret. Never use it elsewhere.
+Result<OneOfManyProof> detail_prove_with_nonces(const OneOfManyGens& gens, Transcript& t,
+                                                const OneOfManySet& set, const Point& offset,
+                                                std::size_t index, const Scalar& r,
+                                                const std::function<Scalar()>& nonce);
 
 // For tests only: the prover without the statement check of step 0, so that a test can show the
 // verifier rejecting a proof of a false statement. Never use it elsewhere (the result is simply an

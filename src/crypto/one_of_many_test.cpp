@@ -429,10 +429,41 @@ TEST(OneOfManyBatch, MalformedProofKeepsItsPosition) {
     }
   }
   EXPECT_EQ(batch.invalid_positions(), (std::vector<std::size_t>{1, 2}));
-  // The well-formed proofs' terms alone sum to the identity.
+  const Status st = batch.verify();
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidProof);
+  EXPECT_NE(st.message().find("proofs 1, 2 do not verify"), std::string_view::npos) << st.message();
+}
+
+// A caller that drops add()'s status still gets a failing check: the refused proof is not
+// silently left out of append_terms() (it was, and the rest summed to the identity).
+TEST(OneOfManyBatch, RefusedProofFailsClosedEvenIfAddIsIgnored) {
+  const SharedSet shared = make_shared_set(3);
+  const Batch b = make_batch(shared.set, shared.r, 3);
+  const SharedSet other = make_shared_set(2);
+  const Batch small = make_batch(other.set, other.r, 1);
+  OneOfManyBatch batch(gens(), shared.set);
+  for (std::size_t t = 0; t < 3; ++t) {
+    Transcript tr = prefixed_transcript(kDomain, b.tx[t]);
+    (void)batch.add(tr, b.offsets[t], t == 1 ? small.proofs[0] : b.proofs[t]);
+  }
   VerificationTerms terms;
+  terms.begin_entry();
+  terms.add(Scalar::from_u64(3), Point::base());  // another entry, true: 3G - 3G
+  terms.add(-Scalar::from_u64(3), Point::base());
+  terms.begin_entry();
   batch.append_terms(terms, Scalar::random());
-  EXPECT_TRUE(terms.is_identity_var());
+  EXPECT_FALSE(terms.is_identity_var());
+  EXPECT_EQ(terms.failing_entries_var(), std::vector<std::size_t>{1});
+  EXPECT_EQ(terms.check_var("block").code(), ErrorCode::kInvalidProof);
+  EXPECT_FALSE(batch.verify().is_ok());
+
+  // The same with a single proof appended straight to the terms: the refusal sticks.
+  VerificationTerms direct;
+  Transcript tr = prefixed_transcript(kDomain, b.tx[0]);
+  (void)small.proofs[0].append_verification_terms(gens(), tr, shared.set, b.offsets[0],
+                                                  Scalar::one(), direct);
+  EXPECT_EQ(direct.size(), 0u);
+  EXPECT_FALSE(direct.is_identity_var());
 }
 
 TEST(OneOfManyBatch, TermsCombineWithOtherEquations) {

@@ -108,6 +108,13 @@ Result<LinearProof> LinearProof::decode(Reader& r, const LinearStatement& s) {
 // docs/crypto/sigma.md, "Prover".
 Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scalar> witnesses,
                                  Transcript& t) {
+  return detail::prove_linear_with_nonces(s, witnesses, t, [] { return Scalar::random(); });
+}
+
+Result<LinearProof> detail::prove_linear_with_nonces(const LinearStatement& s,
+                                                     std::span<const Scalar> witnesses,
+                                                     Transcript& t,
+                                                     const std::function<Scalar()>& nonce) {
   PFEX_RETURN_IF_ERROR(check_sizes(s, s.num_relations(), witnesses.size()));
 
   // Step 0: refuse a false statement. Whether the witnesses satisfy it is public (the prover
@@ -126,11 +133,12 @@ Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scala
   // Step 1: nonces k_i; step 2: A_j = sum a * k_i * X_b.
   std::vector<Scalar> k(witnesses.size());
   for (Scalar& ki : k)
-    ki = Scalar::random();
+    ki = nonce();
   std::vector<Point> A;
   A.reserve(s.num_relations());
   for (std::size_t j = 0; j < s.num_relations(); ++j) {
     PFEX_ASSIGN_OR_RETURN(Point a, relation_sum(s, j, k));
+    declassify(a);  // published in the proof
     A.push_back(a);
   }
 
@@ -145,6 +153,7 @@ Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scala
   z.reserve(witnesses.size());
   for (std::size_t i = 0; i < witnesses.size(); ++i) {
     z.push_back(k[i] + c * witnesses[i]);
+    declassify(z.back());  // published in the proof
     t.append_scalar("z", z.back());
   }
   return LinearProof(std::move(A), std::move(z));  // k is wiped by ~Scalar
@@ -154,7 +163,10 @@ Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scala
 Status append_linear_verification_terms(const LinearStatement& s, const LinearProof& p,
                                         Transcript& t, const Scalar& weight,
                                         VerificationTerms& out) {
-  PFEX_RETURN_IF_ERROR(check_sizes(s, p.A().size(), p.z().size()));
+  if (Status sizes = check_sizes(s, p.A().size(), p.z().size()); !sizes.is_ok()) {
+    out.refuse(sizes);  // fails closed even if the caller drops the status
+    return sizes;
+  }
 
   // Step 1: replay the transcript.
   s.append_to(t);
@@ -176,7 +188,7 @@ Status append_linear_verification_terms(const LinearStatement& s, const LinearPr
   // Step 3: sum_j rho_j * (sum a * z_i * X_b - A_j - c * P_j) == identity, one coefficient per
   // base.
   std::vector<Scalar> base_coefficient(s.num_bases());
-  out.reserve(out.size() + s.num_bases() + 2 * s.num_relations());
+  out.reserve(s.num_bases() + 2 * s.num_relations());
   for (std::size_t j = 0; j < s.num_relations(); ++j) {
     for (const auto& term : s.terms(j))
       base_coefficient[term.base] += rho[j] * term.coefficient * p.z()[term.witness];
@@ -197,33 +209,23 @@ Status verify_linear(const LinearStatement& s, const LinearProof& p, Transcript&
 
 // docs/crypto/sigma.md, "Batch verification".
 Status verify_linear_batch(std::span<const LinearBatchItem> items, std::vector<std::size_t>* bad) {
-  // Each item's terms once, under weight 1, so that a group is checked by re-weighting them.
-  std::vector<VerificationTerms> terms(items.size());
-  std::vector<Scalar> weights(items.size());
-  std::vector<std::size_t> malformed, checkable;
+  if (bad) bad->clear();
+  VerificationTerms terms;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const LinearBatchItem& item = items[k];
     if (!item.statement || !item.proof || !item.transcript) {
       return Status::invalid_argument("linear proof batch: item " + std::to_string(k) +
                                       " has no statement, proof or transcript");
     }
+    terms.begin_entry();
     Transcript t = *item.transcript;
-    const Status s =
-        append_linear_verification_terms(*item.statement, *item.proof, t, Scalar::one(), terms[k]);
-    (s.is_ok() ? checkable : malformed).push_back(k);
-    weights[k] = Scalar::random();  // the verifier's, fixed for the bisection
+    // A size mismatch refuses the entry: it counts as bad.
+    (void)append_linear_verification_terms(*item.statement, *item.proof, t, Scalar::random(),
+                                           terms);
   }
-  auto holds = [&](std::span<const std::size_t> group) {
-    VerificationTerms sum;
-    for (std::size_t k : group)
-      sum.append_weighted(terms[k], weights[k]);
-    return sum.is_identity_var();
-  };
-  std::vector<std::size_t> failing = find_failing(checkable, holds);
-  failing.insert(failing.end(), malformed.begin(), malformed.end());
-  std::sort(failing.begin(), failing.end());
+  if (terms.is_identity_var()) return Status::ok();
+  std::vector<std::size_t> failing = terms.failing_entries_var();
   if (bad) *bad = failing;
-  if (failing.empty()) return Status::ok();
   return Status::invalid_proof("linear proof batch: " + describe_failing(failing));
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -93,6 +94,14 @@ class LinearProof {
 Result<LinearProof> prove_linear(const LinearStatement& s, std::span<const Scalar> witnesses,
                                  Transcript& t);
 
+namespace detail {
+// prove_linear() with its nonces k_i taken from `nonce` (prove_linear uses Scalar::random): for
+// the constant-time check, which marks them secret. Not for application code.
+Result<LinearProof> prove_linear_with_nonces(const LinearStatement& s,
+                                             std::span<const Scalar> witnesses, Transcript& t,
+                                             const std::function<Scalar()>& nonce);
+}  // namespace detail
+
 // kInvalidProof if the proof does not verify; kInvalidArgument if its sizes do not match the
 // statement. Variable time.
 Status verify_linear(const LinearStatement& s, const LinearProof& p, Transcript& t);
@@ -102,7 +111,8 @@ Status verify_linear(const LinearStatement& s, const LinearProof& p, Transcript&
 // probability about 1/l, if any relation of any statement fails. The relations of one statement
 // are combined with weights derived from a fork of the transcript after the proof is absorbed;
 // `weight` must be chosen by the verifier (random), not by the prover. Same errors as
-// verify_linear for mismatched sizes. Advances t exactly as verify_linear does.
+// verify_linear for mismatched sizes; then nothing is added and the current entry of out is
+// refused (out fails closed). Advances t exactly as verify_linear does.
 Status append_linear_verification_terms(const LinearStatement& s, const LinearProof& p,
                                         Transcript& t, const Scalar& weight,
                                         VerificationTerms& out);
@@ -115,9 +125,10 @@ struct LinearBatchItem {
   const Transcript* transcript;
 };
 
-// Verifies every item with one MSM (each equation under a fresh random weight); when that fails,
-// finds every bad item by bisection (find_failing). kInvalidProof naming the bad positions, which
-// also go to *bad when given; an item whose sizes do not match its statement counts as bad.
+// Verifies every item with one MSM (each item one entry of a VerificationTerms, under a fresh
+// random weight); when that fails, finds every bad item by the shared bisection (find_failing).
+// kInvalidProof naming the bad positions, which also go to *bad when given; an item whose sizes do
+// not match its statement counts as bad.
 Status verify_linear_batch(std::span<const LinearBatchItem> items,
                            std::vector<std::size_t>* bad = nullptr);
 

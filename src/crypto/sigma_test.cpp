@@ -251,6 +251,25 @@ TEST(LinearProof, OneMsmChecksManyStatementsAndAnyBadOneFailsIt) {
     EXPECT_FALSE(batch(bad)) << bad;
 }
 
+// A caller that drops append_linear_verification_terms()'s status still gets a failing check: a
+// proof whose sizes do not match its statement refuses its entry (it used to add nothing, so the
+// terms held).
+TEST(LinearProof, AppendVerificationTermsFailsClosed) {
+  const Instance inst = random_instance(4, 3, 3, 5);
+  const LinearProof good = prove(inst);
+  VerificationTerms terms;
+  Transcript t("pfex/v1/test");
+  ASSERT_TRUE(
+      append_linear_verification_terms(inst.statement, good, t, Scalar::random(), terms).is_ok());
+  EXPECT_TRUE(terms.is_identity_var());
+  terms.begin_entry();
+  const LinearProof malformed({}, good.z());
+  Transcript t2("pfex/v1/test");
+  (void)append_linear_verification_terms(inst.statement, malformed, t2, Scalar::random(), terms);
+  EXPECT_FALSE(terms.is_identity_var());
+  EXPECT_EQ(terms.failing_entries_var(), std::vector<std::size_t>{1});
+}
+
 TEST(LinearProof, BatchVerificationNamesEveryBadProof) {
   std::vector<Instance> instances;
   std::vector<LinearProof> proofs;

@@ -10,6 +10,7 @@
 #include "ledger/etcd_cluster.hpp"
 #include "ledger/etcd_log.hpp"
 #include "node/gateway.hpp"
+#include "node/log_adapter.hpp"
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
 #include "node/wallet.hpp"
@@ -34,7 +35,7 @@ protocol::Validator replay(ledger::LogReader& log) {
     auto batch = log.read(v.next_sequence(), 500);
     EXPECT_TRUE(batch.is_ok()) << batch.status().to_string();
     if (!batch || batch->empty()) return v;
-    EXPECT_TRUE(v.apply_batch(*batch, 2).is_ok());
+    EXPECT_TRUE(v.apply_batch(node::to_protocol_entries(*batch), 2).is_ok());
   }
 }
 
@@ -44,7 +45,7 @@ void catch_up(ledger::LogReader& log, protocol::Validator& replica, Wallet& w) {
   for (;;) {
     auto batch = log.read(replica.next_sequence(), 500);
     if (!batch || batch->empty()) return;
-    if (!replica.apply_batch(*batch, 1).is_ok()) return;
+    if (!replica.apply_batch(to_protocol_entries(*batch), 1).is_ok()) return;
     EXPECT_TRUE(settle_pending(w, replica, *batch).is_ok());
   }
 }

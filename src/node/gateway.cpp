@@ -6,6 +6,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "node/log_adapter.hpp"
+
 namespace pfex::node {
 namespace {
 
@@ -70,7 +72,7 @@ Status Gateway::catch_up() {
     if (entries.empty()) return Status::ok();
     for (const auto& entry : entries)
       in_log_.emplace(blake2b_256(entry.payload), entry.sequence);
-    PFEX_RETURN_IF_ERROR(replica_.apply_batch(entries).status());
+    PFEX_RETURN_IF_ERROR(replica_.apply_batch(to_protocol_entries(std::move(entries))).status());
   }
 }
 

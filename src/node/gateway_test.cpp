@@ -13,6 +13,7 @@
 #include "ledger/file_log.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
+#include "node/log_adapter.hpp"
 #include "node/read_server.hpp"
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
@@ -53,7 +54,7 @@ struct Fixture {
     protocol::Validator v;
     auto entries = log->read(1, 1'000'000);
     EXPECT_TRUE(entries.is_ok());
-    EXPECT_TRUE(v.apply_batch(*entries).is_ok());
+    EXPECT_TRUE(v.apply_batch(to_protocol_entries(std::move(*entries))).is_ok());
     return v;
   }
 
@@ -62,7 +63,7 @@ struct Fixture {
     auto entries = log->read(1, 1'000'000);
     ASSERT_TRUE(entries.is_ok());
     protocol::Validator v;
-    ASSERT_TRUE(v.apply_batch(*entries).is_ok());
+    ASSERT_TRUE(v.apply_batch(to_protocol_entries(*entries)).is_ok());
     ASSERT_TRUE(settle_pending(w, v, *entries).is_ok());
   }
 

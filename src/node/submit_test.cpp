@@ -54,11 +54,14 @@ struct Fixture {
 
   // Appends `payloads` to the "log" and applies them; returns the new entries.
   std::vector<ledger::LogEntry> append(const std::vector<Bytes>& payloads) {
-    std::vector<ledger::LogEntry> batch;
+    std::vector<protocol::LedgerEntry> batch;
     for (const Bytes& p : payloads)
       batch.push_back(m.entry(p));
     EXPECT_TRUE(replica.apply_batch(batch).is_ok());
-    return batch;
+    std::vector<ledger::LogEntry> entries;
+    for (protocol::LedgerEntry& e : batch)
+      entries.push_back(ledger::LogEntry{e.sequence, e.entry_time, std::move(e.payload)});
+    return entries;
   }
 };
 

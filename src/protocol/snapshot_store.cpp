@@ -97,7 +97,7 @@ bool SnapshotSchedule::due(std::uint64_t before, std::uint64_t after) const {
   return after / every_ > before / every_;
 }
 
-Digest32 entry_digest(const ledger::LogEntry& entry) {
+Digest32 entry_digest(const LedgerEntry& entry) {
   Bytes head;
   Writer w(&head);
   w.u64(entry.sequence);
@@ -147,10 +147,10 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> SnapshotStore::list()
   return out;
 }
 
-Status SnapshotStore::save(const Validator& validator, ledger::LogReader& log) {
+Status SnapshotStore::save(const Validator& validator, const LedgerEntryReader& log) {
   const std::uint64_t position = validator.next_sequence() - 1;
   if (position == 0) return save(validator, std::nullopt);
-  PFEX_ASSIGN_OR_RETURN(auto entries, log.read(position, 1));
+  PFEX_ASSIGN_OR_RETURN(auto entries, log(position, 1));
   if (entries.empty() || entries.front().sequence != position) {
     return Status::failed_precondition("cannot snapshot at log entry " + std::to_string(position) +
                                        ": the log does not hold that entry");
@@ -208,7 +208,7 @@ Result<std::optional<Validator>> SnapshotStore::load_latest(std::string* skipped
   return std::optional<Validator>();
 }
 
-Status SnapshotStore::check_log(const Validator& restored, ledger::LogReader& log) const {
+Status SnapshotStore::check_log(const Validator& restored, const LedgerEntryReader& log) const {
   const std::uint64_t position = restored.next_sequence() - 1;
   if (position == 0) return Status::ok();
   auto refuse = [&](const std::string& what) {
@@ -219,7 +219,7 @@ Status SnapshotStore::check_log(const Validator& restored, ledger::LogReader& lo
                               "; refusing to continue from it (move the snapshot away to replay "
                               "the log from the start)");
   };
-  Result<std::vector<ledger::LogEntry>> entries = log.read(position, 1);
+  Result<std::vector<LedgerEntry>> entries = log(position, 1);
   if (!entries) {
     // Pruned below the floor: every validator's snapshot covers it, nothing left to compare.
     if (entries.status().code() == ErrorCode::kFailedPrecondition) return Status::ok();

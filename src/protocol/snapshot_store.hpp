@@ -14,7 +14,7 @@
 #include "core/file.hpp"
 #include "core/hash.hpp"
 #include "core/status.hpp"
-#include "ledger/log.hpp"
+#include "protocol/ledger_entry.hpp"
 #include "protocol/validator.hpp"
 
 namespace pfex::protocol {
@@ -37,7 +37,7 @@ class SnapshotSchedule {
 };
 
 // The digest of one log entry (sequence, entry time, payload) that anchors a snapshot.
-Digest32 entry_digest(const ledger::LogEntry& entry);
+Digest32 entry_digest(const LedgerEntry& entry);
 
 // Moved to core/file.hpp; kept here by name for the protocol's callers.
 using ::pfex::read_whole_file;
@@ -51,7 +51,7 @@ class SnapshotStore {
 
   // Writes the validator's snapshot, anchored to the log entry at its position (read from
   // `log`), and removes snapshots beyond `keep`.
-  Status save(const Validator& validator, ledger::LogReader& log);
+  Status save(const Validator& validator, const LedgerEntryReader& log);
   // The same without an anchor: a restored validator can then only check that the log reaches
   // its position. For tests and tools that have no log.
   Status save(const Validator& validator);
@@ -66,7 +66,7 @@ class SnapshotStore {
   // refilled, replaced, or is another market's. Following it would report a chain and state that
   // no replica replaying the log from the start can reproduce. An entry the log has pruned
   // (failed_precondition from the reader) cannot be checked and is accepted.
-  Status check_log(const Validator& restored, ledger::LogReader& log) const;
+  Status check_log(const Validator& restored, const LedgerEntryReader& log) const;
 
   const std::string& dir() const { return dir_; }
 

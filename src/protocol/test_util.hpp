@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "ledger/log.hpp"
 #include "market/action.hpp"
 #include "protocol/keys.hpp"
+#include "protocol/ledger_entry.hpp"
 #include "protocol/transaction.hpp"
 
 namespace pfex::protocol::testing {
@@ -33,10 +33,10 @@ class TestMarket {
   }
 
   // A log entry holding `payload`, numbered after the previous one, one millisecond later.
-  ledger::LogEntry entry(Bytes payload) {
+  LedgerEntry entry(Bytes payload) {
     ++next_seq;
-    return ledger::LogEntry{next_seq, LedgerTime(1'000'000 + static_cast<std::int64_t>(next_seq)),
-                            std::move(payload)};
+    return LedgerEntry{next_seq, LedgerTime(1'000'000 + static_cast<std::int64_t>(next_seq)),
+                       std::move(payload)};
   }
 
   Trader issuer;

@@ -2,10 +2,11 @@
 // the transparent exchange, and keeps a running hash that replicas compare. The acceptance rules
 // and the chain hash are specified in docs/protocol/validator.md.
 //
-// Per entry: strict decode -> cheap deterministic checks (market id, known signer, sequence,
-// the action's account is the signer's) -> Ed25519 signature -> market::apply_action at ledger
-// time. A rejected entry changes nothing but the ledger clock, the chain hash and the counters,
-// and every replica rejects it identically: no check depends on anything but the log.
+// A pipeline of explicit stages (validator_stages.hpp): decode -> deterministic checks (market id,
+// known signer, sequence, the action's account is the signer's) -> signatures and proofs, batched
+// across the entries given together -> apply in log order (market::apply_action at ledger time).
+// A rejected entry changes nothing but the ledger clock, the chain hash and the counters, and
+// every replica rejects it identically: no check depends on anything but the log.
 //
 // Deterministic and single-threaded in its state; apply_batch verifies signatures on several
 // threads (signature checks depend only on the entry) and then applies in log order.
@@ -13,17 +14,17 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "core/hash.hpp"
 #include "core/status.hpp"
-#include "ledger/log.hpp"
 #include "market/action.hpp"
 #include "market/exchange.hpp"
+#include "protocol/ledger_entry.hpp"
 #include "protocol/transaction.hpp"
+#include "protocol/validator_stages.hpp"
 
 namespace pfex::protocol {
 
@@ -31,15 +32,6 @@ namespace pfex::protocol {
 // replicas also detect a divergence of state that no outcome showed. A protocol constant: it
 // changes the chain.
 inline constexpr std::uint64_t kStateCheckpointEntries = 4096;
-
-// What the validator did with one entry.
-struct EntryOutcome {
-  std::uint64_t sequence = 0;
-  LedgerTime time;  // ledger time of the entry
-  bool accepted = false;
-  Status reason;  // why it was rejected (ok when accepted)
-  market::ActionResult result;
-};
 
 class Validator {
  public:
@@ -53,9 +45,9 @@ class Validator {
   // Applies the next entry. `entry.sequence` must be greater than every one applied before (an
   // entry at or below next_sequence()-1 is a programming error of the caller and is an error
   // here, not a rejection).
-  Result<EntryOutcome> apply(const ledger::LogEntry& entry);
+  Result<EntryOutcome> apply(const LedgerEntry& entry);
   // Same as applying each entry in order, with signature checks on up to `threads` threads.
-  Result<std::vector<EntryOutcome>> apply_batch(std::span<const ledger::LogEntry> entries,
+  Result<std::vector<EntryOutcome>> apply_batch(std::span<const LedgerEntry> entries,
                                                 unsigned threads = 1);
 
   // Where to continue reading the log.
@@ -69,8 +61,8 @@ class Validator {
   // The exchange's full state hash (zero before genesis). Costs a full encoding of the state.
   Digest32 state_hash() const;
 
-  const market::Exchange* exchange() const { return exchange_ ? &*exchange_ : nullptr; }
-  const std::optional<MarketId>& market_id() const { return market_id_; }
+  const market::Exchange* exchange() const { return state_.exchange ? &*state_.exchange : nullptr; }
+  const std::optional<MarketId>& market_id() const { return state_.market_id; }
   std::optional<market::AccountId> account_of(const PublicKey& key) const;
   // Highest sequence number accepted from `key` (0 if none).
   std::uint64_t last_sequence_of(const PublicKey& key) const;
@@ -85,29 +77,15 @@ class Validator {
   static Result<Validator> restore(ByteSpan bytes);
 
  private:
-  struct Signer {
-    std::optional<market::AccountId> account;
-    std::uint64_t last_sequence = 0;
-  };
+  void fold_into_chain(const LedgerEntry& entry, const EntryOutcome& outcome);
 
-  // Checks and applies a decoded entry; `signature_ok` is the (possibly precomputed) verdict.
-  Status check_and_apply(const Entry& entry, ByteSpan bytes, bool signature_ok,
-                         EntryOutcome& outcome);
-  Status apply_genesis(const Genesis& genesis, ByteSpan bytes, LedgerTime now);
-  Status check_transparent(const TransparentTx& tx) const;
-  void fold_into_chain(const ledger::LogEntry& entry, const EntryOutcome& outcome);
-
-  ledger::LedgerClock clock_;
+  LedgerClock clock_;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t entries_ = 0;
   std::uint64_t accepted_ = 0;
   std::uint64_t rejected_ = 0;
   Digest32 chain_{};
-  Bytes genesis_;  // the genesis entry's bytes (empty before genesis)
-  std::optional<MarketId> market_id_;
-  std::optional<PublicKey> issuer_;
-  std::optional<market::Exchange> exchange_;
-  std::map<PublicKey, Signer> signers_;
+  ValidatorState state_;
   EventSink sink_;
 };
 

@@ -29,7 +29,15 @@ using testing::Trader;
 
 using ledger::testing::TempDir;
 
-EntryOutcome apply(Validator& v, const ledger::LogEntry& e) {
+// The log's entries as the validator reads them (src/node/log_adapter.hpp does this outside tests).
+std::vector<LedgerEntry> from_log(std::vector<ledger::LogEntry> entries) {
+  std::vector<LedgerEntry> out;
+  for (ledger::LogEntry& e : entries)
+    out.push_back(LedgerEntry{e.sequence, e.entry_time, std::move(e.payload)});
+  return out;
+}
+
+EntryOutcome apply(Validator& v, const LedgerEntry& e) {
   Result<EntryOutcome> r = v.apply(e);
   EXPECT_TRUE(r.is_ok()) << r.status().to_string();
   return r.is_ok() ? std::move(r).value() : EntryOutcome{};
@@ -103,8 +111,7 @@ TEST(Validator, MarginRoundsNeedARefreshTransaction) {
   EXPECT_TRUE(f.v.exchange()->account(f.a.account)->refreshed);
   // The issuer moves time past the window's close: b, which did not refresh, defaults.
   const LedgerTime after(f.v.exchange()->window_close().value() + 1);
-  o = apply(f.v,
-            ledger::LogEntry{++f.m.next_seq, after, f.m.sign(f.m.issuer, market::AdvanceAction{})});
+  o = apply(f.v, LedgerEntry{++f.m.next_seq, after, f.m.sign(f.m.issuer, market::AdvanceAction{})});
   ASSERT_TRUE(o.accepted) << o.reason.to_string();
   EXPECT_EQ(f.v.exchange()->account(f.a.account)->status, market::AccountStatus::kActive);
   EXPECT_EQ(f.v.exchange()->account(f.b.account)->status, market::AccountStatus::kDefaulted);
@@ -243,7 +250,7 @@ TEST(Validator, MatchesAModelOfTheProtocolRules) {
           passes = bound != model_account.end() && named == bound->second;
         }
       }
-      const ledger::LogEntry e = m.entry(tx);
+      const LedgerEntry e = m.entry(tx);
       EntryOutcome out = apply(v, e);
       if (!passes) {
         EXPECT_FALSE(out.accepted) << "seed " << seed << " entry " << i;
@@ -268,7 +275,7 @@ TEST(Validator, MatchesAModelOfTheProtocolRules) {
 
 TEST(Validator, EntriesMustComeInLogOrder) {
   Fixture f;
-  ledger::LogEntry e = f.m.entry(f.m.genesis);
+  LedgerEntry e = f.m.entry(f.m.genesis);
   e.sequence = 1;
   EXPECT_FALSE(f.v.apply(e).is_ok());
 }
@@ -329,10 +336,38 @@ void write_flow(ledger::Log& log, const std::vector<std::pair<int, Bytes>>& flow
   }
 }
 
+// The same log gives the same chain and state hash, release after release: a fixed market (keys
+// from fixed seeds, so signatures are fixed too) and a fixed flow with rejections and junk, the
+// hashes pinned (computed before the validator became a pipeline, and unchanged by it). A change
+// here changes every replica's chain: it is a protocol change.
+TEST(Validator, ChainAndStateOfAFixedLogArePinned) {
+  auto key = [](std::uint8_t fill) {
+    std::array<std::uint8_t, kSeedBytes> seed{};
+    seed.fill(fill);
+    return SigningKey::from_seed(seed);
+  };
+  TestMarket m;
+  m.issuer.key = key(1);
+  m.genesis = encode_entry(Genesis{market::seed_example_preset(), Price(testing::kReference),
+                                   m.issuer.key.public_key()});
+  m.id = market_id_of(m.genesis);
+  std::vector<Trader> traders(4);
+  for (std::size_t i = 0; i < traders.size(); ++i)
+    traders[i].key = key(static_cast<std::uint8_t>(10 + i));
+  Validator v;
+  for (Bytes& b : order_flow(m, traders, 600, 1))
+    (void)apply(v, m.entry(std::move(b)));
+  EXPECT_EQ(v.entries(), 621U);
+  EXPECT_GT(v.rejected(), 0U);
+  EXPECT_EQ(to_hex(v.chain()), "e0e9bdfdbd44054961c6205817cab4079c71ac7553d8c1eb3e1f05904de60397");
+  EXPECT_EQ(to_hex(v.state_hash()),
+            "bfb7e9caf682ea6dab60805a0c45db2a880cf85cd17ad6ecdd8da3190748739c");
+}
+
 TEST(Validator, BatchedAndParallelVerificationGiveTheSameChain) {
   TestMarket m;
   std::vector<Trader> traders(4);
-  std::vector<ledger::LogEntry> entries;
+  std::vector<LedgerEntry> entries;
   for (Bytes& b : order_flow(m, traders, 600, 1))
     entries.push_back(m.entry(std::move(b)));
   Validator one, many;
@@ -352,7 +387,7 @@ Status replay(ledger::LogReader& log, Validator& v, std::uint64_t until = UINT64
     if (batch.empty()) return Status::ok();
     while (!batch.empty() && batch.back().sequence > until)
       batch.pop_back();
-    PFEX_RETURN_IF_ERROR(v.apply_batch(batch, 2).status());
+    PFEX_RETURN_IF_ERROR(v.apply_batch(from_log(std::move(batch)), 2).status());
   }
 }
 
@@ -441,7 +476,7 @@ TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
       bool signalled = false;
       for (;;) {
         auto batch = (*reader)->read(v.next_sequence(), 50);
-        if (!batch || !v.apply_batch(*batch).is_ok()) ::_exit(3);
+        if (!batch || !v.apply_batch(from_log(*batch)).is_ok()) ::_exit(3);
         if (batch->empty()) {
           for (;;)
             ::pause();  // caught up: wait for the kill

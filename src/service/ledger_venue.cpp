@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "node/log_adapter.hpp"
+
 namespace pfex::service {
 
 Bytes demo_genesis(const sim::Scenario& sc, const protocol::SigningKey& issuer) {
@@ -88,7 +90,7 @@ Result<protocol::EntryOutcome> LedgerVenue::send(const Bytes& bytes, LedgerTime 
     }
     PFEX_ASSIGN_OR_RETURN(auto batch, reader_->follow(replica_.next_sequence(), 4096,
                                                       std::chrono::milliseconds(500)));
-    PFEX_RETURN_IF_ERROR(replica_.apply_batch(batch, 1).status());
+    PFEX_RETURN_IF_ERROR(replica_.apply_batch(node::to_protocol_entries(batch), 1).status());
   }
   return outcomes_.at(sent.sequence);
 }

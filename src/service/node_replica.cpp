@@ -5,6 +5,7 @@
 
 #include "core/codec.hpp"
 #include "core/file.hpp"
+#include "node/log_adapter.hpp"
 
 namespace pfex::service {
 namespace {
@@ -87,7 +88,7 @@ Result<std::vector<protocol::EntryOutcome>> NodeReplica::apply(
         }
         if (sink_) sink_(out, events);
       });
-  PFEX_ASSIGN_OR_RETURN(auto outcomes, validator_.apply_batch(batch, 2));
+  PFEX_ASSIGN_OR_RETURN(auto outcomes, validator_.apply_batch(node::to_protocol_entries(batch), 2));
   entry_hash_ = entry_hash(batch.back().payload);
   return outcomes;
 }

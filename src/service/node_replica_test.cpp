@@ -5,6 +5,7 @@
 #include "core/file.hpp"
 #include "ledger/file_log.hpp"
 #include "ledger/test_util.hpp"
+#include "node/log_adapter.hpp"
 #include "protocol/test_util.hpp"
 
 namespace pfex::service {
@@ -62,7 +63,7 @@ struct Market {
   }
   protocol::Validator replay() {
     protocol::Validator v;
-    EXPECT_TRUE(v.apply_batch(*log->read(1, 1'000'000)).is_ok());
+    EXPECT_TRUE(v.apply_batch(node::to_protocol_entries(*log->read(1, 1'000'000))).is_ok());
     return v;
   }
 };

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "node/log_adapter.hpp"
 #include "node/read_server.hpp"
 #include "protocol/snapshot_store.hpp"
 #include "protocol/validator.hpp"
@@ -107,7 +108,7 @@ class ValidatorService {
   // A restored snapshot must be of this log: refused if the log lacks its entry or holds another.
   Status check_snapshot_against_log() {
     if (!store_) return Status::ok();
-    return store_->check_log(v_, *reader_);
+    return store_->check_log(v_, node::entry_reader(*reader_));
   }
 
   // Registers (or re-registers) this validator's position: pruning never passes it.
@@ -201,7 +202,8 @@ class ValidatorService {
 
   Status apply(std::span<const ledger::LogEntry> batch) {
     std::lock_guard lock(mutex_);
-    PFEX_ASSIGN_OR_RETURN(const auto outcomes, v_.apply_batch(batch, o_.threads));
+    PFEX_ASSIGN_OR_RETURN(const auto outcomes,
+                          v_.apply_batch(node::to_protocol_entries(batch), o_.threads));
     for (const auto& out : outcomes) {
       // Before a market opens the sink is not called: rejections are printed here.
       if (!out.accepted && !v_.exchange()) {
@@ -213,7 +215,7 @@ class ValidatorService {
 
   Status snapshot() {
     if (!store_) return Status::ok();
-    PFEX_RETURN_IF_ERROR(store_->save(v_, *reader_));
+    PFEX_RETURN_IF_ERROR(store_->save(v_, node::entry_reader(*reader_)));
     PFEX_RETURN_IF_ERROR(record_snapshot());
     since_snapshot_ = 0;
     return Status::ok();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "crypto/elgamal.hpp"
+#include "crypto/msm.hpp"
 #include "crypto/proof_codec.hpp"
 
 namespace pfex::priv {

@@ -1,0 +1,169 @@
+// The validator's stages; see validator_stages.hpp and docs/protocol/validator.md.
+#include "protocol/validator_stages.hpp"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace pfex::protocol {
+namespace {
+
+// The account an action is about, if it names one.
+std::optional<market::AccountId> named_account(const market::Action& action) {
+  return std::visit(
+      [](const auto& a) -> std::optional<market::AccountId> {
+        if constexpr (requires { a.account; }) {
+          return a.account;
+        } else {
+          return std::nullopt;
+        }
+      },
+      action);
+}
+
+bool issuer_only(const market::Action& action) {
+  return std::holds_alternative<market::AdvanceAction>(action) ||
+         std::holds_alternative<market::SettleFinalAction>(action);
+}
+
+}  // namespace
+
+Status EntryRules<Genesis>::check(const Genesis&, const ValidatorState& state) {
+  if (state.exchange) return Status::failed_precondition("the market is already open");
+  return Status::ok();
+}
+
+Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, LedgerTime now,
+                                  ValidatorState& state, EntryOutcome&) {
+  PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
+                        market::Exchange::open(genesis.contract, genesis.reference, now));
+  state.exchange.emplace(std::move(ex));
+  state.genesis.assign(bytes.begin(), bytes.end());
+  state.market_id = market_id_of(bytes);
+  state.issuer = genesis.issuer;
+  state.signers[genesis.issuer];  // known, no account, no sequence used yet
+  return Status::ok();
+}
+
+Status EntryRules<TransparentTx>::check(const TransparentTx& tx, const ValidatorState& state) {
+  if (!state.exchange) return Status::failed_precondition("no market is open yet (no genesis)");
+  if (tx.market != *state.market_id) {
+    return Status::invalid_argument("transaction for another market");
+  }
+  const ValidatorState::Signer* signer = state.signer(tx.signer);
+  const std::uint64_t last = signer ? signer->last_sequence : 0;
+  if (tx.sequence <= last) {
+    return Status::already_exists("sequence " + std::to_string(tx.sequence) + " of signer " +
+                                  short_key(tx.signer) + " is not above its last, " +
+                                  std::to_string(last) + " (replayed or reordered)");
+  }
+  if (std::holds_alternative<market::RegisterAction>(tx.action)) {
+    if (signer && signer->account) {
+      return Status::already_exists("signer " + short_key(tx.signer) + " already has account " +
+                                    std::to_string(signer->account->value));
+    }
+    return Status::ok();
+  }
+  if (issuer_only(tx.action)) {
+    if (tx.signer != *state.issuer) {
+      return Status::invalid_argument("only the issuer may sign this");
+    }
+    return Status::ok();
+  }
+  if (!signer || !signer->account) {
+    return Status::not_found("signer " + short_key(tx.signer) + " has no account");
+  }
+  const auto named = named_account(tx.action);
+  if (!named || *named != *signer->account) {
+    return Status::invalid_argument("signer " + short_key(tx.signer) + " owns account " +
+                                    std::to_string(signer->account->value) +
+                                    ", not the one the action names");
+  }
+  return Status::ok();
+}
+
+Status EntryRules<TransparentTx>::apply(const TransparentTx& tx, ByteSpan, LedgerTime now,
+                                        ValidatorState& state, EntryOutcome& outcome) {
+  // The transaction is authentic: its sequence number is used up whether or not the exchange
+  // accepts the action, so it can never be replayed.
+  ValidatorState::Signer& signer = state.signers[tx.signer];
+  signer.last_sequence = tx.sequence;
+  Result<market::ActionResult> result = market::apply_action(*state.exchange, now, tx.action);
+  if (!result) return result.status();
+  // Nobody refreshes on a trader's behalf at margin rounds: its node sends a Refresh
+  // transaction, or the account defaults when the window closes (docs/design.md).
+  if (result->account) signer.account = result->account;
+  outcome.result = std::move(result).value();
+  return Status::ok();
+}
+
+std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries) {
+  std::vector<Result<Entry>> decoded;
+  decoded.reserve(entries.size());
+  for (const LedgerEntry& e : entries)
+    decoded.push_back(decode_entry(e.payload));
+  return decoded;
+}
+
+std::vector<std::uint8_t> proof_stage(std::span<const LedgerEntry> entries,
+                                      std::span<const Result<Entry>> decoded, unsigned threads) {
+  const std::size_t n = entries.size();
+  std::vector<std::uint8_t> ok(n, 0);
+  // Signatures depend only on the entry: check them in parallel, use them in order.
+  auto authenticate = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!decoded[i]) continue;
+      ok[i] = std::visit(
+                  [&](const auto& e) {
+                    using T = std::decay_t<decltype(e)>;
+                    return EntryRules<T>::authentic(entries[i].payload, e);
+                  },
+                  decoded[i].value())
+                  ? 1
+                  : 0;
+    }
+  };
+  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(threads, n / 64));
+  if (workers <= 1) {
+    authenticate(0, n);
+  } else {
+    std::vector<std::jthread> pool;
+    const std::size_t chunk = (n + workers - 1) / workers;
+    for (std::size_t w = 1; w < workers; ++w)
+      pool.emplace_back(authenticate, std::min(n, w * chunk), std::min(n, (w + 1) * chunk));
+    authenticate(0, std::min(n, chunk));
+  }  // the jthreads join here
+
+  // Every entry's proofs in one VerificationTerms: entry k of the terms is log entry k.
+  crypto::VerificationTerms terms;
+  for (std::size_t i = 0; i < n; ++i) {
+    terms.begin_entry();
+    if (!decoded[i]) continue;
+    std::visit(
+        [&](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          EntryRules<T>::append_proof_terms(e, terms);
+        },
+        decoded[i].value());
+  }
+  if (terms.size() == 0 && !terms.any_refused()) return ok;  // no proofs (transparent entries)
+  if (terms.is_identity_var()) return ok;
+  for (std::size_t bad : terms.failing_entries_var())
+    ok[bad] = 0;
+  return ok;
+}
+
+Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, LedgerTime now,
+                       ValidatorState& state, EntryOutcome& outcome) {
+  return std::visit(
+      [&](const auto& e) -> Status {
+        using Rules = EntryRules<std::decay_t<decltype(e)>>;
+        PFEX_RETURN_IF_ERROR(Rules::check(e, state));
+        if (!proofs_ok) return Status::invalid_argument(std::string(Rules::kProofFailure));
+        return Rules::apply(e, bytes, now, state, outcome);
+      },
+      entry);
+}
+
+}  // namespace pfex::protocol

@@ -1,0 +1,114 @@
+// The validator's pipeline, stage by stage (docs/protocol/validator.md, "Pipeline"):
+//
+//   1. decode   bytes -> Entry, strictly (decode_stage; transaction.hpp has the decoders)
+//   2. checks   the cheap deterministic checks of each entry against the state the entries
+//               before it left (EntryRules<T>::check, run in log order by the apply stage)
+//   3. proofs   every entry's signature and proofs, which depend only on the entry: signatures on
+//               several threads, proof terms appended to one VerificationTerms per block (one MSM,
+//               one bisection naming the bad entries) (proof_stage)
+//   4. apply    in log order: checks, then the entry's proof verdict, then EntryRules<T>::apply
+//
+// An entry kind plugs in by adding its alternative to Entry with its decoder (transaction.hpp) and
+// one EntryRules specialisation: authentic() (its signature), append_proof_terms() (its proofs'
+// weighted terms), check() and apply(). The stages dispatch with std::visit: no virtual call per
+// entry. Everything here is deterministic; the only randomness is the batch verifier's weights,
+// which change how fast a bad proof is found, never whether it is.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+#include "crypto/verification_terms.hpp"
+#include "market/action.hpp"
+#include "market/exchange.hpp"
+#include "protocol/ledger_entry.hpp"
+#include "protocol/transaction.hpp"
+
+namespace pfex::protocol {
+
+// What the validator did with one entry.
+struct EntryOutcome {
+  std::uint64_t sequence = 0;
+  LedgerTime time;  // ledger time of the entry
+  bool accepted = false;
+  Status reason;  // why it was rejected (ok when accepted)
+  market::ActionResult result;
+};
+
+// What the entry rules read and change: the market and who may sign for what. The log position,
+// the clock, the chain and the counters belong to the Validator.
+struct ValidatorState {
+  struct Signer {
+    std::optional<market::AccountId> account;
+    std::uint64_t last_sequence = 0;
+  };
+
+  const Signer* signer(const PublicKey& key) const {
+    auto it = signers.find(key);
+    return it == signers.end() ? nullptr : &it->second;
+  }
+
+  Bytes genesis;  // the genesis entry's bytes (empty before genesis)
+  std::optional<MarketId> market_id;
+  std::optional<PublicKey> issuer;
+  std::optional<market::Exchange> exchange;
+  std::map<PublicKey, Signer> signers;
+};
+
+// The rules of one entry kind. Specialised for every alternative of Entry; each has:
+//   static bool authentic(ByteSpan bytes, const T&)          stage 3: its signature (thread-safe,
+//                                                            depends on the entry only)
+//   static void append_proof_terms(const T&, VerificationTerms&)  stage 3: its proofs' terms,
+//                                                            each under a fresh random weight
+//   static Status check(const T&, const ValidatorState&)     stage 2
+//   static Status apply(const T&, ByteSpan bytes, LedgerTime, ValidatorState&, EntryOutcome&)
+//                                                            stage 4, after check() and proofs
+//   static constexpr std::string_view kProofFailure          the rejection when stage 3 failed
+template <typename T>
+struct EntryRules;
+
+template <>
+struct EntryRules<Genesis> {
+  static constexpr std::string_view kProofFailure = "bad genesis";  // never: nothing to verify
+  static bool authentic(ByteSpan, const Genesis&) { return true; }
+  static void append_proof_terms(const Genesis&, crypto::VerificationTerms&) {}
+  static Status check(const Genesis& genesis, const ValidatorState& state);
+  static Status apply(const Genesis& genesis, ByteSpan bytes, LedgerTime now, ValidatorState& state,
+                      EntryOutcome& outcome);
+};
+
+template <>
+struct EntryRules<TransparentTx> {
+  static constexpr std::string_view kProofFailure = "bad signature";
+  static bool authentic(ByteSpan bytes, const TransparentTx& tx) {
+    return verify_transparent(bytes, tx);
+  }
+  static void append_proof_terms(const TransparentTx&, crypto::VerificationTerms&) {}
+  // Market id, known signer, sequence above the signer's last, the action's account is the
+  // signer's (or the issuer signs an issuer-only action).
+  static Status check(const TransparentTx& tx, const ValidatorState& state);
+  // Uses up the sequence number, then applies the action to the exchange.
+  static Status apply(const TransparentTx& tx, ByteSpan bytes, LedgerTime now,
+                      ValidatorState& state, EntryOutcome& outcome);
+};
+
+// Stage 1: every entry decoded (or the reason it cannot be).
+std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries);
+
+// Stage 3: for every entry, whether its signature and proofs verify (1) or not (0; also for an
+// entry that did not decode). Signatures on up to `threads` threads; the proofs of the whole
+// block in one VerificationTerms (one MSM, and a bisection only when it fails).
+std::vector<std::uint8_t> proof_stage(std::span<const LedgerEntry> entries,
+                                      std::span<const Result<Entry>> decoded, unsigned threads);
+
+// Stages 2 and 4 for one decoded entry: check(), the proof verdict (rejected with kProofFailure),
+// apply().
+Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, LedgerTime now,
+                       ValidatorState& state, EntryOutcome& outcome);
+
+}  // namespace pfex::protocol
