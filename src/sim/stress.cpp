@@ -140,7 +140,7 @@ std::string rule_note(const std::string& check) {
        "the fee of every open order must be reserved in both constraints"},
       {"replace-differs-from-cancel-then-submit",
        "replace must take the old order out of the book before matching the new one"},
-      {"fok-partial", "a fill-or-kill order filled partly (replace against the old order?)"},
+      {"fok-partial", "a fill-or-kill order filled partly"},
       {"market-without-fill", "a market order accepted with nothing to trade against"},
       {"halt-before-liquidation", "no halt of any kind before the defaulters' liquidation starts"},
       {"breaker-during-liquidation",
@@ -549,7 +549,8 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                          fmt::format("account {} refreshed with {} against a shortfall of {}",
                                      id.value, i128_text(amount), i128_text(need)));
       }
-      if (step.amount >= 0 && !st.is_ok()) {
+      // The market's cash supply cap (an overflow) may refuse any deposit.
+      if (step.amount >= 0 && !st.is_ok() && st.code() != ErrorCode::kOverflow) {
         return violation("refresh-at-call-refused",
                          fmt::format("account {} refreshed with {} (shortfall {}) and was "
                                      "refused: {}",
@@ -635,7 +636,8 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
     }
   }
   if (!limit) return violation("order-bookkeeping", what + " accepted without an OrderAccepted");
-  if (r.type == OrderType::kFillOrKill && out->filled != r.qty) {
+  // A fill-or-kill fills completely or is killed with nothing done.
+  if (r.type == OrderType::kFillOrKill && out->filled != r.qty && out->filled.value() != 0) {
     return violation("fok-partial",
                      fmt::format("{} accepted with {} filled", what, out->filled.value()));
   }
