@@ -1085,8 +1085,8 @@ class Generator {
       if (r < 14) {
         advance();
       } else if (r < 17 || (ex().phase() == Phase::kRefreshWindow && r < 22)) {
-        if (traders_.size() < 40) add_trader(rng_.chance(50) ? Role::kNoise : Role::kMaker);
-      } else {
+        if (traders_.size() < 40) (void)add_trader(rng_.chance(50) ? Role::kNoise : Role::kMaker);
+      } else if (!traders_.empty()) {
         act(traders_[static_cast<std::size_t>(
             rng_.in(0, static_cast<std::int64_t>(traders_.size()) - 1))]);
       }
@@ -1131,10 +1131,13 @@ class Generator {
     return s;
   }
 
-  Trader& add_trader(Role role) {
-    emit(step(StepKind::kRegister));
+  // Registers a trader of `role` and funds it; false when the registration was refused (the
+  // bond would pass the market's cash cap).
+  bool add_trader(Role role) {
+    const auto id = static_cast<std::uint32_t>(run_.steps.size());
+    if (!emit(step(StepKind::kRegister)) || !driver_.account_of(id)) return false;
     Trader t;
-    t.ref = last_id_;
+    t.ref = id;
     t.role = role;
     traders_.push_back(t);
     Trader& added = traders_.back();
@@ -1169,24 +1172,24 @@ class Generator {
     }
     // Online traders' nodes refresh at every margin round (serve_nodes); offline ones do not.
     added.online = !(role == Role::kOfflineShort || (role == Role::kLeveraged && rng_.chance(60)));
-    return added;
+    return true;
   }
 
   void setup() {
     const Role roles[] = {Role::kMaker,        Role::kMaker,    Role::kLeveraged, Role::kLeveraged,
                           Role::kOfflineShort, Role::kStanding, Role::kNoise,     Role::kNoise};
     for (Role r : roles) {
-      if (rng_.chance(85)) add_trader(r);
+      if (rng_.chance(85)) (void)add_trader(r);
     }
     for (Role pair : {Role::kVolume, Role::kWalkUp}) {
       if (!rng_.chance(70)) continue;
-      std::size_t a = traders_.size();
-      add_trader(pair);
-      add_trader(pair);
-      traders_[a].partner = static_cast<std::uint32_t>(a + 1);
-      traders_[a + 1].partner = static_cast<std::uint32_t>(a);
+      const std::size_t a = traders_.size();
+      if (!add_trader(pair)) continue;
+      const std::size_t b = add_trader(pair) ? a + 1 : a;  // alone, it trades with itself
+      traders_[a].partner = static_cast<std::uint32_t>(b);
+      traders_[b].partner = static_cast<std::uint32_t>(a);
     }
-    if (traders_.empty()) add_trader(Role::kNoise);
+    if (traders_.empty()) (void)add_trader(Role::kNoise);
   }
 
   void advance() {
@@ -1292,7 +1295,7 @@ class Generator {
       // A claim the penalty makes negative is refused for good: the fund keeps that equity.
       if (++t.exit_attempts > 8 && account(t).status == AccountStatus::kDefaulted) {
         t.gone = true;
-        if (traders_.size() < 60) add_trader(t.role);
+        if (traders_.size() < 60) (void)add_trader(t.role);
       }
       return;
     }
@@ -1304,7 +1307,8 @@ class Generator {
       }
       t.gone = true;
       if (traders_.size() < 60)
-        add_trader(t.role == Role::kVolume || t.role == Role::kWalkUp ? Role::kLeveraged : t.role);
+        (void)add_trader(t.role == Role::kVolume || t.role == Role::kWalkUp ? Role::kLeveraged
+                                                                            : t.role);
       return;
     }
     if (ex().phase() == Phase::kRefreshWindow && !a.refreshed) {
