@@ -140,7 +140,7 @@ std::string rule_note(const std::string& check) {
        "the fee of every open order must be reserved in both constraints"},
       {"replace-differs-from-cancel-then-submit",
        "replace must take the old order out of the book before matching the new one"},
-      {"fok-partial", "a fill-or-kill order filled partly (replace against the old order?)"},
+      {"fok-partial", "a fill-or-kill order filled partly"},
       {"market-without-fill", "a market order accepted with nothing to trade against"},
       {"halt-before-liquidation", "no halt of any kind before the defaulters' liquidation starts"},
       {"breaker-during-liquidation",
@@ -549,7 +549,8 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
                          fmt::format("account {} refreshed with {} against a shortfall of {}",
                                      id.value, i128_text(amount), i128_text(need)));
       }
-      if (step.amount >= 0 && !st.is_ok()) {
+      // The market's cash supply cap (an overflow) may refuse any deposit.
+      if (step.amount >= 0 && !st.is_ok() && st.code() != ErrorCode::kOverflow) {
         return violation("refresh-at-call-refused",
                          fmt::format("account {} refreshed with {} (shortfall {}) and was "
                                      "refused: {}",
@@ -635,7 +636,8 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
     }
   }
   if (!limit) return violation("order-bookkeeping", what + " accepted without an OrderAccepted");
-  if (r.type == OrderType::kFillOrKill && out->filled != r.qty) {
+  // A fill-or-kill fills completely or is killed with nothing done.
+  if (r.type == OrderType::kFillOrKill && out->filled != r.qty && out->filled.value() != 0) {
     return violation("fok-partial",
                      fmt::format("{} accepted with {} filled", what, out->filled.value()));
   }
@@ -1083,8 +1085,8 @@ class Generator {
       if (r < 14) {
         advance();
       } else if (r < 17 || (ex().phase() == Phase::kRefreshWindow && r < 22)) {
-        if (traders_.size() < 40) add_trader(rng_.chance(50) ? Role::kNoise : Role::kMaker);
-      } else {
+        if (traders_.size() < 40) (void)add_trader(rng_.chance(50) ? Role::kNoise : Role::kMaker);
+      } else if (!traders_.empty()) {
         act(traders_[static_cast<std::size_t>(
             rng_.in(0, static_cast<std::int64_t>(traders_.size()) - 1))]);
       }
@@ -1129,10 +1131,13 @@ class Generator {
     return s;
   }
 
-  Trader& add_trader(Role role) {
-    emit(step(StepKind::kRegister));
+  // Registers a trader of `role` and funds it; false when the registration was refused (the
+  // bond would pass the market's cash cap).
+  bool add_trader(Role role) {
+    const auto id = static_cast<std::uint32_t>(run_.steps.size());
+    if (!emit(step(StepKind::kRegister)) || !driver_.account_of(id)) return false;
     Trader t;
-    t.ref = last_id_;
+    t.ref = id;
     t.role = role;
     traders_.push_back(t);
     Trader& added = traders_.back();
@@ -1167,24 +1172,24 @@ class Generator {
     }
     // Online traders' nodes refresh at every margin round (serve_nodes); offline ones do not.
     added.online = !(role == Role::kOfflineShort || (role == Role::kLeveraged && rng_.chance(60)));
-    return added;
+    return true;
   }
 
   void setup() {
     const Role roles[] = {Role::kMaker,        Role::kMaker,    Role::kLeveraged, Role::kLeveraged,
                           Role::kOfflineShort, Role::kStanding, Role::kNoise,     Role::kNoise};
     for (Role r : roles) {
-      if (rng_.chance(85)) add_trader(r);
+      if (rng_.chance(85)) (void)add_trader(r);
     }
     for (Role pair : {Role::kVolume, Role::kWalkUp}) {
       if (!rng_.chance(70)) continue;
-      std::size_t a = traders_.size();
-      add_trader(pair);
-      add_trader(pair);
-      traders_[a].partner = static_cast<std::uint32_t>(a + 1);
-      traders_[a + 1].partner = static_cast<std::uint32_t>(a);
+      const std::size_t a = traders_.size();
+      if (!add_trader(pair)) continue;
+      const std::size_t b = add_trader(pair) ? a + 1 : a;  // alone, it trades with itself
+      traders_[a].partner = static_cast<std::uint32_t>(b);
+      traders_[b].partner = static_cast<std::uint32_t>(a);
     }
-    if (traders_.empty()) add_trader(Role::kNoise);
+    if (traders_.empty()) (void)add_trader(Role::kNoise);
   }
 
   void advance() {
@@ -1290,7 +1295,7 @@ class Generator {
       // A claim the penalty makes negative is refused for good: the fund keeps that equity.
       if (++t.exit_attempts > 8 && account(t).status == AccountStatus::kDefaulted) {
         t.gone = true;
-        if (traders_.size() < 60) add_trader(t.role);
+        if (traders_.size() < 60) (void)add_trader(t.role);
       }
       return;
     }
@@ -1302,7 +1307,8 @@ class Generator {
       }
       t.gone = true;
       if (traders_.size() < 60)
-        add_trader(t.role == Role::kVolume || t.role == Role::kWalkUp ? Role::kLeveraged : t.role);
+        (void)add_trader(t.role == Role::kVolume || t.role == Role::kWalkUp ? Role::kLeveraged
+                                                                            : t.role);
       return;
     }
     if (ex().phase() == Phase::kRefreshWindow && !a.refreshed) {
