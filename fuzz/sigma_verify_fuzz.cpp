@@ -2,8 +2,8 @@
 //  0: the rest is a proof for a fixed statement; decoding and verification must not crash, and a
 //     proof that decodes re-encodes to the same bytes.
 //  1: the next bytes are hashed to three witnesses of a two-relation statement (a commitment and a
-//     key sharing kappa, as in DESIGN.md section 5); the honest proof must verify, and the proof
-//     with one byte flipped (position and bit from the input) must be rejected.
+//     key sharing kappa, as in docs/design.md section 5); the honest proof must verify, and the
+//     proof with one byte flipped (position and bit from the input) must be rejected.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>

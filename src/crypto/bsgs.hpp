@@ -16,7 +16,7 @@
 
 namespace pfex::crypto {
 
-// The market's open-interest bound on a sum of positions (DESIGN.md section 6).
+// The market's open-interest bound on a sum of positions (docs/design.md section 6).
 inline constexpr std::uint64_t kDefaultDiscreteLogBound = std::uint64_t{1} << 40;
 // Largest bound solve_var accepts (keeps v = j*W + i far inside int64).
 inline constexpr std::uint64_t kMaxDiscreteLogBound = std::uint64_t{1} << 62;

@@ -1,5 +1,5 @@
 // Pedersen's distributed key generation with Feldman verification, run through the replicated log
-// (DESIGN.md section 6): n validators end up with a public key PK, public verification keys
+// (docs/design.md section 6): n validators end up with a public key PK, public verification keys
 // Y_j = s_j*G, and each validator j with a secret share s_j of the key, any t of which decrypt
 // (threshold.hpp). The rounds, message formats, complaint handling, qualified set and the bias
 // discussion (Gennaro et al. 1999) are in docs/crypto/threshold-elgamal.md section 3; the code's

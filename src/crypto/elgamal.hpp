@@ -1,8 +1,9 @@
-// Exponential ElGamal on ristretto255 for positions (DESIGN.md section 6): encryption of a small
-// signed integer under the validators' threshold key, homomorphic sums, and the refresh's proof
-// that a ciphertext encrypts the value of a Pedersen commitment. The math, with the step numbers
-// the code follows, is in docs/crypto/threshold-elgamal.md sections 1 and 2; the distributed key
-// is in dkg.hpp, threshold decryption in threshold.hpp, the bounded discrete log in bsgs.hpp.
+// Exponential ElGamal on ristretto255 for positions (docs/design.md section 6): encryption of a
+// small signed integer under the validators' threshold key, homomorphic sums, and the refresh's
+// proof that a ciphertext encrypts the value of a Pedersen commitment. The math, with the step
+// numbers the code follows, is in docs/crypto/threshold-elgamal.md sections 1 and 2; the
+// distributed key is in dkg.hpp, threshold decryption in threshold.hpp, the bounded discrete log in
+// bsgs.hpp.
 //
 //     Enc(v; rho) = (R, E) = (rho*G, v*G + rho*PK)
 //

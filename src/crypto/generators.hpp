@@ -1,5 +1,5 @@
-// Generator derivation (DESIGN.md section 4): G is the standard base point; every other generator
-// is
+// Generator derivation (docs/design.md section 4): G is the standard base point; every other
+// generator is
 //     generator(label, index) = Point::from_uniform_bytes(SHA-512("pfex/v1/" || label ||
 //     LE32(index)))
 // where label is the UTF-8 bytes of the label (no length prefix, no terminator) and LE32(index) is

@@ -1,6 +1,6 @@
 // One-out-of-many proofs (Groth-Kohlweiss 2015 with the Bootle et al. 2015 bit-matrix
 // commitments): for a public set C_0..C_{N-1} of N = 2^n points and a public offset O, knowledge
-// of an index l and a scalar r with C_l - O = r*H. pfex spends a token this way (DESIGN.md
+// of an index l and a scalar r with C_l - O = r*H. pfex spends a token this way (docs/design.md
 // section 5): the set is a window of tokens and O = sn*G_sn + C*. The math, with the symbols and
 // the numbered steps the code follows, is in docs/crypto/one-of-many.md.
 //

@@ -1,4 +1,4 @@
-// Pedersen commitments (DESIGN.md section 4; docs/crypto/transcript.md lists the labels):
+// Pedersen commitments (docs/design.md section 4; docs/crypto/transcript.md lists the labels):
 //     Com(x; r)   = x*G + r*H
 //     Com(a; r)   = sum_i a_i*G_i + r*H          (vector commitment)
 // G is the standard base point, H = derive_generator("H", 0), and the vector generators are

@@ -1,5 +1,6 @@
-// Sigma proofs of linear relations (DESIGN.md section 4; the math, numbered step by step, is in
-// docs/crypto/sigma.md): knowledge of secret witnesses w_0..w_{m-1} such that for every relation j
+// Sigma proofs of linear relations (docs/design.md section 4; the math, numbered step by step, is
+// in docs/crypto/sigma.md): knowledge of secret witnesses w_0..w_{m-1} such that for every relation
+// j
 //     P_j = sum over the terms (a, i, b) of relation j of  a * w_i * X_b
 // with public points P_j (the relations' left-hand sides), public bases X_b and public coefficients
 // a. Every statement of the private protocol (token openings, "same kappa", "C' = C* + deltas",

@@ -301,7 +301,7 @@ TEST(LinearProof, BatchVerificationNamesEveryBadProof) {
       << s.to_string();
 }
 
-// DESIGN.md section 5: "C* opens over every generator except G_sn". A C* that keeps a serial
+// docs/design.md section 5: "C* opens over every generator except G_sn". A C* that keeps a serial
 // component s*G_sn cannot be proved to open over the other generators, neither by the honest
 // prover nor by a prover that slips G_sn into its own copy of the statement.
 TEST(LinearProof, SpentTokenWithAHiddenSerialComponentIsRejected) {

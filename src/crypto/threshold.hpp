@@ -1,4 +1,4 @@
-// Threshold decryption of a summed ElGamal ciphertext (DESIGN.md section 6; the math is in
+// Threshold decryption of a summed ElGamal ciphertext (docs/design.md section 6; the math is in
 // docs/crypto/threshold-elgamal.md section 4): validator j publishes D_j = s_j*R with a DLEQ proof
 // (Chaum-Pedersen, an instance of the linear sigma framework) that log_G Y_j = log_R D_j; any t
 // valid shares give M = E - sum_j lambda_j*D_j = (sum v)*G by Lagrange interpolation at 0, and

@@ -1,4 +1,4 @@
-// EtcdLog: the distributed Log, with an etcd 3.4 cluster as the ordering service (DESIGN.md
+// EtcdLog: the distributed Log, with an etcd 3.4 cluster as the ordering service (docs/design.md
 // section 7). How entries map onto etcd keys and revisions, and why the client uses etcd's JSON
 // gateway, is in docs/ledger/etcd.md.
 //

@@ -1,5 +1,5 @@
 // The Log: the ordered, replicated sequence of transaction bytes that every validator replays.
-// Its role is described in DESIGN.md section 7; the two implementations are FileLog (embedded,
+// Its role is described in docs/design.md section 7; the two implementations are FileLog (embedded,
 // docs/ledger/file-log-format.md) and EtcdLog (distributed, docs/ledger/etcd.md).
 //
 // A Log orders opaque byte strings and stamps each with the appender's clock. It knows nothing of

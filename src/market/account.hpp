@@ -1,5 +1,5 @@
-// A trader's inventory on the transparent exchange and the two solvency constraints of DESIGN.md
-// section 3 that every action must keep:
+// A trader's inventory on the transparent exchange and the two solvency constraints of
+// docs/design.md section 3 that every action must keep:
 //
 //   E_L = c - QB*k - f*(B + S) + (v + B)*L*k - M*(v+ + B)  >= 0   (every open buy fills, at L)
 //   E_H = c + QS*k - f*(B + S) + (v - S)*H*k - M*(v- + S)  >= 0   (every open sell fills, at H)

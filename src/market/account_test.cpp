@@ -17,9 +17,9 @@ ContractSpec spec_with(std::int64_t tick_value, std::int64_t fee) {
   return s;
 }
 
-// DESIGN.md section 3's counterexample for charging v+ + v- on both sides: L/H = 90/110, M = 11,
-// c = 33, a buy of 1 at 109 and sells of 3 at 110. With margin on the long side at L and the short
-// side at H, both constraints hold before and after the buy fills.
+// docs/design.md section 3's counterexample for charging v+ + v- on both sides: L/H = 90/110, M =
+// 11, c = 33, a buy of 1 at 109 and sells of 3 at 110. With margin on the long side at L and the
+// short side at H, both constraints hold before and after the buy fills.
 TEST(Solvency, DesignCounterexampleStaysSolventThroughTheFill) {
   Band band{Price(100), Price(90), Price(110), Cash(11), 0};
   Account a;

@@ -1,4 +1,4 @@
-// The price band of an epoch (DESIGN.md section 3): reference price P, edges [L, H] rounded
+// The price band of an epoch (docs/design.md section 3): reference price P, edges [L, H] rounded
 // outward to whole ticks, and the maintenance margin per contract M = k * (ceil(m*H) + 1).
 // Orders are accepted only at prices inside [L, H].
 #pragma once

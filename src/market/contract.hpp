@@ -1,4 +1,4 @@
-// The futures contract and the market parameters of DESIGN.md section 3: tick value k, fee f,
+// The futures contract and the market parameters of docs/design.md section 3: tick value k, fee f,
 // band half-width d, margin rate m, band widening w after a circuit breaker, circuit-breaker
 // thresholds, VWAP window, refresh window, settlement schedule, bond and liquidation penalty.
 //
@@ -68,7 +68,7 @@ struct ContractSpec {
 ContractSpec lean_hog_preset();
 // A short-rate contract like the Eurodollar: quoted as 100 minus the rate, tick 0.01 = $25.
 ContractSpec short_rate_preset();
-// The price-discrimination example of DESIGN.md section 3: k = $0.01 per tick on a $0.01 tick
+// The price-discrimination example of docs/design.md section 3: k = $0.01 per tick on a $0.01 tick
 // (one unit of the good per contract), d = m = 4%, no widening.
 ContractSpec seed_example_preset();
 

@@ -339,7 +339,7 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
       fillable(r.side, limit, r.qty.value(), old_slot) < r.qty.value()) {
     closed_on_arrival = CloseReason::kKilled;
   }
-  // Solvency assuming the new order fills completely at its limit (DESIGN.md section 3).
+  // Solvency assuming the new order fills completely at its limit (docs/design.md section 3).
   Checked<std::int64_t> notional = Checked<std::int64_t>(limit.value()) * r.qty.value();
   if (r.side == Side::kBuy) {
     Checked<std::int64_t> b = Checked<std::int64_t>(after.open_buy.value()) + r.qty.value();

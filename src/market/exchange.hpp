@@ -1,4 +1,4 @@
-// The transparent futures exchange of DESIGN.md section 3: public accounts, one order book,
+// The transparent futures exchange of docs/design.md section 3: public accounts, one order book,
 // price-time matching, the two solvency constraints on every action, price bands with a circuit
 // breaker, margin rounds with a refresh window, defaults, liquidation by the insurance fund, and
 // shortfall levies. It is the reference ("ideal functionality") the private protocol must match.

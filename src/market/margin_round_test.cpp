@@ -1,5 +1,5 @@
 // Circuit breaker, margin rounds, defaults, liquidation and the shortfall levy, including the seed
-// paper's price-discrimination example worked through in DESIGN.md section 3.
+// paper's price-discrimination example worked through in docs/design.md section 3.
 #include <gtest/gtest.h>
 
 #include "market/exchange.hpp"
@@ -188,7 +188,8 @@ TEST(ScheduledRound, NextReferenceIsTheVwapOfTheLastTref) {
   EXPECT_EQ(ex.band().reference, Price(1012));  // (1010 + 2*1013) / 3 = 1012 rounded half up
 }
 
-// ---- DESIGN.md section 3, the seed paper's example ----------------------------------------------
+// ---- docs/design.md section 3, the seed paper's example
+// ----------------------------------------------
 //
 // Alice is short 90 with $1,400 cash: her net worth is $500 at $10 and $230 at $13. A rival who
 // knew it could try to push the price to $15-$16 to drive her under. Contract: one unit, $0.01

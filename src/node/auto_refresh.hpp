@@ -1,4 +1,4 @@
-// What an online trader node does at a margin round (DESIGN.md section 8): on a ledger nobody
+// What an online trader node does at a margin round (docs/design.md section 8): on a ledger nobody
 // refreshes an account on its owner's behalf, so the node watches the market and, when a refresh
 // window is open and its account is active, not yet refreshed and — by the node's own replica —
 // passes the new band, sends a Refresh (deposit 0). An account that does not pass waits for its

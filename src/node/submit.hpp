@@ -57,10 +57,11 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options);
 // Submits every pending transaction of the wallet in order. It stops at the first failure of
 // the network or of the request (the order of a wallet's transactions is kept), but goes on past
 // a transaction whose bytes a gateway refused (invalid_argument, returned once the rest are
-// sent) or that the log already decides (already_exists, left to settle_pending), so that one refused transaction cannot block every later one. It drops nothing from
-// pending: neither an acknowledgement nor a refusal proves what the log holds
-// (a proxy or a forged reply can say anything), so a transaction leaves pending only through
-// settle_pending, on what the node's own replica read from the log.
+// sent) or that the log already decides (already_exists, left to settle_pending), so that one
+// refused transaction cannot block every later one. It drops nothing from pending: neither an
+// acknowledgement nor a refusal proves what the log holds (a proxy or a forged reply can say
+// anything), so a transaction leaves pending only through settle_pending, on what the node's own
+// replica read from the log.
 Result<std::vector<Submitted>> submit_pending(const Wallet& wallet, const SubmitOptions& options);
 
 // One pending transaction the log settled.
