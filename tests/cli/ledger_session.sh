@@ -6,7 +6,6 @@
 set -euo pipefail
 pfex=$1
 dir=$(mktemp -d)
-port=$((20000 + $$ % 20000))
 cleanup() {
   [ -n "${gateway:-}" ] && kill "$gateway" 2>/dev/null || true
   rm -rf "$dir"
@@ -21,12 +20,17 @@ expect() {  # expect "what" "output" "pattern"
 
 for w in issuer alice bob carol; do "$pfex" node create --wallet $w.wallet >/dev/null; done
 "$pfex" market init --log m.log --issuer-wallet issuer.wallet --reference 10.00 >/dev/null
-"$pfex" gateway --log m.log --port "$port" >gateway.out 2>&1 &
+# Port 0: the gateway takes a free port and prints it (a fixed port could be someone else's).
+"$pfex" gateway --log m.log --port 0 >gateway.out 2>&1 &
 gateway=$!
-for _ in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+port=""
+for _ in $(seq 100); do  # at most 10 s
+  port=$(sed -n 's/^gateway listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' gateway.out)
+  [ -n "$port" ] && break
+  kill -0 "$gateway" 2>/dev/null || { cat gateway.out >&2; fail "the gateway exited"; }
   sleep 0.1
 done
+[ -n "$port" ] || { cat gateway.out >&2; fail "the gateway did not listen within 10 s"; }
 g=(--log m.log --gateway 127.0.0.1:"$port")
 for w in alice bob; do
   "$pfex" node register --wallet $w.wallet "${g[@]}" >/dev/null
