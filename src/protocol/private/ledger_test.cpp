@@ -10,22 +10,11 @@ namespace pfex::priv {
 namespace {
 
 using testing::apply_ok;
+using testing::expect_rejected;
 using testing::fund;
 using testing::gens;
 using testing::registered;
 using testing::small_terms;
-
-// Applying tx fails with `code` (and the message contains `what`) and changes nothing.
-void expect_rejected(PrivateLedger& ledger, const PrivateTx& tx, ErrorCode code,
-                     std::string_view what = "") {
-  const Digest32 before = ledger.state_hash();
-  auto applied = ledger.apply(tx);
-  ASSERT_FALSE(applied.is_ok());
-  EXPECT_EQ(applied.status().code(), code) << applied.status().to_string();
-  EXPECT_NE(applied.status().message().find(what), std::string_view::npos)
-      << applied.status().to_string();
-  EXPECT_EQ(ledger.state_hash(), before);
-}
 
 TEST(PrivateLedger, TradersPostSettleReduceReplaceAndCancel) {
   PrivateLedger ledger(gens(), small_terms());

@@ -11,21 +11,11 @@ namespace pfex::priv {
 namespace {
 
 using testing::apply_ok;
+using testing::expect_rejected;
 using testing::gens;
 using testing::mint_tx;
 using testing::registered;
 using testing::small_terms;
-
-void expect_rejected(PrivateLedger& ledger, const PrivateTx& tx, ErrorCode code,
-                     std::string_view what = "") {
-  const Digest32 before = ledger.state_hash();
-  auto applied = ledger.apply(tx);
-  ASSERT_FALSE(applied.is_ok());
-  EXPECT_EQ(applied.status().code(), code) << applied.status().to_string();
-  EXPECT_NE(applied.status().message().find(what), std::string_view::npos)
-      << applied.status().to_string();
-  EXPECT_EQ(ledger.state_hash(), before);
-}
 
 Point decrypted(const crypto::Ciphertext& ct) {
   return ct.E - testing::validators_secret() * ct.R;

@@ -6,12 +6,25 @@
 #include <sodium.h>
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "protocol/private/ledger.hpp"
 #include "protocol/private/wallet.hpp"
 
 namespace pfex::priv::testing {
+
+// Applying tx fails with `code` (and the message contains `what`) and changes nothing.
+inline void expect_rejected(PrivateLedger& ledger, const PrivateTx& tx, ErrorCode code,
+                            std::string_view what = "") {
+  const Digest32 before = ledger.state_hash();
+  auto applied = ledger.apply(tx);
+  ASSERT_FALSE(applied.is_ok());
+  EXPECT_EQ(applied.status().code(), code) << applied.status().to_string();
+  EXPECT_NE(applied.status().message().find(what), std::string_view::npos)
+      << applied.status().to_string();
+  EXPECT_EQ(ledger.state_hash(), before);
+}
 
 inline const PrivateGens& gens() {
   static const PrivateGens g;
