@@ -226,7 +226,6 @@ class Driver {
   std::int64_t gross_prev_ = 0;        // the same at the previous window close
   std::int64_t gross_at_close_ = 0;    // survivors' gross at the previous close itself
   bool have_prev_close_ = false;
-  std::int64_t previous_trades_ = 0;
   std::vector<std::uint32_t> traded_;  // accounts that traded in the current step
 };
 
