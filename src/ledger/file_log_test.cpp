@@ -74,15 +74,6 @@ std::string fresh_file(const TempDir& dir) {
   return dir.file(name);
 }
 
-TEST(LedgerClock, TakesTheMaximumSoFar) {
-  LedgerClock clock;
-  EXPECT_EQ(clock.observe(LedgerTime{100}), LedgerTime{100});
-  EXPECT_EQ(clock.observe(LedgerTime{90}), LedgerTime{100});  // a slow appender's clock
-  EXPECT_EQ(clock.observe(LedgerTime{130}), LedgerTime{130});
-  LedgerClock resumed(LedgerTime{500});  // e.g. from a snapshot
-  EXPECT_EQ(resumed.observe(LedgerTime{130}), LedgerTime{500});
-}
-
 TEST(FileLog, RoundTrip) {
   TempDir dir;
   std::int64_t fake_now = 1000;

@@ -26,7 +26,7 @@ inline constexpr std::size_t kMaxEntryBytes = std::size_t{1} << 20;
 // One entry as stored. `sequence` starts at 1 and strictly increases along the log; it is dense
 // for FileLog and may have gaps for EtcdLog (see docs/ledger/etcd.md). `entry_time` is the
 // appender's clock at append, in milliseconds since the Unix epoch: NOT yet ledger time, which a
-// reader derives with LedgerClock.
+// reader derives (protocol::LedgerClock).
 struct LogEntry {
   std::uint64_t sequence = 0;
   LedgerTime entry_time;
@@ -67,26 +67,6 @@ class Log : public LogReader {
   // appends are idempotent (retrying the same bytes returns the first entry), FileLog appends are
   // not retried over a network and are not deduplicated.
   virtual Result<Appended> append(ByteSpan payload) = 0;
-};
-
-// Ledger time: the maximum of every entry time seen so far along the log. It is monotonic and,
-// because it depends only on the log's contents, identical on every replica. A reader feeds it
-// the entries in sequence order. Not thread-safe (one per reader).
-class LedgerClock {
- public:
-  // Starts at `start` (the ledger time of the last entry before the first one observed, e.g.
-  // from a snapshot; 0 at the start of the log).
-  explicit LedgerClock(LedgerTime start = LedgerTime{0}) : now_(start) {}
-
-  // Ledger time of the next entry, given its entry time.
-  LedgerTime observe(LedgerTime entry_time) {
-    if (entry_time > now_) now_ = entry_time;
-    return now_;
-  }
-  LedgerTime now() const { return now_; }
-
- private:
-  LedgerTime now_;
 };
 
 // Milliseconds since the Unix epoch on this machine's clock: what an appender stamps.

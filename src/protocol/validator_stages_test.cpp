@@ -98,4 +98,13 @@ TEST(ValidatorStages, ChecksComeBeforeTheProofVerdict) {
 }
 
 }  // namespace
+TEST(LedgerClock, TakesTheMaximumSoFar) {
+  LedgerClock clock;
+  EXPECT_EQ(clock.observe(LedgerTime{100}), LedgerTime{100});
+  EXPECT_EQ(clock.observe(LedgerTime{90}), LedgerTime{100});  // a slow appender's clock
+  EXPECT_EQ(clock.observe(LedgerTime{130}), LedgerTime{130});
+  LedgerClock resumed(LedgerTime{500});  // e.g. from a snapshot
+  EXPECT_EQ(resumed.observe(LedgerTime{130}), LedgerTime{500});
+}
+
 }  // namespace pfex::protocol
