@@ -37,9 +37,11 @@ function(pfex_tests name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} pfex_flags GTest::gtest GTest::gtest_main)
+  # Tests that read files of the tree (scenarios, fuzz seeds) find it through PFEX_SOURCE_DIR.
+  target_compile_definitions(${name} PRIVATE PFEX_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # One variable only: gtest_discover_tests splits a property value at ';'.
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "PFEX_SOURCE_DIR=${PROJECT_SOURCE_DIR};RC_PARAMS=max_success=300")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "RC_PARAMS=max_success=300")
 endfunction()
 
 function(pfex_test)

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "protocol/ledger_replica.hpp"
 #include "protocol/test_util.hpp"
-#include "protocol/validator.hpp"
 
 namespace {
 
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                           s.fill(9);
                                           return s;
                                         }())};
-  Validator v;
+  LedgerReplica v;
   std::uint64_t seq = 0;
   auto next = [&](Bytes payload) {
     ++seq;
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   const Bytes snap = v.snapshot();
-  auto back = Validator::restore(snap);
+  auto back = LedgerReplica::restore(snap);
   if (!back) die("snapshot does not restore");
   if (back->chain() != v.chain() || back->state_hash() != v.state_hash()) die("restore differs");
   return 0;

@@ -19,8 +19,8 @@
 #include "node/gateway.hpp"
 #include "node/log_adapter.hpp"
 #include "node/submit.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/test_util.hpp"
-#include "protocol/validator.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -97,7 +97,7 @@ void BM_ValidatorReplay(benchmark::State& state) {
   std::uint64_t accepted = 0, rejected = 0;
   for (auto _ : state) {
     auto reader = std::move(ledger::FileLogReader::open(rec.path())).value();
-    Validator v;
+    LedgerReplica v;
     for (;;) {
       auto batch = std::move(reader->read(v.next_sequence(), 4096)).value();
       if (batch.empty()) break;
@@ -145,7 +145,7 @@ BENCHMARK(BM_VerifySignatureLibsodium);
 // Exchange::state_hash() with `range(0)` resting orders in the book.
 void BM_StateHash(benchmark::State& state) {
   TestMarket m;
-  Validator v;
+  LedgerReplica v;
   std::vector<LedgerEntry> entries{m.entry(m.genesis)};
   std::vector<Trader> traders(16);
   for (std::size_t i = 0; i < traders.size(); ++i) {
@@ -194,7 +194,7 @@ void BM_EndToEndOrderLatency(benchmark::State& state) {
     std::condition_variable filled;
     std::uint64_t last_fill = 0;
     std::jthread validator([&](std::stop_token stop) {
-      Validator v;
+      LedgerReplica v;
       v.set_event_sink([&](const EntryOutcome& out, std::span<const market::Event> events) {
         for (const auto& e : events) {
           if (std::holds_alternative<market::Trade>(e.body)) {

@@ -604,8 +604,7 @@ Scalar fuzz_gamma(std::uint8_t j) {
 // PFEX_WRITE_FUZZ_SEEDS=1 the test first writes them: one proof for m = 1 (first byte 0) and one
 // for m = 2 (first byte 1).
 TEST(RangeProofFuzzSeeds, SeedsAreValidProofs) {
-  const char* root = std::getenv("PFEX_SOURCE_DIR");
-  ASSERT_NE(root, nullptr) << "PFEX_SOURCE_DIR is not set (ctest sets it)";
+  const char* root = PFEX_SOURCE_DIR;
   const std::filesystem::path dir =
       std::filesystem::path(root) / "fuzz/corpus/pfex_fuzz_bulletproof_verify";
   std::vector<Point> V;

@@ -14,8 +14,8 @@
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
 #include "node/wallet.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/test_util.hpp"
-#include "protocol/validator.hpp"
 
 namespace pfex::node {
 namespace {
@@ -29,8 +29,8 @@ std::unique_ptr<ledger::EtcdLog> open_log(std::vector<std::string> endpoints) {
   return std::move(log).value();
 }
 
-protocol::Validator replay(ledger::LogReader& log) {
-  protocol::Validator v;
+protocol::LedgerReplica replay(ledger::LogReader& log) {
+  protocol::LedgerReplica v;
   for (;;) {
     auto batch = log.read(v.next_sequence(), 500);
     EXPECT_TRUE(batch.is_ok()) << batch.status().to_string();
@@ -41,7 +41,7 @@ protocol::Validator replay(ledger::LogReader& log) {
 
 // Brings `replica` up to the end of the log and drops from the wallet's pending list what the
 // log settled; a read error (the cluster mid-election) leaves both for the next call.
-void catch_up(ledger::LogReader& log, protocol::Validator& replica, Wallet& w) {
+void catch_up(ledger::LogReader& log, protocol::LedgerReplica& replica, Wallet& w) {
   for (;;) {
     auto batch = log.read(replica.next_sequence(), 500);
     if (!batch || batch->empty()) return;
@@ -67,7 +67,7 @@ TEST(EtcdLedger, LeaderKilledMidFlowLosesNothingAndValidatorsAgree) {
   constexpr int kTraders = 4;
   constexpr int kOrders = 40;
   std::vector<Wallet> wallets;
-  std::vector<protocol::Validator> replicas(kTraders);  // each trader's node
+  std::vector<protocol::LedgerReplica> replicas(kTraders);  // each trader's node
   for (int i = 0; i < kTraders; ++i) {
     auto w = Wallet::create(dir.file("w") + std::to_string(i), "p", KdfParams::for_tests());
     ASSERT_TRUE(w.is_ok());

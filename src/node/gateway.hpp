@@ -22,8 +22,8 @@
 #include "core/status.hpp"
 #include "ledger/log.hpp"
 #include "net/http_server.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/transaction.hpp"
-#include "protocol/validator.hpp"
 
 namespace pfex::node {
 
@@ -90,7 +90,7 @@ class Gateway {
   std::mutex scripted_mutex_;
 
   std::mutex replica_mutex_;
-  protocol::Validator replica_;
+  protocol::LedgerReplica replica_;
   std::map<Digest32, std::uint64_t> in_log_;  // hash of every entry in the log -> its sequence
   std::set<Digest32> in_flight_;              // being appended now
 

@@ -18,8 +18,8 @@
 #include "node/submit.hpp"
 #include "node/test_util.hpp"
 #include "node/wallet.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/test_util.hpp"
-#include "protocol/validator.hpp"
 
 namespace pfex::node {
 namespace {
@@ -50,8 +50,8 @@ struct Fixture {
   }
 
   // A replay of the whole log.
-  protocol::Validator replay() {
-    protocol::Validator v;
+  protocol::LedgerReplica replay() {
+    protocol::LedgerReplica v;
     auto entries = log->read(1, 1'000'000);
     EXPECT_TRUE(entries.is_ok());
     EXPECT_TRUE(v.apply_batch(to_protocol_entries(std::move(*entries))).is_ok());
@@ -62,7 +62,7 @@ struct Fixture {
   void settle(Wallet& w) {
     auto entries = log->read(1, 1'000'000);
     ASSERT_TRUE(entries.is_ok());
-    protocol::Validator v;
+    protocol::LedgerReplica v;
     ASSERT_TRUE(v.apply_batch(to_protocol_entries(*entries)).is_ok());
     ASSERT_TRUE(settle_pending(w, v, *entries).is_ok());
   }

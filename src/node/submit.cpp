@@ -276,7 +276,7 @@ Result<std::vector<Submitted>> submit_pending(const Wallet& wallet, const Submit
   return out;
 }
 
-Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::Validator& replica,
+Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::LedgerReplica& replica,
                                             std::span<const ledger::LogEntry> new_entries) {
   const std::uint64_t used = replica.last_sequence_of(wallet.public_key());
   std::vector<Settled> out;

@@ -15,7 +15,7 @@
 #include "core/status.hpp"
 #include "ledger/log.hpp"
 #include "node/wallet.hpp"
-#include "protocol/validator.hpp"
+#include "protocol/ledger_replica.hpp"
 
 namespace pfex::node {
 
@@ -79,7 +79,7 @@ struct Settled {
 // shows the signer's sequence number at or past the transaction's (every authentic transaction
 // uses its number, so this one is in the log already or can never be applied). Call it after
 // each batch applied to the replica. Returns what it dropped, in pending order.
-Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::Validator& replica,
+Result<std::vector<Settled>> settle_pending(Wallet& wallet, const protocol::LedgerReplica& replica,
                                             std::span<const ledger::LogEntry> new_entries);
 
 }  // namespace pfex::node

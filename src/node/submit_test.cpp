@@ -6,8 +6,8 @@
 
 #include "net/http_server.hpp"
 #include "node/test_util.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/test_util.hpp"
-#include "protocol/validator.hpp"
 
 namespace pfex::node {
 namespace {
@@ -42,7 +42,7 @@ class FakeGateway {
 struct Fixture {
   TempDir dir;
   protocol::testing::TestMarket m;
-  protocol::Validator replica;
+  protocol::LedgerReplica replica;
   Wallet wallet = [this] {
     auto w = Wallet::create(dir.file("w"), "p", KdfParams::for_tests());
     EXPECT_TRUE(w.is_ok());

@@ -1,4 +1,4 @@
-// Validator snapshots on disk; see snapshot_store.hpp.
+// LedgerReplica snapshots on disk; see snapshot_store.hpp.
 #include "protocol/snapshot_store.hpp"
 
 #include <fcntl.h>
@@ -147,7 +147,7 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> SnapshotStore::list()
   return out;
 }
 
-Status SnapshotStore::save(const Validator& validator, const LedgerEntryReader& log) {
+Status SnapshotStore::save(const LedgerReplica& validator, const LedgerEntryReader& log) {
   const std::uint64_t position = validator.next_sequence() - 1;
   if (position == 0) return save(validator, std::nullopt);
   PFEX_ASSIGN_OR_RETURN(auto entries, log(position, 1));
@@ -158,11 +158,11 @@ Status SnapshotStore::save(const Validator& validator, const LedgerEntryReader& 
   return save(validator, entry_digest(entries.front()));
 }
 
-Status SnapshotStore::save(const Validator& validator) {
+Status SnapshotStore::save(const LedgerReplica& validator) {
   return save(validator, std::nullopt);
 }
 
-Status SnapshotStore::save(const Validator& validator, const std::optional<Digest32>& anchor) {
+Status SnapshotStore::save(const LedgerReplica& validator, const std::optional<Digest32>& anchor) {
   const std::uint64_t position = validator.next_sequence() - 1;
   char name[64];
   std::snprintf(name, sizeof name, "snapshot-%020llu.pfxs",
@@ -179,7 +179,7 @@ Status SnapshotStore::save(const Validator& validator, const std::optional<Diges
   return Status::ok();
 }
 
-Result<std::optional<Validator>> SnapshotStore::load_latest(std::string* skipped) {
+Result<std::optional<LedgerReplica>> SnapshotStore::load_latest(std::string* skipped) {
   loaded_anchor_.reset();
   loaded_path_.clear();
   PFEX_ASSIGN_OR_RETURN(auto files, list());
@@ -190,7 +190,7 @@ Result<std::optional<Validator>> SnapshotStore::load_latest(std::string* skipped
       Result<SnapshotFile> file = decode_file(*bytes);
       status = file.status();
       if (file) {
-        Result<Validator> v = Validator::restore(file->validator);
+        Result<LedgerReplica> v = LedgerReplica::restore(file->validator);
         status = v.status();
         if (v && (v->next_sequence() - 1 != file->position || file->position != it->first)) {
           status = Status::corruption(
@@ -199,16 +199,16 @@ Result<std::optional<Validator>> SnapshotStore::load_latest(std::string* skipped
         } else if (v) {
           loaded_anchor_ = file->anchor;
           loaded_path_ = it->second;
-          return std::optional<Validator>(std::move(v).value());
+          return std::optional<LedgerReplica>(std::move(v).value());
         }
       }
     }
     if (skipped) *skipped += it->second + ": " + status.to_string() + "\n";
   }
-  return std::optional<Validator>();
+  return std::optional<LedgerReplica>();
 }
 
-Status SnapshotStore::check_log(const Validator& restored, const LedgerEntryReader& log) const {
+Status SnapshotStore::check_log(const LedgerReplica& restored, const LedgerEntryReader& log) const {
   const std::uint64_t position = restored.next_sequence() - 1;
   if (position == 0) return Status::ok();
   auto refuse = [&](const std::string& what) {

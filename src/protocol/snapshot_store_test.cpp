@@ -47,7 +47,7 @@ LedgerEntryReader entries_of(ledger::LogReader& log) {
   };
 }
 
-void replay(ledger::LogReader& log, Validator& v, std::uint64_t up_to) {
+void replay(ledger::LogReader& log, LedgerReplica& v, std::uint64_t up_to) {
   while (v.next_sequence() <= up_to) {
     auto batch = entries_of(log)(v.next_sequence(), up_to + 1 - v.next_sequence());
     ASSERT_TRUE(batch.is_ok()) << batch.status().to_string();
@@ -90,7 +90,7 @@ TEST(SnapshotStore, LeftoverTempFilesAreRemovedAndNeverLoaded) {
   const std::string snaps = dir.file("snaps");
   auto log = log_of(dir.file("log"), 10, 1);
   ASSERT_TRUE(log);
-  Validator v;
+  LedgerReplica v;
   replay(*log, v, 5);
   {
     auto store = SnapshotStore::open(snaps);
@@ -120,7 +120,7 @@ TEST(SnapshotStore, RestoredSnapshotIsCheckedAgainstTheLog) {
   TempDir dir;
   auto original = log_of(dir.file("original"), 40, 1);
   ASSERT_TRUE(original);
-  Validator v;
+  LedgerReplica v;
   replay(*original, v, 30);
   auto store = SnapshotStore::open(dir.file("snaps"));
   ASSERT_TRUE(store.is_ok());
@@ -129,7 +129,7 @@ TEST(SnapshotStore, RestoredSnapshotIsCheckedAgainstTheLog) {
   auto loaded = store->load_latest();
   ASSERT_TRUE(loaded.is_ok());
   ASSERT_TRUE(loaded->has_value());
-  const Validator& restored = **loaded;
+  const LedgerReplica& restored = **loaded;
   EXPECT_TRUE(store->check_log(restored, entries_of(*original)).is_ok());
 
   auto shorter = log_of(dir.file("shorter"), 29, 1);  // the same entries, cut before 30
@@ -158,7 +158,7 @@ TEST(SnapshotStore, UnanchoredOrDamagedFilesAreSkippedWithTheReason) {
   TempDir dir;
   auto log = log_of(dir.file("log"), 20, 1);
   ASSERT_TRUE(log);
-  Validator v;
+  LedgerReplica v;
   replay(*log, v, 10);
   auto store = SnapshotStore::open(dir.file("snaps"), 5);
   ASSERT_TRUE(store.is_ok());

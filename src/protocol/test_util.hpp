@@ -1,5 +1,5 @@
 // Helpers for the protocol's tests and benchmarks: a market with an issuer and traders whose
-// signed entries can be fed to a Validator directly or appended to a log.
+// signed entries can be fed to a LedgerReplica directly or appended to a log.
 #pragma once
 
 #include <cstdint>

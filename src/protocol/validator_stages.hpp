@@ -41,7 +41,7 @@ struct EntryOutcome {
 };
 
 // What the entry rules read and change: the market and who may sign for what. The log position,
-// the clock, the chain and the counters belong to the Validator.
+// the clock, the chain and the counters belong to the LedgerReplica.
 struct ValidatorState {
   struct Signer {
     std::optional<market::AccountId> account;

@@ -16,8 +16,8 @@
 #include "node/auto_refresh.hpp"
 #include "node/submit.hpp"
 #include "protocol/keys.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/transaction.hpp"
-#include "protocol/validator.hpp"
 #include "sim/scenario.hpp"
 
 namespace pfex::service {
@@ -46,7 +46,7 @@ class LedgerVenue final : public sim::Venue {
   Result<market::ActionResult> apply(LedgerTime now, const market::Action& action) override;
   Status set_online(market::AccountId account, bool online) override;
 
-  const protocol::Validator& replica() const { return replica_; }
+  const protocol::LedgerReplica& replica() const { return replica_; }
   std::uint64_t entries() const { return replica_.entries(); }
   std::uint64_t refreshes() const { return refreshes_; }
 
@@ -69,7 +69,7 @@ class LedgerVenue final : public sim::Venue {
 
   std::unique_ptr<ledger::LogReader> reader_;
   node::SubmitOptions submit_;
-  protocol::Validator replica_;
+  protocol::LedgerReplica replica_;
   std::map<std::uint64_t, protocol::EntryOutcome> outcomes_;
   std::vector<market::Event> events_;
   Node issuer_;

@@ -52,7 +52,7 @@ Result<NodeReplica> NodeReplica::load(std::string path, std::string* note) {
   const Bytes snapshot = r.var_bytes("snapshot", 1U << 30);
   Status s = r.finish();
   if (s) {
-    Result<protocol::Validator> v = protocol::Validator::restore(snapshot);
+    Result<protocol::LedgerReplica> v = protocol::LedgerReplica::restore(snapshot);
     if (v.is_ok() && v->next_sequence() - 1 != position) {
       s = Status::corruption("snapshot position differs from the file's");
     } else if (v.is_ok()) {
@@ -107,7 +107,7 @@ Status NodeReplica::catch_up(ledger::LogReader& log, const BatchObserver& on_bat
         *note = "the log no longer holds the entry the node replica stopped at (" +
                 std::to_string(position) + "); replaying the log";
       }
-      validator_ = protocol::Validator();
+      validator_ = protocol::LedgerReplica();
       entry_hash_ = {};
       fills_.clear();
     }

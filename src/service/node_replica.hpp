@@ -1,7 +1,7 @@
 // The trader node's replica of the ledger, kept on disk beside its wallet so that a node command
 // costs what is new in the log, not a replay of all of it: the validator's snapshot
-// (protocol::Validator::snapshot, which carries its log position), a hash of the log entry at that
-// position, and the wallet's account's last fills (the log before the snapshot is not read
+// (protocol::LedgerReplica::snapshot, which carries its log position), a hash of the log entry at
+// that position, and the wallet's account's last fills (the log before the snapshot is not read
 // again, so `node status` keeps them here).
 //
 // File "<wallet>.replica", written atomically (core/file.hpp) while the wallet is open (its lock
@@ -26,7 +26,7 @@
 #include "core/status.hpp"
 #include "ledger/log.hpp"
 #include "market/events.hpp"
-#include "protocol/validator.hpp"
+#include "protocol/ledger_replica.hpp"
 
 namespace pfex::service {
 
@@ -47,7 +47,7 @@ class NodeReplica {
  public:
   // Called with each batch once applied, and the outcomes of its entries.
   using BatchObserver =
-      std::function<Status(const protocol::Validator&, std::span<const ledger::LogEntry>,
+      std::function<Status(const protocol::LedgerReplica&, std::span<const ledger::LogEntry>,
                            std::span<const protocol::EntryOutcome>)>;
 
   // The replica saved at `path`, or a fresh one (at the start of the log) when there is no file.
@@ -58,14 +58,14 @@ class NodeReplica {
   NodeReplica(NodeReplica&&) = default;
   NodeReplica& operator=(NodeReplica&&) = default;
 
-  protocol::Validator& validator() { return validator_; }
-  const protocol::Validator& validator() const { return validator_; }
+  protocol::LedgerReplica& validator() { return validator_; }
+  const protocol::LedgerReplica& validator() const { return validator_; }
   const std::deque<Fill>& fills() const { return fills_; }
 
   // Whose fills to keep: the account this key registered (the wallet's), once it has one.
   void set_owner(const protocol::PublicKey& key) { owner_ = key; }
   // Receives the events of every accepted entry applied from now on.
-  void set_event_sink(protocol::Validator::EventSink sink) { sink_ = std::move(sink); }
+  void set_event_sink(protocol::LedgerReplica::EventSink sink) { sink_ = std::move(sink); }
 
   // Applies every entry of `log` after the replica's position, batch by batch. First checks that
   // the entry at the position is the one the replica applied; if not, starts over from the
@@ -82,11 +82,11 @@ class NodeReplica {
   void keep_fills(std::span<const market::Event> events, market::AccountId me);
 
   std::string path_;
-  protocol::Validator validator_;
+  protocol::LedgerReplica validator_;
   Digest32 entry_hash_{};
   std::deque<Fill> fills_;
   std::optional<protocol::PublicKey> owner_;
-  protocol::Validator::EventSink sink_;
+  protocol::LedgerReplica::EventSink sink_;
 };
 
 }  // namespace pfex::service

@@ -61,8 +61,8 @@ struct Market {
       append(m.sign(b, market::SubmitAction{b.account, limit(market::Side::kBuy, 1000, 1)}));
     }
   }
-  protocol::Validator replay() {
-    protocol::Validator v;
+  protocol::LedgerReplica replay() {
+    protocol::LedgerReplica v;
     EXPECT_TRUE(v.apply_batch(node::to_protocol_entries(*log->read(1, 1'000'000))).is_ok());
     return v;
   }
@@ -95,7 +95,7 @@ TEST(NodeReplica, ACommandReadsOnlyWhatIsNewInTheLog) {
   ASSERT_TRUE(r->catch_up(reader, {}, &note).is_ok());
   EXPECT_TRUE(note.empty()) << note;
   EXPECT_EQ(reader.entries, 1U + 4U);  // the entry at the position (checked), then the new ones
-  const protocol::Validator fresh = market.replay();
+  const protocol::LedgerReplica fresh = market.replay();
   EXPECT_EQ(r->validator().chain(), fresh.chain());
   EXPECT_EQ(r->validator().state_hash(), fresh.state_hash());
   EXPECT_EQ(r->fills().back().trade, fresh.exchange()->trade_count());

@@ -13,7 +13,7 @@
 #include "node/auto_refresh.hpp"
 #include "node/submit.hpp"
 #include "node/wallet.hpp"
-#include "protocol/validator.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "service/log_spec.hpp"
 #include "service/node_replica.hpp"
 #include "service/retrying_reader.hpp"
@@ -69,7 +69,7 @@ std::size_t report_settled(const std::vector<node::Settled>& settled,
 // (a wallet restored from a backup is behind), and the pending transactions the log has settled
 // since the node last looked. Saves the replica.
 Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
-                                 protocol::Validator::EventSink sink = {}) {
+                                 protocol::LedgerReplica::EventSink sink = {}) {
   PFEX_ASSIGN_OR_RETURN(auto w, node::Wallet::open(o.wallet, o.passphrase));
   std::string note;
   PFEX_ASSIGN_OR_RETURN(replica, NodeReplica::load(w.path() + ".replica", &note));
@@ -82,7 +82,7 @@ Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
   note.clear();
   PFEX_RETURN_IF_ERROR(replica.catch_up(
       *reader,
-      [&](const protocol::Validator& v, std::span<const ledger::LogEntry> batch,
+      [&](const protocol::LedgerReplica& v, std::span<const ledger::LogEntry> batch,
           std::span<const protocol::EntryOutcome> batch_outcomes) -> Status {
         if (w.pending().empty()) return Status::ok();
         for (const auto& out : batch_outcomes)
@@ -93,7 +93,7 @@ Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
       },
       &note));
   if (!note.empty()) fmt::print(stderr, "pfex: {}\n", note);
-  const protocol::Validator& v = replica.validator();
+  const protocol::LedgerReplica& v = replica.validator();
   // Pending transactions from before the replica's position (a wallet restored from a backup):
   // only the sequence numbers can settle them.
   PFEX_ASSIGN_OR_RETURN(auto earlier, node::settle_pending(w, v, {}));
@@ -116,7 +116,7 @@ Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
 // on `v` until each of them is settled, and reports what the log made of them. Fails (non-zero
 // exit) when one was rejected or never applied, or is not in the log after a while.
 Status submit_and_report(node::Wallet& w, const NodeOptions& o, NodeReplica& replica) {
-  const protocol::Validator& v = replica.validator();
+  const protocol::LedgerReplica& v = replica.validator();
   if (w.pending().size() > 1) {
     fmt::print("resubmitting {} transaction(s) left pending\n", w.pending().size() - 1);
   }
@@ -256,7 +256,7 @@ Status node_create(const NodeOptions& o) {
 Status node_status(const NodeOptions& o) {
   NodeReplica replica;
   PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
-  const protocol::Validator& v = replica.validator();
+  const protocol::LedgerReplica& v = replica.validator();
   fmt::print("identity {}\nmarket {}\nlast sequence {} (ledger has {}), {} pending\n",
              to_hex(w.public_key()), to_hex(*w.market()), w.last_sequence(),
              v.last_sequence_of(w.public_key()), w.pending().size());
@@ -298,7 +298,7 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
     PFEX_ASSIGN_OR_RETURN(submit, submit_options(o));
   }
   NodeReplica replica;
-  const protocol::Validator& v = replica.validator();
+  const protocol::LedgerReplica& v = replica.validator();
   market::AccountId me;
   // Without --auto-refresh only the account is needed: the wallet is closed again (its lock
   // released) so other node commands can use it while this one watches. With it, the watch

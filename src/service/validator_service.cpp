@@ -11,8 +11,8 @@
 
 #include "node/log_adapter.hpp"
 #include "node/read_server.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/snapshot_store.hpp"
-#include "protocol/validator.hpp"
 #include "service/log_spec.hpp"
 #include "service/retrying_reader.hpp"
 #include "sim/report.hpp"
@@ -20,7 +20,7 @@
 namespace pfex::service {
 namespace {
 
-void print_state(const protocol::Validator& v, bool book) {
+void print_state(const protocol::LedgerReplica& v, bool book) {
   fmt::print("entries {} (accepted {}, rejected {}), next sequence {}\nchain {}\nstate {}\n",
              v.entries(), v.accepted(), v.rejected(), v.next_sequence(), to_hex(v.chain()),
              to_hex(v.state_hash()));
@@ -30,7 +30,7 @@ void print_state(const protocol::Validator& v, bool book) {
   std::fflush(stdout);  // SIGUSR1's answer must reach a redirected stdout now, not at exit
 }
 
-std::string state_json(const protocol::Validator& v) {
+std::string state_json(const protocol::LedgerReplica& v) {
   return fmt::format(
       "{{\"entries\": {}, \"accepted\": {}, \"rejected\": {}, \"next_sequence\": {}, "
       "\"ledger_time\": {}, \"chain\": \"{}\", \"state_hash\": \"{}\"}}",
@@ -227,7 +227,7 @@ class ValidatorService {
 
   const ValidatorOptions& o_;
   const ValidatorControl& control_;
-  protocol::Validator v_;
+  protocol::LedgerReplica v_;
   std::optional<protocol::SnapshotStore> store_;
   std::optional<protocol::SnapshotSchedule> schedule_;
   std::unique_ptr<ledger::LogReader> reader_;

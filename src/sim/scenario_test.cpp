@@ -78,8 +78,7 @@ TEST(Scenario, MalformedFilesAreClearErrors) {
 }
 
 TEST(Scenario, SeedExampleFilePassesAndIsDeterministic) {
-  const char* root = std::getenv("PFEX_SOURCE_DIR");
-  ASSERT_NE(root, nullptr) << "ctest sets PFEX_SOURCE_DIR";
+  const char* root = PFEX_SOURCE_DIR;
   Result<Scenario> sc = load_scenario(std::string(root) + "/scenarios/seed-example.json");
   ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
   Result<ScenarioRun> a = run_scenario(*sc);

@@ -1,6 +1,7 @@
-// The validator's state machine: replays log entries in order, checks and applies each one to
-// the transparent exchange, and keeps a running hash that replicas compare. The acceptance rules
-// and the chain hash are specified in docs/protocol/validator.md.
+// A replica of the exchange's state, kept by every validator, gateway and trader node: replays log
+// entries in order, checks and applies each one to the transparent exchange, and keeps a running
+// hash that replicas compare. The acceptance rules and the chain hash are specified in
+// docs/protocol/validator.md.
 //
 // A pipeline of explicit stages (validator_stages.hpp): decode -> deterministic checks (market id,
 // known signer, sequence, the action's account is the signer's) -> signatures and proofs, batched
@@ -33,14 +34,14 @@ namespace pfex::protocol {
 // changes the chain.
 inline constexpr std::uint64_t kStateCheckpointEntries = 4096;
 
-class Validator {
+class LedgerReplica {
  public:
   // A validator at the start of a log (no market until a genesis entry opens one).
-  Validator() = default;
-  Validator(const Validator&) = delete;
-  Validator& operator=(const Validator&) = delete;
-  Validator(Validator&&) = default;
-  Validator& operator=(Validator&&) = default;
+  LedgerReplica() = default;
+  LedgerReplica(const LedgerReplica&) = delete;
+  LedgerReplica& operator=(const LedgerReplica&) = delete;
+  LedgerReplica(LedgerReplica&&) = default;
+  LedgerReplica& operator=(LedgerReplica&&) = default;
 
   // Applies the next entry. `entry.sequence` must be greater than every one applied before (an
   // entry at or below next_sequence()-1 is a programming error of the caller and is an error
@@ -74,7 +75,7 @@ class Validator {
   // The whole validator state (exchange, registry, sequences, log position, clock, chain) in the
   // canonical codec with a trailing BLAKE2b checksum; restore() rejects damaged bytes.
   Bytes snapshot() const;
-  static Result<Validator> restore(ByteSpan bytes);
+  static Result<LedgerReplica> restore(ByteSpan bytes);
 
  private:
   void fold_into_chain(const LedgerEntry& entry, const EntryOutcome& outcome);

@@ -1,5 +1,5 @@
-// The validator's state machine; see validator.hpp and docs/protocol/validator.md.
-#include "protocol/validator.hpp"
+// The replicated state machine; see ledger_replica.hpp and docs/protocol/validator.md.
+#include "protocol/ledger_replica.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -31,21 +31,21 @@ void put_result(Writer& w, const market::ActionResult& r) {
 
 }  // namespace
 
-std::optional<market::AccountId> Validator::account_of(const PublicKey& key) const {
+std::optional<market::AccountId> LedgerReplica::account_of(const PublicKey& key) const {
   const ValidatorState::Signer* signer = state_.signer(key);
   return signer ? signer->account : std::nullopt;
 }
 
-std::uint64_t Validator::last_sequence_of(const PublicKey& key) const {
+std::uint64_t LedgerReplica::last_sequence_of(const PublicKey& key) const {
   const ValidatorState::Signer* signer = state_.signer(key);
   return signer ? signer->last_sequence : 0;
 }
 
-Digest32 Validator::state_hash() const {
+Digest32 LedgerReplica::state_hash() const {
   return state_.exchange ? state_.exchange->state_hash() : Digest32{};
 }
 
-void Validator::fold_into_chain(const LedgerEntry& entry, const EntryOutcome& outcome) {
+void LedgerReplica::fold_into_chain(const LedgerEntry& entry, const EntryOutcome& outcome) {
   // The same bytes as one Writer would produce (chain, u64, i64, bytes, ...), hashed in pieces
   // so the payload is not copied.
   Bytes head;
@@ -73,14 +73,14 @@ void Validator::fold_into_chain(const LedgerEntry& entry, const EntryOutcome& ou
   }
 }
 
-Result<EntryOutcome> Validator::apply(const LedgerEntry& entry) {
+Result<EntryOutcome> LedgerReplica::apply(const LedgerEntry& entry) {
   std::vector<EntryOutcome> out;
   PFEX_ASSIGN_OR_RETURN(out, apply_batch(std::span(&entry, 1), 1));
   return std::move(out.front());
 }
 
-Result<std::vector<EntryOutcome>> Validator::apply_batch(std::span<const LedgerEntry> entries,
-                                                         unsigned threads) {
+Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const LedgerEntry> entries,
+                                                             unsigned threads) {
   std::uint64_t previous = last_sequence_;
   for (const auto& e : entries) {
     if (e.sequence <= previous) {
@@ -119,7 +119,7 @@ Result<std::vector<EntryOutcome>> Validator::apply_batch(std::span<const LedgerE
   return outcomes;
 }
 
-Bytes Validator::snapshot() const {
+Bytes LedgerReplica::snapshot() const {
   Bytes out;
   Writer w(&out);
   w.u32(kSnapshotMagic);
@@ -146,7 +146,7 @@ Bytes Validator::snapshot() const {
   return out;
 }
 
-Result<Validator> Validator::restore(ByteSpan bytes) {
+Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes) {
   if (bytes.size() < 32) return Status::corruption("validator snapshot is truncated");
   const ByteSpan body = bytes.first(bytes.size() - 32);
   Hasher h(kSnapshotDomain);
@@ -162,7 +162,7 @@ Result<Validator> Validator::restore(ByteSpan bytes) {
   if (r.u32("snapshot version") != kSnapshotVersion) {
     r.fail(Status::corruption("unknown validator snapshot version"));
   }
-  Validator v;
+  LedgerReplica v;
   v.last_sequence_ = r.u64("log position");
   v.entries_ = r.u64("entries");
   v.accepted_ = r.u64("accepted");

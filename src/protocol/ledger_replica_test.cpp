@@ -1,4 +1,4 @@
-#include "protocol/validator.hpp"
+#include "protocol/ledger_replica.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -37,7 +37,7 @@ std::vector<LedgerEntry> from_log(std::vector<ledger::LogEntry> entries) {
   return out;
 }
 
-EntryOutcome apply(Validator& v, const LedgerEntry& e) {
+EntryOutcome apply(LedgerReplica& v, const LedgerEntry& e) {
   Result<EntryOutcome> r = v.apply(e);
   EXPECT_TRUE(r.is_ok()) << r.status().to_string();
   return r.is_ok() ? std::move(r).value() : EntryOutcome{};
@@ -47,7 +47,7 @@ EntryOutcome apply(Validator& v, const LedgerEntry& e) {
 struct Fixture {
   TestMarket m;
   Trader a, b;
-  Validator v;
+  LedgerReplica v;
 
   Fixture() {
     EXPECT_TRUE(apply(v, m.entry(m.genesis)).accepted);
@@ -76,7 +76,7 @@ struct Fixture {
   }
 };
 
-TEST(Validator, AppliesSignedTransactionsAndTrades) {
+TEST(LedgerReplica, AppliesSignedTransactionsAndTrades) {
   Fixture f;
   EXPECT_EQ(f.v.account_of(f.a.key.public_key()), f.a.account);
   EXPECT_NE(f.a.account, f.b.account);
@@ -93,7 +93,7 @@ TEST(Validator, AppliesSignedTransactionsAndTrades) {
 
 // On a ledger nobody refreshes for a trader: at a margin round every account gets a margin call
 // and survives only if its own node sends a Refresh before the window closes.
-TEST(Validator, MarginRoundsNeedARefreshTransaction) {
+TEST(LedgerReplica, MarginRoundsNeedARefreshTransaction) {
   Fixture f;
   // 20 lots at the low edge (960) trip the breaker: a margin round opens.
   ASSERT_TRUE(apply(f.v, f.m.entry(f.m.sign(
@@ -117,7 +117,7 @@ TEST(Validator, MarginRoundsNeedARefreshTransaction) {
   EXPECT_EQ(f.v.exchange()->account(f.b.account)->status, market::AccountStatus::kDefaulted);
 }
 
-TEST(Validator, WrongSignerIsRejectedAndStateUnchanged) {
+TEST(LedgerReplica, WrongSignerIsRejectedAndStateUnchanged) {
   Fixture f;
   // b signs an action naming a's account.
   Status s =
@@ -131,7 +131,7 @@ TEST(Validator, WrongSignerIsRejectedAndStateUnchanged) {
   EXPECT_EQ(s.code(), ErrorCode::kAlreadyExists) << s.to_string();
 }
 
-TEST(Validator, ReplayedAndOldSequencesAreRejected) {
+TEST(LedgerReplica, ReplayedAndOldSequencesAreRejected) {
   Fixture f;
   Bytes order = f.m.sign(f.a, market::SubmitAction{f.a.account, limit(Side::kBuy, 990, 1)});
   EXPECT_TRUE(apply(f.v, f.m.entry(order)).accepted);
@@ -146,7 +146,7 @@ TEST(Validator, ReplayedAndOldSequencesAreRejected) {
       apply(f.v, f.m.entry(f.m.sign(f.a, market::DepositAction{f.a.account, Cash(5)}))).accepted);
 }
 
-TEST(Validator, UnknownAccountBadSignatureAndGarbageAreRejected) {
+TEST(LedgerReplica, UnknownAccountBadSignatureAndGarbageAreRejected) {
   Fixture f;
   Trader stranger;
   Status s = f.expect_rejected_unchanged(
@@ -184,7 +184,7 @@ TEST(Validator, UnknownAccountBadSignatureAndGarbageAreRejected) {
 // Against a model: random entries (honest, replayed, stale, wrongly signed, forged, for another
 // market, junk). The model says which pass the protocol's checks; those, and only those, reach
 // the exchange, and a reference Exchange fed the same actions directly ends in the same state.
-TEST(Validator, MatchesAModelOfTheProtocolRules) {
+TEST(LedgerReplica, MatchesAModelOfTheProtocolRules) {
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
     std::mt19937_64 rng(seed);
     TestMarket m;
@@ -192,7 +192,7 @@ TEST(Validator, MatchesAModelOfTheProtocolRules) {
     std::vector<Trader> traders(4);
     std::map<PublicKey, std::uint64_t> model_seq;  // last used sequence per key
     std::map<PublicKey, AccountId> model_account;  // bound accounts
-    Validator v;
+    LedgerReplica v;
     ASSERT_TRUE(apply(v, m.entry(m.genesis)).accepted);
     auto reference = market::Exchange::open(*market::contract_preset("seed-example"),
                                             Price(testing::kReference), LedgerTime(1'000'001));
@@ -273,7 +273,7 @@ TEST(Validator, MatchesAModelOfTheProtocolRules) {
   }
 }
 
-TEST(Validator, EntriesMustComeInLogOrder) {
+TEST(LedgerReplica, EntriesMustComeInLogOrder) {
   Fixture f;
   LedgerEntry e = f.m.entry(f.m.genesis);
   e.sequence = 1;
@@ -341,7 +341,7 @@ void write_flow(ledger::Log& log, const std::vector<std::pair<int, Bytes>>& flow
 // hashes pinned (the chain computed before the validator became a pipeline, and unchanged by it;
 // the state hash re-pinned when the exchange snapshot became version 3, with the same chain). A
 // change here changes every replica's chain: it is a protocol change (CHANGELOG.md).
-TEST(Validator, ChainAndStateOfAFixedLogArePinned) {
+TEST(LedgerReplica, ChainAndStateOfAFixedLogArePinned) {
   auto key = [](std::uint8_t fill) {
     std::array<std::uint8_t, kSeedBytes> seed{};
     seed.fill(fill);
@@ -355,7 +355,7 @@ TEST(Validator, ChainAndStateOfAFixedLogArePinned) {
   std::vector<Trader> traders(4);
   for (std::size_t i = 0; i < traders.size(); ++i)
     traders[i].key = key(static_cast<std::uint8_t>(10 + i));
-  Validator v;
+  LedgerReplica v;
   for (Bytes& b : order_flow(m, traders, 600, 1))
     (void)apply(v, m.entry(std::move(b)));
   EXPECT_EQ(v.entries(), 621U);
@@ -365,13 +365,13 @@ TEST(Validator, ChainAndStateOfAFixedLogArePinned) {
             "bdc03b2e5d40c9546c7698d81126703935e52f333358bae4cd39e4b6c342abaa");
 }
 
-TEST(Validator, BatchedAndParallelVerificationGiveTheSameChain) {
+TEST(LedgerReplica, BatchedAndParallelVerificationGiveTheSameChain) {
   TestMarket m;
   std::vector<Trader> traders(4);
   std::vector<LedgerEntry> entries;
   for (Bytes& b : order_flow(m, traders, 600, 1))
     entries.push_back(m.entry(std::move(b)));
-  Validator one, many;
+  LedgerReplica one, many;
   for (const auto& e : entries)
     (void)apply(one, e);
   ASSERT_TRUE(many.apply_batch(entries, 4).is_ok());
@@ -381,7 +381,7 @@ TEST(Validator, BatchedAndParallelVerificationGiveTheSameChain) {
   EXPECT_GT(one.rejected(), 0U);
 }
 
-Status replay(ledger::LogReader& log, Validator& v, std::uint64_t until = UINT64_MAX) {
+Status replay(ledger::LogReader& log, LedgerReplica& v, std::uint64_t until = UINT64_MAX) {
   for (;;) {
     if (v.next_sequence() > until) return Status::ok();
     PFEX_ASSIGN_OR_RETURN(auto batch, log.read(v.next_sequence(), 100));
@@ -392,7 +392,7 @@ Status replay(ledger::LogReader& log, Validator& v, std::uint64_t until = UINT64
   }
 }
 
-TEST(Validator, TwoValidatorsOnTheSameFileLogAgree) {
+TEST(LedgerReplica, TwoValidatorsOnTheSameFileLogAgree) {
   TempDir dir;
   const std::string path = dir.file("log");
   auto log = ledger::FileLog::open(path);
@@ -401,7 +401,7 @@ TEST(Validator, TwoValidatorsOnTheSameFileLogAgree) {
   std::vector<Trader> traders(16);
   write_flow(**log, tagged_flow(m, traders, 5000, 2), 16);
 
-  Validator in_process, other_process;
+  LedgerReplica in_process, other_process;
   ASSERT_TRUE(replay(**log, in_process).is_ok());
   auto reader = ledger::FileLogReader::open(path);
   ASSERT_TRUE(reader.is_ok());
@@ -412,7 +412,7 @@ TEST(Validator, TwoValidatorsOnTheSameFileLogAgree) {
   EXPECT_GT(in_process.entries(), kStateCheckpointEntries);  // the chain folded a state hash
 }
 
-TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
+TEST(LedgerReplica, RestartFromSnapshotEndsOnTheSameHash) {
   TempDir dir;
   auto log = ledger::FileLog::open(dir.file("log"));
   ASSERT_TRUE(log.is_ok());
@@ -420,13 +420,13 @@ TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
   std::vector<Trader> traders(16);
   write_flow(**log, tagged_flow(m, traders, 2000, 3), 16);
 
-  Validator from_zero;
+  LedgerReplica from_zero;
   ASSERT_TRUE(replay(**log, from_zero).is_ok());
 
   auto store = SnapshotStore::open(dir.file("snapshots"));
   ASSERT_TRUE(store.is_ok());
   {
-    Validator first_life;
+    LedgerReplica first_life;
     for (std::uint64_t stop : {500U, 900U, 1300U}) {
       ASSERT_TRUE(replay(**log, first_life, stop).is_ok());
       ASSERT_TRUE(store->save(first_life).is_ok());
@@ -436,7 +436,7 @@ TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
   auto restored = store->load_latest();
   ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
   ASSERT_TRUE(restored->has_value());
-  Validator& second_life = **restored;
+  LedgerReplica& second_life = **restored;
   EXPECT_EQ(second_life.next_sequence(), 1301U);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(store->dir()),
                           std::filesystem::directory_iterator()),
@@ -451,7 +451,7 @@ TEST(Validator, RestartFromSnapshotEndsOnTheSameHash) {
 // A validator process writing a snapshot every 50 entries is killed with SIGKILL at a random
 // moment (possibly inside a snapshot write); its successor restarts from the newest snapshot on
 // disk and ends on the same chain and state hash as a validator that replayed from zero.
-TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
+TEST(LedgerReplica, KilledValidatorProcessRestartsFromItsSnapshot) {
   TempDir dir;
   const std::string log_path = dir.file("log");
   auto log = ledger::FileLog::open(log_path);
@@ -459,7 +459,7 @@ TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
   TestMarket m;
   std::vector<Trader> traders(16);
   write_flow(**log, tagged_flow(m, traders, 3000, 4), 16);
-  Validator from_zero;
+  LedgerReplica from_zero;
   ASSERT_TRUE(replay(**log, from_zero).is_ok());
 
   std::mt19937_64 rng(5);
@@ -473,7 +473,7 @@ TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
       auto reader = ledger::FileLogReader::open(log_path);
       auto store = SnapshotStore::open(snaps);
       if (!reader || !store) ::_exit(2);
-      Validator v;
+      LedgerReplica v;
       bool signalled = false;
       for (;;) {
         auto batch = (*reader)->read(v.next_sequence(), 50);
@@ -507,7 +507,7 @@ TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
     ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
     ASSERT_TRUE(restored->has_value());
     EXPECT_TRUE(skipped.empty()) << skipped;  // atomic writes: no half-written snapshot
-    Validator& v = **restored;
+    LedgerReplica& v = **restored;
     EXPECT_GT(v.next_sequence(), 1U);
     std::printf("round %d: killed; restarting at log entry %llu of %llu\n", round,
                 static_cast<unsigned long long>(v.next_sequence()),
@@ -518,10 +518,10 @@ TEST(Validator, KilledValidatorProcessRestartsFromItsSnapshot) {
   }
 }
 
-TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
+TEST(LedgerReplica, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
   Fixture f;
   Bytes snap = f.v.snapshot();
-  auto back = Validator::restore(snap);
+  auto back = LedgerReplica::restore(snap);
   ASSERT_TRUE(back.is_ok()) << back.status().to_string();
   EXPECT_EQ(back->chain(), f.v.chain());
   EXPECT_EQ(back->state_hash(), f.v.state_hash());
@@ -529,9 +529,9 @@ TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
   for (std::size_t i = 0; i < snap.size(); i += 7) {
     Bytes c = snap;
     c[i] ^= 0x10;
-    EXPECT_EQ(Validator::restore(c).status().code(), ErrorCode::kCorruption) << i;
+    EXPECT_EQ(LedgerReplica::restore(c).status().code(), ErrorCode::kCorruption) << i;
   }
-  EXPECT_FALSE(Validator::restore(Bytes(snap.begin(), snap.end() - 1)).is_ok());
+  EXPECT_FALSE(LedgerReplica::restore(Bytes(snap.begin(), snap.end() - 1)).is_ok());
   // A snapshot with a valid checksum that binds a key to a missing or another key's account.
   auto rebind = [&](std::uint32_t account) {
     Bytes c(snap.begin(), snap.end() - 32);
@@ -543,7 +543,7 @@ TEST(Validator, DamagedSnapshotIsRefusedAndAnOlderOneUsed) {
     h.update(c);
     const Digest32 sum = h.finish();
     c.insert(c.end(), sum.begin(), sum.end());
-    return Validator::restore(c).status();
+    return LedgerReplica::restore(c).status();
   };
   EXPECT_TRUE(rebind(f.a.account.value).is_ok());
   EXPECT_EQ(rebind(99).code(), ErrorCode::kCorruption);
