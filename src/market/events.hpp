@@ -1,5 +1,7 @@
 // Everything the exchange does is reported as an Event, in order. The engine never formats output
 // or does I/O: clients (the CLI, scenario runner, validators, trader nodes) read the event list.
+// The order events name an order's owner as the account model does (BasicX<Owner>); the
+// transparent exchange's events (OrderAccepted, Trade, ...) name accounts.
 #pragma once
 
 #include <cstdint>
@@ -28,40 +30,49 @@ enum class HaltReason : std::uint8_t {
   kFinalSettlement = 3,  // the contract expired at the issuer's settlement price
 };
 
-struct OrderAccepted {
+template <class Owner>
+struct BasicOrderAccepted {
   OrderId id;
-  AccountId owner;
+  Owner owner;
   Side side;
   OrderType type;
   Price limit;  // the effective limit (derived for market orders)
   Qty qty;
   bool liquidation;
 };
-struct Trade {
+template <class Owner>
+struct BasicTrade {
   std::uint64_t seq;  // 1, 2, ... over the life of the market
   OrderId maker;
   OrderId taker;
-  AccountId maker_owner;
-  AccountId taker_owner;
+  Owner maker_owner;
+  Owner taker_owner;
   Side taker_side;
   Price price;
   Qty qty;
   bool liquidation;  // one side is the insurance fund's liquidation order
 };
-struct OrderClosed {
+template <class Owner>
+struct BasicOrderClosed {
   OrderId id;
-  AccountId owner;
+  Owner owner;
   CloseReason reason;
   Qty released;  // quantity that did not fill and was released from the open totals
 };
 // A cancel-replace that only lowered a resting order's quantity at the same price: the order
 // keeps its id and its place in the queue.
-struct OrderReduced {
+template <class Owner>
+struct BasicOrderReduced {
   OrderId id;
-  AccountId owner;
+  Owner owner;
   Qty released;  // taken off the open quantity and released from the open totals
   Qty open;      // what now rests
 };
+using OrderAccepted = BasicOrderAccepted<AccountId>;
+using Trade = BasicTrade<AccountId>;
+using OrderClosed = BasicOrderClosed<AccountId>;
+using OrderReduced = BasicOrderReduced<AccountId>;
+
 struct CashMoved {
   AccountId account;
   Cash amount;  // > 0 deposit, < 0 withdrawal
@@ -116,12 +127,16 @@ struct FinalSettlement {
   Price price;
 };
 
-struct Event {
+// One event of an account model's list: the market's events and the model's own, in one order.
+template <class... Bodies>
+struct BasicEvent {
   LedgerTime time;
-  std::variant<OrderAccepted, Trade, OrderClosed, OrderReduced, CashMoved, AccountRegistered,
-               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed,
-               Defaulted, LiquidationFinished, Exited, FinalSettlement>
-      body;
+  std::variant<Bodies...> body;
 };
+
+using Event =
+    BasicEvent<OrderAccepted, Trade, OrderClosed, OrderReduced, CashMoved, AccountRegistered,
+               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed,
+               Defaulted, LiquidationFinished, Exited, FinalSettlement>;
 
 }  // namespace pfex::market

@@ -10,15 +10,8 @@
 namespace pfex::market {
 namespace {
 
-std::string id_text(OrderId id) {
-  return "order " + std::to_string(id.value);
-}
 std::string id_text(AccountId id) {
   return "account " + std::to_string(id.value);
-}
-
-bool crosses(Side taker_side, Price taker_limit, Price maker_price) {
-  return taker_side == Side::kBuy ? maker_price <= taker_limit : maker_price >= taker_limit;
 }
 
 i128 abs128(i128 x) {
@@ -55,12 +48,8 @@ std::string_view order_type_name(OrderType t) {
 // ---- construction ------------------------------------------------------------------------------
 
 Exchange::Exchange(ContractSpec spec, Band band, LedgerTime start)
-    : spec_(std::move(spec)), band_(band), time_(start), window_close_(start) {
+    : MatchingEngine(std::move(spec), band, start) {
   accounts_.emplace_back();  // the insurance fund
-  book_.reset(band_.low, band_.high);
-  if (spec_.settlement_interval_ms > 0) {
-    next_scheduled_ms_ = start.value() + spec_.settlement_interval_ms;
-  }
 }
 
 Result<Exchange> Exchange::open(ContractSpec spec, Price reference, LedgerTime start) {
@@ -75,35 +64,6 @@ Result<Exchange> Exchange::open(ContractSpec spec, Price reference, LedgerTime s
 
 void Exchange::advance(LedgerTime now) {
   advance_to(now);
-}
-
-void Exchange::advance_to(LedgerTime now) {
-  now = std::min(now, LedgerTime(kMaxLedgerTimeMs));
-  while (true) {
-    if (phase_ == Phase::kTrading) {
-      std::optional<std::int64_t> due;
-      HaltReason reason = HaltReason::kScheduled;
-      if (standing_since_) {
-        due = standing_since_->value() + spec_.breaker_window_ms;
-        reason = HaltReason::kBreakerStanding;
-      }
-      if (next_scheduled_ms_ > 0 && (!due || next_scheduled_ms_ < *due)) {
-        due = next_scheduled_ms_;
-        reason = HaltReason::kScheduled;
-      }
-      if (due && *due <= now.value()) {
-        time_ = std::max(time_, LedgerTime(*due));
-        halt(reason);
-        continue;
-      }
-    } else if (phase_ == Phase::kRefreshWindow && window_close_ <= now) {
-      time_ = std::max(time_, window_close_);
-      close_window();
-      continue;
-    }
-    break;
-  }
-  time_ = std::max(time_, now);
 }
 
 // ---- accounts ----------------------------------------------------------------------------------
@@ -198,103 +158,6 @@ Status Exchange::withdraw(LedgerTime now, AccountId id, Cash amount) {
 
 // ---- orders ------------------------------------------------------------------------------------
 
-Status Exchange::check_request(const OrderRequest& r) const {
-  if (static_cast<std::uint8_t>(r.type) > kMaxOrderType) {
-    return Status::invalid_argument("unknown order type");
-  }
-  if (r.side != Side::kBuy && r.side != Side::kSell)
-    return Status::invalid_argument("unknown side");
-  if (r.qty.value() < 1) {
-    return Status::invalid_argument("quantity must be at least 1 contract, got " +
-                                    std::to_string(r.qty.value()));
-  }
-  if (r.qty > spec_.max_order_qty) {
-    return Status::invalid_argument("quantity " + std::to_string(r.qty.value()) +
-                                    " exceeds the maximum order size " +
-                                    std::to_string(spec_.max_order_qty.value()));
-  }
-  if (r.type == OrderType::kMarket && r.limit) {
-    return Status::invalid_argument("a market order takes no limit price");
-  }
-  if (r.type != OrderType::kMarket && !r.limit) {
-    return Status::invalid_argument("a " + std::string(order_type_name(r.type)) +
-                                    " order needs a limit price");
-  }
-  return Status::ok();
-}
-
-Result<Price> Exchange::effective_limit(const OrderRequest& r, OrderBook::Slot replaced) const {
-  if (r.type != OrderType::kMarket) {
-    if (!band_.contains(*r.limit)) {
-      return Status::invalid_argument("price " + spec_.format_price(*r.limit) +
-                                      " is outside the band [" + spec_.format_price(band_.low) +
-                                      ", " + spec_.format_price(band_.high) + "]");
-    }
-    return *r.limit;
-  }
-  std::optional<Price> best = best_without(opposite(r.side), replaced);
-  if (!best) {
-    return Status::failed_precondition("a market order needs a resting opposite order");
-  }
-  std::int64_t limit = r.side == Side::kBuy ? best->value() + spec_.protection_ticks
-                                            : best->value() - spec_.protection_ticks;
-  limit = std::clamp(limit, band_.low.value(), band_.high.value());
-  return Price(limit);
-}
-
-// Open quantity of the level at `price` on `side`, less the replaced order if it rests there.
-std::int64_t Exchange::level_qty_without(Side side, Price price, Qty level_qty,
-                                         OrderBook::Slot replaced) const {
-  std::int64_t q = level_qty.value();
-  if (replaced != OrderBook::kNil) {
-    const OrderBook::Order& o = book_.at(replaced);
-    if (o.side == side && o.limit == price) q -= o.open.value();
-  }
-  return q;
-}
-
-std::optional<Price> Exchange::best_without(Side side, OrderBook::Slot replaced) const {
-  if (replaced == OrderBook::kNil || book_.at(replaced).side != side) return book_.best(side);
-  std::optional<Price> best;
-  book_.for_each_level(side, [&](Price price, Qty qty) {
-    if (level_qty_without(side, price, qty, replaced) == 0) return true;
-    best = price;
-    return false;
-  });
-  return best;
-}
-
-// Quantity available to a taker on `side` up to `limit`, counting at most `wanted`.
-std::int64_t Exchange::fillable(Side side, Price limit, std::int64_t wanted,
-                                OrderBook::Slot replaced) const {
-  std::int64_t total = 0;
-  book_.for_each_level(opposite(side), [&](Price price, Qty qty) {
-    if (!crosses(side, limit, price) || total >= wanted) return false;
-    total += level_qty_without(opposite(side), price, qty, replaced);
-    return true;
-  });
-  return total;
-}
-
-// A resting order's quantity lowered at the same price, side and resting type: no new order.
-bool Exchange::is_reduce(const OrderBook::Order& old, const OrderRequest& r) {
-  const bool rests = r.type == OrderType::kLimit || r.type == OrderType::kPostOnly;
-  return rests && r.side == old.side && r.limit == old.limit && r.qty < old.open;
-}
-
-// Lowering an order's quantity releases part of its reservation, which never weakens either
-// constraint, so it needs no solvency check; the order keeps its id and its time priority.
-OrderOutcome Exchange::reduce(OrderBook::Slot slot, Qty open) {
-  const OrderBook::Order& o = book_.at(slot);
-  const Qty released(o.open.value() - open.value());
-  release(accounts_[o.owner.value], o.side, o.limit, released);
-  emit(OrderReduced{o.id, o.owner, released, open});
-  const OrderId id = o.id;
-  book_.reduce(slot, released);
-  after_trading_action();
-  return OrderOutcome{id, Qty(0), open};
-}
-
 Result<OrderOutcome> Exchange::submit(LedgerTime now, AccountId id, const OrderRequest& request) {
   advance_to(now);
   return place(id, request, std::nullopt);
@@ -310,83 +173,33 @@ Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,
                                      std::optional<OrderId> replaced) {
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
   PFEX_RETURN_IF_ERROR(check_can_trade(*a));
-  PFEX_RETURN_IF_ERROR(check_request(r));
-  OrderBook::Slot old_slot = OrderBook::kNil;
-  Account after = *a;
-  if (replaced) {
-    old_slot = book_.find(*replaced);
-    if (old_slot == OrderBook::kNil) {
-      return Status::not_found(replaced->value < next_order_id_
-                                   ? id_text(*replaced) + " is no longer open"
-                                   : "unknown " + id_text(*replaced));
-    }
-    const OrderBook::Order& old = book_.at(old_slot);
-    if (old.owner != id) return Status::failed_precondition(id_text(*replaced) + " is not yours");
-    if (is_reduce(old, r)) return reduce(old_slot, r.qty);
-    release(after, old.side, old.limit, old.open);
-  }
-  // The replaced order leaves the book before the new one is checked and matched.
-  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot));
-  // A post-only order that would trade and a fill-or-kill the book cannot fill are accepted and
-  // closed at once without trading: the order gets its id in both modes (a private post has been
-  // spent by then), and the reservation is released.
-  std::optional<CloseReason> closed_on_arrival;
-  std::optional<Price> best_opp = best_without(opposite(r.side), old_slot);
-  if (r.type == OrderType::kPostOnly && best_opp && crosses(r.side, limit, *best_opp)) {
-    closed_on_arrival = CloseReason::kPostOnlyWouldCross;
-  }
-  if (r.type == OrderType::kFillOrKill &&
-      fillable(r.side, limit, r.qty.value(), old_slot) < r.qty.value()) {
-    closed_on_arrival = CloseReason::kKilled;
-  }
-  // Solvency assuming the new order fills completely at its limit (docs/design.md section 3).
-  Checked<std::int64_t> notional = Checked<std::int64_t>(limit.value()) * r.qty.value();
-  if (r.side == Side::kBuy) {
-    Checked<std::int64_t> b = Checked<std::int64_t>(after.open_buy.value()) + r.qty.value();
+  return place_order(id, r, replaced);
+}
+
+// Solvency assuming the new order fills completely at its limit, with the replaced order's
+// remainder released first (docs/design.md section 3).
+Status Exchange::admit(AccountId id, Side side, Price limit, Qty qty,
+                       const OrderBook::Order* replaced) {
+  Account& a = accounts_[id.value];
+  Account after = a;
+  if (replaced) release(after, replaced->side, replaced->limit, replaced->open);
+  Checked<std::int64_t> notional = Checked<std::int64_t>(limit.value()) * qty.value();
+  if (side == Side::kBuy) {
+    Checked<std::int64_t> b = Checked<std::int64_t>(after.open_buy.value()) + qty.value();
     Checked<std::int64_t> qb = Checked<std::int64_t>(after.open_buy_ticks) + notional;
     if (b.overflowed() || qb.overflowed()) return Status::overflow("open buy totals overflow");
     after.open_buy = Qty(b.value());
     after.open_buy_ticks = qb.value();
   } else {
-    Checked<std::int64_t> s = Checked<std::int64_t>(after.open_sell.value()) + r.qty.value();
+    Checked<std::int64_t> s = Checked<std::int64_t>(after.open_sell.value()) + qty.value();
     Checked<std::int64_t> qs = Checked<std::int64_t>(after.open_sell_ticks) + notional;
     if (s.overflowed() || qs.overflowed()) return Status::overflow("open sell totals overflow");
     after.open_sell = Qty(s.value());
     after.open_sell_ticks = qs.value();
   }
   PFEX_RETURN_IF_ERROR(check_solvency(after, band_, spec_));
-
-  // Accepted: from here on nothing fails.
-  *a = after;
-  if (old_slot != OrderBook::kNil) {
-    const OrderBook::Order& old = book_.at(old_slot);
-    emit(OrderClosed{old.id, id, CloseReason::kReplaced, old.open});
-    book_.erase(old_slot);
-  }
-  OrderId oid{next_order_id_++};
-  emit(OrderAccepted{oid, id, r.side, r.type, limit, r.qty, false});
-  if (closed_on_arrival) {
-    release(accounts_[id.value], r.side, limit, r.qty);
-    emit(OrderClosed{oid, id, *closed_on_arrival, r.qty});
-    after_trading_action();
-    return OrderOutcome{oid, Qty(0), Qty(0)};
-  }
-  Qty filled = match(oid, id, r.side, limit, r.qty);
-  Qty rest(r.qty.value() - filled.value());
-  Qty resting(0);
-  if (rest.value() > 0) {
-    if (r.type == OrderType::kLimit || r.type == OrderType::kPostOnly) {
-      book_.insert(oid, id, r.side, limit, rest, false);
-      resting = rest;
-    } else {
-      release(accounts_[id.value], r.side, limit, rest);
-      emit(OrderClosed{oid, id, CloseReason::kUnfilledIoc, rest});
-    }
-  } else {
-    emit(OrderClosed{oid, id, CloseReason::kFilled, Qty(0)});
-  }
-  after_trading_action();
-  return OrderOutcome{oid, filled, resting};
+  a = after;
+  return Status::ok();
 }
 
 Status Exchange::cancel(LedgerTime now, AccountId id, OrderId order) {
@@ -395,18 +208,7 @@ Status Exchange::cancel(LedgerTime now, AccountId id, OrderId order) {
   if (a->status != AccountStatus::kActive) {
     return Status::failed_precondition(id_text(id) + " defaulted");
   }
-  OrderBook::Slot slot = book_.find(order);
-  if (slot == OrderBook::kNil) {
-    return Status::not_found(order.value < next_order_id_ && order.value > 0
-                                 ? id_text(order) +
-                                       " is no longer open (filled, cancelled or expired)"
-                                 : "unknown " + id_text(order));
-  }
-  if (book_.at(slot).owner != id)
-    return Status::failed_precondition(id_text(order) + " is not yours");
-  close_resting(slot, CloseReason::kCancelled);
-  after_trading_action();
-  return Status::ok();
+  return cancel_order(id, order);
 }
 
 void Exchange::release(Account& a, Side side, Price limit, Qty qty) {
@@ -420,188 +222,48 @@ void Exchange::release(Account& a, Side side, Price limit, Qty qty) {
   }
 }
 
-void Exchange::close_resting(OrderBook::Slot slot, CloseReason reason) {
-  const OrderBook::Order& o = book_.at(slot);
-  release(accounts_[o.owner.value], o.side, o.limit, o.open);
-  emit(OrderClosed{o.id, o.owner, reason, o.open});
-  if (liquidation_order_ && *liquidation_order_ == o.id) liquidation_order_.reset();
-  book_.erase(slot);
-}
-
-Qty Exchange::match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty) {
-  std::int64_t remaining = qty.value();
-  const Side maker_side = opposite(side);
-  while (remaining > 0) {
-    OrderBook::Slot slot = book_.front(maker_side);
-    if (slot == OrderBook::kNil) break;
-    const OrderBook::Order& maker = book_.at(slot);
-    if (!crosses(side, limit, maker.limit)) break;
-    Qty q(std::min(remaining, maker.open.value()));
-    execute_fill(maker, taker, owner, side, limit, q);
-    remaining -= q.value();
-    if (q == maker.open) {
-      emit(OrderClosed{maker.id, maker.owner, CloseReason::kFilled, Qty(0)});
-      if (liquidation_order_ && *liquidation_order_ == maker.id) liquidation_order_.reset();
-      book_.erase(slot);
-    } else {
-      book_.reduce(slot, q);
-    }
-  }
-  return Qty(qty.value() - remaining);
-}
-
-void Exchange::execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
-                            Side taker_side, Price taker_limit, Qty qty) {
-  const Price price = maker.limit;
-  const std::int64_t q = qty.value();
+// Both accounts proved solvency with these orders filling at their limits, and check_solvency
+// bounded every reachable value to 64 bits, so nothing here can overflow. The fund's liquidation
+// fills go to this round's batch first; the rest works off what it kept before.
+void Exchange::on_fill(const Fill<AccountId>& f) {
+  const Price price = f.maker_limit;
+  const std::int64_t q = f.qty.value();
   const std::int64_t k = spec_.tick_value.value();
   const std::int64_t fee = spec_.fee_per_contract.value() * q;
-  // Both accounts proved solvency with these orders filling at their limits, and check_solvency
-  // bounded every reachable value to 64 bits, so nothing below can overflow.
   const std::int64_t cash = price.value() * q * k;
-  const bool taker_buys = taker_side == Side::kBuy;
-  Account& buyer = accounts_[(taker_buys ? taker_owner : maker.owner).value];
-  Price buyer_limit = taker_buys ? taker_limit : maker.limit;
+  const bool taker_buys = f.taker_side == Side::kBuy;
+  Account& buyer = accounts_[(taker_buys ? f.taker_owner : f.maker_owner).value];
+  Price buyer_limit = taker_buys ? f.taker_limit : f.maker_limit;
   buyer.cash = Cash(buyer.cash.value() - cash - fee);
   buyer.position += q;
   buyer.open_buy = Qty(buyer.open_buy.value() - q);
   buyer.open_buy_ticks -= buyer_limit.value() * q;
-  Account& seller = accounts_[(taker_buys ? maker.owner : taker_owner).value];
-  Price seller_limit = taker_buys ? maker.limit : taker_limit;
+  Account& seller = accounts_[(taker_buys ? f.maker_owner : f.taker_owner).value];
+  Price seller_limit = taker_buys ? f.maker_limit : f.taker_limit;
   seller.cash = Cash(seller.cash.value() + cash - fee);
   seller.position -= q;
   seller.open_sell = Qty(seller.open_sell.value() - q);
   seller.open_sell_ticks -= seller_limit.value() * q;
   accounts_[0].cash = Cash(accounts_[0].cash.value() + 2 * fee);
-
-  const bool liquidation =
-      liquidation_order_ && (*liquidation_order_ == maker.id || *liquidation_order_ == taker);
-  emit(Trade{++trade_seq_, maker.id, taker, maker.owner, taker_owner, taker_side, price, qty,
-             liquidation});
-  last_trade_price_ = price;
-  // Only the last T_ref of trades can enter the next reference price.
-  while (!recent_trades_.empty() &&
-         recent_trades_.front().time.value() < time_.value() - spec_.vwap_window_ms) {
-    recent_trades_.pop_front();
-  }
-  recent_trades_.push_back({time_, price.value(), q});
-  if (liquidation) {
-    // The fund's fills go to this round's batch first; the rest works off what it kept before.
-    if (!batches_.empty() && !batches_.back().finished) {
-      LiquidationBatch& b = batches_.back();
-      const std::int64_t take = std::min(q, b.total.value() - b.filled.value());
-      b.filled = Qty(b.filled.value() + take);
-      b.notional += static_cast<i128>(price.value()) * take;
-      if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
-    }
-  } else if (phase_ == Phase::kTrading && (price == band_.low || price == band_.high)) {
-    edge_trades_.push_back({time_, price == band_.high, q});
-  }
-}
-
-// ---- circuit breaker ---------------------------------------------------------------------------
-
-bool Exchange::liquidation_rests_at(Side side, Price edge) const {
-  if (!liquidation_order_) return false;
-  OrderBook::Slot s = book_.find(*liquidation_order_);
-  return s != OrderBook::kNil && book_.at(s).side == side && book_.at(s).limit == edge;
-}
-
-void Exchange::after_trading_action() {
-  if (phase_ != Phase::kTrading) return;
-  // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_, and no breaker
-  // locks the market at an edge where the fund's liquidation order rests.
-  const std::int64_t horizon = time_.value() - spec_.breaker_window_ms;
-  while (!edge_trades_.empty() && edge_trades_.front().time.value() <= horizon) {
-    edge_trades_.pop_front();
-  }
-  std::int64_t at_high = 0;
-  std::int64_t at_low = 0;
-  for (const EdgeTrade& t : edge_trades_)
-    (t.high ? at_high : at_low) += t.qty;
-  const bool high_open = !liquidation_rests_at(Side::kBuy, band_.high);
-  const bool low_open = !liquidation_rests_at(Side::kSell, band_.low);
-  if ((high_open && at_high >= spec_.breaker_qty.value()) ||
-      (low_open && at_low >= spec_.breaker_qty.value())) {
-    halt(HaltReason::kBreakerVolume);
-    return;
-  }
-  update_standing_quote();
-}
-
-void Exchange::update_standing_quote() {
-  // The fund's liquidation order at an edge keeps the breaker off at that edge: a lot behind it
-  // must not end the liquidation (docs/design.md section 3, step 4).
-  bool bid_at_high =
-      book_.best(Side::kBuy) == band_.high && !liquidation_rests_at(Side::kBuy, band_.high);
-  bool ask_at_low =
-      book_.best(Side::kSell) == band_.low && !liquidation_rests_at(Side::kSell, band_.low);
-  if (phase_ == Phase::kTrading && (bid_at_high || ask_at_low)) {
-    if (!standing_since_) standing_since_ = time_;
-  } else {
-    standing_since_.reset();
+  if (f.liquidation && !batches_.empty() && !batches_.back().finished) {
+    LiquidationBatch& b = batches_.back();
+    const std::int64_t take = std::min(q, b.total.value() - b.filled.value());
+    b.filled = Qty(b.filled.value() + take);
+    b.notional += static_cast<i128>(price.value()) * take;
+    if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
   }
 }
 
 // ---- margin rounds -----------------------------------------------------------------------------
 
-Price Exchange::next_reference() const {
-  const std::int64_t horizon = time_.value() - spec_.vwap_window_ms;
-  i128 num = 0;
-  i128 den = 0;
-  for (const WindowTrade& t : recent_trades_) {
-    if (t.time.value() < horizon) continue;
-    num += static_cast<i128>(t.price) * t.qty;
-    den += t.qty;
-  }
-  std::int64_t p = band_.reference.value();
-  if (den > 0) {
-    p = static_cast<std::int64_t>(floor_div(2 * num + den, 2 * den));  // rounded half up
-  } else if (last_trade_price_) {
-    p = last_trade_price_->value();
-  }
-  return Price(std::clamp(p, band_.low.value(), band_.high.value()));
-}
-
-void Exchange::halt(HaltReason reason) {
-  const bool breaker =
-      reason == HaltReason::kBreakerVolume || reason == HaltReason::kBreakerStanding;
-  emit(MarketHalted{epoch_, reason});
-  // Every resting order of the epoch expires (the liquidation order too).
-  for (Side side : {Side::kBuy, Side::kSell}) {
-    while (!book_.empty()) {
-      OrderBook::Slot s = book_.front(side);
-      if (s == OrderBook::kNil) break;
-      close_resting(s, CloseReason::kExpired);
-    }
-  }
+// Every resting order has expired: an unfinished liquidation ends (the fund keeps the rest).
+void Exchange::on_halt(HaltReason) {
   for (std::uint32_t i = 0; i < batches_.size(); ++i) {
     if (!batches_[i].finished) finish_liquidation(i);
   }
-  if (reason == HaltReason::kScheduled) {
-    while (next_scheduled_ms_ > 0 && next_scheduled_ms_ <= time_.value()) {
-      next_scheduled_ms_ += spec_.settlement_interval_ms;
-    }
-  }
-  if (reason != HaltReason::kFinalSettlement) open_next_epoch(breaker);
 }
 
-void Exchange::open_next_epoch(bool widened) {
-  Price reference = next_reference();
-  std::int64_t d = widened ? spec_.band_ppm * spec_.widen_ppm / kPpm : spec_.band_ppm;
-  Result<Band> band = make_band(spec_, reference, d);
-  if (!band.is_ok()) band = make_band(spec_, reference, spec_.band_ppm);
-  if (band.is_ok()) band_ = *band;  // else (edge of the price range) keep the current band
-  book_.reset(band_.low, band_.high);
-  ++epoch_;
-  edge_trades_.clear();
-  recent_trades_.clear();
-  standing_since_.reset();
-  phase_ = Phase::kRefreshWindow;
-  window_close_ = LedgerTime(time_.value() + spec_.refresh_window_ms);
-  emit(
-      EpochOpened{epoch_, band_, window_close_, widened && band_.half_width_ppm != spec_.band_ppm});
-
+void Exchange::on_epoch_opened() {
   // The fund is margined like any account, the exit claims it owes counted as liabilities: a
   // deficit at the new reference price is levied per contract on every survivor's gross position
   // at its refresh, lambda = ceil(deficit / G_prev) (docs/design.md section 6). What lambda * g_S
@@ -664,9 +326,7 @@ Status Exchange::refresh(LedgerTime now, AccountId id, Cash deposit) {
   return try_refresh(id, deposit);
 }
 
-void Exchange::close_window() {
-  emit(WindowClosed{epoch_});
-  phase_ = Phase::kTrading;
+void Exchange::on_window_closed() {
   levy_per_contract_ = 0;
   gross_prev_ = gross_round_;  // the survivors' gross at their refreshes: the next round's base
   std::int64_t aggregate = 0;
@@ -703,13 +363,9 @@ void Exchange::close_window() {
         aggregate != 0 && fund_position != 0 && (fund_position > 0) == (aggregate > 0);
     if (!worked_off) finish_liquidation(batch);
   }
-  while (next_scheduled_ms_ > 0 && next_scheduled_ms_ <= time_.value()) {
-    next_scheduled_ms_ += spec_.settlement_interval_ms;
-  }
   // The fund works off its whole position (this round's defaulters and whatever it kept from
   // earlier rounds) at the adverse edge of this epoch.
   if (accounts_[0].position != 0) start_liquidation();
-  update_standing_quote();
 }
 
 void Exchange::start_liquidation() {
@@ -725,16 +381,7 @@ void Exchange::start_liquidation() {
     f.open_sell = Qty(f.open_sell.value() + total.value());
     f.open_sell_ticks += ticks;
   }
-  OrderId oid{next_order_id_++};
-  liquidation_order_ = oid;
-  emit(OrderAccepted{oid, kInsuranceFund, side, OrderType::kLimit, edge, total, true});
-  Qty filled = match(oid, kInsuranceFund, side, edge, total);
-  if (filled < total && liquidation_order_) {
-    book_.insert(oid, kInsuranceFund, side, edge, Qty(total.value() - filled.value()), true);
-  } else {
-    emit(OrderClosed{oid, kInsuranceFund, CloseReason::kFilled, Qty(0)});
-    liquidation_order_.reset();
-  }
+  post_liquidation(kInsuranceFund, side, edge, total);
 }
 
 void Exchange::finish_liquidation(std::uint32_t index) {

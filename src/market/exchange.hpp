@@ -3,6 +3,10 @@
 // breaker, margin rounds with a refresh window, defaults, liquidation by the insurance fund, and
 // shortfall levies. It is the reference ("ideal functionality") the private protocol must match.
 //
+// It is the transparent account model of a MatchingEngine (matching_engine.hpp): the engine keeps
+// the book, band, breaker, epochs and events; this class keeps the accounts, their solvency, the
+// fees to the fund, defaults, liquidation batches and levies, and answers the engine's hooks.
+//
 // Every action takes the ledger time of its entry. Time only moves forward; deadlines that fall
 // before `now` (circuit breaker on a standing edge quote, scheduled settlement, refresh-window
 // close) are processed first, at their own times, then the action is validated and applied.
@@ -14,9 +18,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
-#include <span>
 #include <vector>
 
 #include "core/hash.hpp"
@@ -25,6 +27,7 @@
 #include "market/band.hpp"
 #include "market/contract.hpp"
 #include "market/events.hpp"
+#include "market/matching_engine.hpp"
 #include "market/order_book.hpp"
 #include "market/types.hpp"
 
@@ -35,19 +38,7 @@ namespace pfex::market {
 // the private mode decrypts stays bounded.
 inline constexpr std::int64_t kMaxCashSupply = std::int64_t{1} << 46;
 
-enum class Phase : std::uint8_t {
-  kTrading = 0,        // normal trading in the current epoch
-  kRefreshWindow = 1,  // margin round: only refreshed accounts trade; no new breaker
-  kClosed = 2,         // finally settled
-};
-
-struct OrderOutcome {
-  OrderId id;
-  Qty filled;
-  Qty resting;  // 0 unless the order rests in the book
-};
-
-class Exchange {
+class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
  public:
   // Opens a market at `reference` (the first epoch's P) at ledger time `start`.
   static Result<Exchange> open(ContractSpec spec, Price reference, LedgerTime start);
@@ -78,24 +69,12 @@ class Exchange {
   // Only moves the clock (processing deadlines).
   void advance(LedgerTime now);
 
-  // ---- queries ----
-  const ContractSpec& spec() const { return spec_; }
-  Phase phase() const { return phase_; }
-  std::uint32_t epoch() const { return epoch_; }
-  const Band& band() const { return band_; }
-  LedgerTime time() const { return time_; }
-  LedgerTime window_close() const { return window_close_; }
+  // ---- queries (the market's own: MatchingEngine's spec, phase, band, book, events, ...) ----
   std::size_t account_count() const { return accounts_.size(); }
   Result<Account> account(AccountId id) const;
   const Account& fund() const { return accounts_[0]; }
-  const OrderBook& book() const { return book_; }
-  std::optional<Price> last_trade_price() const { return last_trade_price_; }
-  std::uint64_t trade_count() const { return trade_seq_; }
   // Money that entered (deposits and bonds) minus money that left (withdrawals).
   Cash external_balance() const { return Cash(external_in_ - external_out_); }
-
-  std::span<const Event> events() const { return events_; }
-  void clear_events() { events_.clear(); }
 
   // BLAKE2b-256 of snapshot(): the whole state, not the event list.
   Digest32 state_hash() const;
@@ -107,6 +86,8 @@ class Exchange {
   static Result<Exchange> restore(ByteSpan bytes);
 
  private:
+  friend class MatchingEngine<Exchange, AccountId, Event>;
+
   struct DefaultRecord {
     AccountId account;
     std::uint32_t batch;
@@ -125,82 +106,42 @@ class Exchange {
     i128 price_num = 0;  // exact liquidation price = price_num / price_den ticks
     i128 price_den = 1;
   };
-  struct EdgeTrade {
-    LedgerTime time;
-    bool high;
-    std::int64_t qty;
-  };
-  struct WindowTrade {
-    LedgerTime time;
-    std::int64_t price;
-    std::int64_t qty;
-  };
-
   Exchange(ContractSpec spec, Band band, LedgerTime start);
   void encode_state(Writer& w) const;
   Status decode_state(Reader& r);
 
-  void emit(auto&& body) { events_.push_back(Event{time_, std::forward<decltype(body)>(body)}); }
-  void advance_to(LedgerTime now);
+  // ---- the engine's hooks (matching_engine.hpp) ----
+  Status admit(AccountId owner, Side side, Price limit, Qty qty, const OrderBook::Order* replaced);
+  void on_release(AccountId owner, Side side, Price limit, Qty qty) {
+    release(accounts_[owner.value], side, limit, qty);
+  }
+  void on_fill(const Fill<AccountId>& fill);
+  void on_close(OrderId, AccountId, CloseReason) {}
+  void on_halt(HaltReason reason);
+  void on_epoch_opened();
+  void on_window_closed();
+
   Result<Account*> trader(AccountId id);
   Status check_can_trade(const Account& a) const;
   Status check_supply(std::int64_t amount) const;
   Result<OrderOutcome> place(AccountId owner, const OrderRequest& request,
                              std::optional<OrderId> replaced);
-  Status check_request(const OrderRequest& request) const;
-  static bool is_reduce(const OrderBook::Order& old, const OrderRequest& request);
-  OrderOutcome reduce(OrderBook::Slot slot, Qty open);
-  // The book as a new order sees it: `replaced` (kNil for none), the order a cancel-replace
-  // closes, does not count.
-  Result<Price> effective_limit(const OrderRequest& request, OrderBook::Slot replaced) const;
-  std::int64_t level_qty_without(Side side, Price price, Qty level_qty,
-                                 OrderBook::Slot replaced) const;
-  std::optional<Price> best_without(Side side, OrderBook::Slot replaced) const;
-  std::int64_t fillable(Side side, Price limit, std::int64_t wanted,
-                        OrderBook::Slot replaced) const;
-  Qty match(OrderId taker, AccountId owner, Side side, Price limit, Qty qty);
-  void execute_fill(const OrderBook::Order& maker, OrderId taker, AccountId taker_owner,
-                    Side taker_side, Price taker_limit, Qty qty);
-  void release(Account& a, Side side, Price limit, Qty qty);
-  void close_resting(OrderBook::Slot slot, CloseReason reason);
-  bool liquidation_rests_at(Side side, Price edge) const;
-  void after_trading_action();
-  void update_standing_quote();
-  void halt(HaltReason reason);
-  void open_next_epoch(bool widened);
-  Price next_reference() const;
+  static void release(Account& a, Side side, Price limit, Qty qty);
   Status try_refresh(AccountId id, Cash deposit);
-  void close_window();
   void start_liquidation();
   void finish_liquidation(std::uint32_t batch);
   i128 claim_value(const DefaultRecord& rec) const;
   i128 fund_equity(Price price) const;
   void charge_final_levy(Price price);
 
-  ContractSpec spec_;
-  Band band_;
-  Phase phase_ = Phase::kTrading;
-  std::uint32_t epoch_ = 0;
-  LedgerTime time_;
-  LedgerTime window_close_;
-  std::int64_t next_scheduled_ms_ = 0;  // 0 = no scheduled rounds
   std::vector<Account> accounts_;       // [0] is the insurance fund
-  OrderBook book_;
-  std::uint64_t next_order_id_ = 1;
-  std::uint64_t trade_seq_ = 0;
-  std::optional<Price> last_trade_price_;
-  std::optional<LedgerTime> standing_since_;  // best bid at H / ask at L since
-  std::deque<EdgeTrade> edge_trades_;         // edge trades within T_cb (breaker volume)
-  std::deque<WindowTrade> recent_trades_;     // trades within T_ref (next reference price)
-  std::int64_t levy_per_contract_ = 0;        // shortfall charge of the current round
-  i128 gross_round_ = 0;                      // sum of |v| over this round's refreshes so far (g_S)
+  std::int64_t levy_per_contract_ = 0;  // shortfall charge of the current round
+  i128 gross_round_ = 0;                // sum of |v| over this round's refreshes so far (g_S)
   i128 gross_prev_ = 0;  // g_S at the previous window's close: the levy's base (0: none)
   std::vector<LiquidationBatch> batches_;
   std::vector<DefaultRecord> defaults_;
-  std::optional<OrderId> liquidation_order_;  // resting liquidation order, if any
   std::int64_t external_in_ = 0;
   std::int64_t external_out_ = 0;
-  std::vector<Event> events_;
 };
 
 }  // namespace pfex::market

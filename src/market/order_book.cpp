@@ -4,20 +4,22 @@
 #include <cassert>
 
 namespace pfex::market {
+namespace detail {
 
-// ---- IdMap -------------------------------------------------------------------------------------
+// ---- OrderIdMap
+// ----------------------------------------------------------------------------------
 
-void OrderBook::IdMap::clear() {
+void OrderIdMap::clear() {
   std::fill(keys_.begin(), keys_.end(), 0);
   used_ = 0;
 }
 
-std::size_t OrderBook::IdMap::index(std::uint64_t id) const {
+std::size_t OrderIdMap::index(std::uint64_t id) const {
   // Fibonacci hashing: ids are sequential, the multiply spreads them over the table.
   return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) >> 17) & mask_;
 }
 
-OrderBook::Slot OrderBook::IdMap::find(std::uint64_t id) const {
+OrderIdMap::Slot OrderIdMap::find(std::uint64_t id) const {
   if (keys_.empty()) return kNil;
   for (std::size_t i = index(id);; i = (i + 1) & mask_) {
     if (keys_[i] == id) return slots_[i];
@@ -25,7 +27,7 @@ OrderBook::Slot OrderBook::IdMap::find(std::uint64_t id) const {
   }
 }
 
-void OrderBook::IdMap::grow() {
+void OrderIdMap::grow() {
   std::vector<std::uint64_t> old_keys = std::move(keys_);
   std::vector<Slot> old_slots = std::move(slots_);
   std::size_t cap = old_keys.empty() ? 1024 : old_keys.size() * 2;
@@ -38,7 +40,7 @@ void OrderBook::IdMap::grow() {
   }
 }
 
-void OrderBook::IdMap::insert(std::uint64_t id, Slot slot) {
+void OrderIdMap::insert(std::uint64_t id, Slot slot) {
   if ((used_ + 1) * 2 > keys_.size()) grow();
   std::size_t i = index(id);
   while (keys_[i] != 0)
@@ -48,7 +50,7 @@ void OrderBook::IdMap::insert(std::uint64_t id, Slot slot) {
   ++used_;
 }
 
-void OrderBook::IdMap::erase(std::uint64_t id) {
+void OrderIdMap::erase(std::uint64_t id) {
   if (keys_.empty()) return;
   std::size_t i = index(id);
   while (keys_[i] != id) {
@@ -71,9 +73,13 @@ void OrderBook::IdMap::erase(std::uint64_t id) {
   --used_;
 }
 
-// ---- OrderBook ---------------------------------------------------------------------------------
+}  // namespace detail
 
-void OrderBook::reset(Price low, Price high) {
+// ---- BasicOrderBook
+// ------------------------------------------------------------------------------
+
+template <class Owner>
+void BasicOrderBook<Owner>::reset(Price low, Price high) {
   auto n = static_cast<std::size_t>(high.value() - low.value() + 1);
   low_ = low;
   bids_.assign(n, Level{});
@@ -88,18 +94,22 @@ void OrderBook::reset(Price low, Price high) {
   ids_.clear();
 }
 
-void OrderBook::set_bit(Side side, std::size_t i) {
+template <class Owner>
+void BasicOrderBook<Owner>::set_bit(Side side, std::size_t i) {
   auto& bits = side == Side::kBuy ? bid_bits_ : ask_bits_;
   bits[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
-void OrderBook::clear_bit(Side side, std::size_t i) {
+template <class Owner>
+void BasicOrderBook<Owner>::clear_bit(Side side, std::size_t i) {
   auto& bits = side == Side::kBuy ? bid_bits_ : ask_bits_;
   bits[i / 64] &= ~(std::uint64_t{1} << (i % 64));
 }
 
 // Highest set bit at index <= from, or -1.
-std::int64_t OrderBook::scan_down(const std::vector<std::uint64_t>& bits, std::int64_t from) const {
+template <class Owner>
+std::int64_t BasicOrderBook<Owner>::scan_down(const std::vector<std::uint64_t>& bits,
+                                              std::int64_t from) const {
   if (from < 0) return -1;
   auto w = static_cast<std::size_t>(from / 64);
   int b = static_cast<int>(from % 64);
@@ -115,7 +125,9 @@ std::int64_t OrderBook::scan_down(const std::vector<std::uint64_t>& bits, std::i
 }
 
 // Lowest set bit at index >= from, or -1.
-std::int64_t OrderBook::scan_up(const std::vector<std::uint64_t>& bits, std::int64_t from) const {
+template <class Owner>
+std::int64_t BasicOrderBook<Owner>::scan_up(const std::vector<std::uint64_t>& bits,
+                                            std::int64_t from) const {
   auto n = static_cast<std::int64_t>(bits.size() * 64);
   if (from >= n) return -1;
   auto w = static_cast<std::size_t>(from / 64);
@@ -129,12 +141,15 @@ std::int64_t OrderBook::scan_up(const std::vector<std::uint64_t>& bits, std::int
   }
 }
 
-std::int64_t OrderBook::next_level(Side side, std::int64_t i) const {
+template <class Owner>
+std::int64_t BasicOrderBook<Owner>::next_level(Side side, std::int64_t i) const {
   return side == Side::kBuy ? scan_down(bid_bits_, i - 1) : scan_up(ask_bits_, i + 1);
 }
 
-OrderBook::Slot OrderBook::insert(OrderId id, AccountId owner, Side side, Price limit, Qty qty,
-                                  bool liquidation) {
+template <class Owner>
+typename BasicOrderBook<Owner>::Slot BasicOrderBook<Owner>::insert(OrderId id, Owner owner,
+                                                                   Side side, Price limit, Qty qty,
+                                                                   bool liquidation) {
   Slot slot;
   if (free_head_ != kNil) {
     slot = free_head_;
@@ -166,7 +181,8 @@ OrderBook::Slot OrderBook::insert(OrderId id, AccountId owner, Side side, Price 
   return slot;
 }
 
-void OrderBook::erase(Slot slot) {
+template <class Owner>
+void BasicOrderBook<Owner>::erase(Slot slot) {
   Order& o = orders_[slot];
   std::size_t li = level_index(o.limit);
   Level& level = o.side == Side::kBuy ? bids_[li] : asks_[li];
@@ -194,7 +210,8 @@ void OrderBook::erase(Slot slot) {
   --live_;
 }
 
-void OrderBook::reduce(Slot slot, Qty qty) {
+template <class Owner>
+void BasicOrderBook<Owner>::reduce(Slot slot, Qty qty) {
   Order& o = orders_[slot];
   assert(qty < o.open);
   o.open = Qty(o.open.value() - qty.value());
@@ -203,11 +220,13 @@ void OrderBook::reduce(Slot slot, Qty qty) {
   level.qty -= qty.value();
 }
 
-OrderBook::Slot OrderBook::find(OrderId id) const {
+template <class Owner>
+typename BasicOrderBook<Owner>::Slot BasicOrderBook<Owner>::find(OrderId id) const {
   return ids_.find(id.value);
 }
 
-Qty OrderBook::level_qty(Side side, Price price) const {
+template <class Owner>
+Qty BasicOrderBook<Owner>::level_qty(Side side, Price price) const {
   if (price < low_ || price.value() - low_.value() >= static_cast<std::int64_t>(bids_.size())) {
     return Qty(0);
   }
@@ -215,7 +234,9 @@ Qty OrderBook::level_qty(Side side, Price price) const {
   return Qty(levels[level_index(price)].qty);
 }
 
-std::vector<OrderBook::LevelView> OrderBook::depth(Side side, std::size_t max_levels) const {
+template <class Owner>
+std::vector<typename BasicOrderBook<Owner>::LevelView> BasicOrderBook<Owner>::depth(
+    Side side, std::size_t max_levels) const {
   std::vector<LevelView> out;
   const auto& levels = side == Side::kBuy ? bids_ : asks_;
   for (std::int64_t i = first_level(side); i >= 0 && out.size() < max_levels;
@@ -226,11 +247,15 @@ std::vector<OrderBook::LevelView> OrderBook::depth(Side side, std::size_t max_le
   return out;
 }
 
-std::size_t OrderBook::memory_bytes() const {
+template <class Owner>
+std::size_t BasicOrderBook<Owner>::memory_bytes() const {
   return orders_.capacity() * sizeof(Order) +
          (bids_.capacity() + asks_.capacity()) * sizeof(Level) +
          (bid_bits_.capacity() + ask_bits_.capacity()) * sizeof(std::uint64_t) +
          ids_.memory_bytes();
 }
+
+template class BasicOrderBook<AccountId>;
+template class BasicOrderBook<OrderTag>;
 
 }  // namespace pfex::market

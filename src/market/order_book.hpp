@@ -7,8 +7,10 @@
 //   a FIFO (time priority) and removing any order is O(1);
 // - order id -> slot in an open-addressing hash map holding only resting orders, so cancel is O(1)
 //   and memory is bounded by what rests, not by history.
-// The book only stores; matching and account effects live in Exchange. Book-owned state (open
-// quantity) is kept apart from what the client sent (the request stays with the caller).
+// The book only stores; matching lives in MatchingEngine and account effects in the account model.
+// Book-owned state (open quantity) is kept apart from what the client sent (the request stays with
+// the caller). An order's owner is whatever the account model names owners by (AccountId for the
+// transparent accounts, OrderTag for the private mode): the book only stores and returns it.
 #pragma once
 
 #include <cstdint>
@@ -20,14 +22,41 @@
 
 namespace pfex::market {
 
-class OrderBook {
+namespace detail {
+// Open-addressing map OrderId -> slot with linear probing and backward-shift deletion.
+class OrderIdMap {
+ public:
+  using Slot = std::uint32_t;
+  static constexpr Slot kNil = UINT32_MAX;
+
+  void clear();
+  Slot find(std::uint64_t id) const;
+  void insert(std::uint64_t id, Slot slot);
+  void erase(std::uint64_t id);
+  std::size_t memory_bytes() const {
+    return keys_.capacity() * (sizeof(std::uint64_t) + sizeof(Slot));
+  }
+
+ private:
+  std::size_t index(std::uint64_t id) const;
+  void grow();
+  std::vector<std::uint64_t> keys_;  // 0 = empty (order ids start at 1)
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t used_ = 0;
+};
+}  // namespace detail
+
+// Instantiated for AccountId and OrderTag (order_book.cpp).
+template <class Owner>
+class BasicOrderBook {
  public:
   using Slot = std::uint32_t;
   static constexpr Slot kNil = UINT32_MAX;
 
   struct Order {
     OrderId id;
-    AccountId owner;
+    Owner owner;
     Side side = Side::kBuy;
     bool liquidation = false;  // the insurance fund's liquidation order: exempt from the breaker
     Price limit;
@@ -42,14 +71,14 @@ class OrderBook {
     std::uint32_t orders = 0;
   };
 
-  OrderBook() = default;
+  BasicOrderBook() = default;
 
   // Empties the book and sizes it for prices in [low, high].
   void reset(Price low, Price high);
 
   // Appends an order at the back of its price level. The price must be inside the band and the
   // id must not be resting already (checked by the caller).
-  Slot insert(OrderId id, AccountId owner, Side side, Price limit, Qty qty, bool liquidation);
+  Slot insert(OrderId id, Owner owner, Side side, Price limit, Qty qty, bool liquidation);
   // Removes a resting order. O(1).
   void erase(Slot slot);
   // Lowers a resting order's open quantity by `qty` (< its open quantity).
@@ -109,26 +138,6 @@ class OrderBook {
     std::uint32_t count = 0;
   };
 
-  // Open-addressing map OrderId -> Slot with linear probing and backward-shift deletion.
-  class IdMap {
-   public:
-    void clear();
-    Slot find(std::uint64_t id) const;
-    void insert(std::uint64_t id, Slot slot);
-    void erase(std::uint64_t id);
-    std::size_t memory_bytes() const {
-      return keys_.capacity() * (sizeof(std::uint64_t) + sizeof(Slot));
-    }
-
-   private:
-    std::size_t index(std::uint64_t id) const;
-    void grow();
-    std::vector<std::uint64_t> keys_;  // 0 = empty (order ids start at 1)
-    std::vector<Slot> slots_;
-    std::size_t mask_ = 0;
-    std::size_t used_ = 0;
-  };
-
   std::size_t level_index(Price p) const {
     return static_cast<std::size_t>(p.value() - low_.value());
   }
@@ -150,7 +159,10 @@ class OrderBook {
   std::vector<Order> orders_;
   Slot free_head_ = kNil;
   std::size_t live_ = 0;
-  IdMap ids_;
+  detail::OrderIdMap ids_;
 };
+
+// The transparent exchange's book: orders owned by accounts.
+using OrderBook = BasicOrderBook<AccountId>;
 
 }  // namespace pfex::market

@@ -19,6 +19,14 @@ struct AccountId {
 // The insurance fund is account 0: a public account like any other, margined at every round.
 inline constexpr AccountId kInsuranceFund{0};
 
+// An order's owner in the private mode: an opaque tag the order carries, standing for an owner
+// the market never learns (docs/design.md, the private protocol). The matching engine treats it
+// like an AccountId: it stores it, returns it in events, and compares it for cancels.
+struct OrderTag {
+  std::uint64_t value = 0;
+  friend constexpr auto operator<=>(OrderTag, OrderTag) = default;
+};
+
 struct OrderId {
   std::uint64_t value = 0;
   friend constexpr auto operator<=>(OrderId, OrderId) = default;
