@@ -7,6 +7,9 @@
 //                            (std::map of price levels holding std::list, std::unordered_map
 //                            id index), matching only, no accounts or events
 //   BM_MatchMixedFlowBookOnly our OrderBook with the same bare matching loop as the baseline
+//   BM_MatchMixedFlowNoAccounts the same MatchingEngine under an account model that checks and
+//                            moves nothing (owners are tags): the engine's own cost, so
+//                            BM_MatchMixedFlow minus this is what the transparent accounts cost
 //   BM_RestingOrderMemory    bytes of book memory per resting order
 #include <benchmark/benchmark.h>
 
@@ -17,6 +20,7 @@
 #include <unordered_map>
 
 #include "market/exchange.hpp"
+#include "market/matching_engine.hpp"
 
 namespace pfex::market {
 namespace {
@@ -289,6 +293,77 @@ void BM_MatchMixedFlowBookOnly(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(flow.size()));
 }
 BENCHMARK(BM_MatchMixedFlowBookOnly)->Unit(benchmark::kMillisecond);
+
+using TagEvent =
+    BasicEvent<BasicOrderAccepted<OrderTag>, BasicTrade<OrderTag>, BasicOrderClosed<OrderTag>,
+               BasicOrderReduced<OrderTag>, MarketHalted, EpochOpened, WindowClosed>;
+
+// An account model with nothing to check or move.
+class NoAccounts : public MatchingEngine<NoAccounts, OrderTag, TagEvent> {
+ public:
+  explicit NoAccounts(const ContractSpec& spec)
+      : MatchingEngine(spec, *make_band(spec, Price(kReference), spec.band_ppm), LedgerTime(0)) {}
+  Result<OrderOutcome> submit(LedgerTime now, OrderTag tag, const OrderRequest& r) {
+    advance_to(now);
+    return place_order(tag, r, std::nullopt);
+  }
+  Status cancel(LedgerTime now, OrderTag tag, OrderId order) {
+    advance_to(now);
+    return cancel_order(tag, order);
+  }
+
+ private:
+  friend class MatchingEngine<NoAccounts, OrderTag, TagEvent>;
+  Status admit(OrderTag, Side, Price, Qty, const Order*) { return Status::ok(); }
+  void on_release(OrderTag, Side, Price, Qty) {}
+  void on_fill(const Fill<OrderTag>&) {}
+  void on_close(OrderId, OrderTag, CloseReason) {}
+  void on_halt(HaltReason) {}
+  void on_epoch_opened() {}
+  void on_window_closed() {}
+};
+
+void BM_MatchMixedFlowNoAccounts(benchmark::State& state) {
+  const std::vector<Message> flow = make_flow(kFlow, kAccounts);
+  std::size_t rejected = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    NoAccounts ex(bench_spec());
+    std::vector<std::pair<OrderId, OrderTag>> resting;
+    resting.reserve(kFlow);
+    state.ResumeTiming();
+    std::int64_t now = 0;
+    for (std::size_t i = 0; i < flow.size(); ++i) {
+      const Message& m = flow[i];
+      LedgerTime t(now += 1);
+      const OrderTag tag{m.account + 1};
+      if (m.kind == Kind::kCancel) {
+        auto live = take_live(resting, m.pick, [&](const std::pair<OrderId, OrderTag>& e) {
+          return ex.book().find(e.first) != NoAccounts::Book::kNil;
+        });
+        if (live && !ex.cancel(t, live->second, live->first).is_ok()) ++rejected;
+        continue;
+      }
+      OrderType type = m.kind == Kind::kNew ? OrderType::kLimit : OrderType::kImmediateOrCancel;
+      Result<OrderOutcome> r =
+          ex.submit(t, tag, OrderRequest{m.side, type, Price(m.price), Qty(m.qty)});
+      if (!r.is_ok()) {
+        ++rejected;
+      } else if (r->resting.value() > 0) {
+        resting.emplace_back(r->id, tag);
+      }
+      if ((i & 4095) == 0) ex.clear_events();
+    }
+    benchmark::DoNotOptimize(ex.trade_count());
+    state.PauseTiming();
+    if (ex.phase() != Phase::kTrading || ex.epoch() != 0) state.SkipWithError("flow hit a halt");
+    state.counters["trades"] = static_cast<double>(ex.trade_count());
+    state.ResumeTiming();
+  }
+  state.counters["rejected"] = static_cast<double>(rejected);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(flow.size()));
+}
+BENCHMARK(BM_MatchMixedFlowNoAccounts)->Unit(benchmark::kMillisecond);
 
 void BM_RestingOrderMemory(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
