@@ -1,6 +1,7 @@
 #include "market/account.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace pfex::market {
 namespace {
@@ -77,8 +78,10 @@ Status check_solvency(const Account& a, const Band& band, const ContractSpec& sp
   W highest_cash = W(a.cash.value()) + W(a.open_sell_ticks) * k;
   W highest_pos = W(a.position) + a.open_buy.value();
   W lowest_pos = W(a.position) - a.open_sell.value();
+  // Compared in place rather than through to_int64: this runs for every order.
   for (const W& x : {lowest_cash, highest_cash, highest_pos, lowest_pos}) {
-    if (!to_int64(x, "account value").is_ok()) {
+    if (x.overflowed() || x.value() < std::numeric_limits<std::int64_t>::min() ||
+        x.value() > std::numeric_limits<std::int64_t>::max()) {
       return Status::overflow("filling the open orders would take the account beyond 64 bits");
     }
   }

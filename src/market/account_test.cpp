@@ -81,5 +81,34 @@ TEST(Solvency, ValuesBeyondSixtyFourBitsAreRejected) {
   EXPECT_EQ(check_solvency(a, band, spec_with(10, 0)).code(), ErrorCode::kOverflow);
 }
 
+// Every value an account reaches by filling its open orders must fit 64 bits, even when both
+// constraints hold: the cash after every open sell fills at its limit, c + QS*k, at INT64_MAX
+// (the limit) passes, one above it fails; one below passes too.
+TEST(Solvency, CashReachableByFillingOpenSellsMustFit64Bits) {
+  Band band{Price(1000), Price(950), Price(1050), Cash(850), 0};
+  const ContractSpec spec = spec_with(10, 1);
+  const std::int64_t sells = 400'000'000'000'000;
+  const std::int64_t ticks = sells * 1050;  // every sell at H
+  const std::int64_t at_limit = std::numeric_limits<std::int64_t>::max() - ticks * 10;
+  for (std::int64_t delta : {-1, 0, 1}) {
+    SCOPED_TRACE(delta);
+    Account a;
+    a.cash = Cash(at_limit + delta);
+    a.open_sell = Qty(sells);
+    a.open_sell_ticks = ticks;
+    Solvency sv = evaluate_solvency(a, band, spec);
+    ASSERT_GE(sv.e_low.value(), 0);
+    ASSERT_GE(sv.e_high.value(), 0);
+    ASSERT_LT(sv.e_high.value(), static_cast<i128>(1) << 64);
+    Status st = check_solvency(a, band, spec);
+    if (delta <= 0) {
+      EXPECT_TRUE(st.is_ok()) << st.to_string();
+    } else {
+      EXPECT_EQ(st.code(), ErrorCode::kOverflow);
+      EXPECT_NE(st.to_string().find("beyond 64 bits"), std::string::npos) << st.to_string();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pfex::market
