@@ -8,15 +8,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/codec.hpp"
+#include "ledger/crc32c.hpp"
+#include "ledger/file_log_format.hpp"
 
 #ifndef PFEX_BINARY
 #error "PFEX_BINARY must name the pfex executable"
@@ -141,6 +146,50 @@ inline ValidatorRun validate_once(const std::string& log, const std::string& sna
   run.output = file_text(output);
   parse_state(run);
   return run;
+}
+
+// ---- the file log ----
+
+inline std::string synced_of(const std::string& log) {
+  return log + std::string(ledger::file_log_format::kSyncedSuffix);
+}
+
+// The acknowledged end the marker of `log` names (docs/ledger/file-log-format.md, "The synced
+// marker": the intact slot with the larger end).
+inline std::uint64_t acknowledged_end(const std::string& log) {
+  namespace f = ledger::file_log_format;
+  const Bytes marker = file_bytes(synced_of(log));
+  std::uint64_t best = 0;
+  for (std::size_t i = 0; i < f::kSyncedSlotCount && marker.size() == f::kSyncedSize; ++i) {
+    const ByteSpan slot = ByteSpan(marker).subspan(f::synced_slot_offset(i), f::kSyncedSlotSize);
+    Reader r(slot);
+    const std::uint64_t end = r.u64("end");
+    r.u64("sequence");
+    const std::uint32_t crc = r.u32("crc");
+    if (crc == ledger::crc32c(slot.first(f::kSyncedCrcOffset))) best = std::max(best, end);
+  }
+  return best;
+}
+
+// What an operating-system crash can do to a log whose writer died: lose or zero any part of what
+// lies past the acknowledged end (written, not yet synced).
+inline void lose_unsynced_tail(const std::string& log, std::mt19937_64& rng) {
+  Bytes bytes = file_bytes(log);
+  const std::uint64_t end = acknowledged_end(log);
+  ASSERT_GE(end, ledger::file_log_format::kFileHeaderSize);
+  ASSERT_LE(end, bytes.size());
+  if (end == bytes.size()) return;
+  const std::size_t from = end + rng() % (bytes.size() - end);
+  // In place (a validator is reading the file): never below the acknowledged end.
+  if (rng() % 2 == 0) {
+    std::filesystem::resize_file(log, from);
+  } else {
+    const std::size_t to = std::min(bytes.size(), from + 1 + rng() % 4096);
+    std::fstream file(log, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(static_cast<std::streamoff>(from));
+    const std::string zeros(to - from, '\0');
+    file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
 }
 
 }  // namespace pfex::faults

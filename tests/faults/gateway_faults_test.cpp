@@ -5,7 +5,8 @@
 //
 //   - etcd members are SIGKILLed and restarted: the leader, another member, or two at once (the
 //     cluster loses its quorum for a few seconds);
-//   - the gateway process is SIGKILLed mid-appends and restarted on the same port;
+//   - the gateway process is SIGKILLed mid-appends and restarted on the same port (on a file log,
+//     half the crashes also lose part of the unsynced tail, as a power loss does);
 //   - ten slow clients send one header byte every 2 s to each gateway life, while /v1/health is
 //     asked every 300 ms and must answer within 2 s;
 //   - oversized bodies (65,537 bytes) are posted and must get 413;
@@ -58,6 +59,7 @@ namespace fs = std::filesystem;
 struct Tally {
   int runs = 0;
   int gateway_crashes = 0;
+  int power_losses = 0;  // file log: the crash also lost part of the unsynced tail
   int member_kills = 0;
   int leader_kills = 0;
   int quorum_losses = 0;
@@ -72,13 +74,14 @@ struct Tally {
 
   void print(const char* what) const {
     std::printf(
-        "%s: %d runs; faults injected: %d gateway crashes, %d etcd member kills (%d leaders, %d "
-        "quorum losses), %d slow clients, %d oversized bodies refused; %d health answers within "
-        "2 s; %llu acknowledged (%d by a 409 naming the sequence after a resubmission, %d "
-        "resubmissions), %llu lost, %llu duplicated\n",
-        what, runs, gateway_crashes, member_kills, leader_kills, quorum_losses, slow_clients,
-        oversized.load(), health_answers.load(), static_cast<unsigned long long>(acknowledged),
-        settled_by_replay.load(), resubmissions.load(), static_cast<unsigned long long>(lost),
+        "%s: %d runs; faults injected: %d gateway crashes (%d with power loss), %d etcd member "
+        "kills (%d leaders, %d quorum losses), %d slow clients, %d oversized bodies refused; %d "
+        "health answers within 2 s; %llu acknowledged (%d by a 409 naming the sequence after a "
+        "resubmission, %d resubmissions), %llu lost, %llu duplicated\n",
+        what, runs, gateway_crashes, power_losses, member_kills, leader_kills, quorum_losses,
+        slow_clients, oversized.load(), health_answers.load(),
+        static_cast<unsigned long long>(acknowledged), settled_by_replay.load(),
+        resubmissions.load(), static_cast<unsigned long long>(lost),
         static_cast<unsigned long long>(duplicated));
     std::fflush(stdout);
   }
@@ -356,11 +359,17 @@ void let_run(std::mt19937_64& rng) {
   std::this_thread::sleep_for(std::chrono::milliseconds(800 + rng() % 1200));
 }
 
-// A gateway crash mid-appends, a pause, a restart on the same port with new slow clients.
+// A gateway crash mid-appends, a pause, a restart on the same port with new slow clients. With
+// `file_log`, half the crashes are power losses: the operating system also loses part of what
+// was written past the acknowledged end (not yet synced).
 void crash_gateway(GatewayProcess& gateway, std::unique_ptr<node::testing::SlowClients>& slow,
-                   std::mt19937_64& rng, Tally& tally) {
+                   std::mt19937_64& rng, Tally& tally, const std::string& file_log = "") {
   gateway.crash();
   ++tally.gateway_crashes;
+  if (!file_log.empty() && rng() % 2 == 0) {
+    ASSERT_NO_FATAL_FAILURE(lose_unsynced_tail(file_log, rng));
+    ++tally.power_losses;
+  }
   slow.reset();
   std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 800));
   gateway.start();
@@ -471,7 +480,7 @@ TEST(GatewayFaults, FileLogGatewayCrashesUnderConcurrentWritersLoseNothing) {
     Load load(gateway, market.id, acks, tally);
     for (int crash = 0; crash < 3; ++crash) {
       let_run(rng);
-      ASSERT_NO_FATAL_FAILURE(crash_gateway(gateway, slow, rng, tally));
+      ASSERT_NO_FATAL_FAILURE(crash_gateway(gateway, slow, rng, tally, log));
     }
     let_run(rng);
     load.stop();
