@@ -448,37 +448,14 @@ Result<Appended> FileLog::append(ByteSpan payload) {
   pending_last_sequence_ = sequence;
 
   // Group commit in two stages, each run by one appender at a time for everyone: whoever finds
-  // records pending and no batch being written writes and syncs them all (its own and any queued
-  // behind the previous batch); whoever finds records synced but not yet acknowledged and no
-  // marker being written publishes the marker up to them. Batches are written in order, so the
-  // marker only ever names a prefix of the log that is on disk. The rest wait.
+  // records synced but not yet acknowledged and no marker being written publishes the marker up
+  // to them; whoever finds records pending and no batch being written writes and syncs them all
+  // (its own and any queued behind the previous batch). Batches are written in order, so the
+  // marker only ever names a prefix of the log that is on disk. The rest wait. The marker comes
+  // first, so an appender that has just synced a batch acknowledges it itself: acknowledgements
+  // never wait behind a stream of new batches.
   while (durable_sequence_ < sequence) {
     if (!failed_.is_ok()) return failed_.with_context("file log write failed");
-    if (!writing_ && !pending_.empty()) {
-      writing_ = true;
-      Bytes batch;
-      batch.swap(pending_);
-      const std::uint64_t batch_last = pending_last_sequence_;
-      const std::uint64_t offset = write_offset_;
-      write_offset_ += batch.size();
-      lock.unlock();
-      if (options_.before_sync) options_.before_sync(Options::SyncStage::kLogSync, batch_last);
-      Status written = write_batch(batch, offset);
-      lock.lock();
-      writing_ = false;
-      ++sync_count_;
-      if (written.is_ok()) {
-        synced_sequence_ = batch_last;
-        synced_end_ = offset + batch.size();
-        // Nothing is acknowledged yet: this appender goes on with the next stage free, and one
-        // waiter is enough to take the other (all are woken when the marker says more).
-        changed_.notify_one();
-      } else {
-        failed_ = written;
-        changed_.notify_all();
-      }
-      continue;
-    }
     if (!marking_ && synced_sequence_ > durable_sequence_) {
       // Only after the log's fsync: readers must never see a record that a crash could still
       // take away, and a batch is acknowledged only once the marker that protects it from
@@ -499,6 +476,32 @@ Result<Appended> FileLog::append(ByteSpan payload) {
         failed_ = published;
       }
       changed_.notify_all();
+      continue;
+    }
+    if (!writing_ && !pending_.empty()) {
+      writing_ = true;
+      Bytes batch;
+      batch.swap(pending_);
+      const std::uint64_t batch_last = pending_last_sequence_;
+      const std::uint64_t offset = write_offset_;
+      write_offset_ += batch.size();
+      lock.unlock();
+      if (options_.before_sync) options_.before_sync(Options::SyncStage::kLogSync, batch_last);
+      Status written = write_batch(batch, offset);
+      lock.lock();
+      writing_ = false;
+      ++sync_count_;
+      if (written.is_ok()) {
+        synced_sequence_ = batch_last;
+        synced_end_ = offset + batch.size();
+        // Nothing is acknowledged yet: this appender goes on to the marker (or waits for the one
+        // being written), and one waiter is enough to take the next batch; all are woken when the
+        // marker says more.
+        changed_.notify_one();
+      } else {
+        failed_ = written;
+        changed_.notify_all();
+      }
       continue;
     }
     changed_.wait(lock);
