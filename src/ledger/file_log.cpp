@@ -406,9 +406,9 @@ Status FileLog::recover() {
   recovery_ = Recovery{
       .entries = offsets_.size(), .truncated_bytes = size - offset, .acknowledged = mark.sequence};
   next_sequence_ = sequence;
-  durable_sequence_ = sequence - 1;
+  synced_sequence_ = durable_sequence_ = sequence - 1;
   last_time_ = last_time;
-  assigned_end_ = write_offset_ = durable_end_ = offset;
+  assigned_end_ = write_offset_ = synced_end_ = durable_end_ = offset;
   next_slot_ = 1 - mark.slot;
   return publish_synced(offset, durable_sequence_);
 }
@@ -424,12 +424,10 @@ Status FileLog::publish_synced(std::uint64_t end, std::uint64_t sequence) {
   return Status::ok();
 }
 
-Status FileLog::write_batch(const Bytes& batch, std::uint64_t offset, std::uint64_t last_sequence) {
+Status FileLog::write_batch(const Bytes& batch, std::uint64_t offset) {
   PFEX_RETURN_IF_ERROR(pwrite_all(fd_, batch, offset, path_));
   if (::fdatasync(fd_) != 0) return io_failure("cannot fsync", path_);
-  // Only after the fsync: readers must never see a record that a crash could still take away, and
-  // the batch is acknowledged only once the marker that protects it from recovery is durable.
-  return publish_synced(offset + batch.size(), last_sequence);
+  return Status::ok();
 }
 
 Result<Appended> FileLog::append(ByteSpan payload) {
@@ -449,32 +447,64 @@ Result<Appended> FileLog::append(ByteSpan payload) {
   assigned_end_ += pending_.size() - before;
   pending_last_sequence_ = sequence;
 
-  // Group commit: whoever finds no write in progress writes and syncs everything pending
-  // (its own record and any queued behind the previous batch); the rest wait for it.
+  // Group commit in two stages, each run by one appender at a time for everyone: whoever finds
+  // records synced but not yet acknowledged and no marker being written publishes the marker up
+  // to them; whoever finds records pending and no batch being written writes and syncs them all
+  // (its own and any queued behind the previous batch). Batches are written in order, so the
+  // marker only ever names a prefix of the log that is on disk. The rest wait. The marker comes
+  // first, so an appender that has just synced a batch acknowledges it itself: acknowledgements
+  // never wait behind a stream of new batches.
   while (durable_sequence_ < sequence) {
     if (!failed_.is_ok()) return failed_.with_context("file log write failed");
-    if (writing_) {
-      changed_.wait(lock);
+    if (!marking_ && synced_sequence_ > durable_sequence_) {
+      // Only after the log's fsync: readers must never see a record that a crash could still
+      // take away, and a batch is acknowledged only once the marker that protects it from
+      // recovery is durable.
+      marking_ = true;
+      const std::uint64_t end = synced_end_;
+      const std::uint64_t last = synced_sequence_;
+      lock.unlock();
+      if (options_.before_sync) options_.before_sync(Options::SyncStage::kMarkerSync, last);
+      Status published = publish_synced(end, last);
+      lock.lock();
+      marking_ = false;
+      ++marker_sync_count_;
+      if (published.is_ok()) {
+        durable_sequence_ = last;
+        durable_end_ = end;
+      } else {
+        failed_ = published;
+      }
+      changed_.notify_all();
       continue;
     }
-    writing_ = true;
-    Bytes batch;
-    batch.swap(pending_);
-    const std::uint64_t batch_last = pending_last_sequence_;
-    const std::uint64_t offset = write_offset_;
-    write_offset_ += batch.size();
-    lock.unlock();
-    Status written = write_batch(batch, offset, batch_last);
-    lock.lock();
-    writing_ = false;
-    ++sync_count_;
-    if (written.is_ok()) {
-      durable_sequence_ = batch_last;
-      durable_end_ = offset + batch.size();
-    } else {
-      failed_ = written;
+    if (!writing_ && !pending_.empty()) {
+      writing_ = true;
+      Bytes batch;
+      batch.swap(pending_);
+      const std::uint64_t batch_last = pending_last_sequence_;
+      const std::uint64_t offset = write_offset_;
+      write_offset_ += batch.size();
+      lock.unlock();
+      if (options_.before_sync) options_.before_sync(Options::SyncStage::kLogSync, batch_last);
+      Status written = write_batch(batch, offset);
+      lock.lock();
+      writing_ = false;
+      ++sync_count_;
+      if (written.is_ok()) {
+        synced_sequence_ = batch_last;
+        synced_end_ = offset + batch.size();
+        // Nothing is acknowledged yet: this appender goes on to the marker (or waits for the one
+        // being written), and one waiter is enough to take the next batch; all are woken when the
+        // marker says more.
+        changed_.notify_one();
+      } else {
+        failed_ = written;
+        changed_.notify_all();
+      }
+      continue;
     }
-    changed_.notify_all();
+    changed_.wait(lock);
   }
   return Appended{sequence, time};
 }
@@ -520,6 +550,11 @@ std::uint64_t FileLog::last_sequence() const {
 std::uint64_t FileLog::sync_count() const {
   std::lock_guard lock(mutex_);
   return sync_count_;
+}
+
+std::uint64_t FileLog::marker_sync_count() const {
+  std::lock_guard lock(mutex_);
+  return marker_sync_count_;
 }
 
 std::size_t FileLog::waiting_followers() const {

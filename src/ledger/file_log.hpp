@@ -4,6 +4,9 @@
 // Durability: append returns only after the record is written and fdatasync'd. Concurrent
 // appenders share fsyncs (group commit): the first waiting appender writes and syncs every record
 // queued so far, the others wait for it, so N threads pay roughly one fsync per batch, not N.
+// A batch goes through two stages, each run by one appender at a time: the log's fdatasync, then
+// the marker's (below). They overlap: while one batch's marker is being synced, the next batch's
+// records are written and synced, and one marker write may cover several batches.
 // After a failed write or fsync the log refuses every further append (the state of the file's
 // tail is then unknown until it is reopened and recovered).
 //
@@ -33,6 +36,11 @@ struct FileLogOptions {
   // Where open() reports what recovery cut from an unacknowledged tail (one line each). Unset:
   // standard error.
   std::function<void(const std::string&)> warn;
+  // Tests only: called by the appender about to sync, with kLogSync before it writes and syncs
+  // a batch of records (argument: the batch's last sequence) and kMarkerSync before it writes
+  // and syncs the marker (argument: the last sequence the marker will acknowledge).
+  enum class SyncStage { kLogSync, kMarkerSync };
+  std::function<void(SyncStage, std::uint64_t)> before_sync;
 };
 
 class FileLog final : public Log {
@@ -65,16 +73,18 @@ class FileLog final : public Log {
   const Recovery& recovery() const { return recovery_; }
   // Sequence of the last durable entry (0 when the log is empty).
   std::uint64_t last_sequence() const;
-  // Number of batches appends wrote and synced since open (each costs one fdatasync of the log
-  // and one of the marker): with group commit, fewer than appends.
+  // Number of batches appends wrote and synced since open (each costs one fdatasync of the log;
+  // a marker fdatasync covers one or more of them): with group commit, fewer than appends.
   std::uint64_t sync_count() const;
+  // Number of marker fdatasyncs appends made since open (at most sync_count()).
+  std::uint64_t marker_sync_count() const;
   // Number of follow calls currently blocked waiting for an entry (for tests of the wake-up path).
   std::size_t waiting_followers() const;
 
  private:
   FileLog(std::string path, int fd, Options options);
   Status recover();
-  Status write_batch(const Bytes& batch, std::uint64_t offset, std::uint64_t last_sequence);
+  Status write_batch(const Bytes& batch, std::uint64_t offset);
   Status publish_synced(std::uint64_t end, std::uint64_t sequence);
 
   const std::string path_;
@@ -94,11 +104,17 @@ class FileLog final : public Log {
   std::uint64_t pending_last_sequence_ = 0;
   std::uint64_t assigned_end_ = 0;  // file offset after the last encoded record
   std::uint64_t write_offset_ = 0;  // file offset where the next batch goes
+  // Records synced in the log, not yet acknowledged by the marker: up to here.
+  std::uint64_t synced_sequence_ = 0;
+  std::uint64_t synced_end_ = 0;
+  // Acknowledged (the marker, synced, says so): readers and append's callers see up to here.
   std::uint64_t durable_sequence_ = 0;
   std::uint64_t durable_end_ = 0;  // file offset after the last durable record
-  bool writing_ = false;           // some appender is writing and syncing a batch
+  bool writing_ = false;           // some appender is writing and syncing a batch of records
+  bool marking_ = false;           // some appender is writing and syncing the marker
   std::size_t waiting_followers_ = 0;
   std::uint64_t sync_count_ = 0;
+  std::uint64_t marker_sync_count_ = 0;
   Status failed_;
 };
 

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -531,6 +533,57 @@ TEST(FileLog, ConcurrentAppendersLoseNothing) {
   EXPECT_LE(log->sync_count(), kThreads * kPerThread);
   RecordProperty("appends", static_cast<int>(kThreads * kPerThread));
   RecordProperty("fsyncs", static_cast<int>(log->sync_count()));
+}
+
+// The two stages of a batch overlap: while one batch's marker is being synced, the next batch's
+// records are written and synced. Neither is acknowledged or visible to readers before a marker
+// covering it is durable.
+TEST(FileLog, TheNextBatchIsSyncedWhileThePreviousMarkerIs) {
+  TempDir dir;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool first_marker_held = false, second_log_sync = false, overlapped = false;
+  FileLogOptions options;
+  options.before_sync = [&](FileLogOptions::SyncStage stage, std::uint64_t last) {
+    std::unique_lock lock(mutex);
+    if (stage == FileLogOptions::SyncStage::kLogSync && last == 2) {
+      second_log_sync = true;
+      changed.notify_all();
+    }
+    if (stage == FileLogOptions::SyncStage::kMarkerSync && last == 1) {
+      first_marker_held = true;
+      changed.notify_all();
+      // Holds the first marker until the second batch's log sync starts (10 s at most).
+      overlapped = changed.wait_for(lock, 10s, [&] { return second_log_sync; });
+    }
+  };
+  auto opened = FileLog::open(dir.file("log"), options);
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  FileLog& log = **opened;
+  std::thread first([&] { EXPECT_TRUE(log.append(payload_for(1)).is_ok()); });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, 10s, [&] { return first_marker_held; }));
+  }
+  // Entry 1 is in the log file and synced, but its marker is not: not acknowledged yet.
+  EXPECT_EQ(log.last_sequence(), 0u);
+  auto early = log.read(1, 10);
+  ASSERT_TRUE(early.is_ok());
+  EXPECT_TRUE(early->empty());
+  std::thread second([&] { EXPECT_TRUE(log.append(payload_for(2)).is_ok()); });
+  first.join();
+  second.join();
+  EXPECT_TRUE(overlapped) << "the second batch waited for the first batch's marker";
+  EXPECT_EQ(log.last_sequence(), 2u);
+  EXPECT_EQ(log.sync_count(), 2u);
+  EXPECT_EQ(log.marker_sync_count(), 2u);
+  opened->reset();
+  auto reader = FileLogReader::open(dir.file("log"));
+  ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+  auto all = (*reader)->read(1, 10);
+  ASSERT_TRUE(all.is_ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].payload, payload_for(2));
 }
 
 // Waits (boundedly) until `done` holds; false if it never does.

@@ -71,8 +71,20 @@ Status Gateway::catch_up() {
                           log_.read(replica_.next_sequence(), kCatchUpBatch));
     if (entries.empty()) return Status::ok();
     for (const auto& entry : entries)
-      in_log_.emplace(blake2b_256(entry.payload), entry.sequence);
+      remember(blake2b_256(entry.payload), entry.sequence);
     PFEX_RETURN_IF_ERROR(replica_.apply_batch(to_protocol_entries(std::move(entries))).status());
+  }
+}
+
+void Gateway::remember(const Digest32& hash, std::uint64_t sequence) {
+  if (options_.recent_hashes == 0) return;
+  // The same bytes twice in the log (written before the gateway checked): the first is kept.
+  if (!in_log_.emplace(hash, sequence).second) return;
+  recent_.emplace(sequence, hash);
+  while (recent_.size() > options_.recent_hashes) {
+    const auto oldest = recent_.begin();
+    in_log_.erase(oldest->second);
+    recent_.erase(oldest);
   }
 }
 
@@ -152,7 +164,7 @@ net::HttpResponse Gateway::append_and_answer(ByteSpan tx, const Digest32& hash) 
   {
     std::lock_guard lock(replica_mutex_);
     in_flight_.erase(hash);
-    if (appended.is_ok()) in_log_.emplace(hash, appended->sequence);
+    if (appended.is_ok()) remember(hash, appended->sequence);
   }
   if (!appended) return refuse(503, appended.status().to_string());
   ++appended_;

@@ -45,6 +45,10 @@ struct GatewayOptions {
   std::size_t max_connections = 256;
   // /v1/health says not ok while an append has been running longer than this (the log hangs).
   std::chrono::milliseconds stalled_append{5'000};
+  // How many of the log's most recent entries the gateway remembers by hash, to refuse a replay
+  // with the sequence where its bytes are (about 100 bytes each: 6.5 MB at the default). See
+  // "Replays" in docs/node/gateway.md for what an older replay meets. 0: none.
+  std::size_t recent_hashes = 65'536;
 };
 
 // The media type of POST /v1/tx; any other is refused with 415.
@@ -80,6 +84,9 @@ class Gateway {
   net::HttpResponse append_and_answer(ByteSpan tx, const Digest32& hash);
   // Reads the log from the replica's next entry to its end. Under replica_mutex_.
   Status catch_up();
+  // Remembers that `hash` is in the log at `sequence`, forgetting the entry with the lowest
+  // sequence beyond options_.recent_hashes. Under replica_mutex_.
+  void remember(const Digest32& hash, std::uint64_t sequence);
   net::HttpResponse refuse(int status, const std::string& why);
 
   ledger::Log& log_;
@@ -91,7 +98,14 @@ class Gateway {
 
   std::mutex replica_mutex_;
   protocol::LedgerReplica replica_;
-  std::map<Digest32, std::uint64_t> in_log_;  // hash of every entry in the log -> its sequence
+  // The hashes of the log's most recent entries (at most options_.recent_hashes), both ways. The
+  // signer's sequence check refuses a replay of any entry that used its sequence number; these
+  // are still needed for entries the validators reject before using it (a signer without an
+  // account, a second Register, an Advance by another than the issuer): without them every
+  // replay of such an entry would be appended again. They also let a client whose answer was
+  // lost learn where its transaction is (409 with the sequence).
+  std::map<Digest32, std::uint64_t> in_log_;
+  std::map<std::uint64_t, Digest32> recent_;  // sequence -> hash, the same entries
   std::set<Digest32> in_flight_;              // being appended now
 
   // What /v1/health reports: the ability to append.

@@ -156,6 +156,64 @@ TEST(GatewayLimits, ReplaysAreRefusedAndAppendNothing) {
   EXPECT_NE(again->body.find("already in the log at sequence 2"), std::string::npos) << again->body;
 }
 
+// The gateway remembers the hashes of the last `recent_hashes` entries, no more: a replay of an
+// entry that did not use its signer's sequence number (a deposit by a key without an account) is
+// refused while it is among them (limit - 1, limit) and appended again beyond (limit + 1), where
+// every validator rejects it again. An accepted entry's replay is refused by its used sequence
+// number whatever its age. A restarted gateway keeps the same window.
+TEST(GatewayLimits, ReplayHashesAreKeptForTheDocumentedNumberOfEntries) {
+  constexpr std::size_t kLimit = 4;
+  GatewayOptions options;
+  options.recent_hashes = kLimit;
+  LimitsFixture f(true, options);
+  Trader stranger, first;
+  const Bytes registered = f.m.sign(first, market::RegisterAction{});
+  ASSERT_EQ(post_tx(f.port, registered)->status, 200);
+  const Bytes junk = f.m.sign(stranger, market::DepositAction{market::AccountId{99}, Cash(5)});
+  auto posted = post_tx(f.port, junk);
+  ASSERT_TRUE(posted.is_ok());
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  ASSERT_EQ(f.entries(), 3U);
+  auto append_registration = [&] {
+    Trader t;
+    auto reply = post_tx(f.port, f.m.sign(t, market::RegisterAction{}));
+    ASSERT_TRUE(reply.is_ok());
+    ASSERT_EQ(reply->status, 200) << reply->body;
+  };
+  auto expect_remembered = [&](std::uint16_t port) {
+    auto replay = post_tx(port, junk);
+    ASSERT_TRUE(replay.is_ok());
+    EXPECT_EQ(replay->status, 409) << replay->body;
+    EXPECT_NE(replay->body.find("already in the log at sequence 3"), std::string::npos)
+        << replay->body;
+  };
+  append_registration();
+  append_registration();  // the junk is the third most recent entry: limit - 1
+  expect_remembered(f.port);
+  append_registration();  // the fourth: limit
+  expect_remembered(f.port);
+  {
+    GatewayOptions again;
+    again.recent_hashes = kLimit;
+    Gateway restarted(*f.log, again);  // remembers the same entries after replaying the log
+    auto port = restarted.start();
+    ASSERT_TRUE(port.is_ok()) << port.status().to_string();
+    expect_remembered(*port);
+  }
+  EXPECT_EQ(f.entries(), 6U);
+  append_registration();  // the fifth: limit + 1, forgotten
+  auto replay = post_tx(f.port, junk);
+  ASSERT_TRUE(replay.is_ok());
+  EXPECT_EQ(replay->status, 200) << replay->body;
+  EXPECT_EQ(f.entries(), 8U);
+  // The first registration is long forgotten by hash; its used sequence number refuses it.
+  auto old = post_tx(f.port, registered);
+  ASSERT_TRUE(old.is_ok());
+  EXPECT_EQ(old->status, 409) << old->body;
+  EXPECT_NE(old->body.find("sequence number 1 is used"), std::string::npos) << old->body;
+  EXPECT_EQ(f.entries(), 8U);
+}
+
 TEST(GatewayLimits, UsedSequenceNumbersAndOtherMarketsAreRefused) {
   LimitsFixture f;
   Trader t;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "fault_util.hpp"
 #include "ledger/crc32c.hpp"
 #include "ledger/file_log.hpp"
 #include "ledger/file_log_format.hpp"
@@ -42,108 +43,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using ledger::testing::TempDir;
+using namespace faults;
 namespace fs = std::filesystem;
-
-int runs() {
-  const char* env = std::getenv("PFEX_FAULT_RUNS");
-  const int n = env != nullptr ? std::atoi(env) : 0;
-  return n > 0 ? n : 3;
-}
-
-Bytes file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
 
 void write_file(const std::string& path, ByteSpan bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()),
             static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string synced_of(const std::string& log) {
-  return log + std::string(ledger::file_log_format::kSyncedSuffix);
-}
-
-// ---- processes ----
-
-// Starts `pfex` with `args`, its stdout and stderr going to `output`.
-pid_t spawn_pfex(const std::vector<std::string>& args, const std::string& output) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) ::_exit(126);
-  ::dup2(fd, 1);
-  ::dup2(fd, 2);
-  std::vector<char*> argv;
-  std::string binary = PFEX_BINARY;
-  argv.push_back(binary.data());
-  std::vector<std::string> copy = args;
-  for (auto& a : copy)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  ::execv(binary.c_str(), argv.data());
-  ::_exit(127);
-}
-
-// Waits for `pid`, killing it after `limit`; returns its exit code (-signal if killed).
-int wait_bounded(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "process " << pid << " did not finish within " << limit.count() << " ms";
-      return -SIGKILL;
-    }
-    std::this_thread::sleep_for(2ms);
-  }
-}
-
-// Kills `pid`; false if it had already exited by itself.
-bool kill_now(pid_t pid) {
-  int status = 0;
-  if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return !WIFEXITED(status);
-}
-
-struct ValidatorRun {
-  int exit_code = 0;
-  std::string output;
-  std::string chain, state;  // from the final state print
-  std::uint64_t entries = 0;
-};
-
-// `pfex validator --once` over `log`, with `snapshots` if not empty.
-ValidatorRun validate_once(const std::string& log, const std::string& snapshots,
-                           const std::string& scratch) {
-  std::vector<std::string> args = {"validator", "--log", log, "--once"};
-  if (!snapshots.empty()) {
-    args.push_back("--snapshots");
-    args.push_back(snapshots);
-  }
-  const std::string output = scratch + ".out";
-  ValidatorRun run;
-  run.exit_code = wait_bounded(spawn_pfex(args, output), 120s);
-  const Bytes text = file_bytes(output);
-  run.output.assign(text.begin(), text.end());
-  const std::string lines = "\n" + run.output;
-  auto field = [&](const std::string& name) {
-    const auto at = lines.rfind("\n" + name + " ");
-    if (at == std::string::npos) return std::string();
-    const auto start = at + name.size() + 2;
-    return lines.substr(start, lines.find('\n', start) - start);
-  };
-  run.chain = field("chain");
-  run.state = field("state");
-  const std::string entries = field("entries");
-  run.entries = entries.empty() ? 0 : std::stoull(entries);
-  return run;
 }
 
 // ---- the writer: a child process appending from several threads ----
@@ -199,44 +105,6 @@ Bytes registration(const protocol::MarketId& market) {
   for (auto& w : writers)
     w.join();
   ::_exit(0);
-}
-
-// The acknowledged end the marker of `log` names (docs/ledger/file-log-format.md, "The synced
-// marker": the intact slot with the larger end).
-std::uint64_t acknowledged_end(const std::string& log) {
-  namespace f = ledger::file_log_format;
-  const Bytes marker = file_bytes(synced_of(log));
-  std::uint64_t best = 0;
-  for (std::size_t i = 0; i < f::kSyncedSlotCount && marker.size() == f::kSyncedSize; ++i) {
-    const ByteSpan slot = ByteSpan(marker).subspan(f::synced_slot_offset(i), f::kSyncedSlotSize);
-    Reader r(slot);
-    const std::uint64_t end = r.u64("end");
-    r.u64("sequence");
-    const std::uint32_t crc = r.u32("crc");
-    if (crc == ledger::crc32c(slot.first(f::kSyncedCrcOffset))) best = std::max(best, end);
-  }
-  return best;
-}
-
-// What an operating-system crash can do to a log whose writer died: lose or zero any part of what
-// lies past the acknowledged end (written, not yet synced).
-void lose_unsynced_tail(const std::string& log, std::mt19937_64& rng) {
-  Bytes bytes = file_bytes(log);
-  const std::uint64_t end = acknowledged_end(log);
-  ASSERT_GE(end, ledger::file_log_format::kFileHeaderSize);
-  ASSERT_LE(end, bytes.size());
-  if (end == bytes.size()) return;
-  const std::size_t from = end + rng() % (bytes.size() - end);
-  // In place (a validator is reading the file): never below the acknowledged end.
-  if (rng() % 2 == 0) {
-    fs::resize_file(log, from);
-  } else {
-    const std::size_t to = std::min(bytes.size(), from + 1 + rng() % 4096);
-    std::fstream file(log, std::ios::binary | std::ios::in | std::ios::out);
-    file.seekp(static_cast<std::streamoff>(from));
-    const std::string zeros(to - from, '\0');
-    file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
-  }
 }
 
 // What a campaign run produced and what the checks found.
