@@ -1,21 +1,24 @@
-#include "market/action.hpp"
+#include "protocol/action_codec.hpp"
 
 #include <gtest/gtest.h>
 
 #include "market/exchange_test_util.hpp"
 
-namespace pfex::market {
+namespace pfex::protocol {
 namespace {
+
+using namespace market;  // NOLINT(google-build-using-namespace): the actions under test
+namespace mt = market::testing;
 
 std::vector<Action> samples() {
   return {
       RegisterAction{},
       DepositAction{AccountId{1}, Cash(5000)},
       WithdrawAction{AccountId{2}, Cash(7)},
-      SubmitAction{AccountId{1}, testing::buy(1000, 3)},
-      SubmitAction{AccountId{1}, testing::market(Side::kSell, 2)},
+      SubmitAction{AccountId{1}, mt::buy(1000, 3)},
+      SubmitAction{AccountId{1}, mt::market(Side::kSell, 2)},
       CancelAction{AccountId{1}, OrderId{9}},
-      ReplaceAction{AccountId{3}, OrderId{4}, testing::sell(1010, 1, OrderType::kPostOnly)},
+      ReplaceAction{AccountId{3}, OrderId{4}, mt::sell(1010, 1, OrderType::kPostOnly)},
       RefreshAction{AccountId{1}, Cash(0)},
       ExitAction{AccountId{5}},
       AdvanceAction{},
@@ -43,7 +46,7 @@ TEST(Action, TruncatedTrailingAndOutOfRangeBytesAreRejected) {
     longer.push_back(0);
     EXPECT_EQ(decode_action(longer).status().code(), ErrorCode::kCorruption);
   }
-  Bytes submit = encode_action(SubmitAction{AccountId{1}, testing::buy(1000, 3)});
+  Bytes submit = encode_action(SubmitAction{AccountId{1}, mt::buy(1000, 3)});
   // kind u8 | account u32 | side u8 | type u8 | has_limit u8 | limit i64 | qty i64
   auto with = [&](std::size_t at, std::uint8_t v) {
     Bytes b = submit;
@@ -56,18 +59,18 @@ TEST(Action, TruncatedTrailingAndOutOfRangeBytesAreRejected) {
   EXPECT_FALSE(with(7, 2).is_ok());      // a bool that is 2
   EXPECT_FALSE(with(15, 0x80).is_ok());  // negative limit price (top byte of the i64)
   EXPECT_FALSE(with(23, 0x80).is_ok());  // negative quantity
-  Bytes zero_qty = encode_action(SubmitAction{AccountId{1}, testing::buy(1000, 0)});
+  Bytes zero_qty = encode_action(SubmitAction{AccountId{1}, mt::buy(1000, 0)});
   EXPECT_EQ(decode_action(zero_qty).status().message(),
             "quantity = 0 is outside [1, 4611686018427387904]");
 }
 
-class ApplyTest : public testing::ExchangeFixture {};
+class ApplyTest : public mt::ExchangeFixture {};
 
 TEST_F(ApplyTest, BadBytesChangeNothingAndGoodBytesApply) {
   AccountId a = funded(1'000'000);
-  place(a, testing::buy(990, 1));
+  place(a, mt::buy(990, 1));
   const Digest32 before = ex_.state_hash();
-  Bytes good = encode_action(SubmitAction{a, testing::sell(1010, 2)});
+  Bytes good = encode_action(SubmitAction{a, mt::sell(1010, 2)});
   std::vector<Bytes> bad = {{}, {3}, Bytes(good.begin(), good.end() - 1), good};
   bad.back().push_back(0xff);
   for (const Bytes& b : bad) {
@@ -89,4 +92,4 @@ TEST_F(ApplyTest, BadBytesChangeNothingAndGoodBytesApply) {
 }
 
 }  // namespace
-}  // namespace pfex::market
+}  // namespace pfex::protocol
