@@ -158,14 +158,30 @@ Result<DkgEntry> DkgEntry::decode(ByteSpan bytes) {
   return e;
 }
 
-Bytes sign_dkg_entry(const crypto::Ed25519SigningKey& key, const Digest32& session_id,
-                     DkgEntryKind kind, std::uint32_t validator, ByteSpan body) {
-  Bytes out;
-  Writer w(&out);
+namespace {
+
+void put_unsigned(Writer& w, DkgEntryKind kind, std::uint32_t validator, ByteSpan body) {
   w.u8(kDkgEntryVersion);
   w.u8(static_cast<std::uint8_t>(kind));
   w.u16(static_cast<std::uint16_t>(validator));
   w.var_bytes(body);
+}
+
+}  // namespace
+
+Bytes DkgEntry::encode() const {
+  Bytes out;
+  Writer w(&out);
+  put_unsigned(w, kind, validator, body);
+  w.fixed(signature);
+  return out;
+}
+
+Bytes sign_dkg_entry(const crypto::Ed25519SigningKey& key, const Digest32& session_id,
+                     DkgEntryKind kind, std::uint32_t validator, ByteSpan body) {
+  Bytes out;
+  Writer w(&out);
+  put_unsigned(w, kind, validator, body);
   const crypto::Ed25519Signature sig = key.sign(signed_bytes(session_id, out));
   w.fixed(sig);
   return out;

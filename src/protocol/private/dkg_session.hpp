@@ -96,6 +96,7 @@ struct DkgEntry {
   Bytes body;
   crypto::Ed25519Signature signature{};
 
+  Bytes encode() const;
   // Strict framing (version, kind, lengths, no trailing bytes); the body is decoded by the session.
   static Result<DkgEntry> decode(ByteSpan bytes);
 };

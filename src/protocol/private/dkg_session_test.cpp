@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/test_util.hpp"
 #include "crypto/threshold.hpp"
 
 namespace pfex::priv {
@@ -16,6 +17,19 @@ using crypto::Justification;
 using crypto::Point;
 using crypto::Scalar;
 using Phase = DkgSession::Phase;
+
+// Every key and coefficient comes from one seeded generator: each test is the same run every
+// time (reseed() at its start).
+crypto::testing::TestRng& rng() {
+  static crypto::testing::TestRng r(1);
+  return r;
+}
+void reseed(std::uint64_t seed) {
+  rng() = crypto::testing::TestRng(seed);
+}
+crypto::X25519SecretKey x25519_key() {
+  return crypto::X25519SecretKey::from_bytes(rng().bytes<32>());
+}
 
 constexpr std::int64_t kStart = 5'000;  // the genesis's ledger time
 constexpr std::int64_t kRound = 1'000;  // each round's length
@@ -40,8 +54,8 @@ struct Validators {
     v.genesis.threshold = t;
     v.genesis.dealing_ms = v.genesis.complaint_ms = v.genesis.justification_ms = kRound;
     for (std::uint32_t j = 0; j < n; ++j) {
-      v.identity.push_back(crypto::Ed25519SigningKey::generate());
-      v.share.push_back(crypto::X25519SecretKey::generate());
+      v.identity.push_back(crypto::Ed25519SigningKey::from_seed(rng().bytes<32>()));
+      v.share.push_back(x25519_key());
       v.genesis.validators.push_back({v.identity.back().public_key(), v.share.back().public_key()});
     }
     return v;
@@ -75,7 +89,7 @@ DealerMessage dealing_of(const crypto::DkgParams& params, std::uint32_t i,
   m.dealer = i;
   for (const Scalar& a : coefficients)
     m.commitments.push_back(Point::mul_base(a));
-  const crypto::X25519SecretKey esk = crypto::X25519SecretKey::generate();
+  const crypto::X25519SecretKey esk = x25519_key();
   m.ephemeral_key = esk.public_key();
   for (std::uint32_t j = 1; j <= params.n(); ++j) {
     Scalar s = evaluate(coefficients, j);
@@ -88,7 +102,7 @@ DealerMessage dealing_of(const crypto::DkgParams& params, std::uint32_t i,
 std::vector<Scalar> random_polynomial(std::uint32_t t) {
   std::vector<Scalar> c;
   for (std::uint32_t k = 0; k < t; ++k)
-    c.push_back(Scalar::random());
+    c.push_back(Scalar::from_bytes_mod_order_wide(rng().bytes<64>()));
   return c;
 }
 
@@ -182,6 +196,7 @@ void expect_shares_open_the_key(const Validators& v, const DkgSession& s,
 }
 
 TEST(DkgSession, FiveValidatorsThresholdThreeExcludeTheBadDealer) {
+  reseed(1);
   const Validators v = Validators::make(5, 3);
   const StartLog run = run_start(v, /*bad=*/4, /*victim=*/2, /*justify=*/false);
   ASSERT_EQ(run.complaints.size(), 1U);
@@ -216,6 +231,7 @@ TEST(DkgSession, FiveValidatorsThresholdThreeExcludeTheBadDealer) {
 }
 
 TEST(DkgSession, AJustifiedDealerStaysQualified) {
+  reseed(2);
   const Validators v = Validators::make(5, 3);
   const StartLog run = run_start(v, 4, 2, /*justify=*/true);
   const DkgSession s = replay(v, run);
@@ -227,6 +243,7 @@ TEST(DkgSession, AJustifiedDealerStaysQualified) {
 
 // 2t - 1 <= n: with 4 validators the threshold is at most 2; t = 3 needs 5.
 TEST(DkgSession, FourValidatorsTakeThresholdTwoNotThree) {
+  reseed(3);
   Validators v = Validators::make(4, 3);
   Status st = v.genesis.validate();
   EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
@@ -243,6 +260,7 @@ TEST(DkgSession, FourValidatorsTakeThresholdTwoNotThree) {
 }
 
 TEST(DkgSession, TwoSessionsFedTheSameEntriesGiveTheSameBytes) {
+  reseed(4);
   const Validators v = Validators::make(5, 3);
   const StartLog run = run_start(v, 4, 2, true);
   const DkgSession a = replay(v, run);
@@ -262,6 +280,7 @@ TEST(DkgSession, TwoSessionsFedTheSameEntriesGiveTheSameBytes) {
 }
 
 TEST(DkgSession, TheSnapshotRestoresTheSameSessionAtEveryStep) {
+  reseed(5);
   const Validators v = Validators::make(5, 3);
   const StartLog run = run_start(v, 4, 2, true);
   const DkgSession whole = replay(v, run);
@@ -296,6 +315,7 @@ TEST(DkgSession, TheSnapshotRestoresTheSameSessionAtEveryStep) {
 }
 
 TEST(DkgSession, BadEntriesAreRefusedWithTheirReasonAndChangeNothing) {
+  reseed(6);
   const Validators v = Validators::make(5, 3);
   DkgSession s = open(v);
   const crypto::DkgParams& p = s.params();
@@ -313,10 +333,17 @@ TEST(DkgSession, BadEntriesAreRefusedWithTheirReasonAndChangeNothing) {
   version[0] = 2;
   Bytes kind = entry(v, s, DkgEntryKind::kDealing, 2, deal2);
   kind[1] = 3;
+  {
+    const Bytes good2 = entry(v, s, DkgEntryKind::kDealing, 2, deal2);
+    Result<DkgEntry> framed = DkgEntry::decode(good2);
+    ASSERT_TRUE(framed.is_ok()) << framed.status().to_string();
+    EXPECT_EQ(framed->encode(), good2);
+    EXPECT_EQ(framed->validator, 2U);
+  }
   Bytes flipped = entry(v, s, DkgEntryKind::kDealing, 2, deal2);
   flipped[40] ^= 1;
-  const Bytes short_dealing =  // t - 1 commitments: does not fit the parameters
-      dealing_of(p, 2, random_polynomial(2)).encode();
+  Bytes cut_dealing = deal2;  // one byte short of its parameters' length
+  cut_dealing.pop_back();
   struct Case {
     std::string name;
     Bytes bytes;
@@ -340,8 +367,8 @@ TEST(DkgSession, BadEntriesAreRefusedWithTheirReasonAndChangeNothing) {
       {"a flipped byte", flipped, ErrorCode::kInvalidProof, "bad signature"},
       {"dealing as another validator", entry(v, s, DkgEntryKind::kDealing, 3, deal2),
        ErrorCode::kInvalidArgument, "deals as validator 2"},
-      {"dealing that does not fit", entry(v, s, DkgEntryKind::kDealing, 2, short_dealing),
-       ErrorCode::kInvalidArgument, "DKG dealing from validator 2"},
+      {"dealing that does not fit", entry(v, s, DkgEntryKind::kDealing, 2, cut_dealing),
+       ErrorCode::kCorruption, "DKG dealing from validator 2: truncated"},
       {"second dealing of dealer 1", good1, ErrorCode::kAlreadyExists, "has dealt already"},
       {"complaint in the dealing round",
        entry(v, s, DkgEntryKind::kComplaint, 2, Complaint{1, 2}.encode()),
@@ -406,6 +433,7 @@ TEST(DkgSession, BadEntriesAreRefusedWithTheirReasonAndChangeNothing) {
 }
 
 TEST(DkgSession, WithoutAQualifiedDealerTheSessionFailsAndSaysWhy) {
+  reseed(7);
   const Validators v = Validators::make(3, 2);
   DkgSession s = open(v);
   s.advance(at(3 * kRound));
@@ -418,6 +446,7 @@ TEST(DkgSession, WithoutAQualifiedDealerTheSessionFailsAndSaysWhy) {
 }
 
 TEST(DkgSession, TheGenesisIsCanonicalAndItsLimitsHold) {
+  reseed(8);
   Validators v = Validators::make(5, 3);
   const Bytes bytes = v.genesis.encode();
   Reader r(bytes);
@@ -460,6 +489,7 @@ TEST(DkgSession, TheGenesisIsCanonicalAndItsLimitsHold) {
 }
 
 TEST(DkgSession, AtMost256Validators) {
+  reseed(9);
   Validators v = Validators::make(257, 1);
   for (std::uint32_t n : {255U, 256U, 257U}) {
     DkgGenesis g = v.genesis;
