@@ -125,7 +125,7 @@ StartLog run_start(const Validators& v, std::uint32_t bad, std::uint32_t victim,
     run.dealings.push_back(
         dealing_of(s.params(), i, run.polynomials.back(), i == bad ? victim : 0));
     run.log.emplace_back(entry(v, s, DkgEntryKind::kDealing, i, run.dealings.back().encode()),
-                         at(10 * i));
+                         at(10 * std::int64_t{i}));
     EXPECT_TRUE(s.apply(run.log.back().first, run.log.back().second).is_ok());
   }
   s.advance(at(kRound));
@@ -133,7 +133,7 @@ StartLog run_start(const Validators& v, std::uint32_t bad, std::uint32_t victim,
     for (const Complaint& c : s.dkg().complaints_for(j, v.sk(j))) {
       run.complaints.push_back(c);
       run.log.emplace_back(entry(v, s, DkgEntryKind::kComplaint, j, c.encode()),
-                           at(kRound + 10 * j));
+                           at(kRound + 10 * std::int64_t{j}));
       EXPECT_TRUE(s.apply(run.log.back().first, run.log.back().second).is_ok());
     }
   }
