@@ -1,4 +1,5 @@
-// Fuzzes the transparent exchange's action decoder and the engine behind it:
+// Fuzzes the transparent exchange's action decoder (protocol/action_codec.hpp) and the engine
+// behind it:
 //  - decode_action accepts only canonical encodings (re-encoding gives back the input);
 //  - an input is split into actions applied to a small market; whatever they do, the book is
 //    never crossed, money is conserved and positions sum to zero, and a rejected action leaves
@@ -9,11 +10,14 @@
 
 #include "market/action.hpp"
 #include "market/test_spec.hpp"
+#include "protocol/action_codec.hpp"
 
 namespace {
 
 using namespace pfex;
 using namespace pfex::market;
+using pfex::protocol::decode_action;
+using pfex::protocol::encode_action;
 
 // The tests' contract, with a scheduled margin round every two minutes of ledger time.
 ContractSpec fuzz_spec() {

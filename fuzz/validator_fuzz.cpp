@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "protocol/action_codec.hpp"
 #include "protocol/ledger_replica.hpp"
 #include "protocol/test_util.hpp"
 
@@ -58,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (encode_entry(*e) != payload) die("decoding is not canonical");
       }
     } else {  // an action signed by trader mode/2 % 2, if it decodes
-      auto action = market::decode_action(chunk);
+      auto action = decode_action(chunk);
       if (!action) continue;
       const std::size_t who = (mode / 2) % 2;
       payload = sign_transparent(traders[who], market->id, ++signer_seq[who], *action);

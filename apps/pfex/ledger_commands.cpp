@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "market/names.hpp"
 #include "service/gateway_service.hpp"
 #include "service/trader_node.hpp"
 #include "service/validator_service.hpp"
@@ -178,8 +179,17 @@ void add_ledger_commands(CLI::App& app) {
   refresh->callback([no] { run_node_action(*no, "refresh"); });
   CLI::App* order = node->add_subcommand("order", "Sign and submit an order");
   common(order, true);
-  order->add_option("--side", no->side, "buy or sell")->check(CLI::IsMember({"buy", "sell"}));
-  order->add_option("--type", no->type, "limit, ioc, fok, post-only or market");
+  // Checked against the market's name tables before any wallet is opened.
+  auto named = [](auto parse) {
+    return [parse](const std::string& s) -> std::string {
+      auto r = parse(s);
+      return r.is_ok() ? std::string() : std::string(r.status().message());
+    };
+  };
+  order->add_option("--side", no->side, market::side_names() + " (default buy)")
+      ->check(named([](const std::string& s) { return market::parse_side(s); }));
+  order->add_option("--type", no->type, market::order_type_names() + " (default limit)")
+      ->check(named([](const std::string& s) { return market::parse_order_type(s); }));
   order->add_option("--price", no->price, "Limit price, e.g. 10.05");
   order->add_option("--qty", no->qty, "Contracts")->required()->check(CLI::PositiveNumber);
   order->callback([no] { run_node_action(*no, "order"); });

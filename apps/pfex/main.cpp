@@ -1,5 +1,7 @@
-// pfex: the command line of the exchange. Today it runs the transparent exchange: the demo,
-// scenario files, and the contract presets. See README.md.
+// pfex: the command line of the exchange, argument parsing only. In one process: the demo,
+// scenario files, the stress test and the contract presets (commands.hpp); as processes around a
+// log: market, validator, gateway and node (ledger_commands.hpp, docs/node/cli.md), and the demo
+// through them (ledger_demo.hpp). The work itself lives in the libraries under src/. See README.md.
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,7 @@
 namespace pfex::crypto {
 namespace {
 
-const Bytes kSession = {'t', 'e', 's', 't', '/', 'd', 'k', 'g'};
+constexpr std::array<std::uint8_t, 8> kSession = {'t', 'e', 's', 't', '/', 'd', 'k', 'g'};
 
 // n validators with their X25519 keys and the parameters.
 struct Validators {

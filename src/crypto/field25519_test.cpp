@@ -90,6 +90,7 @@ TEST(Field25519, SqrtRatioM1) {
 TEST(Field25519, BatchInvertMatchesSingleAndKeepsZeros) {
   TestRng rng(4);
   std::vector<Fe> v;
+  v.reserve(33);
   for (int i = 0; i < 33; ++i)
     v.push_back(fe_from_bytes(rng.bytes<32>()));
   v[5] = fe_zero();

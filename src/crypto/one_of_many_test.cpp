@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <random>
 #include <vector>
 
@@ -301,7 +302,7 @@ TEST(OneOfManyProof, DecodingIsStrict) {
                                   0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
                                   0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
   Bytes with_order = bytes;
-  std::copy(std::begin(order), std::end(order), with_order.begin() + 32 * 10);
+  std::copy(std::begin(order), std::end(order), with_order.begin() + std::ptrdiff_t{32} * 10);
   EXPECT_FALSE(OneOfManyProof::decode(with_order, 2).is_ok());
 }
 

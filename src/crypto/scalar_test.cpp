@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <cstdint>
+#include <span>
+
 #include "crypto/scalar_recoding.hpp"
 #include "crypto/test_util.hpp"
 
@@ -97,6 +100,7 @@ TEST(Scalar, HashIsReducedSha512) {
 TEST(Scalar, InvertAndBatchInvert) {
   EXPECT_FALSE(Scalar::zero().invert().is_ok());
   std::vector<Scalar> v;
+  v.reserve(22);
   for (int i = 0; i < 20; ++i)
     v.push_back(Scalar::random());
   v.push_back(Scalar::one());
@@ -125,10 +129,12 @@ TEST(Scalar, FromU64AndZero) {
             Scalar::from_u64(std::uint64_t{1} << 63) * Scalar::from_u64(2));
 }
 
-// Reconstructs sum d_i * radix^i mod l from signed digits.
-Scalar from_digits(const std::int32_t* d, std::size_t n, const Scalar& radix) {
+// Reconstructs sum d_i * radix^i mod l from signed digits (int8_t digits are small integers,
+// never characters).
+template <class Digit>
+Scalar from_digits(std::span<const Digit> d, const Scalar& radix) {
   Scalar acc;
-  for (std::size_t i = n; i-- > 0;) {
+  for (std::size_t i = d.size(); i-- > 0;) {
     acc *= radix;
     const Scalar mag = Scalar::from_u64(static_cast<std::uint64_t>(d[i] < 0 ? -d[i] : d[i]));
     acc += d[i] < 0 ? -mag : mag;
@@ -144,28 +150,26 @@ TEST(ScalarRecoding, AllRecodingsReconstructTheScalar) {
     cases.push_back(*Scalar::decode(sodium_random_scalar(rng)));
   for (const Scalar& s : cases) {
     const auto r16 = detail::radix16(s.bytes());
-    std::int32_t d[256];
     for (std::size_t i = 0; i < 64; ++i) {
-      d[i] = r16[i];
-      ASSERT_GE(d[i], -8);
-      ASSERT_LE(d[i], 8);
+      ASSERT_GE(r16[i], -8);
+      ASSERT_LE(r16[i], 8);
     }
-    ASSERT_EQ(from_digits(d, 64, Scalar::from_u64(16)), s);
+    ASSERT_EQ(from_digits<std::int8_t>(r16, Scalar::from_u64(16)), s);
 
     for (int w = 2; w <= 8; ++w) {
       const auto naf = detail::wnaf_var(s.bytes(), w);
       int last = -1000;
       for (std::size_t i = 0; i < 256; ++i) {
-        d[i] = naf[i];
         if (naf[i] == 0) continue;
         ASSERT_EQ(naf[i] & 1, 1) << "wNAF digits are odd";
         ASSERT_LT(std::abs(naf[i]), 1 << (w - 1));
         ASSERT_GE(static_cast<int>(i) - last, w);
         last = static_cast<int>(i);
       }
-      ASSERT_EQ(from_digits(d, 256, Scalar::from_u64(2)), s) << "w=" << w;
+      ASSERT_EQ(from_digits<std::int8_t>(naf, Scalar::from_u64(2)), s) << "w=" << w;
     }
 
+    std::int32_t d[256];
     for (int c = 1; c <= 16; ++c) {
       const int n = detail::radix_2c_digits(c);
       ASSERT_GE(n * c, 253);
@@ -177,8 +181,9 @@ TEST(ScalarRecoding, AllRecodingsReconstructTheScalar) {
       }
       ASSERT_GE(d[n - 1], 0) << "c=" << c;
       ASSERT_LE(d[n - 1], 1 << detail::radix_2c_top_bits(c)) << "c=" << c;
-      ASSERT_EQ(
-          from_digits(d, static_cast<std::size_t>(n), Scalar::from_u64(std::uint64_t{1} << c)), s)
+      ASSERT_EQ(from_digits<std::int32_t>(std::span(d, static_cast<std::size_t>(n)),
+                                          Scalar::from_u64(std::uint64_t{1} << c)),
+                s)
           << "c=" << c;
     }
   }

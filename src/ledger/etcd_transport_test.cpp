@@ -1,17 +1,13 @@
 // EtcdLog's HTTP transport: etcd refuses a malformed request with a chunked error reply and keeps
 // the connection open; the client reads that reply at once and does not retry it.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <thread>
 
 #include "ledger/etcd_cluster.hpp"
 #include "ledger/etcd_log.hpp"
 #include "net/http_client.hpp"
+#include "net/test_server.hpp"
 
 namespace pfex::ledger {
 namespace {
@@ -20,56 +16,15 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // A stand-in member that answers every request with etcd's chunked 400 and never closes.
-class RefusingMember {
- public:
-  RefusingMember() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 8);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      const int c = ::accept(listener_, nullptr, nullptr);
-      if (c < 0) return;
-      const std::string reply =
-          "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-          "Grpc-Metadata-Content-Type: application/grpc\r\nTransfer-Encoding: chunked\r\n\r\n"
-          "3a\r\n{\"error\":\"etcdserver: bad request\",\"code\":3,\"message\":\"x\"}\r\n0\r\n\r\n";
-      char buf[4096];
-      while (!stop_) {
-        const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0) {
-          ++requests_;
-          (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-        }
-        std::this_thread::sleep_for(5ms);
-      }
-      ::close(c);
-    });
-  }
-  ~RefusingMember() {
-    stop_ = true;
-    ::shutdown(listener_, SHUT_RDWR);
-    ::close(listener_);
-    thread_.join();
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int requests() const { return requests_; }
-
- private:
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> requests_{0};
-  std::thread thread_;
-};
+net::testing::CannedServer refusing_member() {
+  return net::testing::CannedServer(
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+      "Grpc-Metadata-Content-Type: application/grpc\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3a\r\n{\"error\":\"etcdserver: bad request\",\"code\":3,\"message\":\"x\"}\r\n0\r\n\r\n");
+}
 
 TEST(EtcdTransport, AChunkedRefusalFailsAtOnceAndIsNotRetried) {
-  RefusingMember member;
+  auto member = refusing_member();
   EtcdLog::Options options;
   options.endpoints = {member.endpoint()};
   auto log = EtcdLog::open(options);

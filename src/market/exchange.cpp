@@ -6,6 +6,7 @@
 
 #include "core/checked.hpp"
 #include "core/codec.hpp"
+#include "market/names.hpp"
 
 namespace pfex::market {
 namespace {
@@ -24,26 +25,6 @@ std::int64_t saturate_i64(i128 x) {
 }
 
 }  // namespace
-
-std::string_view side_name(Side s) {
-  return s == Side::kBuy ? "buy" : "sell";
-}
-
-std::string_view order_type_name(OrderType t) {
-  switch (t) {
-    case OrderType::kLimit:
-      return "limit";
-    case OrderType::kImmediateOrCancel:
-      return "ioc";
-    case OrderType::kFillOrKill:
-      return "fok";
-    case OrderType::kPostOnly:
-      return "post-only";
-    case OrderType::kMarket:
-      return "market";
-  }
-  return "?";
-}
 
 // ---- construction ------------------------------------------------------------------------------
 

@@ -36,7 +36,6 @@ enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
 constexpr Side opposite(Side s) {
   return s == Side::kBuy ? Side::kSell : Side::kBuy;
 }
-std::string_view side_name(Side s);
 
 enum class OrderType : std::uint8_t {
   kLimit = 0,              // rests until filled, cancelled, or the epoch ends (good till epoch)
@@ -46,7 +45,6 @@ enum class OrderType : std::uint8_t {
   kMarket = 4,             // IOC at a protection limit through the best opposite price
 };
 inline constexpr std::uint8_t kMaxOrderType = 4;
-std::string_view order_type_name(OrderType t);
 
 // What a trader asks for. `limit` is required for every type but kMarket, which must not have
 // one: the exchange derives its limit from the book (no "price 0 means market").

@@ -11,6 +11,7 @@
 
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
+#include "net/test_server.hpp"
 
 namespace pfex::net {
 namespace {
@@ -224,45 +225,7 @@ TEST(HttpServer, ConnectionCapDropsTheOldestIdle) {
   EXPECT_LE(server.connections(), 4U);
 }
 
-// A raw server that answers every connection with `reply` and keeps it open.
-class CannedServer {
- public:
-  explicit CannedServer(std::string reply) : reply_(std::move(reply)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 8);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      const int c = ::accept(listener_, nullptr, nullptr);
-      if (c < 0) return;
-      char buf[4096];
-      (void)::recv(c, buf, sizeof buf, 0);  // the request (small)
-      if (!reply_.empty()) (void)::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
-      while (!stop_)
-        std::this_thread::sleep_for(10ms);  // keeps the connection open
-      ::close(c);
-    });
-  }
-  ~CannedServer() {
-    stop_ = true;
-    ::shutdown(listener_, SHUT_RDWR);
-    ::close(listener_);
-    thread_.join();
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::string reply_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using pfex::net::testing::CannedServer;
 
 // etcd's JSON gateway sends errors chunked, then keeps the connection: read them at once.
 TEST(HttpClient, ReadsAChunkedErrorReplyWithoutWaiting) {

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "core/file.hpp"
 #include "ledger/file_log.hpp"
 #include "ledger/test_util.hpp"
 #include "market/contract.hpp"

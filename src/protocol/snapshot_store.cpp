@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/file.hpp"
+
 namespace pfex::protocol {
 namespace {
 

@@ -11,7 +11,6 @@
 #include <string>
 
 #include "core/codec.hpp"
-#include "core/file.hpp"
 #include "core/hash.hpp"
 #include "core/status.hpp"
 #include "protocol/ledger_entry.hpp"
@@ -38,10 +37,6 @@ class SnapshotSchedule {
 
 // The digest of one log entry (sequence, entry time, payload) that anchors a snapshot.
 Digest32 entry_digest(const LedgerEntry& entry);
-
-// Moved to core/file.hpp; kept here by name for the protocol's callers.
-using ::pfex::read_whole_file;
-using ::pfex::write_file_atomically;
 
 class SnapshotStore {
  public:

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/file.hpp"
 #include "ledger/file_log.hpp"
 #include "ledger/test_util.hpp"
 

@@ -47,7 +47,7 @@ Bytes sign_transparent(const SigningKey& key, const MarketId& market, std::uint6
                        const market::Action& action) {
   Bytes out;
   Writer w(&out);
-  put_transparent_unsigned(w, market, key.public_key(), sequence, market::encode_action(action));
+  put_transparent_unsigned(w, market, key.public_key(), sequence, encode_action(action));
   const Signature sig = key.sign(transparent_signed_bytes(out));
   w.fixed(sig);
   return out;
@@ -63,8 +63,7 @@ Bytes encode_entry(const Entry& entry) {
     w.fixed(g->issuer);
   } else {
     const auto& tx = std::get<TransparentTx>(entry);
-    put_transparent_unsigned(w, tx.market, tx.signer, tx.sequence,
-                             market::encode_action(tx.action));
+    put_transparent_unsigned(w, tx.market, tx.signer, tx.sequence, encode_action(tx.action));
     w.fixed(tx.signature);
   }
   return out;
@@ -96,7 +95,7 @@ Result<Entry> decode_entry(ByteSpan bytes) {
   const Bytes action = r.var_bytes("action", kMaxActionBytes);
   r.fixed("signature", tx.signature);
   PFEX_RETURN_IF_ERROR(r.finish());
-  Result<market::Action> decoded = market::decode_action(action);
+  Result<market::Action> decoded = decode_action(action);
   if (!decoded) return decoded.status().with_context("action");
   tx.action = std::move(decoded).value();
   return Entry{tx};

@@ -18,6 +18,7 @@
 #include "core/status.hpp"
 #include "market/action.hpp"
 #include "market/contract.hpp"
+#include "protocol/action_codec.hpp"
 #include "protocol/keys.hpp"
 
 namespace pfex::protocol {

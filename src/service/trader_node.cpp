@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "market/contract.hpp"
+#include "market/names.hpp"
 #include "node/auto_refresh.hpp"
 #include "node/submit.hpp"
 #include "node/wallet.hpp"
@@ -175,15 +176,6 @@ bool concerns(const market::Event& e, market::AccountId me) {
       e.body);
 }
 
-Result<market::OrderType> parse_order_type(const std::string& type) {
-  if (type == "limit") return market::OrderType::kLimit;
-  if (type == "ioc") return market::OrderType::kImmediateOrCancel;
-  if (type == "fok") return market::OrderType::kFillOrKill;
-  if (type == "post-only") return market::OrderType::kPostOnly;
-  if (type == "market") return market::OrderType::kMarket;
-  return Status::invalid_argument("unknown order type " + type);
-}
-
 }  // namespace
 
 Status open_market(const MarketInit& o, const std::string& passphrase) {
@@ -234,8 +226,8 @@ Status node_action(const NodeOptions& o, const std::string& what) {
       action = market::CancelAction{a, market::OrderId{o.order}};
     } else {
       market::OrderRequest req;
-      req.side = o.side == "sell" ? market::Side::kSell : market::Side::kBuy;
-      PFEX_ASSIGN_OR_RETURN(req.type, parse_order_type(o.type));
+      PFEX_ASSIGN_OR_RETURN(req.side, market::parse_side(o.side));
+      PFEX_ASSIGN_OR_RETURN(req.type, market::parse_order_type(o.type));
       if (req.type != market::OrderType::kMarket) {
         PFEX_ASSIGN_OR_RETURN(req.limit, spec.parse_price(o.price));
       }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "market/names.hpp"
 #include "node/log_adapter.hpp"
 #include "node/read_server.hpp"
 #include "protocol/ledger_replica.hpp"

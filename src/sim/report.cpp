@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.hpp"
+#include "market/names.hpp"
 
 namespace pfex::sim {
 namespace {
@@ -139,9 +140,7 @@ std::string describe_event(const Exchange& ex, const Event& e, const Names& name
 std::string market_line(const Exchange& ex) {
   const ContractSpec& s = ex.spec();
   const Band& b = ex.band();
-  std::string_view phase = ex.phase() == Phase::kTrading         ? "trading"
-                           : ex.phase() == Phase::kRefreshWindow ? "refresh window"
-                                                                 : "closed";
+  const std::string_view phase = phase_name(ex.phase());
   return fmt::format("{} epoch {} ({}) at {}s: reference {}, band [{}, {}], margin {} per contract",
                      s.name, ex.epoch(), phase, seconds(ex.time()), s.format_price(b.reference),
                      s.format_price(b.low), s.format_price(b.high), s.format_cash(b.margin));
@@ -229,9 +228,7 @@ std::string outcome_json(const Exchange& ex, std::span<const Event> events, cons
   json out;
   out["contract"] = s.name;
   out["epoch"] = ex.epoch();
-  out["phase"] = ex.phase() == Phase::kTrading         ? "trading"
-                 : ex.phase() == Phase::kRefreshWindow ? "refresh-window"
-                                                       : "closed";
+  out["phase"] = phase_name(ex.phase());
   out["ledger_time_ms"] = ex.time().value();
   out["band"] = {{"reference", s.format_price(ex.band().reference)},
                  {"low", s.format_price(ex.band().low)},

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "market/names.hpp"
+
 namespace pfex::sim {
 namespace {
 
@@ -138,16 +140,6 @@ Result<ContractSpec> parse_contract(const json& j) {
   return s;
 }
 
-Result<market::OrderType> parse_order_type(const std::string& t) {
-  if (t == "limit") return market::OrderType::kLimit;
-  if (t == "ioc") return market::OrderType::kImmediateOrCancel;
-  if (t == "fok") return market::OrderType::kFillOrKill;
-  if (t == "post-only") return market::OrderType::kPostOnly;
-  if (t == "market") return market::OrderType::kMarket;
-  return Status::invalid_argument("unknown order type \"" + t +
-                                  "\" (limit, ioc, fok, post-only, market)");
-}
-
 Status parse_expectation(Fields& f, const ContractSpec& spec, Expectation& e) {
   auto price = [&](const std::string& k) { return f.price(k, spec); };
   auto cash = [&](const std::string& k) { return f.cash(k, spec); };
@@ -176,6 +168,13 @@ Status parse_expectation(Fields& f, const ContractSpec& spec, Expectation& e) {
            optional_field(f, "margin_call", e.margin_call, cash),
        }) {
     PFEX_RETURN_IF_ERROR(st);
+  }
+  // A misspelt name would otherwise only fail the comparison when the step runs.
+  if (e.phase && !market::parse_phase(*e.phase)) {
+    return f.bad("phase", "must be one of " + market::phase_names());
+  }
+  if (e.status && !market::parse_account_status(*e.status)) {
+    return f.bad("status", "must be one of " + market::account_status_names());
   }
   return Status::ok();
 }
@@ -210,15 +209,16 @@ Result<Step> parse_step(const json& j, std::size_t index, const ContractSpec& sp
     s.request.side = s.action == "sell" ? market::Side::kSell : market::Side::kBuy;
     if (s.action == "replace") {
       PFEX_ASSIGN_OR_RETURN(std::string side, f.str("side"));
-      if (side != "buy" && side != "sell") return f.bad("side", "must be buy or sell");
-      s.request.side = side == "sell" ? market::Side::kSell : market::Side::kBuy;
+      Result<market::Side> parsed = market::parse_side(side);
+      if (!parsed) return f.bad("side", "must be " + market::side_names());
+      s.request.side = *parsed;
       PFEX_ASSIGN_OR_RETURN(s.order, f.str("order"));
     }
     std::string type = "limit";
     if (f.has("type")) {
       PFEX_ASSIGN_OR_RETURN(type, f.str("type"));
     }
-    PFEX_ASSIGN_OR_RETURN(s.request.type, parse_order_type(type));
+    PFEX_ASSIGN_OR_RETURN(s.request.type, market::parse_order_type(type));
     if (f.has("price")) {
       PFEX_ASSIGN_OR_RETURN(s.request.limit, f.price("price", spec));
     }
@@ -324,30 +324,6 @@ Result<Scenario> load_scenario(const std::string& path) {
 
 namespace {
 
-std::string_view phase_name(market::Phase p) {
-  switch (p) {
-    case market::Phase::kTrading:
-      return "trading";
-    case market::Phase::kRefreshWindow:
-      return "refresh-window";
-    case market::Phase::kClosed:
-      return "closed";
-  }
-  return "?";
-}
-
-std::string_view status_name(market::AccountStatus s) {
-  switch (s) {
-    case market::AccountStatus::kActive:
-      return "active";
-    case market::AccountStatus::kDefaulted:
-      return "defaulted";
-    case market::AccountStatus::kExited:
-      return "exited";
-  }
-  return "?";
-}
-
 class Runner {
  public:
   Runner(const Scenario& sc, Venue& venue) : sc_(sc), venue_(venue) {}
@@ -449,7 +425,7 @@ class Runner {
     auto qty = [](Qty q) { return std::to_string(q.value()); };
     auto yesno = [](bool b) { return std::string(b ? "true" : "false"); };
     const market::Exchange& x = ex();
-    compare(s, "phase", e.phase, std::string(phase_name(x.phase())), text);
+    compare(s, "phase", e.phase, std::string(market::phase_name(x.phase())), text);
     compare(s, "epoch", e.epoch, x.epoch(), num);
     compare(s, "reference price", e.reference, x.band().reference, price);
     compare(s, "band low", e.band_low, x.band().low, price);
@@ -467,7 +443,7 @@ class Runner {
     market::Account a = *x.account(id);
     compare(s, "cash", e.cash, a.cash, cash);
     compare(s, "position", e.position, a.position, num);
-    compare(s, "status", e.status, std::string(status_name(a.status)), text);
+    compare(s, "status", e.status, std::string(market::account_status_name(a.status)), text);
     compare(s, "refreshed", e.refreshed, a.refreshed, yesno);
     compare(s, "open buy", e.open_buy, a.open_buy, qty);
     compare(s, "open sell", e.open_sell, a.open_sell, qty);

@@ -68,6 +68,14 @@ TEST(Scenario, MalformedFilesAreClearErrors) {
        "step 1: \"at\" goes back in time"},
       {with_steps(R"({"action": "buy", "trader": "a", "price": "13.00", "qty": "1"})"),
        "step 0 (buy): \"qty\" must be an integer"},
+      // Names come from the market's one table (market/names.hpp), spelt one way.
+      {with_steps(R"({"action": "buy", "trader": "a", "price": "13.00", "qty": 1,
+                      "type": "post_only"})"),
+       "unknown order type \"post_only\" (limit, ioc, fok, post-only, market)"},
+      {with_steps(R"({"action": "expect", "phase": "refresh window"})"),
+       "step 0 (expect): \"phase\" must be one of trading, refresh-window, closed"},
+      {with_steps(R"({"action": "expect", "trader": "a", "status": "DEFAULTED"})"),
+       "step 0 (expect): \"status\" must be one of active, defaulted, exited"},
   };
   for (const Case& c : cases) {
     Result<Scenario> sc = parse_scenario(c.json);
