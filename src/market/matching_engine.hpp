@@ -53,12 +53,6 @@
 
 namespace pfex::market {
 
-enum class Phase : std::uint8_t {
-  kTrading = 0,        // normal trading in the current epoch
-  kRefreshWindow = 1,  // margin round: the model says who may trade; no new breaker
-  kClosed = 2,         // finally settled
-};
-
 struct OrderOutcome {
   OrderId id;
   Qty filled;

@@ -7,6 +7,7 @@
 
 #include "core/checked.hpp"
 #include "market/matching_engine.hpp"
+#include "market/names.hpp"
 
 namespace pfex::market {
 namespace engine_detail {

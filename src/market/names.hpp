@@ -9,7 +9,6 @@
 
 #include "core/status.hpp"
 #include "market/account.hpp"
-#include "market/exchange.hpp"
 #include "market/types.hpp"
 
 namespace pfex::market {

@@ -55,4 +55,11 @@ struct OrderRequest {
   Qty qty;
 };
 
+// The market's phase (docs/design.md section 3).
+enum class Phase : std::uint8_t {
+  kTrading = 0,        // normal trading in the current epoch
+  kRefreshWindow = 1,  // margin round: the model says who may trade; no new breaker
+  kClosed = 2,         // finally settled
+};
+
 }  // namespace pfex::market
