@@ -93,6 +93,14 @@ struct ShortfallLevied {
   Cash fund_deficit;
   Cash per_contract;
 };
+// The final settlement's second part (docs/market.md, "Final settlement"): what the per-contract
+// levy left of the fund's deficit, charged on the survivors' equity; `uncovered` is what their
+// equity could not pay (the fund ends that much below zero).
+struct ShortfallHaircut {
+  Cash remainder;
+  Cash survivors_equity;
+  Cash uncovered;
+};
 struct WindowClosed {
   std::uint32_t epoch;
 };
@@ -119,8 +127,8 @@ struct FinalSettlement {
 struct Event {
   LedgerTime time;
   std::variant<OrderAccepted, Trade, OrderClosed, OrderReduced, CashMoved, AccountRegistered,
-               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed,
-               Defaulted, LiquidationFinished, Exited, FinalSettlement>
+               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, ShortfallHaircut,
+               WindowClosed, Defaulted, LiquidationFinished, Exited, FinalSettlement>
       body;
 };
 

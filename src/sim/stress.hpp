@@ -191,6 +191,7 @@ class Driver {
   std::optional<Violation> apply_action(const Step& step);
   std::optional<Violation> process_events();
   std::optional<Violation> check_state();
+  std::optional<Violation> check_final_levy(Price price);
   std::optional<Violation> check_order_outcome(const Step& step, const market::OrderRequest& r,
                                                const Result<market::OrderOutcome>& out,
                                                const market::Account& before,
@@ -226,7 +227,9 @@ class Driver {
   std::int64_t gross_prev_ = 0;        // the same at the previous window close
   std::int64_t gross_at_close_ = 0;    // survivors' gross at the previous close itself
   bool have_prev_close_ = false;
-  std::vector<std::uint32_t> traded_;  // accounts that traded in the current step
+  std::vector<std::uint32_t> traded_;               // accounts that traded in the current step
+  std::vector<market::Account> before_settlement_;  // the accounts the final levy charges
+  std::int64_t settlement_margin_ = 0;              // M of the band at the final settlement
 };
 
 // ---- generation, shrinking, reproducers
