@@ -85,6 +85,9 @@ class Exchange {
   const Band& band() const { return band_; }
   LedgerTime time() const { return time_; }
   LedgerTime window_close() const { return window_close_; }
+  // The shortfall levy per contract each survivor pays at its refresh in the open margin round
+  // (docs/design.md section 6); 0 outside a refresh window.
+  Cash levy_per_contract() const { return Cash(levy_per_contract_); }
   std::size_t account_count() const { return accounts_.size(); }
   Result<Account> account(AccountId id) const;
   const Account& fund() const { return accounts_[0]; }
