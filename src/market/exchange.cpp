@@ -766,6 +766,7 @@ void Exchange::start_liquidation() {
 void Exchange::finish_liquidation(std::uint32_t index) {
   LiquidationBatch& b = batches_[index];
   b.finished = true;
+  b.finished_at = time_;
   std::int64_t kept = b.total.value() - b.filled.value();
   if (b.total.value() == 0) {
     b.price_num = band_.reference.value();
@@ -789,14 +790,22 @@ i128 Exchange::claim_value(const DefaultRecord& rec) const {
          static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec.position);
 }
 
+// The exit period runs from the moment the claim is priced (its liquidation finished), so every
+// defaulter has all of it to exit, however long its liquidation ran.
+bool Exchange::claim_lapsed(const DefaultRecord& rec) const {
+  const LiquidationBatch& b = batches_[rec.batch];
+  return b.finished && time_.value() - b.finished_at.value() >= spec_.exit_period_ms;
+}
+
 // The fund's equity at `price` net of the exit claims it owes: a claim is a liability from the
-// moment of the default (once its batch is priced; every batch is by the end of its epoch).
+// moment of the default (once its batch is priced; every batch is by the end of its epoch) until
+// it is paid or lapses.
 i128 Exchange::fund_equity(Price price) const {
   const Account& f = accounts_[0];
   i128 equity = static_cast<i128>(f.cash.value()) +
                 static_cast<i128>(f.position) * price.value() * spec_.tick_value.value();
   for (const DefaultRecord& rec : defaults_) {
-    if (rec.claimed || !batches_[rec.batch].finished) continue;
+    if (rec.claimed || !batches_[rec.batch].finished || claim_lapsed(rec)) continue;
     equity -= std::max<i128>(0, claim_value(rec));
   }
   return equity;
@@ -815,6 +824,12 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
   if (!b.finished) {
     return Status::failed_precondition("the liquidation of " + id_text(id) +
                                        "'s position is still running; exit after it finishes");
+  }
+  if (claim_lapsed(*rec)) {
+    return Status::failed_precondition(
+        id_text(id) + "'s exit period ended at " +
+        std::to_string(b.finished_at.value() + spec_.exit_period_ms) +
+        " ms of ledger time; the fund keeps the claim");
   }
   const i128 value = claim_value(*rec);
   if (value < 0) {

@@ -583,6 +583,13 @@ class FinalLevy : public ::testing::Test {
     return out;
   }
   std::int64_t cash(AccountId id) const { return ex.account(id)->cash.value(); }
+  // Starts over on a market whose exit period is `period_ms`.
+  void reopen(std::int64_t period_ms) {
+    ContractSpec s = spec();
+    s.exit_period_ms = period_ms;
+    ex = *Exchange::open(s, Price(1000), LedgerTime(0));
+    buyer = funded(1'000'000);
+  }
 
   Exchange ex = *Exchange::open(spec(), Price(1000), LedgerTime(0));
   AccountId buyer = funded(1'000'000);
@@ -680,6 +687,49 @@ TEST_F(FinalLevy, TheLevyPerContractIsCappedAtTheMarginAndTheHaircutTakesTheRest
   ASSERT_TRUE(ex.exit(at(432), shorter).is_ok());
   EXPECT_GE(ex.fund().cash.value(), 0);
   EXPECT_LT(ex.fund().cash.value(), 2);  // the haircut's shares, rounded up
+}
+
+// ---- exit period ------------------------------------------------------------------------------
+
+// The short's liquidation finishes with epoch 1 at 240 s; with an exit period of 200 s its claim
+// may be exited until 440 s, exclusive.
+TEST_F(FinalLevy, AClaimMayBeExitedUntilTheExitPeriodEnds) {
+  reopen(200 * kSecond);
+  walk(2);
+  Result<Cash> claim = ex.exit(LedgerTime(440 * kSecond - 1), shorter);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(1'690));
+}
+
+TEST_F(FinalLevy, AfterTheExitPeriodTheClaimLapsesAndTheFundKeepsIt) {
+  reopen(200 * kSecond);
+  walk(2);
+  ex.advance(LedgerTime(440 * kSecond + 1));
+  const Digest32 before = ex.state_hash();
+  const std::int64_t fund_cash = ex.fund().cash.value();
+  for (std::int64_t t : {440 * kSecond, 440 * kSecond + 1}) {
+    Result<Cash> late = ex.exit(LedgerTime(t), shorter);
+    ASSERT_FALSE(late.is_ok()) << t;
+    EXPECT_EQ(
+        late.status().message(),
+        "account 2's exit period ended at 440000 ms of ledger time; the fund keeps the claim");
+  }
+  EXPECT_EQ(ex.state_hash(), before);  // a refused exit changes nothing
+  EXPECT_EQ(ex.fund().cash.value(), fund_cash);
+  EXPECT_EQ(ex.account(shorter)->status, AccountStatus::kDefaulted);
+}
+
+// A lapsed claim is no longer the fund's liability: with an exit period of 120 s the short's
+// claim of 1,690 lapses at 360 s, the round there levies nothing, and the final settlement finds
+// no deficit (with the claim owed it was -414, FlatSurvivorsPayTheRestProRataToTheirEquity).
+TEST_F(FinalLevy, ALapsedClaimIsNoLongerALiabilityOfTheFund) {
+  reopen(120 * kSecond);
+  walk(2);
+  ex.clear_events();
+  ASSERT_TRUE(ex.settle_final(at(431), Price(1050)).is_ok());
+  EXPECT_TRUE(events_of<ShortfallLevied>().empty());
+  EXPECT_EQ(ex.fund().cash, Cash(1'276));
+  EXPECT_FALSE(ex.exit(at(432), shorter).is_ok());
 }
 
 }  // namespace

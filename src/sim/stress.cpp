@@ -249,6 +249,7 @@ std::vector<MarketCase> market_cases() {
   fast.settlement_interval_ms = 20'000;
   fast.bond = Cash(0);
   fast.liquidation_penalty_per_contract = Cash(400);
+  fast.exit_period_ms = 30'000;  // claims lapse: exits come both before and after the deadline
   out.push_back({"fast-rounds", fast, Price(1000)});
 
   ContractSpec wide = small;  // the widest band, tiny prices, small maximum order
@@ -286,6 +287,10 @@ void Counters::add(const Counters& o) {
   registrations_in_window += o.registrations_in_window;
   replaces += o.replaces;
   final_settlements += o.final_settlements;
+  haircuts += o.haircuts;
+  claims_lapsed += o.claims_lapsed;
+  fund_worst_final = std::min(fund_worst_final, o.fund_worst_final);
+  uncovered += o.uncovered;
   violations += o.violations;
 }
 
@@ -294,14 +299,19 @@ std::string format_counters(const Counters& c) {
       "markets {}, actions {} ({} accepted), trades {}, halts {} (volume {}, standing {}, "
       "scheduled {}), rounds {}, defaults {}, liquidations {} (completed {}, partial {}, kept {}, "
       "netted {}), levies {}, exits {}, refreshes at the call {} (one short refused {}), "
-      "registrations in windows {}, replaces {}, final settlements {}, violations {}",
+      "registrations in windows {}, replaces {}, final settlements {} (haircuts {}, the fund's "
+      "worst result {}, uncovered {}), claims lapsed {}, violations {}",
       c.markets, c.actions, c.accepted, c.trades, c.halts(), c.halts_volume, c.halts_standing,
       c.halts_scheduled, c.rounds, c.defaults,
       c.liquidations_completed + c.liquidations_partial + c.liquidations_kept +
           c.liquidations_empty,
       c.liquidations_completed, c.liquidations_partial, c.liquidations_kept, c.liquidations_empty,
       c.levies, c.exits, c.refreshes_at_call, c.refreshes_one_short, c.registrations_in_window,
-      c.replaces, c.final_settlements, c.violations);
+      c.replaces, c.final_settlements, c.haircuts,
+      c.fund_worst_final == std::numeric_limits<std::int64_t>::max()
+          ? std::string("none")
+          : std::to_string(c.fund_worst_final),
+      c.uncovered, c.claims_lapsed, c.violations);
 }
 
 // ---- the driver
@@ -383,10 +393,14 @@ i128 Driver::claim_of(const DefaultShadow& d) const {
   return std::max<i128>(0, value);
 }
 
+bool Driver::lapsed(const DefaultShadow& d) const {
+  const BatchShadow& b = batches_[d.batch];
+  return b.finished && ex_.time().value() - b.finished_at >= ex_.spec().exit_period_ms;
+}
 i128 Driver::outstanding_claims() const {
   i128 total = 0;
   for (const DefaultShadow& d : defaults_) {
-    if (!d.claimed && batches_[d.batch].finished) total += claim_of(d);
+    if (!d.claimed && batches_[d.batch].finished && !lapsed(d)) total += claim_of(d);
   }
   return total;
 }
@@ -566,7 +580,23 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       return std::nullopt;
     }
     case StepKind::kExit: {
+      ex_.advance(t);  // the deadlines first, so that the oracle sees the same clock
+      auto open = std::find_if(defaults_.begin(), defaults_.end(), [&](const DefaultShadow& d) {
+        return d.account == id && !d.claimed;
+      });
+      const bool lapsed_now = open != defaults_.end() && lapsed(*open);
       Result<Cash> r = ex_.exit(t, id);
+      const bool refused_as_lapsed =
+          !r.is_ok() && r.status().message().find("exit period ended") != std::string_view::npos;
+      if (refused_as_lapsed) ++counters_.claims_lapsed;
+      if (refused_as_lapsed != lapsed_now && !(lapsed_now && r.is_ok())) {
+        return violation("exit-period",
+                         fmt::format("account {}'s exit at {} ms was {} ({}); by the oracle its "
+                                     "claim {}",
+                                     id.value, t.value(), r.is_ok() ? "accepted" : "refused",
+                                     r.is_ok() ? "" : r.status().message(),
+                                     lapsed_now ? "had lapsed" : "was still open"));
+      }
       record(fmt::format("(void)ex.exit({}, {})", at, who), r.status(),
              r.is_ok() ? fmt::format("claim {}", r->value()) : "");
       return std::nullopt;
@@ -771,6 +801,9 @@ std::optional<Violation> Driver::process_events() {
             shadow_[b.account.value].refreshed = true;
             gross_this_round_ += std::abs(shadow_[b.account.value].position);
             if (opened) levies_after_open += b.levy.value();
+          } else if constexpr (std::is_same_v<T, market::ShortfallHaircut>) {
+            ++counters_.haircuts;
+            counters_.uncovered += b.uncovered.value();
           } else if constexpr (std::is_same_v<T, market::ShortfallLevied>) {
             ++counters_.levies;
             levy_per_contract_ = b.per_contract.value();
@@ -812,6 +845,7 @@ std::optional<Violation> Driver::process_events() {
             }
             BatchShadow& batch = batches_[b.batch];
             batch.finished = true;
+            batch.finished_at = e.time.value();
             const std::int64_t total = b.filled.value() + b.kept.value();
             if (batch.filled != b.filled.value()) {
               flag("liquidation-bookkeeping",
@@ -860,6 +894,11 @@ std::optional<Violation> Driver::process_events() {
             if (!batches_[d->batch].finished) {
               flag("exit-while-liquidating",
                    fmt::format("account {} exited while its liquidation ran", b.account.value));
+            } else if (lapsed(*d)) {
+              flag("exit-period",
+                   fmt::format("account {} exited at {} ms, its claim lapsed at {}",
+                               b.account.value, e.time.value(),
+                               batches_[d->batch].finished_at + ex_.spec().exit_period_ms));
             } else if (i128 want = claim_of(*d); want != b.claim.value()) {
               flag("exit-claim", fmt::format("account {} (cash {}, position {}) claimed {}, the "
                                              "rule gives {}",
@@ -983,6 +1022,8 @@ std::optional<Violation> Driver::check_final_levy(Price price) {
     survivor_has_money |= got > 0;
   }
   const i128 result = i128{ex_.fund().cash.value()} - outstanding_claims();
+  counters_.fund_worst_final = static_cast<std::int64_t>(
+      std::min<i128>(counters_.fund_worst_final, std::max<i128>(result, INT64_MIN)));
   if (result < 0 && survivor_has_money) {
     return violation("fund-negative-after-settlement",
                      fmt::format("after the final settlement the fund holds {} and owes {} in "
@@ -1677,6 +1718,7 @@ std::string spec_code(const ContractSpec& s) {
                      s.refresh_window_ms, s.settlement_interval_ms);
   out += fmt::format("  s.bond = Cash({});\n  s.liquidation_penalty_per_contract = Cash({});\n",
                      s.bond.value(), s.liquidation_penalty_per_contract.value());
+  out += fmt::format("  s.exit_period_ms = {};\n", s.exit_period_ms);
   out += fmt::format("  s.max_order_qty = Qty({});\n", s.max_order_qty.value());
   return out;
 }

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -113,6 +114,12 @@ struct Counters {
   std::uint64_t registrations_in_window = 0;
   std::uint64_t replaces = 0;
   std::uint64_t final_settlements = 0;
+  std::uint64_t haircuts = 0;       // final settlements whose levy took from survivors' equity
+  std::uint64_t claims_lapsed = 0;  // exits refused because the exit period had ended
+  // The fund's lowest result after a final settlement (cash less the claims it owes), and the
+  // total its survivors could not pay (ShortfallHaircut::uncovered).
+  std::int64_t fund_worst_final = std::numeric_limits<std::int64_t>::max();
+  std::int64_t uncovered = 0;
   std::uint64_t violations = 0;
 
   std::uint64_t halts() const { return halts_volume + halts_standing + halts_scheduled; }
@@ -178,6 +185,7 @@ class Driver {
     i128 notional = 0;
     std::int64_t filled = 0;
     bool finished = false;
+    std::int64_t finished_at = 0;  // ledger ms: its claims lapse an exit period later
     i128 num = 0;
     i128 den = 1;
   };
@@ -198,6 +206,7 @@ class Driver {
                                                const market::Band& band,
                                                std::optional<market::OrderBook::Order> replaced);
   i128 claim_of(const DefaultShadow& d) const;
+  bool lapsed(const DefaultShadow& d) const;
   i128 outstanding_claims() const;
   std::string step_code(const std::string& call, const Status& outcome,
                         const std::string& result) const;
