@@ -100,12 +100,12 @@ Status ContractSpec::validate() const {
   if (margin_ppm > kPpm) return bad("margin rate m must be at most 100%");
   if (protection_ticks < 0) return bad("market-order protection must be >= 0 ticks");
   if (breaker_qty.value() < 1) return bad("circuit-breaker quantity Q_cb must be >= 1");
-  if (breaker_window_ms < 1 || vwap_window_ms < 1 || refresh_window_ms < 1) {
-    return bad("the breaker, VWAP and refresh windows must be positive");
+  if (breaker_window_ms < 1 || vwap_window_ms < 1 || refresh_window_ms < 1 || exit_period_ms < 1) {
+    return bad("the breaker, VWAP and refresh windows and the exit period must be positive");
   }
   if (settlement_interval_ms < 0) return bad("settlement interval must be >= 0 (0 = none)");
-  for (std::int64_t w :
-       {breaker_window_ms, vwap_window_ms, refresh_window_ms, settlement_interval_ms}) {
+  for (std::int64_t w : {breaker_window_ms, vwap_window_ms, refresh_window_ms,
+                         settlement_interval_ms, exit_period_ms}) {
     if (w > kMaxWindowMs) return bad("windows and intervals must be at most 2^40 ms");
   }
   if (settlement_interval_ms > 0 && settlement_interval_ms <= refresh_window_ms) {
@@ -238,7 +238,7 @@ void encode_contract(Writer& w, const ContractSpec& s) {
        {s.tick_value.value(), s.fee_per_contract.value(), s.band_ppm, s.margin_ppm, s.widen_ppm,
         s.protection_ticks, s.breaker_qty.value(), s.breaker_window_ms, s.vwap_window_ms,
         s.refresh_window_ms, s.settlement_interval_ms, s.bond.value(),
-        s.liquidation_penalty_per_contract.value(), s.max_order_qty.value()}) {
+        s.liquidation_penalty_per_contract.value(), s.exit_period_ms, s.max_order_qty.value()}) {
     w.i64(x);
   }
 }
@@ -264,6 +264,7 @@ ContractSpec decode_contract(Reader& r) {
   s.settlement_interval_ms = r.i64("settlement interval");
   s.bond = Cash(r.i64("bond"));
   s.liquidation_penalty_per_contract = Cash(r.i64("penalty"));
+  s.exit_period_ms = r.i64("exit period");
   s.max_order_qty = Qty(r.i64("max order quantity"));
   return s;
 }

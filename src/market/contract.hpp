@@ -1,6 +1,7 @@
 // The futures contract and the market parameters of docs/design.md section 3: tick value k, fee f,
 // band half-width d, margin rate m, band widening w after a circuit breaker, circuit-breaker
-// thresholds, VWAP window, refresh window, settlement schedule, bond and liquidation penalty.
+// thresholds, VWAP window, refresh window, settlement schedule, bond, liquidation penalty and the
+// exit period.
 //
 // Rates are integers in parts per million (ppm) so every computation stays in integers. A spec is
 // only usable after validate(), which enforces m >= w*d (the margin covers a full move of the
@@ -50,6 +51,9 @@ struct ContractSpec {
 
   Cash bond{0};                              // posted by every account at registration
   Cash liquidation_penalty_per_contract{0};  // taken from a defaulter's claim at exit
+  // A defaulter's claim may be exited for this long after its liquidation finishes (the claim is
+  // priced then); what is not claimed by then stays with the fund (docs/design.md section 6).
+  std::int64_t exit_period_ms = std::int64_t{30} * 24 * 3'600'000;  // 30 days
 
   Qty max_order_qty{1'000'000};
 

@@ -30,6 +30,27 @@ TEST(Contract, MarginMustCoverTheWidestBand) {
   EXPECT_TRUE(s.validate().is_ok());
 }
 
+// The exit period is a positive window like the others, at most 2^40 ms, and part of the terms
+// encoding (a genesis entry states it).
+TEST(Contract, ExitPeriodIsPositiveAndAtMostTheLongestWindow) {
+  ContractSpec s = lean_hog_preset();
+  EXPECT_EQ(s.exit_period_ms, std::int64_t{30} * 24 * 3'600'000);
+  for (std::int64_t bad : {std::int64_t{-1}, std::int64_t{0}, kMaxWindowMs + 1}) {
+    s.exit_period_ms = bad;
+    EXPECT_EQ(s.validate().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  for (std::int64_t good : {std::int64_t{1}, kMaxWindowMs - 1, kMaxWindowMs}) {
+    s.exit_period_ms = good;
+    EXPECT_TRUE(s.validate().is_ok()) << good;
+  }
+  Bytes bytes;
+  Writer w(&bytes);
+  encode_contract(w, s);
+  Reader r(bytes);
+  EXPECT_EQ(decode_contract(r).exit_period_ms, kMaxWindowMs);
+  EXPECT_TRUE(r.finish().is_ok());
+}
+
 TEST(Contract, ParsesPricesOnTheTickGridOnly) {
   ContractSpec hog = lean_hog_preset();  // tick 0.025 cents/lb
   EXPECT_EQ(*hog.parse_price("90.125"), Price(3605));

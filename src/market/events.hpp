@@ -104,6 +104,14 @@ struct ShortfallLevied {
   Cash fund_deficit;
   Cash per_contract;
 };
+// The final settlement's second part (docs/market.md, "Final settlement"): what the per-contract
+// levy left of the fund's deficit, charged on the survivors' equity; `uncovered` is what their
+// equity could not pay (the fund ends that much below zero).
+struct ShortfallHaircut {
+  Cash remainder;
+  Cash survivors_equity;
+  Cash uncovered;
+};
 struct WindowClosed {
   std::uint32_t epoch;
 };
@@ -136,7 +144,7 @@ struct BasicEvent {
 
 using Event =
     BasicEvent<OrderAccepted, Trade, OrderClosed, OrderReduced, CashMoved, AccountRegistered,
-               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, WindowClosed,
-               Defaulted, LiquidationFinished, Exited, FinalSettlement>;
+               MarketHalted, EpochOpened, MarginCall, Refreshed, ShortfallLevied, ShortfallHaircut,
+               WindowClosed, Defaulted, LiquidationFinished, Exited, FinalSettlement>;
 
 }  // namespace pfex::market

@@ -24,6 +24,32 @@ std::int64_t saturate_i64(i128 x) {
                                                     std::numeric_limits<std::int64_t>::max()));
 }
 
+// ceil(a * b / c) for 0 <= a < c and 0 <= b <= c, exactly and without a wider type: long
+// multiplication of a by b's bits, reducing modulo c at each step (every intermediate stays below
+// 2c). The final levy's haircut uses it on sums of equity.
+i128 mul_div_ceil(i128 a, i128 b, i128 c) {
+  u128 q = 0;
+  u128 r = 0;
+  const auto ua = static_cast<u128>(a);
+  const auto uc = static_cast<u128>(c);
+  for (int bit = 126; bit >= 0; --bit) {
+    q <<= 1;
+    r <<= 1;
+    if (r >= uc) {
+      r -= uc;
+      q += 1;
+    }
+    if (((static_cast<u128>(b) >> bit) & 1U) != 0) {
+      r += ua;
+      if (r >= uc) {
+        r -= uc;
+        q += 1;
+      }
+    }
+  }
+  return static_cast<i128>(q + (r != 0 ? 1U : 0U));
+}
+
 }  // namespace
 
 // ---- construction ------------------------------------------------------------------------------
@@ -368,6 +394,7 @@ void Exchange::start_liquidation() {
 void Exchange::finish_liquidation(std::uint32_t index) {
   LiquidationBatch& b = batches_[index];
   b.finished = true;
+  b.finished_at = time_;
   std::int64_t kept = b.total.value() - b.filled.value();
   if (b.total.value() == 0) {
     b.price_num = band_.reference.value();
@@ -391,14 +418,22 @@ i128 Exchange::claim_value(const DefaultRecord& rec) const {
          static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec.position);
 }
 
+// The exit period runs from the moment the claim is priced (its liquidation finished), so every
+// defaulter has all of it to exit, however long its liquidation ran.
+bool Exchange::claim_lapsed(const DefaultRecord& rec) const {
+  const LiquidationBatch& b = batches_[rec.batch];
+  return b.finished && time_.value() - b.finished_at.value() >= spec_.exit_period_ms;
+}
+
 // The fund's equity at `price` net of the exit claims it owes: a claim is a liability from the
-// moment of the default (once its batch is priced; every batch is by the end of its epoch).
+// moment of the default (once its batch is priced; every batch is by the end of its epoch) until
+// it is paid or lapses.
 i128 Exchange::fund_equity(Price price) const {
   const Account& f = accounts_[0];
   i128 equity = static_cast<i128>(f.cash.value()) +
                 static_cast<i128>(f.position) * price.value() * spec_.tick_value.value();
   for (const DefaultRecord& rec : defaults_) {
-    if (rec.claimed || !batches_[rec.batch].finished) continue;
+    if (rec.claimed || !batches_[rec.batch].finished || claim_lapsed(rec)) continue;
     equity -= std::max<i128>(0, claim_value(rec));
   }
   return equity;
@@ -418,6 +453,12 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
     return Status::failed_precondition("the liquidation of " + id_text(id) +
                                        "'s position is still running; exit after it finishes");
   }
+  if (claim_lapsed(*rec)) {
+    return Status::failed_precondition(
+        id_text(id) + "'s exit period ended at " +
+        std::to_string(b.finished_at.value() + spec_.exit_period_ms) +
+        " ms of ledger time; the fund keeps the claim");
+  }
   const i128 value = claim_value(*rec);
   if (value < 0) {
     return Status::failed_precondition(
@@ -436,27 +477,56 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
   return Cash(claim);
 }
 
-// The last levy, before positions close: the fund's deficit at the settlement price (net of the
-// claims it owes) is charged on the survivors' gross positions as they stand, each survivor's final
-// refresh, so that the fund does not end negative. Survivors' equity covers it while the deficit
-// stays within the margin they hold; the charge saturates rather than overflow.
+// The last levy, at the final settlement (docs/market.md, "Final settlement"). The fund's deficit
+// at the settlement price, net of the claims it owes, is charged in two parts, so that the fund
+// ends non-negative while the survivors have money and no survivor ends below zero:
+// 1. per contract on the survivors' gross position at settlement, lambda = min(ceil(D / G), M):
+//    a survivor passed the band, so its equity at any price inside it covers M per contract;
+// 2. what that leaves, R, as a haircut on the survivors' equity once their positions close: each
+//    pays ceil(R * e_i / E), E = sum e_i (at most e_i, since R <= E); when R > E each pays all of
+//    e_i and the fund keeps the rest of its deficit, reported as ShortfallHaircut::uncovered.
+// Each charged survivor's total is one Refreshed event (its final refresh).
 void Exchange::charge_final_levy(Price price) {
   const i128 deficit = -fund_equity(price);
   if (deficit <= 0) return;
+  const i128 k = spec_.tick_value.value();
   i128 gross = 0;
   for (std::size_t i = 1; i < accounts_.size(); ++i) {
     if (accounts_[i].status == AccountStatus::kActive) gross += abs128(accounts_[i].position);
   }
-  if (gross == 0) return;
-  const std::int64_t lambda = saturate_i64(ceil_div(deficit, gross));
-  emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(lambda)});
+  const i128 lambda =
+      gross > 0 ? std::min<i128>(ceil_div(deficit, gross), band_.margin.value()) : i128{0};
+  emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(saturate_i64(lambda))});
+  std::vector<i128> charge(accounts_.size(), 0);
+  std::vector<i128> equity(accounts_.size(), 0);  // after closing at `price` and paying part 1
+  i128 total_equity = 0;
   for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    const Account& a = accounts_[i];
+    if (a.status != AccountStatus::kActive) continue;
+    charge[i] = lambda * abs128(a.position);
+    equity[i] =
+        std::max<i128>(0, static_cast<i128>(a.cash.value()) +
+                              static_cast<i128>(a.position) * price.value() * k - charge[i]);
+    total_equity += equity[i];
+  }
+  const i128 rest = deficit - lambda * gross;
+  if (rest > 0) {
+    for (std::size_t i = 1; i < accounts_.size(); ++i) {
+      if (equity[i] == 0) continue;
+      charge[i] += rest >= total_equity ? equity[i] : mul_div_ceil(rest, equity[i], total_equity);
+    }
+    emit(ShortfallHaircut{Cash(saturate_i64(rest)), Cash(saturate_i64(total_equity)),
+                          Cash(saturate_i64(std::max<i128>(0, rest - total_equity)))});
+  }
+  for (std::size_t i = 1; i < accounts_.size(); ++i) {
+    if (charge[i] == 0) continue;
+    // Both fit: a charge is at most the account's equity, which is bounded like its cash.
     Account& a = accounts_[i];
-    if (a.status != AccountStatus::kActive || a.position == 0) continue;
-    const std::int64_t levy = saturate_i64(static_cast<i128>(lambda) * abs128(a.position));
-    a.cash = Cash(saturate_i64(static_cast<i128>(a.cash.value()) - levy));
-    accounts_[0].cash = Cash(saturate_i64(static_cast<i128>(accounts_[0].cash.value()) + levy));
-    emit(Refreshed{AccountId{static_cast<std::uint32_t>(i)}, Cash(0), Cash(levy)});
+    a.cash = Cash(saturate_i64(static_cast<i128>(a.cash.value()) - charge[i]));
+    accounts_[0].cash =
+        Cash(saturate_i64(static_cast<i128>(accounts_[0].cash.value()) + charge[i]));
+    emit(Refreshed{AccountId{static_cast<std::uint32_t>(i)}, Cash(0),
+                   Cash(saturate_i64(charge[i]))});
   }
 }
 

@@ -60,7 +60,9 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
                                const OrderRequest& request);
   // In a refresh window: deposit (possibly 0), pay any shortfall levy, and pass the new band.
   Status refresh(LedgerTime now, AccountId account, Cash deposit);
-  // A defaulter claims what its cash and position were worth at the liquidation price.
+  // A defaulter claims what its cash and position were worth at the liquidation price, once its
+  // liquidation has finished and before the exit period from then ends (ledger time
+  // finished + exit_period_ms, exclusive); after that the claim lapses and the fund keeps it.
   Result<Cash> exit(LedgerTime now, AccountId account);
   // The issuer's settlement price at expiry: every position closes at `price`; the market closes.
   // Refused during a refresh window (no halt until its defaulters' liquidation has started).
@@ -70,6 +72,9 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
   void advance(LedgerTime now);
 
   // ---- queries (the market's own: MatchingEngine's spec, phase, band, book, events, ...) ----
+  // The shortfall levy per contract each survivor pays at its refresh in the open margin round
+  // (docs/design.md section 6); 0 outside a refresh window.
+  Cash levy_per_contract() const { return Cash(levy_per_contract_); }
   std::size_t account_count() const { return accounts_.size(); }
   Result<Account> account(AccountId id) const;
   const Account& fund() const { return accounts_[0]; }
@@ -103,7 +108,8 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
     Qty filled;
     i128 notional = 0;  // sum of price x qty over its fills
     bool finished = false;
-    i128 price_num = 0;  // exact liquidation price = price_num / price_den ticks
+    LedgerTime finished_at;  // its claims may be exited until finished_at + the exit period
+    i128 price_num = 0;      // exact liquidation price = price_num / price_den ticks
     i128 price_den = 1;
   };
   Exchange(ContractSpec spec, Band band, LedgerTime start);
@@ -131,6 +137,7 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
   void start_liquidation();
   void finish_liquidation(std::uint32_t batch);
   i128 claim_value(const DefaultRecord& rec) const;
+  bool claim_lapsed(const DefaultRecord& rec) const;
   i128 fund_equity(Price price) const;
   void charge_final_levy(Price price);
 

@@ -1,5 +1,5 @@
 // Exchange::snapshot / restore / state_hash: the canonical encoding of the exchange's state.
-// Layout (docs/codec.md types): u8 version = 3, the contract spec, then the state fields in the
+// Layout (docs/codec.md types): u8 version = 4, the contract spec, then the state fields in the
 // order of encode_state below. Restoring re-inserts resting orders in priority order, which
 // rebuilds the same price-time queues.
 #include <algorithm>
@@ -12,7 +12,7 @@
 namespace pfex::market {
 namespace {
 
-constexpr std::uint8_t kSnapshotVersion = 3;
+constexpr std::uint8_t kSnapshotVersion = 4;
 constexpr std::int64_t kMax = INT64_MAX;
 
 void put_i128(Writer& w, i128 x) {
@@ -103,6 +103,7 @@ void Exchange::encode_state(Writer& w) const {
     w.i64(b.filled.value());
     put_i128(w, b.notional);
     w.boolean(b.finished);
+    w.i64(b.finished_at.value());
     put_i128(w, b.price_num);
     put_i128(w, b.price_den);
   }
@@ -249,9 +250,12 @@ Status Exchange::decode_state(Reader& r) {
     b.filled = Qty(r.i64_in("liquidation filled", 0, kMax));
     b.notional = get_i128(r, "liquidation notional");
     b.finished = r.boolean("liquidation finished");
+    b.finished_at = LedgerTime(r.i64_in("liquidation finished at", 0, kMaxLedgerTimeMs));
     b.price_num = get_i128(r, "liquidation price");
     b.price_den = get_i128(r, "liquidation quantity");
-    if (!r.failed() && (b.price_den <= 0 || b.filled > b.total)) return bad("liquidation record");
+    if (!r.failed() && (b.price_den <= 0 || b.filled > b.total || b.finished_at > time_)) {
+      return bad("liquidation record");
+    }
     batches_.push_back(b);
   }
   std::uint32_t n_defaults = r.u32("default count");

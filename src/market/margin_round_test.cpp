@@ -528,5 +528,209 @@ TEST_F(WalkUp, FinalSettlementChargesALastLevySoTheFundDoesNotEndNegative) {
   EXPECT_EQ(ex.fund().cash, Cash(6));
 }
 
+// The final levy when the per-contract base is too small (docs/market.md, "Final settlement").
+// A short sells `n` lots to the buyer at 10.00 and defaults at the first round; the fund keeps all
+// but one, marked at 10.50, and buys the rest back an epoch later at 11.03 while the buyer goes
+// flat. The next round's levy meets a flat buyer and collects nothing, so at the final settlement
+// the fund's deficit is still there and the survivors hold no position, or only what they trade
+// after the last round. Rounds every 120 s, windows of 60 s.
+class FinalLevy : public ::testing::Test {
+ protected:
+  static LedgerTime at(std::int64_t s) { return LedgerTime(s * kSecond); }
+  static ContractSpec spec() {
+    ContractSpec s = testing::small_spec();
+    s.settlement_interval_ms = 120 * kSecond;
+    return s;
+  }
+  AccountId funded(std::int64_t cash) {
+    AccountId id = *ex.register_account(LedgerTime(0));
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), id, Cash(cash)).is_ok());
+    return id;
+  }
+  // Up to the close of the third round's window (epoch 3 trading at 420 s). `others` refresh in
+  // every round with the buyer.
+  void walk(std::int64_t n, const std::vector<AccountId>& others = {}) {
+    shorter = funded(1351 * n);  // E_H = 0 after selling n at 10.00
+    ASSERT_TRUE(ex.submit(at(1), shorter, sell(1000, n)).is_ok());
+    ASSERT_EQ(ex.submit(at(1), buyer, buy(1000, n, OrderType::kImmediateOrCancel))->filled, Qty(n));
+    for (std::int64_t round : {120, 240, 360}) {
+      ASSERT_TRUE(ex.refresh(at(round + 1), buyer, Cash(0)).is_ok()) << round;
+      for (AccountId o : others)
+        ASSERT_TRUE(ex.refresh(at(round + 1), o, Cash(0)).is_ok()) << round;
+      ex.advance(at(round + 60));
+      if (round == 120) {
+        ASSERT_EQ(ex.fund().position, -n);
+        ASSERT_EQ(ex.submit(at(185), buyer, sell(1050, 1, OrderType::kImmediateOrCancel))->filled,
+                  Qty(1));  // the fund keeps n - 1, marked at 10.50
+      }
+      if (round == 240) {
+        ASSERT_EQ(ex.book().best(Side::kBuy), Price(1103));
+        ASSERT_EQ(
+            ex.submit(at(305), buyer, sell(1103, n - 1, OrderType::kImmediateOrCancel))->filled,
+            Qty(n - 1));
+      }
+    }
+    ASSERT_EQ(ex.epoch(), 3u);
+    ASSERT_EQ(ex.fund().position, 0);
+    ASSERT_EQ(ex.account(buyer)->position, 0);
+  }
+  template <class T>
+  std::vector<T> events_of() const {
+    std::vector<T> out;
+    for (const Event& e : ex.events()) {
+      if (const auto* x = std::get_if<T>(&e.body)) out.push_back(*x);
+    }
+    return out;
+  }
+  std::int64_t cash(AccountId id) const { return ex.account(id)->cash.value(); }
+  // Starts over on a market whose exit period is `period_ms`.
+  void reopen(std::int64_t period_ms) {
+    ContractSpec s = spec();
+    s.exit_period_ms = period_ms;
+    ex = *Exchange::open(s, Price(1000), LedgerTime(0));
+    buyer = funded(1'000'000);
+  }
+
+  Exchange ex = *Exchange::open(spec(), Price(1000), LedgerTime(0));
+  AccountId buyer = funded(1'000'000);
+  AccountId shorter;
+};
+
+// Two flat survivors share the rest pro rata to their equity, each share rounded up.
+TEST_F(FinalLevy, FlatSurvivorsPayTheRestProRataToTheirEquity) {
+  AccountId other = funded(3'000);
+  walk(2, {other});
+  // The fund took the short's 22,700 and bond 100, bought 2 back for 21,530, kept 6 in fees and
+  // owes the short 22,700 - 2 * 10,500 - 10 = 1,690: equity -414. The last round's levy met a
+  // flat buyer.
+  ASSERT_TRUE(ex.withdraw(at(430), buyer, Cash(cash(buyer) - 1'000)).is_ok());
+  ex.clear_events();
+  ASSERT_TRUE(ex.settle_final(at(431), Price(1050)).is_ok());
+  std::vector<ShortfallLevied> levied = events_of<ShortfallLevied>();
+  ASSERT_EQ(levied.size(), 1u);
+  EXPECT_EQ(levied[0].fund_deficit, Cash(414));
+  EXPECT_EQ(levied[0].per_contract, Cash(0));  // no survivor holds a position
+  std::vector<ShortfallHaircut> haircut = events_of<ShortfallHaircut>();
+  ASSERT_EQ(haircut.size(), 1u);
+  EXPECT_EQ(haircut[0].remainder, Cash(414));
+  EXPECT_EQ(haircut[0].survivors_equity, Cash(4'000));
+  EXPECT_EQ(haircut[0].uncovered, Cash(0));
+  // ceil(414 * 1,000 / 4,000) = 104 and ceil(414 * 3,000 / 4,000) = 311: one unit over.
+  EXPECT_EQ(cash(buyer), 1'000 - 104);
+  EXPECT_EQ(cash(other), 3'000 - 311);
+  std::vector<Refreshed> charged = events_of<Refreshed>();
+  ASSERT_EQ(charged.size(), 2u);
+  EXPECT_EQ(charged[0].levy, Cash(104));
+  EXPECT_EQ(charged[1].levy, Cash(311));
+  Result<Cash> claim = ex.exit(at(432), shorter);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(1'690));
+  EXPECT_EQ(ex.fund().cash, Cash(1));
+}
+
+// Survivors who cannot pay give all their equity; the rest of the deficit is reported, and the
+// fund ends that much below zero (it still pays the claim it owes). Nobody's cash goes negative.
+TEST_F(FinalLevy, WhatTheSurvivorsCannotPayIsReportedAsUncovered) {
+  walk(2);
+  ASSERT_TRUE(ex.withdraw(at(430), buyer, Cash(cash(buyer) - 100)).is_ok());
+  ex.clear_events();
+  ASSERT_TRUE(ex.settle_final(at(431), Price(1050)).is_ok());
+  std::vector<ShortfallHaircut> haircut = events_of<ShortfallHaircut>();
+  ASSERT_EQ(haircut.size(), 1u);
+  EXPECT_EQ(haircut[0].remainder, Cash(414));
+  EXPECT_EQ(haircut[0].survivors_equity, Cash(100));
+  EXPECT_EQ(haircut[0].uncovered, Cash(314));
+  EXPECT_EQ(cash(buyer), 0);
+  Result<Cash> claim = ex.exit(at(432), shorter);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(1'690));
+  EXPECT_EQ(ex.fund().cash, Cash(-314));
+}
+
+// The levy per contract on the survivors' gross at settlement is capped at the band's margin M
+// (each survivor's equity covers M per contract); the haircut takes the rest.
+TEST_F(FinalLevy, TheLevyPerContractIsCappedAtTheMarginAndTheHaircutTakesTheRest) {
+  AccountId other = funded(100'000);
+  walk(6, {other});
+  // After the last round two survivors trade one lot: the gross at settlement is 2.
+  ASSERT_TRUE(ex.submit(at(430), other, sell(1103, 1)).is_ok());
+  ASSERT_EQ(ex.submit(at(430), buyer, buy(1103, 1, OrderType::kImmediateOrCancel))->filled, Qty(1));
+  const Band band = ex.band();
+  ex.clear_events();
+  const std::int64_t buyer_before = cash(buyer);
+  const std::int64_t other_before = cash(other);
+  ASSERT_TRUE(ex.settle_final(at(431), Price(1103)).is_ok());
+  std::vector<ShortfallLevied> levied = events_of<ShortfallLevied>();
+  ASSERT_EQ(levied.size(), 1u);
+  const std::int64_t deficit = levied[0].fund_deficit.value();
+  // Short 6 at 10.00 (cash 68,100 after fees), claim 68,100 - 63,000 - 30 = 5,070; the fund took
+  // 68,200 with the bond, bought 6 back for 65,650 and kept 20 in fees: equity -2,500. The last
+  // round's levy, ceil(2,500 / 5) = 500, met a flat buyer. Now G = 2 and M = 940 (band
+  // [10.47, 11.59]): 2 * 940 is levied per contract, the other 620 pro rata.
+  EXPECT_EQ(deficit, 2'500);
+  EXPECT_EQ(band.margin, Cash(940));
+  EXPECT_EQ(levied[0].per_contract, band.margin);
+  std::vector<ShortfallHaircut> haircut = events_of<ShortfallHaircut>();
+  ASSERT_EQ(haircut.size(), 1u);
+  EXPECT_EQ(haircut[0].remainder.value(), deficit - 2 * band.margin.value());
+  EXPECT_EQ(haircut[0].uncovered, Cash(0));
+  // Equity once the positions close at 11.03, after the levy per contract.
+  const std::int64_t e_buyer = buyer_before + 11'030 - band.margin.value();
+  const std::int64_t e_other = other_before - 11'030 - band.margin.value();
+  EXPECT_EQ(haircut[0].survivors_equity.value(), e_buyer + e_other);
+  const std::int64_t rest = haircut[0].remainder.value();
+  auto share = [&](std::int64_t e) {
+    return (rest * e + e_buyer + e_other - 1) / (e_buyer + e_other);
+  };
+  EXPECT_EQ(cash(buyer), e_buyer - share(e_buyer));
+  EXPECT_EQ(cash(other), e_other - share(e_other));
+  ASSERT_TRUE(ex.exit(at(432), shorter).is_ok());
+  EXPECT_GE(ex.fund().cash.value(), 0);
+  EXPECT_LT(ex.fund().cash.value(), 2);  // the haircut's shares, rounded up
+}
+
+// ---- exit period ------------------------------------------------------------------------------
+
+// The short's liquidation finishes with epoch 1 at 240 s; with an exit period of 200 s its claim
+// may be exited until 440 s, exclusive.
+TEST_F(FinalLevy, AClaimMayBeExitedUntilTheExitPeriodEnds) {
+  reopen(200 * kSecond);
+  walk(2);
+  Result<Cash> claim = ex.exit(LedgerTime(440 * kSecond - 1), shorter);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(1'690));
+}
+
+TEST_F(FinalLevy, AfterTheExitPeriodTheClaimLapsesAndTheFundKeepsIt) {
+  reopen(200 * kSecond);
+  walk(2);
+  ex.advance(LedgerTime(440 * kSecond + 1));
+  const Digest32 before = ex.state_hash();
+  const std::int64_t fund_cash = ex.fund().cash.value();
+  for (std::int64_t t : {440 * kSecond, 440 * kSecond + 1}) {
+    Result<Cash> late = ex.exit(LedgerTime(t), shorter);
+    ASSERT_FALSE(late.is_ok()) << t;
+    EXPECT_EQ(
+        late.status().message(),
+        "account 2's exit period ended at 440000 ms of ledger time; the fund keeps the claim");
+  }
+  EXPECT_EQ(ex.state_hash(), before);  // a refused exit changes nothing
+  EXPECT_EQ(ex.fund().cash.value(), fund_cash);
+  EXPECT_EQ(ex.account(shorter)->status, AccountStatus::kDefaulted);
+}
+
+// A lapsed claim is no longer the fund's liability: with an exit period of 120 s the short's
+// claim of 1,690 lapses at 360 s, the round there levies nothing, and the final settlement finds
+// no deficit (with the claim owed it was -414, FlatSurvivorsPayTheRestProRataToTheirEquity).
+TEST_F(FinalLevy, ALapsedClaimIsNoLongerALiabilityOfTheFund) {
+  reopen(120 * kSecond);
+  walk(2);
+  ex.clear_events();
+  ASSERT_TRUE(ex.settle_final(at(431), Price(1050)).is_ok());
+  EXPECT_TRUE(events_of<ShortfallLevied>().empty());
+  EXPECT_EQ(ex.fund().cash, Cash(1'276));
+  EXPECT_FALSE(ex.exit(at(432), shorter).is_ok());
+}
+
 }  // namespace
 }  // namespace pfex::market

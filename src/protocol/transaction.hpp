@@ -23,7 +23,8 @@
 
 namespace pfex::protocol {
 
-inline constexpr std::uint8_t kEnvelopeVersion = 1;
+// 2: the genesis entry's contract terms carry the exit period.
+inline constexpr std::uint8_t kEnvelopeVersion = 2;
 enum class EntryType : std::uint8_t {
   kGenesis = 0,
   kTransparent = 1,

@@ -105,9 +105,11 @@ Result<market::ActionResult> LedgerVenue::submit(Node& n, LedgerTime now,
 
 Status LedgerVenue::refresh_online_nodes(LedgerTime now) {
   for (auto& [id, n] : nodes_) {
-    if (!n.online || !n.auto_refresh.due(exchange(), n.account)) continue;
+    if (!n.online) continue;
+    const std::optional<Cash> deposit = n.auto_refresh.due(exchange(), n.account);
+    if (!deposit) continue;
     ++refreshes_;
-    Result<market::ActionResult> r = submit(n, now, market::RefreshAction{n.account, Cash(0)});
+    Result<market::ActionResult> r = submit(n, now, market::RefreshAction{n.account, *deposit});
     if (!r.is_ok() && r.status().code() == ErrorCode::kIoError) return r.status();
   }
   return Status::ok();

@@ -323,10 +323,12 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
     if (wallet && !wallet->pending().empty()) {
       PFEX_RETURN_IF_ERROR(node::settle_pending(*wallet, v, batch).status());
     }
-    if (!wallet || !refresher.due(*v.exchange(), me)) continue;
+    if (!wallet) continue;
+    const std::optional<Cash> deposit = refresher.due(*v.exchange(), me);
+    if (!deposit) continue;
     // A failed submission is reported and the watch goes on: the round's window is long, and a
     // change of cash (a deposit) makes the refresh due again.
-    Status sent = wallet->prepare(market::RefreshAction{me, Cash(0)}).status();
+    Status sent = wallet->prepare(market::RefreshAction{me, *deposit}).status();
     if (sent.is_ok()) sent = node::submit_pending(*wallet, *submit).status();
     fmt::print("margin round, epoch {}: refresh {}\n", v.exchange()->epoch(),
                sent.is_ok() ? "sent" : "failed: " + sent.to_string());

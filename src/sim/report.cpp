@@ -118,6 +118,13 @@ std::string describe_event(const Exchange& ex, const Event& e, const Names& name
         } else if constexpr (std::is_same_v<T, ShortfallLevied>) {
           return fmt::format("SHORTFALL: fund deficit {}, levy {} per contract", c(ev.fund_deficit),
                              c(ev.per_contract));
+        } else if constexpr (std::is_same_v<T, ShortfallHaircut>) {
+          return fmt::format(
+              "SHORTFALL at final settlement: {} left after the levy per contract, charged pro "
+              "rata "
+              "on the survivors' equity {}{}",
+              c(ev.remainder), c(ev.survivors_equity),
+              ev.uncovered.value() ? ", uncovered " + c(ev.uncovered) : "");
         } else if constexpr (std::is_same_v<T, WindowClosed>) {
           return fmt::format("refresh window of epoch {} closed", ev.epoch);
         } else if constexpr (std::is_same_v<T, Defaulted>) {

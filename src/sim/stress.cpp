@@ -146,9 +146,14 @@ std::string rule_note(const std::string& check) {
       {"breaker-during-liquidation",
        "no breaker may lock the market while a liquidation order rests at the edge"},
       {"fund-negative-after-settlement",
-       "the fund ended negative after the final settlement (no final levy; claims owed)"},
-      {"fund-negative-after-settlement-no-gross",
-       "the fund ended negative and no survivor held a position to levy at the final settlement"},
+       "the fund ended negative after the final settlement while a survivor kept money (the final "
+       "levy: per contract up to M, the rest pro rata to the survivors' equity)"},
+      {"final-levy",
+       "the final levy: min(ceil(D / G), M) per contract on the gross at settlement, then "
+       "ceil(R * e_i / E) of each survivor's equity"},
+      {"survivor-negative-after-settlement",
+       "the final levy must not charge a survivor more than its equity (no deficit hidden in a "
+       "survivor's account)"},
       {"hidden-deficit", "claims owed are fund liabilities; a deficit must be levied"},
       {"kept-position-not-worked-off",
        "the fund's kept position must be worked off at the adverse edge in every later epoch"},
@@ -244,6 +249,7 @@ std::vector<MarketCase> market_cases() {
   fast.settlement_interval_ms = 20'000;
   fast.bond = Cash(0);
   fast.liquidation_penalty_per_contract = Cash(400);
+  fast.exit_period_ms = 30'000;  // claims lapse: exits come both before and after the deadline
   out.push_back({"fast-rounds", fast, Price(1000)});
 
   ContractSpec wide = small;  // the widest band, tiny prices, small maximum order
@@ -281,6 +287,10 @@ void Counters::add(const Counters& o) {
   registrations_in_window += o.registrations_in_window;
   replaces += o.replaces;
   final_settlements += o.final_settlements;
+  haircuts += o.haircuts;
+  claims_lapsed += o.claims_lapsed;
+  fund_worst_final = std::min(fund_worst_final, o.fund_worst_final);
+  uncovered += o.uncovered;
   violations += o.violations;
 }
 
@@ -289,14 +299,19 @@ std::string format_counters(const Counters& c) {
       "markets {}, actions {} ({} accepted), trades {}, halts {} (volume {}, standing {}, "
       "scheduled {}), rounds {}, defaults {}, liquidations {} (completed {}, partial {}, kept {}, "
       "netted {}), levies {}, exits {}, refreshes at the call {} (one short refused {}), "
-      "registrations in windows {}, replaces {}, final settlements {}, violations {}",
+      "registrations in windows {}, replaces {}, final settlements {} (haircuts {}, the fund's "
+      "worst result {}, uncovered {}), claims lapsed {}, violations {}",
       c.markets, c.actions, c.accepted, c.trades, c.halts(), c.halts_volume, c.halts_standing,
       c.halts_scheduled, c.rounds, c.defaults,
       c.liquidations_completed + c.liquidations_partial + c.liquidations_kept +
           c.liquidations_empty,
       c.liquidations_completed, c.liquidations_partial, c.liquidations_kept, c.liquidations_empty,
       c.levies, c.exits, c.refreshes_at_call, c.refreshes_one_short, c.registrations_in_window,
-      c.replaces, c.final_settlements, c.violations);
+      c.replaces, c.final_settlements, c.haircuts,
+      c.fund_worst_final == std::numeric_limits<std::int64_t>::max()
+          ? std::string("none")
+          : std::to_string(c.fund_worst_final),
+      c.uncovered, c.claims_lapsed, c.violations);
 }
 
 // ---- the driver
@@ -378,10 +393,14 @@ i128 Driver::claim_of(const DefaultShadow& d) const {
   return std::max<i128>(0, value);
 }
 
+bool Driver::lapsed(const DefaultShadow& d) const {
+  const BatchShadow& b = batches_[d.batch];
+  return b.finished && ex_.time().value() - b.finished_at >= ex_.spec().exit_period_ms;
+}
 i128 Driver::outstanding_claims() const {
   i128 total = 0;
   for (const DefaultShadow& d : defaults_) {
-    if (!d.claimed && batches_[d.batch].finished) total += claim_of(d);
+    if (!d.claimed && batches_[d.batch].finished && !lapsed(d)) total += claim_of(d);
   }
   return total;
 }
@@ -561,7 +580,23 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       return std::nullopt;
     }
     case StepKind::kExit: {
+      ex_.advance(t);  // the deadlines first, so that the oracle sees the same clock
+      auto open = std::find_if(defaults_.begin(), defaults_.end(), [&](const DefaultShadow& d) {
+        return d.account == id && !d.claimed;
+      });
+      const bool lapsed_now = open != defaults_.end() && lapsed(*open);
       Result<Cash> r = ex_.exit(t, id);
+      const bool refused_as_lapsed =
+          !r.is_ok() && r.status().message().find("exit period ended") != std::string_view::npos;
+      if (refused_as_lapsed) ++counters_.claims_lapsed;
+      if (refused_as_lapsed != lapsed_now && !(lapsed_now && r.is_ok())) {
+        return violation("exit-period",
+                         fmt::format("account {}'s exit at {} ms was {} ({}); by the oracle its "
+                                     "claim {}",
+                                     id.value, t.value(), r.is_ok() ? "accepted" : "refused",
+                                     r.is_ok() ? "" : r.status().message(),
+                                     lapsed_now ? "had lapsed" : "was still open"));
+      }
       record(fmt::format("(void)ex.exit({}, {})", at, who), r.status(),
              r.is_ok() ? fmt::format("claim {}", r->value()) : "");
       return std::nullopt;
@@ -571,7 +606,15 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       if (record_) code_.push_back(fmt::format("  ex.advance({});", at));
       return std::nullopt;
     case StepKind::kSettleFinal: {
+      // The deadlines up to `t` first (as settle_final would), so that the accounts seen here are
+      // those the final levy charges.
+      ex_.advance(t);
       const bool in_window = ex_.phase() == Phase::kRefreshWindow;
+      before_settlement_.clear();
+      for (std::uint32_t i = 0; i < ex_.account_count(); ++i) {
+        before_settlement_.push_back(*ex_.account(AccountId{i}));
+      }
+      settlement_margin_ = ex_.band().margin.value();
       Status st = ex_.settle_final(t, step.price);
       record(fmt::format("(void)ex.settle_final({}, Price({}))", at, step.price.value()), st);
       if (in_window && st.is_ok()) {
@@ -684,7 +727,7 @@ std::optional<Violation> Driver::process_events() {
   std::int64_t gross_close_at_open = 0;
   bool prev_close_at_open = false;
   bool settled = false;
-  std::int64_t settle_gross = 0;  // the survivors' gross position when the final settlement came
+  Price settle_price;
   bool batch_open_for_close = false;
   for (const Event& e : ex_.events()) {
     const bool after_open_ok = std::holds_alternative<market::MarginCall>(e.body) ||
@@ -724,12 +767,6 @@ std::optional<Violation> Driver::process_events() {
             if (b.reason == market::HaltReason::kBreakerVolume) ++counters_.halts_volume;
             if (b.reason == market::HaltReason::kBreakerStanding) ++counters_.halts_standing;
             if (b.reason == market::HaltReason::kScheduled) ++counters_.halts_scheduled;
-            if (b.reason == market::HaltReason::kFinalSettlement) {
-              settle_gross = 0;
-              for (std::size_t i = 1; i < shadow_.size(); ++i) {
-                if (shadow_[i].active) settle_gross += std::abs(shadow_[i].position);
-              }
-            }
             const bool breaker = b.reason == market::HaltReason::kBreakerVolume ||
                                  b.reason == market::HaltReason::kBreakerStanding;
             if (breaker && live_liquidation_) {
@@ -764,6 +801,9 @@ std::optional<Violation> Driver::process_events() {
             shadow_[b.account.value].refreshed = true;
             gross_this_round_ += std::abs(shadow_[b.account.value].position);
             if (opened) levies_after_open += b.levy.value();
+          } else if constexpr (std::is_same_v<T, market::ShortfallHaircut>) {
+            ++counters_.haircuts;
+            counters_.uncovered += b.uncovered.value();
           } else if constexpr (std::is_same_v<T, market::ShortfallLevied>) {
             ++counters_.levies;
             levy_per_contract_ = b.per_contract.value();
@@ -805,6 +845,7 @@ std::optional<Violation> Driver::process_events() {
             }
             BatchShadow& batch = batches_[b.batch];
             batch.finished = true;
+            batch.finished_at = e.time.value();
             const std::int64_t total = b.filled.value() + b.kept.value();
             if (batch.filled != b.filled.value()) {
               flag("liquidation-bookkeeping",
@@ -853,6 +894,11 @@ std::optional<Violation> Driver::process_events() {
             if (!batches_[d->batch].finished) {
               flag("exit-while-liquidating",
                    fmt::format("account {} exited while its liquidation ran", b.account.value));
+            } else if (lapsed(*d)) {
+              flag("exit-period",
+                   fmt::format("account {} exited at {} ms, its claim lapsed at {}",
+                               b.account.value, e.time.value(),
+                               batches_[d->batch].finished_at + ex_.spec().exit_period_ms));
             } else if (i128 want = claim_of(*d); want != b.claim.value()) {
               flag("exit-claim", fmt::format("account {} (cash {}, position {}) claimed {}, the "
                                              "rule gives {}",
@@ -863,6 +909,7 @@ std::optional<Violation> Driver::process_events() {
           } else if constexpr (std::is_same_v<T, market::FinalSettlement>) {
             ++counters_.final_settlements;
             settled = true;
+            settle_price = b.price;
             for (AccountShadow& a : shadow_)
               a.position = 0;
           }
@@ -918,17 +965,70 @@ std::optional<Violation> Driver::process_events() {
       }
     }
   }
-  if (settled) {
-    i128 result = i128{fund.cash.value()} - outstanding_claims();
-    if (result < 0) {
-      // With no survivor holding a position there is no base for the per-contract levy.
+  if (settled) return check_final_levy(settle_price);
+  return std::nullopt;
+}
+
+// The final levy by the oracle's own formulas (docs/market.md, "Final settlement"), from the
+// accounts as they stood before the settlement: the fund's deficit at the settlement price net of
+// the claims it owes, lambda = min(ceil(D / G), M) on the survivors' gross G, then the rest R as
+// ceil(R * e_i / E) of each survivor's equity e_i after closing (all of it when R >= E).
+std::optional<Violation> Driver::check_final_levy(Price price) {
+  const std::vector<Account>& before = before_settlement_;
+  if (before.size() != ex_.account_count()) {
+    return violation("final-levy", "accounts registered during the final settlement");
+  }
+  const i128 k = ex_.spec().tick_value.value();
+  const i128 p = price.value();
+  const i128 deficit =
+      -(i128{before[0].cash.value()} + i128{before[0].position} * p * k - outstanding_claims());
+  i128 gross = 0;
+  for (std::size_t i = 1; i < before.size(); ++i) {
+    if (before[i].status == AccountStatus::kActive) gross += abs128(before[i].position);
+  }
+  i128 lambda = 0;
+  if (deficit > 0 && gross > 0)
+    lambda = std::min<i128>(ceil_div(deficit, gross), settlement_margin_);
+  std::vector<i128> equity(before.size(), 0);
+  i128 total = 0;
+  for (std::size_t i = 1; i < before.size(); ++i) {
+    if (before[i].status != AccountStatus::kActive) continue;
+    const Account& a = before[i];
+    equity[i] = i128{a.cash.value()} + i128{a.position} * p * k - lambda * abs128(a.position);
+    total += std::max<i128>(0, equity[i]);
+  }
+  const i128 rest = deficit > 0 ? deficit - lambda * gross : 0;
+  bool survivor_has_money = false;
+  for (std::size_t i = 1; i < before.size(); ++i) {
+    if (before[i].status != AccountStatus::kActive) continue;
+    const i128 e = std::max<i128>(0, equity[i]);
+    i128 want = equity[i];
+    if (rest > 0) want -= rest >= total ? e : ceil_div(rest * e, total);
+    const i128 got = ex_.account(AccountId{static_cast<std::uint32_t>(i)})->cash.value();
+    if (got != want) {
       return violation(
-          settle_gross > 0 ? "fund-negative-after-settlement"
-                           : "fund-negative-after-settlement-no-gross",
-          fmt::format("after the final settlement the fund holds {} and owes {} in "
-                      "claims; the survivors' gross position was {}",
-                      fund.cash.value(), i128_text(outstanding_claims()), settle_gross));
+          "final-levy",
+          fmt::format("account {} (cash {}, position {}) ended the settlement at {} "
+                      "with {}; the rule gives {} (deficit {}, gross {}, lambda {}, "
+                      "rest {} on equity {})",
+                      i, before[i].cash.value(), before[i].position, price.value(), i128_text(got),
+                      i128_text(want), i128_text(deficit), i128_text(gross), i128_text(lambda),
+                      i128_text(rest), i128_text(total)));
     }
+    if (got < 0) {
+      return violation("survivor-negative-after-settlement",
+                       fmt::format("account {} ended the settlement with {}", i, i128_text(got)));
+    }
+    survivor_has_money |= got > 0;
+  }
+  const i128 result = i128{ex_.fund().cash.value()} - outstanding_claims();
+  counters_.fund_worst_final = static_cast<std::int64_t>(
+      std::min<i128>(counters_.fund_worst_final, std::max<i128>(result, INT64_MIN)));
+  if (result < 0 && survivor_has_money) {
+    return violation("fund-negative-after-settlement",
+                     fmt::format("after the final settlement the fund holds {} and owes {} in "
+                                 "claims while survivors kept money",
+                                 ex_.fund().cash.value(), i128_text(outstanding_claims())));
   }
   return std::nullopt;
 }
@@ -1618,6 +1718,7 @@ std::string spec_code(const ContractSpec& s) {
                      s.refresh_window_ms, s.settlement_interval_ms);
   out += fmt::format("  s.bond = Cash({});\n  s.liquidation_penalty_per_contract = Cash({});\n",
                      s.bond.value(), s.liquidation_penalty_per_contract.value());
+  out += fmt::format("  s.exit_period_ms = {};\n", s.exit_period_ms);
   out += fmt::format("  s.max_order_qty = Qty({});\n", s.max_order_qty.value());
   return out;
 }

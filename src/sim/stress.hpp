@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -113,6 +114,12 @@ struct Counters {
   std::uint64_t registrations_in_window = 0;
   std::uint64_t replaces = 0;
   std::uint64_t final_settlements = 0;
+  std::uint64_t haircuts = 0;       // final settlements whose levy took from survivors' equity
+  std::uint64_t claims_lapsed = 0;  // exits refused because the exit period had ended
+  // The fund's lowest result after a final settlement (cash less the claims it owes), and the
+  // total its survivors could not pay (ShortfallHaircut::uncovered).
+  std::int64_t fund_worst_final = std::numeric_limits<std::int64_t>::max();
+  std::int64_t uncovered = 0;
   std::uint64_t violations = 0;
 
   std::uint64_t halts() const { return halts_volume + halts_standing + halts_scheduled; }
@@ -178,6 +185,7 @@ class Driver {
     i128 notional = 0;
     std::int64_t filled = 0;
     bool finished = false;
+    std::int64_t finished_at = 0;  // ledger ms: its claims lapse an exit period later
     i128 num = 0;
     i128 den = 1;
   };
@@ -191,12 +199,14 @@ class Driver {
   std::optional<Violation> apply_action(const Step& step);
   std::optional<Violation> process_events();
   std::optional<Violation> check_state();
+  std::optional<Violation> check_final_levy(Price price);
   std::optional<Violation> check_order_outcome(const Step& step, const market::OrderRequest& r,
                                                const Result<market::OrderOutcome>& out,
                                                const market::Account& before,
                                                const market::Band& band,
                                                std::optional<market::OrderBook::Order> replaced);
   i128 claim_of(const DefaultShadow& d) const;
+  bool lapsed(const DefaultShadow& d) const;
   i128 outstanding_claims() const;
   std::string step_code(const std::string& call, const Status& outcome,
                         const std::string& result) const;
@@ -226,7 +236,9 @@ class Driver {
   std::int64_t gross_prev_ = 0;        // the same at the previous window close
   std::int64_t gross_at_close_ = 0;    // survivors' gross at the previous close itself
   bool have_prev_close_ = false;
-  std::vector<std::uint32_t> traded_;  // accounts that traded in the current step
+  std::vector<std::uint32_t> traded_;               // accounts that traded in the current step
+  std::vector<market::Account> before_settlement_;  // the accounts the final levy charges
+  std::int64_t settlement_margin_ = 0;              // M of the band at the final settlement
 };
 
 // ---- generation, shrinking, reproducers

@@ -226,9 +226,6 @@ TEST(StressRun, BoundedRunKeepsEveryRule) {
   options.max_markets = env_or("PFEX_STRESS_MARKETS", 300);
   options.seconds = static_cast<double>(env_or("PFEX_STRESS_SECONDS", 600));
   options.seed = 20260101;
-  // Known and reported: with every survivor flat there is nothing to levy per contract, so a
-  // deficit the earlier levies did not collect stays with the fund (see the disabled test below).
-  options.checks.ignored.insert("fund-negative-after-settlement-no-gross");
   StressReport r = run_stress(options);
   std::printf("stress: %.1f s, %s\n", r.seconds, format_counters(r.counters).c_str());
   for (const auto& [check, n] : r.ignored_counts) {
@@ -258,14 +255,13 @@ TEST(StressRun, BoundedRunKeepsEveryRule) {
   EXPECT_GT(c.final_settlements, 0u);
 }
 
-// Found by the stress run (fund-negative-after-settlement-no-gross), by hand to 16 actions: the
-// fund keeps one of a defaulter's two shorts, buys it back an epoch later at the next band's edge,
-// 53 ticks above its mark, and pays the defaulter's claim. The levy of the next round, 414 per
-// contract on G_prev = 1, meets a survivor who is already flat: it collects nothing, and at the
-// final settlement no survivor holds a position to levy. The fund ends at -414, against
-// docs/design.md section 6 ("so the fund does not end negative"). Enable when the design says
-// how such a deficit is covered.
-TEST(StressKnownGap, DISABLED_FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
+// Found by the stress run (then fund-negative-after-settlement-no-gross), by hand to 16 actions:
+// the fund keeps one of a defaulter's two shorts, buys it back an epoch later at the next band's
+// edge, 53 ticks above its mark, and owes the defaulter's claim. The levy of the next round, 414
+// per contract on G_prev = 1, meets a survivor who is already flat: it collects nothing, and at the
+// final settlement no survivor holds a position to levy per contract. The rest is a haircut on the
+// survivors' equity: the buyer, the only survivor, pays the whole 414.
+TEST(StressFinalLevy, FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
   using namespace market;                     // NOLINT(google-build-using-namespace)
   ContractSpec s = case_named("small").spec;  // k = 10, f = 1, band 5%, M = 850, rounds every 120 s
   Exchange ex = *Exchange::open(s, Price(1000), LedgerTime(0));
@@ -297,9 +293,21 @@ TEST(StressKnownGap, DISABLED_FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition
   // Levy 414 per contract on G_prev = 1; the buyer is flat: its refresh pays nothing.
   ASSERT_TRUE(ex.refresh(LedgerTime(361'000), buyer, Cash(0)).is_ok());
   ex.advance(LedgerTime(420'000));
+  const std::int64_t buyer_cash = ex.account(buyer)->cash.value();
   ASSERT_TRUE(ex.settle_final(LedgerTime(421'000), Price(1050)).is_ok());
-  ASSERT_TRUE(ex.exit(LedgerTime(422'000), shorter).is_ok());  // claim 1690
-  EXPECT_GE(ex.fund().cash.value(), 0);                        // today: -414
+  std::optional<ShortfallHaircut> haircut;
+  for (const Event& e : ex.events()) {
+    if (const auto* h = std::get_if<ShortfallHaircut>(&e.body)) haircut = *h;
+  }
+  ASSERT_TRUE(haircut);
+  EXPECT_EQ(haircut->remainder, Cash(414));
+  EXPECT_EQ(haircut->survivors_equity, Cash(buyer_cash));
+  EXPECT_EQ(haircut->uncovered, Cash(0));
+  EXPECT_EQ(ex.account(buyer)->cash.value(), buyer_cash - 414);
+  Result<Cash> claim = ex.exit(LedgerTime(422'000), shorter);
+  ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
+  EXPECT_EQ(*claim, Cash(1690));
+  EXPECT_EQ(ex.fund().cash, Cash(0));  // before the haircut: -414
 }
 
 }  // namespace
