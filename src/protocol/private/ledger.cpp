@@ -56,10 +56,11 @@ Result<CashMovePublic> PrivateLedger::cash_move(const SpendTx& tx) const {
   return out;
 }
 
-Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
-  SpendEffects out;
+Status PrivateLedger::resolve_entries(const std::vector<SettleEntry>& entries,
+                                      const MarketTerms& terms, const SpendTx* spend,
+                                      SpendEffects& out) const {
   // Settle entries: claim fills (claimed, fill_index], release a closed order's remainder.
-  for (const SettleEntry& e : tx.entries) {
+  for (const SettleEntry& e : entries) {
     const PrivateOrder* o = order(e.order);
     if (o == nullptr) return Status::not_found("settle entry: " + order_name(e.order) + " unknown");
     const std::string name = "settle entry for " + order_name(e.order);
@@ -73,7 +74,8 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
     if (e.release && !o->closed)
       return Status::failed_precondition(name + ": cannot release an open order");
     if (e.release && o->released) return Status::failed_precondition(name + ": already released");
-    if (e.release && tx.type == TxType::kCancelReplace && e.order == tx.target)
+    if (spend != nullptr && e.release && spend->type == TxType::kCancelReplace &&
+        e.order == spend->target)
       return Status::invalid_argument(name + ": the cancel-replace itself releases it");
     Checked<std::int64_t> F(0), X(0);
     for (std::uint64_t i = o->claimed; i < e.fill_index; ++i) {
@@ -81,11 +83,17 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
       X += Checked<std::int64_t>(o->fills[i].price) * o->fills[i].qty;
     }
     if (F.overflowed() || X.overflowed()) return Status::overflow(name + ": fills overflow");
-    PFEX_RETURN_IF_ERROR(add_claim(out.deltas, o->side, o->price, F.value(), X.value(), terms_));
+    PFEX_RETURN_IF_ERROR(add_claim(out.deltas, o->side, o->price, F.value(), X.value(), terms));
     if (e.release && o->qty > o->filled)
       PFEX_RETURN_IF_ERROR(add_release(out.deltas, o->side, o->price, o->qty - o->filled));
     out.tags.push_back(o->tag);
   }
+  return Status::ok();
+}
+
+Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
+  SpendEffects out;
+  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, terms_, &tx, out));
   // The order a reduce or cancel-replace acts on.
   if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
     const PrivateOrder* o = order(tx.target);
@@ -118,6 +126,62 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
     out.tags.push_back(o.tag);
   }
   return out;
+}
+
+Result<SpendEffects> PrivateLedger::resolve(const ExitTx& tx) const {
+  auto epoch = default_epoch(tx.signer);
+  if (!epoch) return Status::failed_precondition("only a defaulted identity exits");
+  for (const SettleEntry& e : tx.entries) {
+    const PrivateOrder* o = order(e.order);
+    if (o != nullptr && (e.fill_index != o->fills.size() || (!e.release && !o->released)))
+      return Status::failed_precondition("an exit's entry for " + order_name(e.order) +
+                                         " claims every fill and releases the order");
+  }
+  SpendEffects out;
+  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, default_rounds_.at(*epoch).terms, nullptr, out));
+  return out;
+}
+
+std::optional<std::uint64_t> PrivateLedger::default_epoch(
+    const std::array<std::uint8_t, 32>& signer) const {
+  auto it = defaulted_.find(signer);
+  if (it == defaulted_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status PrivateLedger::record_liquidation_price(std::uint64_t epoch, const LiquidationPrice& price) {
+  PFEX_RETURN_IF_ERROR(validate(price));
+  auto it = default_rounds_.find(epoch);
+  if (it == default_rounds_.end())
+    return Status::failed_precondition("nobody defaulted in the round of epoch " +
+                                       std::to_string(epoch));
+  if (it->second.price) return Status::failed_precondition("the liquidation price is recorded");
+  it->second.price = price;
+  return Status::ok();
+}
+
+crypto::Transcript PrivateLedger::exit_transcript(const ExitTx& tx, const ExitContext& ctx) const {
+  crypto::Transcript t =
+      tx_transcript(default_rounds_.at(defaulted_.at(tx.signer)).terms, PrivateTx(tx));
+  absorb_exit_context(t, ctx);
+  return t;
+}
+
+Result<ExitContext> PrivateLedger::exit_context(const std::array<std::uint8_t, 32>& signer) const {
+  const Identity* id = identity(signer);
+  auto epoch = default_epoch(signer);
+  if (id == nullptr || !epoch)
+    return Status::failed_precondition("only a defaulted identity exits");
+  const DefaultRound& round = default_rounds_.at(*epoch);
+  if (!round.price)
+    return Status::failed_precondition(
+        "the liquidation of the defaulters' position is still running; exit after it finishes");
+  ExitContext ctx;
+  ctx.K = id->K;
+  ctx.price = *round.price;
+  ctx.penalty = round.terms.exit_penalty;
+  ctx.tick_value = round.terms.tick_value;
+  return ctx;
 }
 
 Result<const crypto::OneOfManySet*> PrivateLedger::window_set(const Window& w) const {
@@ -161,12 +225,17 @@ Status PrivateLedger::begin_margin_round(const MarketTerms& next, std::int64_t l
 Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_window() {
   if (!refresh_window_) return Status::failed_precondition("no refresh window is open");
   std::vector<std::array<std::uint8_t, 32>> out;
-  for (const auto& [signer, id] : identities_) {
+  for (auto& [signer, id] : identities_) {
     if (refreshed_.count(signer) == 0 && defaulted_.count(signer) == 0) {
-      defaulted_.insert(signer);
+      defaulted_[signer] = previous_->epoch;
       out.push_back(signer);
+      // Absentees forfeit their bonds to the fund.
+      fund_.bonds_held -= id.bond;
+      fund_.bonds_forfeited += id.bond;
+      id.bond = 0;
     }
   }
+  if (!out.empty()) default_rounds_[previous_->epoch] = DefaultRound{*previous_, std::nullopt};
   refresh_window_ = false;
   return out;
 }
@@ -210,6 +279,33 @@ Status PrivateLedger::check_refresh(const SpendTx& tx) const {
   PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
   return verify_refresh(gens_, terms_, pub, rp, *set, *tx.proofs, t);
+}
+
+Status PrivateLedger::check_exit(const ExitTx& tx) const {
+  const ExitPublic& pub = tx.exit;
+  const Identity* id = identity(tx.signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  auto epoch = default_epoch(tx.signer);
+  if (!epoch) return Status::failed_precondition("only a defaulted identity exits");
+  if (exited(tx.signer)) return Status::already_exists("this identity already exited");
+  if (pub.window.epoch != *epoch)
+    return Status::failed_precondition("an exit spends the token of epoch " +
+                                       std::to_string(*epoch) + ", the one it defaulted in");
+  PFEX_RETURN_IF_ERROR(check_sequence(tx.signer, tx.sequence));
+  PFEX_ASSIGN_OR_RETURN(ExitContext ctx, exit_context(tx.signer));
+  PFEX_RETURN_IF_ERROR(
+      check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
+  if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
+  if (serial_seen(pub.serial)) return Status::already_exists("serial already spent (double spend)");
+  if (pub.claim < 0 || pub.claim > kCashSupplyCap)
+    return Status::invalid_argument("the claim must be in [0, 2^46]");
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, resolve(tx));
+  if (!tx.proofs) return Status::invalid_argument("the exit carries no proofs");
+  if (!crypto::ed25519_verify_var(tx.signature, exit_signed_bytes(tx), tx.signer))
+    return Status::invalid_proof("exit: bad signature");
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  crypto::Transcript t = exit_transcript(tx, ctx);
+  return verify_exit(gens_, ctx, pub, effects.deltas, effects.tags, *set, *tx.proofs, t);
 }
 
 Status PrivateLedger::check_spend(const SpendTx& tx) const {
@@ -256,6 +352,12 @@ Status PrivateLedger::check_register(const RegisterTx& tx) const {
     return Status::already_exists("this identity is already registered");
   if (chain_values_.count(tx.J.encode()) != 0)
     return Status::already_exists("J seen before: one identity per chain key");
+  if (tx.bond != terms_.bond)
+    return Status::invalid_argument("the bond posted is " + std::to_string(tx.bond) +
+                                    ", the market's is " + std::to_string(terms_.bond));
+  if (tx.bond > kCashSupplyCap - supply_)
+    return Status::failed_precondition("the bond would pass the cash supply cap 2^46 (supply " +
+                                       std::to_string(supply_) + ")");
   const Bytes signed_bytes = register_signed_bytes(tx);
   if (!crypto::ed25519_verify_var(tx.signature, signed_bytes, tx.signer))
     return Status::invalid_proof("register: bad signature");
@@ -311,6 +413,7 @@ Status PrivateLedger::check(const PrivateTx& tx) const {
   if (const auto* mint = std::get_if<MintTx>(&tx)) return check_mint(*mint);
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) return check_register(*reg);
   if (const auto* cancel = std::get_if<CancelTx>(&tx)) return check_cancel(*cancel);
+  if (const auto* exit = std::get_if<ExitTx>(&tx)) return check_exit(*exit);
   return check_spend(std::get<SpendTx>(tx));
 }
 
@@ -321,7 +424,9 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) {
     sequences_[reg->signer] = reg->sequence;
     chain_values_.insert(reg->J.encode());
-    identities_[reg->signer] = Identity{reg->K, Point::identity()};
+    identities_[reg->signer] = Identity{reg->K, Point::identity(), reg->bond};
+    supply_ += reg->bond;  // the bond enters the market from outside, like a mint
+    fund_.bonds_held += reg->bond;
     if (refresh_window_) refreshed_.insert(reg->signer);  // a survivor with Enc(0)
     out.token_epoch = terms_.epoch;
     auto& list = tokens_[terms_.epoch];
@@ -344,6 +449,22 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
     identities_[mint->account].balance +=
         Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(mint->amount)));
     supply_ += mint->amount;
+    return out;
+  }
+  if (const auto* exit = std::get_if<ExitTx>(&tx)) {
+    sequences_[exit->signer] = exit->sequence;
+    serials_.insert(exit->exit.serial.bytes());
+    for (const SettleEntry& e : exit->entries) {
+      PrivateOrder& o = orders_[e.order];
+      o.claimed = e.fill_index;
+      o.released = true;
+    }
+    exited_.insert(exit->signer);
+    // The fund pays the claim into the identity's cash account (public amount).
+    identities_[exit->signer].balance +=
+        Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(exit->exit.claim)));
+    fund_.exits_paid += exit->exit.claim;
+    out.token_epoch = exit->exit.window.epoch;
     return out;
   }
   const auto& s = std::get<SpendTx>(tx);
@@ -465,9 +586,32 @@ Digest32 PrivateLedger::state_hash() const {
     w.fixed(signer);
     w.fixed(id.K.encode());
     w.fixed(id.balance.encode());
+    w.i64(id.bond);
   }
   paid_in_.encode(w);
   w.i64(supply_);
+  w.u64(defaulted_.size());
+  for (const auto& [signer, epoch] : defaulted_) {
+    w.fixed(signer);
+    w.u64(epoch);
+  }
+  w.u64(exited_.size());
+  for (const auto& signer : exited_)
+    w.fixed(signer);
+  w.u64(default_rounds_.size());
+  for (const auto& [epoch, round] : default_rounds_) {
+    w.u64(epoch);
+    w.boolean(round.price.has_value());
+    if (round.price) {
+      const auto num = static_cast<u128>(round.price->num);
+      w.u64(static_cast<std::uint64_t>(num));
+      w.u64(static_cast<std::uint64_t>(num >> 64));
+      w.i64(round.price->den);
+    }
+  }
+  w.i64(fund_.bonds_held);
+  w.i64(fund_.bonds_forfeited);
+  w.i64(fund_.exits_paid);
   h.update(out);
   return h.finish();
 }

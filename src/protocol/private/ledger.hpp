@@ -62,9 +62,19 @@ struct Applied {
 
 // An identity's public record: its chain-key commitment and its cash account (a Pedersen
 // commitment to the balance; a mint adds amount*G, a deposit subtracts V_a, a withdrawal adds it).
+// The bond is the market's, posted (public, from outside the cash ledger) at registration; it is
+// held while the identity is active and forfeited to the fund when it defaults.
 struct Identity {
   Point K;
   Point balance;
+  std::int64_t bond = 0;  // held; 0 once forfeited
+};
+
+// The fund's public accounts in this library: what it received and what it paid.
+struct FundLedger {
+  std::int64_t bonds_held = 0;       // bonds of identities that have not defaulted
+  std::int64_t bonds_forfeited = 0;  // received from defaulters
+  std::int64_t exits_paid = 0;       // exit claims paid to defaulters' cash accounts
 };
 
 class PrivateLedger {
@@ -94,6 +104,22 @@ class PrivateLedger {
   bool defaulted(const std::array<std::uint8_t, 32>& signer) const {
     return defaulted_.count(signer) != 0;
   }
+  // The epoch whose refresh window the identity defaulted in (its token is on that epoch's list).
+  std::optional<std::uint64_t> default_epoch(const std::array<std::uint8_t, 32>& signer) const;
+  bool exited(const std::array<std::uint8_t, 32>& signer) const {
+    return exited_.count(signer) != 0;
+  }
+  // The liquidation price of the defaulters of `epoch`'s round (the validator's, from the fund's
+  // fills; here for the tests): exits of that round are possible from then on. kInvalidArgument
+  // for a price outside validate(LiquidationPrice); kFailedPrecondition if nobody defaulted in that
+  // round or its price is already recorded.
+  Status record_liquidation_price(std::uint64_t epoch, const LiquidationPrice& price);
+  // What an exit's relations take from the ledger, for `signer` (defaulted, price recorded).
+  Result<ExitContext> exit_context(const std::array<std::uint8_t, 32>& signer) const;
+  const FundLedger& fund() const { return fund_; }
+  // The exit's transcript: the transaction under the terms of the epoch it spends from, then the
+  // context (exit_context(tx.signer) must be ok).
+  crypto::Transcript exit_transcript(const ExitTx& tx, const ExitContext& ctx) const;
   // This round's sums of the refreshes' Enc(v), Enc(c'), Enc(v+ + v-).
   struct RoundSums {
     crypto::Ciphertext position, cash, gross;
@@ -113,6 +139,8 @@ class PrivateLedger {
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
   // verifier checks with it.
   Result<SpendEffects> resolve(const SpendTx& tx) const;
+  // An exit's deltas and tags: every entry claims the order's last fill and releases it.
+  Result<SpendEffects> resolve(const ExitTx& tx) const;
   // Every rule, cheapest first, then the proofs. Changes nothing.
   [[nodiscard]] Status check(const PrivateTx& tx) const;
   // check(), then the transaction's effect. On error nothing changes.
@@ -140,6 +168,9 @@ class PrivateLedger {
   Status check_mint(const MintTx& tx) const;
   Status check_transfer(const TransferTx& tx) const;
   Status check_refresh(const SpendTx& tx) const;
+  Status check_exit(const ExitTx& tx) const;
+  Status resolve_entries(const std::vector<SettleEntry>& entries, const MarketTerms& terms,
+                         const SpendTx* spend, SpendEffects& out) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
   Result<CashMovePublic> cash_move(const SpendTx& tx) const;
 
@@ -156,7 +187,14 @@ class PrivateLedger {
   std::optional<MarketTerms> previous_;  // epoch e during and after its margin round
   bool refresh_window_ = false;
   std::int64_t levy_ = 0;
-  std::set<std::array<std::uint8_t, 32>> refreshed_, defaulted_;
+  std::set<std::array<std::uint8_t, 32>> refreshed_, exited_;
+  std::map<std::array<std::uint8_t, 32>, std::uint64_t> defaulted_;  // signer -> epoch
+  struct DefaultRound {
+    MarketTerms terms;  // of the epoch the defaulters' tokens are on
+    std::optional<LiquidationPrice> price;
+  };
+  std::map<std::uint64_t, DefaultRound> default_rounds_;
+  FundLedger fund_;
   RoundSums sums_;
   mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
 };

@@ -227,8 +227,11 @@ TEST(PrivateLedger, RegisterIsSignedSequencedAndOneIdentityPerChainKey) {
   bad_sig.signature[5] ^= 1;
   expect_rejected(ledger, PrivateTx(bad_sig), ErrorCode::kInvalidProof, "signature");
   RegisterTx bond = *reg;
-  bond.bond = 7;  // signed bytes change: the signature no longer holds
-  expect_rejected(ledger, PrivateTx(bond), ErrorCode::kInvalidProof, "signature");
+  bond.bond = 7;  // not the market's bond (0), and the signature would not hold either
+  expect_rejected(ledger, PrivateTx(bond), ErrorCode::kInvalidArgument, "bond");
+  RegisterTx sequence = *reg;
+  sequence.sequence = 2;  // signed bytes change: the signature no longer holds
+  expect_rejected(ledger, PrivateTx(sequence), ErrorCode::kInvalidProof, "signature");
   apply_ok(ledger, w, reg);
   expect_rejected(ledger, PrivateTx(*reg), ErrorCode::kAlreadyExists, "sequence");
   // The same J under another identity (a relay re-signing someone's registration) is refused.

@@ -74,7 +74,7 @@ inline MarketTerms small_terms(std::size_t log_window = 3) {
 // Registers a wallet and returns it. Its token has c = 0: tests fund it with fund_token().
 inline std::unique_ptr<PrivateWallet> registered(PrivateLedger& ledger, std::uint64_t seq = 1) {
   auto w = std::make_unique<PrivateWallet>(ledger.gens());
-  auto tx = w->build_register(ledger, seq, 0);
+  auto tx = w->build_register(ledger, seq, ledger.terms().bond);
   EXPECT_TRUE(tx.is_ok()) << tx.status().to_string();
   auto applied = ledger.apply(PrivateTx(*tx));
   EXPECT_TRUE(applied.is_ok()) << applied.status().to_string();

@@ -58,6 +58,12 @@ class PrivateWallet {
   // hidden deposit (possibly 0). Refused with open orders ("settle first") or when the token
   // breaks solvency over the new band ("E_L short by X": deposit that much more).
   Result<SpendTx> build_refresh(const PrivateLedger& ledger, std::uint64_t deposit);
+  // Signed, after this identity defaulted and its round's liquidation price is recorded: spends
+  // the token of the default's epoch with entries settling every order not yet settled, and
+  // claims its worth at the liquidation price minus the penalty (paid into the cash account).
+  // Refused when the claim would be negative ("nothing to claim") or more than 16 orders are
+  // unsettled.
+  Result<ExitTx> build_exit(const PrivateLedger& ledger);
 
   // Signed: pays `amount` from the cash account to `receiver`'s, with a memo for the receiver
   // (XChaCha20-Poly1305 under a fresh X25519 key agreement with the receiver's identity key).
