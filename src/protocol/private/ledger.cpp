@@ -35,6 +35,11 @@ const Identity* PrivateLedger::identity(const std::array<std::uint8_t, 32>& sign
   return it == identities_.end() ? nullptr : &it->second;
 }
 
+std::uint64_t PrivateLedger::last_sequence(const std::array<std::uint8_t, 32>& signer) const {
+  auto it = sequences_.find(signer);
+  return it == sequences_.end() ? 0 : it->second;
+}
+
 Status PrivateLedger::check_sequence(const std::array<std::uint8_t, 32>& signer,
                                      std::uint64_t sequence) const {
   if (auto it = sequences_.find(signer); it != sequences_.end() && sequence <= it->second)
@@ -534,12 +539,6 @@ Status PrivateLedger::close_order(std::uint64_t id) {
   if (orders_[id].closed) return Status::failed_precondition(order_name(id) + " is closed");
   orders_[id].closed = true;
   return Status::ok();
-}
-
-std::uint64_t PrivateLedger::detail_append_token(const Point& token) {
-  auto& list = tokens_[terms_.epoch];
-  list.push_back(token);
-  return list.size() - 1;
 }
 
 Digest32 PrivateLedger::state_hash() const {

@@ -131,6 +131,8 @@ class PrivateLedger {
   std::size_t order_count() const { return orders_.size(); }
   bool serial_seen(const Scalar& sn) const;
   const Identity* identity(const std::array<std::uint8_t, 32>& signer) const;
+  // The signer's last sequence number (0 before its first signed transaction; the issuer's too).
+  std::uint64_t last_sequence(const std::array<std::uint8_t, 32>& signer) const;
   // Enc(Pi): the net cash paid into the market, encrypted under the validators' key.
   const crypto::Ciphertext& paid_in() const { return paid_in_; }
   std::int64_t cash_supply() const { return supply_; }
@@ -150,10 +152,6 @@ class PrivateLedger {
   // which closes when fully filled; closing an order (an immediate order's remainder, a halt).
   Status record_fill(std::uint64_t id, std::int64_t price, std::int64_t qty);
   Status close_order(std::uint64_t id);
-
-  // For tests only: appends a token without a transaction (a stand-in for a deposit, which is not
-  // coded yet) and returns its index in the current epoch's list.
-  std::uint64_t detail_append_token(const Point& token);
 
   // BLAKE2b-256 over the token lists, serials, orders, J values and sequence numbers.
   Digest32 state_hash() const;

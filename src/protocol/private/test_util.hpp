@@ -71,7 +71,8 @@ inline MarketTerms small_terms(std::size_t log_window = 3) {
   return t;
 }
 
-// Registers a wallet and returns it. Its token has c = 0: tests fund it with fund_token().
+// Registers a wallet (posting the market's bond) and returns it. Its token has c = 0: tests
+// fund it with fund().
 inline std::unique_ptr<PrivateWallet> registered(PrivateLedger& ledger, std::uint64_t seq = 1) {
   auto w = std::make_unique<PrivateWallet>(ledger.gens());
   auto tx = w->build_register(ledger, seq, ledger.terms().bond);
@@ -94,14 +95,17 @@ inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t
   return tx;
 }
 
-// Gives the wallet a token with cash c (a stand-in for a deposit).
+// Mints `cash` to the wallet's identity (the issuer's next sequence) and deposits all of it into
+// its token: the token gains c += cash through real transactions.
 inline void fund(PrivateLedger& ledger, PrivateWallet& w, std::int64_t cash) {
-  TokenOpening opening = w.token();
-  opening.a.c = cash;
-  opening.sn = random_nonzero_scalar();
-  opening.r = Scalar::random();
-  w.detail_replace_token(opening, ledger.detail_append_token(opening.commit(ledger.gens())),
-                         ledger.terms().epoch);
+  auto minted = ledger.apply(PrivateTx(mint_tx(w, cash, ledger.last_sequence(issuer().pk) + 1)));
+  ASSERT_TRUE(minted.is_ok()) << minted.status().to_string();
+  w.on_mint(static_cast<std::uint64_t>(cash));
+  auto deposit = w.build_deposit(ledger, static_cast<std::uint64_t>(cash));
+  ASSERT_TRUE(deposit.is_ok()) << deposit.status().to_string();
+  auto applied = ledger.apply(PrivateTx(*deposit));
+  ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
+  ASSERT_TRUE(w.confirm(*applied).is_ok());
 }
 
 // Applies a built transaction and confirms it in the wallet; fails the test on error.
