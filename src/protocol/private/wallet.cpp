@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "crypto/ct.hpp"
 #include "protocol/private/refresh.hpp"
 
 namespace pfex::priv {
@@ -103,6 +104,7 @@ Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx 
     openings.push_back(*new_tag);
     // The tag is part of the body: fill it in and recompute the effects' last tag.
     draft.order->tag = new_tag->commit(gens_, kappa_);
+    crypto::declassify(draft.order->tag);  // published (hiding: a fresh o and rho)
     effects.tags.back() = draft.order->tag;
   }
   PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));

@@ -82,14 +82,6 @@ class PrivateWallet {
   // Adopts the pending token and order after the ledger applied the last built transaction.
   Status confirm(const Applied& applied);
 
-  // For tests only: makes `opening`, at `index` of the current epoch's list, the wallet's token
-  // (with PrivateLedger::detail_append_token, a stand-in for a deposit).
-  void detail_replace_token(const TokenOpening& opening, std::uint64_t index, std::uint64_t epoch) {
-    token_ = opening;
-    token_index_ = index;
-    token_epoch_ = epoch;
-  }
-
   // The settle entries a spend should carry now: every owned order with unclaimed fills or a
   // closed, unreleased remainder, lowest ids first, at most 16; `exclude_release` is not released.
   std::vector<SettleEntry> pending_entries(const PrivateLedger& ledger,
