@@ -166,8 +166,11 @@ Status PrivateLedger::record_liquidation_price(std::uint64_t epoch, const Liquid
 }
 
 crypto::Transcript PrivateLedger::exit_transcript(const ExitTx& tx, const ExitContext& ctx) const {
-  crypto::Transcript t =
-      tx_transcript(default_rounds_.at(defaulted_.at(tx.signer)).terms, PrivateTx(tx));
+  // The terms of the epoch the identity defaulted in (the current ones for anyone else: such an
+  // exit is refused before its proofs are looked at).
+  const auto epoch = default_epoch(tx.signer);
+  const MarketTerms& terms = epoch ? default_rounds_.at(*epoch).terms : terms_;
+  crypto::Transcript t = tx_transcript(terms, PrivateTx(tx));
   absorb_exit_context(t, ctx);
   return t;
 }
