@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crypto/proof_codec.hpp"
+#include "protocol/private/ct_int.hpp"
 
 namespace pfex::priv {
 namespace {
@@ -141,7 +142,7 @@ Result<ExitValues> exit_values(const Attributes& a, const Deltas& d, const ExitC
   }
   if (y[kAvp] < 0 || y[kAvp] >= kTwo64 || y[kAvm] < 0 || y[kAvm] >= kTwo64)
     return Status::overflow("the position after the entries leaves [0, 2^64)");
-  const i128 t = y[kAvp] < y[kAvm] ? y[kAvp] : y[kAvm];
+  const i128 t = ct::min(y[kAvp], y[kAvm]);  // the split is secret (the claim is public)
   ExitValues out;
   out.t = static_cast<std::uint64_t>(t);
   out.vp = static_cast<std::uint64_t>(y[kAvp] - t);
