@@ -69,6 +69,9 @@ struct Identity {
 
 class PrivateLedger {
  public:
+  // The version of encode_state's layout, checked by decode_state.
+  static constexpr std::uint32_t kStateVersion = 1;
+
   // gens must outlive the ledger. terms.validate() must hold.
   PrivateLedger(const PrivateGens& gens, MarketTerms terms);
 
@@ -113,10 +116,17 @@ class PrivateLedger {
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
   // verifier checks with it.
   Result<SpendEffects> resolve(const SpendTx& tx) const;
-  // Every rule, cheapest first, then the proofs. Changes nothing.
+  // Every rule, cheapest first, then the signatures and proofs. Changes nothing.
   [[nodiscard]] Status check(const PrivateTx& tx) const;
+  // The deterministic rules of check() only (phase, band, window, serial unseen, order state,
+  // sequence, supply), no signature or proof: the validator's stage 2. A transaction that passes
+  // them fails check() only with kInvalidProof. Changes nothing.
+  [[nodiscard]] Status check_rules(const PrivateTx& tx) const;
   // check(), then the transaction's effect. On error nothing changes.
   Result<Applied> apply(const PrivateTx& tx);
+  // The effect of a transaction that passed check() against this very state (the validator ran
+  // the rules and the proofs itself); anything else is a programming error.
+  Applied apply_checked(const PrivateTx& tx);
 
   // The matcher's results (the validator's job; here for the tests): a fill of an open order,
   // which closes when fully filled; closing an order (an immediate order's remainder, a halt).
@@ -127,19 +137,34 @@ class PrivateLedger {
   // coded yet) and returns its index in the current epoch's list.
   std::uint64_t detail_append_token(const Point& token);
 
-  // BLAKE2b-256 over the token lists, serials, orders, J values and sequence numbers.
+  // The whole public state in the canonical codec (docs/protocol/validator.md, "Private state"):
+  // the terms (current and, during and after a margin round, previous), the refresh window and
+  // levy, the token lists per epoch, the serials, every order, the J values, the sequences, the
+  // identities and their cash balances, Enc(Pi), the cash supply, the refreshed and defaulted
+  // sets and the round sums. Every set and map in increasing key order. Starts with
+  // kStateVersion.
+  void encode_state(Writer& w) const;
+  Bytes encode_state() const;
+  // The inverse of encode_state, strictly: kCorruption for an unknown version, truncation,
+  // trailing bytes, a non-canonical point or scalar, unsorted or repeated keys, terms out of
+  // range or an inconsistent order. gens must outlive the ledger.
+  static Result<std::unique_ptr<PrivateLedger>> decode_state(const PrivateGens& gens,
+                                                             ByteSpan bytes);
+  // BLAKE2b-256("pfex/v1/private/state", encode_state()).
   Digest32 state_hash() const;
 
   // The membership set of a window, built once per window (a window's points never change).
   Result<const crypto::OneOfManySet*> window_set(const Window& w) const;
 
  private:
-  Status check_spend(const SpendTx& tx) const;
-  Status check_register(const RegisterTx& tx) const;
-  Status check_cancel(const CancelTx& tx) const;
-  Status check_mint(const MintTx& tx) const;
-  Status check_transfer(const TransferTx& tx) const;
-  Status check_refresh(const SpendTx& tx) const;
+  // Each stops before the first signature or proof when rules_only.
+  Status check_impl(const PrivateTx& tx, bool rules_only) const;
+  Status check_spend(const SpendTx& tx, bool rules_only) const;
+  Status check_register(const RegisterTx& tx, bool rules_only) const;
+  Status check_cancel(const CancelTx& tx, bool rules_only) const;
+  Status check_mint(const MintTx& tx, bool rules_only) const;
+  Status check_transfer(const TransferTx& tx, bool rules_only) const;
+  Status check_refresh(const SpendTx& tx, bool rules_only) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
   Result<CashMovePublic> cash_move(const SpendTx& tx) const;
 
