@@ -3,13 +3,17 @@
 // identically (docs/protocol/validator.md, "Private transactions").
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "protocol/ledger_replica.hpp"
 #include "protocol/private/wallet.hpp"
-#include "protocol/test_util.hpp"
+#include "protocol/private_test_util.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -17,13 +21,7 @@ namespace {
 using priv::OrderKind;
 using priv::PrivateTx;
 using priv::PrivateWallet;
-
-Genesis private_genesis(const PublicKey& issuer, std::uint8_t log_window = 3) {
-  Genesis g{market::seed_example_preset(), Price(testing::kReference), issuer};
-  g.private_terms =
-      PrivateGenesisTerms{log_window, crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed))};
-  return g;
-}
+using testing::private_genesis;
 
 Bytes private_entry(const PrivateTx& tx) {
   return encode_entry(PrivateEntry{tx});
@@ -36,7 +34,7 @@ Bytes private_entry(const PrivateTx& tx) {
 // transaction, a second genesis, a double spend.
 struct PrivateLog {
   std::shared_ptr<const priv::PrivateGens> gens = std::make_shared<const priv::PrivateGens>();
-  SigningKey issuer = SigningKey::generate();
+  SigningKey issuer = testing::fixed_issuer();  // the fuzz target's market
   std::vector<LedgerEntry> entries;
   std::vector<bool> accepted;  // the builder's verdict on each
   std::vector<std::string> reasons;
@@ -283,6 +281,42 @@ TEST(PrivateGenesis, WindowSizeLimitsAndVersionAreChecked) {
   Bytes trailing = encode_entry(private_genesis(issuer.public_key()));
   trailing.push_back(0);
   EXPECT_FALSE(decode_entry(trailing).is_ok());
+}
+
+// Every seed of pfex_fuzz_replica_private is a log after the fuzz target's genesis that replays
+// with its accepted and rejected entries. With PFEX_WRITE_FUZZ_SEEDS=1 the test first writes the
+// suite's log as the seed "log".
+TEST_F(ReplicaPrivateTest, FuzzSeedsReplayAfterTheFuzzTargetsGenesis) {
+  const std::filesystem::path dir =
+      std::filesystem::path(PFEX_SOURCE_DIR) / "fuzz/corpus/pfex_fuzz_replica_private";
+  const char* write = std::getenv("PFEX_WRITE_FUZZ_SEEDS");
+  if (write != nullptr && std::string_view(write) == "1") {
+    std::filesystem::create_directories(dir);
+    std::vector<Bytes> payloads;
+    for (std::size_t i = 1; i < log().entries.size(); ++i)
+      payloads.push_back(log().entries[i].payload);
+    auto put = [&](const std::string& name, const std::vector<Bytes>& chunks) {
+      const Bytes seed = testing::join_chunks(chunks);
+      std::ofstream out(dir / name, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(seed.data()),
+                static_cast<std::streamsize>(seed.size()));
+    };
+    put("log", payloads);
+    put("registers-and-mints", std::vector<Bytes>(payloads.begin(), payloads.begin() + 4));
+  }
+  std::ifstream in(dir / "log", std::ios::binary);
+  ASSERT_TRUE(in.good()) << "missing seed " << (dir / "log");
+  const Bytes seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  LedgerReplica v(log().gens);
+  std::vector<LedgerEntry> entries = {
+      LedgerEntry{1, LedgerTime(1'000'001), log().entries[0].payload}};
+  for (Bytes& p : testing::split_chunks(seed))
+    entries.push_back(LedgerEntry{
+        entries.size() + 1, LedgerTime(1'000'000 + static_cast<std::int64_t>(entries.size() + 1)),
+        std::move(p)});
+  ASSERT_TRUE(v.apply_batch(entries).is_ok());
+  EXPECT_EQ(v.entries(), log().entries.size());
+  EXPECT_EQ(v.rejected(), 5U);
 }
 
 }  // namespace
