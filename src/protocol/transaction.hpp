@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "core/codec.hpp"
@@ -67,6 +68,15 @@ struct PrivateGenesisTerms {
 };
 
 struct Genesis {
+  Genesis() = default;
+  // A transparent market's genesis without private_terms, a private market's with them.
+  Genesis(market::ContractSpec contract_, Price reference_, const PublicKey& issuer_,
+          std::optional<PrivateGenesisTerms> private_terms_ = std::nullopt)
+      : contract(std::move(contract_)),
+        reference(reference_),
+        issuer(issuer_),
+        private_terms(std::move(private_terms_)) {}
+
   market::ContractSpec contract;
   Price reference;
   PublicKey issuer{};
