@@ -319,5 +319,42 @@ TEST_F(ReplicaPrivateTest, FuzzSeedsReplayAfterTheFuzzTargetsGenesis) {
   EXPECT_EQ(v.rejected(), 5U);
 }
 
+// Snapshot version 2 added the private ledger; a version 1 snapshot (a transparent market) is
+// still read, any other version is refused.
+TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
+  testing::TestMarket m;
+  testing::Trader t;
+  LedgerReplica v;
+  ASSERT_TRUE(v.apply(m.entry(m.genesis))->accepted);
+  ASSERT_TRUE(v.apply(m.entry(m.sign(t, market::RegisterAction{})))->accepted);
+  const Bytes snap = v.snapshot();
+  Bytes body(snap.begin(), snap.end() - 32);
+  ASSERT_EQ(body.back(), 0);  // has_private
+  auto reseal = [](Bytes b) {
+    Hasher h("pfex/v1/validator-snapshot");
+    h.update(b);
+    const Digest32 sum = h.finish();
+    b.insert(b.end(), sum.begin(), sum.end());
+    return b;
+  };
+  Bytes v1 = body;
+  v1.pop_back();
+  v1[4] = 1;  // version:u32, little-endian, after the magic
+  auto one = LedgerReplica::restore(reseal(v1));
+  ASSERT_TRUE(one.is_ok()) << one.status().to_string();
+  EXPECT_EQ(one->chain(), v.chain());
+  EXPECT_EQ(one->state_hash(), v.state_hash());
+  EXPECT_EQ(one->snapshot(), snap);  // written again as version 2
+  for (int version : {0, 3}) {
+    Bytes other = body;
+    other[4] = static_cast<std::uint8_t>(version);
+    EXPECT_EQ(LedgerReplica::restore(reseal(other)).status().code(), ErrorCode::kCorruption);
+  }
+  Bytes private_flag = body;
+  private_flag.back() = 1;  // a private ledger in a transparent market's snapshot
+  private_flag.insert(private_flag.end(), {0, 0, 0, 0});
+  EXPECT_FALSE(LedgerReplica::restore(reseal(private_flag)).is_ok());
+}
+
 }  // namespace
 }  // namespace pfex::protocol
