@@ -79,6 +79,9 @@ struct FundLedger {
 
 class PrivateLedger {
  public:
+  // The version of encode_state's layout, checked by decode_state.
+  static constexpr std::uint32_t kStateVersion = 1;
+
   // gens must outlive the ledger. terms.validate() must hold.
   PrivateLedger(const PrivateGens& gens, MarketTerms terms);
 
@@ -143,30 +146,53 @@ class PrivateLedger {
   Result<SpendEffects> resolve(const SpendTx& tx) const;
   // An exit's deltas and tags: every entry claims the order's last fill and releases it.
   Result<SpendEffects> resolve(const ExitTx& tx) const;
-  // Every rule, cheapest first, then the proofs. Changes nothing.
+  // Every rule, cheapest first, then the signatures and proofs. Changes nothing.
   [[nodiscard]] Status check(const PrivateTx& tx) const;
+  // The deterministic rules of check() only (phase, band, window, serial unseen, order state,
+  // sequence, supply), no signature or proof: the validator's stage 2. A transaction that passes
+  // them fails check() only with kInvalidProof. Changes nothing.
+  [[nodiscard]] Status check_rules(const PrivateTx& tx) const;
   // check(), then the transaction's effect. On error nothing changes.
   Result<Applied> apply(const PrivateTx& tx);
+  // The effect of a transaction that passed check() against this very state (the validator ran
+  // the rules and the proofs itself); anything else is a programming error.
+  Applied apply_checked(const PrivateTx& tx);
 
   // The matcher's results (the validator's job; here for the tests): a fill of an open order,
   // which closes when fully filled; closing an order (an immediate order's remainder, a halt).
   Status record_fill(std::uint64_t id, std::int64_t price, std::int64_t qty);
   Status close_order(std::uint64_t id);
 
-  // BLAKE2b-256 over the token lists, serials, orders, J values and sequence numbers.
+  // The whole public state in the canonical codec (docs/protocol/validator.md, "Private state"):
+  // the terms (current and, during and after a margin round, previous; each with its bond and
+  // exit penalty), the refresh window and levy, the token lists per epoch, the serials, every
+  // order, the J values, the sequences, the identities with their cash balances and bonds,
+  // Enc(Pi), the cash supply, the refreshed set, the defaulted identities with their epochs, the
+  // exited set, the default rounds (terms and liquidation price), the fund's totals and the
+  // round sums. Every set and map in increasing key order. Starts with kStateVersion.
+  void encode_state(Writer& w) const;
+  Bytes encode_state() const;
+  // The inverse of encode_state, strictly: kCorruption for an unknown version, truncation,
+  // trailing bytes, a non-canonical point or scalar, unsorted or repeated keys, terms out of
+  // range, an inconsistent order, default or fund total. gens must outlive the ledger.
+  static Result<std::unique_ptr<PrivateLedger>> decode_state(const PrivateGens& gens,
+                                                             ByteSpan bytes);
+  // BLAKE2b-256("pfex/v1/private/state", encode_state()).
   Digest32 state_hash() const;
 
   // The membership set of a window, built once per window (a window's points never change).
   Result<const crypto::OneOfManySet*> window_set(const Window& w) const;
 
  private:
-  Status check_spend(const SpendTx& tx) const;
-  Status check_register(const RegisterTx& tx) const;
-  Status check_cancel(const CancelTx& tx) const;
-  Status check_mint(const MintTx& tx) const;
-  Status check_transfer(const TransferTx& tx) const;
-  Status check_refresh(const SpendTx& tx) const;
-  Status check_exit(const ExitTx& tx) const;
+  // Each stops before the first signature or proof when rules_only.
+  Status check_impl(const PrivateTx& tx, bool rules_only) const;
+  Status check_spend(const SpendTx& tx, bool rules_only) const;
+  Status check_register(const RegisterTx& tx, bool rules_only) const;
+  Status check_cancel(const CancelTx& tx, bool rules_only) const;
+  Status check_mint(const MintTx& tx, bool rules_only) const;
+  Status check_transfer(const TransferTx& tx, bool rules_only) const;
+  Status check_refresh(const SpendTx& tx, bool rules_only) const;
+  Status check_exit(const ExitTx& tx, bool rules_only) const;
   Status resolve_entries(const std::vector<SettleEntry>& entries, const MarketTerms& terms,
                          const SpendTx* spend, SpendEffects& out) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
