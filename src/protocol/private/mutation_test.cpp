@@ -7,6 +7,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -36,7 +37,7 @@ struct Tally {
 };
 
 // Mutates `tx` every way above against `ledger`, where it must be valid, and checks every
-// mutation is refused without a state change; then the original still applies. Bytes after the
+// mutation is refused without a state change; the original stays valid. Bytes after the
 // body (proofs, signature) are mutated at every `proof_stride`-th position only.
 void expect_every_mutation_rejected(PrivateLedger& ledger, const PrivateTx& tx,
                                     std::size_t proof_stride = 1) {

@@ -14,6 +14,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -324,6 +325,15 @@ TEST(PrivacySession, AnObserverLinksNoBetterThanChanceBeyondTheListedLeaks) {
     for (std::uint64_t id : log[i].named)
       EXPECT_EQ(log[order_maker.at(id)].trader, log[i].trader);
   }
+
+  // An encoding's size depends only on public facts (its type and how many orders it names):
+  // no secret value changes the length of a field or a proof.
+  std::map<std::pair<TxType, std::size_t>, std::set<std::size_t>> sizes;
+  for (const Seen& s : log) {
+    if (!s.signer) sizes[{s.type, s.named.size()}].insert(s.size);
+  }
+  for (const auto& [key, found] : sizes)
+    EXPECT_EQ(found.size(), 1u) << tx_type_name(key.first) << " naming " << key.second << " orders";
 
   std::vector<Strategy> strategies = {{"uniform guess in the window"},
                                       {"timing: the newest token"},
