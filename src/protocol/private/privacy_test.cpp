@@ -127,7 +127,7 @@ class Session {
       } else {
         post(i);
       }
-      if (HasFatalFailure()) return;
+      if (::testing::Test::HasFatalFailure()) return;
     }
   }
 
@@ -139,8 +139,6 @@ class Session {
   }
 
  private:
-  static bool HasFatalFailure() { return ::testing::Test::HasFatalFailure(); }
-
   std::uint64_t pick(std::uint64_t n) {
     return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_);
   }
