@@ -158,6 +158,70 @@ TEST_F(ExitFixture, DefaulterExitsOnceWithItsClaim) {
   EXPECT_EQ(ledger.fund().exits_paid, 49'968 + 50'000);
 }
 
+// The state codec and hash cover the bonds, the defaults with their epochs and round, the
+// liquidation price, the exits and the fund: a copy decoded before the price continues
+// identically, and damage to the fund's totals is refused.
+TEST_F(ExitFixture, TheStateCodecCoversBondsDefaultsAndExits) {
+  auto copy = PrivateLedger::decode_state(gens(), ledger.encode_state());
+  ASSERT_TRUE(copy.is_ok()) << copy.status().to_string();
+  PrivateLedger& restored = **copy;
+  EXPECT_EQ(restored.state_hash(), ledger.state_hash());
+  EXPECT_EQ(restored.terms().bond, kBond);
+  EXPECT_EQ(restored.terms().exit_penalty, kPenalty);
+  EXPECT_EQ(restored.identity(a->identity())->bond, kBond);
+  EXPECT_EQ(restored.identity(b->identity())->bond, 0);
+  EXPECT_EQ(restored.default_epoch(b->identity()), 1u);
+  EXPECT_EQ(restored.fund().bonds_held, kBond);
+  EXPECT_EQ(restored.fund().bonds_forfeited, 2 * kBond);
+  EXPECT_FALSE(restored.exit_context(b->identity()).is_ok());  // no price yet
+  const Digest32 before = ledger.state_hash();
+  price();
+  EXPECT_NE(ledger.state_hash(), before);  // the price is in the state
+  ASSERT_TRUE(restored.record_liquidation_price(1, {304, 3}).is_ok());
+  EXPECT_EQ(restored.state_hash(), ledger.state_hash());
+  auto exit = b->build_exit(ledger);
+  ASSERT_TRUE(exit.is_ok()) << exit.status().to_string();
+  ASSERT_TRUE(restored.check_rules(PrivateTx(*exit)).is_ok());
+  ASSERT_TRUE(restored.apply(PrivateTx(*exit)).is_ok());
+  apply_ok(ledger, *b, exit);
+  EXPECT_TRUE(restored.exited(b->identity()));
+  EXPECT_EQ(restored.fund().exits_paid, 49'968);
+  EXPECT_EQ(restored.encode_state(), ledger.encode_state());
+  // After the exit too, and the exited set survives.
+  auto again = PrivateLedger::decode_state(gens(), ledger.encode_state());
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_TRUE((*again)->exited(b->identity()));
+  EXPECT_EQ((*again)->state_hash(), ledger.state_hash());
+  expect_rejected(**again, PrivateTx(*exit), ErrorCode::kAlreadyExists, "already exited");
+  // The fund's totals (bonds held, forfeited, exits paid) precede the round sums (6 points).
+  const Bytes good = ledger.encode_state();
+  const std::size_t totals = good.size() - 6 * 32 - 3 * 8;
+  Bytes held = good;
+  held[totals] ^= 1;
+  auto bad = PrivateLedger::decode_state(gens(), held);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(bad.status().message().find("bonds held"), std::string_view::npos);
+  for (std::size_t cut = 0; cut < good.size(); cut += 7) {
+    EXPECT_EQ(PrivateLedger::decode_state(gens(), ByteSpan(good.data(), cut)).status().code(),
+              ErrorCode::kCorruption)
+        << cut;
+  }
+  Bytes longer = good;
+  longer.push_back(0);
+  EXPECT_EQ(PrivateLedger::decode_state(gens(), longer).status().code(), ErrorCode::kCorruption);
+}
+
+TEST(PrivateBond, TheStateHashCoversTheBondAndThePenalty) {
+  const PrivateLedger plain(gens(), exit_terms());
+  MarketTerms bond = exit_terms();
+  bond.bond += 1;
+  MarketTerms penalty = exit_terms();
+  penalty.exit_penalty += 1;
+  EXPECT_NE(PrivateLedger(gens(), bond).state_hash(), plain.state_hash());
+  EXPECT_NE(PrivateLedger(gens(), penalty).state_hash(), plain.state_hash());
+}
+
 TEST_F(ExitFixture, ExitAttacksAreRejected) {
   price();
   // A non-defaulter: the wallet refuses, and B's exit re-addressed to A is refused.
