@@ -58,21 +58,22 @@ struct Market {
   Market() {
     auto reg = wallet.build_register(ledger, 1, 0);
     (void)wallet.confirm(*ledger.apply(PrivateTx(*reg)));
-    while (ledger.tokens(1).size() < 1023)
-      (void)ledger.detail_append_token(Point::random());
-    TokenOpening funded = wallet.token();
-    funded.a.c = 10'000'000;
-    funded.sn = random_nonzero_scalar();
-    wallet.detail_replace_token(funded, ledger.detail_append_token(funded.commit(gens())), 1);
+    // Other identities' first tokens fill the list to 1023; the wallet's deposit appends its
+    // funded token as the 1024th.
+    while (ledger.tokens(1).size() < 1023) {
+      PrivateWallet other(gens());
+      (void)ledger.apply(PrivateTx(*other.build_register(ledger, 1, 0)));
+    }
     MintTx mint;
     mint.account = wallet.identity();
-    mint.amount = 1'000'000;
+    mint.amount = 11'000'000;
     mint.sequence = 1;
     const Bytes message = mint_signed_bytes(mint);
     crypto_sign_detached(mint.signature.data(), nullptr, message.data(), message.size(),
                          issuer().sk.data());
     (void)ledger.apply(PrivateTx(mint));
-    wallet.on_mint(1'000'000);
+    wallet.on_mint(11'000'000);
+    apply(wallet.build_deposit(ledger, 10'000'000));  // c = 10'000'000, 1'000'000 left
   }
   // Applies a transaction the wallet built.
   template <class Tx>

@@ -13,7 +13,8 @@ constexpr std::string_view kChainDomain = "pfex/v1/chain";
 constexpr std::string_view kChainStateDomain = "pfex/v1/chain-state";
 constexpr std::string_view kSnapshotDomain = "pfex/v1/validator-snapshot";
 constexpr std::uint32_t kSnapshotMagic = 0x50534E56;  // "VNSP" little-endian
-constexpr std::uint32_t kSnapshotVersion = 1;
+// Version 2 adds the private ledger; version 1 (transparent only) is still read.
+constexpr std::uint32_t kSnapshotVersion = 2;
 constexpr std::uint32_t kMaxSnapshotSigners = 1U << 26;
 
 void put_result(Writer& w, const market::ActionResult& r) {
@@ -29,6 +30,16 @@ void put_result(Writer& w, const market::ActionResult& r) {
   if (r.claim) w.i64(r.claim->value());
 }
 
+// Only for an accepted private transaction, so the chain of a transparent log is unchanged.
+void put_private_result(Writer& w, const priv::Applied& a) {
+  w.u8(static_cast<std::uint8_t>(a.type));
+  w.u64(a.token_epoch);
+  w.boolean(a.token_index.has_value());
+  if (a.token_index) w.u64(*a.token_index);
+  w.boolean(a.new_order.has_value());
+  if (a.new_order) w.u64(*a.new_order);
+}
+
 }  // namespace
 
 std::optional<market::AccountId> LedgerReplica::account_of(const PublicKey& key) const {
@@ -42,6 +53,7 @@ std::uint64_t LedgerReplica::last_sequence_of(const PublicKey& key) const {
 }
 
 Digest32 LedgerReplica::state_hash() const {
+  if (state_.private_market) return state_.private_market->ledger->state_hash();
   return state_.exchange ? state_.exchange->state_hash() : Digest32{};
 }
 
@@ -58,6 +70,7 @@ void LedgerReplica::fold_into_chain(const LedgerEntry& entry, const EntryOutcome
   t.boolean(outcome.accepted);
   t.u8(static_cast<std::uint8_t>(outcome.reason.code()));
   put_result(t, outcome.result);
+  if (outcome.private_result) put_private_result(t, *outcome.private_result);
   Hasher h(kChainDomain);
   h.update(chain_);
   h.update(head);
@@ -89,13 +102,22 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
     }
     previous = e.sequence;
   }
-  const std::vector<Result<Entry>> decoded = decode_stage(entries);                    // stage 1
-  const std::vector<std::uint8_t> proofs_ok = proof_stage(entries, decoded, threads);  // 3
-
   const std::size_t n = entries.size();
   std::vector<EntryOutcome> outcomes;
   outcomes.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
+  // Until a genesis opens the market, an entry's decoding may depend on the one before it (a
+  // private transaction needs its market's window size): one entry at a time.
+  std::size_t first = 0;
+  for (; first < n && !state_.open() && n > 1; ++first) {
+    std::vector<EntryOutcome> one;
+    PFEX_ASSIGN_OR_RETURN(one, apply_batch(entries.subspan(first, 1), 1));
+    outcomes.push_back(std::move(one.front()));
+  }
+  entries = entries.subspan(first);
+  const std::vector<Result<Entry>> decoded = decode_stage(entries, state_.context());  // 1
+  const std::vector<std::uint8_t> proofs_ok = proof_stage(entries, decoded, threads);  // 3
+
+  for (std::size_t i = 0; i < entries.size(); ++i) {
     const LedgerEntry& e = entries[i];
     EntryOutcome outcome;
     outcome.sequence = e.sequence;
@@ -140,13 +162,16 @@ Bytes LedgerReplica::snapshot() const {
   }
   w.boolean(state_.exchange.has_value());
   if (state_.exchange) w.var_bytes(state_.exchange->snapshot());
+  w.boolean(state_.private_market.has_value());
+  if (state_.private_market) w.var_bytes(state_.private_market->ledger->encode_state());
   Hasher h(kSnapshotDomain);
   h.update(out);
   w.fixed(h.finish());
   return out;
 }
 
-Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes) {
+Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
+                                             std::shared_ptr<const priv::PrivateGens> gens) {
   if (bytes.size() < 32) return Status::corruption("validator snapshot is truncated");
   const ByteSpan body = bytes.first(bytes.size() - 32);
   Hasher h(kSnapshotDomain);
@@ -159,10 +184,11 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes) {
   if (r.u32("snapshot magic") != kSnapshotMagic) {
     return Status::corruption("not a validator snapshot (bad magic)");
   }
-  if (r.u32("snapshot version") != kSnapshotVersion) {
+  const std::uint32_t version = r.u32("snapshot version");
+  if (version != 1 && version != kSnapshotVersion) {
     r.fail(Status::corruption("unknown validator snapshot version"));
   }
-  LedgerReplica v;
+  LedgerReplica v(std::move(gens));
   v.last_sequence_ = r.u64("log position");
   v.entries_ = r.u64("entries");
   v.accepted_ = r.u64("accepted");
@@ -186,18 +212,37 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes) {
   const bool has_exchange = r.boolean("has market");
   Bytes exchange_bytes;
   if (has_exchange) exchange_bytes = r.var_bytes("exchange", UINT32_MAX);
+  const bool has_private = version >= 2 && r.boolean("has private market");
+  Bytes private_bytes;
+  if (has_private) private_bytes = r.var_bytes("private ledger", UINT32_MAX);
   PFEX_RETURN_IF_ERROR(r.finish());
-  if (has_exchange != !v.state_.genesis.empty()) {
+  if ((has_exchange || has_private) != !v.state_.genesis.empty() || (has_exchange && has_private)) {
     return Status::corruption("snapshot has a market without a genesis or the reverse");
   }
-  if (has_exchange) {
+  if (!v.state_.genesis.empty()) {
     PFEX_ASSIGN_OR_RETURN(Entry genesis, decode_entry(v.state_.genesis));
     const auto* g = std::get_if<Genesis>(&genesis);
     if (!g) return Status::corruption("snapshot genesis is not a genesis entry");
+    if ((g->mode() == Mode::kPrivate) != has_private) {
+      return Status::corruption("snapshot's market is not of its genesis's mode");
+    }
     v.state_.market_id = market_id_of(v.state_.genesis);
     v.state_.issuer = g->issuer;
-    PFEX_ASSIGN_OR_RETURN(market::Exchange ex, market::Exchange::restore(exchange_bytes));
-    v.state_.exchange.emplace(std::move(ex));
+    if (has_exchange) {
+      PFEX_ASSIGN_OR_RETURN(market::Exchange ex, market::Exchange::restore(exchange_bytes));
+      v.state_.exchange.emplace(std::move(ex));
+    } else {
+      if (!v.state_.signers.empty()) return Status::corruption("a private market has no signers");
+      PFEX_ASSIGN_OR_RETURN(priv::MarketTerms terms, private_terms_of(*g, v.state_.genesis));
+      if (!v.state_.gens) v.state_.gens = std::make_shared<const priv::PrivateGens>();
+      Result<std::unique_ptr<priv::PrivateLedger>> ledger =
+          priv::PrivateLedger::decode_state(*v.state_.gens, private_bytes);
+      if (!ledger) return ledger.status().with_context("snapshot's private ledger");
+      if ((*ledger)->terms().market_id != terms.market_id) {
+        return Status::corruption("snapshot's private ledger is of another market");
+      }
+      v.state_.private_market.emplace(PrivateMarket{v.state_.gens, std::move(ledger).value()});
+    }
   }
   // Every bound account exists and belongs to one key only.
   std::vector<bool> bound(v.state_.exchange ? v.state_.exchange->account_count() : 0, false);

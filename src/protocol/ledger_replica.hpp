@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -36,8 +37,12 @@ inline constexpr std::uint64_t kStateCheckpointEntries = 4096;
 
 class LedgerReplica {
  public:
-  // A validator at the start of a log (no market until a genesis entry opens one).
+  // A validator at the start of a log (no market until a genesis entry opens one). A private
+  // genesis derives the private generators (about 50 ms) unless `gens` gives them.
   LedgerReplica() = default;
+  explicit LedgerReplica(std::shared_ptr<const priv::PrivateGens> gens) {
+    state_.gens = std::move(gens);
+  }
   LedgerReplica(const LedgerReplica&) = delete;
   LedgerReplica& operator=(const LedgerReplica&) = delete;
   LedgerReplica(LedgerReplica&&) = default;
@@ -59,10 +64,18 @@ class LedgerReplica {
   LedgerTime ledger_time() const { return clock_.now(); }
   // The running hash over every entry and its outcome (docs/protocol/validator.md).
   const Digest32& chain() const { return chain_; }
-  // The exchange's full state hash (zero before genesis). Costs a full encoding of the state.
+  // The market's full state hash (zero before genesis): the exchange's, or in a private market
+  // the private ledger's. Costs a full encoding of the state.
   Digest32 state_hash() const;
 
+  // The open market's mode (none before genesis).
+  std::optional<Mode> mode() const { return state_.context().mode; }
+  // A transparent market's exchange (null before genesis and in a private market).
   const market::Exchange* exchange() const { return state_.exchange ? &*state_.exchange : nullptr; }
+  // A private market's ledger (null before genesis and in a transparent market).
+  const priv::PrivateLedger* private_ledger() const {
+    return state_.private_market ? state_.private_market->ledger.get() : nullptr;
+  }
   const std::optional<MarketId>& market_id() const { return state_.market_id; }
   std::optional<market::AccountId> account_of(const PublicKey& key) const;
   // Highest sequence number accepted from `key` (0 if none).
@@ -72,10 +85,12 @@ class LedgerReplica {
   using EventSink = std::function<void(const EntryOutcome&, std::span<const market::Event>)>;
   void set_event_sink(EventSink sink) { sink_ = std::move(sink); }
 
-  // The whole validator state (exchange, registry, sequences, log position, clock, chain) in the
-  // canonical codec with a trailing BLAKE2b checksum; restore() rejects damaged bytes.
+  // The whole validator state (exchange or private ledger, registry, sequences, log position,
+  // clock, chain) in the canonical codec with a trailing BLAKE2b checksum; restore() rejects
+  // damaged bytes. A private market's restore uses `gens` (derived when null).
   Bytes snapshot() const;
-  static Result<LedgerReplica> restore(ByteSpan bytes);
+  static Result<LedgerReplica> restore(ByteSpan bytes,
+                                       std::shared_ptr<const priv::PrivateGens> gens = nullptr);
 
  private:
   void fold_into_chain(const LedgerEntry& entry, const EntryOutcome& outcome);

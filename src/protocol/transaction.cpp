@@ -1,9 +1,11 @@
 // The ledger entry envelope; see transaction.hpp and docs/protocol/transactions.md.
 #include "protocol/transaction.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "crypto/ed25519.hpp"
+#include "market/band.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -22,7 +24,64 @@ void put_transparent_unsigned(Writer& w, const MarketId& market, const PublicKey
   w.var_bytes(action);
 }
 
+void put_genesis_fields(Writer& w, const Genesis& g) {
+  market::encode_contract(w, g.contract);
+  w.i64(g.reference.value());
+  w.fixed(g.issuer);
+}
+
+Result<Entry> decode_genesis(Reader& r, bool is_private) {
+  Genesis g;
+  if (is_private) {
+    r.u8_in("private genesis version", kPrivateGenesisVersion, kPrivateGenesisVersion);
+  }
+  g.contract = market::decode_contract(r);
+  g.reference = Price(r.i64_in("reference price", 1, INT64_MAX));
+  r.fixed("issuer key", g.issuer);
+  if (is_private) {
+    PrivateGenesisTerms t;
+    t.log_window = r.u8_in("log window", 1, 16);
+    crypto::Point::Encoding key{};
+    r.fixed("validators' key", key);
+    PFEX_RETURN_IF_ERROR(r.finish());
+    Result<crypto::Point> point = crypto::Point::decode(key);
+    if (!point) return point.status().with_context("validators' key");
+    if (point->is_identity()) return Status::invalid_argument("validators' key is the identity");
+    t.validators_key = *point;
+    g.private_terms = t;
+  }
+  PFEX_RETURN_IF_ERROR(r.finish());
+  PFEX_RETURN_IF_ERROR(g.contract.validate().with_context("genesis contract"));
+  return Entry{std::move(g)};
+}
+
 }  // namespace
+
+std::string_view mode_name(Mode mode) {
+  return mode == Mode::kPrivate ? "private" : "transparent";
+}
+
+Result<priv::MarketTerms> private_terms_of(const Genesis& genesis, ByteSpan genesis_entry) {
+  if (!genesis.private_terms) {
+    return Status::invalid_argument("a transparent genesis has no private terms");
+  }
+  PFEX_ASSIGN_OR_RETURN(market::Band band, market::make_band(genesis.contract, genesis.reference,
+                                                             genesis.contract.band_ppm));
+  priv::MarketTerms t;
+  t.market_id = market_id_of(genesis_entry);
+  t.epoch = 0;  // as the transparent exchange numbers its epochs
+  t.log_window = genesis.private_terms->log_window;
+  t.tick_value = genesis.contract.tick_value.value();
+  t.fee = genesis.contract.fee_per_contract.value();
+  t.low = band.low.value();
+  t.high = band.high.value();
+  t.margin = band.margin.value();
+  t.max_order_qty = genesis.contract.max_order_qty.value();
+  t.validators_key = genesis.private_terms->validators_key;
+  std::copy(genesis.issuer.begin(), genesis.issuer.end(), t.issuer.begin());
+  PFEX_RETURN_IF_ERROR(t.validate().with_context("private market terms"));
+  return t;
+}
 
 Bytes encode_genesis(const Genesis& genesis) {
   return encode_entry(genesis);
@@ -57,10 +116,19 @@ Bytes encode_entry(const Entry& entry) {
   Bytes out;
   Writer w(&out);
   if (const auto* g = std::get_if<Genesis>(&entry)) {
-    put_header(w, EntryType::kGenesis);
-    market::encode_contract(w, g->contract);
-    w.i64(g->reference.value());
-    w.fixed(g->issuer);
+    if (!g->private_terms) {
+      put_header(w, EntryType::kGenesis);  // today's bytes: a transparent genesis is unchanged
+      put_genesis_fields(w, *g);
+    } else {
+      put_header(w, EntryType::kPrivateGenesis);
+      w.u8(kPrivateGenesisVersion);
+      put_genesis_fields(w, *g);
+      w.u8(g->private_terms->log_window);
+      w.fixed(g->private_terms->validators_key.encode());
+    }
+  } else if (const auto* p = std::get_if<PrivateEntry>(&entry)) {
+    put_header(w, EntryType::kPrivate);
+    w.fixed(priv::encode(p->tx));
   } else {
     const auto& tx = std::get<TransparentTx>(entry);
     put_transparent_unsigned(w, tx.market, tx.signer, tx.sequence, encode_action(tx.action));
@@ -69,7 +137,7 @@ Bytes encode_entry(const Entry& entry) {
   return out;
 }
 
-Result<Entry> decode_entry(ByteSpan bytes) {
+Result<Entry> decode_entry(ByteSpan bytes, const MarketContext& market) {
   if (bytes.size() > kMaxTransactionBytes) {
     return Status::invalid_argument("entry of " + std::to_string(bytes.size()) +
                                     " bytes is over the limit of " +
@@ -79,14 +147,18 @@ Result<Entry> decode_entry(ByteSpan bytes) {
   r.u8_in("envelope version", kEnvelopeVersion, kEnvelopeVersion);
   const auto type = static_cast<EntryType>(r.u8_in("entry type", 0, kMaxEntryType));
   if (r.failed()) return r.status();
-  if (type == EntryType::kGenesis) {
-    Genesis g;
-    g.contract = market::decode_contract(r);
-    g.reference = Price(r.i64_in("reference price", 1, INT64_MAX));
-    r.fixed("issuer key", g.issuer);
-    PFEX_RETURN_IF_ERROR(r.finish());
-    PFEX_RETURN_IF_ERROR(g.contract.validate().with_context("genesis contract"));
-    return Entry{std::move(g)};
+  if (type == EntryType::kGenesis || type == EntryType::kPrivateGenesis) {
+    return decode_genesis(r, type == EntryType::kPrivateGenesis);
+  }
+  if (type == EntryType::kPrivate) {
+    if (!market.mode)
+      return Status::failed_precondition("a private transaction before any genesis");
+    if (*market.mode != Mode::kPrivate) {
+      return Status::failed_precondition("a private transaction in a transparent market");
+    }
+    Result<priv::PrivateTx> tx = priv::decode(bytes.subspan(2), market.log_window);
+    if (!tx) return tx.status().with_context("private transaction");
+    return Entry{PrivateEntry{std::move(tx).value()}};
   }
   TransparentTx tx;
   r.fixed("market id", tx.market);

@@ -1,16 +1,21 @@
 // The ledger entry envelope: what every log entry must be for a validator to accept it. The
 // grammar, the signed bytes and the acceptance rules are in docs/protocol/transactions.md.
 //
-// An entry is `version type body`. Type 0 opens a market (genesis: the first valid one in a log);
-// type 1 is a transparent-account transaction: market id, the signer's Ed25519 key, the signer's
-// sequence number, one encoded market Action, and the signature over the domain-separated bytes
-// of everything before it. Private transactions will be further types of the same envelope.
-// Decoding is strict (docs/codec.md): truncation, trailing bytes, an unknown version or type, an
-// over-long field and an invalid action are all errors, so an entry has exactly one encoding.
+// An entry is `version type body`. Type 0 opens a transparent market (genesis: the first valid
+// one in a log); type 1 is a transparent-account transaction: market id, the signer's Ed25519
+// key, the signer's sequence number, one encoded market Action, and the signature over the
+// domain-separated bytes of everything before it. Type 2 opens a private market (its own
+// version byte, the transparent genesis's fields, then the private terms); type 3 is a private
+// transaction in the private codec (docs/protocol/private.md section 7). The genesis's type is
+// the market's mode. Decoding is strict (docs/codec.md): truncation, trailing bytes, an unknown
+// version or type, an over-long field and an invalid action are all errors, so an entry has
+// exactly one encoding.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "core/codec.hpp"
@@ -20,16 +25,26 @@
 #include "market/contract.hpp"
 #include "protocol/action_codec.hpp"
 #include "protocol/keys.hpp"
+#include "protocol/private/transaction.hpp"
 
 namespace pfex::protocol {
 
 // 2: the genesis entry's contract terms carry the exit period.
 inline constexpr std::uint8_t kEnvelopeVersion = 2;
 enum class EntryType : std::uint8_t {
-  kGenesis = 0,
-  kTransparent = 1,
+  kGenesis = 0,         // a transparent market's genesis
+  kTransparent = 1,     // a transparent-account transaction
+  kPrivateGenesis = 2,  // a private market's genesis
+  kPrivate = 3,         // a private transaction
 };
-inline constexpr std::uint8_t kMaxEntryType = 1;
+inline constexpr std::uint8_t kMaxEntryType = 3;
+// The layout of a private genesis's body, checked on read.
+inline constexpr std::uint8_t kPrivateGenesisVersion = 1;
+
+// A market is transparent (public accounts) or private (tokens, docs/protocol/private.md) for its
+// whole life; its genesis says which.
+enum class Mode : std::uint8_t { kTransparent = 0, kPrivate = 1 };
+std::string_view mode_name(Mode mode);
 
 // Largest entry a gateway forwards and a validator decodes; far above any transparent entry
 // (~150 bytes) and leaves room for the private transactions' proofs.
@@ -46,10 +61,30 @@ using MarketId = Digest32;
 // between software versions), the first epoch's reference price, and the issuer, whose key alone
 // may sign Advance and SettleFinal. The market's start time is the ledger time of the genesis
 // entry.
+// What a private market's genesis adds: the window size (N = 2^log_window tokens, in [1, 16])
+// and the validators' threshold ElGamal public key (Enc(Pi) and the refreshes encrypt to it).
+// The private market's terms of epoch 1 follow from these and the contract (private_terms()).
+struct PrivateGenesisTerms {
+  std::uint8_t log_window = 10;
+  crypto::Point validators_key;
+};
+
 struct Genesis {
+  Genesis() = default;
+  // A transparent market's genesis without private_terms, a private market's with them.
+  Genesis(market::ContractSpec contract_, Price reference_, const PublicKey& issuer_,
+          std::optional<PrivateGenesisTerms> private_terms_ = std::nullopt)
+      : contract(std::move(contract_)),
+        reference(reference_),
+        issuer(issuer_),
+        private_terms(std::move(private_terms_)) {}
+
   market::ContractSpec contract;
   Price reference;
   PublicKey issuer{};
+  std::optional<PrivateGenesisTerms> private_terms;  // present exactly in a private market
+
+  Mode mode() const { return private_terms ? Mode::kPrivate : Mode::kTransparent; }
 };
 
 struct TransparentTx {
@@ -60,7 +95,26 @@ struct TransparentTx {
   Signature signature{};
 };
 
-using Entry = std::variant<Genesis, TransparentTx>;
+// A private transaction; its proofs and signatures are checked by the validator.
+struct PrivateEntry {
+  priv::PrivateTx tx;
+};
+
+using Entry = std::variant<Genesis, TransparentTx, PrivateEntry>;
+
+// What decoding a private transaction needs from the market the log opened: its mode and window
+// size (the membership proof's size follows from it). Empty before the genesis.
+struct MarketContext {
+  std::optional<Mode> mode;
+  std::size_t log_window = 0;  // a private market's
+};
+
+// The terms of epoch 1 of the private market `genesis` (its bytes `genesis_entry`) opens: the
+// market id, the window size and the validators' key from the genesis, the contract's tick value,
+// fee and maximum order size, and the band and margin of the reference price (market::make_band
+// with the contract's d, as the transparent exchange opens). kInvalidArgument for a transparent
+// genesis or terms out of range.
+Result<priv::MarketTerms> private_terms_of(const Genesis& genesis, ByteSpan genesis_entry);
 
 Bytes encode_genesis(const Genesis& genesis);
 // The market id of a genesis entry: BLAKE2b("pfex/v1/market", its encoding). Every transaction
@@ -74,8 +128,9 @@ Bytes sign_transparent(const SigningKey& key, const MarketId& market, std::uint6
 // signature.
 Bytes transparent_signed_bytes(ByteSpan entry_without_signature);
 
-// Strict decode of a whole entry; does not check the signature (see verify_transparent).
-Result<Entry> decode_entry(ByteSpan bytes);
+// Strict decode of a whole entry; does not check the signature (see verify_transparent). A private
+// transaction decodes only in a private market (`market`); elsewhere it is an error that says so.
+Result<Entry> decode_entry(ByteSpan bytes, const MarketContext& market = {});
 Bytes encode_entry(const Entry& entry);
 
 // Checks the signature of a transparent entry whose bytes `entry` decoded to `tx`. Variable time.

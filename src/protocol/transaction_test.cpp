@@ -105,7 +105,7 @@ TEST(Transaction, OversizedAndUnknownTypesAreRejected) {
   b[1] = 7;  // type
   EXPECT_FALSE(decode_entry(b).is_ok());
   b[1] = 1;
-  for (std::uint8_t version : {1, 3}) {  // 1: contract terms without the exit period
+  for (const std::uint8_t version : {std::uint8_t{1}, std::uint8_t{3}}) {  // 1: no exit period
     b[0] = version;
     EXPECT_FALSE(decode_entry(b).is_ok()) << int{version};
   }

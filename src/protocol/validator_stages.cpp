@@ -29,24 +29,44 @@ bool issuer_only(const market::Action& action) {
 
 }  // namespace
 
+MarketContext ValidatorState::context() const {
+  MarketContext c;
+  if (exchange) c.mode = Mode::kTransparent;
+  if (private_market) {
+    c.mode = Mode::kPrivate;
+    c.log_window = private_market->ledger->terms().log_window;
+  }
+  return c;
+}
+
 Status EntryRules<Genesis>::check(const Genesis&, const ValidatorState& state) {
-  if (state.exchange) return Status::failed_precondition("the market is already open");
+  if (state.open()) return Status::failed_precondition("the market is already open");
   return Status::ok();
 }
 
 Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, LedgerTime now,
                                   ValidatorState& state, EntryOutcome&) {
-  PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
-                        market::Exchange::open(genesis.contract, genesis.reference, now));
-  state.exchange.emplace(std::move(ex));
+  if (genesis.mode() == Mode::kPrivate) {
+    PFEX_ASSIGN_OR_RETURN(priv::MarketTerms terms, private_terms_of(genesis, bytes));
+    if (!state.gens) state.gens = std::make_shared<const priv::PrivateGens>();
+    state.private_market.emplace(
+        PrivateMarket{state.gens, std::make_unique<priv::PrivateLedger>(*state.gens, terms)});
+  } else {
+    PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
+                          market::Exchange::open(genesis.contract, genesis.reference, now));
+    state.exchange.emplace(std::move(ex));
+    state.signers[genesis.issuer];  // known, no account, no sequence used yet
+  }
   state.genesis.assign(bytes.begin(), bytes.end());
   state.market_id = market_id_of(bytes);
   state.issuer = genesis.issuer;
-  state.signers[genesis.issuer];  // known, no account, no sequence used yet
   return Status::ok();
 }
 
 Status EntryRules<TransparentTx>::check(const TransparentTx& tx, const ValidatorState& state) {
+  if (state.private_market) {
+    return Status::failed_precondition("a transparent transaction in a private market");
+  }
   if (!state.exchange) return Status::failed_precondition("no market is open yet (no genesis)");
   if (tx.market != *state.market_id) {
     return Status::invalid_argument("transaction for another market");
@@ -98,11 +118,34 @@ Status EntryRules<TransparentTx>::apply(const TransparentTx& tx, ByteSpan, Ledge
   return Status::ok();
 }
 
-std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries) {
+Status EntryRules<PrivateEntry>::check(const PrivateEntry& entry, const ValidatorState& state) {
+  // decode_entry already refuses a private transaction outside a private market.
+  if (!state.private_market) return Status::failed_precondition("no private market is open");
+  return state.private_market->ledger->check_rules(entry.tx);
+}
+
+Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, LedgerTime now,
+                                       ValidatorState& state, EntryOutcome& outcome) {
+  PrivateMarket& market = *state.private_market;
+  PFEX_RETURN_IF_ERROR(verify_private(market, entry.tx));
+  const priv::Applied applied = market.ledger->apply_checked(entry.tx);
+  outcome.private_result = applied;
+  match_private(market, entry.tx, applied, now);
+  return Status::ok();
+}
+
+Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx) {
+  return market.ledger->check(tx);
+}
+
+void match_private(PrivateMarket&, const priv::PrivateTx&, const priv::Applied&, LedgerTime) {}
+
+std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries,
+                                        const MarketContext& market) {
   std::vector<Result<Entry>> decoded;
   decoded.reserve(entries.size());
   for (const LedgerEntry& e : entries)
-    decoded.push_back(decode_entry(e.payload));
+    decoded.push_back(decode_entry(e.payload, market));
   return decoded;
 }
 

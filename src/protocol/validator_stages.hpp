@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -27,6 +28,7 @@
 #include "market/action.hpp"
 #include "market/exchange.hpp"
 #include "protocol/ledger_entry.hpp"
+#include "protocol/private/ledger.hpp"
 #include "protocol/transaction.hpp"
 
 namespace pfex::protocol {
@@ -38,6 +40,14 @@ struct EntryOutcome {
   bool accepted = false;
   Status reason;  // why it was rejected (ok when accepted)
   market::ActionResult result;
+  std::optional<priv::Applied> private_result;  // an accepted private transaction's effect
+};
+
+// A private market's public state: the ledger of tokens, serials, orders and cash accounts
+// (protocol/private/ledger.hpp) and the generators it is checked with.
+struct PrivateMarket {
+  std::shared_ptr<const priv::PrivateGens> gens;
+  std::unique_ptr<priv::PrivateLedger> ledger;  // never null
 };
 
 // What the entry rules read and change: the market and who may sign for what. The log position,
@@ -53,11 +63,20 @@ struct ValidatorState {
     return it == signers.end() ? nullptr : &it->second;
   }
 
+  // A market is open (a genesis was accepted), in either mode.
+  bool open() const { return exchange.has_value() || private_market.has_value(); }
+  // What decoding needs of the open market (transaction.hpp).
+  MarketContext context() const;
+
   Bytes genesis;  // the genesis entry's bytes (empty before genesis)
   std::optional<MarketId> market_id;
   std::optional<PublicKey> issuer;
-  std::optional<market::Exchange> exchange;
-  std::map<PublicKey, Signer> signers;
+  std::optional<market::Exchange> exchange;  // a transparent market
+  std::map<PublicKey, Signer> signers;       // a transparent market's signers
+  std::optional<PrivateMarket> private_market;
+  // The generators a private genesis uses (derived once, about 50 ms; shared by replicas that
+  // are given the same); created at the private genesis when null.
+  std::shared_ptr<const priv::PrivateGens> gens;
 };
 
 // The rules of one entry kind. Specialised for every alternative of Entry; each has:
@@ -97,8 +116,44 @@ struct EntryRules<TransparentTx> {
                       ValidatorState& state, EntryOutcome& outcome);
 };
 
-// Stage 1: every entry decoded (or the reason it cannot be).
-std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries);
+// A private transaction (PrivateEntry). Its signatures and proofs depend on the state its position
+// in the log leaves (a window's points, an identity's cash balance and chain key, the issuer of
+// the market), so stage 3 does not verify them ahead of the block: authentic() is true and they
+// are verified in stage 4 by verify_private(), right after check().
+template <>
+struct EntryRules<PrivateEntry> {
+  static constexpr std::string_view kProofFailure = "bad private proof";  // see verify_private
+  static bool authentic(ByteSpan, const PrivateEntry&) { return true; }
+  static void append_proof_terms(const PrivateEntry&, crypto::VerificationTerms&) {}
+  // A private market is open; PrivateLedger::check_rules (phase, band, window, serial unseen,
+  // order state, sequence, supply).
+  static Status check(const PrivateEntry& entry, const ValidatorState& state);
+  // verify_private(), then the transaction's effect on the ledger, then its order, if it has
+  // one, to match_private().
+  static Status apply(const PrivateEntry& entry, ByteSpan bytes, LedgerTime now,
+                      ValidatorState& state, EntryOutcome& outcome);
+};
+
+// Stage 3 of one private transaction that passed check(): its signatures and proofs against the
+// state before it (PrivateLedger::check, one transaction at a time). kInvalidProof names the bad
+// proof. A block verifier replaces this with one call per block; the interface it needs is in
+// docs/protocol/validator.md ("Private transactions").
+Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx);
+
+// The private order path: called after every applied private transaction; a post or
+// cancel-replace has added order `applied.new_order` to the ledger's order state, a cancel,
+// reduce or cancel-replace may have closed one. The matcher plugs in here: it will match the new
+// order against the book, report fills with PrivateLedger::record_fill, close an immediate
+// order's remainder with close_order, and take closed orders off the book. It cannot reject (the
+// transaction is applied). Today no order matches: every order rests until a cancel, a reduce
+// to its fills or a margin round closes it.
+void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied,
+                   LedgerTime now);
+
+// Stage 1: every entry decoded (or the reason it cannot be), for the market `market` describes
+// (every entry of the block must follow the genesis that opened it, if any).
+std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries,
+                                        const MarketContext& market);
 
 // Stage 3: for every entry, whether its signature and proofs verify (1) or not (0; also for an
 // entry that did not decode). Signatures on up to `threads` threads; the proofs of the whole

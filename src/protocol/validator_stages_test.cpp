@@ -32,7 +32,8 @@ struct Block {
 
 TEST(ValidatorStages, DecodeStageKeepsOrderAndReasons) {
   const Block b;
-  const std::vector<Result<Entry>> decoded = decode_stage(b.entries);
+  const std::vector<Result<Entry>> decoded =
+      decode_stage(b.entries, MarketContext{Mode::kTransparent});
   ASSERT_EQ(decoded.size(), 4U);
   EXPECT_TRUE(decoded[0].is_ok() && std::holds_alternative<Genesis>(*decoded[0]));
   EXPECT_TRUE(decoded[1].is_ok() && std::holds_alternative<TransparentTx>(*decoded[1]));
@@ -42,7 +43,8 @@ TEST(ValidatorStages, DecodeStageKeepsOrderAndReasons) {
 
 TEST(ValidatorStages, ProofStageGivesOneVerdictPerEntry) {
   const Block b;
-  const std::vector<Result<Entry>> decoded = decode_stage(b.entries);
+  const std::vector<Result<Entry>> decoded =
+      decode_stage(b.entries, MarketContext{Mode::kTransparent});
   EXPECT_EQ(proof_stage(b.entries, decoded, 1), (std::vector<std::uint8_t>{1, 1, 0, 0}));
 }
 
@@ -56,7 +58,8 @@ TEST(ValidatorStages, ProofStageVerdictsDoNotDependOnThreads) {
     if (i % 7 == 0) tx[tx.size() - 5] ^= 0x10;
     entries.push_back(m.entry(std::move(tx)));
   }
-  const std::vector<Result<Entry>> decoded = decode_stage(entries);
+  const std::vector<Result<Entry>> decoded =
+      decode_stage(entries, MarketContext{Mode::kTransparent});
   const std::vector<std::uint8_t> one = proof_stage(entries, decoded, 1);
   EXPECT_EQ(proof_stage(entries, decoded, 4), one);
   for (std::size_t i = 1; i < entries.size(); ++i)

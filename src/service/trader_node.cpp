@@ -101,6 +101,11 @@ Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
   settled.insert(settled.end(), earlier.begin(), earlier.end());
   (void)report_settled(settled, outcomes);
   if (!v.market_id()) return Status::failed_precondition("the log has no market yet");
+  if (!v.exchange()) {
+    return Status::failed_precondition(
+        "the log's market is private: this node trades only on "
+        "transparent markets so far");
+  }
   if (!w.market()) PFEX_RETURN_IF_ERROR(w.set_market(*v.market_id()));
   if (*w.market() != *v.market_id()) {
     return Status::failed_precondition("the wallet belongs to another market than the log's");

@@ -1,5 +1,6 @@
 #include "protocol/private/ledger.hpp"
 
+#include <optional>
 #include <string>
 
 #include "crypto/ed25519.hpp"
@@ -35,6 +36,11 @@ const Identity* PrivateLedger::identity(const std::array<std::uint8_t, 32>& sign
   return it == identities_.end() ? nullptr : &it->second;
 }
 
+std::uint64_t PrivateLedger::last_sequence(const std::array<std::uint8_t, 32>& signer) const {
+  auto it = sequences_.find(signer);
+  return it == sequences_.end() ? 0 : it->second;
+}
+
 Status PrivateLedger::check_sequence(const std::array<std::uint8_t, 32>& signer,
                                      std::uint64_t sequence) const {
   if (auto it = sequences_.find(signer); it != sequences_.end() && sequence <= it->second)
@@ -56,10 +62,11 @@ Result<CashMovePublic> PrivateLedger::cash_move(const SpendTx& tx) const {
   return out;
 }
 
-Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
-  SpendEffects out;
+Status PrivateLedger::resolve_entries(const std::vector<SettleEntry>& entries,
+                                      const MarketTerms& terms, const SpendTx* spend,
+                                      SpendEffects& out) const {
   // Settle entries: claim fills (claimed, fill_index], release a closed order's remainder.
-  for (const SettleEntry& e : tx.entries) {
+  for (const SettleEntry& e : entries) {
     const PrivateOrder* o = order(e.order);
     if (o == nullptr) return Status::not_found("settle entry: " + order_name(e.order) + " unknown");
     const std::string name = "settle entry for " + order_name(e.order);
@@ -73,7 +80,8 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
     if (e.release && !o->closed)
       return Status::failed_precondition(name + ": cannot release an open order");
     if (e.release && o->released) return Status::failed_precondition(name + ": already released");
-    if (e.release && tx.type == TxType::kCancelReplace && e.order == tx.target)
+    if (spend != nullptr && e.release && spend->type == TxType::kCancelReplace &&
+        e.order == spend->target)
       return Status::invalid_argument(name + ": the cancel-replace itself releases it");
     Checked<std::int64_t> F(0), X(0);
     for (std::uint64_t i = o->claimed; i < e.fill_index; ++i) {
@@ -81,11 +89,17 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
       X += Checked<std::int64_t>(o->fills[i].price) * o->fills[i].qty;
     }
     if (F.overflowed() || X.overflowed()) return Status::overflow(name + ": fills overflow");
-    PFEX_RETURN_IF_ERROR(add_claim(out.deltas, o->side, o->price, F.value(), X.value(), terms_));
+    PFEX_RETURN_IF_ERROR(add_claim(out.deltas, o->side, o->price, F.value(), X.value(), terms));
     if (e.release && o->qty > o->filled)
       PFEX_RETURN_IF_ERROR(add_release(out.deltas, o->side, o->price, o->qty - o->filled));
     out.tags.push_back(o->tag);
   }
+  return Status::ok();
+}
+
+Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
+  SpendEffects out;
+  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, terms_, &tx, out));
   // The order a reduce or cancel-replace acts on.
   if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
     const PrivateOrder* o = order(tx.target);
@@ -118,6 +132,65 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
     out.tags.push_back(o.tag);
   }
   return out;
+}
+
+Result<SpendEffects> PrivateLedger::resolve(const ExitTx& tx) const {
+  auto epoch = default_epoch(tx.signer);
+  if (!epoch) return Status::failed_precondition("only a defaulted identity exits");
+  for (const SettleEntry& e : tx.entries) {
+    const PrivateOrder* o = order(e.order);
+    if (o != nullptr && (e.fill_index != o->fills.size() || (!e.release && !o->released)))
+      return Status::failed_precondition("an exit's entry for " + order_name(e.order) +
+                                         " claims every fill and releases the order");
+  }
+  SpendEffects out;
+  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, default_rounds_.at(*epoch).terms, nullptr, out));
+  return out;
+}
+
+std::optional<std::uint64_t> PrivateLedger::default_epoch(
+    const std::array<std::uint8_t, 32>& signer) const {
+  auto it = defaulted_.find(signer);
+  if (it == defaulted_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status PrivateLedger::record_liquidation_price(std::uint64_t epoch, const LiquidationPrice& price) {
+  PFEX_RETURN_IF_ERROR(validate(price));
+  auto it = default_rounds_.find(epoch);
+  if (it == default_rounds_.end())
+    return Status::failed_precondition("nobody defaulted in the round of epoch " +
+                                       std::to_string(epoch));
+  if (it->second.price) return Status::failed_precondition("the liquidation price is recorded");
+  it->second.price = price;
+  return Status::ok();
+}
+
+crypto::Transcript PrivateLedger::exit_transcript(const ExitTx& tx, const ExitContext& ctx) const {
+  // The terms of the epoch the identity defaulted in (the current ones for anyone else: such an
+  // exit is refused before its proofs are looked at).
+  const auto epoch = default_epoch(tx.signer);
+  const MarketTerms& terms = epoch ? default_rounds_.at(*epoch).terms : terms_;
+  crypto::Transcript t = tx_transcript(terms, PrivateTx(tx));
+  absorb_exit_context(t, ctx);
+  return t;
+}
+
+Result<ExitContext> PrivateLedger::exit_context(const std::array<std::uint8_t, 32>& signer) const {
+  const Identity* id = identity(signer);
+  auto epoch = default_epoch(signer);
+  if (id == nullptr || !epoch)
+    return Status::failed_precondition("only a defaulted identity exits");
+  const DefaultRound& round = default_rounds_.at(*epoch);
+  if (!round.price)
+    return Status::failed_precondition(
+        "the liquidation of the defaulters' position is still running; exit after it finishes");
+  ExitContext ctx;
+  ctx.K = id->K;
+  ctx.price = *round.price;
+  ctx.penalty = round.terms.exit_penalty;
+  ctx.tick_value = round.terms.tick_value;
+  return ctx;
 }
 
 Result<const crypto::OneOfManySet*> PrivateLedger::window_set(const Window& w) const {
@@ -161,17 +234,22 @@ Status PrivateLedger::begin_margin_round(const MarketTerms& next, std::int64_t l
 Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_window() {
   if (!refresh_window_) return Status::failed_precondition("no refresh window is open");
   std::vector<std::array<std::uint8_t, 32>> out;
-  for (const auto& [signer, id] : identities_) {
+  for (auto& [signer, id] : identities_) {
     if (refreshed_.count(signer) == 0 && defaulted_.count(signer) == 0) {
-      defaulted_.insert(signer);
+      defaulted_[signer] = previous_->epoch;
       out.push_back(signer);
+      // Absentees forfeit their bonds to the fund.
+      fund_.bonds_held -= id.bond;
+      fund_.bonds_forfeited += id.bond;
+      id.bond = 0;
     }
   }
+  if (!out.empty()) default_rounds_[previous_->epoch] = DefaultRound{*previous_, std::nullopt};
   refresh_window_ = false;
   return out;
 }
 
-Status PrivateLedger::check_refresh(const SpendTx& tx) const {
+Status PrivateLedger::check_refresh(const SpendTx& tx, bool rules_only) const {
   const SpendPublic& pub = tx.spend;
   if (!refresh_window_ || !previous_)
     return Status::failed_precondition("no refresh window is open");
@@ -195,6 +273,7 @@ Status PrivateLedger::check_refresh(const SpendTx& tx) const {
   if (defaulted(signer)) return Status::failed_precondition("this identity defaulted");
   PFEX_RETURN_IF_ERROR(check_sequence(signer, tx.cash->sequence));
   if (!tx.proofs) return Status::invalid_argument("the refresh carries no proofs");
+  if (rules_only) return Status::ok();
   if (!crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), signer))
     return Status::invalid_proof("refresh: bad signature");
   RefreshPublic rp;
@@ -212,9 +291,37 @@ Status PrivateLedger::check_refresh(const SpendTx& tx) const {
   return verify_refresh(gens_, terms_, pub, rp, *set, *tx.proofs, t);
 }
 
-Status PrivateLedger::check_spend(const SpendTx& tx) const {
+Status PrivateLedger::check_exit(const ExitTx& tx, bool rules_only) const {
+  const ExitPublic& pub = tx.exit;
+  const Identity* id = identity(tx.signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  auto epoch = default_epoch(tx.signer);
+  if (!epoch) return Status::failed_precondition("only a defaulted identity exits");
+  if (exited(tx.signer)) return Status::already_exists("this identity already exited");
+  if (pub.window.epoch != *epoch)
+    return Status::failed_precondition("an exit spends the token of epoch " +
+                                       std::to_string(*epoch) + ", the one it defaulted in");
+  PFEX_RETURN_IF_ERROR(check_sequence(tx.signer, tx.sequence));
+  PFEX_ASSIGN_OR_RETURN(ExitContext ctx, exit_context(tx.signer));
+  PFEX_RETURN_IF_ERROR(
+      check_window(pub.window, tokens(pub.window.epoch).size(), terms_.window_size()));
+  if (pub.serial.is_zero()) return Status::invalid_argument("serial 0");
+  if (serial_seen(pub.serial)) return Status::already_exists("serial already spent (double spend)");
+  if (pub.claim < 0 || pub.claim > kCashSupplyCap)
+    return Status::invalid_argument("the claim must be in [0, 2^46]");
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, resolve(tx));
+  if (!tx.proofs) return Status::invalid_argument("the exit carries no proofs");
+  if (rules_only) return Status::ok();
+  if (!crypto::ed25519_verify_var(tx.signature, exit_signed_bytes(tx), tx.signer))
+    return Status::invalid_proof("exit: bad signature");
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  crypto::Transcript t = exit_transcript(tx, ctx);
+  return verify_exit(gens_, ctx, pub, effects.deltas, effects.tags, *set, *tx.proofs, t);
+}
+
+Status PrivateLedger::check_spend(const SpendTx& tx, bool rules_only) const {
   const SpendPublic& pub = tx.spend;
-  if (tx.type == TxType::kRefresh) return check_refresh(tx);
+  if (tx.type == TxType::kRefresh) return check_refresh(tx, rules_only);
   const MarketTerms* spend_terms = terms_for_epoch(pub.window.epoch);
   if (spend_terms == nullptr)
     return Status::failed_precondition("window of epoch " + std::to_string(pub.window.epoch) +
@@ -239,6 +346,7 @@ Status PrivateLedger::check_spend(const SpendTx& tx) const {
   }
   PFEX_ASSIGN_OR_RETURN(SpendEffects effects, resolve(tx));
   if (!tx.proofs) return Status::invalid_argument("the spend carries no proofs");
+  if (rules_only) return Status::ok();
   if (moves_cash &&
       !crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), tx.cash->signer))
     return Status::invalid_proof(std::string(tx_type_name(tx.type)) + ": bad signature");
@@ -248,7 +356,7 @@ Status PrivateLedger::check_spend(const SpendTx& tx) const {
                       cash ? &*cash : nullptr);
 }
 
-Status PrivateLedger::check_register(const RegisterTx& tx) const {
+Status PrivateLedger::check_register(const RegisterTx& tx, bool rules_only) const {
   if (auto it = sequences_.find(tx.signer); it != sequences_.end() && tx.sequence <= it->second)
     return Status::already_exists("sequence " + std::to_string(tx.sequence) +
                                   " is not above the signer's last, " + std::to_string(it->second));
@@ -256,6 +364,13 @@ Status PrivateLedger::check_register(const RegisterTx& tx) const {
     return Status::already_exists("this identity is already registered");
   if (chain_values_.count(tx.J.encode()) != 0)
     return Status::already_exists("J seen before: one identity per chain key");
+  if (tx.bond != terms_.bond)
+    return Status::invalid_argument("the bond posted is " + std::to_string(tx.bond) +
+                                    ", the market's is " + std::to_string(terms_.bond));
+  if (tx.bond > kCashSupplyCap - supply_)
+    return Status::failed_precondition("the bond would pass the cash supply cap 2^46 (supply " +
+                                       std::to_string(supply_) + ")");
+  if (rules_only) return Status::ok();
   const Bytes signed_bytes = register_signed_bytes(tx);
   if (!crypto::ed25519_verify_var(tx.signature, signed_bytes, tx.signer))
     return Status::invalid_proof("register: bad signature");
@@ -265,10 +380,11 @@ Status PrivateLedger::check_register(const RegisterTx& tx) const {
   return Status::ok();
 }
 
-Status PrivateLedger::check_cancel(const CancelTx& tx) const {
+Status PrivateLedger::check_cancel(const CancelTx& tx, bool rules_only) const {
   const PrivateOrder* o = order(tx.order);
   if (o == nullptr) return Status::not_found(order_name(tx.order) + " unknown");
   if (o->closed) return Status::failed_precondition(order_name(tx.order) + " is already closed");
+  if (rules_only) return Status::ok();
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
   if (Status s = crypto::verify_linear(tag_statement(gens_, o->tag), tx.proof, t); !s.is_ok())
     return Status::invalid_proof("cancel: the tag's opening does not verify: " +
@@ -276,7 +392,7 @@ Status PrivateLedger::check_cancel(const CancelTx& tx) const {
   return Status::ok();
 }
 
-Status PrivateLedger::check_mint(const MintTx& tx) const {
+Status PrivateLedger::check_mint(const MintTx& tx, bool rules_only) const {
   PFEX_RETURN_IF_ERROR(check_sequence(terms_.issuer, tx.sequence));
   if (identity(tx.account) == nullptr)
     return Status::not_found("mint: the account is not a registered identity");
@@ -284,18 +400,20 @@ Status PrivateLedger::check_mint(const MintTx& tx) const {
     return Status::failed_precondition("mint of " + std::to_string(tx.amount) +
                                        " would pass the cash supply cap 2^46 (supply " +
                                        std::to_string(supply_) + ")");
+  if (rules_only) return Status::ok();
   if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(tx), terms_.issuer))
     return Status::invalid_proof("mint: not signed by the issuer");
   return Status::ok();
 }
 
-Status PrivateLedger::check_transfer(const TransferTx& tx) const {
+Status PrivateLedger::check_transfer(const TransferTx& tx, bool rules_only) const {
   PFEX_RETURN_IF_ERROR(check_sequence(tx.sender, tx.sequence));
   const Identity* from = identity(tx.sender);
   if (from == nullptr || identity(tx.receiver) == nullptr)
     return Status::not_found("transfer: sender and receiver must be registered identities");
   if (tx.sender == tx.receiver) return Status::invalid_argument("transfer to oneself");
   if (!tx.range) return Status::invalid_argument("transfer: no range proof");
+  if (rules_only) return Status::ok();
   if (!crypto::ed25519_verify_var(tx.signature, transfer_signed_bytes(tx), tx.sender))
     return Status::invalid_proof("transfer: bad signature");
   // The amount and the sender's new balance are both in [0, 2^64): no overdraft.
@@ -306,22 +424,38 @@ Status PrivateLedger::check_transfer(const TransferTx& tx) const {
   return Status::ok();
 }
 
+Status PrivateLedger::check_impl(const PrivateTx& tx, bool rules_only) const {
+  if (const auto* transfer = std::get_if<TransferTx>(&tx))
+    return check_transfer(*transfer, rules_only);
+  if (const auto* mint = std::get_if<MintTx>(&tx)) return check_mint(*mint, rules_only);
+  if (const auto* reg = std::get_if<RegisterTx>(&tx)) return check_register(*reg, rules_only);
+  if (const auto* cancel = std::get_if<CancelTx>(&tx)) return check_cancel(*cancel, rules_only);
+  if (const auto* exit = std::get_if<ExitTx>(&tx)) return check_exit(*exit, rules_only);
+  return check_spend(std::get<SpendTx>(tx), rules_only);
+}
+
 Status PrivateLedger::check(const PrivateTx& tx) const {
-  if (const auto* transfer = std::get_if<TransferTx>(&tx)) return check_transfer(*transfer);
-  if (const auto* mint = std::get_if<MintTx>(&tx)) return check_mint(*mint);
-  if (const auto* reg = std::get_if<RegisterTx>(&tx)) return check_register(*reg);
-  if (const auto* cancel = std::get_if<CancelTx>(&tx)) return check_cancel(*cancel);
-  return check_spend(std::get<SpendTx>(tx));
+  return check_impl(tx, false);
+}
+
+Status PrivateLedger::check_rules(const PrivateTx& tx) const {
+  return check_impl(tx, true);
 }
 
 Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
   PFEX_RETURN_IF_ERROR(check(tx));
+  return apply_checked(tx);
+}
+
+Applied PrivateLedger::apply_checked(const PrivateTx& tx) {
   Applied out;
   out.type = tx_type(tx);
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) {
     sequences_[reg->signer] = reg->sequence;
     chain_values_.insert(reg->J.encode());
-    identities_[reg->signer] = Identity{reg->K, Point::identity()};
+    identities_[reg->signer] = Identity{reg->K, Point::identity(), reg->bond};
+    supply_ += reg->bond;  // the bond enters the market from outside, like a mint
+    fund_.bonds_held += reg->bond;
     if (refresh_window_) refreshed_.insert(reg->signer);  // a survivor with Enc(0)
     out.token_epoch = terms_.epoch;
     auto& list = tokens_[terms_.epoch];
@@ -344,6 +478,22 @@ Result<Applied> PrivateLedger::apply(const PrivateTx& tx) {
     identities_[mint->account].balance +=
         Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(mint->amount)));
     supply_ += mint->amount;
+    return out;
+  }
+  if (const auto* exit = std::get_if<ExitTx>(&tx)) {
+    sequences_[exit->signer] = exit->sequence;
+    serials_.insert(exit->exit.serial.bytes());
+    for (const SettleEntry& e : exit->entries) {
+      PrivateOrder& o = orders_[e.order];
+      o.claimed = e.fill_index;
+      o.released = true;
+    }
+    exited_.insert(exit->signer);
+    // The fund pays the claim into the identity's cash account (public amount).
+    identities_[exit->signer].balance +=
+        Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(exit->exit.claim)));
+    fund_.exits_paid += exit->exit.claim;
+    out.token_epoch = exit->exit.window.epoch;
     return out;
   }
   const auto& s = std::get<SpendTx>(tx);
@@ -415,22 +565,98 @@ Status PrivateLedger::close_order(std::uint64_t id) {
   return Status::ok();
 }
 
-std::uint64_t PrivateLedger::detail_append_token(const Point& token) {
-  auto& list = tokens_[terms_.epoch];
-  list.push_back(token);
-  return list.size() - 1;
+namespace {
+
+void put_point(Writer& w, const Point& p) {
+  w.fixed(p.encode());
 }
 
-Digest32 PrivateLedger::state_hash() const {
-  Hasher h("pfex/v1/private/state");
-  Bytes out;
-  Writer w(&out);
+Point get_point(Reader& r, std::string_view field) {
+  Point::Encoding bytes{};
+  r.fixed(field, bytes);
+  if (r.failed()) return Point::identity();
+  Result<Point> p = Point::decode(bytes);
+  if (!p) {
+    r.fail(Status::corruption(std::string(field) + ": not a canonical point"));
+    return Point::identity();
+  }
+  return *p;
+}
+
+crypto::Ciphertext get_ciphertext(Reader& r, std::string_view field) {
+  crypto::Ciphertext c;
+  c.R = get_point(r, field);
+  c.E = get_point(r, field);
+  return c;
+}
+
+void put_terms(Writer& w, const MarketTerms& t) {
+  w.fixed(t.market_id);
+  w.u64(t.epoch);
+  w.u64(t.log_window);
+  w.i64(t.tick_value);
+  w.i64(t.fee);
+  w.i64(t.low);
+  w.i64(t.high);
+  w.i64(t.margin);
+  w.i64(t.max_order_qty);
+  w.i64(t.bond);
+  w.i64(t.exit_penalty);
+  put_point(w, t.validators_key);
+  w.fixed(t.issuer);
+}
+
+MarketTerms get_terms(Reader& r) {
+  MarketTerms t;
+  r.fixed("market id", t.market_id);
+  t.epoch = r.u64("epoch");
+  t.log_window = r.u64_in("log window", 1, 16);
+  t.tick_value = r.i64("tick value");
+  t.fee = r.i64("fee");
+  t.low = r.i64("band low");
+  t.high = r.i64("band high");
+  t.margin = r.i64("margin");
+  t.max_order_qty = r.i64("max order qty");
+  t.bond = r.i64("bond");
+  t.exit_penalty = r.i64("exit penalty");
+  t.validators_key = get_point(r, "validators' key");
+  r.fixed("issuer", t.issuer);
+  if (!r.failed()) {
+    if (Status s = t.validate(); !s.is_ok()) r.fail(Status::corruption(std::string(s.message())));
+  }
+  return t;
+}
+
+// A count of items of at least `item_bytes` each: more than the bytes left is damage.
+std::uint64_t get_count(Reader& r, std::string_view field, std::size_t item_bytes) {
+  const std::uint64_t n = r.u64(field);
+  if (!r.failed() && n > r.remaining() / item_bytes)
+    r.fail(Status::corruption(std::string(field) + " larger than the bytes left"));
+  return r.failed() ? 0 : n;
+}
+
+template <class Key>
+void require_increasing(Reader& r, const std::optional<Key>& previous, const Key& key,
+                        std::string_view what) {
+  if (previous && !(*previous < key))
+    r.fail(Status::corruption(std::string(what) + " out of order or repeated"));
+}
+
+}  // namespace
+
+void PrivateLedger::encode_state(Writer& w) const {
+  w.u32(kStateVersion);
+  put_terms(w, terms_);
+  w.boolean(previous_.has_value());
+  if (previous_) put_terms(w, *previous_);
+  w.boolean(refresh_window_);
+  w.i64(levy_);
   w.u64(tokens_.size());
   for (const auto& [epoch, list] : tokens_) {
     w.u64(epoch);
     w.u64(list.size());
     for (const Point& p : list)
-      w.fixed(p.encode());
+      put_point(w, p);
   }
   w.u64(serials_.size());
   for (const auto& sn : serials_)
@@ -441,7 +667,7 @@ Digest32 PrivateLedger::state_hash() const {
     w.u8(static_cast<std::uint8_t>(o.kind));
     w.i64(o.price);
     w.i64(o.qty);
-    w.fixed(o.tag.encode());
+    put_point(w, o.tag);
     w.u64(o.fills.size());
     for (const Fill& f : o.fills) {
       w.i64(f.price);
@@ -463,12 +689,218 @@ Digest32 PrivateLedger::state_hash() const {
   w.u64(identities_.size());
   for (const auto& [signer, id] : identities_) {
     w.fixed(signer);
-    w.fixed(id.K.encode());
-    w.fixed(id.balance.encode());
+    put_point(w, id.K);
+    put_point(w, id.balance);
+    w.i64(id.bond);
   }
   paid_in_.encode(w);
   w.i64(supply_);
-  h.update(out);
+  w.u64(refreshed_.size());
+  for (const auto& signer : refreshed_)
+    w.fixed(signer);
+  w.u64(defaulted_.size());
+  for (const auto& [signer, epoch] : defaulted_) {
+    w.fixed(signer);
+    w.u64(epoch);
+  }
+  w.u64(exited_.size());
+  for (const auto& signer : exited_)
+    w.fixed(signer);
+  w.u64(default_rounds_.size());
+  for (const auto& [epoch, round] : default_rounds_) {
+    w.u64(epoch);
+    put_terms(w, round.terms);
+    w.boolean(round.price.has_value());
+    if (round.price) {
+      const auto num = static_cast<u128>(round.price->num);
+      w.u64(static_cast<std::uint64_t>(num));
+      w.u64(static_cast<std::uint64_t>(num >> 64));
+      w.i64(round.price->den);
+    }
+  }
+  w.i64(fund_.bonds_held);
+  w.i64(fund_.bonds_forfeited);
+  w.i64(fund_.exits_paid);
+  sums_.position.encode(w);
+  sums_.cash.encode(w);
+  sums_.gross.encode(w);
+}
+
+Bytes PrivateLedger::encode_state() const {
+  Bytes out;
+  Writer w(&out);
+  encode_state(w);
+  return out;
+}
+
+Result<std::unique_ptr<PrivateLedger>> PrivateLedger::decode_state(const PrivateGens& gens,
+                                                                   ByteSpan bytes) {
+  Reader r(bytes);
+  if (r.u32("private state version") != kStateVersion && !r.failed())
+    return Status::corruption("unknown private state version");
+  const MarketTerms terms = get_terms(r);
+  PFEX_RETURN_IF_ERROR(r.status());
+  auto ledger = std::make_unique<PrivateLedger>(gens, terms);
+  PrivateLedger& l = *ledger;
+  if (r.boolean("has previous terms")) l.previous_ = get_terms(r);
+  l.refresh_window_ = r.boolean("refresh window");
+  l.levy_ = r.i64_in("levy", 0, (std::int64_t{1} << 40) - 1);
+  const std::uint64_t lists = get_count(r, "token lists", 16);
+  std::optional<std::uint64_t> previous_epoch;
+  for (std::uint64_t i = 0; i < lists && !r.failed(); ++i) {
+    const std::uint64_t epoch = r.u64("token list epoch");
+    require_increasing(r, previous_epoch, epoch, "token lists");
+    previous_epoch = epoch;
+    auto& list = l.tokens_[epoch];
+    const std::uint64_t n = get_count(r, "tokens", 32);
+    list.reserve(n);
+    for (std::uint64_t k = 0; k < n && !r.failed(); ++k)
+      list.push_back(get_point(r, "token"));
+  }
+  const std::uint64_t serials = get_count(r, "serials", 32);
+  std::optional<Scalar::Encoding> previous_serial;
+  for (std::uint64_t i = 0; i < serials && !r.failed(); ++i) {
+    Scalar::Encoding sn{};
+    r.fixed("serial", sn);
+    require_increasing(r, previous_serial, sn, "serials");
+    previous_serial = sn;
+    if (!r.failed() && !Scalar::decode(sn).is_ok())
+      r.fail(Status::corruption("serial: not a canonical scalar"));
+    l.serials_.insert(sn);
+  }
+  const std::uint64_t orders = get_count(r, "orders", 76);
+  for (std::uint64_t i = 0; i < orders && !r.failed(); ++i) {
+    PrivateOrder o;
+    o.side = static_cast<Side>(r.u8_in("order side", 0, 1));
+    o.kind = static_cast<OrderKind>(r.u8_in("order kind", 0, 4));
+    o.price = r.i64_in("order price", 1, kMaxPriceTicks);
+    o.qty = r.i64_in("order qty", 0, INT64_MAX);
+    o.tag = get_point(r, "order tag");
+    const std::uint64_t fills = get_count(r, "fills", 16);
+    Checked<std::int64_t> sum(0);
+    for (std::uint64_t k = 0; k < fills && !r.failed(); ++k) {
+      Fill f;
+      f.price = r.i64_in("fill price", 1, kMaxPriceTicks);
+      f.qty = r.i64_in("fill qty", 1, INT64_MAX);
+      sum += f.qty;
+      o.fills.push_back(f);
+    }
+    o.filled = r.i64("order filled");
+    o.claimed = r.u64("order claimed");
+    o.closed = r.boolean("order closed");
+    o.released = r.boolean("order released");
+    if (!r.failed() && (sum.overflowed() || sum.value() != o.filled || o.filled > o.qty ||
+                        o.claimed > o.fills.size() || (o.released && !o.closed)))
+      r.fail(Status::corruption("order " + std::to_string(i) + " is inconsistent"));
+    l.orders_.push_back(std::move(o));
+  }
+  const std::uint64_t js = get_count(r, "J values", 32);
+  std::optional<Point::Encoding> previous_j;
+  for (std::uint64_t i = 0; i < js && !r.failed(); ++i) {
+    Point::Encoding j{};
+    r.fixed("J", j);
+    require_increasing(r, previous_j, j, "J values");
+    previous_j = j;
+    l.chain_values_.insert(j);
+  }
+  using Key = std::array<std::uint8_t, 32>;
+  const std::uint64_t seqs = get_count(r, "sequences", 40);
+  std::optional<Key> previous_key;
+  for (std::uint64_t i = 0; i < seqs && !r.failed(); ++i) {
+    Key k{};
+    r.fixed("signer", k);
+    require_increasing(r, previous_key, k, "sequences");
+    previous_key = k;
+    l.sequences_[k] = r.u64_in("sequence", 1, UINT64_MAX);
+  }
+  const std::uint64_t ids = get_count(r, "identities", 104);
+  previous_key.reset();
+  for (std::uint64_t i = 0; i < ids && !r.failed(); ++i) {
+    Key k{};
+    r.fixed("identity", k);
+    require_increasing(r, previous_key, k, "identities");
+    previous_key = k;
+    Identity id;
+    id.K = get_point(r, "K");
+    id.balance = get_point(r, "balance");
+    id.bond = r.i64_in("bond", 0, kCashSupplyCap);
+    l.identities_[k] = id;
+  }
+  l.paid_in_ = get_ciphertext(r, "Enc(Pi)");
+  l.supply_ = r.i64_in("cash supply", 0, kCashSupplyCap);
+  // A signer of one of the refresh sets: increasing, a known identity.
+  auto get_member = [&](std::string_view what) {
+    Key k{};
+    r.fixed("signer", k);
+    require_increasing(r, previous_key, k, what);
+    previous_key = k;
+    if (!r.failed() && l.identities_.count(k) == 0)
+      r.fail(Status::corruption(std::string(what) + " name an unknown identity"));
+    return k;
+  };
+  const std::uint64_t refreshed = get_count(r, "refreshed", 32);
+  previous_key.reset();
+  for (std::uint64_t i = 0; i < refreshed && !r.failed(); ++i)
+    l.refreshed_.insert(get_member("refreshed"));
+  const std::uint64_t defaulted = get_count(r, "defaulted", 40);
+  previous_key.reset();
+  for (std::uint64_t i = 0; i < defaulted && !r.failed(); ++i) {
+    const Key k = get_member("defaulted");
+    l.defaulted_[k] = r.u64("default epoch");
+  }
+  const std::uint64_t exited = get_count(r, "exited", 32);
+  previous_key.reset();
+  for (std::uint64_t i = 0; i < exited && !r.failed(); ++i) {
+    const Key k = get_member("exited");
+    if (!r.failed() && l.defaulted_.count(k) == 0)
+      r.fail(Status::corruption("an exited identity that did not default"));
+    l.exited_.insert(k);
+  }
+  const std::uint64_t rounds = get_count(r, "default rounds", 9);
+  std::optional<std::uint64_t> previous_round;
+  for (std::uint64_t i = 0; i < rounds && !r.failed(); ++i) {
+    const std::uint64_t epoch = r.u64("default round epoch");
+    require_increasing(r, previous_round, epoch, "default rounds");
+    previous_round = epoch;
+    DefaultRound round{get_terms(r), std::nullopt};
+    if (!r.failed() && round.terms.epoch != epoch)
+      r.fail(Status::corruption("a default round's terms are of another epoch"));
+    if (r.boolean("has liquidation price")) {
+      const std::uint64_t lo = r.u64("liquidation price num");
+      const std::uint64_t hi = r.u64("liquidation price num");
+      LiquidationPrice price;
+      price.num = static_cast<i128>((static_cast<u128>(hi) << 64) | lo);
+      price.den = r.i64("liquidation price den");
+      if (!r.failed() && (hi >= (std::uint64_t{1} << 32) || !validate(price).is_ok()))
+        r.fail(Status::corruption("liquidation price out of range"));
+      round.price = price;
+    }
+    l.default_rounds_[epoch] = round;
+  }
+  l.fund_.bonds_held = r.i64_in("bonds held", 0, INT64_MAX);
+  l.fund_.bonds_forfeited = r.i64_in("bonds forfeited", 0, INT64_MAX);
+  l.fund_.exits_paid = r.i64_in("exits paid", 0, INT64_MAX);
+  l.sums_.position = get_ciphertext(r, "round sum");
+  l.sums_.cash = get_ciphertext(r, "round sum");
+  l.sums_.gross = get_ciphertext(r, "round sum");
+  PFEX_RETURN_IF_ERROR(r.finish());
+  if (l.refresh_window_ && !l.previous_)
+    return Status::corruption("a refresh window without the previous epoch's terms");
+  for (const auto& [signer, epoch] : l.defaulted_) {
+    if (l.default_rounds_.count(epoch) == 0)
+      return Status::corruption("a default without its round");
+  }
+  Checked<std::int64_t> held(0);
+  for (const auto& [signer, id] : l.identities_)
+    held += id.bond;
+  if (held.overflowed() || held.value() != l.fund_.bonds_held)
+    return Status::corruption("the fund's bonds held are not the identities' bonds");
+  return ledger;
+}
+
+Digest32 PrivateLedger::state_hash() const {
+  Hasher h("pfex/v1/private/state");
+  h.update(encode_state());
   return h.finish();
 }
 

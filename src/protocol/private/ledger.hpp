@@ -62,13 +62,26 @@ struct Applied {
 
 // An identity's public record: its chain-key commitment and its cash account (a Pedersen
 // commitment to the balance; a mint adds amount*G, a deposit subtracts V_a, a withdrawal adds it).
+// The bond is the market's, posted (public, from outside the cash ledger) at registration; it is
+// held while the identity is active and forfeited to the fund when it defaults.
 struct Identity {
   Point K;
   Point balance;
+  std::int64_t bond = 0;  // held; 0 once forfeited
+};
+
+// The fund's public accounts in this library: what it received and what it paid.
+struct FundLedger {
+  std::int64_t bonds_held = 0;       // bonds of identities that have not defaulted
+  std::int64_t bonds_forfeited = 0;  // received from defaulters
+  std::int64_t exits_paid = 0;       // exit claims paid to defaulters' cash accounts
 };
 
 class PrivateLedger {
  public:
+  // The version of encode_state's layout, checked by decode_state.
+  static constexpr std::uint32_t kStateVersion = 1;
+
   // gens must outlive the ledger. terms.validate() must hold.
   PrivateLedger(const PrivateGens& gens, MarketTerms terms);
 
@@ -94,6 +107,22 @@ class PrivateLedger {
   bool defaulted(const std::array<std::uint8_t, 32>& signer) const {
     return defaulted_.count(signer) != 0;
   }
+  // The epoch whose refresh window the identity defaulted in (its token is on that epoch's list).
+  std::optional<std::uint64_t> default_epoch(const std::array<std::uint8_t, 32>& signer) const;
+  bool exited(const std::array<std::uint8_t, 32>& signer) const {
+    return exited_.count(signer) != 0;
+  }
+  // The liquidation price of the defaulters of `epoch`'s round (the validator's, from the fund's
+  // fills; here for the tests): exits of that round are possible from then on. kInvalidArgument
+  // for a price outside validate(LiquidationPrice); kFailedPrecondition if nobody defaulted in that
+  // round or its price is already recorded.
+  Status record_liquidation_price(std::uint64_t epoch, const LiquidationPrice& price);
+  // What an exit's relations take from the ledger, for `signer` (defaulted, price recorded).
+  Result<ExitContext> exit_context(const std::array<std::uint8_t, 32>& signer) const;
+  const FundLedger& fund() const { return fund_; }
+  // The exit's transcript: the transaction under the terms of the epoch it spends from, then the
+  // context (exit_context(tx.signer) must be ok).
+  crypto::Transcript exit_transcript(const ExitTx& tx, const ExitContext& ctx) const;
   // This round's sums of the refreshes' Enc(v), Enc(c'), Enc(v+ + v-).
   struct RoundSums {
     crypto::Ciphertext position, cash, gross;
@@ -105,6 +134,8 @@ class PrivateLedger {
   std::size_t order_count() const { return orders_.size(); }
   bool serial_seen(const Scalar& sn) const;
   const Identity* identity(const std::array<std::uint8_t, 32>& signer) const;
+  // The signer's last sequence number (0 before its first signed transaction; the issuer's too).
+  std::uint64_t last_sequence(const std::array<std::uint8_t, 32>& signer) const;
   // Enc(Pi): the net cash paid into the market, encrypted under the validators' key.
   const crypto::Ciphertext& paid_in() const { return paid_in_; }
   std::int64_t cash_supply() const { return supply_; }
@@ -113,33 +144,57 @@ class PrivateLedger {
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
   // verifier checks with it.
   Result<SpendEffects> resolve(const SpendTx& tx) const;
-  // Every rule, cheapest first, then the proofs. Changes nothing.
+  // An exit's deltas and tags: every entry claims the order's last fill and releases it.
+  Result<SpendEffects> resolve(const ExitTx& tx) const;
+  // Every rule, cheapest first, then the signatures and proofs. Changes nothing.
   [[nodiscard]] Status check(const PrivateTx& tx) const;
+  // The deterministic rules of check() only (phase, band, window, serial unseen, order state,
+  // sequence, supply), no signature or proof: the validator's stage 2. A transaction that passes
+  // them fails check() only with kInvalidProof. Changes nothing.
+  [[nodiscard]] Status check_rules(const PrivateTx& tx) const;
   // check(), then the transaction's effect. On error nothing changes.
   Result<Applied> apply(const PrivateTx& tx);
+  // The effect of a transaction that passed check() against this very state (the validator ran
+  // the rules and the proofs itself); anything else is a programming error.
+  Applied apply_checked(const PrivateTx& tx);
 
   // The matcher's results (the validator's job; here for the tests): a fill of an open order,
   // which closes when fully filled; closing an order (an immediate order's remainder, a halt).
   Status record_fill(std::uint64_t id, std::int64_t price, std::int64_t qty);
   Status close_order(std::uint64_t id);
 
-  // For tests only: appends a token without a transaction (a stand-in for a deposit, which is not
-  // coded yet) and returns its index in the current epoch's list.
-  std::uint64_t detail_append_token(const Point& token);
-
-  // BLAKE2b-256 over the token lists, serials, orders, J values and sequence numbers.
+  // The whole public state in the canonical codec (docs/protocol/validator.md, "Private state"):
+  // the terms (current and, during and after a margin round, previous; each with its bond and
+  // exit penalty), the refresh window and levy, the token lists per epoch, the serials, every
+  // order, the J values, the sequences, the identities with their cash balances and bonds,
+  // Enc(Pi), the cash supply, the refreshed set, the defaulted identities with their epochs, the
+  // exited set, the default rounds (terms and liquidation price), the fund's totals and the
+  // round sums. Every set and map in increasing key order. Starts with kStateVersion.
+  void encode_state(Writer& w) const;
+  Bytes encode_state() const;
+  // The inverse of encode_state, strictly: kCorruption for an unknown version, truncation,
+  // trailing bytes, a non-canonical point or scalar, unsorted or repeated keys, terms out of
+  // range, an inconsistent order, default or fund total. gens must outlive the ledger.
+  static Result<std::unique_ptr<PrivateLedger>> decode_state(const PrivateGens& gens,
+                                                             ByteSpan bytes);
+  // BLAKE2b-256("pfex/v1/private/state", encode_state()).
   Digest32 state_hash() const;
 
   // The membership set of a window, built once per window (a window's points never change).
   Result<const crypto::OneOfManySet*> window_set(const Window& w) const;
 
  private:
-  Status check_spend(const SpendTx& tx) const;
-  Status check_register(const RegisterTx& tx) const;
-  Status check_cancel(const CancelTx& tx) const;
-  Status check_mint(const MintTx& tx) const;
-  Status check_transfer(const TransferTx& tx) const;
-  Status check_refresh(const SpendTx& tx) const;
+  // Each stops before the first signature or proof when rules_only.
+  Status check_impl(const PrivateTx& tx, bool rules_only) const;
+  Status check_spend(const SpendTx& tx, bool rules_only) const;
+  Status check_register(const RegisterTx& tx, bool rules_only) const;
+  Status check_cancel(const CancelTx& tx, bool rules_only) const;
+  Status check_mint(const MintTx& tx, bool rules_only) const;
+  Status check_transfer(const TransferTx& tx, bool rules_only) const;
+  Status check_refresh(const SpendTx& tx, bool rules_only) const;
+  Status check_exit(const ExitTx& tx, bool rules_only) const;
+  Status resolve_entries(const std::vector<SettleEntry>& entries, const MarketTerms& terms,
+                         const SpendTx* spend, SpendEffects& out) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
   Result<CashMovePublic> cash_move(const SpendTx& tx) const;
 
@@ -156,7 +211,14 @@ class PrivateLedger {
   std::optional<MarketTerms> previous_;  // epoch e during and after its margin round
   bool refresh_window_ = false;
   std::int64_t levy_ = 0;
-  std::set<std::array<std::uint8_t, 32>> refreshed_, defaulted_;
+  std::set<std::array<std::uint8_t, 32>> refreshed_, exited_;
+  std::map<std::array<std::uint8_t, 32>, std::uint64_t> defaulted_;  // signer -> epoch
+  struct DefaultRound {
+    MarketTerms terms;  // of the epoch the defaulters' tokens are on
+    std::optional<LiquidationPrice> price;
+  };
+  std::map<std::uint64_t, DefaultRound> default_rounds_;
+  FundLedger fund_;
   RoundSums sums_;
   mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
 };

@@ -227,8 +227,11 @@ TEST(PrivateLedger, RegisterIsSignedSequencedAndOneIdentityPerChainKey) {
   bad_sig.signature[5] ^= 1;
   expect_rejected(ledger, PrivateTx(bad_sig), ErrorCode::kInvalidProof, "signature");
   RegisterTx bond = *reg;
-  bond.bond = 7;  // signed bytes change: the signature no longer holds
-  expect_rejected(ledger, PrivateTx(bond), ErrorCode::kInvalidProof, "signature");
+  bond.bond = 7;  // not the market's bond (0), and the signature would not hold either
+  expect_rejected(ledger, PrivateTx(bond), ErrorCode::kInvalidArgument, "bond");
+  RegisterTx sequence = *reg;
+  sequence.sequence = 2;  // signed bytes change: the signature no longer holds
+  expect_rejected(ledger, PrivateTx(sequence), ErrorCode::kInvalidProof, "signature");
   apply_ok(ledger, w, reg);
   expect_rejected(ledger, PrivateTx(*reg), ErrorCode::kAlreadyExists, "sequence");
   // The same J under another identity (a relay re-signing someone's registration) is refused.
@@ -306,14 +309,20 @@ TEST(PrivateLedger, MarketOrderCarriesAReservationPriceInsideTheBand) {
 TEST(PrivateLedger, ValuesAtTwoToTheSixtyFourAreRefused) {
   PrivateLedger ledger(gens(), small_terms());
   auto a = registered(ledger);
-  // A token holding S = 2^64 - 2 (reachable only in a test): a sell of 2 takes S to 2^64, out of
-  // the range the proof can show, and the wallet refuses before proving.
+  // A token holding S near 2^64 (reachable only in a test, through the prover's functions): a
+  // sell of 2 takes S to 2^64 - 1 (the limit) or 2^64, out of the range the proof can show, and
+  // the prover refuses before proving.
+  Deltas sell;
+  ASSERT_TRUE(add_post(sell, Side::kSell, 100, 2).is_ok());
   TokenOpening big = a->token();
   big.a.c = INT64_MAX / 2;
+  std::uint64_t t = 0;
+  big.a.S = UINT64_MAX - 2;
+  auto at_limit = next_attributes(big.a, sell, &t);
+  ASSERT_TRUE(at_limit.is_ok()) << at_limit.status().to_string();
+  EXPECT_EQ(at_limit->S, UINT64_MAX);
   big.a.S = UINT64_MAX - 1;
-  big.sn = random_nonzero_scalar();
-  a->detail_replace_token(big, ledger.detail_append_token(big.commit(gens())), 1);
-  auto over = a->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 2);
+  auto over = prepare_spend(gens(), ledger.terms(), big, Window{1, 0, 1}, sell);
   EXPECT_EQ(over.status().code(), ErrorCode::kOverflow);
   EXPECT_NE(over.status().message().find("S would be 18446744073709551616"), std::string_view::npos)
       << over.status().to_string();
@@ -333,8 +342,9 @@ TEST(PrivateLedger, FullWindowsAndOldTokensSpendFromTheirAlignedBlock) {
   PrivateLedger ledger(gens(), small_terms());  // N = 8
   auto a = registered(ledger);
   fund(ledger, *a, 1'000'000);  // index 1
+  std::vector<std::unique_ptr<PrivateWallet>> others;
   for (int i = 0; i < 18; ++i)
-    (void)ledger.detail_append_token(Point::random());
+    others.push_back(registered(ledger));  // each appends its first token
   ASSERT_EQ(ledger.tokens(1).size(), 20u);
   auto post = a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
   ASSERT_TRUE(post.is_ok());

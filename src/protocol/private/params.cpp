@@ -27,6 +27,9 @@ Status MarketTerms::validate() const {
   if (margin < 0 || margin >= kLimit) return term_error("margin must be in [0, 2^40)");
   if (max_order_qty < 1 || max_order_qty >= (std::int64_t{1} << 32))
     return term_error("max order quantity must be in [1, 2^32)");
+  if (exit_penalty < 0 || exit_penalty >= kLimit)
+    return term_error("exit penalty must be in [0, 2^40)");
+  if (bond < 0 || bond > kCashSupplyCap) return term_error("bond must be in [0, 2^46]");
   return Status::ok();
 }
 

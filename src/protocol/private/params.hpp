@@ -43,13 +43,15 @@ struct MarketTerms {
   std::int64_t high = 1;        // H, ticks
   std::int64_t margin = 0;      // M: cash per contract
   std::int64_t max_order_qty = 1'000'000;
-  Point validators_key;                   // PK of the validators' threshold ElGamal key
+  std::int64_t bond = 0;          // posted by every identity at registration, forfeited on default
+  std::int64_t exit_penalty = 0;  // pen: cash per contract taken from a defaulter's exit claim
+  Point validators_key;           // PK of the validators' threshold ElGamal key
   std::array<std::uint8_t, 32> issuer{};  // Ed25519 key of the cash issuer (signs mints)
 
   std::size_t window_size() const { return std::size_t{1} << log_window; }
   bool in_band(std::int64_t price) const { return price >= low && price <= high; }
   // kInvalidArgument naming the first term out of range: n in [1, 16]; 1 <= L <= H <= 2^31;
-  // k >= 1 and k*H < 2^40; 0 <= f, M < 2^40; 1 <= max_order_qty < 2^32.
+  // k >= 1 and k*H < 2^40; 0 <= f, M, pen < 2^40; 1 <= max_order_qty < 2^32; 0 <= bond <= 2^46.
   Status validate() const;
 };
 

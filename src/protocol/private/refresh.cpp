@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "crypto/ct.hpp"
+#include "protocol/private/ct_int.hpp"
+
 namespace pfex::priv {
 namespace {
 
@@ -138,21 +141,32 @@ PreparedRefresh::~PreparedRefresh() {
 Result<PreparedRefresh> prepare_refresh(const PrivateGens& gens, const MarketTerms& next,
                                         std::int64_t levy, const TokenOpening& spent,
                                         const Window& window, const CashMoveWitness& deposit) {
+  // The token's attributes, the deposit and the balance are secret: each verdict is computed
+  // without a branch and only the verdict is made public.
   const Attributes& a = spent.a;
-  if (a.B != 0 || a.S != 0 || a.QB != 0 || a.QS != 0)
+  std::uint64_t refused = ct::nonzero(a.B | a.S | a.QB | a.QS);
+  crypto::declassify(refused);
+  if (refused != 0) {
+    crypto::declassify(a);  // refused: the wallet's user is told what is open
     return Status::failed_precondition("settle first: the token still has open orders (B = " +
                                        std::to_string(a.B) + ", S = " + std::to_string(a.S) + ")");
-  if (deposit.amount > static_cast<std::uint64_t>(kCashSupplyCap))
-    return Status::invalid_argument("the deposit exceeds the cash supply cap 2^46");
-  if (deposit.balance < deposit.amount)
+  }
+  refused = ct::negative(i128{kCashSupplyCap} - deposit.amount);
+  crypto::declassify(refused);
+  if (refused != 0) return Status::invalid_argument("the deposit exceeds the cash supply cap 2^46");
+  refused = ct::negative(i128{deposit.balance} - deposit.amount);
+  crypto::declassify(refused);
+  if (refused != 0)
     return Status::insolvent("the cash account is short by " +
                              std::to_string(deposit.amount - deposit.balance));
-  const std::uint64_t t = a.vp < a.vm ? a.vp : a.vm;
+  const auto t = static_cast<std::uint64_t>(ct::min(a.vp, a.vm));
   Attributes n;
   n.vp = a.vp - t;
   n.vm = a.vm - t;
   const i128 c_next = i128{a.c} + i128{deposit.amount} - i128{levy} * (i128{n.vp} + n.vm);
-  if (c_next < INT64_MIN || c_next > INT64_MAX) return Status::overflow("c would leave 64 bits");
+  refused = ct::outside_i64(c_next);
+  crypto::declassify(refused);
+  if (refused != 0) return Status::overflow("c would leave 64 bits");
   n.c = static_cast<std::int64_t>(c_next);
   PFEX_RETURN_IF_ERROR(check_solvency(n, next));
   const ConstraintValues e = constraint_values(n, next);
@@ -202,7 +216,7 @@ Result<PreparedRefresh> prepare_refresh(const PrivateGens& gens, const MarketTer
     p.pub_.V[i] = ped.commit(Scalar::from_u64(p.range_values_[i]), p.range_blindings_[i]);
   for (std::size_t i = 4; i < kSpendRangeValues; ++i)
     p.pub_.V[i] = Point::identity();
-  p.zero_index_ = static_cast<std::size_t>(n.vp != 0);
+  p.zero_index_ = static_cast<std::size_t>(ct::nonzero(n.vp));
 
   RefreshPublic& rp = p.rp_;
   rp.V_d = ped.commit(w[kD], w[kGD]);
@@ -214,6 +228,9 @@ Result<PreparedRefresh> prepare_refresh(const PrivateGens& gens, const MarketTer
   rp.new_balance = balance_after(deposit.account, rp.V_d, true);
   rp.pk = deposit.pk;
   rp.levy = levy;
+  // Published: the spend's fields and the refresh's commitment and ciphertexts.
+  crypto::declassify(p.pub_);
+  crypto::declassify(p.rp_);
   return p;
 }
 

@@ -80,16 +80,29 @@ TEST_F(RoundFixture, SettleOnTheOldEpochThenRefreshIntoTheNew) {
   EXPECT_EQ(decrypted(ledger.round_sums().position), times_G(3));
   EXPECT_EQ(decrypted(ledger.round_sums().cash), times_G(c));
   EXPECT_EQ(decrypted(ledger.round_sums().gross), times_G(3));
+  // A copy restored from the state's encoding mid-window continues identically.
+  auto copy = PrivateLedger::decode_state(gens(), ledger.encode_state());
+  ASSERT_TRUE(copy.is_ok()) << copy.status().to_string();
+  PrivateLedger& restored = **copy;
+  EXPECT_EQ(restored.state_hash(), ledger.state_hash());
+  EXPECT_TRUE(restored.in_refresh_window() && restored.refreshed(a->identity()));
+  auto mirror = [&](auto tx) {
+    if (tx.is_ok()) EXPECT_TRUE(restored.apply(PrivateTx(*tx)).is_ok());
+    return tx;
+  };
   // A trades in epoch 2 at once, inside the new band.
-  apply_ok(ledger, *a, a->build_post(ledger, Side::kSell, OrderKind::kLimit, 114, 1));
+  apply_ok(ledger, *a, mirror(a->build_post(ledger, Side::kSell, OrderKind::kLimit, 114, 1)));
   // B settles and refreshes too (short 3).
-  apply_ok(ledger, *b, b->build_settle(ledger));
-  apply_ok(ledger, *b, b->build_refresh(ledger, 0));
+  apply_ok(ledger, *b, mirror(b->build_settle(ledger)));
+  apply_ok(ledger, *b, mirror(b->build_refresh(ledger, 0)));
   EXPECT_EQ(decrypted(ledger.round_sums().position), times_G(0));
   EXPECT_EQ(decrypted(ledger.round_sums().gross), times_G(6));
   auto closed = ledger.close_refresh_window();
   ASSERT_TRUE(closed.is_ok());
   EXPECT_TRUE(closed->empty());
+  ASSERT_TRUE(restored.close_refresh_window().is_ok());
+  EXPECT_EQ(restored.state_hash(), ledger.state_hash());
+  EXPECT_EQ(restored.encode_state(), ledger.encode_state());
 }
 
 TEST_F(RoundFixture, AnIdentityWithoutARefreshDefaultsAndItsOldTokenIsFrozen) {
@@ -104,6 +117,13 @@ TEST_F(RoundFixture, AnIdentityWithoutARefreshDefaultsAndItsOldTokenIsFrozen) {
   ASSERT_EQ(closed->size(), 1u);
   EXPECT_EQ((*closed)[0], b->identity());
   EXPECT_TRUE(ledger.defaulted(b->identity()));
+  // The defaulted set survives the state's encoding.
+  auto copy = PrivateLedger::decode_state(gens(), ledger.encode_state());
+  ASSERT_TRUE(copy.is_ok()) << copy.status().to_string();
+  EXPECT_TRUE((*copy)->defaulted(b->identity()));
+  EXPECT_FALSE((*copy)->in_refresh_window());
+  EXPECT_EQ((*copy)->state_hash(), ledger.state_hash());
+  expect_rejected(**copy, PrivateTx(*settle), ErrorCode::kFailedPrecondition, "only by exit");
   expect_rejected(ledger, PrivateTx(*settle), ErrorCode::kFailedPrecondition, "only by exit");
   EXPECT_EQ(b->build_settle(ledger).status().code(), ErrorCode::kFailedPrecondition);
 }

@@ -4,9 +4,11 @@
 
 #include <string>
 
+#include "crypto/ct.hpp"
 #include "crypto/elgamal.hpp"
 #include "crypto/msm.hpp"
 #include "crypto/proof_codec.hpp"
+#include "protocol/private/ct_int.hpp"
 
 namespace pfex::priv {
 namespace {
@@ -122,17 +124,20 @@ ConstraintValues constraint_values(const Attributes& a, const MarketTerms& terms
 
 Status check_solvency(const Attributes& a, const MarketTerms& terms) {
   const ConstraintValues e = constraint_values(a, terms);
+  std::uint64_t refused = ct::outside_u64(e.low) | ct::outside_u64(e.high);
+  crypto::declassify(refused);  // the verdict is public: the wallet proves or refuses
+  if (refused == 0) return Status::ok();
+  // Refused: the wallet's user is told by how much (nothing is proved or sent).
+  crypto::declassify(e);
   const std::pair<const char*, i128> values[2] = {{"E_L", e.low}, {"E_H", e.high}};
   for (const auto& [name, value] : values) {
     if (value < 0)
       return Status::insolvent(std::string(name) + " short by " + i128_to_string(-value) +
                                " (the action would leave " + name + " = " + i128_to_string(value) +
                                " < 0)");
-    if (value >= kTwo64)
-      return Status::overflow(std::string(name) + " = " + i128_to_string(value) +
-                              " is not below 2^64");
   }
-  return Status::ok();
+  const auto& [name, value] = e.low >= kTwo64 ? values[0] : values[1];
+  return Status::overflow(std::string(name) + " = " + i128_to_string(value) + " is not below 2^64");
 }
 
 Result<Attributes> next_attributes(const Attributes& a, const Deltas& d,
@@ -142,15 +147,22 @@ Result<Attributes> next_attributes(const Attributes& a, const Deltas& d,
   std::array<i128, 7> y{};
   for (std::size_t i = 0; i < 7; ++i)
     y[i] = x[i] + dx[i];
-  static constexpr const char* kNames[7] = {"c", "v+", "v-", "B", "S", "QB", "QS"};
-  for (std::size_t i = 1; i < 7; ++i) {
-    if (y[i] < 0 || y[i] >= kTwo64)
-      return Status::overflow(std::string(kNames[i]) + " would be " + i128_to_string(y[i]) +
-                              ", outside [0, 2^64)");
-  }
-  if (y[0] < INT64_MIN || y[0] > INT64_MAX)
+  std::uint64_t refused = ct::outside_i64(y[0]);
+  for (std::size_t i = 1; i < 7; ++i)
+    refused |= ct::outside_u64(y[i]);
+  crypto::declassify(refused);  // the verdict is public: the wallet proves or refuses
+  if (refused != 0) {
+    // Refused: the wallet's user is told which attribute and its value.
+    crypto::declassify(y);
+    static constexpr const char* kNames[7] = {"c", "v+", "v-", "B", "S", "QB", "QS"};
+    for (std::size_t i = 1; i < 7; ++i) {
+      if (y[i] < 0 || y[i] >= kTwo64)
+        return Status::overflow(std::string(kNames[i]) + " would be " + i128_to_string(y[i]) +
+                                ", outside [0, 2^64)");
+    }
     return Status::overflow("c would be " + i128_to_string(y[0]) + ", outside 64 bits");
-  const i128 t = y[kVp] < y[kVm] ? y[kVp] : y[kVm];  // the canonical split removes min(v+, v-)
+  }
+  const i128 t = ct::min(y[kVp], y[kVm]);  // the canonical split removes min(v+, v-)
   Attributes out;
   out.c = static_cast<std::int64_t>(y[0]);
   out.vp = static_cast<std::uint64_t>(y[kVp] - t);
@@ -345,20 +357,33 @@ Result<PreparedSpend> prepare_spend_impl(const PrivateGens& gens, const MarketTe
   // The hidden change of c (a cash move) joins the public deltas for the next token's values.
   Deltas all = d;
   std::uint64_t new_balance = 0;
+  // The amount and the balances are secret: each verdict is computed without a branch and only
+  // the verdict is made public. The deposit flag is public (the transaction's type).
+  i128 hidden_c = 0;
   if (cash != nullptr) {
-    if (cash->amount > static_cast<std::uint64_t>(kCashSupplyCap))
+    const i128 amount = cash->amount;
+    std::uint64_t refused = ct::negative(i128{kCashSupplyCap} - amount);
+    crypto::declassify(refused);
+    if (refused != 0)
       return Status::invalid_argument("the amount exceeds the cash supply cap 2^46");
-    const auto amount = static_cast<std::int64_t>(cash->amount);
-    auto moved = cash->deposit ? checked_add(all.c, amount, "c") : checked_sub(all.c, amount, "c");
-    if (!moved.is_ok()) return moved.status();
-    all.c = *moved;
-    if (cash->deposit && cash->balance < cash->amount)
+    const i128 balance = cash->balance;
+    const i128 after = cash->deposit ? balance - amount : balance + amount;
+    refused = ct::outside_u64(after);
+    crypto::declassify(refused);
+    if (refused != 0) {
+      if (!cash->deposit) return Status::overflow("the cash account would pass 2^64");
       return Status::insolvent("the cash account is short by " +
                                std::to_string(cash->amount - cash->balance));
-    if (!cash->deposit && cash->balance > UINT64_MAX - cash->amount)
-      return Status::overflow("the cash account would pass 2^64");
-    new_balance = cash->deposit ? cash->balance - cash->amount : cash->balance + cash->amount;
+    }
+    new_balance = static_cast<std::uint64_t>(after);
+    hidden_c = cash->deposit ? amount : -amount;
   }
+  // The hidden change of c: the public deltas' c plus the amount, checked in 128 bits.
+  const i128 c_total = i128{all.c} + hidden_c;
+  std::uint64_t refused = ct::outside_i64(c_total);
+  crypto::declassify(refused);
+  if (refused != 0) return Status::overflow("c: the transaction's change does not fit 64 bits");
+  all.c = static_cast<std::int64_t>(c_total);
   std::uint64_t t_magnitude = 0;
   PFEX_ASSIGN_OR_RETURN(Attributes next, next_attributes(spent.a, all, &t_magnitude));
   if (check) PFEX_RETURN_IF_ERROR(check_solvency(next, terms));
@@ -423,6 +448,9 @@ Result<PreparedSpend> prepare_spend_impl(const PrivateGens& gens, const MarketTe
     p.range_values_[kSpendRangeValues + 1] = new_balance;
     p.range_blindings_[kSpendRangeValues + 1] = p.new_balance_blinding_;
   }
+  // Published: the spend's fields (commitments, hiding) and the cash move's.
+  crypto::declassify(p.pub_);
+  if (p.cash_) crypto::declassify(*p.cash_);
   return p;
 }
 

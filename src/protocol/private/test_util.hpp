@@ -71,10 +71,11 @@ inline MarketTerms small_terms(std::size_t log_window = 3) {
   return t;
 }
 
-// Registers a wallet and returns it. Its token has c = 0: tests fund it with fund_token().
+// Registers a wallet (posting the market's bond) and returns it. Its token has c = 0: tests
+// fund it with fund().
 inline std::unique_ptr<PrivateWallet> registered(PrivateLedger& ledger, std::uint64_t seq = 1) {
   auto w = std::make_unique<PrivateWallet>(ledger.gens());
-  auto tx = w->build_register(ledger, seq, 0);
+  auto tx = w->build_register(ledger, seq, ledger.terms().bond);
   EXPECT_TRUE(tx.is_ok()) << tx.status().to_string();
   auto applied = ledger.apply(PrivateTx(*tx));
   EXPECT_TRUE(applied.is_ok()) << applied.status().to_string();
@@ -94,14 +95,17 @@ inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t
   return tx;
 }
 
-// Gives the wallet a token with cash c (a stand-in for a deposit).
+// Mints `cash` to the wallet's identity (the issuer's next sequence) and deposits all of it into
+// its token: the token gains c += cash through real transactions.
 inline void fund(PrivateLedger& ledger, PrivateWallet& w, std::int64_t cash) {
-  TokenOpening opening = w.token();
-  opening.a.c = cash;
-  opening.sn = random_nonzero_scalar();
-  opening.r = Scalar::random();
-  w.detail_replace_token(opening, ledger.detail_append_token(opening.commit(ledger.gens())),
-                         ledger.terms().epoch);
+  auto minted = ledger.apply(PrivateTx(mint_tx(w, cash, ledger.last_sequence(issuer().pk) + 1)));
+  ASSERT_TRUE(minted.is_ok()) << minted.status().to_string();
+  w.on_mint(static_cast<std::uint64_t>(cash));
+  auto deposit = w.build_deposit(ledger, static_cast<std::uint64_t>(cash));
+  ASSERT_TRUE(deposit.is_ok()) << deposit.status().to_string();
+  auto applied = ledger.apply(PrivateTx(*deposit));
+  ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
+  ASSERT_TRUE(w.confirm(*applied).is_ok());
 }
 
 // Applies a built transaction and confirms it in the wallet; fails the test on error.
@@ -117,6 +121,48 @@ inline Applied apply_ok(PrivateLedger& ledger, PrivateWallet& w, const Result<Tx
   }
   return *applied;
 }
+
+// An identity built by hand (not through a wallet), so the test holds its signing key: to re-sign
+// other traders' transactions under it, or to sign its own with a tampered field.
+struct HandIdentity {
+  std::array<std::uint8_t, 32> pk{};
+  std::array<std::uint8_t, 64> sk{};
+  TokenOpening token;  // its first token: every attribute 0
+  Scalar r_K = Scalar::random();
+  std::uint64_t sequence = 0;  // the last one signed
+
+  HandIdentity() {
+    ensure_sodium_init();
+    crypto_sign_keypair(pk.data(), sk.data());
+    token.kappa = Scalar::random();
+    token.sn = random_nonzero_scalar();
+    token.r = Scalar::random();
+  }
+  std::array<std::uint8_t, 64> sign(const Bytes& message) const {
+    std::array<std::uint8_t, 64> sig{};
+    crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), sk.data());
+    return sig;
+  }
+  Point K(const PrivateGens& g) const { return g.pedersen().blind(r_K) + token.kappa * g.kappa(); }
+  // A valid registration of this identity (sequence 1, posting the market's bond).
+  RegisterTx register_tx(const PrivateLedger& ledger) const {
+    const PrivateGens& g = ledger.gens();
+    RegisterTx tx;
+    tx.signer = pk;
+    tx.sequence = 1;
+    tx.bond = ledger.terms().bond;
+    tx.token = token.commit(g);
+    tx.K = K(g);
+    tx.J = token.kappa * g.chain_J();
+    crypto::Transcript t = tx_transcript(ledger.terms(), PrivateTx(tx));
+    const std::vector<Scalar> w = {token.r, token.kappa, token.sn, r_K};
+    auto proof = crypto::prove_linear(register_statement(g, tx), w, t);
+    EXPECT_TRUE(proof.is_ok()) << proof.status().to_string();
+    if (proof.is_ok()) tx.proof = *proof;
+    tx.signature = sign(register_signed_bytes(tx));
+    return tx;
+  }
+};
 
 // Two funded traders and one transaction of each coded type, each valid against `ledger` as it
 // is when the flow returns it... except that each was applied in turn: the flow registers A and
@@ -134,7 +180,7 @@ inline Flow run_flow(PrivateLedger& ledger) {
     return apply_ok(ledger, w, tx);
   };
   f.a = std::make_unique<PrivateWallet>(ledger.gens());
-  keep(*f.a, f.a->build_register(ledger, 1, 0));
+  keep(*f.a, f.a->build_register(ledger, 1, ledger.terms().bond));
   f.b = registered(ledger, 1);
   fund(ledger, *f.a, 1'000'000);
   fund(ledger, *f.b, 1'000'000);

@@ -92,6 +92,11 @@ void encode_body_to(Writer& w, const PrivateTx& tx) {
     w.fixed(mint->account);
     w.i64(mint->amount);
     w.u64(mint->sequence);
+  } else if (const auto* exit = std::get_if<ExitTx>(&tx)) {
+    exit->exit.encode(w);
+    encode_entries(w, exit->entries);
+    w.fixed(exit->signer);
+    w.u64(exit->sequence);
   } else {
     const auto& s = std::get<SpendTx>(tx);
     s.spend.encode(w);
@@ -187,6 +192,7 @@ TxType tx_type(const PrivateTx& tx) {
   if (std::holds_alternative<CancelTx>(tx)) return TxType::kCancel;
   if (std::holds_alternative<MintTx>(tx)) return TxType::kMint;
   if (std::holds_alternative<TransferTx>(tx)) return TxType::kTransfer;
+  if (std::holds_alternative<ExitTx>(tx)) return TxType::kExit;
   return std::get<SpendTx>(tx).type;
 }
 
@@ -211,6 +217,9 @@ Bytes encode(const PrivateTx& tx) {
     w.fixed(transfer->signature);
   } else if (const auto* mint = std::get_if<MintTx>(&tx)) {
     w.fixed(mint->signature);
+  } else if (const auto* exit = std::get_if<ExitTx>(&tx)) {
+    exit->proofs->encode(w);
+    w.fixed(exit->signature);
   } else {
     const auto& s = std::get<SpendTx>(tx);
     s.proofs->encode(w);
@@ -272,6 +281,18 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window) {
       r.fixed("signature", mint.signature);
       PFEX_RETURN_IF_ERROR(r.finish());
       return PrivateTx(std::move(mint));
+    }
+    case TxType::kExit: {
+      ExitTx exit;
+      exit.exit = ExitPublic::decode(r, std::size_t{1} << log_window);
+      exit.entries = decode_entries(r, 0);
+      r.fixed("signer", exit.signer);
+      exit.sequence = r.u64_in("sequence", 1, UINT64_MAX);
+      if (r.failed()) return r.status();
+      exit.proofs = ExitProofs::decode(r, log_window, exit.entries.size());
+      r.fixed("signature", exit.signature);
+      PFEX_RETURN_IF_ERROR(r.finish());
+      return PrivateTx(std::move(exit));
     }
     case TxType::kPost:
     case TxType::kReduce:
@@ -367,6 +388,14 @@ Bytes transfer_signed_bytes(const TransferTx& tx) {
 }
 
 Bytes cash_signed_bytes(const SpendTx& tx) {
+  Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
+  Writer w(&out);
+  encode_body_to(w, PrivateTx(tx));
+  tx.proofs->encode(w);
+  return out;
+}
+
+Bytes exit_signed_bytes(const ExitTx& tx) {
   Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
   Writer w(&out);
   encode_body_to(w, PrivateTx(tx));

@@ -18,6 +18,7 @@
 #include "core/status.hpp"
 #include "crypto/sigma.hpp"
 #include "crypto/transcript.hpp"
+#include "protocol/private/exit.hpp"
 #include "protocol/private/params.hpp"
 #include "protocol/private/spend.hpp"
 
@@ -29,7 +30,7 @@ inline constexpr std::string_view kPrivateTxProtocol = "private-tx/v1";
 // The prefix of the bytes a signed private transaction's Ed25519 signature covers.
 inline constexpr std::string_view kSignatureDomain = "pfex/v1/tx";
 
-// Type bytes. Exit is reserved (specified, not yet coded); decoding it is kInvalidArgument.
+// Type bytes.
 enum class TxType : std::uint8_t {
   kRegister = 1,
   kMint = 2,
@@ -139,7 +140,18 @@ struct SpendTx {
   std::size_t num_tags() const;
 };
 
-using PrivateTx = std::variant<RegisterTx, CancelTx, SpendTx, MintTx, TransferTx>;
+// exit (signed by a defaulted identity): spends its token of the epoch it defaulted in, settles
+// every order it has not settled, and claims the token's worth at the liquidation price.
+struct ExitTx {
+  ExitPublic exit;
+  std::vector<SettleEntry> entries;  // at most 16, order ids strictly increasing
+  std::array<std::uint8_t, 32> signer{};
+  std::uint64_t sequence = 0;        // >= 1
+  std::optional<ExitProofs> proofs;  // absent only while a wallet builds it
+  std::array<std::uint8_t, 64> signature{};
+};
+
+using PrivateTx = std::variant<RegisterTx, CancelTx, SpendTx, MintTx, TransferTx, ExitTx>;
 
 TxType tx_type(const PrivateTx& tx);
 
@@ -160,6 +172,7 @@ Bytes register_signed_bytes(const RegisterTx& tx);
 Bytes mint_signed_bytes(const MintTx& tx);
 Bytes transfer_signed_bytes(const TransferTx& tx);
 Bytes cash_signed_bytes(const SpendTx& tx);  // deposit, withdraw (with their proofs)
+Bytes exit_signed_bytes(const ExitTx& tx);
 
 // Register's statement: C = r*H + kappa*G_kappa + sn*G_sn, K = kappa*G_kappa + r_K*H,
 // J = kappa*G_J; witnesses (r, kappa, sn, r_K).

@@ -61,7 +61,7 @@ TEST(PrivateCodec, VersionAndReservedTypesAreRejected) {
   Bytes bytes = encode(samples()[0]);
   bytes[0] = 2;
   EXPECT_FALSE(decode(bytes, kLogWindow).is_ok());
-  for (int type : {0, 12, 13, 255}) {  // unknown, and exit (reserved)
+  for (int type : {0, 13, 255}) {  // unknown (exit, 12, is coded: exit_test.cpp)
     bytes[0] = kPrivateTxVersion;
     bytes[1] = static_cast<std::uint8_t>(type);
     auto r = decode(bytes, kLogWindow);

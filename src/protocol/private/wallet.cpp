@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "crypto/ct.hpp"
 #include "protocol/private/refresh.hpp"
 
 namespace pfex::priv {
@@ -103,6 +104,7 @@ Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx 
     openings.push_back(*new_tag);
     // The tag is part of the body: fill it in and recompute the effects' last tag.
     draft.order->tag = new_tag->commit(gens_, kappa_);
+    crypto::declassify(draft.order->tag);  // published (hiding: a fresh o and rho)
     effects.tags.back() = draft.order->tag;
   }
   PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
@@ -253,6 +255,55 @@ Result<SpendTx> PrivateWallet::build_refresh(const PrivateLedger& ledger, std::u
   return draft;
 }
 
+Result<ExitTx> PrivateWallet::build_exit(const PrivateLedger& ledger) {
+  if (!token_index_) return Status::failed_precondition("register first");
+  const auto epoch = ledger.default_epoch(public_key_);
+  if (!epoch)
+    return Status::failed_precondition("this identity has not defaulted: nothing to exit");
+  if (ledger.exited(public_key_)) return Status::failed_precondition("this identity exited");
+  if (*epoch != token_epoch_)
+    return Status::failed_precondition("the wallet's token is not of epoch " +
+                                       std::to_string(*epoch) + ", the one it defaulted in");
+  PFEX_ASSIGN_OR_RETURN(ExitContext ctx, ledger.exit_context(public_key_));
+  ExitTx tx;
+  tx.entries = pending_entries(ledger, std::nullopt);
+  std::size_t unsettled = 0;
+  for (const auto& [id, tag] : orders_) {
+    const PrivateOrder* o = ledger.order(id);
+    if (o != nullptr && (o->claimed < o->fills.size() || !o->released)) ++unsettled;
+  }
+  if (unsettled > kMaxSettleEntries)
+    return Status::failed_precondition(std::to_string(unsettled) +
+                                       " orders are unsettled; an exit settles at most 16");
+  tx.signer = public_key_;
+  tx.sequence = sequence_ + 1;
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(tx));
+  const Window window =
+      newest_window(token_epoch_, *token_index_, ledger.tokens(token_epoch_).size(),
+                    ledger.terms().window_size());
+  PFEX_ASSIGN_OR_RETURN(PreparedExit prepared,
+                        prepare_exit(gens_, ctx, token_, r_K_, window, effects.deltas));
+  tx.exit = prepared.pub();
+  std::vector<TagOpening> openings;
+  for (const SettleEntry& e : tx.entries)
+    openings.push_back(orders_.at(e.order));
+  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  crypto::Transcript t = ledger.exit_transcript(tx, ctx);
+  PFEX_ASSIGN_OR_RETURN(ExitProofs proofs,
+                        prove_exit(gens_, ctx, prepared, *set, *token_index_ - window.start,
+                                   effects.tags, openings, t));
+  tx.proofs = std::move(proofs);
+  const Bytes message = exit_signed_bytes(tx);
+  crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                       secret_key_.data());
+  pending_token_.reset();
+  pending_tag_.reset();
+  // The claim is public and paid with no blinding: the account's opening gains exactly it.
+  pending_cash_ = PendingCash{tx.sequence, balance_ + static_cast<std::uint64_t>(tx.exit.claim),
+                              balance_blinding_};
+  return tx;
+}
+
 namespace {
 
 constexpr std::size_t kMemoPlain = 40;  // amount (8) || g_a (32)
@@ -355,7 +406,13 @@ Status PrivateWallet::receive(const TransferTx& tx) {
 }
 
 Status PrivateWallet::confirm(const Applied& applied) {
-  if (applied.type == TxType::kTransfer && pending_cash_ && !pending_token_) {
+  if (applied.type == TxType::kExit && pending_cash_ && !pending_token_) {
+    // The token is spent for good and every order settled.
+    token_index_.reset();
+    orders_.clear();
+  }
+  if ((applied.type == TxType::kTransfer || applied.type == TxType::kExit) && pending_cash_ &&
+      !pending_token_) {
     sequence_ = pending_cash_->sequence;
     balance_ = pending_cash_->balance;
     balance_blinding_ = pending_cash_->blinding;

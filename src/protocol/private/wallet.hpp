@@ -58,6 +58,12 @@ class PrivateWallet {
   // hidden deposit (possibly 0). Refused with open orders ("settle first") or when the token
   // breaks solvency over the new band ("E_L short by X": deposit that much more).
   Result<SpendTx> build_refresh(const PrivateLedger& ledger, std::uint64_t deposit);
+  // Signed, after this identity defaulted and its round's liquidation price is recorded: spends
+  // the token of the default's epoch with entries settling every order not yet settled, and
+  // claims its worth at the liquidation price minus the penalty (paid into the cash account).
+  // Refused when the claim would be negative ("nothing to claim") or more than 16 orders are
+  // unsettled.
+  Result<ExitTx> build_exit(const PrivateLedger& ledger);
 
   // Signed: pays `amount` from the cash account to `receiver`'s, with a memo for the receiver
   // (XChaCha20-Poly1305 under a fresh X25519 key agreement with the receiver's identity key).
@@ -75,14 +81,6 @@ class PrivateWallet {
 
   // Adopts the pending token and order after the ledger applied the last built transaction.
   Status confirm(const Applied& applied);
-
-  // For tests only: makes `opening`, at `index` of the current epoch's list, the wallet's token
-  // (with PrivateLedger::detail_append_token, a stand-in for a deposit).
-  void detail_replace_token(const TokenOpening& opening, std::uint64_t index, std::uint64_t epoch) {
-    token_ = opening;
-    token_index_ = index;
-    token_epoch_ = epoch;
-  }
 
   // The settle entries a spend should carry now: every owned order with unclaimed fills or a
   // closed, unreleased remainder, lowest ids first, at most 16; `exclude_release` is not released.

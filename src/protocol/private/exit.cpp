@@ -1,0 +1,354 @@
+#include "protocol/private/exit.hpp"
+
+#include <sodium.h>
+
+#include <string>
+#include <vector>
+
+#include "crypto/proof_codec.hpp"
+#include "protocol/private/ct_int.hpp"
+
+namespace pfex::priv {
+namespace {
+
+using crypto::LinearStatement;
+using crypto::OneOfManyProof;
+using crypto::RangeProof;
+using crypto::Transcript;
+
+constexpr i128 kTwo64 = i128{1} << 64;
+
+// Witness indexes (exit.hpp).
+enum : std::size_t {
+  kRStar = 0,
+  kKappa,
+  kC,
+  kVp,
+  kVm,
+  kT,
+  kRK,
+  kGVp,
+  kGVm,
+  kGRem,
+  kTags,  // o_i at kTags + 2i, rho_i at kTags + 2i + 1
+};
+
+// Attribute positions in Deltas::values().
+enum : std::size_t { kAc = 0, kAvp, kAvm, kAB, kAS, kAQB, kAQS };
+
+Scalar scalar(i128 x) {
+  return scalar_from_i128_var(x);
+}
+
+// den - 1 - rem, as the fourth range commitment: (den - 1)*G - V_rem.
+Point complement(const Point& V_rem, std::int64_t den) {
+  return Point::mul_base(Scalar::from_u64(static_cast<std::uint64_t>(den - 1))) - V_rem;
+}
+
+std::vector<Point> range_commitments(const ExitPublic& pub, std::int64_t den) {
+  return {pub.V_vp, pub.V_vm, pub.V_rem, complement(pub.V_rem, den)};
+}
+
+}  // namespace
+
+Status validate(const LiquidationPrice& price) {
+  if (price.den < 1 || price.den > (std::int64_t{1} << 40))
+    return Status::invalid_argument("liquidation price: den must be in [1, 2^40]");
+  if (price.num < price.den || price.num > i128{price.den} * kMaxPriceTicks)
+    return Status::invalid_argument("liquidation price: num/den must lie in [1, 2^31] ticks");
+  return Status::ok();
+}
+
+void ExitPublic::encode(Writer& w) const {
+  window.encode(w);
+  crypto::write_scalar(w, serial);
+  crypto::write_point(w, c_star);
+  w.i64(claim);
+  crypto::write_point(w, V_vp);
+  crypto::write_point(w, V_vm);
+  crypto::write_point(w, V_rem);
+}
+
+ExitPublic ExitPublic::decode(Reader& r, std::size_t window_size) {
+  ExitPublic p;
+  p.window = Window::decode(r, window_size);
+  p.serial = crypto::read_scalar(r, "serial");
+  if (!r.failed() && p.serial.is_zero())
+    r.fail(Status::invalid_argument("serial: 0 is never a token's serial"));
+  p.c_star = crypto::read_point(r, "C*");
+  p.claim = r.i64_in("claim", 0, kCashSupplyCap);
+  p.V_vp = crypto::read_point(r, "V_vp");
+  p.V_vm = crypto::read_point(r, "V_vm");
+  p.V_rem = crypto::read_point(r, "V_rem");
+  return p;
+}
+
+void ExitProofs::encode(Writer& w) const {
+  membership.encode(w);
+  split.encode(w);
+  linear.encode(w);
+  w.fixed(range.encode());
+}
+
+std::optional<ExitProofs> ExitProofs::decode(Reader& r, std::size_t log_window,
+                                             std::size_t num_tags) {
+  auto membership = OneOfManyProof::decode(r, log_window);
+  if (!membership.is_ok()) {
+    if (!r.failed()) r.fail(membership.status());
+    return std::nullopt;
+  }
+  auto split = OneOfManyProof::decode(r, 1);
+  if (!split.is_ok()) {
+    if (!r.failed()) r.fail(split.status());
+    return std::nullopt;
+  }
+  std::vector<Point> A(exit_relation_count(num_tags));
+  for (Point& a : A)
+    a = crypto::read_point(r, "linear proof A");
+  std::vector<Scalar> z(exit_witness_count(num_tags));
+  for (Scalar& s : z)
+    s = crypto::read_scalar(r, "linear proof z");
+  Bytes range_bytes(RangeProof::encoded_size(kExitRangeValues));
+  r.fixed("range proof", range_bytes);
+  if (r.failed()) return std::nullopt;
+  auto range = RangeProof::decode(range_bytes, kExitRangeValues);
+  if (!range.is_ok()) {
+    r.fail(range.status().with_context("range proof"));
+    return std::nullopt;
+  }
+  return ExitProofs{std::move(*membership), std::move(*split),
+                    crypto::LinearProof(std::move(A), std::move(z)), std::move(*range)};
+}
+
+std::size_t exit_witness_count(std::size_t num_tags) {
+  return kTags + 2 * num_tags;
+}
+std::size_t exit_relation_count(std::size_t num_tags) {
+  return 5 + num_tags;
+}
+
+Result<ExitValues> exit_values(const Attributes& a, const Deltas& d, const ExitContext& ctx) {
+  PFEX_RETURN_IF_ERROR(validate(ctx.price));
+  const std::array<i128, 7> x = {a.c, a.vp, a.vm, a.B, a.S, a.QB, a.QS};
+  const auto dx = d.values();
+  std::array<i128, 7> y{};
+  for (std::size_t i = 0; i < 7; ++i)
+    y[i] = x[i] + dx[i];
+  for (std::size_t i = kAB; i <= kAQS; ++i) {
+    if (y[i] != 0)
+      return Status::failed_precondition(
+          "open orders would remain after the exit's entries: every unsettled order must be "
+          "settled and released by them");
+  }
+  if (y[kAvp] < 0 || y[kAvp] >= kTwo64 || y[kAvm] < 0 || y[kAvm] >= kTwo64)
+    return Status::overflow("the position after the entries leaves [0, 2^64)");
+  const i128 t = ct::min(y[kAvp], y[kAvm]);  // the split is secret (the claim is public)
+  ExitValues out;
+  out.t = static_cast<std::uint64_t>(t);
+  out.vp = static_cast<std::uint64_t>(y[kAvp] - t);
+  out.vm = static_cast<std::uint64_t>(y[kAvm] - t);
+  const i128 v = i128{out.vp} - i128{out.vm};
+  const i128 gross = i128{out.vp} + i128{out.vm};
+  const i128 den = ctx.price.den;
+  const Checked<i128> kn = Checked<i128>(ctx.tick_value) * ctx.price.num;
+  const Checked<i128> value = Checked<i128>(y[kAc]) * den + kn * v;
+  if (value.overflowed()) return Status::overflow("the exit's value overflows 128 bits");
+  const i128 floor = floor_div(value.value(), den);
+  const Checked<i128> claim = Checked<i128>(floor) - Checked<i128>(ctx.penalty) * gross;
+  if (claim.overflowed()) return Status::overflow("the exit's claim overflows 128 bits");
+  if (claim.value() < 0)
+    return Status::failed_precondition(
+        "nothing to claim: the equity at the liquidation price does not cover the penalty (the "
+        "fund keeps it)");
+  if (claim.value() > kCashSupplyCap)
+    return Status::overflow("the exit's claim passes the cash supply cap 2^46");
+  out.claim = static_cast<std::int64_t>(claim.value());
+  out.rem = static_cast<std::uint64_t>(value.value() - floor * den);
+  return out;
+}
+
+LinearStatement exit_statement(const PrivateGens& gens, const ExitContext& ctx,
+                               const ExitPublic& pub, const Deltas& d,
+                               std::span<const Point> tags) {
+  LinearStatement s(exit_witness_count(tags.size()));
+  const std::size_t bH = s.add_base(gens.H()), bG = s.add_base(gens.G());
+  const std::size_t bKappa = s.add_base(gens.kappa());
+  const auto& attr = gens.attributes();
+  const std::size_t bC = s.add_base(attr[kAc]), bVp = s.add_base(attr[kAvp]);
+  const std::size_t bVm = s.add_base(attr[kAvm]);
+  const std::size_t bTk = s.add_base(gens.tag_kappa()), bTo = s.add_base(gens.tag_secret());
+  const auto dx = d.values();
+
+  // 1. C* opens with B, S, QB, QS fixed to what the entries release: none are left after them.
+  Point lhs = pub.c_star;
+  for (std::size_t i = kAB; i <= kAQS; ++i) {
+    if (dx[i] != 0) lhs += scalar(dx[i]) * attr[i];
+  }
+  const std::size_t j0 = s.add_relation(lhs);
+  (void)s.add_term(j0, kRStar, bH);
+  (void)s.add_term(j0, kKappa, bKappa);
+  (void)s.add_term(j0, kC, bC);
+  (void)s.add_term(j0, kVp, bVp);
+  (void)s.add_term(j0, kVm, bVm);
+  // 2. K = kappa*G_kappa + r_K*H: the token is the signer's.
+  const std::size_t jK = s.add_relation(ctx.K);
+  (void)s.add_term(jK, kKappa, bKappa);
+  (void)s.add_term(jK, kRK, bH);
+  // 3. The re-split position after the entries.
+  const std::size_t jVp = s.add_relation(pub.V_vp - Point::mul_base(scalar(dx[kAvp])));
+  (void)s.add_term(jVp, kVp, bG);
+  (void)s.add_term(jVp, kT, bG);
+  (void)s.add_term(jVp, kGVp, bH);
+  const std::size_t jVm = s.add_relation(pub.V_vm - Point::mul_base(scalar(dx[kAvm])));
+  (void)s.add_term(jVm, kVm, bG);
+  (void)s.add_term(jVm, kT, bG);
+  (void)s.add_term(jVm, kGVm, bH);
+  // 4. rem = den*c' + k*num*v' - den*claim - den*pen*(v+' + v-' + 2t), with c' = c + dc,
+  //    v' = v+ - v- + dv+ - dv-, v+' + v-' = v+ + v- + dv+ + dv-.
+  const Scalar den = Scalar::from_u64(static_cast<std::uint64_t>(ctx.price.den));
+  const Scalar kn = scalar(i128{ctx.tick_value}) * scalar(ctx.price.num);
+  const Scalar dp = den * Scalar::from_u64(static_cast<std::uint64_t>(ctx.penalty));
+  const Scalar constant = den * scalar(dx[kAc]) + kn * (scalar(dx[kAvp]) - scalar(dx[kAvm])) -
+                          den * Scalar::from_u64(static_cast<std::uint64_t>(pub.claim)) -
+                          dp * (scalar(dx[kAvp]) + scalar(dx[kAvm]));
+  const std::size_t jR = s.add_relation(pub.V_rem - Point::mul_base(constant));
+  (void)s.add_term(jR, kC, bG, den);
+  (void)s.add_term(jR, kVp, bG, kn - dp);
+  (void)s.add_term(jR, kVm, bG, -kn - dp);
+  (void)s.add_term(jR, kT, bG, -(dp + dp));
+  (void)s.add_term(jR, kGRem, bH);
+  // 5. Every entry's tag opens with the token's kappa.
+  for (std::size_t k = 0; k < tags.size(); ++k) {
+    const std::size_t j = s.add_relation(tags[k]);
+    (void)s.add_term(j, kKappa, bTk);
+    (void)s.add_term(j, kTags + 2 * k, bTo);
+    (void)s.add_term(j, kTags + 2 * k + 1, bH);
+  }
+  return s;
+}
+
+void absorb_exit_context(Transcript& t, const ExitContext& ctx) {
+  Bytes context;
+  Writer w(&context);
+  const auto num = static_cast<u128>(ctx.price.num);
+  w.u64(static_cast<std::uint64_t>(num));
+  w.u64(static_cast<std::uint64_t>(num >> 64));
+  w.i64(ctx.price.den);
+  w.i64(ctx.penalty);
+  t.append_message("exit context", context);
+}
+
+PreparedExit::~PreparedExit() {
+  sodium_memzero(range_values_.data(), sizeof(range_values_));
+  sodium_memzero(&zero_index_, sizeof(zero_index_));
+}
+
+Result<PreparedExit> prepare_exit(const PrivateGens& gens, const ExitContext& ctx,
+                                  const TokenOpening& spent, const Scalar& r_K,
+                                  const Window& window, const Deltas& d) {
+  PFEX_ASSIGN_OR_RETURN(ExitValues values, exit_values(spent.a, d, ctx));
+  PreparedExit p;
+  p.spent_ = spent;
+  p.deltas_ = d;
+  p.r_star_ = Scalar::random();
+  p.r_K_ = r_K;
+  p.t_ = -Scalar::from_u64(values.t);
+  p.gamma_vp_ = Scalar::random();
+  p.gamma_vm_ = Scalar::random();
+  p.gamma_rem_ = Scalar::random();
+  p.range_values_ = {values.vp, values.vm, values.rem,
+                     static_cast<std::uint64_t>(ctx.price.den - 1) - values.rem};
+  p.zero_index_ = static_cast<std::size_t>(values.vp != 0);
+
+  TokenOpening star = spent;
+  star.sn = Scalar::zero();
+  star.r = p.r_star_;
+  const auto& ped = gens.pedersen();
+  p.pub_.window = window;
+  p.pub_.serial = spent.sn;
+  p.pub_.c_star = star.commit(gens);
+  p.pub_.claim = values.claim;
+  p.pub_.V_vp = ped.commit(Scalar::from_u64(values.vp), p.gamma_vp_);
+  p.pub_.V_vm = ped.commit(Scalar::from_u64(values.vm), p.gamma_vm_);
+  p.pub_.V_rem = ped.commit(Scalar::from_u64(values.rem), p.gamma_rem_);
+  return p;
+}
+
+Result<PreparedExit> detail_prepare_exit_claiming(const PrivateGens& gens, const ExitContext& ctx,
+                                                  const TokenOpening& spent, const Scalar& r_K,
+                                                  const Window& window, const Deltas& d,
+                                                  std::int64_t claim) {
+  PFEX_ASSIGN_OR_RETURN(ExitValues values, exit_values(spent.a, d, ctx));
+  PFEX_ASSIGN_OR_RETURN(PreparedExit p, prepare_exit(gens, ctx, spent, r_K, window, d));
+  const i128 rem = i128{values.rem} - i128{ctx.price.den} * (i128{claim} - values.claim);
+  p.pub_.claim = claim;
+  p.range_values_[2] = static_cast<std::uint64_t>(static_cast<u128>(rem));
+  p.range_values_[3] = static_cast<std::uint64_t>(static_cast<u128>(ctx.price.den - 1 - rem));
+  p.pub_.V_rem = gens.pedersen().commit(scalar(rem), p.gamma_rem_);
+  return p;
+}
+
+Result<ExitProofs> prove_exit(const PrivateGens& gens, const ExitContext& ctx,
+                              const PreparedExit& p, const crypto::OneOfManySet& set,
+                              std::size_t index, std::span<const Point> tags,
+                              std::span<const TagOpening> tag_openings, Transcript& t) {
+  if (tags.size() != tag_openings.size())
+    return Status::invalid_argument("one opening per tag is needed");
+  const Point offset = p.pub_.serial * gens.sn() + p.pub_.c_star;
+  PFEX_ASSIGN_OR_RETURN(auto membership, OneOfManyProof::prove(gens.one_of_many(), t, set, offset,
+                                                               index, p.spent_.r - p.r_star_));
+  PFEX_ASSIGN_OR_RETURN(auto split_set, crypto::OneOfManySet::create({p.pub_.V_vp, p.pub_.V_vm}));
+  const Scalar idx = Scalar::from_u64(p.zero_index_);
+  const Scalar zero_blinding = (Scalar::one() - idx) * p.gamma_vp_ + idx * p.gamma_vm_;
+  PFEX_ASSIGN_OR_RETURN(auto split,
+                        OneOfManyProof::prove(gens.one_of_many(), t, split_set, Point::identity(),
+                                              p.zero_index_, zero_blinding));
+  std::vector<Scalar> w(exit_witness_count(tags.size()));
+  w[kRStar] = p.r_star_;
+  w[kKappa] = p.spent_.kappa;
+  const auto attrs = p.spent_.a.scalars();
+  w[kC] = attrs[kAc];
+  w[kVp] = attrs[kAvp];
+  w[kVm] = attrs[kAvm];
+  w[kT] = p.t_;
+  w[kRK] = p.r_K_;
+  w[kGVp] = p.gamma_vp_;
+  w[kGVm] = p.gamma_vm_;
+  w[kGRem] = p.gamma_rem_;
+  for (std::size_t k = 0; k < tags.size(); ++k) {
+    w[kTags + 2 * k] = tag_openings[k].o;
+    w[kTags + 2 * k + 1] = tag_openings[k].rho;
+  }
+  auto linear = crypto::prove_linear(exit_statement(gens, ctx, p.pub_, p.deltas_, tags), w, t);
+  for (Scalar& s : w)
+    s = Scalar::zero();
+  if (!linear.is_ok()) return linear.status().with_context("linear relation");
+  const std::array<Scalar, kExitRangeValues> blindings = {p.gamma_vp_, p.gamma_vm_, p.gamma_rem_,
+                                                          -p.gamma_rem_};
+  PFEX_ASSIGN_OR_RETURN(auto range,
+                        RangeProof::prove(gens.bulletproofs(), t, p.range_values_, blindings));
+  return ExitProofs{std::move(membership), std::move(split), std::move(*linear),
+                    std::move(range.proof)};
+}
+
+Status verify_exit(const PrivateGens& gens, const ExitContext& ctx, const ExitPublic& pub,
+                   const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
+                   const ExitProofs& proofs, Transcript& t) {
+  PFEX_RETURN_IF_ERROR(validate(ctx.price));
+  const Point offset = pub.serial * gens.sn() + pub.c_star;
+  if (Status s = proofs.membership.verify(gens.one_of_many(), t, set, offset); !s.is_ok())
+    return Status::invalid_proof("membership: " + std::string(s.message()));
+  PFEX_ASSIGN_OR_RETURN(auto split_set, crypto::OneOfManySet::create({pub.V_vp, pub.V_vm}));
+  if (Status s = proofs.split.verify(gens.one_of_many(), t, split_set, Point::identity());
+      !s.is_ok())
+    return Status::invalid_proof("canonical split: " + std::string(s.message()));
+  if (Status s = crypto::verify_linear(exit_statement(gens, ctx, pub, d, tags), proofs.linear, t);
+      !s.is_ok())
+    return Status::invalid_proof("linear: " + std::string(s.message()));
+  if (Status s = proofs.range.verify(gens.bulletproofs(), t, range_commitments(pub, ctx.price.den));
+      !s.is_ok())
+    return Status::invalid_proof("range: " + std::string(s.message()));
+  return Status::ok();
+}
+
+}  // namespace pfex::priv
