@@ -211,6 +211,29 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
                                 std::size_t index, std::span<const Point> tags,
                                 std::span<const TagOpening> tag_openings, crypto::Transcript& t);
 
+// The verifier's weights for one transaction's proofs, one per proof and unknown to its prover
+// when it proved (fresh random ones, or derived from a whole block's bytes: block_verify.hpp).
+// Each proof's equation is multiplied by its own weight, so that errors in two proofs of one
+// transaction cannot cancel in a combined check.
+struct ProofWeights {
+  Scalar membership;
+  Scalar split;  // a refresh's canonical-split proof
+  Scalar linear;
+  Scalar range;
+  static ProofWeights random();
+};
+
+// Appends the spend's verification terms (membership over `set`, the linear statement, the range
+// proof), each under its weight, to the current entry of out, advancing t as verify_spend does.
+// set, gens and the tags must outlive out's use. On an error (a proof of the wrong size, an
+// identity where none is allowed) the entry is refused, so out fails closed whatever the caller
+// does with the returned status ("membership: ...", "linear: ...", "range: ..."). Variable time.
+Status append_spend_terms(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
+                          const Deltas& d, std::span<const Point> tags,
+                          const crypto::OneOfManySet& set, const SpendProofs& proofs,
+                          crypto::Transcript& t, const CashMovePublic* cash,
+                          const ProofWeights& weights, crypto::VerificationTerms& out);
+
 // Verifies the three proofs with one MSM; when it fails, checks each alone and names the first
 // that does not verify (kInvalidProof "membership: ...", "linear: ...", "range: ..."). t must be
 // in the prover's state. Variable time.

@@ -1,0 +1,100 @@
+// Verification of a block of private transactions (docs/protocol/private.md section 7, "Block
+// verification"): every signature and every proof of every transaction of the block (the
+// one-out-of-many proofs over their windows, the sigma proofs, the Bulletproofs) appends its
+// weighted terms to one crypto::VerificationTerms, one entry per transaction; one MSM checks the
+// whole block, and only when it fails one bisection names exactly the transactions whose proofs
+// fail. Each window's points appear once in the MSM however many transactions name it.
+//
+// The proofs of a transaction are checked against its statement: the public values the ledger
+// gives it at its position in the log (its terms, window, deltas and tags, cash account, levy).
+// resolve_statement() forms it from a ledger state; a validator resolves each transaction against
+// the state the transactions before it left, then verifies the block at once.
+//
+// Weights. Every proof's equation is multiplied by a weight derived from the block's bytes and the
+// transaction's position, so the verdict does not depend on the number of threads or on any
+// state, and a prover, who must fix its proof before the block exists, cannot aim at the weights.
+// (The one-out-of-many and Bulletproof verifiers also mix their own internal equations with
+// fresh random scalars; a valid proof passes for any of them, an invalid one fails except with
+// probability about 2^-250.)
+//
+// Fail closed: a transaction whose statement cannot be formed (an unknown order or identity, a
+// window that does not exist), that lacks a proof, or whose proofs cannot even be parsed into
+// terms (wrong sizes, an identity point where none is allowed) is bad, with the reason.
+//
+// Only public data: variable time.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/status.hpp"
+#include "crypto/one_of_many.hpp"
+#include "protocol/private/ledger.hpp"
+#include "protocol/private/refresh.hpp"
+#include "protocol/private/spend.hpp"
+#include "protocol/private/transaction.hpp"
+
+namespace pfex::priv {
+
+// The membership sets of windows, each built once (about 4 ms for N = 1024: it encodes every
+// point for the set's digest) and shared by every transaction that names the window, in this
+// block and the next ones. A window's points never change once it exists (the lists only grow),
+// so a set stays valid. Keeps at most kMaxSets, dropping the oldest. Not thread-safe.
+class WindowSets {
+ public:
+  static constexpr std::size_t kMaxSets = 256;
+
+  // The set of window w of ledger's lists; the errors of check_window.
+  Result<std::shared_ptr<const crypto::OneOfManySet>> get(const PrivateLedger& ledger,
+                                                          const Window& w);
+  std::size_t size() const { return sets_.size(); }
+
+ private:
+  using Key = std::array<std::uint64_t, 3>;  // epoch, start, length
+  std::map<Key, std::shared_ptr<const crypto::OneOfManySet>> sets_;
+  std::vector<Key> order_;  // oldest first
+};
+
+// What one transaction's signature and proofs are checked against.
+struct TxStatement {
+  // Not ok when the statement could not be formed: the transaction is bad for this reason.
+  Status unresolved;
+  MarketTerms terms;  // the terms its transcript absorbs and its statement uses
+  // A spend's (and a refresh's) membership set, deltas and tags.
+  std::shared_ptr<const crypto::OneOfManySet> window;
+  SpendEffects effects;
+  std::optional<CashMovePublic> cash;     // deposit, withdraw
+  std::optional<RefreshPublic> refresh;   // refresh
+  Point cancel_tag;                       // cancel: the order's tag
+  std::array<Point, 2> transfer_range{};  // transfer: V_a and the sender's new balance
+};
+
+// Forms tx's statement from ledger as it is now (the state tx applies to); sets come from (and
+// go to) `sets`. Looks at no proof and no signature. A statement that cannot be formed has
+// `unresolved` set (with the reason); it never throws or aborts.
+TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx, WindowSets& sets);
+
+// The transactions of a block whose signature or proofs do not verify.
+struct BlockVerdict {
+  std::vector<std::size_t> bad;  // positions in the block, increasing
+  std::vector<Status> reasons;   // reasons[k]: why bad[k] was refused
+  bool ok() const { return bad.empty(); }
+};
+
+// Verifies every signature and proof of block[i] against statements[i] (sizes must match; extra
+// transactions without a statement are bad). One MSM when every proof holds; the terms are built
+// on up to `threads` threads (0 counts as 1), and the verdict is the same for every thread count.
+BlockVerdict verify_block_var(const PrivateGens& gens, std::span<const PrivateTx> block,
+                              std::span<const TxStatement> statements, unsigned threads = 1);
+
+// Every transaction's statement resolved against `ledger` as it is (for a block whose
+// transactions do not depend on each other, e.g. one margin round's refreshes), then verified.
+BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
+                              unsigned threads = 1);
+
+}  // namespace pfex::priv
