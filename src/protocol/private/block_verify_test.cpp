@@ -24,7 +24,8 @@ struct Block {
   std::vector<TxStatement> statements;
 };
 
-struct BlockFixture : ::testing::Test {
+// Built once for every test (proving costs): the tests copy a block before changing it.
+struct World {
   PrivateLedger ledger{gens(), small_terms()};
   WindowSets sets;
   PrivateWallet a{gens()};
@@ -54,8 +55,9 @@ struct BlockFixture : ::testing::Test {
     w.on_mint(static_cast<std::uint64_t>(amount));
   }
 
-  // register, mint, deposit, post, settle, reduce, cancel-replace, cancel, transfer, withdraw.
-  void SetUp() override {
+  // register, mint, deposit, post, settle, reduce, cancel-replace, cancel, transfer, withdraw;
+  // then settles and the refreshes of a margin round.
+  void build() {
     add(trading, &a, a.build_register(ledger, 1, 0));
     add(trading, &b, b.build_register(ledger, 1, 0));
     mint(trading, a, 100'000);
@@ -91,8 +93,29 @@ struct BlockFixture : ::testing::Test {
       refreshes.statements.push_back(resolve_statement(ledger, tx, sets));
   }
 
-  // Every block of the fixture, each with its types.
-  std::vector<Block*> blocks() { return {&trading, &refreshes}; }
+  bool ok = false;
+};
+
+World& world() {
+  static World* w = [] {
+    auto* made = new World;  // lives for the process
+    made->build();
+    made->ok = !::testing::Test::HasFailure();
+    return made;
+  }();
+  return *w;
+}
+
+struct BlockFixture : ::testing::Test {
+  World& w = world();
+  PrivateLedger& ledger = w.ledger;
+  WindowSets& sets = w.sets;
+  const Block& trading = w.trading;
+  const Block& refreshes = w.refreshes;
+
+  void SetUp() override { ASSERT_TRUE(w.ok) << "the fixture's flow failed"; }
+  // Every block of the fixture.
+  std::vector<const Block*> blocks() const { return {&trading, &refreshes}; }
 };
 
 BlockVerdict verify(const Block& block, unsigned threads = 1) {
@@ -131,7 +154,7 @@ Proof flipped(const Proof& p, std::size_t offset, Size... size) {
 
 TEST_F(BlockFixture, ABlockOfValidTransactionsOfEveryTypePasses) {
   std::set<TxType> types;
-  for (Block* block : blocks()) {
+  for (const Block* block : blocks()) {
     for (const PrivateTx& tx : block->txs)
       types.insert(tx_type(tx));
     const BlockVerdict v = verify(*block);
@@ -149,7 +172,7 @@ TEST_F(BlockFixture, ABlockOfValidTransactionsOfEveryTypePasses) {
 // which every transcript absorbs; a mint, which has no proof, gets a bad signature): the
 // bisection names it and nothing else, with the reason.
 TEST_F(BlockFixture, OneBadTransactionOfEveryTypeIsNamedAndOnlyIt) {
-  for (Block* block : blocks()) {
+  for (const Block* block : blocks()) {
     for (std::size_t i = 0; i < block->txs.size(); ++i) {
       Block bad = *block;
       if (auto* mint = std::get_if<MintTx>(&bad.txs[i])) {
