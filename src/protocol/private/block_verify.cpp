@@ -26,7 +26,7 @@ TxStatement unresolved(Status why) {
   return s;
 }
 
-TxStatement resolve_spend(const PrivateLedger& ledger, const SpendTx& tx, WindowSets& sets) {
+TxStatement resolve_spend(const PrivateLedger& ledger, const SpendTx& tx) {
   TxStatement out;
   const bool refresh = tx.type == TxType::kRefresh;
   if (refresh) {
@@ -76,9 +76,10 @@ TxStatement resolve_spend(const PrivateLedger& ledger, const SpendTx& tx, Window
       out.cash = cash;
     }
   }
-  auto set = sets.get(ledger, tx.spend.window);
-  if (!set.is_ok()) return unresolved(set.status());
-  out.window = std::move(set).value();
+  const Window& w = tx.spend.window;
+  if (Status s = check_window(w, ledger.tokens(w.epoch).size(), ledger.terms().window_size());
+      !s.is_ok())
+    return unresolved(s);
   return out;
 }
 
@@ -103,7 +104,8 @@ Status check_signature(const PrivateTx& tx, const TxStatement& st) {
 // Appends tx's proof terms to the current entry of out. split_set receives a refresh's split
 // set, which must outlive out's use. On an error the entry is refused (fails closed).
 Status append_tx_terms(const PrivateGens& gens, const PrivateTx& tx, const TxStatement& st,
-                       const ProofWeights& weights, std::optional<crypto::OneOfManySet>& split_set,
+                       const WindowPlacement* window, const ProofWeights& weights,
+                       std::optional<crypto::OneOfManySet>& split_set,
                        crypto::VerificationTerms& out) {
   auto refuse = [&out](Status why) {
     out.refuse(why);
@@ -131,19 +133,18 @@ Status append_tx_terms(const PrivateGens& gens, const PrivateTx& tx, const TxSta
         .with_context(type);
   }
   const auto& spend = std::get<SpendTx>(tx);
-  if (st.window == nullptr) return refuse(Status::invalid_argument("no window set"));
+  if (window == nullptr) return refuse(Status::invalid_argument("the window is not placed"));
   if (spend.type == TxType::kRefresh) {
     if (!st.refresh) return refuse(Status::invalid_argument("no refresh statement"));
     auto split = refresh_split_set(spend.spend);
     if (!split.is_ok()) return refuse(split.status());
     split_set.emplace(std::move(split).value());
-    return append_refresh_terms(gens, st.terms, spend.spend, *st.refresh, *st.window, *split_set,
+    return append_refresh_terms(gens, st.terms, spend.spend, *st.refresh, *window, *split_set,
                                 *spend.proofs, t, weights, out)
         .with_context(type);
   }
   return append_spend_terms(gens, st.terms, spend.spend, st.effects.deltas, st.effects.tags,
-                            *st.window, *spend.proofs, t, st.cash ? &*st.cash : nullptr, weights,
-                            out)
+                            *window, *spend.proofs, t, st.cash ? &*st.cash : nullptr, weights, out)
       .with_context(type);
 }
 
@@ -194,25 +195,8 @@ void in_chunks(std::size_t n, std::size_t chunks, const Body& body) {
 
 }  // namespace
 
-Result<std::shared_ptr<const crypto::OneOfManySet>> WindowSets::get(const PrivateLedger& ledger,
-                                                                    const Window& w) {
-  const Key key = {w.epoch, w.start, w.length};
-  if (auto it = sets_.find(key); it != sets_.end()) return it->second;
-  PFEX_ASSIGN_OR_RETURN(auto points,
-                        window_points(w, ledger.tokens(w.epoch), ledger.terms().window_size()));
-  PFEX_ASSIGN_OR_RETURN(auto set, crypto::OneOfManySet::create(std::move(points)));
-  if (sets_.size() >= kMaxSets) {
-    sets_.erase(order_.front());
-    order_.erase(order_.begin());
-  }
-  auto shared = std::make_shared<const crypto::OneOfManySet>(std::move(set));
-  sets_.emplace(key, shared);
-  order_.push_back(key);
-  return shared;
-}
-
-TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx, WindowSets& sets) {
-  if (const auto* spend = std::get_if<SpendTx>(&tx)) return resolve_spend(ledger, *spend, sets);
+TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx) {
+  if (const auto* spend = std::get_if<SpendTx>(&tx)) return resolve_spend(ledger, *spend);
   TxStatement out;
   out.terms = ledger.terms();
   if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
@@ -229,10 +213,13 @@ TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx, 
   return out;
 }
 
-BlockVerdict verify_block_var(const PrivateGens& gens, std::span<const PrivateTx> block,
-                              std::span<const TxStatement> statements, unsigned threads) {
+BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
+                                       std::span<const PrivateTx> block,
+                                       std::span<const TxStatement> statements, unsigned threads) {
+  const PrivateGens& gens = ledger.gens();
   const std::size_t n = block.size();
   const std::size_t chunks = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(n, 1));
+  const std::size_t N = ledger.terms().window_size();
 
   std::vector<Digest32> digests(n);
   in_chunks(n, chunks, [&](std::size_t begin, std::size_t end, std::size_t) {
@@ -241,22 +228,122 @@ BlockVerdict verify_block_var(const PrivateGens& gens, std::span<const PrivateTx
   });
   const Digest32 seed = block_seed(digests);
 
+  // The union of the windows: per epoch, the named ranges of its list merged where they overlap
+  // (one run of points each) and the dummy points from the smallest short window's length on.
+  struct Named {
+    std::size_t tx;
+    Window window;
+  };
+  std::map<std::uint64_t, std::vector<Named>> by_epoch;
+  std::vector<Status> reasons(n);
+  for (std::size_t i = 0; i < n && i < statements.size(); ++i) {
+    const auto* spend = std::get_if<SpendTx>(&block[i]);
+    if (spend == nullptr || !statements[i].unresolved.is_ok()) continue;
+    const Window& w = spend->spend.window;
+    if (Status s = check_window(w, ledger.tokens(w.epoch).size(), N); !s.is_ok()) {
+      reasons[i] = s;  // a statement resolved against another ledger
+      continue;
+    }
+    by_epoch[w.epoch].push_back({i, w});
+  }
+  std::vector<std::vector<Point>> runs;
+  std::vector<std::optional<WindowPlacement>> placements(n);
+  std::vector<std::size_t> run_of(n);
+  for (auto& [epoch, named] : by_epoch) {
+    std::sort(named.begin(), named.end(),
+              [](const Named& x, const Named& y) { return x.window.start < y.window.start; });
+    const std::span<const Point> list = ledger.tokens(epoch);
+    EpochPoints& cache = epochs_[epoch];
+    std::size_t end = 0;  // of the encodings needed
+    std::size_t d0 = N;   // the first dummy point needed
+    for (const Named& x : named) {
+      end = std::max<std::size_t>(end, x.window.start + x.window.length);
+      d0 = std::min<std::size_t>(d0, x.window.length);
+    }
+    // Encode the tokens not yet seen (each once for the verifier's life), on every thread.
+    const std::size_t have = cache.tokens.size();
+    if (end > have) {
+      cache.tokens.resize(end);
+      in_chunks(end - have, chunks, [&](std::size_t b, std::size_t e, std::size_t) {
+        for (std::size_t k = have + b; k < have + e; ++k)
+          cache.tokens[k] = list[k].encode();
+      });
+    }
+    if (d0 < N && cache.dummies.empty()) {
+      cache.dummies.resize(N);
+      cache.dummy_encodings.resize(N);
+      in_chunks(N, chunks, [&](std::size_t b, std::size_t e, std::size_t) {
+        for (std::size_t k = b; k < e; ++k) {
+          cache.dummies[k] = dummy_point(epoch, static_cast<std::uint32_t>(k));
+          cache.dummy_encodings[k] = cache.dummies[k].encode();
+        }
+      });
+    }
+    // Runs: consecutive windows (by start) that overlap share one.
+    std::size_t k = 0;
+    while (k < named.size()) {
+      const std::size_t lo = named[k].window.start;
+      std::size_t hi = lo + named[k].window.length;
+      std::size_t last = k + 1;
+      while (last < named.size() && named[last].window.start < hi) {
+        hi = std::max<std::size_t>(hi, named[last].window.start + named[last].window.length);
+        ++last;
+      }
+      runs.emplace_back(list.begin() + static_cast<std::ptrdiff_t>(lo),
+                        list.begin() + static_cast<std::ptrdiff_t>(hi));
+      for (std::size_t j = k; j < last; ++j) {
+        const Window& w = named[j].window;
+        WindowPlacement p;
+        p.log_size = ledger.terms().log_window;
+        p.offset = w.start - lo;
+        p.count = w.length;
+        if (w.length < N) {
+          p.dummy_run = std::span<const Point>(cache.dummies).subspan(d0);
+          p.dummy_offset = w.length - d0;
+        }
+        const std::array<std::uint64_t, 3> key = {w.epoch, w.start, w.length};
+        auto digest = digests_.find(key);
+        if (digest == digests_.end()) {
+          if (digests_.size() >= 4096) digests_.clear();  // bounded; windows move with the list
+          digest = digests_
+                       .emplace(key, crypto::one_of_many_set_digest(
+                                         N,
+                                         [&](std::size_t i) -> const Point::Encoding& {
+                                           return i < w.length ? cache.tokens[w.start + i]
+                                                               : cache.dummy_encodings[i];
+                                         }))
+                       .first;
+        }
+        p.digest = digest->second;
+        placements[named[j].tx] = p;
+        run_of[named[j].tx] = runs.size() - 1;
+      }
+      k = last;
+    }
+  }
+  // The runs are complete (no more reallocation): point the placements at them.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (placements[i]) placements[i]->run = runs[run_of[i]];
+  }
+  // Old epochs' encodings are dropped (their tokens are spendable only by exit).
+  const std::uint64_t current = ledger.terms().epoch;
+  std::erase_if(epochs_, [current](const auto& e) { return e.first + 1 < current; });
+
   // Entry i of the terms is block[i]: each thread builds the entries of its part, appended in
   // order, so the terms are the same for any number of threads.
   std::vector<crypto::VerificationTerms> parts(chunks);
   std::vector<std::optional<crypto::OneOfManySet>> split_sets(n);
-  std::vector<Status> reasons(n);
   in_chunks(n, chunks, [&](std::size_t begin, std::size_t end, std::size_t c) {
     for (std::size_t i = begin; i < end; ++i) {
       parts[c].begin_entry();
       if (i >= statements.size()) {
         reasons[i] = Status::invalid_argument("no statement for this transaction");
-        parts[c].refuse(reasons[i]);
-        continue;
+      } else if (reasons[i].is_ok()) {
+        reasons[i] = append_tx_terms(gens, block[i], statements[i],
+                                     placements[i] ? &*placements[i] : nullptr,
+                                     weights_for(seed, i), split_sets[i], parts[c]);
       }
-      reasons[i] = append_tx_terms(gens, block[i], statements[i], weights_for(seed, i),
-                                   split_sets[i], parts[c]);
-      if (!reasons[i].is_ok()) parts[c].refuse(reasons[i]);  // already, by the producer
+      if (!reasons[i].is_ok()) parts[c].refuse(reasons[i]);  // (already, by the producers)
     }
   });
   crypto::VerificationTerms& all = parts[0];
@@ -264,6 +351,7 @@ BlockVerdict verify_block_var(const PrivateGens& gens, std::span<const PrivateTx
     all.append_entries(parts[c]);
 
   BlockVerdict verdict;
+  verdict.msm_points = all.size();
   if (n == 0 || all.is_identity_var()) return verdict;
   verdict.bad = all.failing_entries_var();
   for (std::size_t i : verdict.bad) {
@@ -275,13 +363,18 @@ BlockVerdict verify_block_var(const PrivateGens& gens, std::span<const PrivateTx
 }
 
 BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
+                              std::span<const TxStatement> statements, unsigned threads) {
+  BlockVerifier verifier;
+  return verifier.verify_var(ledger, block, statements, threads);
+}
+
+BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
                               unsigned threads) {
-  WindowSets sets;
   std::vector<TxStatement> statements;
   statements.reserve(block.size());
   for (const PrivateTx& tx : block)
-    statements.push_back(resolve_statement(ledger, tx, sets));
-  return verify_block_var(ledger.gens(), block, statements, threads);
+    statements.push_back(resolve_statement(ledger, tx));
+  return verify_block_var(ledger, block, statements, threads);
 }
 
 }  // namespace pfex::priv

@@ -1,9 +1,10 @@
-// Verification of a block of private transactions (docs/protocol/private.md section 7, "Block
+// Verification of a block of private transactions (docs/protocol/private.md section 11, "Block
 // verification"): every signature and every proof of every transaction of the block (the
 // one-out-of-many proofs over their windows, the sigma proofs, the Bulletproofs) appends its
 // weighted terms to one crypto::VerificationTerms, one entry per transaction; one MSM checks the
 // whole block, and only when it fails one bisection names exactly the transactions whose proofs
-// fail. Each window's points appear once in the MSM however many transactions name it.
+// fail. The windows the block names are laid out as their union: each token or dummy point is in
+// the MSM once, however many overlapping windows hold it.
 //
 // The proofs of a transaction are checked against its statement: the public values the ledger
 // gives it at its position in the log (its terms, window, deltas and tags, cash account, levy).
@@ -41,32 +42,12 @@
 
 namespace pfex::priv {
 
-// The membership sets of windows, each built once (about 4 ms for N = 1024: it encodes every
-// point for the set's digest) and shared by every transaction that names the window, in this
-// block and the next ones. A window's points never change once it exists (the lists only grow),
-// so a set stays valid. Keeps at most kMaxSets, dropping the oldest. Not thread-safe.
-class WindowSets {
- public:
-  static constexpr std::size_t kMaxSets = 256;
-
-  // The set of window w of ledger's lists; the errors of check_window.
-  Result<std::shared_ptr<const crypto::OneOfManySet>> get(const PrivateLedger& ledger,
-                                                          const Window& w);
-  std::size_t size() const { return sets_.size(); }
-
- private:
-  using Key = std::array<std::uint64_t, 3>;  // epoch, start, length
-  std::map<Key, std::shared_ptr<const crypto::OneOfManySet>> sets_;
-  std::vector<Key> order_;  // oldest first
-};
-
 // What one transaction's signature and proofs are checked against.
 struct TxStatement {
   // Not ok when the statement could not be formed: the transaction is bad for this reason.
   Status unresolved;
   MarketTerms terms;  // the terms its transcript absorbs and its statement uses
-  // A spend's (and a refresh's) membership set, deltas and tags.
-  std::shared_ptr<const crypto::OneOfManySet> window;
+  // A spend's deltas and tags (its window is in the transaction).
   SpendEffects effects;
   std::optional<CashMovePublic> cash;     // deposit, withdraw
   std::optional<RefreshPublic> refresh;   // refresh
@@ -74,22 +55,44 @@ struct TxStatement {
   std::array<Point, 2> transfer_range{};  // transfer: V_a and the sender's new balance
 };
 
-// Forms tx's statement from ledger as it is now (the state tx applies to); sets come from (and
-// go to) `sets`. Looks at no proof and no signature. A statement that cannot be formed has
-// `unresolved` set (with the reason); it never throws or aborts.
-TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx, WindowSets& sets);
+// Forms tx's statement from ledger as it is now (the state tx applies to). Looks at no proof and
+// no signature. A statement that cannot be formed (an unknown order or identity, a window that
+// does not exist yet) has `unresolved` set with the reason.
+TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx);
 
 // The transactions of a block whose signature or proofs do not verify.
 struct BlockVerdict {
   std::vector<std::size_t> bad;  // positions in the block, increasing
   std::vector<Status> reasons;   // reasons[k]: why bad[k] was refused
+  std::size_t msm_points = 0;    // the size of the block's MSM (each distinct point once)
   bool ok() const { return bad.empty(); }
 };
 
-// Verifies every signature and proof of block[i] against statements[i] (sizes must match; extra
-// transactions without a statement are bad). One MSM when every proof holds; the terms are built
-// on up to `threads` threads (0 counts as 1), and the verdict is the same for every thread count.
-BlockVerdict verify_block_var(const PrivateGens& gens, std::span<const PrivateTx> block,
+// Verifies blocks against one ledger (whose token lists it reads at verification time: they
+// only grow, so a window of a statement resolved earlier still holds the same points). It keeps
+// the encodings of the tokens and the digests of the windows it has seen, so that a token is
+// encoded once however many blocks name it. Not thread-safe; it runs its own threads.
+class BlockVerifier {
+ public:
+  // Verifies every signature and proof of block[i] against statements[i] (a transaction without a
+  // statement is bad). The windows of the block's spends are laid out as the union of their
+  // points, each point once. One MSM when every proof holds; the terms are built on up to
+  // `threads` threads (0 counts as 1), and the verdict is the same for every thread count.
+  BlockVerdict verify_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
+                          std::span<const TxStatement> statements, unsigned threads = 1);
+
+ private:
+  struct EpochPoints {
+    std::vector<Point::Encoding> tokens;  // encodings of the list's first tokens
+    std::vector<Point> dummies;           // dummy_point(epoch, i), i < N (built when needed)
+    std::vector<Point::Encoding> dummy_encodings;
+  };
+  std::map<std::uint64_t, EpochPoints> epochs_;
+  std::map<std::array<std::uint64_t, 3>, Digest32> digests_;  // by (epoch, start, length)
+};
+
+// One block with a verifier of its own (no encodings kept).
+BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
                               std::span<const TxStatement> statements, unsigned threads = 1);
 
 // Every transaction's statement resolved against `ledger` as it is (for a block whose

@@ -27,7 +27,6 @@ struct Block {
 // Built once for every test (proving costs): the tests copy a block before changing it.
 struct World {
   PrivateLedger ledger{gens(), small_terms()};
-  WindowSets sets;
   PrivateWallet a{gens()};
   PrivateWallet b{gens()};
   std::uint64_t issuer_sequence = 0;
@@ -39,7 +38,7 @@ struct World {
   void add(Block& block, PrivateWallet* w, const Result<Tx>& tx) {
     ASSERT_TRUE(tx.is_ok()) << tx.status().to_string();
     const PrivateTx ptx(*tx);
-    block.statements.push_back(resolve_statement(ledger, ptx, sets));
+    block.statements.push_back(resolve_statement(ledger, ptx));
     ASSERT_TRUE(block.statements.back().unresolved.is_ok())
         << block.statements.back().unresolved.to_string();
     block.txs.push_back(ptx);
@@ -90,7 +89,7 @@ struct World {
     ASSERT_TRUE(rb.is_ok()) << rb.status().to_string();
     refreshes.txs = {PrivateTx(*ra), PrivateTx(*rb)};
     for (const PrivateTx& tx : refreshes.txs)
-      refreshes.statements.push_back(resolve_statement(ledger, tx, sets));
+      refreshes.statements.push_back(resolve_statement(ledger, tx));
   }
 
   bool ok = false;
@@ -109,7 +108,6 @@ World& world() {
 struct BlockFixture : ::testing::Test {
   World& w = world();
   PrivateLedger& ledger = w.ledger;
-  WindowSets& sets = w.sets;
   const Block& trading = w.trading;
   const Block& refreshes = w.refreshes;
 
@@ -119,7 +117,7 @@ struct BlockFixture : ::testing::Test {
 };
 
 BlockVerdict verify(const Block& block, unsigned threads = 1) {
-  return verify_block_var(gens(), block.txs, block.statements, threads);
+  return verify_block_var(world().ledger, block.txs, block.statements, threads);
 }
 
 std::string named(const BlockVerdict& v) {
@@ -165,7 +163,7 @@ TEST_F(BlockFixture, ABlockOfValidTransactionsOfEveryTypePasses) {
   // The convenience form resolves every statement against the ledger as it is: right for the
   // refreshes of one round.
   EXPECT_TRUE(verify_block_var(ledger, refreshes.txs, 2).ok());
-  EXPECT_TRUE(verify_block_var(gens(), {}, {}, 2).ok());
+  EXPECT_TRUE(verify_block_var(ledger, {}, {}, 2).ok());
 }
 
 // Each transaction in turn checked against a statement it was not proved for (another market id,
@@ -238,7 +236,7 @@ TEST_F(BlockFixture, WhatCannotBeCheckedIsBad) {
   CancelTx unknown = std::get<CancelTx>(bad.txs[11]);
   unknown.order = 999;
   bad.txs[11] = unknown;
-  bad.statements[11] = resolve_statement(ledger, bad.txs[11], sets);
+  bad.statements[11] = resolve_statement(ledger, bad.txs[11]);
   EXPECT_EQ(bad.statements[11].unresolved.code(), ErrorCode::kNotFound);
   // A spend without proofs.
   std::get<SpendTx>(bad.txs[6]).proofs.reset();
@@ -252,7 +250,7 @@ TEST_F(BlockFixture, WhatCannotBeCheckedIsBad) {
   EXPECT_NE(v.reasons[2].message().find("unknown"), std::string_view::npos);
   // Fewer statements than transactions: the rest are bad.
   const BlockVerdict short_of =
-      verify_block_var(gens(), trading.txs, std::span(trading.statements).first(3), 2);
+      verify_block_var(ledger, trading.txs, std::span(trading.statements).first(3), 2);
   EXPECT_EQ(short_of.bad.size(), trading.txs.size() - 3);
   EXPECT_EQ(short_of.bad.front(), 3u);
 
@@ -264,15 +262,31 @@ TEST_F(BlockFixture, WhatCannotBeCheckedIsBad) {
   EXPECT_EQ(rv.bad, std::vector<std::size_t>{1}) << named(rv);
 }
 
-// The window sets are shared: one per window, however many transactions name it, and bounded.
-TEST_F(BlockFixture, WindowSetsAreBuiltOncePerWindow) {
-  const std::size_t before = sets.size();
-  for (const TxStatement& s : refreshes.statements)
-    ASSERT_NE(s.window, nullptr);
-  EXPECT_EQ(refreshes.statements[0].window, refreshes.statements[1].window);
-  (void)resolve_statement(ledger, refreshes.txs[0], sets);
-  EXPECT_EQ(sets.size(), before);
-  EXPECT_LE(sets.size(), WindowSets::kMaxSets);
+// The windows are laid out as their union: two posts whose windows differ by one token (the
+// second was built after the first joined the list) cost one point more in the MSM than the same
+// post twice; and a verifier that keeps its encodings gives the same verdicts block after block.
+TEST_F(BlockFixture, OverlappingWindowsShareTheirPoints) {
+  auto pair = [&](std::size_t x, std::size_t y) {
+    Block b;
+    b.txs = {trading.txs[x], trading.txs[y]};
+    b.statements = {trading.statements[x], trading.statements[y]};
+    return b;
+  };
+  const Window& w6 = std::get<SpendTx>(trading.txs[6]).spend.window;
+  const Window& w7 = std::get<SpendTx>(trading.txs[7]).spend.window;
+  ASSERT_EQ(w6.start, 0u);
+  ASSERT_EQ(w7.length, w6.length + 1);  // short windows of N = 8: t and t+1 tokens
+  const BlockVerdict same = verify(pair(6, 6));
+  const BlockVerdict next = verify(pair(6, 7));
+  EXPECT_TRUE(same.ok());
+  EXPECT_TRUE(next.ok());
+  EXPECT_EQ(next.msm_points, same.msm_points + 1);
+
+  BlockVerifier verifier;
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(verifier.verify_var(ledger, trading.txs, trading.statements, 2).ok());
+    EXPECT_TRUE(verifier.verify_var(ledger, refreshes.txs, refreshes.statements).ok());
+  }
 }
 
 }  // namespace

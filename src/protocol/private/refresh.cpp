@@ -246,7 +246,7 @@ Result<crypto::OneOfManySet> refresh_split_set(const SpendPublic& pub) {
 
 Status append_refresh_terms(const PrivateGens& gens, const MarketTerms& next,
                             const SpendPublic& pub, const RefreshPublic& rp,
-                            const crypto::OneOfManySet& set, const crypto::OneOfManySet& split_set,
+                            const WindowPlacement& window, const crypto::OneOfManySet& split_set,
                             const SpendProofs& proofs, Transcript& t, const ProofWeights& weights,
                             crypto::VerificationTerms& out) {
   auto refuse = [&out](Status why) {
@@ -259,12 +259,12 @@ Status append_refresh_terms(const PrivateGens& gens, const MarketTerms& next,
       return refuse(
           Status::invalid_argument("a refresh commits to no open orders (V_B..V_QS = 0)"));
   }
-  if (set.log_size() != next.log_window)
+  if (window.log_size != next.log_window)
     return refuse(Status::invalid_argument("the window's size differs from the market's"));
   absorb_levy(t, rp.levy);
   const Point offset = pub.serial * gens.sn() + pub.c_star;
-  if (Status s = proofs.membership.append_verification_terms(gens.one_of_many(), t, set, offset,
-                                                             weights.membership, out);
+  if (Status s = append_membership_terms(gens, proofs.membership, t, window, offset,
+                                         weights.membership, out);
       !s.is_ok())
     return Status::invalid_proof("membership: " + std::string(s.message()));
   if (Status s = proofs.split->append_verification_terms(gens.one_of_many(), t, split_set,
@@ -288,8 +288,8 @@ Status verify_refresh(const PrivateGens& gens, const MarketTerms& next, const Sp
   PFEX_ASSIGN_OR_RETURN(auto split_set, refresh_split_set(pub));
   const Transcript before = t;
   crypto::VerificationTerms terms;
-  PFEX_RETURN_IF_ERROR(append_refresh_terms(gens, next, pub, rp, set, split_set, proofs, t,
-                                            ProofWeights::random(), terms));
+  PFEX_RETURN_IF_ERROR(append_refresh_terms(gens, next, pub, rp, WindowPlacement::of(set),
+                                            split_set, proofs, t, ProofWeights::random(), terms));
   if (terms.is_identity_var()) return Status::ok();
 
   // Name the proof that fails, each on its own in transcript order.

@@ -516,16 +516,49 @@ Status refuse(crypto::VerificationTerms& out, Status why) {
 
 }  // namespace
 
+WindowPlacement WindowPlacement::of(const crypto::OneOfManySet& set) {
+  WindowPlacement w;
+  w.log_size = set.log_size();
+  w.digest = set.digest();
+  w.run = set.points();
+  w.count = set.size();
+  return w;
+}
+
+Status append_membership_terms(const PrivateGens& gens, const crypto::OneOfManyProof& proof,
+                               Transcript& t, const WindowPlacement& window, const Point& offset,
+                               const Scalar& weight, crypto::VerificationTerms& out) {
+  std::vector<Scalar> coefficients;
+  PFEX_RETURN_IF_ERROR(proof.append_verification_terms_unplaced(
+      gens.one_of_many(), t, window.log_size, window.digest, offset, weight, out, coefficients));
+  const std::size_t N = coefficients.size();
+  const std::size_t dummies = N - std::min(N, window.count);
+  if (window.count > N || window.offset > window.run.size() ||
+      window.count > window.run.size() - window.offset ||
+      (dummies > 0 && (window.dummy_offset > window.dummy_run.size() ||
+                       dummies > window.dummy_run.size() - window.dummy_offset)))
+    return refuse(out, Status::invalid_argument("the window's points are not all placed"));
+  std::span<Scalar> slots = out.add_shared_slots(window.run.first(window.offset + window.count));
+  std::copy(coefficients.begin(), coefficients.begin() + static_cast<std::ptrdiff_t>(window.count),
+            slots.begin() + static_cast<std::ptrdiff_t>(window.offset));
+  if (dummies > 0) {
+    slots = out.add_shared_slots(window.dummy_run.first(window.dummy_offset + dummies));
+    std::copy(coefficients.begin() + static_cast<std::ptrdiff_t>(window.count), coefficients.end(),
+              slots.begin() + static_cast<std::ptrdiff_t>(window.dummy_offset));
+  }
+  return Status::ok();
+}
+
 Status append_spend_terms(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
                           const Deltas& d, std::span<const Point> tags,
-                          const crypto::OneOfManySet& set, const SpendProofs& proofs, Transcript& t,
+                          const WindowPlacement& window, const SpendProofs& proofs, Transcript& t,
                           const CashMovePublic* cash, const ProofWeights& weights,
                           crypto::VerificationTerms& out) {
-  if (set.log_size() != terms.log_window)
+  if (window.log_size != terms.log_window)
     return refuse(out, Status::invalid_argument("the window's size differs from the market's"));
   const Point offset = pub.serial * gens.sn() + pub.c_star;
-  if (Status s = proofs.membership.append_verification_terms(gens.one_of_many(), t, set, offset,
-                                                             weights.membership, out);
+  if (Status s = append_membership_terms(gens, proofs.membership, t, window, offset,
+                                         weights.membership, out);
       !s.is_ok())
     return Status::invalid_proof("membership: " + std::string(s.message()));
   const LinearStatement statement = spend_statement(gens, terms, pub, d, tags, cash);
@@ -547,8 +580,8 @@ Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const Spe
     return Status::invalid_argument("the window's size differs from the market's");
   const Transcript before = t;
   crypto::VerificationTerms terms_out;
-  PFEX_RETURN_IF_ERROR(append_spend_terms(gens, terms, pub, d, tags, set, proofs, t, cash,
-                                          ProofWeights::random(), terms_out));
+  PFEX_RETURN_IF_ERROR(append_spend_terms(gens, terms, pub, d, tags, WindowPlacement::of(set),
+                                          proofs, t, cash, ProofWeights::random(), terms_out));
   if (terms_out.is_identity_var()) return Status::ok();
 
   // Name the proof that fails, each on its own in transcript order.
