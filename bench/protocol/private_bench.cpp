@@ -296,7 +296,8 @@ void BM_PrivatePostBlockVerify(benchmark::State& state) {
     state.SkipWithError("fixture");
     return;
   }
-  block_verify_loop(state, std::span(b.txs).first(n), std::span(b.statements).first(n), b.setup_s);
+  block_verify_loop(state, market().ledger, std::span(b.txs).first(n),
+                    std::span(b.statements).first(n), b.setup_s);
 }
 BENCHMARK(BM_PrivatePostBlockVerify)
     ->ArgsProduct({{64}, {1, 2}})
@@ -366,7 +367,8 @@ void BM_MarginRoundVerify(benchmark::State& state) {
     state.SkipWithError("fixture");
     return;
   }
-  block_verify_loop(state, std::span(r.txs).first(n), std::span(r.statements).first(n), r.setup_s);
+  block_verify_loop(state, r.ledger, std::span(r.txs).first(n), std::span(r.statements).first(n),
+                    r.setup_s);
 }
 BENCHMARK(BM_MarginRoundVerify)
     ->ArgsProduct({{500}, {1, 2}})
