@@ -273,14 +273,19 @@ void block_verify_loop(benchmark::State& state, const PrivateLedger& ledger,
     return;
   }
   const auto threads = static_cast<unsigned>(state.range(1));
+  // The transactions' bytes, as the log holds them.
+  std::vector<Bytes> bytes;
+  for (const PrivateTx& tx : txs)
+    bytes.push_back(encode(tx));
+  const std::vector<ByteSpan> encoded(bytes.begin(), bytes.end());
   BlockVerifier verifier;
-  const BlockVerdict first = verifier.verify_var(ledger, txs, statements, threads);
+  const BlockVerdict first = verifier.verify_var(ledger, txs, statements, threads, encoded);
   if (!first.ok()) {
     state.SkipWithError(first.reasons[0].to_string().c_str());
     return;
   }
   for (auto _ : state)
-    benchmark::DoNotOptimize(verifier.verify_var(ledger, txs, statements, threads));
+    benchmark::DoNotOptimize(verifier.verify_var(ledger, txs, statements, threads, encoded));
   state.counters["msm_points"] = static_cast<double>(first.msm_points);
   // Seconds per transaction (shown as ms or us).
   state.counters["per_tx"] = benchmark::Counter(

@@ -160,9 +160,9 @@ Digest32 block_seed(std::span<const Digest32> tx_digests) {
   return h.finish();
 }
 
-Digest32 tx_digest(const PrivateTx& tx) {
+Digest32 tx_digest(ByteSpan bytes) {
   Hasher h("pfex/v1/private/block-weights/tx");
-  h.update(has_proofs(tx) ? encode(tx) : encode_body(tx));
+  h.update(bytes);
   return h.finish();
 }
 
@@ -215,7 +215,8 @@ TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx) 
 
 BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
                                        std::span<const PrivateTx> block,
-                                       std::span<const TxStatement> statements, unsigned threads) {
+                                       std::span<const TxStatement> statements, unsigned threads,
+                                       std::span<const ByteSpan> encoded) {
   const PrivateGens& gens = ledger.gens();
   const std::size_t n = block.size();
   const std::size_t chunks = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(n, 1));
@@ -223,8 +224,13 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
 
   std::vector<Digest32> digests(n);
   in_chunks(n, chunks, [&](std::size_t begin, std::size_t end, std::size_t) {
-    for (std::size_t i = begin; i < end; ++i)
-      digests[i] = tx_digest(block[i]);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (encoded.size() == n) {
+        digests[i] = tx_digest(encoded[i]);
+      } else {
+        digests[i] = tx_digest(has_proofs(block[i]) ? encode(block[i]) : encode_body(block[i]));
+      }
+    }
   });
   const Digest32 seed = block_seed(digests);
 

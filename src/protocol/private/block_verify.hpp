@@ -78,8 +78,13 @@ class BlockVerifier {
   // statement is bad). The windows of the block's spends are laid out as the union of their
   // points, each point once. One MSM when every proof holds; the terms are built on up to
   // `threads` threads (0 counts as 1), and the verdict is the same for every thread count.
+  // `encoded`, when given, holds each transaction's exact bytes (the log's), from which the
+  // weights are derived without encoding the transactions again; it must be block[i]'s
+  // encoding (a caller passing other bytes weakens the weights' unpredictability). When its size
+  // differs from the block's, the transactions are encoded here.
   BlockVerdict verify_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
-                          std::span<const TxStatement> statements, unsigned threads = 1);
+                          std::span<const TxStatement> statements, unsigned threads = 1,
+                          std::span<const ByteSpan> encoded = {});
 
  private:
   struct EpochPoints {

@@ -282,7 +282,17 @@ TEST_F(BlockFixture, OverlappingWindowsShareTheirPoints) {
   EXPECT_TRUE(next.ok());
   EXPECT_EQ(next.msm_points, same.msm_points + 1);
 
+  // The log's bytes give the same verdict as encoding the transactions again, good or bad.
+  std::vector<Bytes> bytes;
+  for (const PrivateTx& tx : trading.txs)
+    bytes.push_back(encode(tx));
+  const std::vector<ByteSpan> spans(bytes.begin(), bytes.end());
   BlockVerifier verifier;
+  EXPECT_TRUE(verifier.verify_var(ledger, trading.txs, trading.statements, 2, spans).ok());
+  Block bad = trading;
+  bad.statements[9].terms.market_id[0] ^= 1;
+  EXPECT_EQ(verifier.verify_var(ledger, bad.txs, bad.statements, 1, spans).bad,
+            std::vector<std::size_t>{9});
   for (int round = 0; round < 2; ++round) {
     EXPECT_TRUE(verifier.verify_var(ledger, trading.txs, trading.statements, 2).ok());
     EXPECT_TRUE(verifier.verify_var(ledger, refreshes.txs, refreshes.statements).ok());
