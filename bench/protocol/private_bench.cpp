@@ -310,6 +310,49 @@ BENCHMARK(BM_PrivatePostBlockVerify)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The same with 64 different windows: after each post is built one more token joins the list,
+// so post i names the newest window [L + i - N, L + i). Their union has N + 63 points: each is
+// once in the MSM (msm_points), and each window's digest comes from the kept encodings.
+struct DistinctBlock {
+  Market market;
+  PostBlock block;
+};
+
+const DistinctBlock& distinct_block() {
+  static const std::unique_ptr<DistinctBlock> d = [] {
+    auto out = std::make_unique<DistinctBlock>();
+    Market& m = out->market;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 64; ++i) {
+      auto tx = m.wallet.build_post(m.ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+      if (!tx.is_ok()) return out;
+      out->block.txs.push_back(PrivateTx(*tx));
+      out->block.statements.push_back(resolve_statement(m.ledger, out->block.txs.back()));
+      (void)m.ledger.detail_append_token(Point::random());
+    }
+    out->block.setup_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }();
+  return *d;
+}
+
+void BM_PrivatePostBlockVerifyDistinctWindows(benchmark::State& state) {
+  const DistinctBlock& d = distinct_block();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  if (d.block.txs.size() < n) {
+    state.SkipWithError("fixture");
+    return;
+  }
+  block_verify_loop(state, d.market.ledger, std::span(d.block.txs).first(n),
+                    std::span(d.block.statements).first(n), d.block.setup_s);
+}
+BENCHMARK(BM_PrivatePostBlockVerifyDistinctWindows)
+    ->ArgsProduct({{64}, {1}})
+    ->ArgNames({"", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // A margin round of 500 identities: 500 refreshes (deposit 0, no position) of tokens in one
 // epoch-1 window, verified as one block. The fixture is built once per process on every core
 // (each wallet proves against the same ledger state, whose window set is built before); its
