@@ -1,5 +1,5 @@
 // Block verification of private transactions; see block_verify.hpp and docs/protocol/private.md
-// section 7.
+// section 11.
 #include "protocol/private/block_verify.hpp"
 
 #include <algorithm>
@@ -178,7 +178,8 @@ ProofWeights weights_for(const Digest32& seed, std::size_t position) {
   return w;
 }
 
-// Runs body(begin, end) over [0, n) cut into `chunks` contiguous parts, on as many threads.
+// Runs body(begin, end, part) over [0, n) cut into `chunks` contiguous parts, on as many
+// threads (the caller's is part 0).
 template <class Body>
 void in_chunks(std::size_t n, std::size_t chunks, const Body& body) {
   if (chunks <= 1) {
