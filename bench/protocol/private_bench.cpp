@@ -9,7 +9,10 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <thread>
 
+#include "protocol/private/block_verify.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/private/wallet.hpp"
 
@@ -232,6 +235,195 @@ void BM_PrivateRegisterVerify(benchmark::State& state) {
   verify_loop(state, PrivateTx(*w.build_register(m.ledger, 1, 0)));
 }
 BENCHMARK(BM_PrivateRegisterVerify)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// A block of 64 posts, each valid against the market as it is, all naming the newest window (the
+// wallet's token is the newest), verified as one block: time per post (per_tx) against
+// BM_PrivatePostVerify in the same run (the floor: at most 25%). The second argument is the
+// number of threads.
+struct PostBlock {
+  std::vector<PrivateTx> txs;
+  std::vector<TxStatement> statements;
+  double setup_s = 0;
+};
+
+const PostBlock& post_block() {
+  static const PostBlock block = [] {
+    Market& m = market();
+    PostBlock b;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 64; ++i) {
+      auto tx = m.wallet.build_post(m.ledger, i % 2 == 0 ? Side::kBuy : Side::kSell,
+                                    OrderKind::kLimit, 95 + i % 10, 1 + i % 7);
+      if (!tx.is_ok()) return b;
+      b.txs.push_back(PrivateTx(*tx));
+      b.statements.push_back(resolve_statement(m.ledger, b.txs.back()));
+    }
+    b.setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return b;
+  }();
+  return block;
+}
+
+// The verifier is kept across iterations, as a validator keeps it across blocks (the tokens'
+// encodings and the windows' digests are then computed once).
+void block_verify_loop(benchmark::State& state, const PrivateLedger& ledger,
+                       std::span<const PrivateTx> txs, std::span<const TxStatement> statements,
+                       double setup_s) {
+  if (txs.empty()) {
+    state.SkipWithError("fixture");
+    return;
+  }
+  const auto threads = static_cast<unsigned>(state.range(1));
+  // The transactions' bytes, as the log holds them.
+  std::vector<Bytes> bytes;
+  for (const PrivateTx& tx : txs)
+    bytes.push_back(encode(tx));
+  const std::vector<ByteSpan> encoded(bytes.begin(), bytes.end());
+  BlockVerifier verifier;
+  const BlockVerdict first = verifier.verify_var(ledger, txs, statements, threads, encoded);
+  if (!first.ok()) {
+    state.SkipWithError(first.reasons[0].to_string().c_str());
+    return;
+  }
+  for (auto _ : state)
+    benchmark::DoNotOptimize(verifier.verify_var(ledger, txs, statements, threads, encoded));
+  state.counters["msm_points"] = static_cast<double>(first.msm_points);
+  // Seconds per transaction (shown as ms or us).
+  state.counters["per_tx"] = benchmark::Counter(
+      static_cast<double>(txs.size()),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["setup_s"] = setup_s;
+}
+
+void BM_PrivatePostBlockVerify(benchmark::State& state) {
+  const PostBlock& b = post_block();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  if (b.txs.size() < n) {
+    state.SkipWithError("fixture");
+    return;
+  }
+  block_verify_loop(state, market().ledger, std::span(b.txs).first(n),
+                    std::span(b.statements).first(n), b.setup_s);
+}
+BENCHMARK(BM_PrivatePostBlockVerify)
+    ->ArgsProduct({{64}, {1, 2}})
+    ->ArgNames({"", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The same with 64 different windows: after each post is built one more token joins the list,
+// so post i names the newest window [L + i - N, L + i). Their union has N + 63 points: each is
+// once in the MSM (msm_points), and each window's digest comes from the kept encodings.
+struct DistinctBlock {
+  Market market;
+  PostBlock block;
+};
+
+const DistinctBlock& distinct_block() {
+  static const std::unique_ptr<DistinctBlock> d = [] {
+    auto out = std::make_unique<DistinctBlock>();
+    Market& m = out->market;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 64; ++i) {
+      auto tx = m.wallet.build_post(m.ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+      if (!tx.is_ok()) return out;
+      out->block.txs.push_back(PrivateTx(*tx));
+      out->block.statements.push_back(resolve_statement(m.ledger, out->block.txs.back()));
+      (void)m.ledger.detail_append_token(Point::random());
+    }
+    out->block.setup_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }();
+  return *d;
+}
+
+void BM_PrivatePostBlockVerifyDistinctWindows(benchmark::State& state) {
+  const DistinctBlock& d = distinct_block();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  if (d.block.txs.size() < n) {
+    state.SkipWithError("fixture");
+    return;
+  }
+  block_verify_loop(state, d.market.ledger, std::span(d.block.txs).first(n),
+                    std::span(d.block.statements).first(n), d.block.setup_s);
+}
+BENCHMARK(BM_PrivatePostBlockVerifyDistinctWindows)
+    ->ArgsProduct({{64}, {1}})
+    ->ArgNames({"", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A margin round of 500 identities: 500 refreshes (deposit 0, no position) of tokens in one
+// epoch-1 window, verified as one block. The fixture is built once per process on every core
+// (each wallet proves against the same ledger state, whose window set is built before); its
+// setup time is the counter setup_s.
+struct Round {
+  PrivateLedger ledger{gens(), terms()};
+  std::vector<std::unique_ptr<PrivateWallet>> wallets;
+  std::vector<PrivateTx> txs;
+  std::vector<TxStatement> statements;
+  double setup_s = 0;
+};
+
+const Round& margin_round() {
+  static const std::unique_ptr<Round> round = [] {
+    auto r = std::make_unique<Round>();
+    const auto start = std::chrono::steady_clock::now();
+    constexpr std::size_t kIdentities = 500;
+    for (std::size_t i = 0; i < kIdentities; ++i) {
+      auto w = std::make_unique<PrivateWallet>(gens());
+      auto reg = w->build_register(r->ledger, 1, 0);
+      if (!reg.is_ok()) return r;
+      auto applied = r->ledger.apply(PrivateTx(*reg));
+      if (!applied.is_ok() || !w->confirm(*applied).is_ok()) return r;
+      r->wallets.push_back(std::move(w));
+    }
+    MarketTerms next = r->ledger.terms();
+    next.epoch += 1;
+    if (!r->ledger.begin_margin_round(next, 0).is_ok()) return r;
+    // Every wallet names the same window: build its set once, then the provers only read.
+    const Window window = newest_window(1, 0, kIdentities, r->ledger.terms().window_size());
+    if (!r->ledger.window_set(window).is_ok()) return r;
+    std::vector<std::optional<PrivateTx>> built(kIdentities);
+    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    {
+      std::vector<std::jthread> pool;
+      for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+          for (std::size_t i = t; i < kIdentities; i += threads) {
+            auto tx = r->wallets[i]->build_refresh(r->ledger, 0);
+            if (tx.is_ok()) built[i] = PrivateTx(*tx);
+          }
+        });
+      }
+    }
+    for (auto& tx : built) {
+      if (!tx) return r;
+      r->txs.push_back(*tx);
+      r->statements.push_back(resolve_statement(r->ledger, *tx));
+    }
+    r->setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return r;
+  }();
+  return *round;
+}
+
+void BM_MarginRoundVerify(benchmark::State& state) {
+  const Round& r = margin_round();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  if (r.txs.size() < n) {
+    state.SkipWithError("fixture");
+    return;
+  }
+  block_verify_loop(state, r.ledger, std::span(r.txs).first(n), std::span(r.statements).first(n),
+                    r.setup_s);
+}
+BENCHMARK(BM_MarginRoundVerify)
+    ->ArgsProduct({{500}, {1, 2}})
+    ->ArgNames({"", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace pfex::priv

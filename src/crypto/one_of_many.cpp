@@ -20,13 +20,17 @@ ByteSpan as_bytes(std::string_view s) {
 }
 
 // Prover step 1 / verifier step 1: the statement, before any proof element.
-void append_statement(Transcript& t, const OneOfManyGens& gens, const OneOfManySet& set,
-                      const Point& offset) {
+void append_statement(Transcript& t, const OneOfManyGens& gens, std::size_t n,
+                      const Digest32& set_digest, const Point& offset) {
   t.append_domain_separator(kOneOfManyDomain);
   t.append_message("gens", as_bytes(gens.label()));
-  t.append_u64("n", set.log_size());
-  t.append_message("set", set.digest());
+  t.append_u64("n", n);
+  t.append_message("set", set_digest);
   t.append_point("offset", offset);
+}
+void append_statement(Transcript& t, const OneOfManyGens& gens, const OneOfManySet& set,
+                      const Point& offset) {
+  append_statement(t, gens, set.log_size(), set.digest(), offset);
 }
 
 // Step 6: the first message, then the challenge x.
@@ -66,8 +70,8 @@ Point select_ct(std::span<const Point> points, std::uint64_t index) {
 
 // Verifier step 2 and section 5: out[i] = w * prod_j f_{j,i_j} for every i < 2^n, with
 // f_{j,1} = f[j], f_{j,0} = x - f[j]. About 2N multiplications. scratch is reused between calls.
-void set_coefficients(std::span<Scalar> out, const Scalar& w, const Scalar& x,
-                      std::span<const Scalar> f, std::vector<Scalar>& scratch) {
+void set_coefficients_of(std::span<Scalar> out, const Scalar& w, const Scalar& x,
+                         std::span<const Scalar> f, std::vector<Scalar>& scratch) {
   const std::size_t n = f.size();
   std::vector<Scalar> f0(n);
   for (std::size_t j = 0; j < n; ++j)
@@ -163,13 +167,23 @@ Result<OneOfManySet> OneOfManySet::create(std::vector<Point> points) {
                                     " points, not a power of two");
   }
   PFEX_RETURN_IF_ERROR(check_log_size(n));
+  std::vector<Point::Encoding> encodings(N);
+  for (std::size_t i = 0; i < N; ++i)
+    encodings[i] = points[i].encode();
+  const Digest32 digest = one_of_many_set_digest(
+      N, [&](std::size_t i) -> const Point::Encoding& { return encodings[i]; });
+  return OneOfManySet(std::move(points), n, digest);
+}
+
+Digest32 one_of_many_set_digest(
+    std::size_t N, const std::function<const Point::Encoding&(std::size_t)>& encoding) {
   Hasher h(kOneOfManySetDigestDomain);
   Writer w;
   w.u64(N);
   h.update(w.bytes());
-  for (const Point& p : points)
-    h.update(p.encode());
-  return OneOfManySet(std::move(points), n, h.finish());
+  for (std::size_t i = 0; i < N; ++i)
+    h.update(encoding(i));
+  return h.finish();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,23 +380,41 @@ Status OneOfManyProof::append_verification_terms(const OneOfManyGens& gens, Tran
                                                  const OneOfManySet& set, const Point& offset,
                                                  const Scalar& weight,
                                                  VerificationTerms& terms) const {
+  if (Status s = check_proof_size(*this, set); !s.is_ok()) {
+    Status refused = Status::invalid_proof(std::string(s.message()));
+    terms.refuse(refused);  // fails closed whatever the caller does with the status
+    return refused;
+  }
+  std::vector<Scalar> coefficients;
+  PFEX_RETURN_IF_ERROR(append_verification_terms_unplaced(gens, t, set.log_size(), set.digest(),
+                                                          offset, weight, terms, coefficients));
+  std::span<Scalar> slots = terms.add_shared_slots(set.points());
+  std::copy(coefficients.begin(), coefficients.end(), slots.begin());
+  return Status::ok();
+}
+
+Status OneOfManyProof::append_verification_terms_unplaced(
+    const OneOfManyGens& gens, Transcript& t, std::size_t n, const Digest32& set_digest,
+    const Point& offset, const Scalar& weight, VerificationTerms& terms,
+    std::vector<Scalar>& set_coefficients) const {
   // Refuses the entry (fails closed) whatever the caller does with the status.
   auto refuse = [&terms](std::string message) {
     Status s = Status::invalid_proof(std::move(message));
     terms.refuse(s);
     return s;
   };
-  if (Status s = check_proof_size(*this, set); !s.is_ok()) {
-    return refuse(std::string(s.message()));
+  if (Status s = check_log_size(n); !s.is_ok()) return refuse(std::string(s.message()));
+  if (log_size() != n) {
+    return refuse("one-of-many: proof for 2^" + std::to_string(log_size()) + " points, set of 2^" +
+                  std::to_string(n));
   }
-  append_statement(t, gens, set, offset);  // step 1
+  append_statement(t, gens, n, set_digest, offset);  // step 1
   auto challenge = append_commitments(t, *this);
   if (!challenge.is_ok()) {
     return refuse("one-of-many: " + std::string(challenge.status().message()));
   }
   append_responses(t, *this);
   const Scalar& x = *challenge;
-  const std::size_t n = set.log_size();
 
   // Step 3: the verifier's weights, unknown to the prover, times the caller's.
   const Scalar w = weight * Scalar::random();
@@ -390,7 +422,8 @@ Status OneOfManyProof::append_verification_terms(const OneOfManyGens& gens, Tran
   const Scalar v = weight * Scalar::random();
   // Step 2: p_i(x), weighted by w, as the set points' coefficients.
   std::vector<Scalar> scratch;
-  set_coefficients(terms.add_shared_slots(set.points()), w, x, f_, scratch);
+  set_coefficients.assign(std::size_t{1} << n, Scalar::zero());
+  set_coefficients_of(set_coefficients, w, x, f_, scratch);
   // Shared generators: -(u f_j + v f_j (x - f_j)) E_j and -(w z + u z_A + v z_C) H.
   std::vector<Scalar> E_coef(n);
   for (std::size_t j = 0; j < n; ++j)

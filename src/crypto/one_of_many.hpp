@@ -73,6 +73,11 @@ class OneOfManySet {
   Digest32 digest_;
 };
 
+// The digest OneOfManySet::create() gives a set of N points, from their encodings
+// (encoding(i) for i < N), for a caller that keeps the encodings (a ledger's token lists).
+Digest32 one_of_many_set_digest(std::size_t N,
+                                const std::function<const Point::Encoding&(std::size_t)>& encoding);
+
 class OneOfManyProof {
  public:
   // Proves that C_index - offset = r*H for C = set.points(), on transcript t (which the caller may
@@ -98,6 +103,16 @@ class OneOfManyProof {
   Status append_verification_terms(const OneOfManyGens& gens, Transcript& t,
                                    const OneOfManySet& set, const Point& offset,
                                    const Scalar& weight, VerificationTerms& terms) const;
+
+  // append_verification_terms() for a set known by its log size n and digest (what the
+  // transcript absorbs), whose points the caller places itself: the 2^n set coefficients go to
+  // set_coefficients (resized and overwritten), every other term to terms. The caller adds them
+  // to terms on the set's points, so that overlapping sets (a block's windows) put each point in
+  // the MSM once. Errors as append_verification_terms (the entry is refused). Variable time.
+  Status append_verification_terms_unplaced(const OneOfManyGens& gens, Transcript& t, std::size_t n,
+                                            const Digest32& set_digest, const Point& offset,
+                                            const Scalar& weight, VerificationTerms& terms,
+                                            std::vector<Scalar>& set_coefficients) const;
 
   std::size_t log_size() const { return G_.size(); }
 

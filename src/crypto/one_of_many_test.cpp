@@ -97,6 +97,58 @@ TEST(OneOfManySet, DigestBindsEveryPointAndTheOrder) {
   EXPECT_NE(OneOfManySet::create(swapped)->digest(), digest);
 }
 
+TEST(OneOfManySet, DigestFromEncodingsIsTheSetsDigest) {
+  const std::vector<Point> points = random_points(16);
+  std::vector<Point::Encoding> encodings;
+  for (const Point& p : points)
+    encodings.push_back(p.encode());
+  const Digest32 digest = one_of_many_set_digest(
+      points.size(), [&](std::size_t i) -> const Point::Encoding& { return encodings[i]; });
+  EXPECT_EQ(digest, OneOfManySet::create(points)->digest());
+}
+
+// The unplaced form: the set's coefficients come back to the caller, who may put the points
+// anywhere (here, inside a longer run with another proof's set): the same verdicts.
+TEST(OneOfManyProof, UnplacedTermsVerifyWhereverTheCallerPutsThePoints) {
+  std::vector<Point> run = random_points(12);
+  const std::vector<Point> first(run.begin(), run.begin() + 8);
+  const std::vector<Point> second(run.begin() + 4, run.end());
+  const Statement a = make_statement(first, 5);
+  const Statement b = make_statement(second, 1);  // run[5] too: the sets overlap
+  const OneOfManyProof pa = prove(gens(), a);
+  const OneOfManyProof pb = prove(gens(), b);
+  auto append = [&](VerificationTerms& terms, const OneOfManyProof& p, const Statement& s,
+                    std::size_t at) {
+    terms.begin_entry();
+    Transcript t = prefixed_transcript();
+    std::vector<Scalar> coefficients;
+    ASSERT_TRUE(p.append_verification_terms_unplaced(gens(), t, s.set.log_size(), s.set.digest(),
+                                                     s.offset, Scalar::random(), terms,
+                                                     coefficients)
+                    .is_ok());
+    ASSERT_EQ(coefficients.size(), 8u);
+    std::span<Scalar> slots = terms.add_shared_slots(std::span<const Point>(run).first(at + 8));
+    std::copy(coefficients.begin(), coefficients.end(), slots.begin() + at);
+  };
+  VerificationTerms terms;
+  append(terms, pa, a, 0);
+  append(terms, pb, b, 4);
+  EXPECT_TRUE(terms.is_identity_var());
+  VerificationTerms shifted;  // b's points placed one off: b fails, a still holds
+  append(shifted, pa, a, 0);
+  append(shifted, pb, b, 3);
+  EXPECT_EQ(shifted.failing_entries_var(), std::vector<std::size_t>{1});
+  // A proof for another set size is refused (the entry fails closed).
+  VerificationTerms wrong;
+  Transcript t = prefixed_transcript();
+  std::vector<Scalar> coefficients;
+  EXPECT_EQ(pa.append_verification_terms_unplaced(gens(), t, 4, a.set.digest(), a.offset,
+                                                  Scalar::one(), wrong, coefficients)
+                .code(),
+            ErrorCode::kInvalidProof);
+  EXPECT_TRUE(wrong.any_refused());
+}
+
 TEST(OneOfManyProof, CompleteForEveryIndexOfSmallSets) {
   for (std::size_t n = 1; n <= 3; ++n) {
     const std::vector<Point> points = random_points(std::size_t{1} << n);

@@ -92,6 +92,36 @@ void VerificationTerms::append_weighted(const VerificationTerms& other, const Sc
   }
 }
 
+void VerificationTerms::append_entries(const VerificationTerms& other) {
+  for (std::size_t e = 0; e < other.entries_.size(); ++e) {
+    const Entry& in = other.entries_[e];
+    const bool last = e + 1 == other.entries_.size();
+    const std::size_t own_end = last ? other.scalars_.size() : other.entries_[e + 1].own_begin;
+    const std::size_t shared_end = last ? other.shared_.size() : other.entries_[e + 1].shared_begin;
+    begin_entry();
+    if (in.refused) {
+      entries_.back().refused = true;
+      if (first_refusal_.is_ok()) first_refusal_ = other.first_refusal_;
+    }
+    scalars_.insert(scalars_.end(),
+                    other.scalars_.begin() + static_cast<std::ptrdiff_t>(in.own_begin),
+                    other.scalars_.begin() + static_cast<std::ptrdiff_t>(own_end));
+    points_.insert(points_.end(), other.points_.begin() + static_cast<std::ptrdiff_t>(in.own_begin),
+                   other.points_.begin() + static_cast<std::ptrdiff_t>(own_end));
+    for (std::size_t k = in.shared_begin; k < shared_end; ++k) {
+      const Shared& sh = other.shared_[k];
+      const std::span<const Point> generators(other.blocks_[sh.block].first, sh.size);
+      const Scalar* coefficients = other.shared_coefficients_.data() + sh.coefficient_begin;
+      if (sh.constant) {
+        add_shared_constant(generators, coefficients[0]);
+        continue;
+      }
+      std::span<Scalar> out = add_shared_slots(generators);
+      std::copy(coefficients, coefficients + sh.size, out.begin());
+    }
+  }
+}
+
 void VerificationTerms::clear() {
   entries_.clear();
   scalars_.clear();

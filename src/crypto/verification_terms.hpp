@@ -71,6 +71,11 @@ class VerificationTerms {
   // refuse it). For a caller that checks a finished batch inside a larger one.
   void append_weighted(const VerificationTerms& other, const Scalar& weight);
 
+  // Appends every entry of other as new entries of this one, in order, with their terms and
+  // refusals unchanged: for a caller that builds the entries of one batch on several threads.
+  // other's shared generators must stay live while these terms are in use.
+  void append_entries(const VerificationTerms& other);
+
   // Room for n more own terms.
   void reserve(std::size_t n) {
     scalars_.reserve(scalars_.size() + n);

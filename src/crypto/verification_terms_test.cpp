@@ -61,5 +61,49 @@ TEST(VerificationTerms, WeightedSumOfEquations) {
   EXPECT_EQ(all.size(), 6u);
 }
 
+// Entries built apart (on other threads) and appended keep their numbers, shared generators and
+// refusals: the bisection names the same entries as if they had been built in one object.
+TEST(VerificationTerms, AppendEntriesKeepsEntriesSharedTermsAndRefusals) {
+  const std::vector<Point> gens = {Point::random(), Point::random(), Point::random()};
+  const Scalar x = Scalar::random();
+  // Entry: x*G_0 + x*G_1 + G_2 (shared, one of them as a constant run) minus the same, own.
+  auto good = [&](VerificationTerms& t) {
+    t.begin_entry();
+    const std::vector<Scalar> c = {x, x};
+    t.add_shared(std::span<const Point>(gens).first(2), c);
+    t.add_shared_constant(std::span<const Point>(gens).subspan(2), Scalar::one());
+    t.add(-x, gens[0] + gens[1]);
+    t.add(-Scalar::one(), gens[2]);
+  };
+  auto bad = [&](VerificationTerms& t) {
+    t.begin_entry();
+    t.add_shared(gens[0], x);
+    t.add(-x, gens[1]);
+  };
+  VerificationTerms first, second, all;
+  good(first);
+  bad(first);
+  good(second);
+  second.begin_entry();
+  second.refuse(Status::invalid_proof("malformed"));
+  good(second);
+  all.append_entries(first);
+  all.append_entries(second);
+  ASSERT_EQ(all.num_entries(), 5u);
+  EXPECT_FALSE(all.is_identity_var());
+  EXPECT_EQ(all.failing_entries_var(), (std::vector<std::size_t>{1, 3}));
+  EXPECT_NE(all.first_refusal().message().find("malformed"), std::string_view::npos);
+  EXPECT_EQ(all.size(), 3u + 3u + 2u + 2u);  // three shared points, each entry's own terms
+
+  VerificationTerms goods;
+  VerificationTerms part;
+  good(part);
+  good(part);
+  goods.append_entries(part);
+  goods.append_entries(part);
+  EXPECT_EQ(goods.num_entries(), 4u);
+  EXPECT_TRUE(goods.is_identity_var());
+}
+
 }  // namespace
 }  // namespace pfex::crypto

@@ -257,30 +257,74 @@ Result<SpendProofs> prove_refresh(const PrivateGens& gens, const MarketTerms& ne
                      std::move(split)};
 }
 
-Status verify_refresh(const PrivateGens& gens, const MarketTerms& next, const SpendPublic& pub,
-                      const RefreshPublic& rp, const crypto::OneOfManySet& set,
-                      const SpendProofs& proofs, Transcript& t) {
-  if (!proofs.split) return Status::invalid_argument("a refresh carries a split proof");
+Result<crypto::OneOfManySet> refresh_split_set(const SpendPublic& pub) {
+  return crypto::OneOfManySet::create({pub.V[SpendPublic::kVp], pub.V[SpendPublic::kVm]});
+}
+
+Status append_refresh_terms(const PrivateGens& gens, const MarketTerms& next,
+                            const SpendPublic& pub, const RefreshPublic& rp,
+                            const WindowPlacement& window, const crypto::OneOfManySet& split_set,
+                            const SpendProofs& proofs, Transcript& t, const ProofWeights& weights,
+                            crypto::VerificationTerms& out) {
+  auto refuse = [&out](Status why) {
+    out.refuse(why);  // fails closed whatever the caller does with the status
+    return why;
+  };
+  if (!proofs.split) return refuse(Status::invalid_argument("a refresh carries a split proof"));
   for (std::size_t i = 4; i < kSpendRangeValues; ++i) {
     if (!pub.V[i].is_identity())
-      return Status::invalid_argument("a refresh commits to no open orders (V_B..V_QS = 0)");
+      return refuse(
+          Status::invalid_argument("a refresh commits to no open orders (V_B..V_QS = 0)"));
   }
+  if (window.log_size != next.log_window)
+    return refuse(Status::invalid_argument("the window's size differs from the market's"));
   absorb_levy(t, rp.levy);
   const Point offset = pub.serial * gens.sn() + pub.c_star;
-  if (Status s = proofs.membership.verify(gens.one_of_many(), t, set, offset); !s.is_ok())
+  if (Status s = append_membership_terms(gens, proofs.membership, t, window, offset,
+                                         weights.membership, out);
+      !s.is_ok())
     return Status::invalid_proof("membership: " + std::string(s.message()));
-  PFEX_ASSIGN_OR_RETURN(auto split_set, crypto::OneOfManySet::create(
-                                            {pub.V[SpendPublic::kVp], pub.V[SpendPublic::kVm]}));
-  if (Status s = proofs.split->verify(gens.one_of_many(), t, split_set, Point::identity());
+  if (Status s = proofs.split->append_verification_terms(gens.one_of_many(), t, split_set,
+                                                         Point::identity(), weights.split, out);
       !s.is_ok())
     return Status::invalid_proof("canonical split: " + std::string(s.message()));
-  if (Status s = crypto::verify_linear(refresh_statement(gens, next, pub, rp), proofs.linear, t);
+  if (Status s = crypto::append_linear_verification_terms(refresh_statement(gens, next, pub, rp),
+                                                          proofs.linear, t, weights.linear, out);
       !s.is_ok())
     return Status::invalid_proof("linear: " + std::string(s.message()));
-  if (Status s = proofs.range.verify(gens.bulletproofs(), t, range_commitments(pub, rp));
+  if (Status s = proofs.range.append_verification_terms(
+          gens.bulletproofs(), t, range_commitments(pub, rp), weights.range, out);
       !s.is_ok())
     return Status::invalid_proof("range: " + std::string(s.message()));
   return Status::ok();
+}
+
+Status verify_refresh(const PrivateGens& gens, const MarketTerms& next, const SpendPublic& pub,
+                      const RefreshPublic& rp, const crypto::OneOfManySet& set,
+                      const SpendProofs& proofs, Transcript& t) {
+  PFEX_ASSIGN_OR_RETURN(auto split_set, refresh_split_set(pub));
+  const Transcript before = t;
+  crypto::VerificationTerms terms;
+  PFEX_RETURN_IF_ERROR(append_refresh_terms(gens, next, pub, rp, WindowPlacement::of(set),
+                                            split_set, proofs, t, ProofWeights::random(), terms));
+  if (terms.is_identity_var()) return Status::ok();
+
+  // Name the proof that fails, each on its own in transcript order.
+  Transcript t1 = before;
+  absorb_levy(t1, rp.levy);
+  const Point offset = pub.serial * gens.sn() + pub.c_star;
+  if (Status s = proofs.membership.verify(gens.one_of_many(), t1, set, offset); !s.is_ok())
+    return Status::invalid_proof("membership: " + std::string(s.message()));
+  if (Status s = proofs.split->verify(gens.one_of_many(), t1, split_set, Point::identity());
+      !s.is_ok())
+    return Status::invalid_proof("canonical split: " + std::string(s.message()));
+  if (Status s = crypto::verify_linear(refresh_statement(gens, next, pub, rp), proofs.linear, t1);
+      !s.is_ok())
+    return Status::invalid_proof("linear: " + std::string(s.message()));
+  if (Status s = proofs.range.verify(gens.bulletproofs(), t1, range_commitments(pub, rp));
+      !s.is_ok())
+    return Status::invalid_proof("range: " + std::string(s.message()));
+  return Status::invalid_proof("the refresh's proofs do not verify together");
 }
 
 }  // namespace pfex::priv

@@ -81,6 +81,20 @@ Result<SpendProofs> prove_refresh(const PrivateGens& gens, const MarketTerms& ne
                                   const PreparedRefresh& p, const crypto::OneOfManySet& set,
                                   std::size_t index, crypto::Transcript& t);
 
+// The canonical-split proof's set {V_vp, V_vm} of a refresh's public fields.
+Result<crypto::OneOfManySet> refresh_split_set(const SpendPublic& pub);
+
+// Appends the refresh's verification terms (membership over the window, the split over
+// `split_set` (refresh_split_set(pub)), the linear statement, the range proof), each under its
+// weight, to the current entry of out, advancing t as verify_refresh does. gens, the window's
+// runs and split_set must outlive out's use. An error (no split proof, V_B..V_QS not the
+// identity, a proof of the wrong size) refuses the entry, so out fails closed. Variable time.
+Status append_refresh_terms(const PrivateGens& gens, const MarketTerms& next,
+                            const SpendPublic& pub, const RefreshPublic& rp,
+                            const WindowPlacement& window, const crypto::OneOfManySet& split_set,
+                            const SpendProofs& proofs, crypto::Transcript& t,
+                            const ProofWeights& weights, crypto::VerificationTerms& out);
+
 Status verify_refresh(const PrivateGens& gens, const MarketTerms& next, const SpendPublic& pub,
                       const RefreshPublic& rp, const crypto::OneOfManySet& set,
                       const SpendProofs& proofs, crypto::Transcript& t);

@@ -87,7 +87,9 @@ TEST_F(RoundFixture, SettleOnTheOldEpochThenRefreshIntoTheNew) {
   EXPECT_EQ(restored.state_hash(), ledger.state_hash());
   EXPECT_TRUE(restored.in_refresh_window() && restored.refreshed(a->identity()));
   auto mirror = [&](auto tx) {
-    if (tx.is_ok()) EXPECT_TRUE(restored.apply(PrivateTx(*tx)).is_ok());
+    if (tx.is_ok()) {
+      EXPECT_TRUE(restored.apply(PrivateTx(*tx)).is_ok());
+    }
     return tx;
   };
   // A trades in epoch 2 at once, inside the new band.

@@ -518,43 +518,111 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
                      std::nullopt};
 }
 
-Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
-                    const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
-                    const SpendProofs& proofs, Transcript& t, const CashMovePublic* cash) {
-  if (set.log_size() != terms.log_window)
-    return Status::invalid_argument("the window's size differs from the market's");
-  const Point offset = pub.serial * gens.sn() + pub.c_star;
-  const LinearStatement statement = spend_statement(gens, terms, pub, d, tags, cash);
+ProofWeights ProofWeights::random() {
+  return {Scalar::random(), Scalar::random(), Scalar::random(), Scalar::random()};
+}
+
+namespace {
+
+// The range proof's commitments: the spend's eight, and a cash move's amount and new balance
+// with identity padding to m = 16.
+std::vector<Point> spend_range_commitments(const SpendPublic& pub, const CashMovePublic* cash) {
   std::vector<Point> commitments(pub.V.begin(), pub.V.end());
   if (cash != nullptr) {
     commitments.push_back(cash->V_a);
     commitments.push_back(cash->new_balance);
     commitments.resize(kCashRangeValues, Point::identity());
   }
-  const Transcript before_membership = t;
+  return commitments;
+}
 
-  crypto::VerificationTerms terms_out;
-  crypto::OneOfManyBatch batch(gens.one_of_many(), set);
-  if (Status s = batch.add(t, offset, proofs.membership); !s.is_ok())
+// Refuses the current entry of out with `why` (fails closed) and returns it.
+Status refuse(crypto::VerificationTerms& out, Status why) {
+  out.refuse(why);
+  return why;
+}
+
+}  // namespace
+
+WindowPlacement WindowPlacement::of(const crypto::OneOfManySet& set) {
+  WindowPlacement w;
+  w.log_size = set.log_size();
+  w.digest = set.digest();
+  w.run = set.points();
+  w.count = set.size();
+  return w;
+}
+
+Status append_membership_terms(const PrivateGens& gens, const crypto::OneOfManyProof& proof,
+                               Transcript& t, const WindowPlacement& window, const Point& offset,
+                               const Scalar& weight, crypto::VerificationTerms& out) {
+  std::vector<Scalar> coefficients;
+  PFEX_RETURN_IF_ERROR(proof.append_verification_terms_unplaced(
+      gens.one_of_many(), t, window.log_size, window.digest, offset, weight, out, coefficients));
+  const std::size_t N = coefficients.size();
+  const std::size_t dummies = N - std::min(N, window.count);
+  if (window.count > N || window.offset > window.run.size() ||
+      window.count > window.run.size() - window.offset ||
+      (dummies > 0 && (window.dummy_offset > window.dummy_run.size() ||
+                       dummies > window.dummy_run.size() - window.dummy_offset)))
+    return refuse(out, Status::invalid_argument("the window's points are not all placed"));
+  std::span<Scalar> slots = out.add_shared_slots(window.run.first(window.offset + window.count));
+  std::copy(coefficients.begin(), coefficients.begin() + static_cast<std::ptrdiff_t>(window.count),
+            slots.begin() + static_cast<std::ptrdiff_t>(window.offset));
+  if (dummies > 0) {
+    slots = out.add_shared_slots(window.dummy_run.first(window.dummy_offset + dummies));
+    std::copy(coefficients.begin() + static_cast<std::ptrdiff_t>(window.count), coefficients.end(),
+              slots.begin() + static_cast<std::ptrdiff_t>(window.dummy_offset));
+  }
+  return Status::ok();
+}
+
+Status append_spend_terms(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
+                          const Deltas& d, std::span<const Point> tags,
+                          const WindowPlacement& window, const SpendProofs& proofs, Transcript& t,
+                          const CashMovePublic* cash, const ProofWeights& weights,
+                          crypto::VerificationTerms& out) {
+  if (window.log_size != terms.log_window)
+    return refuse(out, Status::invalid_argument("the window's size differs from the market's"));
+  const Point offset = pub.serial * gens.sn() + pub.c_star;
+  if (Status s = append_membership_terms(gens, proofs.membership, t, window, offset,
+                                         weights.membership, out);
+      !s.is_ok())
     return Status::invalid_proof("membership: " + std::string(s.message()));
-  const Transcript before_linear = t;
-  PFEX_RETURN_IF_ERROR(crypto::append_linear_verification_terms(statement, proofs.linear, t,
-                                                                Scalar::random(), terms_out));
-  const Transcript before_range = t;
-  if (Status s = proofs.range.append_verification_terms(gens.bulletproofs(), t, commitments,
-                                                        Scalar::random(), terms_out);
+  const LinearStatement statement = spend_statement(gens, terms, pub, d, tags, cash);
+  if (Status s = crypto::append_linear_verification_terms(statement, proofs.linear, t,
+                                                          weights.linear, out);
+      !s.is_ok())
+    return Status::invalid_proof("linear: " + std::string(s.message()));
+  if (Status s = proofs.range.append_verification_terms(
+          gens.bulletproofs(), t, spend_range_commitments(pub, cash), weights.range, out);
       !s.is_ok())
     return Status::invalid_proof("range: " + std::string(s.message()));
-  batch.append_terms(terms_out, Scalar::random());
+  return Status::ok();
+}
+
+Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
+                    const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
+                    const SpendProofs& proofs, Transcript& t, const CashMovePublic* cash) {
+  if (set.log_size() != terms.log_window)
+    return Status::invalid_argument("the window's size differs from the market's");
+  const Transcript before = t;
+  crypto::VerificationTerms terms_out;
+  PFEX_RETURN_IF_ERROR(append_spend_terms(gens, terms, pub, d, tags, WindowPlacement::of(set),
+                                          proofs, t, cash, ProofWeights::random(), terms_out));
   if (terms_out.is_identity_var()) return Status::ok();
 
-  // Name the proof that fails.
-  Transcript t0 = before_membership, t1 = before_linear, t2 = before_range;
-  if (Status s = proofs.membership.verify(gens.one_of_many(), t0, set, offset); !s.is_ok())
+  // Name the proof that fails, each on its own in transcript order.
+  Transcript t1 = before;
+  const Point offset = pub.serial * gens.sn() + pub.c_star;
+  if (Status s = proofs.membership.verify(gens.one_of_many(), t1, set, offset); !s.is_ok())
     return Status::invalid_proof("membership: " + std::string(s.message()));
-  if (Status s = crypto::verify_linear(statement, proofs.linear, t1); !s.is_ok())
+  if (Status s = crypto::verify_linear(spend_statement(gens, terms, pub, d, tags, cash),
+                                       proofs.linear, t1);
+      !s.is_ok())
     return Status::invalid_proof("linear: " + std::string(s.message()));
-  if (Status s = proofs.range.verify(gens.bulletproofs(), t2, commitments); !s.is_ok())
+  if (Status s = proofs.range.verify(gens.bulletproofs(), t1, spend_range_commitments(pub, cash));
+      !s.is_ok())
     return Status::invalid_proof("range: " + std::string(s.message()));
   return Status::invalid_proof("the spend's proofs do not verify together");
 }

@@ -211,6 +211,56 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
                                 std::size_t index, std::span<const Point> tags,
                                 std::span<const TagOpening> tag_openings, crypto::Transcript& t);
 
+// The verifier's weights for one transaction's proofs, one per proof and unknown to its prover
+// when it proved (fresh random ones, or derived from a whole block's bytes: block_verify.hpp).
+// Each proof's equation is multiplied by its own weight, so that errors in two proofs of one
+// transaction cannot cancel in a combined check.
+struct ProofWeights {
+  Scalar membership;
+  Scalar split;  // a refresh's canonical-split proof
+  Scalar linear;
+  Scalar range;
+  static ProofWeights random();
+};
+
+// Where the N points of a spend's window sit in a batch's MSM: window point j < count is
+// run[offset + j], point j >= count (a short window's dummy points) is
+// dummy_run[dummy_offset + j - count]. Spends whose windows overlap share their runs (the
+// terms identify a run by its first point), so that each point is in the MSM once
+// (block_verify.hpp). The runs must outlive the terms' use.
+struct WindowPlacement {
+  std::size_t log_size = 0;
+  Digest32 digest{};  // the window set's digest (what the transcript absorbs)
+  std::span<const Point> run;
+  std::size_t offset = 0;
+  std::size_t count = 0;
+  std::span<const Point> dummy_run;
+  std::size_t dummy_offset = 0;
+
+  // A whole set in one run of its own.
+  static WindowPlacement of(const crypto::OneOfManySet& set);
+};
+
+// Appends a membership proof's terms for the token behind `offset` (sn*G_sn + C*) among the
+// window's points, under weight, to the current entry of out. A placement that does not cover
+// the window refuses the entry. Variable time.
+Status append_membership_terms(const PrivateGens& gens, const crypto::OneOfManyProof& proof,
+                               crypto::Transcript& t, const WindowPlacement& window,
+                               const Point& offset, const Scalar& weight,
+                               crypto::VerificationTerms& out);
+
+// Appends the spend's verification terms (membership over the window, the linear statement, the
+// range proof), each under its weight, to the current entry of out, advancing t as verify_spend
+// does. The window's runs, gens and the tags must outlive out's use. On an error (a proof of the
+// wrong size, an identity where none is allowed) the entry is refused, so out fails closed
+// whatever the caller does with the returned status ("membership: ...", "linear: ...",
+// "range: ..."). Variable time.
+Status append_spend_terms(const PrivateGens& gens, const MarketTerms& terms, const SpendPublic& pub,
+                          const Deltas& d, std::span<const Point> tags,
+                          const WindowPlacement& window, const SpendProofs& proofs,
+                          crypto::Transcript& t, const CashMovePublic* cash,
+                          const ProofWeights& weights, crypto::VerificationTerms& out);
+
 // Verifies the three proofs with one MSM; when it fails, checks each alone and names the first
 // that does not verify (kInvalidProof "membership: ...", "linear: ...", "range: ..."). t must be
 // in the prover's state. Variable time.
