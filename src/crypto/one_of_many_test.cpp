@@ -128,7 +128,8 @@ TEST(OneOfManyProof, UnplacedTermsVerifyWhereverTheCallerPutsThePoints) {
                     .is_ok());
     ASSERT_EQ(coefficients.size(), 8u);
     std::span<Scalar> slots = terms.add_shared_slots(std::span<const Point>(run).first(at + 8));
-    std::copy(coefficients.begin(), coefficients.end(), slots.begin() + at);
+    std::copy(coefficients.begin(), coefficients.end(),
+              slots.begin() + static_cast<std::ptrdiff_t>(at));
   };
   VerificationTerms terms;
   append(terms, pa, a, 0);
