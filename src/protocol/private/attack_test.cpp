@@ -205,10 +205,10 @@ TEST_F(AttackFixture, ProofsSwappedBetweenTransactionTypesAreRejected) {
   p.proofs = reduce->proofs;
   expect_rejected(ledger, PrivateTx(r), ErrorCode::kInvalidProof);
   expect_rejected(ledger, PrivateTx(p), ErrorCode::kInvalidProof);
-  // Between shapes (the settle names one tag): refused on the proof's size.
+  // Between shapes (the settle names one tag): refused as an invalid proof (its size).
   SpendTx s = *settle;
   s.proofs = post->proofs;
-  expect_rejected(ledger, PrivateTx(s), ErrorCode::kInvalidArgument, "linear proof");
+  expect_rejected(ledger, PrivateTx(s), ErrorCode::kInvalidProof, "linear proof");
   // One proof at a time.
   SpendTx membership = *post, linear = *post, range = *post;
   membership.proofs->membership = reduce->proofs->membership;
