@@ -256,7 +256,8 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
   std::vector<std::vector<Point>> runs;
   std::vector<std::optional<WindowPlacement>> placements(n);
   std::vector<std::size_t> run_of(n);
-  for (auto& [epoch, named] : by_epoch) {
+  for (auto& [epoch_key, named] : by_epoch) {
+    const std::uint64_t epoch = epoch_key;  // a copy the lambdas below can capture (clang 14)
     std::sort(named.begin(), named.end(),
               [](const Named& x, const Named& y) { return x.window.start < y.window.start; });
     const std::span<const Point> list = ledger.tokens(epoch);
