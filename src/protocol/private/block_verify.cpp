@@ -47,34 +47,14 @@ TxStatement resolve_spend(const PrivateLedger& ledger, const SpendTx& tx) {
     if (!effects.is_ok()) return unresolved(effects.status());
     out.effects = std::move(effects).value();
   }
-  if (tx.cash) {
-    const Identity* id = ledger.identity(tx.cash->signer);
-    if (id == nullptr)
-      return unresolved(Status::not_found("the signer is not a registered identity"));
-    const bool deposit = tx.type != TxType::kWithdraw;
-    const Point new_balance = balance_after(id->balance, tx.cash->V_a, deposit);
-    if (refresh) {
-      RefreshPublic rp;
-      rp.V_d = tx.cash->V_a;
-      rp.enc_d = tx.cash->enc;
-      rp.enc_v = tx.refresh->enc_v;
-      rp.enc_c = tx.refresh->enc_c;
-      rp.enc_g = tx.refresh->enc_g;
-      rp.K = id->K;
-      rp.new_balance = new_balance;
-      rp.pk = ledger.terms().validators_key;
-      rp.levy = ledger.levy();
-      out.refresh = rp;
-    } else {
-      CashMovePublic cash;
-      cash.deposit = deposit;
-      cash.V_a = tx.cash->V_a;
-      cash.enc = tx.cash->enc;
-      cash.K = id->K;
-      cash.new_balance = new_balance;
-      cash.pk = ledger.terms().validators_key;
-      out.cash = cash;
-    }
+  if (tx.cash && refresh) {
+    auto rp = ledger.refresh_public(tx);
+    if (!rp.is_ok()) return unresolved(rp.status());
+    out.refresh = std::move(rp).value();
+  } else if (tx.cash) {
+    auto cash = ledger.cash_move(tx);
+    if (!cash.is_ok()) return unresolved(cash.status());
+    out.cash = std::move(cash).value();
   }
   const Window& w = tx.spend.window;
   if (Status s = check_window(w, ledger.tokens(w.epoch).size(), ledger.terms().window_size());

@@ -62,6 +62,22 @@ Result<CashMovePublic> PrivateLedger::cash_move(const SpendTx& tx) const {
   return out;
 }
 
+Result<RefreshPublic> PrivateLedger::refresh_public(const SpendTx& tx) const {
+  const Identity* id = identity(tx.cash->signer);
+  if (id == nullptr) return Status::not_found("the signer is not a registered identity");
+  RefreshPublic rp;
+  rp.V_d = tx.cash->V_a;
+  rp.enc_d = tx.cash->enc;
+  rp.enc_v = tx.refresh->enc_v;
+  rp.enc_c = tx.refresh->enc_c;
+  rp.enc_g = tx.refresh->enc_g;
+  rp.K = id->K;
+  rp.new_balance = balance_after(id->balance, tx.cash->V_a, true);
+  rp.pk = terms_.validators_key;
+  rp.levy = levy_;
+  return rp;
+}
+
 Status PrivateLedger::resolve_entries(const std::vector<SettleEntry>& entries,
                                       const MarketTerms& terms, const SpendTx* spend,
                                       SpendEffects& out) const {
@@ -276,16 +292,7 @@ Status PrivateLedger::check_refresh(const SpendTx& tx, bool rules_only) const {
   if (rules_only) return Status::ok();
   if (!crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), signer))
     return Status::invalid_proof("refresh: bad signature");
-  RefreshPublic rp;
-  rp.V_d = tx.cash->V_a;
-  rp.enc_d = tx.cash->enc;
-  rp.enc_v = tx.refresh->enc_v;
-  rp.enc_c = tx.refresh->enc_c;
-  rp.enc_g = tx.refresh->enc_g;
-  rp.K = id->K;
-  rp.new_balance = balance_after(id->balance, tx.cash->V_a, true);
-  rp.pk = terms_.validators_key;
-  rp.levy = levy_;
+  PFEX_ASSIGN_OR_RETURN(const RefreshPublic rp, refresh_public(tx));
   PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
   return verify_refresh(gens_, terms_, pub, rp, *set, *tx.proofs, t);

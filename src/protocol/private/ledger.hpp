@@ -144,6 +144,11 @@ class PrivateLedger {
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
   // verifier checks with it.
   Result<SpendEffects> resolve(const SpendTx& tx) const;
+  // The public side of a deposit's or withdrawal's cash move, and of a refresh, against the
+  // signer's cash account and this state (terms, validators' key, levy). kNotFound for a signer
+  // that is not registered. The ledger's check and the block verifier both build them here.
+  Result<CashMovePublic> cash_move(const SpendTx& tx) const;
+  Result<RefreshPublic> refresh_public(const SpendTx& tx) const;
   // An exit's deltas and tags: every entry claims the order's last fill and releases it.
   Result<SpendEffects> resolve(const ExitTx& tx) const;
   // Every rule, cheapest first, then the signatures and proofs. Changes nothing.
@@ -196,8 +201,6 @@ class PrivateLedger {
   Status resolve_entries(const std::vector<SettleEntry>& entries, const MarketTerms& terms,
                          const SpendTx* spend, SpendEffects& out) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
-  Result<CashMovePublic> cash_move(const SpendTx& tx) const;
-
   const PrivateGens& gens_;
   MarketTerms terms_;
   std::map<std::uint64_t, std::vector<Point>> tokens_;
