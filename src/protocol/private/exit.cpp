@@ -60,9 +60,7 @@ Status validate(const LiquidationPrice& price) {
 }
 
 void ExitPublic::encode(Writer& w) const {
-  window.encode(w);
-  crypto::write_scalar(w, serial);
-  crypto::write_point(w, c_star);
+  encode_spent_token(w, window, serial, c_star);
   w.i64(claim);
   crypto::write_point(w, V_vp);
   crypto::write_point(w, V_vm);
@@ -71,11 +69,7 @@ void ExitPublic::encode(Writer& w) const {
 
 ExitPublic ExitPublic::decode(Reader& r, std::size_t window_size) {
   ExitPublic p;
-  p.window = Window::decode(r, window_size);
-  p.serial = crypto::read_scalar(r, "serial");
-  if (!r.failed() && p.serial.is_zero())
-    r.fail(Status::invalid_argument("serial: 0 is never a token's serial"));
-  p.c_star = crypto::read_point(r, "C*");
+  decode_spent_token(r, window_size, p.window, p.serial, p.c_star);
   p.claim = r.i64_in("claim", 0, kCashSupplyCap);
   p.V_vp = crypto::read_point(r, "V_vp");
   p.V_vm = crypto::read_point(r, "V_vm");

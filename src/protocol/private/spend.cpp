@@ -175,10 +175,24 @@ Result<Attributes> next_attributes(const Attributes& a, const Deltas& d,
   return out;
 }
 
-void SpendPublic::encode(Writer& w) const {
+void encode_spent_token(Writer& w, const Window& window, const Scalar& serial,
+                        const Point& c_star) {
   window.encode(w);
   crypto::write_scalar(w, serial);
   crypto::write_point(w, c_star);
+}
+
+void decode_spent_token(Reader& r, std::size_t window_size, Window& window, Scalar& serial,
+                        Point& c_star) {
+  window = Window::decode(r, window_size);
+  serial = crypto::read_scalar(r, "serial");
+  if (!r.failed() && serial.is_zero())
+    r.fail(Status::invalid_argument("serial: 0 is never a token's serial"));
+  c_star = crypto::read_point(r, "C*");
+}
+
+void SpendPublic::encode(Writer& w) const {
+  encode_spent_token(w, window, serial, c_star);
   crypto::write_point(w, c_next);
   for (const Point& v : V)
     crypto::write_point(w, v);
@@ -186,11 +200,7 @@ void SpendPublic::encode(Writer& w) const {
 
 SpendPublic SpendPublic::decode(Reader& r, std::size_t window_size) {
   SpendPublic p;
-  p.window = Window::decode(r, window_size);
-  p.serial = crypto::read_scalar(r, "serial");
-  if (!r.failed() && p.serial.is_zero())
-    r.fail(Status::invalid_argument("serial: 0 is never a token's serial"));
-  p.c_star = crypto::read_point(r, "C*");
+  decode_spent_token(r, window_size, p.window, p.serial, p.c_star);
   p.c_next = crypto::read_point(r, "C'");
   static constexpr const char* kNames[kSpendRangeValues] = {"V_EL", "V_EH", "V_vp", "V_vm",
                                                             "V_B",  "V_S",  "V_QB", "V_QS"};

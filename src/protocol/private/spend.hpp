@@ -66,6 +66,12 @@ Status check_solvency(const Attributes& a, const MarketTerms& terms);
 Result<Attributes> next_attributes(const Attributes& a, const Deltas& d,
                                    std::uint64_t* t_magnitude);
 
+// What every spend of a token reveals first, in this order: the window it is hidden in, its serial
+// (never 0) and C*. Shared by the spends (SpendPublic) and the exit (ExitPublic).
+void encode_spent_token(Writer& w, const Window& window, const Scalar& serial, const Point& c_star);
+void decode_spent_token(Reader& r, std::size_t window_size, Window& window, Scalar& serial,
+                        Point& c_star);
+
 // The public fields of a spend, in the order they are encoded.
 struct SpendPublic {
   // Indexes into V.
