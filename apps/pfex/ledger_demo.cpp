@@ -261,4 +261,8 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
   return code;
 }
 
+int run_private_ledger_demo(const LedgerDemoOptions&, const RunOptions&, bool) {
+  return fail_with(Status::failed_precondition("the private demo on a ledger is not built yet"));
+}
+
 }  // namespace pfex::cli
