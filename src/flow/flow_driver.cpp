@@ -1,0 +1,398 @@
+// The transparent reference run and the private flow driver; see flow_driver.hpp.
+#include "flow/flow_driver.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "protocol/transaction.hpp"
+
+namespace pfex::flow {
+namespace {
+
+using market::AccountId;
+using market::OrderId;
+using market::OrderType;
+
+priv::Side private_side(market::Side s) {
+  return s == market::Side::kBuy ? priv::Side::kBuy : priv::Side::kSell;
+}
+
+market::Side public_side(priv::Side s) {
+  return s == priv::Side::kBuy ? market::Side::kBuy : market::Side::kSell;
+}
+
+priv::OrderKind private_kind(OrderType t) {
+  switch (t) {
+    case OrderType::kLimit:
+      return priv::OrderKind::kLimit;
+    case OrderType::kImmediateOrCancel:
+      return priv::OrderKind::kIoc;
+    case OrderType::kFillOrKill:
+      return priv::OrderKind::kFok;
+    case OrderType::kPostOnly:
+      return priv::OrderKind::kPostOnly;
+    case OrderType::kMarket:
+      return priv::OrderKind::kMarket;
+  }
+  return priv::OrderKind::kLimit;
+}
+
+bool rests(OrderType t) {
+  return t == OrderType::kLimit || t == OrderType::kPostOnly;
+}
+
+// Bids best first, then asks best first; oldest (lowest id) first within a level.
+void sort_book(std::vector<BookOrder>& book) {
+  std::sort(book.begin(), book.end(), [](const BookOrder& a, const BookOrder& b) {
+    if (a.side != b.side) return a.side == market::Side::kBuy;
+    if (a.price != b.price) {
+      return a.side == market::Side::kBuy ? a.price > b.price : a.price < b.price;
+    }
+    return a.id < b.id;
+  });
+}
+
+// The fixed validators' key of a driven market: x*G for x = 0x5eed. The driver decrypts nothing.
+crypto::Point driver_validators_key() {
+  return crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed));
+}
+
+}  // namespace
+
+std::string describe(const FlowOutcome& o) {
+  std::ostringstream s;
+  s << "epoch " << o.epoch << " band [" << o.band_low.value() << ", " << o.band_high.value()
+    << "]\n";
+  for (const Holding& h : o.holdings)
+    s << "  account " << h.account.value << ": cash " << h.cash.value() << " position "
+      << h.position << "\n";
+  s << "  book:";
+  for (const BookOrder& b : o.book)
+    s << " #" << b.id.value << (b.side == market::Side::kBuy ? " buy " : " sell ") << b.open.value()
+      << "@" << b.price.value() << ";";
+  s << "\n  fills:";
+  for (const OrderFill& f : o.fills)
+    s << " #" << f.order.value << " " << f.qty.value() << "@" << f.price.value() << ";";
+  s << "\n";
+  return s.str();
+}
+
+FlowOutcome transparent_outcome(const market::Exchange& ex, std::span<const market::Event> events) {
+  FlowOutcome out;
+  for (std::size_t i = 1; i < ex.account_count(); ++i) {
+    const AccountId id{static_cast<std::uint32_t>(i)};
+    const market::Account a = *ex.account(id);
+    out.holdings.push_back(Holding{id, a.cash, a.position});
+  }
+  for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {
+    ex.book().for_each(side, [&](const auto& o) {
+      out.book.push_back(BookOrder{o.id, o.side, o.limit, o.open});
+    });
+  }
+  sort_book(out.book);
+  for (const market::Event& e : events) {
+    if (const auto* t = std::get_if<market::Trade>(&e.body)) {
+      out.fills.push_back(OrderFill{t->maker, t->price, t->qty});
+      out.fills.push_back(OrderFill{t->taker, t->price, t->qty});
+    }
+  }
+  std::stable_sort(out.fills.begin(), out.fills.end(),
+                   [](const OrderFill& a, const OrderFill& b) { return a.order < b.order; });
+  out.epoch = ex.epoch();
+  out.band_low = ex.band().low;
+  out.band_high = ex.band().high;
+  return out;
+}
+
+Result<FlowOutcome> run_transparent(const market::ContractSpec& contract, Price reference,
+                                    std::span<const TimedAction> flow,
+                                    std::vector<Status>* results) {
+  PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
+                        market::Exchange::open(contract, reference, LedgerTime(0)));
+  for (const TimedAction& a : flow) {
+    Result<market::ActionResult> r = market::apply_action(ex, a.at, a.action);
+    if (results) results->push_back(r.status());
+  }
+  return transparent_outcome(ex, ex.events());
+}
+
+// ---- the private run ----
+
+struct FlowDriver::Trader {
+  explicit Trader(const priv::PrivateGens& gens) : wallet(gens) {}
+  priv::PrivateWallet wallet;
+};
+
+FlowDriver::~FlowDriver() = default;
+
+Result<FlowDriver> FlowDriver::open(const market::ContractSpec& contract, Price reference,
+                                    FlowDriverOptions options) {
+  FlowDriver d;
+  d.contract_ = contract;
+  d.gens_ = options.gens ? options.gens : std::make_shared<const priv::PrivateGens>();
+  d.replica_ = std::make_unique<protocol::LedgerReplica>(d.gens_);
+  d.issuer_ = std::make_unique<crypto::Ed25519SigningKey>(crypto::Ed25519SigningKey::generate());
+  protocol::Genesis genesis(
+      contract, reference, d.issuer_->public_key(),
+      protocol::PrivateGenesisTerms{options.log_window, driver_validators_key()});
+  d.log_.push_back(protocol::LedgerEntry{1, LedgerTime(0), protocol::encode_entry(genesis)});
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, d.replica_->apply(d.log_.back()));
+  if (!out.accepted) return Status::invalid_argument("genesis refused: " + out.reason.to_string());
+  return d;
+}
+
+const priv::PrivateWallet* FlowDriver::wallet(AccountId account) const {
+  if (account.value == 0 || account.value > traders_.size()) return nullptr;
+  return &traders_[account.value - 1]->wallet;
+}
+
+Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::PrivateTx& tx) {
+  log_.push_back(protocol::LedgerEntry{replica_->next_sequence(), now,
+                                       protocol::encode_entry(protocol::PrivateEntry{tx})});
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+  if (!out.accepted) {
+    rejections_.push_back(out.reason.to_string());
+    return out.reason.with_context(std::string(priv::tx_type_name(priv::tx_type(tx))) +
+                                   " rejected by the replica");
+  }
+  return out;
+}
+
+template <class Tx>
+Result<priv::Applied> FlowDriver::submit(LedgerTime now, Trader& t, Result<Tx> built) {
+  if (!built) return built.status();
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, append(now, priv::PrivateTx(*built)));
+  if (!out.private_result)
+    return Status::failed_precondition("an accepted private entry without a result");
+  if constexpr (!std::is_same_v<Tx, priv::CancelTx>) {
+    PFEX_RETURN_IF_ERROR(t.wallet.confirm(*out.private_result));
+  }
+  return *out.private_result;
+}
+
+Status FlowDriver::mint(LedgerTime now, Trader& t, std::int64_t amount) {
+  priv::MintTx tx;
+  tx.account = t.wallet.identity();
+  tx.amount = amount;
+  tx.sequence = issuer_sequence_ + 1;
+  const auto signature = issuer_->sign(priv::mint_signed_bytes(tx));
+  std::copy(signature.begin(), signature.end(), tx.signature.begin());
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, append(now, priv::PrivateTx(tx)));
+  (void)out;
+  ++issuer_sequence_;
+  t.wallet.on_mint(static_cast<std::uint64_t>(amount));
+  return Status::ok();
+}
+
+std::size_t FlowDriver::unsettled(const Trader& t) const {
+  std::size_t n = 0;
+  for (std::uint64_t id : t.wallet.open_orders()) {
+    const priv::PrivateOrder* o = ledger().order(id);
+    if (o != nullptr && (o->claimed < o->fills.size() || (o->closed && !o->released))) ++n;
+  }
+  return n;
+}
+
+Status FlowDriver::settle_down_to(LedgerTime now, Trader& t, std::size_t room) {
+  while (unsettled(t) > room) {
+    PFEX_ASSIGN_OR_RETURN(priv::Applied a, submit(now, t, t.wallet.build_settle(ledger())));
+    (void)a;
+    ++settles_;
+  }
+  return Status::ok();
+}
+
+Status FlowDriver::settle_all(LedgerTime now) {
+  for (auto& t : traders_)
+    PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, 0));
+  return Status::ok();
+}
+
+Result<FlowDriver::Trader*> FlowDriver::trader(AccountId account) {
+  if (account.value == 0 || account.value > traders_.size()) {
+    return Status::not_found("unknown account " + std::to_string(account.value));
+  }
+  return traders_[account.value - 1].get();
+}
+
+Result<std::uint64_t> FlowDriver::private_order(OrderId order) const {
+  if (order.value == 0 || order.value > placed_.size()) {
+    return Status::not_found("unknown order #" + std::to_string(order.value));
+  }
+  return placed_[order.value - 1];
+}
+
+OrderId FlowDriver::public_order(std::uint64_t private_id) const {
+  auto it = public_id_.find(private_id);
+  return it == public_id_.end() ? OrderId{0} : OrderId{it->second};
+}
+
+market::OrderOutcome FlowDriver::order_outcome(std::uint64_t private_id) const {
+  const priv::PrivateOrder* o = ledger().order(private_id);
+  market::OrderOutcome out{public_order(private_id), Qty(0), Qty(0)};
+  if (o == nullptr) return out;
+  out.filled = Qty(o->filled);
+  if (!o->closed) out.resting = Qty(o->qty - o->filled);
+  return out;
+}
+
+Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
+                                               const market::OrderRequest& r,
+                                               std::optional<OrderId> replaced) {
+  std::optional<std::uint64_t> old;
+  if (replaced) {
+    PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(*replaced));
+    old = id;
+  }
+  const priv::PrivateOrder* old_order = old ? ledger().order(*old) : nullptr;
+  if (old_order != nullptr && old_order->closed) {
+    return Status::not_found("order #" + std::to_string(replaced->value) + " is no longer open");
+  }
+  // A replace that only lowers a resting order's quantity at its price is a reduce.
+  if (old_order != nullptr && rests(r.type) && r.limit && private_side(r.side) == old_order->side &&
+      r.limit->value() == old_order->price && r.qty.value() < old_order->qty - old_order->filled &&
+      r.qty.value() >= 1) {
+    const std::int64_t by = old_order->qty - old_order->filled - r.qty.value();
+    PFEX_RETURN_IF_ERROR(settle_down_to(now, t, priv::kMaxSettleEntries));
+    PFEX_ASSIGN_OR_RETURN(priv::Applied a,
+                          submit(now, t, t.wallet.build_reduce(ledger(), *old, by)));
+    (void)a;
+    market::ActionResult result;
+    result.order = order_outcome(*old);
+    return result;
+  }
+  std::int64_t price = 0;
+  if (r.type == OrderType::kMarket) {
+    // The reservation price is the transparent exchange's protection limit: the best opposite
+    // order (other than the replaced one) this far through, inside the band.
+    if (r.limit) return Status::invalid_argument("a market order has no limit");
+    const priv::Side opposite = private_side(market::opposite(r.side));
+    std::optional<std::int64_t> best;
+    for (std::uint64_t id = 0; id < ledger().order_count(); ++id) {
+      const priv::PrivateOrder* o = ledger().order(id);
+      if (o->closed || o->side != opposite || (old && id == *old)) continue;
+      if (!best || (opposite == priv::Side::kSell ? o->price < *best : o->price > *best)) {
+        best = o->price;
+      }
+    }
+    if (!best) return Status::failed_precondition("a market order needs a resting opposite order");
+    const std::int64_t through = r.side == market::Side::kBuy ? *best + contract_.protection_ticks
+                                                              : *best - contract_.protection_ticks;
+    price = std::clamp(through, ledger().terms().low, ledger().terms().high);
+  } else {
+    if (!r.limit) return Status::invalid_argument("this order type needs a limit price");
+    price = r.limit->value();
+    // What the wallet's node checks before it proves: the public band.
+    if (!ledger().terms().in_band(price)) {
+      return Status::invalid_argument("price " + std::to_string(price) + " is outside the band [" +
+                                      std::to_string(ledger().terms().low) + ", " +
+                                      std::to_string(ledger().terms().high) + "]");
+    }
+  }
+  PFEX_RETURN_IF_ERROR(settle_down_to(now, t, priv::kMaxSettleEntries));
+  Result<priv::SpendTx> built =
+      old ? t.wallet.build_cancel_replace(ledger(), *old, private_side(r.side),
+                                          private_kind(r.type), price, r.qty.value())
+          : t.wallet.build_post(ledger(), private_side(r.side), private_kind(r.type), price,
+                                r.qty.value());
+  PFEX_ASSIGN_OR_RETURN(priv::Applied a, submit(now, t, std::move(built)));
+  if (!a.new_order) return Status::failed_precondition("an accepted order without an order id");
+  placed_.push_back(*a.new_order);
+  public_id_[*a.new_order] = placed_.size();
+  market::ActionResult result;
+  result.order = order_outcome(*a.new_order);
+  return result;
+}
+
+Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Action& action) {
+  return std::visit(
+      [&](const auto& a) -> Result<market::ActionResult> {
+        using A = std::decay_t<decltype(a)>;
+        market::ActionResult result;
+        if constexpr (std::is_same_v<A, market::RegisterAction>) {
+          auto t = std::make_unique<Trader>(*gens_);
+          Trader& ref = *t;
+          PFEX_ASSIGN_OR_RETURN(
+              priv::Applied applied,
+              submit(now, ref, ref.wallet.build_register(ledger(), 1, ledger().terms().bond)));
+          (void)applied;
+          traders_.push_back(std::move(t));
+          result.account = AccountId{static_cast<std::uint32_t>(traders_.size())};
+        } else if constexpr (std::is_same_v<A, market::DepositAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          if (a.amount.value() <= 0) return Status::invalid_argument("deposit must be positive");
+          PFEX_RETURN_IF_ERROR(mint(now, *t, a.amount.value()));
+          PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, priv::kMaxSettleEntries));
+          PFEX_ASSIGN_OR_RETURN(
+              priv::Applied applied,
+              submit(
+                  now, *t,
+                  t->wallet.build_deposit(ledger(), static_cast<std::uint64_t>(a.amount.value()))));
+          (void)applied;
+        } else if constexpr (std::is_same_v<A, market::WithdrawAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          if (a.amount.value() <= 0) return Status::invalid_argument("withdrawal must be positive");
+          PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, priv::kMaxSettleEntries));
+          PFEX_ASSIGN_OR_RETURN(
+              priv::Applied applied,
+              submit(now, *t,
+                     t->wallet.build_withdraw(ledger(),
+                                              static_cast<std::uint64_t>(a.amount.value()))));
+          (void)applied;
+        } else if constexpr (std::is_same_v<A, market::SubmitAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          return place(now, *t, a.request, std::nullopt);
+        } else if constexpr (std::is_same_v<A, market::ReplaceAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          return place(now, *t, a.request, a.order);
+        } else if constexpr (std::is_same_v<A, market::CancelAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(a.order));
+          const priv::PrivateOrder* o = ledger().order(id);
+          if (o == nullptr || o->closed) {
+            return Status::not_found("order #" + std::to_string(a.order.value) +
+                                     " is no longer open");
+          }
+          PFEX_ASSIGN_OR_RETURN(priv::Applied applied,
+                                submit(now, *t, t->wallet.build_cancel(ledger(), id)));
+          (void)applied;
+        } else {
+          return Status::failed_precondition(
+              "the private flow driver does not carry this action yet (advance, refresh, exit, "
+              "final settlement)");
+        }
+        return result;
+      },
+      action);
+}
+
+FlowOutcome FlowDriver::outcome() const {
+  FlowOutcome out;
+  for (std::size_t i = 0; i < traders_.size(); ++i) {
+    const priv::Attributes& a = traders_[i]->wallet.attributes();
+    out.holdings.push_back(
+        Holding{AccountId{static_cast<std::uint32_t>(i + 1)}, Cash(a.c),
+                static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm)});
+  }
+  for (std::uint64_t id = 0; id < ledger().order_count(); ++id) {
+    const priv::PrivateOrder* o = ledger().order(id);
+    if (!o->closed && o->qty > o->filled) {
+      out.book.push_back(BookOrder{public_order(id), public_side(o->side), Price(o->price),
+                                   Qty(o->qty - o->filled)});
+    }
+    for (const priv::Fill& f : o->fills)
+      out.fills.push_back(OrderFill{public_order(id), Price(f.price), Qty(f.qty)});
+  }
+  sort_book(out.book);
+  std::stable_sort(out.fills.begin(), out.fills.end(),
+                   [](const OrderFill& a, const OrderFill& b) { return a.order < b.order; });
+  out.epoch = static_cast<std::uint32_t>(ledger().terms().epoch);
+  out.band_low = Price(ledger().terms().low);
+  out.band_high = Price(ledger().terms().high);
+  return out;
+}
+
+}  // namespace pfex::flow

@@ -1,0 +1,170 @@
+// One order flow, two modes: the transparent exchange's actions (market/action.hpp) run through
+// market::Exchange as the reference, and through a private market (docs/protocol/private.md),
+// where each account is a priv::PrivateWallet whose transactions are appended, as envelope bytes,
+// to a protocol::LedgerReplica in private mode. Both runs end in a FlowOutcome: what the public
+// sees (the book and every order's fills) and what each trader holds (cash and position; in the
+// private run opened from the wallet's token). For the same flow the two must be equal
+// (docs/protocol/private.md, "Equivalence with the transparent exchange").
+//
+// The flow names orders by the ids the transparent exchange gives them (1, 2, ... in the order
+// orders are placed); the driver maps them to the private ledger's order ids.
+//
+// Not thread-safe. Deterministic in everything but the wallets' randomness (blindings, serials),
+// which changes the bytes of the log, never what the replica decides.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+#include "market/action.hpp"
+#include "market/contract.hpp"
+#include "protocol/ledger_entry.hpp"
+#include "protocol/ledger_replica.hpp"
+#include "protocol/private/wallet.hpp"
+
+namespace pfex::flow {
+
+// One action of the flow and the ledger time it is applied at (never earlier than the one before).
+struct TimedAction {
+  LedgerTime at;
+  market::Action action;
+};
+
+// A trader's holdings at the end of a flow.
+struct Holding {
+  market::AccountId account;
+  Cash cash;
+  std::int64_t position = 0;  // v = v+ - v-
+  friend bool operator==(const Holding&, const Holding&) = default;
+};
+
+// A resting order as the public book shows it.
+struct BookOrder {
+  market::OrderId id;
+  market::Side side = market::Side::kBuy;
+  Price price;
+  Qty open;
+  friend bool operator==(const BookOrder&, const BookOrder&) = default;
+};
+
+// One fill of one order (a trade is a fill of its maker and one of its taker).
+struct OrderFill {
+  market::OrderId order;
+  Price price;
+  Qty qty;
+  friend bool operator==(const OrderFill&, const OrderFill&) = default;
+};
+
+struct FlowOutcome {
+  std::vector<Holding> holdings;  // every trader's account, by id (not the fund)
+  // Bids best first, then asks best first; oldest first within a price level.
+  std::vector<BookOrder> book;
+  // Every order's fills in order of order id, then in the order they happened.
+  std::vector<OrderFill> fills;
+  std::uint32_t epoch = 0;
+  Price band_low, band_high;
+  friend bool operator==(const FlowOutcome&, const FlowOutcome&) = default;
+};
+
+// Human-readable, for test failures and the demo.
+std::string describe(const FlowOutcome& outcome);
+
+// The reference: the flow through a market::Exchange opened at ledger time 0. Each action's
+// result (or its refusal) goes to `results` when given.
+Result<FlowOutcome> run_transparent(const market::ContractSpec& contract, Price reference,
+                                    std::span<const TimedAction> flow,
+                                    std::vector<Status>* results = nullptr);
+// The outcome of a transparent exchange as it is now, with every event since it opened.
+FlowOutcome transparent_outcome(const market::Exchange& exchange,
+                                std::span<const market::Event> events);
+
+struct FlowDriverOptions {
+  // Windows of 2^log_window tokens (the genesis's; 10 in production, small in tests: proving
+  // and verifying cost grows with the window).
+  std::uint8_t log_window = 3;
+  // The generators (derived when null; about 50 ms).
+  std::shared_ptr<const priv::PrivateGens> gens;
+};
+
+// The private run of a flow.
+class FlowDriver {
+ public:
+  // A private market on `contract` at `reference`, opened by a genesis entry at ledger time 0 and
+  // signed by a fresh issuer. The validators' key is a fixed test key: the driver decrypts
+  // nothing.
+  static Result<FlowDriver> open(const market::ContractSpec& contract, Price reference,
+                                 FlowDriverOptions options = {});
+  FlowDriver(FlowDriver&&) = default;
+  FlowDriver& operator=(FlowDriver&&) = default;
+  ~FlowDriver();
+
+  // Applies one transparent action as its trader's wallet (or the issuer) would, at ledger time
+  // `now`: register -> register; deposit -> the issuer's mint, then deposit; withdraw; submit ->
+  // post (a market order with the transparent exchange's protection limit as its reservation
+  // price); replace -> reduce when it only lowers a resting order's quantity at its price, else
+  // cancel-replace; cancel. A wallet with more unsettled orders than one spend carries settles
+  // first. The result speaks the transparent ids (account, order). A refusal is the wallet's (it
+  // would break solvency, the order is not its own) or the replica's rejection of the entry.
+  Result<market::ActionResult> apply(LedgerTime now, const market::Action& action);
+
+  // Every wallet claims its fills and releases its closed orders (settle transactions), so its
+  // token shows what the transparent account shows.
+  Status settle_all(LedgerTime now);
+
+  // The public book and fills from the replica's ledger, the holdings opened from the wallets
+  // (after settle_all they equal the transparent accounts').
+  FlowOutcome outcome() const;
+
+  const protocol::LedgerReplica& replica() const { return *replica_; }
+  // Every entry appended so far, genesis first.
+  std::span<const protocol::LedgerEntry> log() const { return log_; }
+  // The wallet of a trader's account (null for an unknown account).
+  const priv::PrivateWallet* wallet(market::AccountId account) const;
+  // Entries the replica rejected (a wallet's transaction that no longer held at its turn).
+  std::uint64_t rejected_entries() const { return replica_->rejected(); }
+  // Their reasons, in log order.
+  const std::vector<std::string>& rejections() const { return rejections_; }
+  // Spends the driver added to settle (beyond the flow's own transactions).
+  std::uint64_t settles() const { return settles_; }
+
+ private:
+  struct Trader;
+  FlowDriver() = default;
+
+  // Appends one private transaction; the replica's outcome, or its rejection as an error.
+  Result<protocol::EntryOutcome> append(LedgerTime now, const priv::PrivateTx& tx);
+  // Appends a wallet's transaction and adopts its effect.
+  template <class Tx>
+  Result<priv::Applied> submit(LedgerTime now, Trader& t, Result<Tx> built);
+  Status mint(LedgerTime now, Trader& t, std::int64_t amount);
+  // Settles until the wallet's unsettled orders fit in one spend (at most `room` entries).
+  Status settle_down_to(LedgerTime now, Trader& t, std::size_t room);
+  std::size_t unsettled(const Trader& t) const;
+  Result<Trader*> trader(market::AccountId account);
+  Result<std::uint64_t> private_order(market::OrderId order) const;
+  market::OrderId public_order(std::uint64_t private_id) const;
+  Result<market::ActionResult> place(LedgerTime now, Trader& t, const market::OrderRequest& r,
+                                     std::optional<market::OrderId> replaced);
+  market::OrderOutcome order_outcome(std::uint64_t private_id) const;
+  const priv::PrivateLedger& ledger() const { return *replica_->private_ledger(); }
+
+  market::ContractSpec contract_;
+  std::shared_ptr<const priv::PrivateGens> gens_;
+  std::unique_ptr<protocol::LedgerReplica> replica_;
+  std::unique_ptr<crypto::Ed25519SigningKey> issuer_;
+  std::uint64_t issuer_sequence_ = 0;
+  std::vector<protocol::LedgerEntry> log_;
+  std::vector<std::unique_ptr<Trader>> traders_;      // [i] is account i + 1
+  std::vector<std::uint64_t> placed_;                 // private id of transparent order i + 1
+  std::map<std::uint64_t, std::uint64_t> public_id_;  // private id -> transparent id
+  std::uint64_t settles_ = 0;
+  std::vector<std::string> rejections_;
+};
+
+}  // namespace pfex::flow
