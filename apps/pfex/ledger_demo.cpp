@@ -238,13 +238,13 @@ std::pair<std::string, int> stop_processes(Processes& p, std::uint64_t last) {
 
 // The private demo's link to the log: submits each entry to the gateway (at the scripted ledger
 // time) and follows the log until this process's replica has applied it.
-class GatewayLink final : public PrivateLink {
+class GatewayLink final : public flow::EntryLink {
  public:
   GatewayLink(ledger::LogReader& reader, node::Endpoint gateway) : reader_(reader) {
     submit_.gateway = std::move(gateway);
   }
 
-  Result<protocol::EntryOutcome> send(const Bytes& entry, LedgerTime now) override {
+  Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) override {
     node::SubmitOptions o = submit_;
     o.scripted_time = now;
     PFEX_ASSIGN_OR_RETURN(const node::Submitted sent, node::submit_transaction(entry, o));
@@ -319,20 +319,30 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
 int run_private_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options, bool perturb) {
   Result<sim::Scenario> sc = private_demo_scenario();
   if (!sc.is_ok()) return fail_with(sc.status());
-  const protocol::SigningKey issuer = protocol::SigningKey::generate();
-  // The validators' threshold key: in the demo one key stands for the committee the DKG elects.
-  const crypto::Point validators_key = crypto::Point::mul_base(crypto::Scalar::random());
-  const Bytes genesis = private_genesis_entry(*sc, issuer, validators_key, kDemoLogWindow);
-  Result<Processes> p = start_gateway(o, genesis);
+  flow::FlowDriverOptions driver_options = private_demo_options();
+  // The gateway is told the market id first; the driver appends the genesis through it.
+  Result<Processes> p =
+      start_gateway(o, flow::genesis_entry(sc->contract, sc->reference, driver_options));
   if (!p.is_ok()) return fail_with(p.status());
   GatewayLink link(*p->reader, p->endpoint);
-  Result<protocol::EntryOutcome> opened = link.send(genesis, LedgerTime(0));
-  if (!opened.is_ok()) return fail_with(opened.status());
-  if (!opened->accepted) return fail_with(opened->reason.with_context("the private genesis"));
-  if (Status s = start_validator(*p); !s.is_ok()) return fail_with(s);
+  driver_options.link = &link;
+  // The validator starts once the genesis is in: the driver's first append.
+  struct StartValidator final : flow::EntryLink {
+    StartValidator(GatewayLink& link, Processes& started) : inner(link), processes(started) {}
+    Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) override {
+      PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, inner.append(entry, now));
+      if (!processes.validator) PFEX_RETURN_IF_ERROR(start_validator(processes));
+      return out;
+    }
+    const protocol::LedgerReplica& replica() const override { return inner.replica(); }
+    GatewayLink& inner;
+    Processes& processes;
+  } starting(link, *p);
+  driver_options.link = &starting;
 
-  const PrivateSessionResult r = run_private_session(*sc, genesis, link, issuer, options, perturb);
-  if (r.code == 2) return r.code;
+  const PrivateSessionResult r =
+      run_private_session(*sc, std::move(driver_options), options, perturb);
+  if (r.code == 2 || !p->validator) return r.code == 0 ? 1 : r.code;
   const auto [validator_hash, gateway_exit] =
       stop_processes(*p, link.replica().next_sequence() - 1);
   const std::string replica_hash = to_hex(link.replica().state_hash());
