@@ -17,9 +17,10 @@ int main(int argc, char** argv) {
   CLI::App app{
       "pfex: a futures exchange with no operator.\n"
       "Traders keep cash and positions secret, orders are public, and every action proves the\n"
-      "trader stays solvent. This build runs the transparent exchange (public accounts), the\n"
-      "reference the private protocol must reproduce: in one process (demo, scenario) or as\n"
-      "processes around a log (market, gateway, node, validator; see docs/node/cli.md).\n"};
+      "trader stays solvent. `pfex demo` runs a private market and checks it against the\n"
+      "transparent exchange (public accounts), the reference the private protocol must\n"
+      "reproduce. Both run in one process (demo, scenario) or as processes around a log\n"
+      "(market, gateway, node, validator; see docs/node/cli.md).\n"};
   app.set_version_flag("--version", std::string("pfex ") + pfex::build::kVersion);
   app.require_subcommand(1);
 

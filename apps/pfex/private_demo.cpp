@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -86,6 +87,8 @@ class PrivateVenue final : public sim::Venue {
   void print_public_view() const;
   // Prints the comparison with the reference; true when everything is the same.
   bool compare() const;
+  // Both outcomes as JSON: {"agree", "transparent", "private"}, each with book, fills, holdings.
+  std::string outcome_json(bool agree) const;
 
   const std::vector<std::string>& divergences() const { return divergences_; }
   std::uint64_t entries() const { return driver_.replica().entries(); }
@@ -290,6 +293,7 @@ void PrivateVenue::print_public_view() const {
 }
 
 bool PrivateVenue::compare() const {
+  std::string out;
   const flow::FlowOutcome want = flow::transparent_outcome(reference_, reference_.events());
   const flow::FlowOutcome got = driver_.outcome();
   bool all = true;
@@ -297,10 +301,10 @@ bool PrivateVenue::compare() const {
                   const std::string& priv) {
     const bool same = transparent == priv;
     all = all && same;
-    fmt::print("  {:<18} {:<44} {}\n", what, transparent,
-               same ? "same" : "DIFFERS: private " + priv);
+    out += fmt::format("  {:<18} {:<44} {}\n", what, transparent,
+                       same ? "same" : "DIFFERS: private " + priv);
   };
-  fmt::print("\nThe private run against the transparent run of the same flow\n");
+  out += "\nThe private run against the transparent run of the same flow\n";
   auto book = [&](const flow::FlowOutcome& o) {
     std::string text;
     for (const flow::BookOrder& b : o.book) {
@@ -327,8 +331,8 @@ bool PrivateVenue::compare() const {
                             : std::string("-");
       };
       if (text(want.fills) != text(got.fills)) {
-        fmt::print("    fill {}: transparent {}, private {}\n", i, text(want.fills),
-                   text(got.fills));
+        out += fmt::format("    fill {}: transparent {}, private {}\n", i, text(want.fills),
+                           text(got.fills));
       }
     }
   }
@@ -357,9 +361,45 @@ bool PrivateVenue::compare() const {
   }
   for (const std::string& d : divergences_) {
     all = false;
-    fmt::print("  DIFFERS {}\n", d);
+    out += fmt::format("  DIFFERS {}\n", d);
   }
-  return all && want == got;
+  all = all && want == got;
+  if (verbose_ || !all) fmt::print("{}", out);
+  return all;
+}
+
+std::string PrivateVenue::outcome_json(bool agree) const {
+  auto to_json = [&](const flow::FlowOutcome& o) {
+    nlohmann::json j;
+    j["epoch"] = o.epoch;
+    j["band"] = {spec().format_price(o.band_low), spec().format_price(o.band_high)};
+    j["book"] = nlohmann::json::array();
+    for (const flow::BookOrder& b : o.book) {
+      j["book"].push_back({{"order", b.id.value},
+                           {"side", market::side_name(b.side)},
+                           {"price", spec().format_price(b.price)},
+                           {"open", b.open.value()}});
+    }
+    j["fills"] = nlohmann::json::array();
+    for (const flow::OrderFill& f : o.fills) {
+      j["fills"].push_back({{"order", f.order.value},
+                            {"price", spec().format_price(f.price)},
+                            {"qty", f.qty.value()}});
+    }
+    j["holdings"] = nlohmann::json::object();
+    for (const flow::Holding& h : o.holdings) {
+      auto t = traders_.find(h.account.value);
+      const std::string name =
+          t == traders_.end() ? std::to_string(h.account.value) : t->second.name;
+      j["holdings"][name] = {{"cash", spec().format_cash(h.cash)}, {"position", h.position}};
+    }
+    return j;
+  };
+  nlohmann::json j;
+  j["agree"] = agree;
+  j["transparent"] = to_json(flow::transparent_outcome(reference_, reference_.events()));
+  j["private"] = to_json(driver_.outcome());
+  return j.dump(2);
 }
 
 }  // namespace
@@ -440,6 +480,7 @@ PrivateSessionResult run_private_session(const sim::Scenario& sc,
     venue.print_public_view();
   }
   result.same_outcome = venue.compare();
+  if (options.json) fmt::print("{}\n", venue.outcome_json(result.same_outcome));
   for (const std::string& f : run->failures)
     fmt::print(stderr, "FAILED {}\n", f);
   fmt::print(
