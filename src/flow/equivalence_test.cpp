@@ -8,7 +8,10 @@
 #include <rapidcheck/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,9 @@ using market::OrderType;
 using market::Side;
 
 constexpr std::int64_t kReference = 1000;  // band [960, 1040]
+// Windows of 2 tokens: the smallest the codec allows; proving cost is dominated by the range
+// proofs.
+constexpr std::uint8_t kLogWindow = 1;
 
 // The seed-example contract with a fee, so that both constraints' f*(B + S) and the fills' fees
 // count.
@@ -61,7 +67,7 @@ Compared compare(const market::ContractSpec& contract, Price reference,
   Compared c;
   market::Exchange ex = *market::Exchange::open(contract, reference, LedgerTime(0));
   Result<FlowDriver> driver =
-      FlowDriver::open(contract, reference, FlowDriverOptions{3, shared_gens()});
+      FlowDriver::open(contract, reference, FlowDriverOptions{kLogWindow, shared_gens()});
   if (!driver) {
     c.disagreements.push_back("driver: " + driver.status().to_string());
     return c;
@@ -153,6 +159,190 @@ TEST(FlowEquivalence, RestingOrdersCancelsAndCashMoves) {
   expect_equivalent(c);
   EXPECT_EQ(c.accepted, b.flow.size() - 5);
   EXPECT_EQ(c.transparent.book.size(), 3U);  // #1 (reduced), #4, #5
+}
+
+// Crossing orders of every type: partial fills, an IOC's remainder, a FOK kill, a post-only
+// refusal, a market order at the protection limit, a reduce and a cancel-replace of partly filled
+// orders, withdrawals of what the fills paid. Every fill is claimed by a later spend or by the
+// settles at the end.
+// DISABLED_ until the matcher fills private orders (match_private); it fails on a replica whose
+// private orders never trade.
+TEST(FlowEquivalence, DISABLED_CrossingOrdersOfEveryType) {
+  FlowBuilder b;
+  b.trader(60'000);  // 1
+  b.trader(60'000);  // 2
+  b.trader(20'000);  // 3
+  const AccountId a1{1}, a2{2}, a3{3};
+  b.add(market::SubmitAction{a1, limit(Side::kBuy, 995, 10)});                         // #1
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 995, 4)});                         // #2 fills 4
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1005, 6, OrderType::kPostOnly)});  // #3
+  b.add(market::SubmitAction{a3, limit(Side::kBuy, 1005, 2, OrderType::kPostOnly)});   // #4 refused
+  b.add(market::SubmitAction{a3, limit(Side::kBuy, 1010, 9, OrderType::kFillOrKill)});  // #5 killed
+  b.add(market::SubmitAction{a3, limit(Side::kBuy, 1010, 9, OrderType::kImmediateOrCancel)});  // #6
+  b.add(market::ReplaceAction{a1, OrderId{1}, limit(Side::kBuy, 995, 3)});  // reduce
+  b.add(market::SubmitAction{
+      a2, OrderRequest{Side::kSell, OrderType::kMarket, std::nullopt, Qty(5)}});        // #7
+  b.add(market::SubmitAction{a3, limit(Side::kSell, 1000, 3)});                         // #8
+  b.add(market::ReplaceAction{a3, OrderId{8}, limit(Side::kSell, 1001, 2)});            // #9
+  b.add(market::SubmitAction{a1, limit(Side::kBuy, 1001, 1, OrderType::kFillOrKill)});  // #10
+  b.add(market::WithdrawAction{a2, Cash(5'000)});
+  b.add(market::CancelAction{a3, OrderId{9}});
+  b.add(market::WithdrawAction{a3, Cash(1'000)});
+  const Compared c = compare(flow_contract(), Price(kReference), b.flow);
+  expect_equivalent(c);
+  EXPECT_FALSE(c.transparent.fills.empty());
+}
+
+// Every scenario in scenarios/ as the transparent exchange runs it (its expectations hold), then
+// the same flow through the private market.
+// DISABLED_ until the private market carries the scenarios' actions: fills (the matcher), the
+// issuer's advance, refreshes in margin rounds, and exits (liquidation prices through the replica).
+TEST(FlowEquivalence, DISABLED_EveryScenario) {
+  int scenarios = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(PFEX_SOURCE_DIR) + "/scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    Result<sim::Scenario> sc = sim::load_scenario(entry.path().string());
+    ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
+    Result<RecordedScenario> rec = record_scenario(*sc);
+    ASSERT_TRUE(rec.is_ok()) << rec.status().to_string();
+    EXPECT_TRUE(rec->run.failures.empty()) << rec->run.failures.front();
+    expect_equivalent(compare(sc->contract, sc->reference, rec->flow));
+    ++scenarios;
+  }
+  EXPECT_GE(scenarios, 2);
+}
+
+// ---- random flows ----
+
+// One generated trader action; `pick` chooses the trader and the order it names.
+struct Op {
+  int kind = 0;  // 0-49 order, 50-64 cancel, 65-79 replace, 80-89 deposit, 90-99 withdraw
+  int trader = 0;
+  int side = 0;
+  int offset = 0;  // ticks from the reference
+  int qty = 1;
+  int type = 0;
+  int order = 0;  // 1-based among the orders placed so far (one past: an unknown order)
+  int amount = 0;
+};
+
+struct FlowCase {
+  std::vector<std::int64_t> deposits;  // one trader each
+  std::vector<Op> ops;
+};
+
+// Crossing flows use every order type and prices across the whole band (and a tick outside);
+// resting flows only limit and post-only orders with buys below and sells above the reference,
+// so nothing ever trades.
+rc::Gen<FlowCase> gen_case(bool crossing) {
+  auto op = rc::gen::build<Op>(
+      rc::gen::set(&Op::kind, rc::gen::inRange(0, 100)),
+      rc::gen::set(&Op::trader, rc::gen::inRange(0, 3)),
+      rc::gen::set(&Op::side, rc::gen::inRange(0, 2)),
+      rc::gen::set(&Op::offset, crossing ? rc::gen::inRange(-41, 42) : rc::gen::inRange(1, 41)),
+      rc::gen::set(&Op::qty, rc::gen::inRange(1, 21)),
+      rc::gen::set(&Op::type, crossing ? rc::gen::inRange(0, 5) : rc::gen::inRange(0, 2)),
+      rc::gen::set(&Op::order, rc::gen::inRange(0, 1000)),
+      rc::gen::set(&Op::amount, rc::gen::inRange(1, 40'000)));
+  return rc::gen::build<FlowCase>(
+      rc::gen::set(&FlowCase::deposits,
+                   rc::gen::mapcat(rc::gen::inRange(2, 4),
+                                   [](int n) {
+                                     return rc::gen::container<std::vector<std::int64_t>>(
+                                         static_cast<std::size_t>(n),
+                                         rc::gen::inRange<std::int64_t>(2'000, 60'000));
+                                   })),
+      rc::gen::set(&FlowCase::ops, rc::gen::mapcat(rc::gen::inRange(4, 11), [op](int n) {
+        return rc::gen::container<std::vector<Op>>(static_cast<std::size_t>(n), op);
+      })));
+}
+
+std::vector<TimedAction> build_flow(const FlowCase& fc, bool crossing) {
+  FlowBuilder b;
+  for (std::int64_t d : fc.deposits)
+    b.trader(d);
+  int orders = 0;  // orders asked for so far (an upper bound of the ids given)
+  for (const Op& op : fc.ops) {
+    const AccountId who{static_cast<std::uint32_t>(1 + op.trader % static_cast<int>(b.traders))};
+    const Side side = op.side == 0 ? Side::kBuy : Side::kSell;
+    const std::int64_t price =
+        crossing ? kReference + op.offset
+                 : (side == Side::kBuy ? kReference - op.offset : kReference + op.offset);
+    static constexpr OrderType kTypes[] = {OrderType::kLimit, OrderType::kPostOnly,
+                                           OrderType::kImmediateOrCancel, OrderType::kFillOrKill,
+                                           OrderType::kMarket};
+    const OrderType type = kTypes[op.type];
+    OrderRequest request{side, type, std::nullopt, Qty(op.qty)};
+    if (type != OrderType::kMarket) request.limit = Price(price);
+    const OrderId order{static_cast<std::uint64_t>(1 + op.order % (orders + 1))};
+    if (op.kind < 50) {
+      b.add(market::SubmitAction{who, request});
+      ++orders;
+    } else if (op.kind < 65) {
+      b.add(market::CancelAction{who, order});
+    } else if (op.kind < 80) {
+      b.add(market::ReplaceAction{who, order, request});
+      ++orders;
+    } else if (op.kind < 90) {
+      b.add(market::DepositAction{who, Cash(op.amount)});
+    } else {
+      b.add(market::WithdrawAction{who, Cash(op.amount)});
+    }
+  }
+  return b.flow;
+}
+
+// `cases` random flows from `seed` (a ctest entry each, so that they run in parallel).
+void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
+  rc::detail::TestParams params;
+  params.seed = seed;
+  params.maxSuccess = cases;
+  params.maxSize = 100;
+  const auto result = rc::detail::checkTestable(
+      [crossing] {
+        const FlowCase fc = *gen_case(crossing);
+        const std::vector<TimedAction> flow = build_flow(fc, crossing);
+        const Compared c = compare(flow_contract(), Price(kReference), flow);
+        for (const std::string& d : c.disagreements)
+          RC_FAIL(d);
+        RC_ASSERT(c.rejected_entries == 0U);
+        if (!(c.transparent == c.shielded)) {
+          RC_FAIL("outcomes differ\ntransparent:\n" + describe(c.transparent) + "private:\n" +
+                  describe(c.shielded));
+        }
+        RC_TAG(c.transparent.fills.empty() ? "no fills" : "fills");
+      },
+      rc::detail::TestMetadata{}, params);
+  std::ostringstream message;
+  rc::detail::printResultMessage(result, message);
+  EXPECT_TRUE(result.template is<rc::detail::SuccessResult>()) << message.str();
+  std::cout << message.str() << "\n";
+}
+
+// Flows that never trade: 2 parts of 20 with different seeds.
+TEST(FlowEquivalenceRandom, RestingFlowsPart1) {
+  check_random_flows(0x5eed0001, 20, false);
+}
+TEST(FlowEquivalenceRandom, RestingFlowsPart2) {
+  check_random_flows(0x5eed0002, 20, false);
+}
+
+// Flows of every order type across the whole band: 4 parts of 50 (200 in all) with different
+// seeds, one ctest entry each so that they run in parallel.
+// DISABLED_ until the matcher fills private orders (match_private).
+TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart1) {
+  check_random_flows(0xc055001, 50, true);
+}
+TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart2) {
+  check_random_flows(0xc055002, 50, true);
+}
+TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart3) {
+  check_random_flows(0xc055003, 50, true);
+}
+TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart4) {
+  check_random_flows(0xc055004, 50, true);
 }
 
 }  // namespace
