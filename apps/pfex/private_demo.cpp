@@ -56,6 +56,10 @@ class PrivateVenue final : public sim::Venue {
     PFEX_ASSIGN_OR_RETURN(const market::ActionResult r,
                           both(reference_.time(), market::RegisterAction{}));
     const market::AccountId id = *r.account;
+    if (driver_.wallet(id) == nullptr) {
+      return Status::failed_precondition(t.name + " could not register in the private market: " +
+                                         (divergences_.empty() ? "" : divergences_.back()));
+    }
     if (t.deposit.value() > 0) {
       PFEX_RETURN_IF_ERROR(both(reference_.time(), market::DepositAction{id, t.deposit}).status());
     }
