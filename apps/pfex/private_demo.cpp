@@ -456,7 +456,8 @@ PrivateSessionResult run_private_session(const sim::Scenario& sc,
     observer.before_step = [](const sim::Step& s) {
       if (!s.note.empty()) fmt::print("\n-- {}\n", s.note);
       if (s.action != "note" && s.action != "show" && s.action != "expect") {
-        fmt::print("[{:>9.3f}s] {} {}\n", static_cast<double>(s.at_ms) / 1000, s.trader, s.action);
+        fmt::print("[{:>9.3f}s] {}{}\n", static_cast<double>(s.at_ms) / 1000,
+                   s.trader.empty() ? "" : s.trader + " ", s.action);
       }
     };
     observer.after_step = [&](const sim::Step& s, const market::Exchange&,
