@@ -41,6 +41,14 @@ market::ContractSpec flow_contract() {
   return s;
 }
 
+// The same with a scheduled margin round every 20 s of ledger time and a refresh window of 8 s.
+market::ContractSpec epoch_contract() {
+  market::ContractSpec s = flow_contract();
+  s.settlement_interval_ms = 20'000;
+  s.refresh_window_ms = 8'000;
+  return s;
+}
+
 // One generator set for every test in this file (about 50 ms to derive).
 std::shared_ptr<const priv::PrivateGens> shared_gens() {
   static const auto gens = std::make_shared<const priv::PrivateGens>();
@@ -60,10 +68,13 @@ struct Compared {
   std::vector<std::string> disagreements;
   std::uint64_t rejected_entries = 0;
   std::size_t accepted = 0;
+  std::size_t refreshes = 0;
 };
 
+// With `online`, every account whose flag is set refreshes with no deposit as soon as a margin
+// round is open, as an online node does (sim::ExchangeVenue), in both modes.
 Compared compare(const market::ContractSpec& contract, Price reference,
-                 const std::vector<TimedAction>& flow) {
+                 const std::vector<TimedAction>& flow, const std::vector<bool>* online = nullptr) {
   Compared c;
   market::Exchange ex = *market::Exchange::open(contract, reference, LedgerTime(0));
   Result<FlowDriver> driver =
@@ -73,10 +84,26 @@ Compared compare(const market::ContractSpec& contract, Price reference,
     return c;
   }
   LedgerTime last(0);
-  for (std::size_t i = 0; i < flow.size(); ++i) {
-    const Result<market::ActionResult> want = market::apply_action(ex, flow[i].at, flow[i].action);
-    const Result<market::ActionResult> got = driver->apply(flow[i].at, flow[i].action);
-    last = flow[i].at;
+  std::vector<TimedAction> actions(flow.begin(), flow.end());
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const TimedAction step = actions[i];
+    const Result<market::ActionResult> want = market::apply_action(ex, step.at, step.action);
+    const Result<market::ActionResult> got = driver->apply(step.at, step.action);
+    last = step.at;
+    if (online && ex.phase() == market::Phase::kRefreshWindow) {
+      // The online nodes' refreshes come next, at the same time.
+      std::vector<TimedAction> refreshes;
+      for (std::size_t k = 0; k < online->size(); ++k) {
+        const AccountId id{static_cast<std::uint32_t>(k + 1)};
+        Result<market::Account> a = ex.account(id);
+        if ((*online)[k] && a.is_ok() && a->status == market::AccountStatus::kActive &&
+            !a->refreshed) {
+          refreshes.push_back(TimedAction{step.at, market::RefreshAction{id, Cash(0)}});
+        }
+      }
+      actions.insert(actions.begin() + static_cast<std::ptrdiff_t>(i) + 1, refreshes.begin(),
+                     refreshes.end());
+    }
     if (want.is_ok() != got.is_ok()) {
       c.disagreements.push_back("action " + std::to_string(i) + ": transparent " +
                                 want.status().to_string() + ", private " +
@@ -85,6 +112,7 @@ Compared compare(const market::ContractSpec& contract, Price reference,
     }
     if (!want.is_ok()) continue;
     ++c.accepted;
+    if (std::holds_alternative<market::RefreshAction>(step.action)) ++c.refreshes;
     if (want->account != got->account) {
       c.disagreements.push_back("action " + std::to_string(i) + ": different account ids");
     }
@@ -218,7 +246,9 @@ TEST(FlowEquivalence, DISABLED_EveryScenario) {
 
 // One generated trader action; `pick` chooses the trader and the order it names.
 struct Op {
-  int kind = 0;  // 0-49 order, 50-64 cancel, 65-79 replace, 80-89 deposit, 90-99 withdraw
+  // 0-44 order, 45-59 cancel, 60-71 replace, 72-79 deposit, 80-87 withdraw, 88-99 the
+  // issuer's advance by `amount` ms (flows with epochs only; else a withdrawal)
+  int kind = 0;
   int trader = 0;
   int side = 0;
   int offset = 0;  // ticks from the reference
@@ -230,6 +260,7 @@ struct Op {
 
 struct FlowCase {
   std::vector<std::int64_t> deposits;  // one trader each
+  int offline = 0;                     // this trader's node never refreshes (if it exists)
   std::vector<Op> ops;
 };
 
@@ -247,6 +278,7 @@ rc::Gen<FlowCase> gen_case(bool crossing) {
       rc::gen::set(&Op::order, rc::gen::inRange(0, 1000)),
       rc::gen::set(&Op::amount, rc::gen::inRange(1, 40'000)));
   return rc::gen::build<FlowCase>(
+      rc::gen::set(&FlowCase::offline, rc::gen::inRange(0, 6)),
       rc::gen::set(&FlowCase::deposits,
                    rc::gen::mapcat(rc::gen::inRange(2, 4),
                                    [](int n) {
@@ -259,7 +291,7 @@ rc::Gen<FlowCase> gen_case(bool crossing) {
       })));
 }
 
-std::vector<TimedAction> build_flow(const FlowCase& fc, bool crossing) {
+std::vector<TimedAction> build_flow(const FlowCase& fc, bool crossing, bool epochs) {
   FlowBuilder b;
   for (std::int64_t d : fc.deposits)
     b.trader(d);
@@ -277,24 +309,29 @@ std::vector<TimedAction> build_flow(const FlowCase& fc, bool crossing) {
     OrderRequest request{side, type, std::nullopt, Qty(op.qty)};
     if (type != OrderType::kMarket) request.limit = Price(price);
     const OrderId order{static_cast<std::uint64_t>(1 + op.order % (orders + 1))};
-    if (op.kind < 50) {
+    if (op.kind < 45) {
       b.add(market::SubmitAction{who, request});
       ++orders;
-    } else if (op.kind < 65) {
+    } else if (op.kind < 60) {
       b.add(market::CancelAction{who, order});
-    } else if (op.kind < 80) {
+    } else if (op.kind < 72) {
       b.add(market::ReplaceAction{who, order, request});
       ++orders;
-    } else if (op.kind < 90) {
+    } else if (op.kind < 80) {
       b.add(market::DepositAction{who, Cash(op.amount)});
-    } else {
+    } else if (op.kind < 88 || !epochs) {
       b.add(market::WithdrawAction{who, Cash(op.amount)});
+    } else {
+      b.ms += op.amount;  // up to 40 s: through margin rounds and refresh windows
+      b.add(market::AdvanceAction{});
     }
   }
   return b.flow;
 }
 
 // `cases` random flows from `seed` (a ctest entry each, so that they run in parallel).
+// Crossing flows have margin rounds (epoch_contract), the issuer's advances and online nodes'
+// refreshes; one trader may be offline and default.
 void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
   rc::detail::TestParams params;
   params.seed = seed;
@@ -303,8 +340,13 @@ void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
   const auto result = rc::detail::checkTestable(
       [crossing] {
         const FlowCase fc = *gen_case(crossing);
-        const std::vector<TimedAction> flow = build_flow(fc, crossing);
-        const Compared c = compare(flow_contract(), Price(kReference), flow);
+        const std::vector<TimedAction> flow = build_flow(fc, crossing, crossing);
+        std::vector<bool> online(fc.deposits.size(), true);
+        if (static_cast<std::size_t>(fc.offline) < online.size()) {
+          online[static_cast<std::size_t>(fc.offline)] = false;
+        }
+        const Compared c = crossing ? compare(epoch_contract(), Price(kReference), flow, &online)
+                                    : compare(flow_contract(), Price(kReference), flow);
         for (const std::string& d : c.disagreements)
           RC_FAIL(d);
         RC_ASSERT(c.rejected_entries == 0U);
@@ -312,7 +354,8 @@ void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
           RC_FAIL("outcomes differ\ntransparent:\n" + describe(c.transparent) + "private:\n" +
                   describe(c.shielded));
         }
-        RC_TAG(c.transparent.fills.empty() ? "no fills" : "fills");
+        RC_TAG(c.transparent.fills.empty() ? "no fills" : "fills",
+               c.transparent.epoch > 0 ? "margin rounds" : "one epoch");
       },
       rc::detail::TestMetadata{}, params);
   std::ostringstream message;

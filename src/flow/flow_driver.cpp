@@ -85,7 +85,8 @@ FlowOutcome transparent_outcome(const market::Exchange& ex, std::span<const mark
   for (std::size_t i = 1; i < ex.account_count(); ++i) {
     const AccountId id{static_cast<std::uint32_t>(i)};
     const market::Account a = *ex.account(id);
-    out.holdings.push_back(Holding{id, a.cash, a.position});
+    out.holdings.push_back(
+        Holding{id, a.cash, a.position, a.status != market::AccountStatus::kActive});
   }
   for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {
     ex.book().for_each(side, [&](const auto& o) {
@@ -94,6 +95,11 @@ FlowOutcome transparent_outcome(const market::Exchange& ex, std::span<const mark
   }
   sort_book(out.book);
   for (const market::Event& e : events) {
+    if (const auto* d = std::get_if<market::Defaulted>(&e.body)) {
+      Holding& h = out.holdings.at(d->account.value - 1);
+      h.cash = d->cash;
+      h.position = d->position;
+    }
     if (const auto* t = std::get_if<market::Trade>(&e.body)) {
       out.fills.push_back(OrderFill{t->maker, t->price, t->qty});
       out.fills.push_back(OrderFill{t->taker, t->price, t->qty});
@@ -233,8 +239,10 @@ Status FlowDriver::settle_down_to(LedgerTime now, Trader& t, std::size_t room) {
 }
 
 Status FlowDriver::settle_all(LedgerTime now) {
-  for (auto& t : traders_)
+  for (auto& t : traders_) {
+    if (ledger().defaulted(t->wallet.identity())) continue;
     PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, 0));
+  }
   return Status::ok();
 }
 
@@ -386,10 +394,38 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
           PFEX_ASSIGN_OR_RETURN(priv::Applied applied,
                                 submit(now, *t, t->wallet.build_cancel(ledger(), id)));
           (void)applied;
+        } else if constexpr (std::is_same_v<A, market::RefreshAction>) {
+          // The old epoch's orders closed at the halt: release them (and claim their last fills)
+          // with the old token, then refresh it with the deposit paid from the cash account.
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          if (a.deposit.value() < 0) {
+            return Status::invalid_argument("a refresh deposit must be >= 0");
+          }
+          if (!ledger().in_refresh_window()) {
+            return Status::failed_precondition("no margin round is open");
+          }
+          PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, 0));
+          if (a.deposit.value() > 0) PFEX_RETURN_IF_ERROR(mint(now, *t, a.deposit.value()));
+          PFEX_ASSIGN_OR_RETURN(priv::Applied applied,
+                                submit(now, *t,
+                                       t->wallet.build_refresh(ledger(), static_cast<std::uint64_t>(
+                                                                             a.deposit.value()))));
+          (void)applied;
+        } else if constexpr (std::is_same_v<A, market::AdvanceAction>) {
+          // The issuer's signed Advance carries ledger time when nobody else sends anything.
+          log_.push_back(protocol::LedgerEntry{
+              replica_->next_sequence(), now,
+              protocol::sign_transparent(*issuer_, *replica_->market_id(),
+                                         replica_->last_sequence_of(issuer_->public_key()) + 1,
+                                         market::AdvanceAction{})});
+          PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+          if (!out.accepted) {
+            rejections_.push_back(out.reason.to_string());
+            return out.reason.with_context("advance rejected by the replica");
+          }
         } else {
           return Status::failed_precondition(
-              "the private flow driver does not carry this action yet (advance, refresh, exit, "
-              "final settlement)");
+              "the private flow driver does not carry this action yet (exit, final settlement)");
         }
         return result;
       },

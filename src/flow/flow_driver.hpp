@@ -37,11 +37,14 @@ struct TimedAction {
   market::Action action;
 };
 
-// A trader's holdings at the end of a flow.
+// A trader's holdings at the end of a flow. A defaulter's are what it held when it defaulted
+// (the transparent Defaulted event; the private token with its unclaimed fills, what its exit
+// claims from): the fund's liquidation of them is not part of the private mode yet.
 struct Holding {
   market::AccountId account;
   Cash cash;
   std::int64_t position = 0;  // v = v+ - v-
+  bool defaulted = false;
   friend bool operator==(const Holding&, const Holding&) = default;
 };
 
@@ -142,7 +145,8 @@ class FlowDriver {
   Result<market::ActionResult> apply(LedgerTime now, const market::Action& action);
 
   // Every wallet claims its fills and releases its closed orders (settle transactions), so its
-  // token shows what the transparent account shows.
+  // token shows what the transparent account shows. A defaulter's token is spendable only by
+  // exit: it is left as it is.
   Status settle_all(LedgerTime now);
 
   // The public book and fills from the replica's ledger, the holdings opened from the wallets

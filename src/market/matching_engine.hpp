@@ -73,6 +73,18 @@ struct Fill {
   bool liquidation;  // one side is the insurance fund's liquidation order
 };
 
+// How place_order treats a request where the private mode differs from the transparent one.
+struct PlaceOptions {
+  // A replace that only lowers a resting order's quantity at its price keeps the order's id and
+  // priority (the transparent cancel-replace). False: a replace is always a new order (the
+  // private cancel-replace, for which the ledger numbers a new order; reducing is a transaction
+  // of its own there).
+  bool reduce_in_place = true;
+  // A market order's public reservation price (the private mode): its derived limit goes no
+  // further than this (docs/design.md section 3).
+  std::optional<Price> reservation;
+};
+
 template <class Model, class Owner, class EventT>
 class MatchingEngine {
  public:
@@ -107,7 +119,7 @@ class MatchingEngine {
   // post-only order has left. A replace that only lowers a resting order's quantity at the same
   // price keeps its id and time priority (OrderReduced).
   Result<OrderOutcome> place_order(Owner owner, const OrderRequest& request,
-                                   std::optional<OrderId> replaced);
+                                   std::optional<OrderId> replaced, PlaceOptions options = {});
   // Cancels `order`, which must rest and be `owner`'s.
   Status cancel_order(Owner owner, OrderId order);
   // The insurance fund's liquidation order: `qty` at the band edge `edge`, matched now, the rest
@@ -161,7 +173,8 @@ class MatchingEngine {
   OrderOutcome reduce(Slot slot, Qty open);
   // The book as a new order sees it: `replaced` (kNil for none), the order a cancel-replace
   // closes, does not count.
-  Result<Price> effective_limit(const OrderRequest& request, Slot replaced) const;
+  Result<Price> effective_limit(const OrderRequest& request, Slot replaced,
+                                std::optional<Price> reservation) const;
   std::int64_t level_qty_without(Side side, Price price, Qty level_qty, Slot replaced) const;
   std::optional<Price> best_without(Side side, Slot replaced) const;
   std::int64_t fillable(Side side, Price limit, std::int64_t wanted, Slot replaced) const;

@@ -92,7 +92,8 @@ Status MatchingEngine<M, O, E>::check_request(const OrderRequest& r) const {
 }
 
 template <class M, class O, class E>
-Result<Price> MatchingEngine<M, O, E>::effective_limit(const OrderRequest& r, Slot replaced) const {
+Result<Price> MatchingEngine<M, O, E>::effective_limit(const OrderRequest& r, Slot replaced,
+                                                       std::optional<Price> reservation) const {
   if (r.type != OrderType::kMarket) {
     if (!band_.contains(*r.limit)) {
       return Status::invalid_argument("price " + spec_.format_price(*r.limit) +
@@ -108,6 +109,10 @@ Result<Price> MatchingEngine<M, O, E>::effective_limit(const OrderRequest& r, Sl
   std::int64_t limit = r.side == Side::kBuy ? best->value() + spec_.protection_ticks
                                             : best->value() - spec_.protection_ticks;
   limit = std::clamp(limit, band_.low.value(), band_.high.value());
+  if (reservation) {
+    limit = r.side == Side::kBuy ? std::min(limit, reservation->value())
+                                 : std::max(limit, reservation->value());
+  }
   return Price(limit);
 }
 
@@ -171,7 +176,8 @@ OrderOutcome MatchingEngine<M, O, E>::reduce(Slot slot, Qty open) {
 
 template <class M, class O, class E>
 Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRequest& r,
-                                                          std::optional<OrderId> replaced) {
+                                                          std::optional<OrderId> replaced,
+                                                          PlaceOptions options) {
   if (phase_ == Phase::kClosed) {
     return Status::failed_precondition("the contract has settled; trading is closed");
   }
@@ -188,10 +194,10 @@ Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRe
     if (old.owner != owner) {
       return Status::failed_precondition(engine_detail::id_text(*replaced) + " is not yours");
     }
-    if (is_reduce(old, r)) return reduce(old_slot, r.qty);
+    if (options.reduce_in_place && is_reduce(old, r)) return reduce(old_slot, r.qty);
   }
   // The replaced order leaves the book before the new one is checked and matched.
-  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot));
+  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot, options.reservation));
   // A post-only order that would trade and a fill-or-kill the book cannot fill are accepted and
   // closed at once without trading: the order gets its id in both modes (a private post has been
   // spent by then), and the reservation is released.

@@ -19,8 +19,9 @@ std::size_t OrderIdMap::index(std::uint64_t id) const {
   return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) >> 17) & mask_;
 }
 
-OrderIdMap::Slot OrderIdMap::find(std::uint64_t id) const {
+OrderIdMap::Slot OrderIdMap::find(std::uint64_t order) const {
   if (keys_.empty()) return kNil;
+  const std::uint64_t id = key_of(order);
   for (std::size_t i = index(id);; i = (i + 1) & mask_) {
     if (keys_[i] == id) return slots_[i];
     if (keys_[i] == 0) return kNil;
@@ -36,12 +37,16 @@ void OrderIdMap::grow() {
   mask_ = cap - 1;
   used_ = 0;
   for (std::size_t i = 0; i < old_keys.size(); ++i) {
-    if (old_keys[i] != 0) insert(old_keys[i], old_slots[i]);
+    if (old_keys[i] != 0) place(old_keys[i], old_slots[i]);
   }
 }
 
-void OrderIdMap::insert(std::uint64_t id, Slot slot) {
+void OrderIdMap::insert(std::uint64_t order, Slot slot) {
   if ((used_ + 1) * 2 > keys_.size()) grow();
+  place(key_of(order), slot);
+}
+
+void OrderIdMap::place(std::uint64_t id, Slot slot) {
   std::size_t i = index(id);
   while (keys_[i] != 0)
     i = (i + 1) & mask_;
@@ -50,8 +55,9 @@ void OrderIdMap::insert(std::uint64_t id, Slot slot) {
   ++used_;
 }
 
-void OrderIdMap::erase(std::uint64_t id) {
+void OrderIdMap::erase(std::uint64_t order) {
   if (keys_.empty()) return;
+  const std::uint64_t id = key_of(order);
   std::size_t i = index(id);
   while (keys_[i] != id) {
     if (keys_[i] == 0) return;

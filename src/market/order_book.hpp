@@ -38,9 +38,13 @@ class OrderIdMap {
   }
 
  private:
-  std::size_t index(std::uint64_t id) const;
+  // Keys are order id + 1, so 0 marks an empty slot and every id below 2^64 - 1 fits (the
+  // transparent exchange numbers orders from 1, the private ledger from 0).
+  static std::uint64_t key_of(std::uint64_t id) { return id + 1; }
+  std::size_t index(std::uint64_t key) const;
   void grow();
-  std::vector<std::uint64_t> keys_;  // 0 = empty (order ids start at 1)
+  void place(std::uint64_t key, Slot slot);  // a key not yet present; room is there
+  std::vector<std::uint64_t> keys_;          // 0 = empty
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   std::size_t used_ = 0;

@@ -13,8 +13,9 @@ constexpr std::string_view kChainDomain = "pfex/v1/chain";
 constexpr std::string_view kChainStateDomain = "pfex/v1/chain-state";
 constexpr std::string_view kSnapshotDomain = "pfex/v1/validator-snapshot";
 constexpr std::uint32_t kSnapshotMagic = 0x50534E56;  // "VNSP" little-endian
-// Version 2 adds the private ledger; version 1 (transparent only) is still read.
-constexpr std::uint32_t kSnapshotVersion = 2;
+// Version 2 added the private ledger, version 3 the private market's matching engine; versions 1
+// and 2 of a transparent market are still read (a version 2 private snapshot has no engine).
+constexpr std::uint32_t kSnapshotVersion = 3;
 constexpr std::uint32_t kMaxSnapshotSigners = 1U << 26;
 
 void put_result(Writer& w, const market::ActionResult& r) {
@@ -53,7 +54,7 @@ std::uint64_t LedgerReplica::last_sequence_of(const PublicKey& key) const {
 }
 
 Digest32 LedgerReplica::state_hash() const {
-  if (state_.private_market) return state_.private_market->ledger->state_hash();
+  if (state_.private_market) return private_state_hash(*state_.private_market);
   return state_.exchange ? state_.exchange->state_hash() : Digest32{};
 }
 
@@ -136,6 +137,11 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
       if (sink_) sink_(outcome, state_.exchange->events());
       state_.exchange->clear_events();
     }
+    if (state_.private_market) {
+      PrivateBook& book = *state_.private_market->book;
+      if (private_sink_) private_sink_(outcome, book.events());
+      book.clear_events();
+    }
     outcomes.push_back(std::move(outcome));
   }
   return outcomes;
@@ -163,7 +169,10 @@ Bytes LedgerReplica::snapshot() const {
   w.boolean(state_.exchange.has_value());
   if (state_.exchange) w.var_bytes(state_.exchange->snapshot());
   w.boolean(state_.private_market.has_value());
-  if (state_.private_market) w.var_bytes(state_.private_market->ledger->encode_state());
+  if (state_.private_market) {
+    w.var_bytes(state_.private_market->ledger->encode_state());
+    w.var_bytes(state_.private_market->book->encode());
+  }
   Hasher h(kSnapshotDomain);
   h.update(out);
   w.fixed(h.finish());
@@ -185,7 +194,7 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
     return Status::corruption("not a validator snapshot (bad magic)");
   }
   const std::uint32_t version = r.u32("snapshot version");
-  if (version != 1 && version != kSnapshotVersion) {
+  if (version < 1 || version > kSnapshotVersion) {
     r.fail(Status::corruption("unknown validator snapshot version"));
   }
   LedgerReplica v(std::move(gens));
@@ -213,8 +222,15 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
   Bytes exchange_bytes;
   if (has_exchange) exchange_bytes = r.var_bytes("exchange", UINT32_MAX);
   const bool has_private = version >= 2 && r.boolean("has private market");
-  Bytes private_bytes;
-  if (has_private) private_bytes = r.var_bytes("private ledger", UINT32_MAX);
+  Bytes private_bytes, book_bytes;
+  if (has_private && version < 3) {
+    return Status::corruption(
+        "a version 2 private snapshot has no matching engine; replay the log");
+  }
+  if (has_private) {
+    private_bytes = r.var_bytes("private ledger", UINT32_MAX);
+    book_bytes = r.var_bytes("private book", UINT32_MAX);
+  }
   PFEX_RETURN_IF_ERROR(r.finish());
   if ((has_exchange || has_private) != !v.state_.genesis.empty() || (has_exchange && has_private)) {
     return Status::corruption("snapshot has a market without a genesis or the reverse");
@@ -232,7 +248,11 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
       PFEX_ASSIGN_OR_RETURN(market::Exchange ex, market::Exchange::restore(exchange_bytes));
       v.state_.exchange.emplace(std::move(ex));
     } else {
-      if (!v.state_.signers.empty()) return Status::corruption("a private market has no signers");
+      // Its only transparent signer is the issuer (Advance entries), without an account.
+      for (const auto& [key, signer] : v.state_.signers) {
+        if (key != g->issuer || signer.account)
+          return Status::corruption("a private market's only signer is its issuer");
+      }
       PFEX_ASSIGN_OR_RETURN(priv::MarketTerms terms, private_terms_of(*g, v.state_.genesis));
       if (!v.state_.gens) v.state_.gens = std::make_shared<const priv::PrivateGens>();
       Result<std::unique_ptr<priv::PrivateLedger>> ledger =
@@ -241,7 +261,12 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
       if ((*ledger)->terms().market_id != terms.market_id) {
         return Status::corruption("snapshot's private ledger is of another market");
       }
-      v.state_.private_market.emplace(PrivateMarket{v.state_.gens, std::move(ledger).value()});
+      Result<PrivateBook> book =
+          PrivateBook::decode(g->contract, v.clock_.now(), **ledger, book_bytes);
+      if (!book) return book.status().with_context("snapshot's private book");
+      v.state_.private_market.emplace(
+          PrivateMarket{v.state_.gens, std::move(ledger).value(),
+                        std::make_unique<PrivateBook>(*std::move(book))});
     }
   }
   // Every bound account exists and belongs to one key only.

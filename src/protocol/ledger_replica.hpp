@@ -84,10 +84,18 @@ class LedgerReplica {
   // Called with the exchange's events after each accepted entry (then they are cleared).
   using EventSink = std::function<void(const EntryOutcome&, std::span<const market::Event>)>;
   void set_event_sink(EventSink sink) { sink_ = std::move(sink); }
+  // A private market's events (order events with order tags for owners: what an observer of the
+  // log sees), called at the same point after every entry, then cleared.
+  using PrivateEventSink = std::function<void(const EntryOutcome&, std::span<const PrivateEvent>)>;
+  void set_private_event_sink(PrivateEventSink sink) { private_sink_ = std::move(sink); }
+  // A private market's matching engine (null before genesis and in a transparent market).
+  const PrivateBook* private_book() const {
+    return state_.private_market ? state_.private_market->book.get() : nullptr;
+  }
 
-  // The whole validator state (exchange or private ledger, registry, sequences, log position,
-  // clock, chain) in the canonical codec with a trailing BLAKE2b checksum; restore() rejects
-  // damaged bytes. A private market's restore uses `gens` (derived when null).
+  // The whole validator state (exchange or private ledger and engine, registry, sequences, log
+  // position, clock, chain) in the canonical codec with a trailing BLAKE2b checksum; restore()
+  // rejects damaged bytes. A private market's restore uses `gens` (derived when null).
   Bytes snapshot() const;
   static Result<LedgerReplica> restore(ByteSpan bytes,
                                        std::shared_ptr<const priv::PrivateGens> gens = nullptr);
@@ -103,6 +111,7 @@ class LedgerReplica {
   Digest32 chain_{};
   ValidatorState state_;
   EventSink sink_;
+  PrivateEventSink private_sink_;
 };
 
 }  // namespace pfex::protocol

@@ -49,8 +49,12 @@ Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, Ledger
   if (genesis.mode() == Mode::kPrivate) {
     PFEX_ASSIGN_OR_RETURN(priv::MarketTerms terms, private_terms_of(genesis, bytes));
     if (!state.gens) state.gens = std::make_shared<const priv::PrivateGens>();
-    state.private_market.emplace(
-        PrivateMarket{state.gens, std::make_unique<priv::PrivateLedger>(*state.gens, terms)});
+    auto ledger = std::make_unique<priv::PrivateLedger>(*state.gens, terms);
+    PFEX_ASSIGN_OR_RETURN(PrivateBook book,
+                          PrivateBook::open(genesis.contract, genesis.reference, now, *ledger));
+    state.private_market.emplace(PrivateMarket{state.gens, std::move(ledger),
+                                               std::make_unique<PrivateBook>(std::move(book))});
+    state.signers[genesis.issuer];  // its Advance entries (known, no account)
   } else {
     PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
                           market::Exchange::open(genesis.contract, genesis.reference, now));
@@ -64,10 +68,10 @@ Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, Ledger
 }
 
 Status EntryRules<TransparentTx>::check(const TransparentTx& tx, const ValidatorState& state) {
-  if (state.private_market) {
+  if (state.private_market && !std::holds_alternative<market::AdvanceAction>(tx.action)) {
     return Status::failed_precondition("a transparent transaction in a private market");
   }
-  if (!state.exchange) return Status::failed_precondition("no market is open yet (no genesis)");
+  if (!state.open()) return Status::failed_precondition("no market is open yet (no genesis)");
   if (tx.market != *state.market_id) {
     return Status::invalid_argument("transaction for another market");
   }
@@ -109,6 +113,7 @@ Status EntryRules<TransparentTx>::apply(const TransparentTx& tx, ByteSpan, Ledge
   // accepts the action, so it can never be replayed.
   ValidatorState::Signer& signer = state.signers[tx.signer];
   signer.last_sequence = tx.sequence;
+  if (state.private_market) return Status::ok();  // an Advance: check_and_apply moved the time
   Result<market::ActionResult> result = market::apply_action(*state.exchange, now, tx.action);
   if (!result) return result.status();
   // Nobody refreshes on a trader's behalf at margin rounds: its node sends a Refresh
@@ -124,13 +129,13 @@ Status EntryRules<PrivateEntry>::check(const PrivateEntry& entry, const Validato
   return state.private_market->ledger->check_rules(entry.tx);
 }
 
-Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, LedgerTime now,
+Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, LedgerTime,
                                        ValidatorState& state, EntryOutcome& outcome) {
   PrivateMarket& market = *state.private_market;
   PFEX_RETURN_IF_ERROR(verify_private(market, entry.tx));
   const priv::Applied applied = market.ledger->apply_checked(entry.tx);
   outcome.private_result = applied;
-  match_private(market, entry.tx, applied, now);
+  match_private(market, entry.tx, applied);
   return Status::ok();
 }
 
@@ -138,7 +143,23 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx) {
   return market.ledger->check(tx);
 }
 
-void match_private(PrivateMarket&, const priv::PrivateTx&, const priv::Applied&, LedgerTime) {}
+void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied) {
+  market.book->on_applied(tx, applied);
+}
+
+void advance_private(PrivateMarket& market, LedgerTime now) {
+  market.book->advance(now);
+}
+
+Digest32 private_state_hash(const PrivateMarket& market) {
+  Bytes book;
+  Writer w(&book);
+  market.book->encode_state(w);
+  Hasher h("pfex/v1/private/market");
+  h.update(market.ledger->state_hash());
+  h.update(book);
+  return h.finish();
+}
 
 std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries,
                                         const MarketContext& market) {
@@ -202,6 +223,7 @@ Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, Ledge
   return std::visit(
       [&](const auto& e) -> Status {
         using Rules = EntryRules<std::decay_t<decltype(e)>>;
+        if (state.private_market) advance_private(*state.private_market, now);
         PFEX_RETURN_IF_ERROR(Rules::check(e, state));
         if (!proofs_ok) return Status::invalid_argument(std::string(Rules::kProofFailure));
         return Rules::apply(e, bytes, now, state, outcome);

@@ -29,6 +29,7 @@
 #include "market/exchange.hpp"
 #include "protocol/ledger_entry.hpp"
 #include "protocol/private/ledger.hpp"
+#include "protocol/private_market.hpp"
 #include "protocol/transaction.hpp"
 
 namespace pfex::protocol {
@@ -44,11 +45,24 @@ struct EntryOutcome {
 };
 
 // A private market's public state: the ledger of tokens, serials, orders and cash accounts
-// (protocol/private/ledger.hpp) and the generators it is checked with.
+// (protocol/private/ledger.hpp), the generators it is checked with, and the matching engine
+// (private_market.hpp) that fills and closes its orders and runs its margin rounds.
 struct PrivateMarket {
   std::shared_ptr<const priv::PrivateGens> gens;
   std::unique_ptr<priv::PrivateLedger> ledger;  // never null
+  std::unique_ptr<PrivateBook> book;            // never null; points at *ledger
 };
+
+// The private market's state hash: BLAKE2b-256("pfex/v1/private/market", the ledger's state
+// hash, the book's encode_state()). The engine's time is not in it (every entry moves it).
+Digest32 private_state_hash(const PrivateMarket& market);
+
+// Ledger time reaches a private market's engine (deadlines, margin rounds) on every entry, before
+// its checks: an entry is judged in the epoch and phase of its own time, as in the transparent
+// exchange, where every action advances the clock first. Deadlines the time passes are processed
+// at their own times whatever the entry is, so the outcome does not depend on which entry
+// carried the time.
+void advance_private(PrivateMarket& market, LedgerTime now);
 
 // What the entry rules read and change: the market and who may sign for what. The log position,
 // the clock, the chain and the counters belong to the LedgerReplica.
@@ -109,7 +123,8 @@ struct EntryRules<TransparentTx> {
   }
   static void append_proof_terms(const TransparentTx&, crypto::VerificationTerms&) {}
   // Market id, known signer, sequence above the signer's last, the action's account is the
-  // signer's (or the issuer signs an issuer-only action).
+  // signer's (or the issuer signs an issuer-only action). In a private market only the issuer's
+  // Advance: it carries ledger time to the engine when nobody else sends anything.
   static Status check(const TransparentTx& tx, const ValidatorState& state);
   // Uses up the sequence number, then applies the action to the exchange.
   static Status apply(const TransparentTx& tx, ByteSpan bytes, LedgerTime now,
@@ -142,13 +157,12 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx);
 
 // The private order path: called after every applied private transaction; a post or
 // cancel-replace has added order `applied.new_order` to the ledger's order state, a cancel,
-// reduce or cancel-replace may have closed one. The matcher plugs in here: it will match the new
-// order against the book, report fills with PrivateLedger::record_fill, close an immediate
-// order's remainder with close_order, and take closed orders off the book. It cannot reject (the
-// transaction is applied). Today no order matches: every order rests until a cancel, a reduce
-// to its fills or a margin round closes it.
-void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied,
-                   LedgerTime now);
+// reduce or cancel-replace may have closed one. The book (PrivateBook::on_applied) matches a new
+// order, records the fills against both orders (PrivateLedger::record_fill), closes an immediate
+// order's remainder, a FOK kill and a post-only refusal (close_order), keeps a reduced order's
+// priority and takes cancelled and replaced orders off the book. It cannot reject (the
+// transaction is applied).
+void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied);
 
 // Stage 1: every entry decoded (or the reason it cannot be), for the market `market` describes
 // (every entry of the block must follow the genesis that opened it, if any).

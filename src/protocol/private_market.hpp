@@ -1,0 +1,102 @@
+// The private mode's account model on the matching engine (docs/protocol/private.md section 4,
+// docs/design.md section 3): the same book, matching, order types, band, circuit breaker, epochs
+// and margin-round phases as the transparent exchange, with opaque order tags for owners and no
+// inventory (each private transaction proved its own solvency, so every order is admitted). What
+// the engine decides goes to the private ledger's public state:
+//   a trade       -> PrivateLedger::record_fill on both orders (price, qty), claimed later by the
+//                    owners' settles;
+//   a close       -> PrivateLedger::close_order (an immediate order's remainder, a FOK kill, a
+//                    post-only refusal, an expiry at a halt), released later by a settle;
+//   a new epoch   -> PrivateLedger::begin_margin_round with the engine's new band;
+//   window closed -> PrivateLedger::close_refresh_window (absentees default, bonds forfeited).
+// The engine numbers orders as the ledger does (from 0, in the order of posts and
+// cancel-replaces); an order the engine cannot take still gets its id and closes at once.
+//
+// Deterministic; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/codec.hpp"
+#include "core/status.hpp"
+#include "market/matching_engine.hpp"
+#include "protocol/private/ledger.hpp"
+
+namespace pfex::protocol {
+
+// The market's events in the private mode: the order events name order tags, not accounts.
+using PrivateEvent = market::BasicEvent<
+    market::BasicOrderAccepted<market::OrderTag>, market::BasicTrade<market::OrderTag>,
+    market::BasicOrderClosed<market::OrderTag>, market::BasicOrderReduced<market::OrderTag>,
+    market::MarketHalted, market::EpochOpened, market::WindowClosed>;
+
+// The label of a private order in the book and the events: the first 8 bytes (little-endian) of
+// its tag's encoding. A cancel-replace's new order keeps the label of the order it replaces (the
+// replace shows both orders have one owner anyway).
+market::OrderTag order_tag_of(const crypto::Point& tag);
+
+class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag, PrivateEvent> {
+ public:
+  // The version of encode()'s layout, checked by decode().
+  static constexpr std::uint32_t kVersion = 1;
+
+  // The market of a private genesis (`spec`, `reference`) at ledger time `start`, for `ledger`,
+  // which is at its genesis state and must outlive the book.
+  static Result<PrivateBook> open(market::ContractSpec spec, Price reference, LedgerTime start,
+                                  priv::PrivateLedger& ledger);
+
+  // Processes every deadline due by `now` (breaker, scheduled round, window close), each at its
+  // own time, into the engine and the ledger.
+  void advance(LedgerTime now);
+
+  // A transaction the ledger has just applied (apply_checked gave `applied`): a post or
+  // cancel-replace enters the book and matches, a reduce lowers its order keeping its priority, a
+  // cancel takes its order off the book. Nothing else touches the book. Cannot fail: a
+  // disagreement between the engine and the ledger is a programming error and aborts.
+  void on_applied(const priv::PrivateTx& tx, const priv::Applied& applied);
+
+  // The engine's whole state in the canonical codec: kVersion, the engine's time, then
+  // encode_state().
+  void encode(Writer& w) const;
+  Bytes encode() const;
+  // The state without the time (the state hash's part; every entry moves the time): phase,
+  // epoch, window close, next scheduled round, band, the resting orders in priority order, the
+  // order and trade counters, the last trade price, the standing quote, the breaker's and the
+  // reference price's recent trades.
+  void encode_state(Writer& w) const;
+  // The inverse of encode() for a replica at ledger time `now`, strictly (kCorruption for an
+  // unknown version, damage, a time after `now`, an order the ledger does not hold open with that
+  // open quantity, resting orders that are not the ledger's open ones, a band, epoch or phase
+  // that is not the ledger's).
+  static Result<PrivateBook> decode(market::ContractSpec spec, LedgerTime now,
+                                    priv::PrivateLedger& ledger, ByteSpan bytes);
+
+  // Points the book at `ledger` (after the ledger that owned it moved).
+  void rebind(priv::PrivateLedger& ledger) { ledger_ = &ledger; }
+
+ private:
+  friend class market::MatchingEngine<PrivateBook, market::OrderTag, PrivateEvent>;
+  PrivateBook(market::ContractSpec spec, market::Band band, LedgerTime start,
+              priv::PrivateLedger& ledger);
+
+  void place(const priv::OrderFields& order, std::uint64_t id,
+             std::optional<std::uint64_t> replaced);
+  void cancel_resting(std::uint64_t id);
+  void reduce_resting(std::uint64_t id, std::int64_t by);
+  market::OrderTag resting_owner(std::uint64_t id) const;
+
+  // The engine's hooks (matching_engine.hpp).
+  Status admit(market::OrderTag, market::Side, Price, Qty, const Order*) { return Status::ok(); }
+  void on_release(market::OrderTag, market::Side, Price, Qty) {}  // a later settle releases
+  void on_fill(const market::Fill<market::OrderTag>& fill);
+  void on_close(market::OrderId id, market::OrderTag owner, market::CloseReason reason);
+  void on_halt(market::HaltReason) {}
+  void on_epoch_opened();
+  void on_window_closed();
+
+  priv::PrivateLedger* ledger_;
+};
+
+}  // namespace pfex::protocol

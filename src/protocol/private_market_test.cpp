@@ -1,0 +1,414 @@
+// The private mode's matching through the LedgerReplica: private posts fill against each other in
+// the same engine the transparent exchange uses, the fills land in the ledger's order state and
+// the owners' settles claim them into their tokens; immediate orders, kills and refusals close;
+// reduces keep priority; the band, the breaker and the margin round come from the engine and
+// reach the ledger; snapshots restore the engine exactly (docs/protocol/private.md section 4).
+#include "protocol/private_market.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "market/exchange.hpp"
+#include "protocol/ledger_replica.hpp"
+#include "protocol/private/wallet.hpp"
+#include "protocol/private_test_util.hpp"
+
+namespace pfex::protocol {
+namespace {
+
+using market::CloseReason;
+using priv::OrderKind;
+using priv::PrivateTx;
+using priv::PrivateWallet;
+using priv::Side;
+
+constexpr std::int64_t kRef = testing::kReference;  // band [960, 1040]
+
+const std::shared_ptr<const priv::PrivateGens>& shared_gens() {
+  static const auto gens = std::make_shared<const priv::PrivateGens>();
+  return gens;
+}
+
+market::ContractSpec spec_with_fee() {
+  market::ContractSpec s = market::seed_example_preset();
+  s.fee_per_contract = Cash(2);
+  return s;
+}
+
+// A private market behind a LedgerReplica, its log, and every event the replica reported.
+struct Venue {
+  SigningKey issuer = testing::fixed_issuer();
+  LedgerReplica replica{shared_gens()};
+  std::vector<LedgerEntry> entries;
+  std::vector<PrivateEvent> events;
+  std::int64_t now = 1'000'000;
+  std::uint64_t mint_sequence = 0;
+  std::uint64_t advance_sequence = 0;
+
+  explicit Venue(const market::ContractSpec& spec = spec_with_fee()) {
+    replica.set_private_event_sink([this](const EntryOutcome&, std::span<const PrivateEvent> e) {
+      events.insert(events.end(), e.begin(), e.end());
+    });
+    Genesis g{spec, Price(kRef), issuer.public_key()};
+    g.private_terms =
+        PrivateGenesisTerms{3, crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed))};
+    EXPECT_TRUE(add(encode_entry(g)).accepted);
+  }
+
+  const priv::PrivateLedger& ledger() const { return *replica.private_ledger(); }
+
+  EntryOutcome add(Bytes payload, std::int64_t at = 0) {
+    now = at > 0 ? at : now + 1;
+    entries.push_back(LedgerEntry{entries.size() + 1, LedgerTime(now), std::move(payload)});
+    Result<EntryOutcome> out = replica.apply(entries.back());
+    EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+    return *out;
+  }
+
+  template <class Tx>
+  void ok(PrivateWallet& w, const Result<Tx>& tx) {
+    ASSERT_TRUE(tx.is_ok()) << tx.status().to_string();
+    const EntryOutcome out = add(encode_entry(PrivateEntry{PrivateTx(*tx)}));
+    ASSERT_TRUE(out.accepted) << out.reason.to_string();
+    if constexpr (!std::is_same_v<Tx, priv::CancelTx>) {
+      ASSERT_TRUE(w.confirm(*out.private_result).is_ok());
+    }
+  }
+
+  // A registered identity with `cash` in its token.
+  std::unique_ptr<PrivateWallet> trader(std::int64_t cash) {
+    auto w = std::make_unique<PrivateWallet>(*shared_gens());
+    ok(*w, w->build_register(ledger(), 1, ledger().terms().bond));
+    priv::MintTx mint;
+    mint.account = w->identity();
+    mint.amount = cash;
+    mint.sequence = ++mint_sequence;
+    mint.signature = issuer.sign(priv::mint_signed_bytes(mint));
+    EXPECT_TRUE(add(encode_entry(PrivateEntry{PrivateTx(mint)})).accepted);
+    w->on_mint(static_cast<std::uint64_t>(cash));
+    ok(*w, w->build_deposit(ledger(), static_cast<std::uint64_t>(cash)));
+    return w;
+  }
+
+  void post(PrivateWallet& w, Side side, OrderKind kind, std::int64_t price, std::int64_t qty) {
+    ok(w, w.build_post(ledger(), side, kind, price, qty));
+  }
+
+  // The issuer's Advance at ledger time `at`.
+  EntryOutcome advance(std::int64_t at) {
+    return add(
+        sign_transparent(issuer, *replica.market_id(), ++advance_sequence, market::AdvanceAction{}),
+        at);
+  }
+
+  template <class E>
+  std::vector<E> all() const {
+    std::vector<E> out;
+    for (const PrivateEvent& e : events)
+      if (const auto* x = std::get_if<E>(&e.body)) out.push_back(*x);
+    return out;
+  }
+  std::optional<CloseReason> closed_reason(std::uint64_t id) const {
+    for (const auto& c : all<market::BasicOrderClosed<market::OrderTag>>())
+      if (c.id.value == id) return c.reason;
+    return std::nullopt;
+  }
+};
+
+using Trade = market::BasicTrade<market::OrderTag>;
+
+// The transparent exchange's view of the same flow: what each account's cash, position and open
+// totals become.
+struct Transparent {
+  market::Exchange ex;
+  explicit Transparent(const market::ContractSpec& spec)
+      : ex(*market::Exchange::open(spec, Price(kRef), LedgerTime(0))) {}
+  market::AccountId trader(std::int64_t cash) {
+    market::AccountId a = *ex.register_account(LedgerTime(1));
+    EXPECT_TRUE(ex.deposit(LedgerTime(1), a, Cash(cash)).is_ok());
+    return a;
+  }
+};
+
+void expect_same_account(const PrivateWallet& w, const market::Account& a) {
+  const priv::Attributes& t = w.attributes();
+  EXPECT_EQ(t.c, a.cash.value());
+  EXPECT_EQ(static_cast<std::int64_t>(t.vp) - static_cast<std::int64_t>(t.vm), a.position);
+  EXPECT_EQ(static_cast<std::int64_t>(t.B), a.open_buy.value());
+  EXPECT_EQ(static_cast<std::int64_t>(t.S), a.open_sell.value());
+  EXPECT_EQ(static_cast<std::int64_t>(t.QB), a.open_buy_ticks);
+  EXPECT_EQ(static_cast<std::int64_t>(t.QS), a.open_sell_ticks);
+}
+
+TEST(PrivateMatching, ACrossingPairFillsBothOrdersAndSettlesAsTheTransparentAccounts) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  v.post(*a, Side::kBuy, OrderKind::kLimit, kRef, 5);       // order 0 rests
+  v.post(*b, Side::kSell, OrderKind::kLimit, kRef - 5, 3);  // order 1 takes 3 at 1000
+  const priv::PrivateOrder* buy = v.ledger().order(0);
+  const priv::PrivateOrder* sell = v.ledger().order(1);
+  ASSERT_NE(buy, nullptr);
+  ASSERT_NE(sell, nullptr);
+  ASSERT_EQ(buy->fills.size(), 1U);
+  EXPECT_EQ(buy->fills[0].price, kRef);
+  EXPECT_EQ(buy->fills[0].qty, 3);
+  EXPECT_EQ(buy->filled, 3);
+  EXPECT_FALSE(buy->closed);
+  ASSERT_EQ(sell->fills.size(), 1U);
+  EXPECT_EQ(sell->fills[0].price, kRef);
+  EXPECT_TRUE(sell->closed);
+  const auto trades = v.all<Trade>();
+  ASSERT_EQ(trades.size(), 1U);
+  EXPECT_EQ(trades[0].maker.value, 0U);
+  EXPECT_EQ(trades[0].taker.value, 1U);
+  EXPECT_EQ(trades[0].price.value(), kRef);
+  EXPECT_EQ(trades[0].maker_owner, order_tag_of(buy->tag));
+  EXPECT_EQ(trades[0].taker_owner, order_tag_of(sell->tag));
+  EXPECT_EQ(v.closed_reason(1), CloseReason::kFilled);
+
+  v.ok(*a, a->build_settle(v.ledger()));
+  v.ok(*b, b->build_settle(v.ledger()));
+  EXPECT_EQ(v.ledger().order(0)->claimed, 1U);
+  EXPECT_TRUE(v.ledger().order(1)->released);
+
+  Transparent t(spec_with_fee());
+  const market::AccountId ta = t.trader(1'000'000), tb = t.trader(1'000'000);
+  ASSERT_TRUE(t.ex.submit(LedgerTime(2), ta, testing::limit(market::Side::kBuy, kRef, 5)).is_ok());
+  ASSERT_TRUE(
+      t.ex.submit(LedgerTime(3), tb, testing::limit(market::Side::kSell, kRef - 5, 3)).is_ok());
+  expect_same_account(*a, *t.ex.account(ta));
+  expect_same_account(*b, *t.ex.account(tb));
+  EXPECT_EQ(a->attributes().c, 1'000'000 - 3 * kRef - 3 * 2);
+}
+
+TEST(PrivateMatching, ImmediateOrdersKillsAndRefusalsCloseWithTheirIds) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef, 2);        // 0 rests
+  v.post(*b, Side::kBuy, OrderKind::kIoc, kRef, 5);           // 1 takes 2, the rest closes
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef + 5, 3);    // 2 rests
+  v.post(*b, Side::kBuy, OrderKind::kFok, kRef + 5, 4);       // 3 killed: only 3 there
+  v.post(*b, Side::kBuy, OrderKind::kPostOnly, kRef + 5, 1);  // 4 would cross: refused
+  v.post(*b, Side::kBuy, OrderKind::kPostOnly, kRef, 1);      // 5 rests
+  const priv::PrivateLedger& l = v.ledger();
+  ASSERT_EQ(l.order_count(), 6U);
+  EXPECT_EQ(l.order(1)->filled, 2);
+  EXPECT_TRUE(l.order(1)->closed);
+  EXPECT_EQ(v.closed_reason(1), CloseReason::kUnfilledIoc);
+  EXPECT_EQ(l.order(3)->filled, 0);
+  EXPECT_TRUE(l.order(3)->closed);
+  EXPECT_EQ(v.closed_reason(3), CloseReason::kKilled);
+  EXPECT_TRUE(l.order(4)->closed);
+  EXPECT_EQ(v.closed_reason(4), CloseReason::kPostOnlyWouldCross);
+  EXPECT_FALSE(l.order(2)->closed);
+  EXPECT_FALSE(l.order(5)->closed);
+  EXPECT_EQ(v.replica.private_book()->book().best(market::Side::kBuy), Price(kRef));
+  // B's later posts carried the settle entries: order 1's fills are claimed and the closed
+  // remainders of 1, 3 and 4 released.
+  EXPECT_TRUE(l.order(1)->released && l.order(3)->released && l.order(4)->released);
+  EXPECT_EQ(b->attributes().vp, 2U);
+  EXPECT_EQ(b->attributes().B, 1U);  // order 5 still rests
+}
+
+TEST(PrivateMatching, AMarketOrderStopsAtItsReservationPrice) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef, 2);      // 0
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef + 5, 2);  // 1
+  v.post(*b, Side::kBuy, OrderKind::kMarket, kRef + 2, 4);  // 2: p_r = 1002
+  const priv::PrivateLedger& l = v.ledger();
+  EXPECT_EQ(l.order(2)->filled, 2);
+  EXPECT_TRUE(l.order(2)->closed);
+  EXPECT_EQ(v.closed_reason(2), CloseReason::kUnfilledIoc);
+  EXPECT_FALSE(l.order(1)->closed);
+  const auto accepted = v.all<market::BasicOrderAccepted<market::OrderTag>>();
+  ASSERT_EQ(accepted.size(), 3U);
+  EXPECT_EQ(accepted[2].limit, Price(kRef + 2));  // best ask + 10 protection ticks, capped at p_r
+  // With nothing to trade against, a market order still gets its id and closes unfilled.
+  auto c = v.trader(1'000'000);
+  v.post(*c, Side::kSell, OrderKind::kMarket, kRef - 5, 1);  // 3: no bid rests
+  EXPECT_TRUE(l.order(3)->closed);
+  EXPECT_EQ(l.order(3)->filled, 0);
+  EXPECT_EQ(v.closed_reason(3), CloseReason::kUnfilledIoc);
+  v.post(*c, Side::kSell, OrderKind::kLimit, kRef + 5, 1);  // 4: the numbering goes on
+  EXPECT_EQ(l.order_count(), 5U);
+  EXPECT_FALSE(l.order(4)->closed);
+}
+
+TEST(PrivateMatching, AReduceKeepsPriorityAndACancelReplaceIsANewOrder) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  auto c = v.trader(1'000'000);
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef, 3);  // 0
+  v.post(*c, Side::kSell, OrderKind::kLimit, kRef, 3);  // 1, behind 0
+  v.ok(*a, a->build_reduce(v.ledger(), 0, 1));          // 0 keeps its place with 2
+  const auto reduced = v.all<market::BasicOrderReduced<market::OrderTag>>();
+  ASSERT_EQ(reduced.size(), 1U);
+  EXPECT_EQ(reduced[0].id.value, 0U);
+  EXPECT_EQ(reduced[0].open, Qty(2));
+  v.post(*b, Side::kBuy, OrderKind::kLimit, kRef, 2);  // 2 takes order 0's 2
+  const priv::PrivateLedger& l = v.ledger();
+  EXPECT_EQ(l.order(0)->filled, 2);
+  EXPECT_TRUE(l.order(0)->closed);
+  EXPECT_EQ(l.order(1)->filled, 0);
+  // C moves its order: a new order (id 3) at a new price, with a new place in the queue.
+  v.ok(*c, c->build_cancel_replace(v.ledger(), 1, Side::kSell, OrderKind::kLimit, kRef, 2));
+  EXPECT_TRUE(l.order(1)->closed);
+  EXPECT_EQ(v.closed_reason(1), CloseReason::kReplaced);
+  ASSERT_EQ(l.order_count(), 4U);
+  EXPECT_FALSE(l.order(3)->closed);
+  v.post(*b, Side::kBuy, OrderKind::kLimit, kRef, 1);  // 4 takes 1 of order 3
+  EXPECT_EQ(l.order(3)->filled, 1);
+  // A cancel takes it off the book; a reduce to nothing too.
+  v.ok(*c, c->build_cancel(v.ledger(), 3));
+  EXPECT_EQ(v.closed_reason(3), CloseReason::kCancelled);
+  EXPECT_FALSE(v.replica.private_book()->book().best(market::Side::kSell).has_value());
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef + 1, 2);  // 5
+  v.ok(*a, a->build_reduce(v.ledger(), 5, 2));
+  EXPECT_TRUE(l.order(5)->closed);
+  EXPECT_FALSE(v.replica.private_book()->book().best(market::Side::kSell).has_value());
+}
+
+// A bid standing at the band's top for T_cb halts the market: the resting orders expire, epoch 1
+// opens in the engine and in the ledger with the engine's band, a wallet refreshes in the window,
+// and at its close the identity that did not refresh defaults and forfeits its bond.
+TEST(PrivateMatching, AHaltThroughTheBandRunsTheMarginRoundInTheLedger) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  const std::int64_t high = v.ledger().terms().high;
+  v.post(*a, Side::kBuy, OrderKind::kLimit, high, 2);  // 0: the best bid stands at H
+  const std::int64_t standing = v.now;
+  v.post(*b, Side::kSell, OrderKind::kLimit, high, 1);  // 1: trades 1 at H; 0 still stands
+  EXPECT_EQ(v.ledger().terms().epoch, 0U);
+  ASSERT_TRUE(v.advance(standing + 59'999).accepted);  // T_cb - 1: not yet
+  EXPECT_EQ(v.ledger().terms().epoch, 0U);
+  EXPECT_FALSE(v.ledger().in_refresh_window());
+  ASSERT_TRUE(v.advance(standing + 60'000).accepted);  // T_cb after it stood: halt
+  const PrivateBook& book = *v.replica.private_book();
+  EXPECT_EQ(book.epoch(), 1U);
+  EXPECT_EQ(book.phase(), market::Phase::kRefreshWindow);
+  EXPECT_EQ(v.ledger().terms().epoch, 1U);
+  EXPECT_TRUE(v.ledger().in_refresh_window());
+  EXPECT_EQ(v.ledger().terms().low, book.band().low.value());
+  EXPECT_EQ(v.ledger().terms().high, book.band().high.value());
+  EXPECT_EQ(v.ledger().terms().margin, book.band().margin.value());
+  ASSERT_EQ(v.all<market::MarketHalted>().size(), 1U);
+  EXPECT_EQ(v.all<market::MarketHalted>()[0].reason, market::HaltReason::kBreakerStanding);
+  EXPECT_EQ(v.closed_reason(0), CloseReason::kExpired);
+  EXPECT_TRUE(v.ledger().order(0)->closed);
+  EXPECT_FALSE(book.book().best(market::Side::kBuy).has_value());
+
+  // A settles the expired order on its old token, then refreshes into epoch 1.
+  v.ok(*a, a->build_settle(v.ledger()));
+  v.ok(*a, a->build_refresh(v.ledger(), 0));
+  EXPECT_TRUE(v.ledger().refreshed(a->identity()));
+  // B does not refresh; the window closes at the engine's deadline.
+  const std::int64_t close = book.window_close().value();
+  ASSERT_TRUE(v.advance(close - 1).accepted);
+  EXPECT_TRUE(v.ledger().in_refresh_window());
+  const std::int64_t bond_b = v.ledger().identity(b->identity())->bond;
+  ASSERT_TRUE(v.advance(close).accepted);
+  EXPECT_FALSE(v.ledger().in_refresh_window());
+  EXPECT_EQ(book.phase(), market::Phase::kTrading);
+  EXPECT_TRUE(v.ledger().defaulted(b->identity()));
+  EXPECT_FALSE(v.ledger().defaulted(a->identity()));
+  EXPECT_EQ(v.ledger().identity(b->identity())->bond, 0);
+  EXPECT_EQ(v.ledger().fund().bonds_forfeited, bond_b);
+  EXPECT_EQ(v.all<market::WindowClosed>().size(), 1U);
+  // A trades on in epoch 1.
+  v.post(*a, Side::kBuy, OrderKind::kLimit, v.ledger().terms().low, 1);
+  EXPECT_FALSE(v.ledger().order(v.ledger().order_count() - 1)->closed);
+}
+
+// The issuer's Advance is the one transparent entry of a private market: anyone else's, a replay
+// and any other action are rejected and change nothing.
+TEST(PrivateMatching, OnlyTheIssuersAdvanceEntersAPrivateMarket) {
+  Venue v;
+  const MarketId id = *v.replica.market_id();
+  auto decoded = decode_entry(sign_transparent(v.issuer, id, 1, market::AdvanceAction{}),
+                              MarketContext{Mode::kPrivate, 3});
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_TRUE(
+      std::holds_alternative<market::AdvanceAction>(std::get<TransparentTx>(*decoded).action));
+  EXPECT_TRUE(v.advance(v.now + 10).accepted);
+  const Digest32 before = v.replica.state_hash();
+  const Bytes replay = v.entries.back().payload;
+  auto out = v.add(replay);
+  EXPECT_FALSE(out.accepted);
+  EXPECT_NE(out.reason.to_string().find("not above its last"), std::string::npos)
+      << out.reason.to_string();
+  const SigningKey other = SigningKey::generate();
+  out = v.add(sign_transparent(other, id, 1, market::AdvanceAction{}));
+  EXPECT_FALSE(out.accepted);
+  EXPECT_NE(out.reason.to_string().find("only the issuer"), std::string::npos)
+      << out.reason.to_string();
+  out = v.add(sign_transparent(v.issuer, id, 5, market::RegisterAction{}));
+  EXPECT_NE(out.reason.to_string().find("a transparent transaction in a private market"),
+            std::string::npos);
+  MarketId wrong = id;
+  wrong[0] ^= 1;
+  out = v.add(sign_transparent(v.issuer, wrong, 6, market::AdvanceAction{}));
+  EXPECT_FALSE(out.accepted);
+  EXPECT_EQ(v.replica.state_hash(), before);
+}
+
+// A snapshot taken with resting orders, a standing bid at the band's top (the breaker's clock
+// running) and trades in the reference window continues with the same chain and state as the
+// uninterrupted replay, through the halt and the margin round.
+TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  const std::int64_t high = v.ledger().terms().high;
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef + 3, 2);  // 0
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef + 3, 1);  // 1, behind 0
+  v.post(*b, Side::kBuy, OrderKind::kLimit, kRef + 3, 1);   // 2 trades with 0
+  v.post(*b, Side::kBuy, OrderKind::kLimit, high, 1);       // 3 trades with 0 (at 1003)
+  v.post(*b, Side::kBuy, OrderKind::kLimit, high, 1);       // 4 trades with 1
+  v.post(*b, Side::kBuy, OrderKind::kLimit, high, 1);       // 5 rests at H: the breaker's clock
+  const std::size_t cut = v.entries.size();
+  const std::int64_t standing = v.now;
+  v.ok(*a, a->build_settle(v.ledger()));
+  v.advance(standing + 60'000);  // halt
+  ASSERT_TRUE(v.ledger().in_refresh_window());
+  v.ok(*b, b->build_settle(v.ledger()));
+  v.ok(*b, b->build_refresh(v.ledger(), 0));
+  v.advance(v.replica.private_book()->window_close().value());  // A defaults
+
+  const auto entries = std::span(v.entries);
+  LedgerReplica first(shared_gens());
+  ASSERT_TRUE(first.apply_batch(entries.first(cut)).is_ok());
+  const Bytes snap = first.snapshot();
+  auto restored = LedgerReplica::restore(snap, shared_gens());
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  EXPECT_EQ(restored->snapshot(), snap);
+  EXPECT_EQ(restored->state_hash(), first.state_hash());
+  std::vector<std::string> resting;
+  restored->private_book()->book().for_each(
+      market::Side::kBuy, [&](const auto& o) { resting.push_back(std::to_string(o.id.value)); });
+  EXPECT_EQ(resting, std::vector<std::string>{"5"});
+  ASSERT_TRUE(restored->apply_batch(entries.subspan(cut)).is_ok());
+  EXPECT_EQ(restored->chain(), v.replica.chain());
+  EXPECT_EQ(restored->state_hash(), v.replica.state_hash());
+  EXPECT_TRUE(restored->private_ledger()->defaulted(a->identity()));
+  EXPECT_EQ(restored->accepted(), v.replica.accepted());
+
+  // A damaged engine part is refused.
+  for (std::size_t i = 0; i + 32 < snap.size(); i += 41) {
+    Bytes bad = snap;
+    bad[i] ^= 0x08;
+    EXPECT_FALSE(LedgerReplica::restore(bad, shared_gens()).is_ok()) << i;
+  }
+}
+
+}  // namespace
+}  // namespace pfex::protocol
