@@ -238,9 +238,12 @@ std::pair<std::string, int> stop_processes(Processes& p, std::uint64_t last) {
 
 // The private demo's link to the log: submits each entry to the gateway (at the scripted ledger
 // time) and follows the log until this process's replica has applied it.
-class GatewayLink final : public flow::EntryLink {
+class GatewayLink final : public DemoLink {
  public:
-  GatewayLink(ledger::LogReader& reader, node::Endpoint gateway) : reader_(reader) {
+  // `after_first` runs once the first entry (the genesis) is in the replica.
+  GatewayLink(ledger::LogReader& reader, node::Endpoint gateway,
+              std::function<Status()> after_first)
+      : reader_(reader), after_first_(std::move(after_first)) {
     submit_.gateway = std::move(gateway);
   }
 
@@ -261,12 +264,17 @@ class GatewayLink final : public flow::EntryLink {
       for (protocol::EntryOutcome& out : outcomes)
         outcomes_[out.sequence] = std::move(out);
     }
+    if (after_first_) PFEX_RETURN_IF_ERROR(std::exchange(after_first_, nullptr)());
     return outcomes_.at(sent.sequence);
   }
   const protocol::LedgerReplica& replica() const override { return replica_; }
+  void set_private_event_sink(protocol::LedgerReplica::PrivateEventSink sink) override {
+    replica_.set_private_event_sink(std::move(sink));
+  }
 
  private:
   ledger::LogReader& reader_;
+  std::function<Status()> after_first_;
   node::SubmitOptions submit_;
   protocol::LedgerReplica replica_;
   std::map<std::uint64_t, protocol::EntryOutcome> outcomes_;
@@ -324,24 +332,11 @@ int run_private_ledger_demo(const LedgerDemoOptions& o, const RunOptions& option
   Result<Processes> p =
       start_gateway(o, flow::genesis_entry(sc->contract, sc->reference, driver_options));
   if (!p.is_ok()) return fail_with(p.status());
-  GatewayLink link(*p->reader, p->endpoint);
-  driver_options.link = &link;
-  // The validator starts once the genesis is in: the driver's first append.
-  struct StartValidator final : flow::EntryLink {
-    StartValidator(GatewayLink& link, Processes& started) : inner(link), processes(started) {}
-    Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) override {
-      PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, inner.append(entry, now));
-      if (!processes.validator) PFEX_RETURN_IF_ERROR(start_validator(processes));
-      return out;
-    }
-    const protocol::LedgerReplica& replica() const override { return inner.replica(); }
-    GatewayLink& inner;
-    Processes& processes;
-  } starting(link, *p);
-  driver_options.link = &starting;
-
+  // The validator starts once the genesis is in: the driver's first entry.
+  Processes& processes = *p;
+  GatewayLink link(*p->reader, p->endpoint, [&processes] { return start_validator(processes); });
   const PrivateSessionResult r =
-      run_private_session(*sc, std::move(driver_options), options, perturb);
+      run_private_session(*sc, std::move(driver_options), link, options, perturb);
   if (r.code == 2 || !p->validator) return r.code == 0 ? 1 : r.code;
   const auto [validator_hash, gateway_exit] =
       stop_processes(*p, link.replica().next_sequence() - 1);

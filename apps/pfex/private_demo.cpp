@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -33,6 +34,48 @@ std::string short_point(const crypto::Point& p) {
 market::Side market_side(priv::Side s) {
   return s == priv::Side::kBuy ? market::Side::kBuy : market::Side::kSell;
 }
+std::string describe_private_event(const market::ContractSpec& spec,
+                                   const protocol::PrivateEvent& e);
+std::string describe_entry(const market::ContractSpec& spec, const protocol::LedgerReplica& replica,
+                           const Bytes& entry, const protocol::EntryOutcome& out);
+
+// The demo's link with a narrator: after each entry, a line for what an observer of the log sees
+// of it, then the private market's public events it caused. Keeps every public event.
+class NarratingLink final : public flow::EntryLink {
+ public:
+  NarratingLink(DemoLink& inner, const market::ContractSpec& spec, bool verbose)
+      : inner_(inner), spec_(spec), verbose_(verbose) {
+    inner_.set_private_event_sink(
+        [this](const protocol::EntryOutcome&, std::span<const protocol::PrivateEvent> events) {
+          pending_.insert(pending_.end(), events.begin(), events.end());
+        });
+  }
+  ~NarratingLink() override { inner_.set_private_event_sink(nullptr); }
+
+  Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) override {
+    Result<protocol::EntryOutcome> out = inner_.append(entry, now);
+    if (out.is_ok() && verbose_) fmt::print("{}\n", describe_entry(spec_, replica(), entry, *out));
+    for (const protocol::PrivateEvent& e : pending_) {
+      if (verbose_ &&
+          !std::holds_alternative<market::BasicOrderAccepted<market::OrderTag>>(e.body)) {
+        fmt::print("             {}\n", describe_private_event(spec_, e));
+      }
+      events_.push_back(e);
+    }
+    pending_.clear();
+    return out;
+  }
+  const protocol::LedgerReplica& replica() const override { return inner_.replica(); }
+  // Every public event of the private market so far.
+  std::span<const protocol::PrivateEvent> events() const { return events_; }
+
+ private:
+  DemoLink& inner_;
+  const market::ContractSpec& spec_;
+  bool verbose_;
+  std::vector<protocol::PrivateEvent> pending_, events_;
+};
+
 // The market and the traders' wallets of a private session (a flow::FlowDriver), with the
 // transparent exchange running the same flow beside it (the reference): every action goes to
 // both, in the same order and at the same ledger time, including what an online trader's node
@@ -41,10 +84,11 @@ market::Side market_side(priv::Side s) {
 // run is compared with it at the end.
 class PrivateVenue final : public sim::Venue {
  public:
-  PrivateVenue(const sim::Scenario& sc, flow::FlowDriver& driver, market::Exchange reference,
-               bool verbose, bool perturb)
+  PrivateVenue(const sim::Scenario& sc, flow::FlowDriver& driver, const NarratingLink& link,
+               market::Exchange reference, bool verbose, bool perturb)
       : sc_(sc),
         driver_(driver),
+        link_(link),
         reference_(std::move(reference)),
         verbose_(verbose),
         perturb_(perturb) {}
@@ -152,7 +196,7 @@ class PrivateVenue final : public sim::Venue {
       Result<market::ActionResult> r =
           both(now, market::RefreshAction{market::AccountId{id}, Cash(0)});
       if (!r.is_ok() && r.status().code() == ErrorCode::kIoError) return r.status();
-      if (!r.is_ok() && verbose_) {
+      if (!r.is_ok() && verbose_ && told_.insert({id, reference_.epoch()}).second) {
         fmt::print("           {}'s node does not refresh: {}\n", t.name, r.status().message());
       }
     }
@@ -161,13 +205,81 @@ class PrivateVenue final : public sim::Venue {
 
   const sim::Scenario& sc_;
   flow::FlowDriver& driver_;
+  const NarratingLink& link_;
   market::Exchange reference_;
   bool verbose_;
   bool perturb_;
   std::map<std::uint32_t, Trader> traders_;  // by account id (the same in both markets)
   std::vector<std::string> divergences_;
   std::uint64_t refreshes_ = 0;
+  std::set<std::pair<std::uint32_t, std::uint32_t>> told_;  // (account, epoch): refusal printed
 };
+
+// One line per public event of the private market (owners are order tags: the first 8 bytes of
+// the order's tag, which a cancel-replace's new order keeps).
+std::string_view close_reason_name(market::CloseReason r) {
+  switch (r) {
+    case market::CloseReason::kFilled:
+      return "filled";
+    case market::CloseReason::kCancelled:
+      return "cancelled";
+    case market::CloseReason::kExpired:
+      return "expired";
+    case market::CloseReason::kUnfilledIoc:
+      return "rest of an immediate order";
+    case market::CloseReason::kReplaced:
+      return "replaced";
+    case market::CloseReason::kKilled:
+      return "fill-or-kill could not fill";
+    case market::CloseReason::kPostOnlyWouldCross:
+      return "post-only would trade";
+  }
+  return "?";
+}
+
+std::string describe_private_event(const market::ContractSpec& spec,
+                                   const protocol::PrivateEvent& e) {
+  auto p = [&](Price x) { return spec.format_price(x); };
+  return std::visit(
+      [&](const auto& ev) -> std::string {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, market::BasicOrderAccepted<market::OrderTag>>) {
+          return fmt::format("order #{} rests or matches: {} {} at {}", ev.id.value,
+                             market::side_name(ev.side), ev.qty.value(), p(ev.limit));
+        } else if constexpr (std::is_same_v<T, market::BasicTrade<market::OrderTag>>) {
+          return fmt::format("TRADE #{}: {} at {}, taker order #{} ({}) against maker order #{}",
+                             ev.seq, ev.qty.value(), p(ev.price), ev.taker.value,
+                             market::side_name(ev.taker_side), ev.maker.value);
+        } else if constexpr (std::is_same_v<T, market::BasicOrderClosed<market::OrderTag>>) {
+          return fmt::format(
+              "order #{} closed ({}){}", ev.id.value, close_reason_name(ev.reason),
+              ev.released.value()
+                  ? fmt::format(", {} to release by its owner's settle", ev.released.value())
+                  : "");
+        } else if constexpr (std::is_same_v<T, market::BasicOrderReduced<market::OrderTag>>) {
+          return fmt::format("order #{} reduced by {} to {} (keeps its priority)", ev.id.value,
+                             ev.released.value(), ev.open.value());
+        } else if constexpr (std::is_same_v<T, market::MarketHalted>) {
+          return fmt::format("HALT of epoch {}: {}", ev.epoch,
+                             ev.reason == market::HaltReason::kBreakerVolume ||
+                                     ev.reason == market::HaltReason::kBreakerStanding
+                                 ? "the circuit breaker; every order expires"
+                                 : "scheduled");
+        } else if constexpr (std::is_same_v<T, market::EpochOpened>) {
+          return fmt::format(
+              "EPOCH {}: reference {}, band [{}, {}]{}, margin {} per contract{}", ev.epoch,
+              p(ev.band.reference), p(ev.band.low), p(ev.band.high), ev.widened ? " (widened)" : "",
+              spec.format_cash(ev.band.margin),
+              ev.epoch == 0 ? ""
+                            : fmt::format("; every identity refreshes by {:.3f}s",
+                                          static_cast<double>(ev.window_close.value()) / 1000));
+        } else {
+          static_assert(std::is_same_v<T, market::WindowClosed>);
+          return fmt::format("refresh window of epoch {} closed", ev.epoch);
+        }
+      },
+      e.body);
+}
 
 // One line per private entry: what an observer of the log sees of it.
 std::string describe_public(const market::ContractSpec& spec, const priv::PrivateTx& tx,
@@ -223,20 +335,54 @@ std::string describe_public(const market::ContractSpec& spec, const priv::Privat
                      priv::tx_type_name(priv::tx_type(tx)), bytes, what, result);
 }
 
+std::string describe_entry(const market::ContractSpec& spec, const protocol::LedgerReplica& replica,
+                           const Bytes& entry, const protocol::EntryOutcome& out) {
+  protocol::MarketContext context;
+  context.mode = replica.mode();
+  if (const priv::PrivateLedger* l = replica.private_ledger()) {
+    context.log_window = l->terms().log_window;
+  }
+  Result<protocol::Entry> decoded = protocol::decode_entry(entry, context);
+  if (!decoded.is_ok()) {
+    return fmt::format("           log #{:<3} {} B that do not decode: {}", out.sequence,
+                       entry.size(), decoded.status().to_string());
+  }
+  if (const auto* p = std::get_if<protocol::PrivateEntry>(&*decoded)) {
+    return describe_public(spec, p->tx, entry.size(), out);
+  }
+  std::string what;
+  if (const auto* g = std::get_if<protocol::Genesis>(&*decoded)) {
+    what =
+        fmt::format("{:<14} {:>6} B  {} market, issuer {}{}", "genesis", entry.size(),
+                    protocol::mode_name(g->mode()), short_hex(g->issuer),
+                    g->private_terms ? fmt::format(", windows of {} tokens, validators' key {}",
+                                                   std::size_t{1} << g->private_terms->log_window,
+                                                   short_point(g->private_terms->validators_key))
+                                     : "");
+  } else {
+    const auto& tx = std::get<protocol::TransparentTx>(*decoded);
+    what = fmt::format(
+        "{:<14} {:>6} B  signer {} (the issuer): ledger time reaches the engine",
+        std::holds_alternative<market::AdvanceAction>(tx.action) ? "advance" : "transparent",
+        entry.size(), short_hex(tx.signer));
+  }
+  return fmt::format("           log #{:<3} {}{}", out.sequence, what,
+                     out.accepted ? "" : "  REJECTED: " + out.reason.to_string());
+}
+
 void PrivateVenue::print_private_views() const {
   fmt::print("\nPrivate views (each trader's wallet opens its own token; nobody else can)\n");
   fmt::print("{:<6} {:>14} {:>14} {:>8} {:>6} {:>6}  {}\n", "trader", "token cash", "cash account",
-             "position", "buys", "sells", "open orders (id side qty@price filled)");
+             "position", "buys", "sells", "open orders");
   for (const auto& [id, t] : traders_) {
     const priv::PrivateWallet& w = *driver_.wallet(market::AccountId{id});
     const priv::Attributes& a = w.attributes();
     std::string orders;
     for (std::uint64_t o : w.open_orders()) {
       const priv::PrivateOrder* po = ledger().order(o);
-      if (po == nullptr) continue;
-      orders += fmt::format("#{} {} {}@{} f{}{} ", o, market::side_name(market_side(po->side)),
-                            po->qty, spec().format_price(Price(po->price)), po->filled,
-                            po->closed ? " closed" : "");
+      if (po == nullptr || po->closed) continue;
+      orders += fmt::format("#{} {} {}@{} filled {}  ", o, market::side_name(market_side(po->side)),
+                            po->qty, spec().format_price(Price(po->price)), po->filled);
     }
     fmt::print("{:<6} {:>14} {:>14} {:>8} {:>6} {:>6}  {}\n", t.name, spec().format_cash(Cash(a.c)),
                spec().format_cash(Cash(static_cast<std::int64_t>(w.cash_balance()))),
@@ -250,8 +396,11 @@ void PrivateVenue::print_public_view() const {
   const priv::MarketTerms& terms = l.terms();
   fmt::print(
       "\nPublic view (what every observer of the log sees)\n"
-      "epoch {}{}: band [{}, {}], margin {} per contract\n",
-      terms.epoch, l.in_refresh_window() ? " (refresh window)" : "",
+      "epoch {} ({}): band [{}, {}], margin {} per contract\n",
+      terms.epoch,
+      driver_.replica().private_book()
+          ? market::phase_name(driver_.replica().private_book()->phase())
+          : std::string_view("?"),
       spec().format_price(Price(terms.low)), spec().format_price(Price(terms.high)),
       spec().format_cash(Cash(terms.margin)));
   fmt::print("Book (open orders by tag; no identity)\n");
@@ -272,18 +421,18 @@ void PrivateVenue::print_public_view() const {
                o->qty - o->filled, spec().format_price(Price(o->price)), short_point(o->tag));
   }
   if (open.empty()) fmt::print("  (empty)\n");
-  std::size_t fills = 0;
-  std::string fill_lines;
-  for (std::uint64_t i = 0; i < l.order_count(); ++i) {
-    const priv::PrivateOrder* o = l.order(i);
-    for (const priv::Fill& f : o->fills) {
-      ++fills;
-      fill_lines +=
-          fmt::format("  #{:<3} {:<4} {:>4} @ {:>8}\n", i, market::side_name(market_side(o->side)),
-                      f.qty, spec().format_price(Price(f.price)));
-    }
+  std::string trades;
+  std::size_t count = 0;
+  for (const protocol::PrivateEvent& e : link_.events()) {
+    const auto* t = std::get_if<market::BasicTrade<market::OrderTag>>(&e.body);
+    if (t == nullptr) continue;
+    ++count;
+    trades += fmt::format("  {:>4} {:>9.3f}s {:>4} @ {:>8}  taker #{:<3} {:<4} maker #{:<3}\n",
+                          t->seq, static_cast<double>(e.time.value()) / 1000, t->qty.value(),
+                          spec().format_price(t->price), t->taker.value,
+                          market::side_name(t->taker_side), t->maker.value);
   }
-  fmt::print("Fills (per order){}\n{}", fills == 0 ? ": none" : "", fill_lines);
+  fmt::print("Trades (by order; no identity){}\n{}", count == 0 ? ": none" : "", trades);
   std::size_t tokens = 0;
   for (std::uint64_t e = 0; e <= terms.epoch; ++e)
     tokens += l.tokens(e).size();
@@ -422,7 +571,7 @@ flow::FlowDriverOptions private_demo_options() {
 }
 
 PrivateSessionResult run_private_session(const sim::Scenario& sc,
-                                         flow::FlowDriverOptions driver_options,
+                                         flow::FlowDriverOptions driver_options, DemoLink& link,
                                          const RunOptions& options, bool perturb) {
   PrivateSessionResult result;
   auto fail = [&](const Status& s) {
@@ -431,25 +580,19 @@ PrivateSessionResult run_private_session(const sim::Scenario& sc,
     return result;
   };
   if (options.verbose) {
-    const market::ContractSpec spec = sc.contract;
-    driver_options.on_entry = [spec](const priv::PrivateTx& tx, std::size_t bytes,
-                                     const protocol::EntryOutcome& out) {
-      fmt::print("{}\n", describe_public(spec, tx, bytes, out));
-    };
+    fmt::print(
+        "== {} (private market)\n{}\n\nEach \"log #\" line is an entry of the log as every "
+        "observer sees it; the lines under it are the market's public events.\n",
+        sc.name, sc.description);
   }
+  NarratingLink narrating(link, sc.contract, options.verbose);
+  driver_options.link = &narrating;
   Result<flow::FlowDriver> driver =
       flow::FlowDriver::open(sc.contract, sc.reference, std::move(driver_options));
   if (!driver.is_ok()) return fail(driver.status());
   Result<market::Exchange> ex = market::Exchange::open(sc.contract, sc.reference, LedgerTime(0));
   if (!ex.is_ok()) return fail(ex.status());
-  if (options.verbose) {
-    const priv::MarketTerms& terms = driver->replica().private_ledger()->terms();
-    fmt::print(
-        "== {} (private market)\n{}\n\nmarket {}, windows of {} tokens. Each \"log #\" line is "
-        "an entry of the log as every observer sees it.\n",
-        sc.name, sc.description, short_hex(*driver->replica().market_id()), terms.window_size());
-  }
-  PrivateVenue venue(sc, *driver, std::move(ex).value(), options.verbose, perturb);
+  PrivateVenue venue(sc, *driver, narrating, std::move(ex).value(), options.verbose, perturb);
 
   sim::ScenarioObserver observer;
   if (options.verbose) {
@@ -503,7 +646,8 @@ int run_private_demo(const RunOptions& options, bool perturb) {
     fmt::print(stderr, "pfex: the built-in private demo is broken: {}\n", sc.status().to_string());
     return 2;
   }
-  return run_private_session(*sc, private_demo_options(), options, perturb).code;
+  EmbeddedLink link;
+  return run_private_session(*sc, private_demo_options(), link, options, perturb).code;
 }
 
 }  // namespace pfex::cli

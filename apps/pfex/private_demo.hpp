@@ -18,6 +18,28 @@
 
 namespace pfex::cli {
 
+// Where the demo's private entries go (flow::EntryLink) on a replica the demo listens to: the
+// private market's public events (trades and closes by order tag, halts, epochs) go to the sink.
+class DemoLink : public flow::EntryLink {
+ public:
+  virtual void set_private_event_sink(protocol::LedgerReplica::PrivateEventSink sink) = 0;
+};
+
+// The embedded ledger: a replica in this process applies each entry as the next one of the log.
+class EmbeddedLink final : public DemoLink {
+ public:
+  Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) override {
+    return replica_.apply(protocol::LedgerEntry{replica_.next_sequence(), now, entry});
+  }
+  const protocol::LedgerReplica& replica() const override { return replica_; }
+  void set_private_event_sink(protocol::LedgerReplica::PrivateEventSink sink) override {
+    replica_.set_private_event_sink(std::move(sink));
+  }
+
+ private:
+  protocol::LedgerReplica replica_;
+};
+
 // The demo market's windows: N = 2^10 = 1024 tokens, the protocol's default.
 inline constexpr std::uint8_t kDemoLogWindow = 10;
 
@@ -34,13 +56,13 @@ struct PrivateSessionResult {
 // a fresh validators' key (in the demo one key stands for the committee the DKG elects).
 flow::FlowDriverOptions private_demo_options();
 
-// Runs `sc` in a private market opened by a flow::FlowDriver with `driver_options` (its entries
-// go to driver_options.link, or to a replica of its own), the transparent exchange running the
-// same flow beside it, and prints the narration (options.verbose), the comparison of the two and
-// the result line. `perturb` (for the demo's test): the private run buys one contract more than
-// the scenario says at its first buy, so the comparison must fail.
+// Runs `sc` in a private market opened by a flow::FlowDriver with `driver_options`, its entries
+// going through `link`, the transparent exchange running the same flow beside it, and prints the
+// narration (options.verbose), the comparison of the two and the result line. `perturb` (for the
+// demo's test): the private run buys one contract more than the scenario says at its first buy, so
+// the comparison must fail.
 PrivateSessionResult run_private_session(const sim::Scenario& sc,
-                                         flow::FlowDriverOptions driver_options,
+                                         flow::FlowDriverOptions driver_options, DemoLink& link,
                                          const RunOptions& options, bool perturb = false);
 
 // `pfex demo --mode private` on the embedded ledger.

@@ -148,7 +148,6 @@ Result<FlowDriver> FlowDriver::open(const market::ContractSpec& contract, Price 
   d.contract_ = contract;
   d.gens_ = options.gens ? options.gens : std::make_shared<const priv::PrivateGens>();
   d.link_ = options.link;
-  d.on_entry_ = std::move(options.on_entry);
   if (!d.link_) d.replica_ = std::make_unique<protocol::LedgerReplica>(d.gens_);
   if (!options.issuer) {
     options.issuer =
@@ -175,8 +174,7 @@ const priv::PrivateWallet* FlowDriver::wallet(AccountId account) const {
   return &traders_[account.value - 1]->wallet;
 }
 
-Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::PrivateTx& tx) {
-  Bytes bytes = protocol::encode_entry(protocol::PrivateEntry{tx});
+Result<protocol::EntryOutcome> FlowDriver::append_entry(LedgerTime now, Bytes bytes) {
   protocol::EntryOutcome out;
   if (link_) {
     PFEX_ASSIGN_OR_RETURN(out, link_->append(bytes, now));
@@ -184,8 +182,13 @@ Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::Pr
     PFEX_ASSIGN_OR_RETURN(
         out, replica_->apply(protocol::LedgerEntry{replica_->next_sequence(), now, bytes}));
   }
-  if (on_entry_) on_entry_(tx, bytes.size(), out);
   log_.push_back(protocol::LedgerEntry{out.sequence, now, std::move(bytes)});
+  return out;
+}
+
+Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::PrivateTx& tx) {
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out,
+                        append_entry(now, protocol::encode_entry(protocol::PrivateEntry{tx})));
   if (!out.accepted) {
     rejections_.push_back(out.reason.to_string());
     return out.reason.with_context(std::string(priv::tx_type_name(priv::tx_type(tx))) +
@@ -413,12 +416,12 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
           (void)applied;
         } else if constexpr (std::is_same_v<A, market::AdvanceAction>) {
           // The issuer's signed Advance carries ledger time when nobody else sends anything.
-          log_.push_back(protocol::LedgerEntry{
-              replica_->next_sequence(), now,
-              protocol::sign_transparent(*issuer_, *replica_->market_id(),
-                                         replica_->last_sequence_of(issuer_->public_key()) + 1,
-                                         market::AdvanceAction{})});
-          PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+          PFEX_ASSIGN_OR_RETURN(
+              protocol::EntryOutcome out,
+              append_entry(now, protocol::sign_transparent(
+                                    *issuer_, *replica().market_id(),
+                                    replica().last_sequence_of(issuer_->public_key()) + 1,
+                                    market::AdvanceAction{})));
           if (!out.accepted) {
             rejections_.push_back(out.reason.to_string());
             return out.reason.with_context("advance rejected by the replica");

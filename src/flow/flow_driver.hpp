@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,10 +112,6 @@ struct FlowDriverOptions {
   std::shared_ptr<const crypto::Ed25519SigningKey> issuer;
   // The validators' threshold key; a fixed test key (x*G, x = 0x5eed) when absent.
   std::optional<crypto::Point> validators_key;
-  // Called after every appended private transaction with its entry's size and its outcome
-  // (accepted or not): the demo narrates what an observer of the log sees.
-  std::function<void(const priv::PrivateTx&, std::size_t bytes, const protocol::EntryOutcome&)>
-      on_entry;
 };
 
 // The genesis entry of the private market a driver with `options` opens (its issuer must be set).
@@ -171,6 +166,8 @@ class FlowDriver {
 
   // Appends one private transaction; the replica's outcome, or its rejection as an error.
   Result<protocol::EntryOutcome> append(LedgerTime now, const priv::PrivateTx& tx);
+  // Appends entry bytes (to the link, or the driver's replica) and keeps them in the log.
+  Result<protocol::EntryOutcome> append_entry(LedgerTime now, Bytes bytes);
   // Appends a wallet's transaction and adopts its effect.
   template <class Tx>
   Result<priv::Applied> submit(LedgerTime now, Trader& t, Result<Tx> built);
@@ -191,7 +188,6 @@ class FlowDriver {
   std::unique_ptr<protocol::LedgerReplica> replica_;
   std::shared_ptr<const crypto::Ed25519SigningKey> issuer_;
   EntryLink* link_ = nullptr;
-  std::function<void(const priv::PrivateTx&, std::size_t, const protocol::EntryOutcome&)> on_entry_;
   std::uint64_t issuer_sequence_ = 0;
   std::vector<protocol::LedgerEntry> log_;
   std::vector<std::unique_ptr<Trader>> traders_;      // [i] is account i + 1
