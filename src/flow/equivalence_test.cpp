@@ -193,9 +193,7 @@ TEST(FlowEquivalence, RestingOrdersCancelsAndCashMoves) {
 // refusal, a market order at the protection limit, a reduce and a cancel-replace of partly filled
 // orders, withdrawals of what the fills paid. Every fill is claimed by a later spend or by the
 // settles at the end.
-// DISABLED_ until the matcher fills private orders (match_private); it fails on a replica whose
-// private orders never trade.
-TEST(FlowEquivalence, DISABLED_CrossingOrdersOfEveryType) {
+TEST(FlowEquivalence, CrossingOrdersOfEveryType) {
   FlowBuilder b;
   b.trader(60'000);  // 1
   b.trader(60'000);  // 2

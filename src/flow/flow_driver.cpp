@@ -300,6 +300,7 @@ Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
     (void)a;
     market::ActionResult result;
     result.order = order_outcome(*old);
+    result.order->filled = Qty(0);  // what this action filled: a reduce fills nothing
     return result;
   }
   std::int64_t price = 0;
