@@ -1,10 +1,15 @@
-// `pfex demo --ledger file|etcd`: the demo scenario through real processes. A gateway process
+// `pfex demo --ledger file|etcd`: a demo session through real processes. A gateway process
 // appends to the log (an embedded FileLog or an etcd cluster), a validator process follows it,
-// and this process plays the traders' nodes and the issuer: it signs every step as a transparent
-// transaction, submits it to the gateway over HTTP, and learns its outcome from its own replica
-// of the log, exactly as `pfex node` does. The scenario's expectations are checked against that
-// replica, then the validator process's state hash is compared with the replica's and the outcome
-// (book, trades, cash, positions) with an in-process run of the same scenario.
+// and this process plays the traders' nodes and the issuer: it builds every step's transaction,
+// submits it to the gateway over HTTP, and learns its outcome from its own replica of the log,
+// exactly as `pfex node` does. At the end the validator process's state hash is compared with the
+// replica's.
+//
+// Private mode (the default): every step is a private transaction built by the trader's wallet
+// (private_demo.hpp), and the private run is compared with the transparent run of the same flow.
+// Transparent mode: every step is a signed transparent transaction; the scenario's expectations
+// are checked against the replica and the outcome (book, trades, cash, positions) against an
+// in-process run of the same scenario.
 //
 // Ledger time is the scenario's: the gateway runs with --scripted-clock and each submission
 // asks for its step's time (docs/node/gateway.md), so the half-hour margin round takes a second
@@ -32,7 +37,9 @@
 #include "commands.hpp"
 #include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
+#include "node/log_adapter.hpp"
 #include "node/submit.hpp"
+#include "private_demo.hpp"
 #include "service/ledger_venue.hpp"
 #include "service/log_spec.hpp"
 #include "sim/report.hpp"
@@ -132,110 +139,166 @@ int fail_with(const Status& s) {
   return s.code() == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
+// The processes around the log: a gateway that appends this market's genesis and no other, and
+// (once the genesis is in) a validator following the log.
+struct Processes {
+  std::string dir, log_spec;
+  std::unique_ptr<ledger::LogReader> reader;
+  node::Endpoint endpoint;
+  std::unique_ptr<ChildProcess> gateway, validator;
+};
+
+Result<Processes> start_gateway(const LedgerDemoOptions& o, const Bytes& genesis) {
+  Processes p;
+  // The work directory keeps the log (FileLog), the processes' output and the snapshots.
+  p.dir = o.dir;
+  if (p.dir.empty()) {
+    char tmpl[] = "/tmp/pfex-demo-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return Status::io_error("mkdtemp failed");
+    p.dir = tmpl;
+  } else if (::mkdir(p.dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status::io_error("cannot create " + p.dir);
+  }
+  if (o.ledger == "file") {
+    p.log_spec = p.dir + "/market.log";
+    if (::access(p.log_spec.c_str(), F_OK) == 0) {
+      return Status::failed_precondition(p.log_spec + " exists; the demo opens a new log");
+    }
+  } else {
+    if (o.etcd.empty()) {
+      return Status::invalid_argument(
+          "--ledger etcd needs --etcd URL,URL,... of a fresh cluster (scripts/demo --ledger etcd "
+          "starts one)");
+    }
+    p.log_spec = "etcd:" + o.etcd;
+    // Open the log for reading first: an etcd log must be empty.
+    PFEX_ASSIGN_OR_RETURN(auto etcd, service::open_etcd(o.etcd));
+    PFEX_ASSIGN_OR_RETURN(auto first, etcd->read(1, 1));
+    if (!first.empty()) {
+      return Status::failed_precondition(
+          "the etcd cluster already holds a log; the demo needs a fresh cluster");
+    }
+    p.reader = std::move(etcd);
+  }
+
+  fmt::print("== ledger: {} ({}), work directory {}\n", o.ledger, p.log_spec, p.dir);
+  const std::string market = to_hex(protocol::market_id_of(genesis));
+  PFEX_ASSIGN_OR_RETURN(ChildProcess gateway,
+                        ChildProcess::spawn({"gateway", "--log", p.log_spec, "--port", "0",
+                                             "--scripted-clock", "--market", market},
+                                            p.dir + "/gateway.out"));
+  p.gateway = std::make_unique<ChildProcess>(std::move(gateway));
+  PFEX_ASSIGN_OR_RETURN(const std::string listening,
+                        wait_for_line(p.dir + "/gateway.out", "gateway listening on ", *p.gateway));
+  PFEX_ASSIGN_OR_RETURN(p.endpoint, node::parse_endpoint(listening.substr(0, listening.find(' '))));
+  fmt::print("   gateway process {} on {}:{}\n", p.gateway->pid(), p.endpoint.host,
+             p.endpoint.port);
+
+  if (o.ledger == "file") {
+    // The gateway opened (created) the log file; wait for it, then read it.
+    for (int i = 0; i < 500 && ::access(p.log_spec.c_str(), F_OK) != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    PFEX_ASSIGN_OR_RETURN(p.reader, ledger::FileLogReader::open(p.log_spec));
+  }
+  return p;
+}
+
+Status start_validator(Processes& p) {
+  ::mkdir((p.dir + "/snapshots").c_str(), 0755);
+  PFEX_ASSIGN_OR_RETURN(ChildProcess validator,
+                        ChildProcess::spawn({"validator", "--log", p.log_spec, "--snapshots",
+                                             p.dir + "/snapshots", "--snapshot-every", "20"},
+                                            p.dir + "/validator.out"));
+  p.validator = std::make_unique<ChildProcess>(std::move(validator));
+  // Only once it says so may it be sent SIGUSR1 (to print its state) without being killed by it.
+  PFEX_RETURN_IF_ERROR(
+      wait_for_line(p.dir + "/validator.out", "following ", *p.validator).status());
+  fmt::print("   validator process {} following the log\n", p.validator->pid());
+  return Status::ok();
+}
+
+// The validator process catches up to `last`, then both processes stop; returns the validator's
+// state hash ("(none)" if it printed none) and the gateway's exit status.
+std::pair<std::string, int> stop_processes(Processes& p, std::uint64_t last) {
+  const auto deadline = std::chrono::steady_clock::now() + service::kEntryWait;
+  std::string validator_out;
+  const std::string want = fmt::format("next sequence {}", last + 1);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ::kill(p.validator->pid(), SIGUSR1);  // prints its state
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    validator_out = read_file(p.dir + "/validator.out");
+    if (validator_out.find(want) != std::string::npos) break;
+  }
+  p.validator->stop(SIGTERM);
+  const int gateway_exit = p.gateway->stop(SIGTERM);
+  validator_out = read_file(p.dir + "/validator.out");
+  const auto at = validator_out.rfind("state ");
+  return {at == std::string::npos ? "(none)" : validator_out.substr(at + 6, 64), gateway_exit};
+}
+
+// The private demo's link to the log: submits each entry to the gateway (at the scripted ledger
+// time) and follows the log until this process's replica has applied it.
+class GatewayLink final : public DemoLink {
+ public:
+  // `after_first` runs once the first entry (the genesis) is in the replica.
+  GatewayLink(ledger::LogReader& reader, node::Endpoint gateway,
+              std::function<Status()> after_first)
+      : reader_(reader), after_first_(std::move(after_first)) {
+    submit_.gateway = std::move(gateway);
+  }
+
+  Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) override {
+    node::SubmitOptions o = submit_;
+    o.scripted_time = now;
+    PFEX_ASSIGN_OR_RETURN(const node::Submitted sent, node::submit_transaction(entry, o));
+    const auto deadline = std::chrono::steady_clock::now() + service::kEntryWait;
+    while (replica_.next_sequence() <= sent.sequence) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::io_error("log entry " + std::to_string(sent.sequence) +
+                                " did not reach the replica");
+      }
+      PFEX_ASSIGN_OR_RETURN(auto batch, reader_.follow(replica_.next_sequence(), 4096,
+                                                       std::chrono::milliseconds(500)));
+      PFEX_ASSIGN_OR_RETURN(auto outcomes,
+                            replica_.apply_batch(node::to_protocol_entries(batch), 1));
+      for (protocol::EntryOutcome& out : outcomes)
+        outcomes_[out.sequence] = std::move(out);
+    }
+    if (after_first_) PFEX_RETURN_IF_ERROR(std::exchange(after_first_, nullptr)());
+    return outcomes_.at(sent.sequence);
+  }
+  const protocol::LedgerReplica& replica() const override { return replica_; }
+  void set_private_event_sink(protocol::LedgerReplica::PrivateEventSink sink) override {
+    replica_.set_private_event_sink(std::move(sink));
+  }
+
+ private:
+  ledger::LogReader& reader_;
+  std::function<Status()> after_first_;
+  node::SubmitOptions submit_;
+  protocol::LedgerReplica replica_;
+  std::map<std::uint64_t, protocol::EntryOutcome> outcomes_;
+};
+
 }  // namespace
 
 int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
   Result<sim::Scenario> sc = demo_scenario();
   if (!sc.is_ok()) return fail_with(sc.status());
-
-  // The work directory keeps the log (FileLog), the processes' output and the snapshots.
-  std::string dir = o.dir;
-  if (dir.empty()) {
-    char tmpl[] = "/tmp/pfex-demo-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return fail_with(Status::io_error("mkdtemp failed"));
-    dir = tmpl;
-  } else if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return fail_with(Status::io_error("cannot create " + dir));
-  }
-  std::string log_spec;
-  if (o.ledger == "file") {
-    log_spec = dir + "/market.log";
-    if (::access(log_spec.c_str(), F_OK) == 0) {
-      return fail_with(Status::failed_precondition(log_spec + " exists; the demo opens a new log"));
-    }
-  } else {
-    if (o.etcd.empty()) {
-      return fail_with(Status::invalid_argument(
-          "--ledger etcd needs --etcd URL,URL,... of a fresh cluster (scripts/demo --ledger etcd "
-          "starts one)"));
-    }
-    log_spec = "etcd:" + o.etcd;
-  }
-
-  // Open the log for reading first: an etcd log must be empty.
-  std::unique_ptr<ledger::LogReader> reader;
-  if (o.ledger == "file") {
-    // The gateway creates the file; the reader opens it once the genesis is in.
-  } else {
-    auto etcd = service::open_etcd(o.etcd);
-    if (!etcd.is_ok()) return fail_with(etcd.status());
-    auto first = (*etcd)->read(1, 1);
-    if (!first.is_ok()) return fail_with(first.status());
-    if (!first->empty()) {
-      return fail_with(Status::failed_precondition(
-          "the etcd cluster already holds a log; the demo needs a fresh cluster"));
-    }
-    reader = std::move(etcd).value();
-  }
-
-  fmt::print("== ledger: {} ({}), work directory {}\n", o.ledger, log_spec, dir);
-  // The gateway appends this market's genesis and no other.
   protocol::SigningKey issuer = protocol::SigningKey::generate();
-  const std::string market = to_hex(protocol::market_id_of(service::demo_genesis(*sc, issuer)));
-  auto gateway = ChildProcess::spawn(
-      {"gateway", "--log", log_spec, "--port", "0", "--scripted-clock", "--market", market},
-      dir + "/gateway.out");
-  if (!gateway.is_ok()) return fail_with(gateway.status());
-  auto listening = wait_for_line(dir + "/gateway.out", "gateway listening on ", *gateway);
-  if (!listening.is_ok()) return fail_with(listening.status());
-  auto endpoint = node::parse_endpoint(listening->substr(0, listening->find(' ')));
-  if (!endpoint.is_ok()) return fail_with(endpoint.status());
-  fmt::print("   gateway process {} on {}:{}\n", gateway->pid(), endpoint->host, endpoint->port);
-
-  if (o.ledger == "file") {
-    // The gateway opened (created) the log file; wait for it, then read it.
-    for (int i = 0; i < 500 && ::access(log_spec.c_str(), F_OK) != 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    auto file = ledger::FileLogReader::open(log_spec);
-    if (!file.is_ok()) return fail_with(file.status());
-    reader = std::move(file).value();
-  }
-  service::LedgerVenue venue(std::move(reader), *endpoint, std::move(issuer));
+  Result<Processes> p = start_gateway(o, service::demo_genesis(*sc, issuer));
+  if (!p.is_ok()) return fail_with(p.status());
+  service::LedgerVenue venue(std::move(p->reader), p->endpoint, std::move(issuer));
   if (Status s = venue.open_market(*sc); !s.is_ok()) return fail_with(s);
-
-  ::mkdir((dir + "/snapshots").c_str(), 0755);
-  auto validator = ChildProcess::spawn(
-      {"validator", "--log", log_spec, "--snapshots", dir + "/snapshots", "--snapshot-every", "20"},
-      dir + "/validator.out");
-  if (!validator.is_ok()) return fail_with(validator.status());
-  // Only once it says so may it be sent SIGUSR1 (to print its state) without being killed by it.
-  if (auto ready = wait_for_line(dir + "/validator.out", "following ", *validator); !ready) {
-    return fail_with(ready.status());
-  }
-  fmt::print("   validator process {} following the log\n", validator->pid());
+  if (Status s = start_validator(*p); !s.is_ok()) return fail_with(s);
 
   std::optional<sim::ScenarioRun> run;
   const int code = narrate_scenario(*sc, venue, options, &run);
   if (code == 2) return code;
 
-  // The validator process catches up, then stops and prints its state.
-  const std::uint64_t last = venue.replica().next_sequence() - 1;
-  const auto deadline = std::chrono::steady_clock::now() + service::kEntryWait;
-  std::string validator_out;
-  const std::string want = fmt::format("next sequence {}", last + 1);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ::kill(validator->pid(), SIGUSR1);  // prints its state
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    validator_out = read_file(dir + "/validator.out");
-    if (validator_out.find(want) != std::string::npos) break;
-  }
-  validator->stop(SIGTERM);
-  const int gateway_exit = gateway->stop(SIGTERM);
-  validator_out = read_file(dir + "/validator.out");
+  const auto [validator_hash, gateway_exit] =
+      stop_processes(*p, venue.replica().next_sequence() - 1);
   const std::string replica_hash = to_hex(venue.replica().state_hash());
-  const auto at = validator_out.rfind("state ");
-  const std::string validator_hash =
-      at == std::string::npos ? "(none)" : validator_out.substr(at + 6, 64);
 
   // The same scenario in this process, for the outcome the two must share.
   Result<market::Exchange> ex = market::Exchange::open(sc->contract, sc->reference, LedgerTime(0));
@@ -255,10 +318,39 @@ int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options) {
       validator_hash == replica_hash ? "(agrees)" : "(DIFFERS)",
       same_outcome ? "match" : "DO NOT match");
   if (o.ledger == "file") {
-    fmt::print("replay it: pfex validator --log {} --once --book\n", log_spec);
+    fmt::print("replay it: pfex validator --log {} --once --book\n", p->log_spec);
   }
   if (validator_hash != replica_hash || !same_outcome) return 1;
   return code;
+}
+
+int run_private_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options, bool perturb) {
+  Result<sim::Scenario> sc = private_demo_scenario();
+  if (!sc.is_ok()) return fail_with(sc.status());
+  flow::FlowDriverOptions driver_options = private_demo_options();
+  // The gateway is told the market id first; the driver appends the genesis through it.
+  Result<Processes> p =
+      start_gateway(o, flow::genesis_entry(sc->contract, sc->reference, driver_options));
+  if (!p.is_ok()) return fail_with(p.status());
+  // The validator starts once the genesis is in: the driver's first entry.
+  Processes& processes = *p;
+  GatewayLink link(*p->reader, p->endpoint, [&processes] { return start_validator(processes); });
+  const PrivateSessionResult r =
+      run_private_session(*sc, std::move(driver_options), link, options, perturb);
+  if (r.code == 2 || !p->validator) return r.code == 0 ? 1 : r.code;
+  const auto [validator_hash, gateway_exit] =
+      stop_processes(*p, link.replica().next_sequence() - 1);
+  const std::string replica_hash = to_hex(link.replica().state_hash());
+  fmt::print(
+      "\nledger: {} entries, gateway exit {}\n"
+      "replica state hash          {}\nvalidator process state hash {}  {}\n",
+      link.replica().entries(), gateway_exit, replica_hash, validator_hash,
+      validator_hash == replica_hash ? "(agrees)" : "(DIFFERS)");
+  if (o.ledger == "file") {
+    fmt::print("replay it: pfex validator --log {} --once\n", p->log_spec);
+  }
+  if (validator_hash != replica_hash) return 1;
+  return r.code;
 }
 
 }  // namespace pfex::cli

@@ -16,5 +16,8 @@ struct LedgerDemoOptions {
 };
 
 int run_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options);
+// The private demo (private_demo.hpp) through the same processes: every private transaction goes
+// to the gateway over HTTP and comes back through this process's replica of the log.
+int run_private_ledger_demo(const LedgerDemoOptions& o, const RunOptions& options, bool perturb);
 
 }  // namespace pfex::cli

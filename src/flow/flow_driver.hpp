@@ -87,13 +87,36 @@ Result<FlowOutcome> run_transparent(const market::ContractSpec& contract, Price 
 FlowOutcome transparent_outcome(const market::Exchange& exchange,
                                 std::span<const market::Event> events);
 
+// Where a driver's entries go. By default a replica inside the driver applies each one as the
+// next log entry; `pfex demo --ledger` sends them to a gateway process and follows the log.
+class EntryLink {
+ public:
+  EntryLink() = default;
+  EntryLink(const EntryLink&) = delete;
+  EntryLink& operator=(const EntryLink&) = delete;
+  virtual ~EntryLink() = default;
+  // Appends one entry at ledger time `now`; its outcome once replica() applied it.
+  virtual Result<protocol::EntryOutcome> append(const Bytes& entry, LedgerTime now) = 0;
+  virtual const protocol::LedgerReplica& replica() const = 0;
+};
+
 struct FlowDriverOptions {
   // Windows of 2^log_window tokens (the genesis's; 10 in production, small in tests: proving
   // and verifying cost grows with the window).
   std::uint8_t log_window = 3;
   // The generators (derived when null; about 50 ms).
   std::shared_ptr<const priv::PrivateGens> gens;
+  // Where the entries go (must outlive the driver); null: the driver's own replica.
+  EntryLink* link = nullptr;
+  // The market's issuer (signs the mints); a fresh key when null.
+  std::shared_ptr<const crypto::Ed25519SigningKey> issuer;
+  // The validators' threshold key; a fixed test key (x*G, x = 0x5eed) when absent.
+  std::optional<crypto::Point> validators_key;
 };
+
+// The genesis entry of the private market a driver with `options` opens (its issuer must be set).
+Bytes genesis_entry(const market::ContractSpec& contract, Price reference,
+                    const FlowDriverOptions& options);
 
 // The private run of a flow.
 class FlowDriver {
@@ -125,13 +148,13 @@ class FlowDriver {
   // (after settle_all they equal the transparent accounts').
   FlowOutcome outcome() const;
 
-  const protocol::LedgerReplica& replica() const { return *replica_; }
+  const protocol::LedgerReplica& replica() const { return link_ ? link_->replica() : *replica_; }
   // Every entry appended so far, genesis first.
   std::span<const protocol::LedgerEntry> log() const { return log_; }
   // The wallet of a trader's account (null for an unknown account).
   const priv::PrivateWallet* wallet(market::AccountId account) const;
   // Entries the replica rejected (a wallet's transaction that no longer held at its turn).
-  std::uint64_t rejected_entries() const { return replica_->rejected(); }
+  std::uint64_t rejected_entries() const { return replica().rejected(); }
   // Their reasons, in log order.
   const std::vector<std::string>& rejections() const { return rejections_; }
   // Spends the driver added to settle (beyond the flow's own transactions).
@@ -143,6 +166,8 @@ class FlowDriver {
 
   // Appends one private transaction; the replica's outcome, or its rejection as an error.
   Result<protocol::EntryOutcome> append(LedgerTime now, const priv::PrivateTx& tx);
+  // Appends entry bytes (to the link, or the driver's replica) and keeps them in the log.
+  Result<protocol::EntryOutcome> append_entry(LedgerTime now, Bytes bytes);
   // Appends a wallet's transaction and adopts its effect.
   template <class Tx>
   Result<priv::Applied> submit(LedgerTime now, Trader& t, Result<Tx> built);
@@ -156,12 +181,13 @@ class FlowDriver {
   Result<market::ActionResult> place(LedgerTime now, Trader& t, const market::OrderRequest& r,
                                      std::optional<market::OrderId> replaced);
   market::OrderOutcome order_outcome(std::uint64_t private_id) const;
-  const priv::PrivateLedger& ledger() const { return *replica_->private_ledger(); }
+  const priv::PrivateLedger& ledger() const { return *replica().private_ledger(); }
 
   market::ContractSpec contract_;
   std::shared_ptr<const priv::PrivateGens> gens_;
   std::unique_ptr<protocol::LedgerReplica> replica_;
-  std::unique_ptr<crypto::Ed25519SigningKey> issuer_;
+  std::shared_ptr<const crypto::Ed25519SigningKey> issuer_;
+  EntryLink* link_ = nullptr;
   std::uint64_t issuer_sequence_ = 0;
   std::vector<protocol::LedgerEntry> log_;
   std::vector<std::unique_ptr<Trader>> traders_;      // [i] is account i + 1

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# `pfex demo --ledger file|etcd`: the demo session through a gateway process and a validator
-# process around the log. Passes when the scenario's expectations hold on the ledger replica, the
-# validator process ends on the replica's state hash, and the outcome matches the in-process run
-# (the demo itself exits 1 otherwise). For etcd it starts a throwaway 3-member cluster.
-# Usage: demo_ledger.sh PATH_TO_PFEX file|etcd REPO_ROOT
+# `pfex demo --ledger file|etcd [--mode transparent]`: the demo session through a gateway process
+# and a validator process around the log. Passes when the validator process ends on the replica's
+# state hash and the outcome matches the in-process reference (the demo itself exits 1
+# otherwise): in private mode the private run equals the transparent run of the same flow; in
+# transparent mode the scenario's expectations hold on the ledger replica and the outcome matches
+# the in-process run. For etcd it starts a throwaway 3-member cluster.
+# Usage: demo_ledger.sh PATH_TO_PFEX file|etcd REPO_ROOT [private|transparent]
 set -euo pipefail
 pfex=$1
 ledger=$2
 root=$3
+mode=${4:-private}
 dir=$(mktemp -d)
 cleanup() {
   [ "$ledger" = etcd ] && "$root/scripts/etcd-cluster" kill "$dir/etcd" >/dev/null 2>&1 || true
@@ -29,14 +32,19 @@ if [ "$ledger" = etcd ]; then
     "$root/scripts/etcd-cluster" start "$dir/etcd" >/dev/null
   extra=(--etcd "$(paste -sd, "$dir/etcd/endpoints")")
 fi
-if ! out=$("$pfex" demo --ledger "$ledger" --dir "$dir/work" "${extra[@]}"); then
+if ! out=$("$pfex" demo --mode "$mode" --ledger "$ledger" --dir "$dir/work" "${extra[@]}"); then
   echo "$out"
   for f in "$dir"/work/*.out; do echo "== $f"; cat "$f"; done
   exit 1
 fi
-grep -q "demo: 31 steps, 7 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
 grep -q "(agrees)" <<<"$out" || { echo "$out"; exit 1; }
-grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
+if [ "$mode" = private ]; then
+  grep -q "private and transparent runs agree" <<<"$out" || { echo "$out"; exit 1; }
+  grep -q "Private views" <<<"$out" || { echo "$out"; exit 1; }
+else
+  grep -q "demo: 31 steps, 7 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
+  grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
+fi
 if [ "$ledger" = etcd ]; then
   # Pruning: validator "a" snapshots and prunes everything its snapshot covers (it is the only
   # registered validator). A newcomer without a snapshot is then refused with a clear error,
@@ -53,4 +61,4 @@ if [ "$ledger" = etcd ]; then
   again=$("$pfex" validator --log "$log" --once --snapshots "$dir/snaps-a" --name a)
   grep -q "^state $state" <<<"$again" || { echo "restarted: $again, want $state"; exit 1; }
 fi
-echo "demo on the $ledger ledger: ok"
+echo "$mode demo on the $ledger ledger: ok"
