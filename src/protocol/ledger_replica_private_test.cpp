@@ -161,21 +161,27 @@ TEST_F(ReplicaPrivateTest, TwoReplicasReplayingTheLogAgree) {
   EXPECT_EQ(rejected, 5U);
   EXPECT_EQ(log().builder.rejected(), 5U);
 
-  LedgerReplica one(log().gens), batched(log().gens);
+  LedgerReplica one(log().gens);
   for (const LedgerEntry& e : log().entries) {
     auto out = one.apply(e);
     ASSERT_TRUE(out.is_ok());
     EXPECT_EQ(out->accepted, log().accepted[e.sequence - 1]) << e.sequence;
     EXPECT_EQ(out->reason.to_string(), log().reasons[e.sequence - 1]);
   }
-  auto outs = batched.apply_batch(log().entries, 2);
-  ASSERT_TRUE(outs.is_ok());
-  for (const EntryOutcome& o : *outs)
-    EXPECT_EQ(o.accepted, log().accepted[o.sequence - 1]) << o.sequence;
   EXPECT_EQ(one.chain(), log().chain);
-  EXPECT_EQ(batched.chain(), log().chain);
   EXPECT_EQ(one.state_hash(), log().state);
-  EXPECT_EQ(batched.state_hash(), log().state);
+  // The whole log in one batch (its private transactions verified as one block).
+  for (unsigned threads : {1U, 2U, 64U}) {
+    LedgerReplica batched(log().gens);
+    auto outs = batched.apply_batch(log().entries, threads);
+    ASSERT_TRUE(outs.is_ok());
+    for (const EntryOutcome& o : *outs) {
+      EXPECT_EQ(o.accepted, log().accepted[o.sequence - 1]) << o.sequence;
+      EXPECT_EQ(o.reason.to_string(), log().reasons[o.sequence - 1]) << o.sequence;
+    }
+    EXPECT_EQ(batched.chain(), log().chain) << threads;
+    EXPECT_EQ(batched.state_hash(), log().state) << threads;
+  }
   EXPECT_NE(log().state, Digest32{});
   EXPECT_EQ(one.exchange(), nullptr);
 }
