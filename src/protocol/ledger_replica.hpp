@@ -73,6 +73,8 @@ class LedgerReplica {
 
   // The open market's mode (none before genesis).
   std::optional<Mode> mode() const { return state_.context().mode; }
+  // What decoding a private transaction of this log needs (empty before genesis).
+  MarketContext context() const { return state_.context(); }
   // A transparent market's exchange (null before genesis and in a private market).
   const market::Exchange* exchange() const { return state_.exchange ? &*state_.exchange : nullptr; }
   // A private market's ledger (null before genesis and in a transparent market).
