@@ -89,14 +89,9 @@ Status PrivateWalletStore::save_pending(Bytes entry) {
   return save();
 }
 
-Status PrivateWalletStore::clear_pending() {
-  pending_entry_.reset();
-  return save();
-}
-
-Status PrivateWalletStore::set_followed(std::uint64_t log_sequence) {
-  if (log_sequence <= followed_) return Status::ok();
-  followed_ = log_sequence;
+Status PrivateWalletStore::save_progress(std::uint64_t log_sequence, bool clear_pending) {
+  if (log_sequence > followed_) followed_ = log_sequence;
+  if (clear_pending) pending_entry_.reset();
   return save();
 }
 

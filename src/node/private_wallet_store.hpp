@@ -57,12 +57,11 @@ class PrivateWalletStore {
 
   // Records `entry` as pending and saves (call before submitting it).
   Status save_pending(Bytes entry);
-  // Drops the pending entry and saves (after the wallet confirmed it, or after the log decided a
-  // cancel, which changes no wallet state).
-  Status clear_pending();
-  // Records that the wallet holds the log's effects up to `log_sequence` and saves. Never moves
-  // back.
-  Status set_followed(std::uint64_t log_sequence);
+  // Records, in one save, that the wallet holds the log's effects up to `log_sequence` (never
+  // moves back) and, with `clear_pending`, drops the pending entry (the wallet confirmed it, or
+  // the log decided a cancel, which changes no wallet state). One save, so that a crash never
+  // keeps a mint taken in with the position before it (it would be taken in twice).
+  Status save_progress(std::uint64_t log_sequence, bool clear_pending);
   // Saves the wallet as it is now.
   Status save();
 

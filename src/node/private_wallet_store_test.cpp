@@ -48,8 +48,8 @@ TEST(PrivateWalletStore, RoundTripsTheWalletThePendingEntryAndThePosition) {
     ASSERT_TRUE(reg.is_ok());
     entry = protocol::encode_entry(protocol::PrivateEntry{priv::PrivateTx(*reg)});
     ASSERT_TRUE(s->save_pending(entry).is_ok());
-    ASSERT_TRUE(s->set_followed(41).is_ok());
-    ASSERT_TRUE(s->set_followed(40).is_ok());  // never moves back
+    ASSERT_TRUE(s->save_progress(41, false).is_ok());
+    ASSERT_TRUE(s->save_progress(40, false).is_ok());  // never moves back
     state = wallet_state(s->wallet());
     // The chain key is not in the file in the clear.
     auto file = read_whole_file(path);
@@ -66,7 +66,8 @@ TEST(PrivateWalletStore, RoundTripsTheWalletThePendingEntryAndThePosition) {
   EXPECT_EQ(s->wallet().identity(), identity);
   EXPECT_EQ(wallet_state(s->wallet()), state);
   EXPECT_TRUE(s->wallet().has_pending());
-  ASSERT_TRUE(s->clear_pending().is_ok());
+  ASSERT_TRUE(s->save_progress(41, true).is_ok());
+  EXPECT_FALSE(s->pending_entry().has_value());
   EXPECT_EQ(PrivateWalletStore::create(path, "x", gens(), kMarket, KdfParams::for_tests())
                 .status()
                 .code(),

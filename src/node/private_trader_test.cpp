@@ -1,0 +1,227 @@
+// The trader's node in a private market: killed at every step of every kind of transaction, the
+// restarted node neither loses nor double-spends (the ledger and the wallet agree with a run that
+// was never killed); fills are settled after their delay; a margin round is met with a refresh,
+// depositing the shortfall the wallet names.
+#include "node/private_trader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "node/test_util.hpp"
+#include "protocol/private/test_util.hpp"
+
+namespace pfex::node {
+namespace {
+
+using priv::OrderKind;
+using priv::PrivateTx;
+using priv::Side;
+using priv::testing::gens;
+
+constexpr protocol::MarketId kMarket = {7, 7, 7};
+
+// A log in memory in front of a private ledger: submitted entries wait until apply(), which
+// decodes and applies each in order as a replica does (a rejected entry changes nothing).
+struct TestLog {
+  priv::PrivateLedger ledger{gens(), priv::testing::small_terms()};
+  std::vector<protocol::LedgerEntry> entries;
+  std::vector<protocol::EntryOutcome> outcomes;
+  std::int64_t clock = 1'000;
+  std::uint64_t issuer_sequence = 0;
+
+  Status submit(ByteSpan entry) {
+    entries.push_back({entries.size() + 1, LedgerTime(clock), Bytes(entry.begin(), entry.end())});
+    return Status::ok();
+  }
+  void apply() {
+    for (std::size_t i = outcomes.size(); i < entries.size(); ++i) {
+      protocol::EntryOutcome out;
+      out.sequence = entries[i].sequence;
+      out.time = entries[i].entry_time;
+      auto e = protocol::decode_entry(entries[i].payload,
+                                      {protocol::Mode::kPrivate, ledger.terms().log_window});
+      auto* p = e.is_ok() ? std::get_if<protocol::PrivateEntry>(&*e) : nullptr;
+      ASSERT_NE(p, nullptr);
+      auto applied = ledger.apply(p->tx);
+      out.accepted = applied.is_ok();
+      if (applied.is_ok()) out.private_result = *applied;
+      if (!applied.is_ok()) out.reason = applied.status();
+      outcomes.push_back(std::move(out));
+    }
+  }
+  void mint(const std::array<std::uint8_t, 32>& to, std::int64_t amount) {
+    priv::MintTx tx;
+    tx.account = to;
+    tx.amount = amount;
+    tx.sequence = ++issuer_sequence;
+    const Bytes message = priv::mint_signed_bytes(tx);
+    crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                         priv::testing::issuer().sk.data());
+    ASSERT_TRUE(submit(protocol::encode_entry(protocol::PrivateEntry{PrivateTx(tx)})).is_ok());
+  }
+  std::size_t accepted() const {
+    return static_cast<std::size_t>(
+        std::count_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.accepted; }));
+  }
+};
+
+// One trader node on a wallet file, which it can be killed and restarted on.
+struct Node {
+  TestLog& log;
+  std::string path;
+  std::optional<PrivateWalletStore> store;
+  std::unique_ptr<PrivateTrader> trader;
+  PrivateTraderOptions options;
+
+  Node(TestLog& l, std::string p, PrivateTraderOptions o = {})
+      : log(l), path(std::move(p)), options(o) {
+    auto s = PrivateWalletStore::create(path, "pass", gens(), kMarket, KdfParams::for_tests());
+    EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+    store.emplace(std::move(s).value());
+    start();
+  }
+  void start() {
+    trader = std::make_unique<PrivateTrader>(
+        *store, [this](ByteSpan e) { return log.submit(e); }, options);
+  }
+  // Drops everything in memory and starts again from the file, as after SIGKILL.
+  void restart() {
+    trader.reset();
+    store.reset();
+    auto s = PrivateWalletStore::open(path, "pass", gens());
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    store.emplace(std::move(s).value());
+    start();
+  }
+  // The replica applies what was submitted and the node follows it.
+  Status sync() {
+    log.apply();
+    return trader->follow(log.ledger, log.entries, log.outcomes);
+  }
+  priv::PrivateWallet& wallet() { return store->wallet(); }
+};
+
+// The actions of the crash test, in order; each is one transaction of the node.
+using Action = std::function<Status(Node&)>;
+std::vector<Action> actions() {
+  return {
+      [](Node& n) { return n.trader->register_identity(n.log.ledger, n.log.ledger.terms().bond); },
+      [](Node& n) { return n.trader->deposit(n.log.ledger, 600'000); },
+      [](Node& n) { return n.trader->post(n.log.ledger, Side::kBuy, OrderKind::kLimit, 100, 5); },
+      [](Node& n) { return n.trader->post(n.log.ledger, Side::kSell, OrderKind::kLimit, 105, 2); },
+      [](Node& n) { return n.trader->cancel(n.log.ledger, 1); },
+      [](Node& n) { return n.trader->settle(n.log.ledger); },
+      [](Node& n) { return n.trader->withdraw(n.log.ledger, 1'000); },
+  };
+}
+
+// Between actions, what the market does: a mint after registering, a fill of the buy.
+void market_after(Node& n, std::size_t action) {
+  if (action == 0) n.log.mint(n.wallet().identity(), 1'000'000);
+  if (action == 3) ASSERT_TRUE(n.log.ledger.record_fill(0, 100, 3).is_ok());
+}
+
+struct Outcome {
+  priv::Attributes attributes;
+  std::uint64_t cash = 0;
+  std::vector<std::uint64_t> orders;
+  std::size_t accepted = 0;
+};
+
+Outcome run(const std::string& path, std::optional<std::pair<std::size_t, TraderStep>> kill,
+            bool resubmit_before_catching_up = false) {
+  TestLog log;
+  Node n(log, path);
+  const auto list = actions();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const bool killed_here = kill && kill->first == i;
+    if (killed_here)
+      n.trader->set_fault_hook([step = kill->second](TraderStep s) { return s != step; });
+    Status s = list[i](n);
+    if (s.is_ok()) s = n.sync();
+    if (!killed_here) {
+      EXPECT_TRUE(s.is_ok()) << "action " << i << ": " << s.to_string();
+    } else {
+      EXPECT_FALSE(s.is_ok()) << "action " << i << " was not stopped";
+      n.restart();
+      if (resubmit_before_catching_up) EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      EXPECT_TRUE(n.sync().is_ok());
+      EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      EXPECT_TRUE(n.sync().is_ok());
+      EXPECT_FALSE(n.trader->busy()) << "action " << i;
+      // Killed before anything was saved: the action never happened; the node does it again.
+      if (kill->second == TraderStep::kBuilt) {
+        EXPECT_TRUE(list[i](n).is_ok());
+        EXPECT_TRUE(n.sync().is_ok());
+      }
+    }
+    EXPECT_FALSE(n.trader->busy()) << "action " << i;
+    market_after(n, i);
+    EXPECT_TRUE(n.sync().is_ok());
+  }
+  // The wallet's token is the ledger's token at its index.
+  const auto index = n.wallet().token_index();
+  EXPECT_TRUE(index.has_value());
+  if (index) {
+    const auto list_now = log.ledger.tokens(log.ledger.terms().epoch);
+    EXPECT_LT(*index, list_now.size());
+    if (*index < list_now.size()) EXPECT_EQ(n.wallet().token().commit(gens()), list_now[*index]);
+  }
+  return {n.wallet().attributes(), n.wallet().cash_balance(), n.wallet().open_orders(),
+          log.accepted()};
+}
+
+TEST(PrivateTraderCrash, KilledAtEveryStepOfEveryActionItNeitherLosesNorDoubleSpends) {
+  testing::TempDir dir;
+  const Outcome reference = run(dir.file("reference"), std::nullopt);
+  EXPECT_EQ(reference.cash, 1'000'000U - 600'000U + 1'000U);
+  EXPECT_EQ(reference.orders, (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(reference.attributes.vp, 3U);
+  const std::size_t n = actions().size();
+  int runs = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const TraderStep step :
+         {TraderStep::kBuilt, TraderStep::kSaved, TraderStep::kSubmitted, TraderStep::kConfirmed}) {
+      SCOPED_TRACE("killed at action " + std::to_string(i) + " step " +
+                   std::to_string(static_cast<int>(step)));
+      const Outcome o = run(dir.file("w" + std::to_string(runs++)), std::pair{i, step});
+      EXPECT_EQ(o.attributes, reference.attributes);
+      EXPECT_EQ(o.cash, reference.cash);
+      EXPECT_EQ(o.orders, reference.orders);
+      EXPECT_EQ(o.accepted, reference.accepted);  // each action took effect exactly once
+    }
+  }
+}
+
+// Killed after submitting, the restarted node sends the same bytes again before its replica saw
+// the first copy: both reach the log, the second is rejected (its serial or sequence is spent),
+// and the wallet confirms the first.
+TEST(PrivateTraderCrash, ASecondCopyOfTheSameBytesIsRejectedAndNothingIsSpentTwice) {
+  testing::TempDir dir;
+  const Outcome reference = run(dir.file("reference"), std::nullopt);
+  for (std::size_t i = 0; i < actions().size(); ++i) {
+    SCOPED_TRACE("action " + std::to_string(i));
+    const Outcome o = run(dir.file("w" + std::to_string(i)), std::pair{i, TraderStep::kSubmitted},
+                          /*resubmit_before_catching_up=*/true);
+    EXPECT_EQ(o.attributes, reference.attributes);
+    EXPECT_EQ(o.cash, reference.cash);
+    EXPECT_EQ(o.accepted, reference.accepted);
+  }
+}
+
+TEST(PrivateTrader, OneTransactionAtATime) {
+  testing::TempDir dir;
+  TestLog log;
+  Node n(log, dir.file("w"));
+  ASSERT_TRUE(n.trader->register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+  EXPECT_TRUE(n.trader->busy());
+  EXPECT_EQ(n.trader->deposit(log.ledger, 1).code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(n.sync().is_ok());
+  EXPECT_FALSE(n.trader->busy());
+}
+
+}  // namespace
+}  // namespace pfex::node
