@@ -172,13 +172,19 @@ void PrivateTrader::note_settles(const priv::PrivateLedger& ledger) {
       continue;
     }
     // Something new to settle on this order: a fresh delay from now.
-    const auto max = static_cast<std::uint32_t>(
-        std::clamp<std::int64_t>(options_.max_settle_delay.value(), 0, INT32_MAX));
-    const std::int64_t delay = max == 0 ? 0 : randombytes_uniform(max + 1);
+    const std::int64_t delay = draw_delay();
     const Result<std::int64_t> at = checked_add(now_.value(), delay, "the settle's time");
     next.emplace(e.order, Due{e.fill_index, e.release, LedgerTime(at.is_ok() ? *at : INT64_MAX)});
   }
   due_ = std::move(next);
+}
+
+std::int64_t PrivateTrader::draw_delay() const {
+  const std::int64_t max =
+      std::clamp<std::int64_t>(options_.max_settle_delay.value(), 0, INT32_MAX);
+  if (max == 0) return 0;
+  if (options_.draw_delay) return std::clamp<std::int64_t>(options_.draw_delay(max), 0, max);
+  return randombytes_uniform(static_cast<std::uint32_t>(max) + 1);
 }
 
 bool PrivateTrader::settle_due() const {
@@ -213,6 +219,14 @@ Result<bool> PrivateTrader::step(const priv::PrivateLedger& ledger) {
   if (!settle_due()) return false;
   PFEX_RETURN_IF_ERROR(settle(ledger));
   return true;
+}
+
+PrivateTrader::Submit submit_through(SubmitOptions options) {
+  return [options = std::move(options)](ByteSpan entry) -> Status {
+    const Result<Submitted> sent = submit_transaction(entry, options);
+    if (!sent.is_ok() && sent.status().code() != ErrorCode::kAlreadyExists) return sent.status();
+    return Status::ok();
+  };
 }
 
 }  // namespace pfex::node

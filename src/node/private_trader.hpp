@@ -4,7 +4,7 @@
 // after a uniform random delay (so a settle's time does not point at the fill, and through it at
 // the post), refreshes by itself when a margin round opens (depositing from the cash account what
 // the wallet names as "E_L short by X"), and submits through a Submit function: in production
-// node::submit_transaction through SOCKS5 with a fresh proxy username each time.
+// submit_through(), node::submit_transaction through SOCKS5 with a fresh proxy username each time.
 //
 // Crash safety: one transaction at a time. The entry is saved as pending with the wallet's
 // pending outcome (PrivateWalletStore::save_pending) before it is submitted; after a restart,
@@ -24,6 +24,7 @@
 #include "core/status.hpp"
 #include "core/units.hpp"
 #include "node/private_wallet_store.hpp"
+#include "node/submit.hpp"
 #include "protocol/ledger_entry.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/validator_stages.hpp"
@@ -34,6 +35,8 @@ struct PrivateTraderOptions {
   // Fills (and closed remainders) are settled after a uniform random delay in [0, this] of
   // ledger time from when the node saw them.
   LedgerTime max_settle_delay{0};
+  // Draws a delay in [0, max] (ms); uniform from libsodium's generator when empty. Tests fix it.
+  std::function<std::int64_t(std::int64_t max)> draw_delay;
   // Refresh in a margin round without being asked.
   bool auto_refresh = true;
 };
@@ -98,6 +101,7 @@ class PrivateTrader {
   bool reached(TraderStep step) const { return !fault_ || fault_(step); }
   void note_settles(const priv::PrivateLedger& ledger);
   bool settle_due() const;
+  std::int64_t draw_delay() const;
   Result<bool> refresh(const priv::PrivateLedger& ledger);
 
   PrivateWalletStore& store_;
@@ -114,5 +118,11 @@ class PrivateTrader {
   };
   std::map<std::uint64_t, Due> due_;
 };
+
+// A Submit that sends each entry with node::submit_transaction under `options`: through
+// options.socks5 with a fresh random proxy username per entry unless proxy_credentials are set
+// (so a Tor proxy puts each anonymous transaction on its own circuit). A 409 (the log already
+// decides these bytes) is success: the replica will show what the log did with them.
+PrivateTrader::Submit submit_through(SubmitOptions options);
 
 }  // namespace pfex::node

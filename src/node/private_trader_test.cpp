@@ -223,5 +223,115 @@ TEST(PrivateTrader, OneTransactionAtATime) {
   EXPECT_FALSE(n.trader->busy());
 }
 
+// A registered node with cash in its token and its account, and a buy of 3 at 100 filled.
+struct Trading {
+  testing::TempDir dir;
+  TestLog log;
+  Node n;
+  explicit Trading(PrivateTraderOptions options = {}) : n(log, dir.file("w"), std::move(options)) {
+    EXPECT_TRUE(n.trader->register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+    EXPECT_TRUE(n.sync().is_ok());
+    log.mint(n.wallet().identity(), 100'000);
+    EXPECT_TRUE(n.sync().is_ok());
+    EXPECT_TRUE(n.trader->deposit(log.ledger, 50'000).is_ok());
+    EXPECT_TRUE(n.sync().is_ok());
+    EXPECT_TRUE(n.trader->post(log.ledger, Side::kBuy, OrderKind::kLimit, 100, 3).is_ok());
+    EXPECT_TRUE(n.sync().is_ok());
+  }
+  // An entry of someone else's at ledger time `t` (the node's clock moves with the log).
+  void tick(std::int64_t t) {
+    log.clock = t;
+    log.mint(stranger, 1);
+    ASSERT_TRUE(n.sync().is_ok());
+  }
+  std::array<std::uint8_t, 32> stranger = [] {
+    priv::PrivateWallet w(gens());
+    return w.identity();
+  }();
+};
+
+TEST(PrivateTraderLoop, SettlesAFillOnlyOnceItsDelayHasPassed) {
+  PrivateTraderOptions options;
+  options.max_settle_delay = LedgerTime(1'000);
+  options.draw_delay = [](std::int64_t max) { return max; };
+  Trading t(options);
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  t.tick(5'000);  // the node sees the fill at 5000: due at 6000
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));
+  t.tick(5'999);
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));
+  t.tick(6'000);
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_EQ(t.n.wallet().attributes().vp, 3U);
+  EXPECT_EQ(t.log.ledger.order(0)->claimed, 1U);
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));  // nothing left to settle
+}
+
+TEST(PrivateTraderLoop, WithoutADelayItSettlesAtOnce) {
+  Trading t;
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 2).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_EQ(t.n.wallet().attributes().vp, 2U);
+}
+
+priv::MarketTerms harsh_terms(const priv::PrivateLedger& ledger, std::int64_t margin) {
+  priv::MarketTerms next = ledger.terms();
+  next.epoch += 1;
+  next.low = 95;
+  next.high = 115;
+  next.margin = margin;
+  return next;
+}
+
+// The margin round: the node releases its expired order, then refreshes, depositing from its cash
+// account exactly what the wallet says the token is short of in the new band.
+TEST(PrivateTraderLoop, RefreshesByItselfDepositingTheShortfall) {
+  Trading t;
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));  // settles the fill
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.n.trader->post(t.log.ledger, Side::kBuy, OrderKind::kLimit, 95, 1).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  const std::int64_t c = t.n.wallet().attributes().c;
+  ASSERT_TRUE(t.log.ledger.begin_margin_round(harsh_terms(t.log.ledger, 20'000), 5).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));  // releases the expired buy
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_FALSE(t.log.ledger.refreshed(t.n.wallet().identity()));
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));  // refreshes
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_TRUE(t.log.ledger.refreshed(t.n.wallet().identity()));
+  // c' = c - 5*3 (levy) + X with E_L = c' + 3*(95*10 - 20000) = 0: the deposit is exactly X.
+  const std::int64_t x = 3 * (20'000 - 950) - (c - 15);
+  ASSERT_GT(x, 0);
+  EXPECT_EQ(t.n.wallet().cash_balance(), 50'000U - static_cast<std::uint64_t>(x));
+  EXPECT_EQ(t.n.wallet().attributes().c, c - 15 + x);
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));  // nothing more to do in this round
+}
+
+TEST(PrivateTraderLoop, AMarginCallTheCashAccountCannotPayIsAClearError) {
+  Trading t;
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.log.ledger.begin_margin_round(harsh_terms(t.log.ledger, 60'000), 0).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  auto refused = t.n.trader->step(t.log.ledger);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(refused.status().message().find("margin call: E_L short by"), std::string_view::npos)
+      << refused.status().to_string();
+  EXPECT_NE(refused.status().message().find("the cash account holds 50000"),
+            std::string_view::npos);
+  EXPECT_FALSE(t.n.trader->busy());  // nothing sent
+}
+
 }  // namespace
 }  // namespace pfex::node
