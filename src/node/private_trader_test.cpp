@@ -8,8 +8,10 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
+#include "net/http_server.hpp"
 #include "node/test_util.hpp"
 #include "protocol/private/test_util.hpp"
 
@@ -331,6 +333,71 @@ TEST(PrivateTraderLoop, AMarginCallTheCashAccountCannotPayIsAClearError) {
   EXPECT_NE(refused.status().message().find("the cash account holds 50000"),
             std::string_view::npos);
   EXPECT_FALSE(t.n.trader->busy());  // nothing sent
+}
+
+// The node's transactions reach the gateway through a real SOCKS5 proxy (microsocks), each on a
+// new connection offering a fresh username; without the proxy the entry stays pending, and the
+// same bytes go through once it is back.
+TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
+  ASSERT_TRUE(testing::have_microsocks()) << "microsocks is not installed (scripts/install-deps)";
+  testing::TempDir dir;
+  TestLog log;
+  std::mutex mutex;
+  std::size_t received = 0;
+  net::HttpServer gateway;  // a stand-in gateway appending to the test's log
+  gateway.route("POST", "/v1/tx", [&](const net::HttpRequest& req) {
+    std::lock_guard lock(mutex);
+    const Bytes body(req.body.begin(), req.body.end());
+    EXPECT_TRUE(log.submit(body).is_ok());
+    ++received;
+    return net::HttpResponse{200, "application/json",
+                             "{\"sequence\": " + std::to_string(log.entries.size()) + "}"};
+  });
+  auto gateway_port = gateway.start();
+  ASSERT_TRUE(gateway_port.is_ok()) << gateway_port.status().to_string();
+  const std::uint16_t proxy_port = testing::free_loopback_port();
+  auto proxy = testing::start_microsocks(proxy_port);
+  ASSERT_NE(proxy, nullptr);
+  SubmitOptions via;
+  via.gateway = Endpoint{"127.0.0.1", *gateway_port};
+  via.socks5 = Endpoint{"127.0.0.1", proxy_port};
+  via.timeout = std::chrono::milliseconds(5'000);
+
+  auto store =
+      PrivateWalletStore::create(dir.file("w"), "pass", gens(), kMarket, KdfParams::for_tests());
+  ASSERT_TRUE(store.is_ok());
+  PrivateTrader trader(*store, submit_through(via));
+  auto sync = [&] {
+    std::lock_guard lock(mutex);
+    log.apply();
+    return trader.follow(log.ledger, log.entries, log.outcomes);
+  };
+  ASSERT_TRUE(trader.register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  {
+    std::lock_guard lock(mutex);
+    log.mint(store->wallet().identity(), 10'000);
+  }
+  ASSERT_TRUE(sync().is_ok());
+  ASSERT_TRUE(trader.deposit(log.ledger, 5'000).is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_EQ(received, 2U);
+  EXPECT_EQ(store->wallet().attributes().c, 5'000);
+  EXPECT_EQ(log.accepted(), 3U);
+
+  proxy->kill();
+  const Status down = trader.post(log.ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+  EXPECT_EQ(down.code(), ErrorCode::kIoError) << down.to_string();
+  EXPECT_TRUE(trader.busy());
+  EXPECT_EQ(received, 2U);
+  proxy = testing::start_microsocks(proxy_port);
+  ASSERT_NE(proxy, nullptr);
+  ASSERT_TRUE(trader.resubmit_pending().is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_FALSE(trader.busy());
+  EXPECT_EQ(received, 3U);
+  EXPECT_EQ(store->wallet().open_orders().size(), 1U);
+  gateway.stop();
 }
 
 }  // namespace
