@@ -83,6 +83,8 @@ Status PrivateTrader::follow(const priv::PrivateLedger& ledger,
                              std::span<const protocol::EntryOutcome> outcomes) {
   if (entries.size() != outcomes.size())
     return Status::invalid_argument("follow: entries and outcomes differ in number");
+  if (ledger.terms().market_id != store_.market())
+    return Status::failed_precondition("the wallet belongs to another market than the log's");
   priv::PrivateWallet& w = store_.wallet();
   std::uint64_t last = store_.followed();
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -123,6 +125,14 @@ Status PrivateTrader::follow(const priv::PrivateLedger& ledger,
   }
   note_settles(ledger);
   return store_.save_progress(last, confirmed);
+}
+
+Status PrivateTrader::follow(const protocol::LedgerReplica& replica,
+                             std::span<const protocol::LedgerEntry> entries,
+                             std::span<const protocol::EntryOutcome> outcomes) {
+  if (replica.private_ledger() == nullptr)
+    return Status::failed_precondition("the log's market is not private");
+  return follow(*replica.private_ledger(), entries, outcomes);
 }
 
 Status PrivateTrader::resubmit_pending() {

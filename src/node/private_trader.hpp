@@ -26,6 +26,7 @@
 #include "node/private_wallet_store.hpp"
 #include "node/submit.hpp"
 #include "protocol/ledger_entry.hpp"
+#include "protocol/ledger_replica.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/validator_stages.hpp"
 
@@ -66,7 +67,12 @@ class PrivateTrader {
   // order; those at or before store.followed() are skipped), `ledger` the state after them.
   // Credits mints and transfers to this identity, confirms the pending transaction when the
   // ledger shows its effect, notes new fills for settling, and saves the position.
+  // kFailedPrecondition when the ledger is another market's than the wallet's.
   Status follow(const priv::PrivateLedger& ledger, std::span<const protocol::LedgerEntry> entries,
+                std::span<const protocol::EntryOutcome> outcomes);
+  // The same on the node's replica of the log (kFailedPrecondition unless its market is private).
+  Status follow(const protocol::LedgerReplica& replica,
+                std::span<const protocol::LedgerEntry> entries,
                 std::span<const protocol::EntryOutcome> outcomes);
   // After a restart, once follow() caught up with the log (and confirmed the pending entry if the
   // ledger shows it): submits the pending entry again. Does nothing without one.

@@ -14,6 +14,7 @@
 #include "net/http_server.hpp"
 #include "node/test_util.hpp"
 #include "protocol/private/test_util.hpp"
+#include "protocol/private_test_util.hpp"
 
 namespace pfex::node {
 namespace {
@@ -23,7 +24,7 @@ using priv::PrivateTx;
 using priv::Side;
 using priv::testing::gens;
 
-constexpr protocol::MarketId kMarket = {7, 7, 7};
+const protocol::MarketId kMarket = priv::testing::small_terms().market_id;
 
 // A log in memory in front of a private ledger: submitted entries wait until apply(), which
 // decodes and applies each in order as a replica does (a rejected entry changes nothing).
@@ -214,6 +215,20 @@ TEST(PrivateTraderCrash, ASecondCopyOfTheSameBytesIsRejectedAndNothingIsSpentTwi
   }
 }
 
+TEST(PrivateTrader, AWalletOfAnotherMarketIsRefused) {
+  testing::TempDir dir;
+  TestLog log;
+  protocol::MarketId other = kMarket;
+  other[0] ^= 1;
+  auto store =
+      PrivateWalletStore::create(dir.file("w"), "pass", gens(), other, KdfParams::for_tests());
+  ASSERT_TRUE(store.is_ok());
+  PrivateTrader trader(*store, [&](ByteSpan e) { return log.submit(e); });
+  const Status s = trader.follow(log.ledger, log.entries, log.outcomes);
+  EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("another market"), std::string_view::npos);
+}
+
 TEST(PrivateTrader, OneTransactionAtATime) {
   testing::TempDir dir;
   TestLog log;
@@ -336,22 +351,34 @@ TEST(PrivateTraderLoop, AMarginCallTheCashAccountCannotPayIsAClearError) {
 }
 
 // The node's transactions reach the gateway through a real SOCKS5 proxy (microsocks), each on a
-// new connection offering a fresh username; without the proxy the entry stays pending, and the
-// same bytes go through once it is back.
+// new connection offering a fresh username, and the node follows the log with a LedgerReplica
+// from the private genesis on; without the proxy the entry stays pending, and the same bytes go
+// through once it is back.
 TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
   ASSERT_TRUE(testing::have_microsocks()) << "microsocks is not installed (scripts/install-deps)";
   testing::TempDir dir;
-  TestLog log;
+  const protocol::SigningKey issuer = protocol::testing::fixed_issuer();
+  const Bytes genesis =
+      protocol::encode_entry(protocol::testing::private_genesis(issuer.public_key()));
+  protocol::LedgerReplica replica(
+      std::shared_ptr<const priv::PrivateGens>(&gens(), [](const priv::PrivateGens*) {}));
+  std::vector<protocol::LedgerEntry> entries;
+  std::vector<protocol::EntryOutcome> outcomes;
   std::mutex mutex;
+  auto append = [&](Bytes payload) {  // under the mutex
+    entries.push_back({entries.size() + 1,
+                       LedgerTime(1'000 + static_cast<std::int64_t>(entries.size())),
+                       std::move(payload)});
+  };
+  append(genesis);
   std::size_t received = 0;
   net::HttpServer gateway;  // a stand-in gateway appending to the test's log
   gateway.route("POST", "/v1/tx", [&](const net::HttpRequest& req) {
     std::lock_guard lock(mutex);
-    const Bytes body(req.body.begin(), req.body.end());
-    EXPECT_TRUE(log.submit(body).is_ok());
+    append(Bytes(req.body.begin(), req.body.end()));
     ++received;
     return net::HttpResponse{200, "application/json",
-                             "{\"sequence\": " + std::to_string(log.entries.size()) + "}"};
+                             "{\"sequence\": " + std::to_string(entries.size()) + "}"};
   });
   auto gateway_port = gateway.start();
   ASSERT_TRUE(gateway_port.is_ok()) << gateway_port.status().to_string();
@@ -363,30 +390,43 @@ TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
   via.socks5 = Endpoint{"127.0.0.1", proxy_port};
   via.timeout = std::chrono::milliseconds(5'000);
 
-  auto store =
-      PrivateWalletStore::create(dir.file("w"), "pass", gens(), kMarket, KdfParams::for_tests());
+  auto store = PrivateWalletStore::create(dir.file("w"), "pass", gens(),
+                                          protocol::market_id_of(genesis), KdfParams::for_tests());
   ASSERT_TRUE(store.is_ok());
   PrivateTrader trader(*store, submit_through(via));
   auto sync = [&] {
     std::lock_guard lock(mutex);
-    log.apply();
-    return trader.follow(log.ledger, log.entries, log.outcomes);
+    for (std::size_t i = outcomes.size(); i < entries.size(); ++i) {
+      auto out = replica.apply(entries[i]);
+      EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+      if (out.is_ok()) outcomes.push_back(*out);
+    }
+    return trader.follow(replica, entries, outcomes);
   };
-  ASSERT_TRUE(trader.register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  const priv::PrivateLedger& ledger = *replica.private_ledger();
+  ASSERT_TRUE(trader.register_identity(ledger, ledger.terms().bond).is_ok());
   ASSERT_TRUE(sync().is_ok());
   {
     std::lock_guard lock(mutex);
-    log.mint(store->wallet().identity(), 10'000);
+    priv::MintTx mint;
+    mint.account = store->wallet().identity();
+    mint.amount = 1'000'000;
+    mint.sequence = 1;
+    mint.signature = issuer.sign(priv::mint_signed_bytes(mint));
+    append(protocol::encode_entry(protocol::PrivateEntry{PrivateTx(mint)}));
   }
   ASSERT_TRUE(sync().is_ok());
-  ASSERT_TRUE(trader.deposit(log.ledger, 5'000).is_ok());
+  EXPECT_EQ(store->wallet().cash_balance(), 1'000'000U);
+  ASSERT_TRUE(trader.deposit(ledger, 500'000).is_ok());
   ASSERT_TRUE(sync().is_ok());
   EXPECT_EQ(received, 2U);
-  EXPECT_EQ(store->wallet().attributes().c, 5'000);
-  EXPECT_EQ(log.accepted(), 3U);
+  EXPECT_EQ(store->wallet().attributes().c, 500'000);
+  EXPECT_EQ(replica.rejected(), 0U);
 
   proxy->kill();
-  const Status down = trader.post(log.ledger, Side::kBuy, OrderKind::kLimit, 100, 1);
+  const Status down =
+      trader.post(ledger, Side::kBuy, OrderKind::kLimit, protocol::testing::kReference, 1);
   EXPECT_EQ(down.code(), ErrorCode::kIoError) << down.to_string();
   EXPECT_TRUE(trader.busy());
   EXPECT_EQ(received, 2U);
@@ -396,6 +436,7 @@ TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
   ASSERT_TRUE(sync().is_ok());
   EXPECT_FALSE(trader.busy());
   EXPECT_EQ(received, 3U);
+  EXPECT_EQ(replica.rejected(), 0U);
   EXPECT_EQ(store->wallet().open_orders().size(), 1U);
   gateway.stop();
 }
