@@ -85,6 +85,10 @@ Status PrivateWalletStore::save() {
 }
 
 Status PrivateWalletStore::save_pending(Bytes entry) {
+  if (entry.size() > protocol::kMaxTransactionBytes)
+    return Status::invalid_argument("a pending entry of " + std::to_string(entry.size()) +
+                                    " bytes is over the transaction limit of " +
+                                    std::to_string(protocol::kMaxTransactionBytes));
   pending_entry_ = std::move(entry);
   return save();
 }

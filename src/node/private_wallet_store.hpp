@@ -55,7 +55,8 @@ class PrivateWalletStore {
   // kept until the ledger shows its effect: submit it again after a restart.
   const std::optional<Bytes>& pending_entry() const { return pending_entry_; }
 
-  // Records `entry` as pending and saves (call before submitting it).
+  // Records `entry` as pending and saves (call before submitting it). kInvalidArgument, changing
+  // nothing, for an entry over protocol::kMaxTransactionBytes.
   Status save_pending(Bytes entry);
   // Records, in one save, that the wallet holds the log's effects up to `log_sequence` (never
   // moves back) and, with `clear_pending`, drops the pending entry (the wallet confirmed it, or

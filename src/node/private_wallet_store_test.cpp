@@ -74,6 +74,39 @@ TEST(PrivateWalletStore, RoundTripsTheWalletThePendingEntryAndThePosition) {
             ErrorCode::kAlreadyExists);
 }
 
+TEST(PrivateWalletStore, APendingEntryUpToTheTransactionLimit) {
+  TempDir dir;
+  const std::string path = dir.file("pw");
+  constexpr std::size_t kLimit = protocol::kMaxTransactionBytes;
+  {
+    auto s = PrivateWalletStore::create(path, "pass", gens(), kMarket, KdfParams::for_tests());
+    ASSERT_TRUE(s.is_ok());
+    ASSERT_TRUE(s->save_pending(Bytes(kLimit - 1, 1)).is_ok());
+    ASSERT_TRUE(s->save_pending(Bytes(kLimit, 2)).is_ok());
+    const Status over = s->save_pending(Bytes(kLimit + 1, 3));
+    EXPECT_EQ(over.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(*s->pending_entry(), Bytes(kLimit, 2));  // unchanged
+  }
+  {
+    auto s = PrivateWalletStore::open(path, "pass", gens());
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    EXPECT_EQ(*s->pending_entry(), Bytes(kLimit, 2));
+  }
+  // A file claiming a longer one is damaged.
+  auto opened = read_sealed_file(path, {'P', 'F', 'E', 'X', 'P', 'W', 'L', '1'}, "pass", "w");
+  ASSERT_TRUE(opened.is_ok());
+  Bytes contents = opened->contents;
+  Bytes longer(contents.begin(), contents.begin() + 4 + 32 + 8 + 1);
+  Writer w(&longer);
+  w.var_bytes(Bytes(kLimit + 1, 2));
+  longer.insert(longer.end(), contents.begin() + 4 + 32 + 8 + 1 + 4 + kLimit, contents.end());
+  ASSERT_TRUE(write_sealed_file(path, {'P', 'F', 'E', 'X', 'P', 'W', 'L', '1'}, opened->key, longer)
+                  .is_ok());
+  const Status st = PrivateWalletStore::open(path, "pass", gens()).status();
+  EXPECT_EQ(st.code(), ErrorCode::kCorruption) << st.to_string();
+  EXPECT_NE(st.message().find("pending entry"), std::string_view::npos) << st.to_string();
+}
+
 TEST(PrivateWalletStore, OneOpenerAtATime) {
   TempDir dir;
   const std::string path = dir.file("pw");

@@ -131,6 +131,21 @@ TEST(PrivateWalletState, DamagedFieldsAreRefusedWithTheirName) {
   refused(unsorted, "not strictly increasing");
 }
 
+TEST(PrivateWalletState, AnOrderCountOverTheLimitIsRefused) {
+  PrivateWallet w(gens());
+  Bytes bytes = state_of(w);
+  // No token index: the order count follows the version, keys, the opening and the epoch.
+  const std::size_t at = 4 + 32 + 32 + 32 + 96 + 56 + 1 + 8;
+  ASSERT_EQ(bytes[at], 0);
+  const std::uint32_t over = (1U << 20) + 1;
+  for (int i = 0; i < 4; ++i)
+    bytes[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(over >> (8 * i));
+  auto r = PrivateWallet::decode_state(gens(), bytes);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("order count 1048577 is over 1048576"), std::string::npos)
+      << r.status().to_string();
+}
+
 TEST(PrivateWalletRecovery, FindsWhetherThePendingSpendTookEffect) {
   Trading t;
   auto post = t.w->build_post(t.ledger, Side::kSell, OrderKind::kLimit, 104, 1);
