@@ -25,6 +25,9 @@ namespace pfex::node {
 namespace {
 
 using testing::Child;
+using testing::free_loopback_port;
+using testing::have_microsocks;
+using testing::start_microsocks;
 using testing::TempDir;
 
 // A FileLog with a market opened in it, a gateway in front of it, and a wallet.
@@ -309,42 +312,6 @@ TEST(ReadServer, ServesJsonFromCallbacks) {
   ASSERT_TRUE(missing.is_ok());
   EXPECT_EQ(missing->status, 404);
   server.stop();
-}
-
-std::uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Starts microsocks on loopback; nullptr if it is not installed (scripts/install-deps has it).
-std::unique_ptr<Child> start_microsocks(std::uint16_t port, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv{"microsocks", "-i", "127.0.0.1", "-p", std::to_string(port)};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto child = std::make_unique<Child>(argv);
-  if (!child->ok()) return nullptr;
-  for (int i = 0; i < 200; ++i) {  // wait until it listens
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    if (up) return child;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return nullptr;
-}
-
-bool have_microsocks() {
-  return std::system("command -v microsocks >/dev/null 2>&1") == 0;
 }
 
 TEST(Socks5, SubmitsThroughMicrosocks) {

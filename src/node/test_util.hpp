@@ -1,14 +1,21 @@
 // Helpers for the node's tests: a temporary directory, a child process that is killed when the
-// helper goes out of scope, and a free loopback port.
+// helper goes out of scope, a free loopback port and a real SOCKS5 proxy (microsocks).
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger/test_util.hpp"
@@ -45,5 +52,43 @@ class Child {
  private:
   pid_t pid_ = -1;
 };
+
+// A loopback port nobody listens on now.
+inline std::uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Starts microsocks on loopback; nullptr if it is not installed (scripts/install-deps has it).
+inline std::unique_ptr<Child> start_microsocks(std::uint16_t port,
+                                               std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{"microsocks", "-i", "127.0.0.1", "-p", std::to_string(port)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto child = std::make_unique<Child>(argv);
+  if (!child->ok()) return nullptr;
+  for (int i = 0; i < 200; ++i) {  // wait until it listens
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (up) return child;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return nullptr;
+}
+
+inline bool have_microsocks() {
+  return std::system("command -v microsocks >/dev/null 2>&1") == 0;
+}
 
 }  // namespace pfex::node::testing

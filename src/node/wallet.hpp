@@ -23,19 +23,11 @@
 #include "core/codec.hpp"
 #include "core/status.hpp"
 #include "market/action.hpp"
+#include "node/sealed_file.hpp"
 #include "protocol/keys.hpp"
 #include "protocol/transaction.hpp"
 
 namespace pfex::node {
-
-// Argon2id cost. `interactive()` is libsodium's interactive level (64 MiB); `for_tests()` is the
-// minimum, only for tests.
-struct KdfParams {
-  std::uint64_t ops = 0;
-  std::uint64_t mem_bytes = 0;
-  static KdfParams interactive();
-  static KdfParams for_tests();
-};
 
 // An exclusive advisory lock (flock) on "<wallet>.lock", held while a Wallet is open, so two
 // processes never sign with the same sequence number from the same wallet. Released when the
@@ -69,7 +61,6 @@ class Wallet {
 
   Wallet(Wallet&&) noexcept = default;
   Wallet& operator=(Wallet&&) noexcept = default;
-  ~Wallet();
 
   const protocol::PublicKey& public_key() const { return key_.public_key(); }
   const std::optional<protocol::MarketId>& market() const { return market_; }
@@ -107,9 +98,7 @@ class Wallet {
   std::string path_;
   WalletLock lock_;
   protocol::SigningKey key_;
-  KdfParams kdf_;
-  std::array<std::uint8_t, 16> salt_{};
-  std::array<std::uint8_t, 32> file_key_{};  // Argon2id(passphrase, salt): secret, wiped
+  FileKey file_key_;  // Argon2id(passphrase, salt): secret, wiped
   std::optional<protocol::MarketId> market_;
   std::optional<market::AccountId> account_;
   std::uint64_t last_sequence_ = 0;

@@ -2,9 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <string>
 
 #include "crypto/ct.hpp"
+#include "crypto/proof_codec.hpp"
 #include "protocol/private/refresh.hpp"
 
 namespace pfex::priv {
@@ -434,6 +436,188 @@ Status PrivateWallet::confirm(const Applied& applied) {
     pending_cash_.reset();
   }
   return Status::ok();
+}
+
+namespace {
+
+constexpr std::uint32_t kMaxWalletOrders = 1U << 20;
+
+void write_opening(Writer& w, const TokenOpening& t) {
+  crypto::write_scalar(w, t.r);
+  crypto::write_scalar(w, t.kappa);
+  crypto::write_scalar(w, t.sn);
+  w.i64(t.a.c);
+  for (const std::uint64_t v : {t.a.vp, t.a.vm, t.a.B, t.a.S, t.a.QB, t.a.QS})
+    w.u64(v);
+}
+
+TokenOpening read_opening(Reader& r) {
+  TokenOpening t;
+  t.r = crypto::read_scalar(r, "token r");
+  t.kappa = crypto::read_scalar(r, "token kappa");
+  t.sn = crypto::read_scalar(r, "token serial");
+  t.a.c = r.i64("token c");
+  t.a.vp = r.u64("token v+");
+  t.a.vm = r.u64("token v-");
+  t.a.B = r.u64("token B");
+  t.a.S = r.u64("token S");
+  t.a.QB = r.u64("token QB");
+  t.a.QS = r.u64("token QS");
+  return t;
+}
+
+void write_tag(Writer& w, const TagOpening& t) {
+  crypto::write_scalar(w, t.o);
+  crypto::write_scalar(w, t.rho);
+}
+
+TagOpening read_tag(Reader& r) {
+  TagOpening t;
+  t.o = crypto::read_scalar(r, "tag o");
+  t.rho = crypto::read_scalar(r, "tag rho");
+  return t;
+}
+
+// The position of `c` in the token list of `epoch`, searched from the newest.
+std::optional<std::uint64_t> find_token(const PrivateLedger& ledger, std::uint64_t epoch,
+                                        const Point& c) {
+  const std::span<const Point> list = ledger.tokens(epoch);
+  for (std::size_t i = list.size(); i-- > 0;)
+    if (list[i] == c) return i;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void PrivateWallet::encode_state(Writer& w) const {
+  w.u32(kStateVersion);
+  crypto::write_scalar(w, kappa_);
+  std::array<std::uint8_t, 32> seed{};
+  crypto_sign_ed25519_sk_to_seed(seed.data(), secret_key_.data());
+  w.fixed(seed);
+  sodium_memzero(seed.data(), seed.size());
+  crypto::write_scalar(w, r_K_);
+  write_opening(w, token_);
+  w.boolean(token_index_.has_value());
+  if (token_index_) w.u64(*token_index_);
+  w.u64(token_epoch_);
+  w.u32(static_cast<std::uint32_t>(orders_.size()));
+  for (const auto& [id, tag] : orders_) {
+    w.u64(id);
+    write_tag(w, tag);
+  }
+  w.u64(sequence_);
+  w.u64(balance_);
+  crypto::write_scalar(w, balance_blinding_);
+  w.boolean(pending_token_.has_value());
+  if (pending_token_) write_opening(w, *pending_token_);
+  w.boolean(pending_tag_.has_value());
+  if (pending_tag_) write_tag(w, *pending_tag_);
+  w.boolean(pending_cash_.has_value());
+  if (pending_cash_) {
+    w.u64(pending_cash_->sequence);
+    w.u64(pending_cash_->balance);
+    crypto::write_scalar(w, pending_cash_->blinding);
+  }
+}
+
+Result<std::unique_ptr<PrivateWallet>> PrivateWallet::decode_state(const PrivateGens& gens,
+                                                                   ByteSpan bytes) {
+  ensure_sodium_init();
+  Reader r(bytes);
+  const std::uint32_t version = r.u32("private wallet version");
+  if (!r.failed() && version != kStateVersion)
+    return Status::corruption("unknown private wallet version " + std::to_string(version) +
+                              " (this build reads " + std::to_string(kStateVersion) + ")");
+  auto w = std::unique_ptr<PrivateWallet>(new PrivateWallet(gens));
+  w->kappa_ = crypto::read_scalar(r, "chain key");
+  std::array<std::uint8_t, 32> seed{};
+  r.fixed("identity seed", seed);
+  crypto_sign_seed_keypair(w->public_key_.data(), w->secret_key_.data(), seed.data());
+  sodium_memzero(seed.data(), seed.size());
+  w->r_K_ = crypto::read_scalar(r, "r_K");
+  w->token_ = read_opening(r);
+  if (r.boolean("has token index")) w->token_index_ = r.u64("token index");
+  w->token_epoch_ = r.u64("token epoch");
+  const std::uint32_t count = r.u32("order count");
+  if (count > kMaxWalletOrders)
+    r.fail(Status::corruption("order count " + std::to_string(count) + " is over " +
+                              std::to_string(kMaxWalletOrders)));
+  for (std::uint32_t i = 0; i < count && !r.failed(); ++i) {
+    const std::uint64_t id = r.u64("order id");
+    TagOpening tag = read_tag(r);
+    if (!r.failed() && !w->orders_.empty() && id <= w->orders_.rbegin()->first)
+      r.fail(Status::corruption("order ids are not strictly increasing at order " +
+                                std::to_string(id)));
+    if (!r.failed()) w->orders_.emplace(id, tag);
+  }
+  w->sequence_ = r.u64("sequence");
+  w->balance_ = r.u64("cash balance");
+  w->balance_blinding_ = crypto::read_scalar(r, "cash blinding");
+  if (r.boolean("has pending token")) w->pending_token_ = read_opening(r);
+  if (r.boolean("has pending tag")) w->pending_tag_ = read_tag(r);
+  if (r.boolean("has pending cash")) {
+    PendingCash cash{};
+    cash.sequence = r.u64("pending sequence");
+    cash.balance = r.u64("pending balance");
+    cash.blinding = crypto::read_scalar(r, "pending blinding");
+    w->pending_cash_ = cash;
+  }
+  if (Status s = r.finish(); !s) {
+    if (s.code() == ErrorCode::kCorruption) return s.with_context("private wallet");
+    return Status::corruption("private wallet: " + std::string(s.message()));
+  }
+  return w;
+}
+
+Result<std::optional<Applied>> PrivateWallet::find_applied(const PrivateLedger& ledger,
+                                                           const PrivateTx& tx) const {
+  if (!has_pending()) return Status::failed_precondition("no transaction is pending");
+  Applied applied;
+  applied.type = tx_type(tx);
+  if (const auto* reg = std::get_if<RegisterTx>(&tx)) {
+    if (!pending_token_ || reg->signer != public_key_ || token_index_)
+      return Status::failed_precondition("the pending transaction is not this register");
+    if (ledger.identity(public_key_) == nullptr) return std::optional<Applied>();
+    applied.token_epoch = ledger.terms().epoch;
+    applied.token_index = find_token(ledger, applied.token_epoch, reg->token);
+    if (!applied.token_index)
+      return Status::corruption("the identity is registered with another token");
+    return std::optional<Applied>(applied);
+  }
+  if (std::holds_alternative<TransferTx>(tx) || std::holds_alternative<ExitTx>(tx)) {
+    const std::uint64_t sequence = std::holds_alternative<TransferTx>(tx)
+                                       ? std::get<TransferTx>(tx).sequence
+                                       : std::get<ExitTx>(tx).sequence;
+    if (pending_token_ || !pending_cash_ || pending_cash_->sequence != sequence)
+      return Status::failed_precondition("the pending transaction is not this one");
+    if (ledger.last_sequence(public_key_) < sequence) return std::optional<Applied>();
+    if (const auto* exit = std::get_if<ExitTx>(&tx)) applied.token_epoch = exit->exit.window.epoch;
+    return std::optional<Applied>(applied);
+  }
+  const auto* spend = std::get_if<SpendTx>(&tx);
+  if (spend == nullptr || !pending_token_ || !(spend->spend.serial == token_.sn))
+    return Status::failed_precondition("the pending transaction is not this spend");
+  if (!ledger.serial_seen(token_.sn)) return std::optional<Applied>();
+  const Point next = pending_token_->commit(gens_);
+  for (const std::uint64_t epoch : {ledger.terms().epoch, spend->spend.window.epoch}) {
+    applied.token_index = find_token(ledger, epoch, next);
+    applied.token_epoch = epoch;
+    if (applied.token_index) break;
+  }
+  if (!applied.token_index)
+    return Status::corruption("the token's serial is spent, but not into the pending token");
+  if (pending_tag_) {
+    const Point tag = pending_tag_->commit(gens_, kappa_);
+    for (std::size_t id = ledger.order_count(); id-- > 0;) {
+      if (ledger.order(id)->tag == tag) {
+        applied.new_order = id;
+        break;
+      }
+    }
+    if (!applied.new_order) return Status::corruption("the pending order is not in the ledger");
+  }
+  return std::optional<Applied>(applied);
 }
 
 }  // namespace pfex::priv

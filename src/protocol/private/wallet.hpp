@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -86,6 +87,31 @@ class PrivateWallet {
   // closed, unreleased remainder, lowest ids first, at most 16; `exclude_release` is not released.
   std::vector<SettleEntry> pending_entries(const PrivateLedger& ledger,
                                            std::optional<std::uint64_t> exclude_release) const;
+
+  // Whether a built transaction that changes the wallet (every type but cancel) awaits confirm().
+  bool has_pending() const { return pending_token_.has_value() || pending_cash_.has_value(); }
+
+  // Crash recovery (docs/node/private_wallet.md): whether `ledger` shows that `tx`, the pending
+  // transaction this wallet built last, took effect, and the result confirm() takes; nullopt when
+  // it did not (its bytes may be submitted again: they never spend a second time). A spend took
+  // effect when the token's serial is in the ledger (its new token and order are looked up by
+  // their commitments); a register when the identity is; a transfer or an exit when the signer's
+  // sequence reached the transaction's. kFailedPrecondition when nothing is pending or `tx` is
+  // not what is pending; kCorruption when the serial was spent but not into the pending token.
+  Result<std::optional<Applied>> find_applied(const PrivateLedger& ledger,
+                                              const PrivateTx& tx) const;
+
+  // The whole secret state (chain key, identity seed, r_K, token opening with its index and
+  // epoch, order tag openings, sequence, cash balance and blinding, the pending outcome), in a
+  // strict versioned codec for the encrypted wallet file (docs/node/private_wallet.md). The
+  // bytes hold every secret: the caller wipes them.
+  static constexpr std::uint32_t kStateVersion = 1;
+  void encode_state(Writer& w) const;
+  // The inverse of encode_state, strictly: kCorruption naming the field for an unknown version,
+  // truncation, trailing bytes, a non-canonical scalar, unsorted order ids or a seed that does not
+  // give the recorded identity. gens must outlive the wallet.
+  static Result<std::unique_ptr<PrivateWallet>> decode_state(const PrivateGens& gens,
+                                                             ByteSpan bytes);
 
  private:
   Result<SpendTx> build_spend(const PrivateLedger& ledger, SpendTx draft,

@@ -1,0 +1,134 @@
+// The trader's node in a private market (docs/node/private_node.md): it follows the log with its
+// replica of the private ledger, takes in what the log pays its identity (mints, transfers),
+// confirms its own transactions when the ledger shows their effect, settles its orders' fills
+// after a uniform random delay (so a settle's time does not point at the fill, and through it at
+// the post), refreshes by itself when a margin round opens (depositing from the cash account what
+// the wallet names as "E_L short by X"), and submits through a Submit function: in production
+// submit_through(), node::submit_transaction through SOCKS5 with a fresh proxy username each time.
+//
+// Crash safety: one transaction at a time. The entry is saved as pending with the wallet's
+// pending outcome (PrivateWalletStore::save_pending) before it is submitted; after a restart,
+// follow() confirms it if the ledger shows it (its serial is spent into the pending token, or the
+// signer's sequence reached it) and resubmit_pending() otherwise submits the very same bytes. The
+// trader never builds a second transaction while one is pending, so no token is spent twice and
+// nothing the ledger applied is lost. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <utility>
+
+#include "core/status.hpp"
+#include "core/units.hpp"
+#include "node/private_wallet_store.hpp"
+#include "node/submit.hpp"
+#include "protocol/ledger_entry.hpp"
+#include "protocol/ledger_replica.hpp"
+#include "protocol/private/ledger.hpp"
+#include "protocol/validator_stages.hpp"
+
+namespace pfex::node {
+
+struct PrivateTraderOptions {
+  // Fills (and closed remainders) are settled after a uniform random delay in [0, this] of
+  // ledger time from when the node saw them.
+  LedgerTime max_settle_delay{0};
+  // Draws a delay in [0, max] (ms); uniform from libsodium's generator when empty. Tests fix it.
+  std::function<std::int64_t(std::int64_t max)> draw_delay;
+  // Refresh in a margin round without being asked.
+  bool auto_refresh = true;
+};
+
+// Where sending stands, for the fault hook of the crash tests.
+enum class TraderStep : std::uint8_t {
+  kBuilt,      // the transaction is built (nothing saved)
+  kSaved,      // the entry is saved as pending (not submitted)
+  kSubmitted,  // the entry was handed to Submit
+  kConfirmed,  // follow() confirmed it in the wallet (not yet saved)
+};
+
+class PrivateTrader {
+ public:
+  // Hands one entry (envelope bytes) to the log. An error leaves it pending (resubmit later).
+  using Submit = std::function<Status(ByteSpan entry)>;
+  // Called after each step; false stops the trader there (kIoError "stopped at ..."), as if the
+  // process were killed: the test drops the trader and the store and opens the file again.
+  using FaultHook = std::function<bool(TraderStep)>;
+
+  // `store` must outlive the trader.
+  PrivateTrader(PrivateWalletStore& store, Submit submit, PrivateTraderOptions options = {});
+
+  void set_fault_hook(FaultHook hook) { fault_ = std::move(hook); }
+
+  // Takes in what the replica applied: `entries` with their `outcomes` (same length, in log
+  // order; those at or before store.followed() are skipped), `ledger` the state after them.
+  // Credits mints and transfers to this identity, confirms the pending transaction when the
+  // ledger shows its effect, notes new fills for settling, and saves the position.
+  // kFailedPrecondition when the ledger is another market's than the wallet's.
+  Status follow(const priv::PrivateLedger& ledger, std::span<const protocol::LedgerEntry> entries,
+                std::span<const protocol::EntryOutcome> outcomes);
+  // The same on the node's replica of the log (kFailedPrecondition unless its market is private).
+  Status follow(const protocol::LedgerReplica& replica,
+                std::span<const protocol::LedgerEntry> entries,
+                std::span<const protocol::EntryOutcome> outcomes);
+  // After a restart, once follow() caught up with the log (and confirmed the pending entry if the
+  // ledger shows it): submits the pending entry again. Does nothing without one.
+  Status resubmit_pending();
+
+  // Whether a transaction is pending (no other is built until the ledger shows it).
+  bool busy() const { return store_.pending_entry().has_value(); }
+  // The reason the log rejected the pending entry, if it did (it stays pending: resubmitting the
+  // same bytes is the only safe move while its token's serial is unspent).
+  const std::optional<Status>& rejection() const { return rejection_; }
+
+  // Each builds one transaction against `ledger`, saves it as pending and submits it.
+  // kFailedPrecondition while another is pending; the wallet's refusals as they are.
+  Status register_identity(const priv::PrivateLedger& ledger, std::int64_t bond);
+  Status deposit(const priv::PrivateLedger& ledger, std::uint64_t amount);
+  Status withdraw(const priv::PrivateLedger& ledger, std::uint64_t amount);
+  Status post(const priv::PrivateLedger& ledger, priv::Side side, priv::OrderKind kind,
+              std::int64_t price, std::int64_t qty);
+  Status cancel(const priv::PrivateLedger& ledger, std::uint64_t order);
+  Status settle(const priv::PrivateLedger& ledger);
+
+  // One turn of the node's loop at the ledger time of the last entry followed: in a refresh
+  // window it settles what is left and then refreshes (with the deposit the wallet names when
+  // short; an error if the cash account cannot pay it); otherwise it settles once the delay of
+  // some fill or release has passed. Returns whether it sent a transaction.
+  Result<bool> step(const priv::PrivateLedger& ledger);
+
+ private:
+  template <class Tx>
+  Status send(const Result<Tx>& built);
+  Status submit_pending();
+  bool reached(TraderStep step) const { return !fault_ || fault_(step); }
+  void note_settles(const priv::PrivateLedger& ledger);
+  bool settle_due() const;
+  std::int64_t draw_delay() const;
+  Result<bool> refresh(const priv::PrivateLedger& ledger);
+
+  PrivateWalletStore& store_;
+  Submit submit_;
+  PrivateTraderOptions options_;
+  FaultHook fault_;
+  LedgerTime now_{0};
+  std::optional<Status> rejection_;
+  // Per owned order: the fill count (and release) seen, and when it may be settled.
+  struct Due {
+    std::uint64_t fills = 0;
+    bool release = false;
+    LedgerTime at{0};
+  };
+  std::map<std::uint64_t, Due> due_;
+};
+
+// A Submit that sends each entry with node::submit_transaction under `options`: through
+// options.socks5 with a fresh random proxy username per entry unless proxy_credentials are set
+// (so a Tor proxy puts each anonymous transaction on its own circuit). A 409 (the log already
+// decides these bytes) is success: the replica will show what the log did with them.
+PrivateTrader::Submit submit_through(SubmitOptions options);
+
+}  // namespace pfex::node

@@ -1,0 +1,445 @@
+// The trader's node in a private market: killed at every step of every kind of transaction, the
+// restarted node neither loses nor double-spends (the ledger and the wallet agree with a run that
+// was never killed); fills are settled after their delay; a margin round is met with a refresh,
+// depositing the shortfall the wallet names.
+#include "node/private_trader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "net/http_server.hpp"
+#include "node/test_util.hpp"
+#include "protocol/private/test_util.hpp"
+#include "protocol/private_test_util.hpp"
+
+namespace pfex::node {
+namespace {
+
+using priv::OrderKind;
+using priv::PrivateTx;
+using priv::Side;
+using priv::testing::gens;
+
+const protocol::MarketId kMarket = priv::testing::small_terms().market_id;
+
+// A log in memory in front of a private ledger: submitted entries wait until apply(), which
+// decodes and applies each in order as a replica does (a rejected entry changes nothing).
+struct TestLog {
+  priv::PrivateLedger ledger{gens(), priv::testing::small_terms()};
+  std::vector<protocol::LedgerEntry> entries;
+  std::vector<protocol::EntryOutcome> outcomes;
+  std::int64_t clock = 1'000;
+  std::uint64_t issuer_sequence = 0;
+
+  Status submit(ByteSpan entry) {
+    entries.push_back({entries.size() + 1, LedgerTime(clock), Bytes(entry.begin(), entry.end())});
+    return Status::ok();
+  }
+  void apply() {
+    for (std::size_t i = outcomes.size(); i < entries.size(); ++i) {
+      protocol::EntryOutcome out;
+      out.sequence = entries[i].sequence;
+      out.time = entries[i].entry_time;
+      auto e = protocol::decode_entry(entries[i].payload,
+                                      {protocol::Mode::kPrivate, ledger.terms().log_window});
+      auto* p = e.is_ok() ? std::get_if<protocol::PrivateEntry>(&*e) : nullptr;
+      ASSERT_NE(p, nullptr);
+      auto applied = ledger.apply(p->tx);
+      out.accepted = applied.is_ok();
+      if (applied.is_ok()) out.private_result = *applied;
+      if (!applied.is_ok()) out.reason = applied.status();
+      outcomes.push_back(std::move(out));
+    }
+  }
+  void mint(const std::array<std::uint8_t, 32>& to, std::int64_t amount) {
+    priv::MintTx tx;
+    tx.account = to;
+    tx.amount = amount;
+    tx.sequence = ++issuer_sequence;
+    const Bytes message = priv::mint_signed_bytes(tx);
+    crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
+                         priv::testing::issuer().sk.data());
+    ASSERT_TRUE(submit(protocol::encode_entry(protocol::PrivateEntry{PrivateTx(tx)})).is_ok());
+  }
+  std::size_t accepted() const {
+    return static_cast<std::size_t>(
+        std::count_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.accepted; }));
+  }
+};
+
+// One trader node on a wallet file, which it can be killed and restarted on.
+struct Node {
+  TestLog& log;
+  std::string path;
+  std::optional<PrivateWalletStore> store;
+  std::unique_ptr<PrivateTrader> trader;
+  PrivateTraderOptions options;
+
+  Node(TestLog& l, std::string p, PrivateTraderOptions o = {})
+      : log(l), path(std::move(p)), options(o) {
+    auto s = PrivateWalletStore::create(path, "pass", gens(), kMarket, KdfParams::for_tests());
+    EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+    store.emplace(std::move(s).value());
+    start();
+  }
+  void start() {
+    trader = std::make_unique<PrivateTrader>(
+        *store, [this](ByteSpan e) { return log.submit(e); }, options);
+  }
+  // Drops everything in memory and starts again from the file, as after SIGKILL.
+  void restart() {
+    trader.reset();
+    store.reset();
+    auto s = PrivateWalletStore::open(path, "pass", gens());
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    store.emplace(std::move(s).value());
+    start();
+  }
+  // The replica applies what was submitted and the node follows it.
+  Status sync() {
+    log.apply();
+    return trader->follow(log.ledger, log.entries, log.outcomes);
+  }
+  priv::PrivateWallet& wallet() { return store->wallet(); }
+};
+
+// The actions of the crash test, in order; each is one transaction of the node.
+using Action = std::function<Status(Node&)>;
+std::vector<Action> actions() {
+  return {
+      [](Node& n) { return n.trader->register_identity(n.log.ledger, n.log.ledger.terms().bond); },
+      [](Node& n) { return n.trader->deposit(n.log.ledger, 600'000); },
+      [](Node& n) { return n.trader->post(n.log.ledger, Side::kBuy, OrderKind::kLimit, 100, 5); },
+      [](Node& n) { return n.trader->post(n.log.ledger, Side::kSell, OrderKind::kLimit, 105, 2); },
+      [](Node& n) { return n.trader->cancel(n.log.ledger, 1); },
+      [](Node& n) { return n.trader->settle(n.log.ledger); },
+      [](Node& n) { return n.trader->withdraw(n.log.ledger, 1'000); },
+  };
+}
+
+// Between actions, what the market does: a mint after registering, a fill of the buy.
+void market_after(Node& n, std::size_t action) {
+  if (action == 0) n.log.mint(n.wallet().identity(), 1'000'000);
+  if (action == 3) ASSERT_TRUE(n.log.ledger.record_fill(0, 100, 3).is_ok());
+}
+
+struct Outcome {
+  priv::Attributes attributes;
+  std::uint64_t cash = 0;
+  std::vector<std::uint64_t> orders;
+  std::size_t accepted = 0;
+};
+
+Outcome run(const std::string& path, std::optional<std::pair<std::size_t, TraderStep>> kill,
+            bool resubmit_before_catching_up = false) {
+  TestLog log;
+  Node n(log, path);
+  const auto list = actions();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const bool killed_here = kill && kill->first == i;
+    if (killed_here)
+      n.trader->set_fault_hook([step = kill->second](TraderStep s) { return s != step; });
+    Status s = list[i](n);
+    if (s.is_ok()) s = n.sync();
+    if (!killed_here) {
+      EXPECT_TRUE(s.is_ok()) << "action " << i << ": " << s.to_string();
+    } else {
+      EXPECT_FALSE(s.is_ok()) << "action " << i << " was not stopped";
+      n.restart();
+      if (resubmit_before_catching_up) EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      EXPECT_TRUE(n.sync().is_ok());
+      EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      EXPECT_TRUE(n.sync().is_ok());
+      EXPECT_FALSE(n.trader->busy()) << "action " << i;
+      // Killed before anything was saved: the action never happened; the node does it again.
+      if (kill->second == TraderStep::kBuilt) {
+        EXPECT_TRUE(list[i](n).is_ok());
+        EXPECT_TRUE(n.sync().is_ok());
+      }
+    }
+    EXPECT_FALSE(n.trader->busy()) << "action " << i;
+    market_after(n, i);
+    EXPECT_TRUE(n.sync().is_ok());
+  }
+  // The wallet's token is the ledger's token at its index.
+  const auto index = n.wallet().token_index();
+  EXPECT_TRUE(index.has_value());
+  if (index) {
+    const auto list_now = log.ledger.tokens(log.ledger.terms().epoch);
+    EXPECT_LT(*index, list_now.size());
+    if (*index < list_now.size()) EXPECT_EQ(n.wallet().token().commit(gens()), list_now[*index]);
+  }
+  return {n.wallet().attributes(), n.wallet().cash_balance(), n.wallet().open_orders(),
+          log.accepted()};
+}
+
+TEST(PrivateTraderCrash, KilledAtEveryStepOfEveryActionItNeitherLosesNorDoubleSpends) {
+  testing::TempDir dir;
+  const Outcome reference = run(dir.file("reference"), std::nullopt);
+  EXPECT_EQ(reference.cash, 1'000'000U - 600'000U + 1'000U);
+  EXPECT_EQ(reference.orders, (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(reference.attributes.vp, 3U);
+  const std::size_t n = actions().size();
+  int runs = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const TraderStep step :
+         {TraderStep::kBuilt, TraderStep::kSaved, TraderStep::kSubmitted, TraderStep::kConfirmed}) {
+      SCOPED_TRACE("killed at action " + std::to_string(i) + " step " +
+                   std::to_string(static_cast<int>(step)));
+      const Outcome o = run(dir.file("w" + std::to_string(runs++)), std::pair{i, step});
+      EXPECT_EQ(o.attributes, reference.attributes);
+      EXPECT_EQ(o.cash, reference.cash);
+      EXPECT_EQ(o.orders, reference.orders);
+      EXPECT_EQ(o.accepted, reference.accepted);  // each action took effect exactly once
+    }
+  }
+}
+
+// Killed after submitting, the restarted node sends the same bytes again before its replica saw
+// the first copy: both reach the log, the second is rejected (its serial or sequence is spent),
+// and the wallet confirms the first.
+TEST(PrivateTraderCrash, ASecondCopyOfTheSameBytesIsRejectedAndNothingIsSpentTwice) {
+  testing::TempDir dir;
+  const Outcome reference = run(dir.file("reference"), std::nullopt);
+  for (std::size_t i = 0; i < actions().size(); ++i) {
+    SCOPED_TRACE("action " + std::to_string(i));
+    const Outcome o = run(dir.file("w" + std::to_string(i)), std::pair{i, TraderStep::kSubmitted},
+                          /*resubmit_before_catching_up=*/true);
+    EXPECT_EQ(o.attributes, reference.attributes);
+    EXPECT_EQ(o.cash, reference.cash);
+    EXPECT_EQ(o.accepted, reference.accepted);
+  }
+}
+
+TEST(PrivateTrader, AWalletOfAnotherMarketIsRefused) {
+  testing::TempDir dir;
+  TestLog log;
+  protocol::MarketId other = kMarket;
+  other[0] ^= 1;
+  auto store =
+      PrivateWalletStore::create(dir.file("w"), "pass", gens(), other, KdfParams::for_tests());
+  ASSERT_TRUE(store.is_ok());
+  PrivateTrader trader(*store, [&](ByteSpan e) { return log.submit(e); });
+  const Status s = trader.follow(log.ledger, log.entries, log.outcomes);
+  EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("another market"), std::string_view::npos);
+}
+
+TEST(PrivateTrader, OneTransactionAtATime) {
+  testing::TempDir dir;
+  TestLog log;
+  Node n(log, dir.file("w"));
+  ASSERT_TRUE(n.trader->register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+  EXPECT_TRUE(n.trader->busy());
+  EXPECT_EQ(n.trader->deposit(log.ledger, 1).code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(n.sync().is_ok());
+  EXPECT_FALSE(n.trader->busy());
+}
+
+// A registered node with cash in its token and its account, and a buy of 3 at 100 filled.
+struct Trading {
+  testing::TempDir dir;
+  TestLog log;
+  Node n;
+  explicit Trading(PrivateTraderOptions options = {}) : n(log, dir.file("w"), std::move(options)) {
+    EXPECT_TRUE(n.trader->register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+    EXPECT_TRUE(n.sync().is_ok());
+    log.mint(n.wallet().identity(), 100'000);
+    EXPECT_TRUE(n.sync().is_ok());
+    EXPECT_TRUE(n.trader->deposit(log.ledger, 50'000).is_ok());
+    EXPECT_TRUE(n.sync().is_ok());
+    EXPECT_TRUE(n.trader->post(log.ledger, Side::kBuy, OrderKind::kLimit, 100, 3).is_ok());
+    EXPECT_TRUE(n.sync().is_ok());
+  }
+  // An entry of someone else's at ledger time `t` (the node's clock moves with the log).
+  void tick(std::int64_t t) {
+    log.clock = t;
+    log.mint(stranger, 1);
+    ASSERT_TRUE(n.sync().is_ok());
+  }
+  std::array<std::uint8_t, 32> stranger = [] {
+    priv::PrivateWallet w(gens());
+    return w.identity();
+  }();
+};
+
+TEST(PrivateTraderLoop, SettlesAFillOnlyOnceItsDelayHasPassed) {
+  PrivateTraderOptions options;
+  options.max_settle_delay = LedgerTime(1'000);
+  options.draw_delay = [](std::int64_t max) { return max; };
+  Trading t(options);
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  t.tick(5'000);  // the node sees the fill at 5000: due at 6000
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));
+  t.tick(5'999);
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));
+  t.tick(6'000);
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_EQ(t.n.wallet().attributes().vp, 3U);
+  EXPECT_EQ(t.log.ledger.order(0)->claimed, 1U);
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));  // nothing left to settle
+}
+
+TEST(PrivateTraderLoop, WithoutADelayItSettlesAtOnce) {
+  Trading t;
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 2).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_EQ(t.n.wallet().attributes().vp, 2U);
+}
+
+priv::MarketTerms harsh_terms(const priv::PrivateLedger& ledger, std::int64_t margin) {
+  priv::MarketTerms next = ledger.terms();
+  next.epoch += 1;
+  next.low = 95;
+  next.high = 115;
+  next.margin = margin;
+  return next;
+}
+
+// The margin round: the node releases its expired order, then refreshes, depositing from its cash
+// account exactly what the wallet says the token is short of in the new band.
+TEST(PrivateTraderLoop, RefreshesByItselfDepositingTheShortfall) {
+  Trading t;
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));  // settles the fill
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.n.trader->post(t.log.ledger, Side::kBuy, OrderKind::kLimit, 95, 1).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  const std::int64_t c = t.n.wallet().attributes().c;
+  ASSERT_TRUE(t.log.ledger.begin_margin_round(harsh_terms(t.log.ledger, 20'000), 5).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));  // releases the expired buy
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_FALSE(t.log.ledger.refreshed(t.n.wallet().identity()));
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));  // refreshes
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_TRUE(t.log.ledger.refreshed(t.n.wallet().identity()));
+  // c' = c - 5*3 (levy) + X with E_L = c' + 3*(95*10 - 20000) = 0: the deposit is exactly X.
+  const std::int64_t x = 3 * (20'000 - 950) - (c - 15);
+  ASSERT_GT(x, 0);
+  EXPECT_EQ(t.n.wallet().cash_balance(), 50'000U - static_cast<std::uint64_t>(x));
+  EXPECT_EQ(t.n.wallet().attributes().c, c - 15 + x);
+  EXPECT_FALSE(*t.n.trader->step(t.log.ledger));  // nothing more to do in this round
+}
+
+TEST(PrivateTraderLoop, AMarginCallTheCashAccountCannotPayIsAClearError) {
+  Trading t;
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.log.ledger.begin_margin_round(harsh_terms(t.log.ledger, 60'000), 0).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  auto refused = t.n.trader->step(t.log.ledger);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInsolvent);
+  EXPECT_NE(refused.status().message().find("margin call: E_L short by"), std::string_view::npos)
+      << refused.status().to_string();
+  EXPECT_NE(refused.status().message().find("the cash account holds 50000"),
+            std::string_view::npos);
+  EXPECT_FALSE(t.n.trader->busy());  // nothing sent
+}
+
+// The node's transactions reach the gateway through a real SOCKS5 proxy (microsocks), each on a
+// new connection offering a fresh username, and the node follows the log with a LedgerReplica
+// from the private genesis on; without the proxy the entry stays pending, and the same bytes go
+// through once it is back.
+TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
+  ASSERT_TRUE(testing::have_microsocks()) << "microsocks is not installed (scripts/install-deps)";
+  testing::TempDir dir;
+  const protocol::SigningKey issuer = protocol::testing::fixed_issuer();
+  const Bytes genesis =
+      protocol::encode_entry(protocol::testing::private_genesis(issuer.public_key()));
+  protocol::LedgerReplica replica(
+      std::shared_ptr<const priv::PrivateGens>(&gens(), [](const priv::PrivateGens*) {}));
+  std::vector<protocol::LedgerEntry> entries;
+  std::vector<protocol::EntryOutcome> outcomes;
+  std::mutex mutex;
+  auto append = [&](Bytes payload) {  // under the mutex
+    entries.push_back({entries.size() + 1,
+                       LedgerTime(1'000 + static_cast<std::int64_t>(entries.size())),
+                       std::move(payload)});
+  };
+  append(genesis);
+  std::size_t received = 0;
+  net::HttpServer gateway;  // a stand-in gateway appending to the test's log
+  gateway.route("POST", "/v1/tx", [&](const net::HttpRequest& req) {
+    std::lock_guard lock(mutex);
+    append(Bytes(req.body.begin(), req.body.end()));
+    ++received;
+    return net::HttpResponse{200, "application/json",
+                             "{\"sequence\": " + std::to_string(entries.size()) + "}"};
+  });
+  auto gateway_port = gateway.start();
+  ASSERT_TRUE(gateway_port.is_ok()) << gateway_port.status().to_string();
+  const std::uint16_t proxy_port = testing::free_loopback_port();
+  auto proxy = testing::start_microsocks(proxy_port);
+  ASSERT_NE(proxy, nullptr);
+  SubmitOptions via;
+  via.gateway = Endpoint{"127.0.0.1", *gateway_port};
+  via.socks5 = Endpoint{"127.0.0.1", proxy_port};
+  via.timeout = std::chrono::milliseconds(5'000);
+
+  auto store = PrivateWalletStore::create(dir.file("w"), "pass", gens(),
+                                          protocol::market_id_of(genesis), KdfParams::for_tests());
+  ASSERT_TRUE(store.is_ok());
+  PrivateTrader trader(*store, submit_through(via));
+  auto sync = [&] {
+    std::lock_guard lock(mutex);
+    for (std::size_t i = outcomes.size(); i < entries.size(); ++i) {
+      auto out = replica.apply(entries[i]);
+      EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+      if (out.is_ok()) outcomes.push_back(*out);
+    }
+    return trader.follow(replica, entries, outcomes);
+  };
+  ASSERT_TRUE(sync().is_ok());
+  const priv::PrivateLedger& ledger = *replica.private_ledger();
+  ASSERT_TRUE(trader.register_identity(ledger, ledger.terms().bond).is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  {
+    std::lock_guard lock(mutex);
+    priv::MintTx mint;
+    mint.account = store->wallet().identity();
+    mint.amount = 1'000'000;
+    mint.sequence = 1;
+    mint.signature = issuer.sign(priv::mint_signed_bytes(mint));
+    append(protocol::encode_entry(protocol::PrivateEntry{PrivateTx(mint)}));
+  }
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_EQ(store->wallet().cash_balance(), 1'000'000U);
+  ASSERT_TRUE(trader.deposit(ledger, 500'000).is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_EQ(received, 2U);
+  EXPECT_EQ(store->wallet().attributes().c, 500'000);
+  EXPECT_EQ(replica.rejected(), 0U);
+
+  proxy->kill();
+  const Status down =
+      trader.post(ledger, Side::kBuy, OrderKind::kLimit, protocol::testing::kReference, 1);
+  EXPECT_EQ(down.code(), ErrorCode::kIoError) << down.to_string();
+  EXPECT_TRUE(trader.busy());
+  EXPECT_EQ(received, 2U);
+  proxy = testing::start_microsocks(proxy_port);
+  ASSERT_NE(proxy, nullptr);
+  ASSERT_TRUE(trader.resubmit_pending().is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_FALSE(trader.busy());
+  EXPECT_EQ(received, 3U);
+  EXPECT_EQ(replica.rejected(), 0U);
+  EXPECT_EQ(store->wallet().open_orders().size(), 1U);
+  gateway.stop();
+}
+
+}  // namespace
+}  // namespace pfex::node
