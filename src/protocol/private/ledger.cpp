@@ -408,7 +408,8 @@ Status PrivateLedger::check_mint(const MintTx& tx, bool rules_only) const {
                                        " would pass the cash supply cap 2^46 (supply " +
                                        std::to_string(supply_) + ")");
   if (rules_only) return Status::ok();
-  if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(tx), terms_.issuer))
+  if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(terms_.market_id, tx),
+                                  terms_.issuer))
     return Status::invalid_proof("mint: not signed by the issuer");
   return Status::ok();
 }

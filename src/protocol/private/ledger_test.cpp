@@ -243,6 +243,29 @@ TEST(PrivateLedger, RegisterIsSignedSequencedAndOneIdentityPerChainKey) {
   expect_rejected(ledger, PrivateTx(copied), ErrorCode::kAlreadyExists, "J seen before");
 }
 
+// A mint carries no proof: its signature alone binds it to its market, so a mint for market A
+// does not replay on market B with the same issuer.
+TEST(PrivateLedger, AMintForOneMarketDoesNotReplayOnAnother) {
+  MarketTerms terms_b = small_terms();
+  terms_b.market_id[0] ^= 1;
+  PrivateLedger a_market(gens(), small_terms());
+  PrivateLedger b_market(gens(), terms_b);
+  PrivateWallet w(gens());
+  auto reg = w.build_register(a_market, 1, 0);
+  ASSERT_TRUE(reg.is_ok());
+  ASSERT_TRUE(a_market.apply(PrivateTx(*reg)).is_ok());
+  auto reg_b = w.build_register(b_market, 1, 0);
+  ASSERT_TRUE(reg_b.is_ok());
+  ASSERT_TRUE(b_market.apply(PrivateTx(*reg_b)).is_ok());
+  const MintTx for_a = testing::mint_tx(w, 500, 1, a_market.terms().market_id);
+  expect_rejected(b_market, PrivateTx(for_a), ErrorCode::kInvalidProof, "issuer");
+  EXPECT_EQ(b_market.cash_supply(), 0);
+  ASSERT_TRUE(a_market.apply(PrivateTx(for_a)).is_ok());
+  ASSERT_TRUE(
+      b_market.apply(PrivateTx(testing::mint_tx(w, 500, 1, b_market.terms().market_id))).is_ok());
+  EXPECT_EQ(b_market.cash_supply(), 500);
+}
+
 // Every byte of the body and every 29th byte of the proofs (each proof byte is covered by the
 // proofs' own single-bit tests in src/crypto).
 TEST(PrivateLedger, EveryFlippedByteIsRejectedAndChangesNothing) {
