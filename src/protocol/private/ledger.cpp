@@ -114,8 +114,16 @@ Status PrivateLedger::resolve_entries(const std::vector<SettleEntry>& entries,
 }
 
 Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
+  // Fills are claimed under the terms of the epoch whose token is spent: during a refresh window
+  // an old-epoch token settles its fills with that epoch's tick value and fee.
+  const MarketTerms* claim_terms = terms_for_epoch(tx.spend.window.epoch);
+  if (claim_terms == nullptr)
+    return Status::failed_precondition("window of epoch " + std::to_string(tx.spend.window.epoch) +
+                                       ": trading spends tokens of the current epoch " +
+                                       std::to_string(terms_.epoch) +
+                                       " (an older token is spendable only by exit)");
   SpendEffects out;
-  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, terms_, &tx, out));
+  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, *claim_terms, &tx, out));
   // The order a reduce or cancel-replace acts on.
   if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
     const PrivateOrder* o = order(tx.target);

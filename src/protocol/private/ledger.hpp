@@ -142,7 +142,9 @@ class PrivateLedger {
 
   // The spend's deltas and tags after the deterministic checks of its entries, its target and
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
-  // verifier checks with it.
+  // verifier checks with it. Fills are claimed under terms_for_epoch(tx.spend.window.epoch) (an
+  // old-epoch settle in a refresh window uses that epoch's k and f); kFailedPrecondition when that
+  // epoch's tokens are spendable only by exit.
   Result<SpendEffects> resolve(const SpendTx& tx) const;
   // The public side of a deposit's or withdrawal's cash move, and of a refresh, against the
   // signer's cash account and this state (terms, validators' key, levy). kNotFound for a signer

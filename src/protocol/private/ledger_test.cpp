@@ -146,6 +146,7 @@ TEST(PrivateLedger, EntriesClaimOnceAndReleaseOnceAfterClosing) {
   ASSERT_TRUE(ledger.record_fill(0, 101, 2).is_ok());
   SpendTx probe;
   probe.type = TxType::kSettle;
+  probe.spend.window.epoch = ledger.terms().epoch;  // its claims use that epoch's terms
   auto resolve = [&](SettleEntry e) {
     probe.entries = {e};
     return ledger.resolve(probe).status();

@@ -70,11 +70,12 @@ std::vector<SettleEntry> PrivateWallet::pending_entries(
 Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx draft,
                                            const CashMoveWitness* cash) {
   if (!token_index_) return Status::failed_precondition("register first");
-  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
   const MarketTerms* spend_terms = ledger.terms_for_epoch(token_epoch_);
   if (spend_terms == nullptr)
     return Status::failed_precondition("the token is of epoch " + std::to_string(token_epoch_) +
                                        ": only an exit can spend it");
+  draft.spend.window.epoch = token_epoch_;  // resolve() takes the claims' terms from it
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
   const MarketTerms& terms = *spend_terms;
   const std::size_t list_length = ledger.tokens(token_epoch_).size();
   const Window window =
