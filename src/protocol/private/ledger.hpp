@@ -187,8 +187,11 @@ class PrivateLedger {
   // BLAKE2b-256("pfex/v1/private/state", encode_state()).
   Digest32 state_hash() const;
 
-  // The membership set of a window, built once per window (a window's points never change).
-  Result<const crypto::OneOfManySet*> window_set(const Window& w) const;
+  // The membership set of a window, built once per window (a window's points never change) and
+  // kept in a cache of at most kWindowCacheSize windows. The set is shared: it stays valid for its
+  // holder when the cache drops it (past kWindowCacheSize windows, or at a margin round).
+  static constexpr std::size_t kWindowCacheSize = 64;
+  Result<std::shared_ptr<const crypto::OneOfManySet>> window_set(const Window& w) const;
 
  private:
   // Each stops before the first signature or proof when rules_only.
@@ -225,7 +228,7 @@ class PrivateLedger {
   std::map<std::uint64_t, DefaultRound> default_rounds_;
   FundLedger fund_;
   RoundSums sums_;
-  mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
+  mutable std::map<std::array<std::uint64_t, 3>, std::shared_ptr<const crypto::OneOfManySet>> sets_;
 };
 
 }  // namespace pfex::priv

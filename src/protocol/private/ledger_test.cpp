@@ -267,6 +267,33 @@ TEST(PrivateLedger, AMintForOneMarketDoesNotReplayOnAnother) {
   EXPECT_EQ(b_market.cash_supply(), 500);
 }
 
+// The window-set cache holds kWindowCacheSize windows; a set handed out stays valid after the
+// cache drops it (here: 65 windows of 2 on a list of 66 tokens, the first one held throughout).
+TEST(PrivateLedger, AWindowSetStaysValidPastTheCachesLimit) {
+  PrivateLedger ledger(gens(), small_terms(1));
+  const std::size_t windows = PrivateLedger::kWindowCacheSize + 1;
+  for (std::size_t i = 0; i < windows + 1; ++i) {
+    testing::HandIdentity id;
+    ASSERT_TRUE(ledger.apply(PrivateTx(id.register_tx(ledger))).is_ok());
+  }
+  const std::span<const Point> list = ledger.tokens(1);
+  ASSERT_EQ(list.size(), windows + 1);
+  auto first = ledger.window_set(Window{1, 0, 2});
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  for (std::size_t s = 1; s < windows; ++s) {
+    auto set = ledger.window_set(Window{1, s, 2});
+    ASSERT_TRUE(set.is_ok()) << set.status().to_string();
+    EXPECT_EQ((*set)->points()[0], list[s]);
+  }
+  // The cache was cleared past its limit; the held set is intact and a new request rebuilds it.
+  ASSERT_EQ((*first)->size(), 2u);
+  EXPECT_EQ((*first)->points()[0], list[0]);
+  EXPECT_EQ((*first)->points()[1], list[1]);
+  auto again = ledger.window_set(Window{1, 0, 2});
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ((*again)->digest(), (*first)->digest());
+}
+
 // Every byte of the body and every 29th byte of the proofs (each proof byte is covered by the
 // proofs' own single-bit tests in src/crypto).
 TEST(PrivateLedger, EveryFlippedByteIsRejectedAndChangesNothing) {

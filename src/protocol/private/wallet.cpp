@@ -108,7 +108,7 @@ Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx 
     crypto::declassify(draft.order->tag);  // published (hiding: a fresh o and rho)
     effects.tags.back() = draft.order->tag;
   }
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, ledger.window_set(window));
   crypto::Transcript t = tx_transcript(terms, PrivateTx(draft));
   PFEX_ASSIGN_OR_RETURN(SpendProofs proofs,
                         prove_spend(gens_, terms, prepared, *set, *token_index_ - window.start,
@@ -241,7 +241,7 @@ Result<SpendTx> PrivateWallet::build_refresh(const PrivateLedger& ledger, std::u
       CashFields{public_key_, sequence_ + 1, prepared.refresh().V_d, prepared.refresh().enc_d, {}};
   draft.refresh =
       RefreshFields{prepared.refresh().enc_v, prepared.refresh().enc_c, prepared.refresh().enc_g};
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, ledger.window_set(window));
   crypto::Transcript t = tx_transcript(next, PrivateTx(draft));
   PFEX_ASSIGN_OR_RETURN(SpendProofs proofs, prove_refresh(gens_, next, prepared, *set,
                                                           *token_index_ - window.start, t));
@@ -288,7 +288,7 @@ Result<ExitTx> PrivateWallet::build_exit(const PrivateLedger& ledger) {
   std::vector<TagOpening> openings;
   for (const SettleEntry& e : tx.entries)
     openings.push_back(orders_.at(e.order));
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, ledger.window_set(window));
   crypto::Transcript t = ledger.exit_transcript(tx, ctx);
   PFEX_ASSIGN_OR_RETURN(ExitProofs proofs,
                         prove_exit(gens_, ctx, prepared, *set, *token_index_ - window.start,
