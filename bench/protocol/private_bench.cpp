@@ -71,7 +71,7 @@ struct Market {
     mint.account = wallet.identity();
     mint.amount = 11'000'000;
     mint.sequence = 1;
-    const Bytes message = mint_signed_bytes(mint);
+    const Bytes message = mint_signed_bytes(ledger.terms().market_id, mint);
     crypto_sign_detached(mint.signature.data(), nullptr, message.data(), message.size(),
                          issuer().sk.data());
     (void)ledger.apply(PrivateTx(mint));

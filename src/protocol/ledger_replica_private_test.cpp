@@ -79,7 +79,7 @@ struct PrivateLog {
     tx.account = w.identity();
     tx.amount = amount;
     tx.sequence = ++issuer_sequence;
-    tx.signature = issuer.sign(priv::mint_signed_bytes(tx));
+    tx.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, tx));
     const EntryOutcome out = add(private_entry(PrivateTx(tx)));
     ASSERT_TRUE(out.accepted) << out.reason.to_string();
     w.on_mint(static_cast<std::uint64_t>(amount));

@@ -99,7 +99,7 @@ struct AttackFixture : ::testing::Test {
     tx.account = account;
     tx.amount = amount;
     tx.sequence = ++issuer_sequence;
-    const Bytes message = mint_signed_bytes(tx);
+    const Bytes message = mint_signed_bytes(ledger.terms().market_id, tx);
     crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
                          testing::issuer().sk.data());
     auto applied = ledger.apply(PrivateTx(tx));
@@ -442,7 +442,7 @@ TEST_F(AttackFixture, TransactionsReSignedByAnotherIdentityAreRejected) {
   expect_proof_fails(ledger, PrivateTx(from_e));
   // A mint signed by anyone but the issuer.
   MintTx mint = mint_tx(*a, 10, issuer_sequence + 1);
-  mint.signature = e.sign(mint_signed_bytes(mint));
+  mint.signature = e.sign(mint_signed_bytes(ledger.terms().market_id, mint));
   expect_rejected(ledger, PrivateTx(mint), ErrorCode::kInvalidProof, "issuer");
 }
 

@@ -69,7 +69,8 @@ Status check_signature(const PrivateTx& tx, const TxStatement& st) {
   if (const auto* reg = std::get_if<RegisterTx>(&tx)) {
     ok = crypto::ed25519_verify_var(reg->signature, register_signed_bytes(*reg), reg->signer);
   } else if (const auto* mint = std::get_if<MintTx>(&tx)) {
-    ok = crypto::ed25519_verify_var(mint->signature, mint_signed_bytes(*mint), st.terms.issuer);
+    ok = crypto::ed25519_verify_var(mint->signature, mint_signed_bytes(st.terms.market_id, *mint),
+                                    st.terms.issuer);
   } else if (const auto* transfer = std::get_if<TransferTx>(&tx)) {
     ok = crypto::ed25519_verify_var(transfer->signature, transfer_signed_bytes(*transfer),
                                     transfer->sender);

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   mint.account = w.identity();
   mint.amount = 100'000;
   mint.sequence = 1;
-  const Bytes message = mint_signed_bytes(mint);
+  const Bytes message = mint_signed_bytes(ledger.terms().market_id, mint);
   crypto_sign_detached(mint.signature.data(), nullptr, message.data(), message.size(),
                        issuer.sk.data());
   check(ledger.apply(PrivateTx(mint)).is_ok(), "mint");

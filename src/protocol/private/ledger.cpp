@@ -114,8 +114,16 @@ Status PrivateLedger::resolve_entries(const std::vector<SettleEntry>& entries,
 }
 
 Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
+  // Fills are claimed under the terms of the epoch whose token is spent: during a refresh window
+  // an old-epoch token settles its fills with that epoch's tick value and fee.
+  const MarketTerms* claim_terms = terms_for_epoch(tx.spend.window.epoch);
+  if (claim_terms == nullptr)
+    return Status::failed_precondition("window of epoch " + std::to_string(tx.spend.window.epoch) +
+                                       ": trading spends tokens of the current epoch " +
+                                       std::to_string(terms_.epoch) +
+                                       " (an older token is spendable only by exit)");
   SpendEffects out;
-  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, terms_, &tx, out));
+  PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, *claim_terms, &tx, out));
   // The order a reduce or cancel-replace acts on.
   if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
     const PrivateOrder* o = order(tx.target);
@@ -209,15 +217,17 @@ Result<ExitContext> PrivateLedger::exit_context(const std::array<std::uint8_t, 3
   return ctx;
 }
 
-Result<const crypto::OneOfManySet*> PrivateLedger::window_set(const Window& w) const {
+Result<std::shared_ptr<const crypto::OneOfManySet>> PrivateLedger::window_set(
+    const Window& w) const {
   const std::array<std::uint64_t, 3> key = {w.epoch, w.start, w.length};
-  if (auto it = sets_.find(key); it != sets_.end()) return it->second.get();
+  if (auto it = sets_.find(key); it != sets_.end()) return it->second;
   PFEX_ASSIGN_OR_RETURN(auto points, window_points(w, tokens(w.epoch), terms_.window_size()));
   PFEX_ASSIGN_OR_RETURN(auto set, crypto::OneOfManySet::create(std::move(points)));
-  if (sets_.size() >= 64) sets_.clear();  // a bounded cache: windows move with the list
-  auto& slot = sets_[key];
-  slot = std::make_unique<crypto::OneOfManySet>(std::move(set));
-  return slot.get();
+  // A bounded cache (windows move with the list); holders keep their sets alive.
+  if (sets_.size() >= kWindowCacheSize) sets_.clear();
+  auto shared = std::make_shared<const crypto::OneOfManySet>(std::move(set));
+  sets_[key] = shared;
+  return shared;
 }
 
 const MarketTerms* PrivateLedger::terms_for_epoch(std::uint64_t epoch) const {
@@ -293,7 +303,7 @@ Status PrivateLedger::check_refresh(const SpendTx& tx, bool rules_only) const {
   if (!crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), signer))
     return Status::invalid_proof("refresh: bad signature");
   PFEX_ASSIGN_OR_RETURN(const RefreshPublic rp, refresh_public(tx));
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, window_set(pub.window));
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
   return verify_refresh(gens_, terms_, pub, rp, *set, *tx.proofs, t);
 }
@@ -321,7 +331,7 @@ Status PrivateLedger::check_exit(const ExitTx& tx, bool rules_only) const {
   if (rules_only) return Status::ok();
   if (!crypto::ed25519_verify_var(tx.signature, exit_signed_bytes(tx), tx.signer))
     return Status::invalid_proof("exit: bad signature");
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, window_set(pub.window));
   crypto::Transcript t = exit_transcript(tx, ctx);
   return verify_exit(gens_, ctx, pub, effects.deltas, effects.tags, *set, *tx.proofs, t);
 }
@@ -357,7 +367,7 @@ Status PrivateLedger::check_spend(const SpendTx& tx, bool rules_only) const {
   if (moves_cash &&
       !crypto::ed25519_verify_var(tx.cash->signature, cash_signed_bytes(tx), tx.cash->signer))
     return Status::invalid_proof(std::string(tx_type_name(tx.type)) + ": bad signature");
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, window_set(pub.window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, window_set(pub.window));
   crypto::Transcript t = tx_transcript(*spend_terms, PrivateTx(tx));
   return verify_spend(gens_, *spend_terms, pub, effects.deltas, effects.tags, *set, *tx.proofs, t,
                       cash ? &*cash : nullptr);
@@ -408,7 +418,8 @@ Status PrivateLedger::check_mint(const MintTx& tx, bool rules_only) const {
                                        " would pass the cash supply cap 2^46 (supply " +
                                        std::to_string(supply_) + ")");
   if (rules_only) return Status::ok();
-  if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(tx), terms_.issuer))
+  if (!crypto::ed25519_verify_var(tx.signature, mint_signed_bytes(terms_.market_id, tx),
+                                  terms_.issuer))
     return Status::invalid_proof("mint: not signed by the issuer");
   return Status::ok();
 }

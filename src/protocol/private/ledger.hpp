@@ -144,7 +144,9 @@ class PrivateLedger {
 
   // The spend's deltas and tags after the deterministic checks of its entries, its target and
   // its new order (section 6 and 8); no proof is looked at. The wallet builds with it and the
-  // verifier checks with it.
+  // verifier checks with it. Fills are claimed under terms_for_epoch(tx.spend.window.epoch) (an
+  // old-epoch settle in a refresh window uses that epoch's k and f); kFailedPrecondition when that
+  // epoch's tokens are spendable only by exit.
   Result<SpendEffects> resolve(const SpendTx& tx) const;
   // The public side of a deposit's or withdrawal's cash move, and of a refresh, against the
   // signer's cash account and this state (terms, validators' key, levy). kNotFound for a signer
@@ -187,8 +189,11 @@ class PrivateLedger {
   // BLAKE2b-256("pfex/v1/private/state", encode_state()).
   Digest32 state_hash() const;
 
-  // The membership set of a window, built once per window (a window's points never change).
-  Result<const crypto::OneOfManySet*> window_set(const Window& w) const;
+  // The membership set of a window, built once per window (a window's points never change) and
+  // kept in a cache of at most kWindowCacheSize windows. The set is shared: it stays valid for its
+  // holder when the cache drops it (past kWindowCacheSize windows, or at a margin round).
+  static constexpr std::size_t kWindowCacheSize = 64;
+  Result<std::shared_ptr<const crypto::OneOfManySet>> window_set(const Window& w) const;
 
  private:
   // Each stops before the first signature or proof when rules_only.
@@ -225,7 +230,7 @@ class PrivateLedger {
   std::map<std::uint64_t, DefaultRound> default_rounds_;
   FundLedger fund_;
   RoundSums sums_;
-  mutable std::map<std::array<std::uint64_t, 3>, std::unique_ptr<crypto::OneOfManySet>> sets_;
+  mutable std::map<std::array<std::uint64_t, 3>, std::shared_ptr<const crypto::OneOfManySet>> sets_;
 };
 
 }  // namespace pfex::priv

@@ -146,6 +146,7 @@ TEST(PrivateLedger, EntriesClaimOnceAndReleaseOnceAfterClosing) {
   ASSERT_TRUE(ledger.record_fill(0, 101, 2).is_ok());
   SpendTx probe;
   probe.type = TxType::kSettle;
+  probe.spend.window.epoch = ledger.terms().epoch;  // its claims use that epoch's terms
   auto resolve = [&](SettleEntry e) {
     probe.entries = {e};
     return ledger.resolve(probe).status();
@@ -241,6 +242,56 @@ TEST(PrivateLedger, RegisterIsSignedSequencedAndOneIdentityPerChainKey) {
   RegisterTx copied = *theirs;
   copied.J = reg->J;
   expect_rejected(ledger, PrivateTx(copied), ErrorCode::kAlreadyExists, "J seen before");
+}
+
+// A mint carries no proof: its signature alone binds it to its market, so a mint for market A
+// does not replay on market B with the same issuer.
+TEST(PrivateLedger, AMintForOneMarketDoesNotReplayOnAnother) {
+  MarketTerms terms_b = small_terms();
+  terms_b.market_id[0] ^= 1;
+  PrivateLedger a_market(gens(), small_terms());
+  PrivateLedger b_market(gens(), terms_b);
+  PrivateWallet w(gens());
+  auto reg = w.build_register(a_market, 1, 0);
+  ASSERT_TRUE(reg.is_ok());
+  ASSERT_TRUE(a_market.apply(PrivateTx(*reg)).is_ok());
+  auto reg_b = w.build_register(b_market, 1, 0);
+  ASSERT_TRUE(reg_b.is_ok());
+  ASSERT_TRUE(b_market.apply(PrivateTx(*reg_b)).is_ok());
+  const MintTx for_a = testing::mint_tx(w, 500, 1, a_market.terms().market_id);
+  expect_rejected(b_market, PrivateTx(for_a), ErrorCode::kInvalidProof, "issuer");
+  EXPECT_EQ(b_market.cash_supply(), 0);
+  ASSERT_TRUE(a_market.apply(PrivateTx(for_a)).is_ok());
+  ASSERT_TRUE(
+      b_market.apply(PrivateTx(testing::mint_tx(w, 500, 1, b_market.terms().market_id))).is_ok());
+  EXPECT_EQ(b_market.cash_supply(), 500);
+}
+
+// The window-set cache holds kWindowCacheSize windows; a set handed out stays valid after the
+// cache drops it (here: 65 windows of 2 on a list of 66 tokens, the first one held throughout).
+TEST(PrivateLedger, AWindowSetStaysValidPastTheCachesLimit) {
+  PrivateLedger ledger(gens(), small_terms(1));
+  const std::size_t windows = PrivateLedger::kWindowCacheSize + 1;
+  for (std::size_t i = 0; i < windows + 1; ++i) {
+    testing::HandIdentity id;
+    ASSERT_TRUE(ledger.apply(PrivateTx(id.register_tx(ledger))).is_ok());
+  }
+  const std::span<const Point> list = ledger.tokens(1);
+  ASSERT_EQ(list.size(), windows + 1);
+  auto first = ledger.window_set(Window{1, 0, 2});
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  for (std::size_t s = 1; s < windows; ++s) {
+    auto set = ledger.window_set(Window{1, s, 2});
+    ASSERT_TRUE(set.is_ok()) << set.status().to_string();
+    EXPECT_EQ((*set)->points()[0], list[s]);
+  }
+  // The cache was cleared past its limit; the held set is intact and a new request rebuilds it.
+  ASSERT_EQ((*first)->size(), 2u);
+  EXPECT_EQ((*first)->points()[0], list[0]);
+  EXPECT_EQ((*first)->points()[1], list[1]);
+  auto again = ledger.window_set(Window{1, 0, 2});
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ((*again)->digest(), (*first)->digest());
 }
 
 // Every byte of the body and every 29th byte of the proofs (each proof byte is covered by the

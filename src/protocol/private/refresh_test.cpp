@@ -107,6 +107,31 @@ TEST_F(RoundFixture, SettleOnTheOldEpochThenRefreshIntoTheNew) {
   EXPECT_EQ(restored.encode_state(), ledger.encode_state());
 }
 
+// The fills of epoch 1 are claimed under epoch 1's tick value and fee even when the next epoch
+// changes them: the settle spends an epoch-1 token in the refresh window.
+TEST_F(RoundFixture, AnOldEpochSettleClaimsUnderItsEpochsTickValueAndFee) {
+  fund(*a, 100'000, 50'000);
+  fund(*b, 100'000, 50'000);
+  apply_ok(ledger, *a, a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 3));   // 0
+  apply_ok(ledger, *b, b->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 3));  // 1
+  ASSERT_TRUE(ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(ledger.record_fill(1, 100, 3).is_ok());
+  MarketTerms next = next_terms();
+  next.tick_value = 20;
+  next.fee = 5;
+  ASSERT_TRUE(ledger.begin_margin_round(next, 0).is_ok());
+  auto settle = a->build_settle(ledger);
+  ASSERT_TRUE(settle.is_ok()) << settle.status().to_string();
+  auto effects = ledger.resolve(*settle);
+  ASSERT_TRUE(effects.is_ok()) << effects.status().to_string();
+  EXPECT_EQ(effects->deltas.c, -(3 * 100 * 10) - 3 * 2);  // k = 10, f = 2: epoch 1's
+  apply_ok(ledger, *a, settle);
+  EXPECT_EQ(a->attributes().c, 50'000 - 3000 - 6);
+  EXPECT_EQ(a->attributes().vp, 3u);
+  apply_ok(ledger, *a, a->build_refresh(ledger, 0));
+  EXPECT_EQ(decrypted(ledger.round_sums().cash), times_G(50'000 - 3000 - 6));
+}
+
 TEST_F(RoundFixture, AnIdentityWithoutARefreshDefaultsAndItsOldTokenIsFrozen) {
   trade();
   ASSERT_TRUE(ledger.begin_margin_round(next_terms(), 0).is_ok());

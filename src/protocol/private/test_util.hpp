@@ -83,13 +83,15 @@ inline std::unique_ptr<PrivateWallet> registered(PrivateLedger& ledger, std::uin
   return w;
 }
 
-// An issuer-signed mint of `amount` to the wallet's identity.
-inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t sequence) {
+// An issuer-signed mint of `amount` to the wallet's identity, for the market `market_id` (the
+// small_terms() market by default).
+inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t sequence,
+                      const Digest32& market_id = small_terms().market_id) {
   MintTx tx;
   tx.account = w.identity();
   tx.amount = amount;
   tx.sequence = sequence;
-  const Bytes message = mint_signed_bytes(tx);
+  const Bytes message = mint_signed_bytes(market_id, tx);
   crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
                        issuer().sk.data());
   return tx;
@@ -98,7 +100,8 @@ inline MintTx mint_tx(const PrivateWallet& w, std::int64_t amount, std::uint64_t
 // Mints `cash` to the wallet's identity (the issuer's next sequence) and deposits all of it into
 // its token: the token gains c += cash through real transactions.
 inline void fund(PrivateLedger& ledger, PrivateWallet& w, std::int64_t cash) {
-  auto minted = ledger.apply(PrivateTx(mint_tx(w, cash, ledger.last_sequence(issuer().pk) + 1)));
+  auto minted = ledger.apply(
+      PrivateTx(mint_tx(w, cash, ledger.last_sequence(issuer().pk) + 1, ledger.terms().market_id)));
   ASSERT_TRUE(minted.is_ok()) << minted.status().to_string();
   w.on_mint(static_cast<std::uint64_t>(cash));
   auto deposit = w.build_deposit(ledger, static_cast<std::uint64_t>(cash));

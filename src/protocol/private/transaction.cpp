@@ -372,9 +372,10 @@ Bytes register_signed_bytes(const RegisterTx& tx) {
   return out;
 }
 
-Bytes mint_signed_bytes(const MintTx& tx) {
+Bytes mint_signed_bytes(const Digest32& market_id, const MintTx& tx) {
   Bytes out(kSignatureDomain.begin(), kSignatureDomain.end());
   Writer w(&out);
+  w.fixed(market_id);
   encode_body_to(w, PrivateTx(tx));
   return out;
 }

@@ -167,9 +167,11 @@ Result<PrivateTx> decode(ByteSpan bytes, std::size_t log_window);
 crypto::Transcript tx_transcript(const MarketTerms& terms, const PrivateTx& tx);
 
 // What a signature covers: kSignatureDomain || every byte before the signature (proofs
-// included).
+// included). A mint has no proof to bind it to its market (the others' proofs absorb the market
+// id through their transcript), so its signature covers kSignatureDomain || market_id || its
+// bytes: a mint for one market does not replay on another with the same issuer.
 Bytes register_signed_bytes(const RegisterTx& tx);
-Bytes mint_signed_bytes(const MintTx& tx);
+Bytes mint_signed_bytes(const Digest32& market_id, const MintTx& tx);
 Bytes transfer_signed_bytes(const TransferTx& tx);
 Bytes cash_signed_bytes(const SpendTx& tx);  // deposit, withdraw (with their proofs)
 Bytes exit_signed_bytes(const ExitTx& tx);

@@ -72,11 +72,12 @@ std::vector<SettleEntry> PrivateWallet::pending_entries(
 Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx draft,
                                            const CashMoveWitness* cash) {
   if (!token_index_) return Status::failed_precondition("register first");
-  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
   const MarketTerms* spend_terms = ledger.terms_for_epoch(token_epoch_);
   if (spend_terms == nullptr)
     return Status::failed_precondition("the token is of epoch " + std::to_string(token_epoch_) +
                                        ": only an exit can spend it");
+  draft.spend.window.epoch = token_epoch_;  // resolve() takes the claims' terms from it
+  PFEX_ASSIGN_OR_RETURN(SpendEffects effects, ledger.resolve(draft));
   const MarketTerms& terms = *spend_terms;
   const std::size_t list_length = ledger.tokens(token_epoch_).size();
   const Window window =
@@ -109,7 +110,7 @@ Result<SpendTx> PrivateWallet::build_spend(const PrivateLedger& ledger, SpendTx 
     crypto::declassify(draft.order->tag);  // published (hiding: a fresh o and rho)
     effects.tags.back() = draft.order->tag;
   }
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, ledger.window_set(window));
   crypto::Transcript t = tx_transcript(terms, PrivateTx(draft));
   PFEX_ASSIGN_OR_RETURN(SpendProofs proofs,
                         prove_spend(gens_, terms, prepared, *set, *token_index_ - window.start,
@@ -242,7 +243,7 @@ Result<SpendTx> PrivateWallet::build_refresh(const PrivateLedger& ledger, std::u
       CashFields{public_key_, sequence_ + 1, prepared.refresh().V_d, prepared.refresh().enc_d, {}};
   draft.refresh =
       RefreshFields{prepared.refresh().enc_v, prepared.refresh().enc_c, prepared.refresh().enc_g};
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, ledger.window_set(window));
   crypto::Transcript t = tx_transcript(next, PrivateTx(draft));
   PFEX_ASSIGN_OR_RETURN(SpendProofs proofs, prove_refresh(gens_, next, prepared, *set,
                                                           *token_index_ - window.start, t));
@@ -289,7 +290,7 @@ Result<ExitTx> PrivateWallet::build_exit(const PrivateLedger& ledger) {
   std::vector<TagOpening> openings;
   for (const SettleEntry& e : tx.entries)
     openings.push_back(orders_.at(e.order));
-  PFEX_ASSIGN_OR_RETURN(const crypto::OneOfManySet* set, ledger.window_set(window));
+  PFEX_ASSIGN_OR_RETURN(const auto set, ledger.window_set(window));
   crypto::Transcript t = ledger.exit_transcript(tx, ctx);
   PFEX_ASSIGN_OR_RETURN(ExitProofs proofs,
                         prove_exit(gens_, ctx, prepared, *set, *token_index_ - window.start,
