@@ -40,6 +40,7 @@
 #include "ledger/etcd_cluster.hpp"
 #include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
+#include "ledger/log_test_util.hpp"
 #include "ledger/test_util.hpp"
 #include "node/gateway_test_util.hpp"
 #include "protocol/test_util.hpp"
@@ -52,6 +53,7 @@ using namespace std::chrono_literals;
 using namespace faults;
 using Clock = std::chrono::steady_clock;
 using ledger::testing::EtcdCluster;
+using ledger::testing::read_all;
 using ledger::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -260,20 +262,6 @@ class Load {
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
 };
-
-// Every entry of `log` from the start (sequences are not dense on etcd).
-std::vector<ledger::LogEntry> read_all(ledger::LogReader& log) {
-  std::vector<ledger::LogEntry> all;
-  std::uint64_t from = 1;
-  for (;;) {
-    auto entries = log.read(from, 4096);
-    EXPECT_TRUE(entries.is_ok()) << entries.status().to_string();
-    if (!entries.is_ok() || entries->empty()) return all;
-    from = entries->back().sequence + 1;
-    for (auto& e : *entries)
-      all.push_back(std::move(e));
-  }
-}
 
 // The invariant on the log's entries: every acknowledged transaction at its sequence, no bytes
 // twice.
