@@ -17,6 +17,12 @@
 // a fresh one report the same chain and state hash. Seeds are fixed; PFEX_FAULT_RUNS raises the
 // number of runs (default 3). Each test prints what it injected and what was lost (must be
 // nothing). Needs etcd (Debian's etcd-server and etcd-client): fails without it.
+//
+// The loss check fails on its own when durability breaks: with a scratch change that let the
+// file log acknowledge a batch once it was written and synced but before the marker naming it was
+// (FileLog::append waiting for synced_sequence_ instead of durable_sequence_, the genesis
+// excepted), the file-log campaign came up after every crash and reported "acknowledged entry N
+// is missing or changed" for 10 of 3,768 acknowledged entries (5 power losses in 9 crashes).
 #include <gtest/gtest.h>
 #include <signal.h>
 
