@@ -15,11 +15,13 @@
 #include <thread>
 
 #include "ledger/etcd_cluster.hpp"
+#include "ledger/log_test_util.hpp"
 
 namespace pfex::ledger {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::read_all;
 
 Bytes payload_for(std::uint64_t id) {
   Bytes out;
@@ -119,18 +121,6 @@ class EtcdLogTest : public ::testing::Test {
       appended.push_back(*result);
     }
     return appended;
-  }
-
-  static std::vector<LogEntry> read_all(LogReader& log) {
-    std::vector<LogEntry> all;
-    for (std::uint64_t from = 1;;) {
-      auto page = log.read(from, 500);
-      EXPECT_TRUE(page.is_ok()) << page.status().to_string();
-      if (!page.is_ok() || page->empty()) return all;
-      from = page->back().sequence + 1;
-      for (auto& entry : *page)
-        all.push_back(std::move(entry));
-    }
   }
 
   testing::EtcdCluster cluster_;

@@ -19,11 +19,13 @@
 
 #include "ledger/crc32c.hpp"
 #include "ledger/file_log_format.hpp"
+#include "ledger/log_test_util.hpp"
 #include "ledger/test_util.hpp"
 
 namespace pfex::ledger {
 namespace {
 
+using testing::read_all;
 using testing::TempDir;
 using namespace std::chrono_literals;
 
@@ -48,12 +50,6 @@ std::unique_ptr<FileLog> open_ok(const std::string& path, FileLog::Options optio
   auto log = FileLog::open(path, std::move(options));
   EXPECT_TRUE(log.is_ok()) << log.status().to_string();
   return log.is_ok() ? std::move(log).value() : nullptr;
-}
-
-std::vector<LogEntry> read_all(LogReader& log) {
-  auto entries = log.read(1, 1'000'000);
-  EXPECT_TRUE(entries.is_ok()) << entries.status().to_string();
-  return entries.is_ok() ? std::move(entries).value() : std::vector<LogEntry>{};
 }
 
 Bytes file_bytes(const std::string& path) {

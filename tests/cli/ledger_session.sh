@@ -7,6 +7,7 @@ set -euo pipefail
 pfex=$1
 dir=$(mktemp -d)
 cleanup() {
+  [ -n "${watcher:-}" ] && kill "$watcher" 2>/dev/null || true
   [ -n "${gateway:-}" ] && kill "$gateway" 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -17,20 +18,26 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect() {  # expect "what" "output" "pattern"
   grep -qE -- "$3" <<<"$2" || { echo "$2" >&2; fail "$1: no match for /$3/"; }
 }
+# Waits until FILE has a line matching PATTERN while process PID runs. The script waits for
+# events, never for a fixed time: on a loaded machine (ctest -j beside the fault campaigns) each
+# command takes seconds. The bound only stops a hung session.
+wait_for() {  # wait_for "what" FILE PATTERN PID
+  for _ in $(seq 600); do  # at most 60 s
+    grep -qE -- "$3" "$2" 2>/dev/null && return 0
+    kill -0 "$4" 2>/dev/null || { cat "$2" >&2; fail "$1: the process exited"; }
+    sleep 0.1
+  done
+  cat "$2" >&2
+  fail "$1: no /$3/ within 60 s"
+}
 
 for w in issuer alice bob carol; do "$pfex" node create --wallet $w.wallet >/dev/null; done
 "$pfex" market init --log m.log --issuer-wallet issuer.wallet --reference 10.00 >/dev/null
 # Port 0: the gateway takes a free port and prints it (a fixed port could be someone else's).
 "$pfex" gateway --log m.log --port 0 >gateway.out 2>&1 &
 gateway=$!
-port=""
-for _ in $(seq 100); do  # at most 10 s
-  port=$(sed -n 's/^gateway listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' gateway.out)
-  [ -n "$port" ] && break
-  kill -0 "$gateway" 2>/dev/null || { cat gateway.out >&2; fail "the gateway exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { cat gateway.out >&2; fail "the gateway did not listen within 10 s"; }
+wait_for "the gateway" gateway.out '^gateway listening on 127\.0\.0\.1:[0-9]+ ' "$gateway"
+port=$(sed -n 's/^gateway listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' gateway.out)
 g=(--log m.log --gateway 127.0.0.1:"$port")
 for w in alice bob; do
   "$pfex" node register --wallet $w.wallet "${g[@]}" >/dev/null
@@ -81,16 +88,20 @@ restarted=$("$pfex" validator --log m.log --once --snapshots snaps | grep '^stat
 [ "$restarted" = "$fresh" ] || fail "restart from snapshot: $restarted != $fresh"
 # A margin round: carol's node watches with --auto-refresh; alice and bob trade 20 lots at the
 # low edge (9.60), which trips the breaker. Carol's node refreshes her by itself; alice and bob,
-# whose nodes do not, must refresh by hand (one does).
+# whose nodes do not, must refresh by hand (one does). The watch is stopped (SIGTERM) once it has
+# sent the refresh; its --seconds only bounds a watch this script failed to stop.
 "$pfex" node register --wallet carol.wallet "${g[@]}" >/dev/null
 "$pfex" node deposit --wallet carol.wallet "${g[@]}" --amount 500.00 >/dev/null
 "$pfex" node watch --wallet carol.wallet --log m.log --gateway 127.0.0.1:"$port" --auto-refresh \
-  --seconds 4 >watch.out 2>&1 &
+  --seconds 300 >watch.out 2>&1 &
 watcher=$!
-sleep 0.5
+wait_for "carol's watch" watch.out '^watching account ' "$watcher"
 "$pfex" node order --wallet alice.wallet "${g[@]}" --side sell --price 9.60 --qty 20 >/dev/null
 "$pfex" node order --wallet bob.wallet "${g[@]}" --side buy --price 9.60 --qty 20 >/dev/null
-wait "$watcher"
+wait_for "carol's watch" watch.out 'margin round, epoch 1: refresh ' "$watcher"
+kill -TERM "$watcher"
+wait "$watcher" || fail "carol's watch exited $? on SIGTERM: $(cat watch.out)"
+watcher=""
 expect "carol's watch" "$(cat watch.out)" "margin round, epoch 1: refresh sent"
 out=$("$pfex" node status --wallet carol.wallet --log m.log)
 expect "carol refreshed" "$out" "margin round open \(epoch 1\): refreshed"

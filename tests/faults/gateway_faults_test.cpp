@@ -17,6 +17,12 @@
 // a fresh one report the same chain and state hash. Seeds are fixed; PFEX_FAULT_RUNS raises the
 // number of runs (default 3). Each test prints what it injected and what was lost (must be
 // nothing). Needs etcd (Debian's etcd-server and etcd-client): fails without it.
+//
+// The loss check fails on its own when durability breaks: with a scratch change that let the
+// file log acknowledge a batch once it was written and synced but before the marker naming it was
+// (FileLog::append waiting for synced_sequence_ instead of durable_sequence_, the genesis
+// excepted), the file-log campaign came up after every crash and reported "acknowledged entry N
+// is missing or changed" for 10 of 3,768 acknowledged entries (5 power losses in 9 crashes).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -40,6 +46,7 @@
 #include "ledger/etcd_cluster.hpp"
 #include "ledger/etcd_log.hpp"
 #include "ledger/file_log.hpp"
+#include "ledger/log_test_util.hpp"
 #include "ledger/test_util.hpp"
 #include "node/gateway_test_util.hpp"
 #include "protocol/test_util.hpp"
@@ -52,6 +59,7 @@ using namespace std::chrono_literals;
 using namespace faults;
 using Clock = std::chrono::steady_clock;
 using ledger::testing::EtcdCluster;
+using ledger::testing::read_all;
 using ledger::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -260,20 +268,6 @@ class Load {
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
 };
-
-// Every entry of `log` from the start (sequences are not dense on etcd).
-std::vector<ledger::LogEntry> read_all(ledger::LogReader& log) {
-  std::vector<ledger::LogEntry> all;
-  std::uint64_t from = 1;
-  for (;;) {
-    auto entries = log.read(from, 4096);
-    EXPECT_TRUE(entries.is_ok()) << entries.status().to_string();
-    if (!entries.is_ok() || entries->empty()) return all;
-    from = entries->back().sequence + 1;
-    for (auto& e : *entries)
-      all.push_back(std::move(e));
-  }
-}
 
 // The invariant on the log's entries: every acknowledged transaction at its sequence, no bytes
 // twice.
