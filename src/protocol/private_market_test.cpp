@@ -240,6 +240,16 @@ TEST(PrivateMatching, AMarketOrderStopsAtItsReservationPrice) {
   v.post(*c, Side::kSell, OrderKind::kLimit, kRef + 5, 1);  // 4: the numbering goes on
   EXPECT_EQ(l.order_count(), 5U);
   EXPECT_FALSE(l.order(4)->closed);
+  // The same for a cancel-replace into a market order whose only opposite order is the one it
+  // replaces: the old order leaves the book, the new one (5) closes unfilled.
+  v.post(*c, Side::kBuy, OrderKind::kLimit, kRef - 5, 1);  // 5: the only bid
+  v.ok(*c, c->build_cancel_replace(v.ledger(), 5, Side::kSell, OrderKind::kMarket, kRef - 5, 1));
+  ASSERT_EQ(l.order_count(), 7U);
+  EXPECT_TRUE(l.order(5)->closed && l.order(5)->released);
+  EXPECT_TRUE(l.order(6)->closed);
+  EXPECT_EQ(l.order(6)->filled, 0);
+  EXPECT_EQ(v.closed_reason(6), CloseReason::kUnfilledIoc);
+  EXPECT_FALSE(v.replica.private_book()->book().best(market::Side::kBuy).has_value());
 }
 
 TEST(PrivateMatching, AReduceKeepsPriorityAndACancelReplaceIsANewOrder) {
