@@ -219,6 +219,33 @@ TEST(FlowEquivalence, CrossingOrdersOfEveryType) {
   EXPECT_FALSE(c.transparent.fills.empty());
 }
 
+// Margin rounds through the issuer's advances: online traders refresh (one with orders that
+// expired at the halt and fills to claim), an offline one defaults; a jump past a whole round
+// defaults everyone who was not refreshed in it.
+TEST(FlowEquivalence, MarginRoundsRefreshesAndDefaults) {
+  FlowBuilder b;
+  b.trader(40'000);  // 1
+  b.trader(40'000);  // 2
+  b.trader(40'000);  // 3, offline
+  const AccountId a1{1}, a2{2}, a3{3};
+  b.add(market::SubmitAction{a1, limit(Side::kBuy, 1000, 5)});   // #1
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1000, 2)});  // #2: fills 2 of #1
+  b.add(market::SubmitAction{a3, limit(Side::kSell, 1030, 2)});  // #3, expires at the halt
+  b.ms = 21'000;
+  b.add(market::AdvanceAction{});  // the margin round of epoch 1; 1 and 2 refresh
+  b.ms = 29'000;
+  b.add(market::AdvanceAction{});                                // the window closed: 3 defaulted
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1001, 1)});  // #4
+  b.ms = 75'000;
+  b.add(market::AdvanceAction{});  // rounds of epochs 2 and 3 pass unanswered: 1 and 2 default
+  const std::vector<bool> online{true, true, false};
+  const Compared c = compare(epoch_contract(), Price(kReference), b.flow, &online);
+  expect_equivalent(c);
+  EXPECT_EQ(c.refreshes, 2U);
+  ASSERT_EQ(c.transparent.holdings.size(), 3U);
+  EXPECT_TRUE(c.transparent.holdings[2].defaulted);
+}
+
 // Every scenario in scenarios/ as the transparent exchange runs it (its expectations hold), then
 // the same flow through the private market.
 // DISABLED_ until the private market carries the scenarios' actions: fills (the matcher), the
@@ -265,6 +292,18 @@ struct FlowCase {
 // Crossing flows use every order type and prices across the whole band (and a tick outside);
 // resting flows only limit and post-only orders with buys below and sells above the reference,
 // so nothing ever trades.
+// How rapidcheck prints a failing case.
+[[maybe_unused]] void showValue(const FlowCase& fc, std::ostream& os) {
+  os << "deposits:";
+  for (std::int64_t d : fc.deposits)
+    os << " " << d;
+  os << "; offline " << fc.offline << "\n";
+  for (const Op& op : fc.ops)
+    os << "  kind " << op.kind << " trader " << op.trader << " side " << op.side << " offset "
+       << op.offset << " qty " << op.qty << " type " << op.type << " order " << op.order
+       << " amount " << op.amount << "\n";
+}
+
 rc::Gen<FlowCase> gen_case(bool crossing) {
   auto op = rc::gen::build<Op>(
       rc::gen::set(&Op::kind, rc::gen::inRange(0, 100)),
@@ -335,6 +374,8 @@ void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
   params.seed = seed;
   params.maxSuccess = cases;
   params.maxSize = 100;
+  // Each shrinking step proves its flow again: PFEX_FLOW_NO_SHRINK=1 reports the first failure.
+  params.disableShrinking = std::getenv("PFEX_FLOW_NO_SHRINK") != nullptr;
   const auto result = rc::detail::checkTestable(
       [crossing] {
         const FlowCase fc = *gen_case(crossing);
