@@ -7,6 +7,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -246,25 +247,66 @@ TEST(FlowEquivalence, MarginRoundsRefreshesAndDefaults) {
   EXPECT_TRUE(c.transparent.holdings[2].defaulted);
 }
 
-// Every scenario in scenarios/ as the transparent exchange runs it (its expectations hold), then
-// the same flow through the private market.
-// DISABLED_ until the private market carries the scenarios' actions: fills (the matcher), the
-// issuer's advance, refreshes in margin rounds, and exits (liquidation prices through the replica).
-TEST(FlowEquivalence, DISABLED_EveryScenario) {
-  int scenarios = 0;
+// The number of actions of `flow` before the first one after which the transparent exchange
+// records a default (whose liquidation by the fund the private mode does not run yet).
+std::size_t actions_before_default(const market::ContractSpec& contract, Price reference,
+                                   const std::vector<TimedAction>& flow) {
+  market::Exchange ex = *market::Exchange::open(contract, reference, LedgerTime(0));
+  for (std::size_t i = 0; i < flow.size(); ++i) {
+    (void)market::apply_action(ex, flow[i].at, flow[i].action);
+    for (const market::Event& e : ex.events())
+      if (std::holds_alternative<market::Defaulted>(e.body)) return i;
+  }
+  return flow.size();
+}
+
+std::vector<std::filesystem::path> scenario_files() {
+  std::vector<std::filesystem::path> out;
   for (const auto& entry :
        std::filesystem::directory_iterator(std::string(PFEX_SOURCE_DIR) + "/scenarios")) {
-    if (entry.path().extension() != ".json") continue;
-    SCOPED_TRACE(entry.path().filename().string());
-    Result<sim::Scenario> sc = sim::load_scenario(entry.path().string());
+    if (entry.path().extension() == ".json") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every scenario in scenarios/ as the transparent exchange runs it (its expectations hold), then
+// the same flow through the private market, up to its first default.
+TEST(FlowEquivalence, EveryScenarioUpToItsFirstDefault) {
+  const auto files = scenario_files();
+  EXPECT_GE(files.size(), 2U);
+  for (const auto& path : files) {
+    SCOPED_TRACE(path.filename().string());
+    Result<sim::Scenario> sc = sim::load_scenario(path.string());
     ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
     Result<RecordedScenario> rec = record_scenario(*sc);
     ASSERT_TRUE(rec.is_ok()) << rec.status().to_string();
     EXPECT_TRUE(rec->run.failures.empty()) << rec->run.failures.front();
-    expect_equivalent(compare(sc->contract, sc->reference, rec->flow));
-    ++scenarios;
+    const std::size_t n = actions_before_default(sc->contract, sc->reference, rec->flow);
+    EXPECT_GT(n, 0U);
+    const std::vector<TimedAction> prefix(rec->flow.begin(),
+                                          rec->flow.begin() + static_cast<std::ptrdiff_t>(n));
+    const Compared c = compare(sc->contract, sc->reference, prefix);
+    expect_equivalent(c);
+    std::cout << path.filename().string() << ": " << n << " of " << rec->flow.size()
+              << " actions before the first default, " << c.accepted << " accepted, "
+              << c.transparent.fills.size() / 2 << " trades\n";
   }
-  EXPECT_GE(scenarios, 2);
+}
+
+// The whole of every scenario.
+// DISABLED_ until the private mode runs the fund's liquidation of defaulters and their exits
+// through the log (the next issue): from a scenario's first default on, the transparent fund
+// trades and the defaulters exit; the private market records the default only.
+TEST(FlowEquivalence, DISABLED_EveryScenario) {
+  for (const auto& path : scenario_files()) {
+    SCOPED_TRACE(path.filename().string());
+    Result<sim::Scenario> sc = sim::load_scenario(path.string());
+    ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
+    Result<RecordedScenario> rec = record_scenario(*sc);
+    ASSERT_TRUE(rec.is_ok()) << rec.status().to_string();
+    expect_equivalent(compare(sc->contract, sc->reference, rec->flow));
+  }
 }
 
 // ---- random flows ----
