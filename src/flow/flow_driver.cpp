@@ -316,7 +316,27 @@ Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
   return result;
 }
 
+Status FlowDriver::advance(LedgerTime now) {
+  log_.push_back(protocol::LedgerEntry{
+      replica_->next_sequence(), now,
+      protocol::sign_transparent(*issuer_, *replica_->market_id(),
+                                 replica_->last_sequence_of(issuer_->public_key()) + 1,
+                                 market::AdvanceAction{})});
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+  if (!out.accepted) {
+    rejections_.push_back(out.reason.to_string());
+    return out.reason.with_context("advance rejected by the replica");
+  }
+  return Status::ok();
+}
+
 Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Action& action) {
+  // The transparent exchange acts in the epoch and phase of the action's time. The wallets build
+  // against the ledger as it is, so the time (a margin round, a window's close, a breaker's
+  // deadline) reaches the market first, by the issuer's Advance.
+  if (now > replica_->ledger_time() && !std::holds_alternative<market::AdvanceAction>(action)) {
+    PFEX_RETURN_IF_ERROR(advance(now));
+  }
   return std::visit(
       [&](const auto& a) -> Result<market::ActionResult> {
         using A = std::decay_t<decltype(a)>;
@@ -386,17 +406,7 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
                                                                              a.deposit.value()))));
           (void)applied;
         } else if constexpr (std::is_same_v<A, market::AdvanceAction>) {
-          // The issuer's signed Advance carries ledger time when nobody else sends anything.
-          log_.push_back(protocol::LedgerEntry{
-              replica_->next_sequence(), now,
-              protocol::sign_transparent(*issuer_, *replica_->market_id(),
-                                         replica_->last_sequence_of(issuer_->public_key()) + 1,
-                                         market::AdvanceAction{})});
-          PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
-          if (!out.accepted) {
-            rejections_.push_back(out.reason.to_string());
-            return out.reason.with_context("advance rejected by the replica");
-          }
+          PFEX_RETURN_IF_ERROR(advance(now));
         } else {
           return Status::failed_precondition(
               "the private flow driver does not carry this action yet (exit, final settlement)");
