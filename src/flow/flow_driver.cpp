@@ -341,6 +341,20 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
       [&](const auto& a) -> Result<market::ActionResult> {
         using A = std::decay_t<decltype(a)>;
         market::ActionResult result;
+        // In a margin round a token of the old epoch may only settle or refresh: what the node
+        // checks before it builds anything else.
+        if constexpr (std::is_same_v<A, market::DepositAction> ||
+                      std::is_same_v<A, market::WithdrawAction> ||
+                      std::is_same_v<A, market::SubmitAction> ||
+                      std::is_same_v<A, market::ReplaceAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          if (ledger().in_refresh_window() && !ledger().refreshed(t->wallet.identity())) {
+            return Status::failed_precondition(
+                "account " + std::to_string(a.account.value) +
+                " has not refreshed in this margin round: its token may only settle or refresh "
+                "(a deposit goes with the refresh)");
+          }
+        }
         if constexpr (std::is_same_v<A, market::RegisterAction>) {
           auto t = std::make_unique<Trader>(*gens_);
           Trader& ref = *t;
