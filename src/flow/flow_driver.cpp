@@ -68,7 +68,7 @@ std::string describe(const FlowOutcome& o) {
     << "]\n";
   for (const Holding& h : o.holdings)
     s << "  account " << h.account.value << ": cash " << h.cash.value() << " position "
-      << h.position << "\n";
+      << h.position << (h.defaulted ? " (defaulted)" : "") << "\n";
   s << "  book:";
   for (const BookOrder& b : o.book)
     s << " #" << b.id.value << (b.side == market::Side::kBuy ? " buy " : " sell ") << b.open.value()
@@ -134,38 +134,19 @@ struct FlowDriver::Trader {
 
 FlowDriver::~FlowDriver() = default;
 
-Bytes genesis_entry(const market::ContractSpec& contract, Price reference,
-                    const FlowDriverOptions& options) {
-  return protocol::encode_entry(protocol::Genesis(
-      contract, reference, options.issuer->public_key(),
-      protocol::PrivateGenesisTerms{options.log_window,
-                                    options.validators_key.value_or(driver_validators_key())}));
-}
-
 Result<FlowDriver> FlowDriver::open(const market::ContractSpec& contract, Price reference,
                                     FlowDriverOptions options) {
   FlowDriver d;
   d.contract_ = contract;
   d.gens_ = options.gens ? options.gens : std::make_shared<const priv::PrivateGens>();
-  d.link_ = options.link;
-  if (!d.link_) d.replica_ = std::make_unique<protocol::LedgerReplica>(d.gens_);
-  if (!options.issuer) {
-    options.issuer =
-        std::make_shared<const crypto::Ed25519SigningKey>(crypto::Ed25519SigningKey::generate());
-  }
-  d.issuer_ = options.issuer;
-  const Bytes genesis = genesis_entry(contract, reference, options);
-  protocol::EntryOutcome out;
-  if (d.link_) {
-    PFEX_ASSIGN_OR_RETURN(out, d.link_->append(genesis, LedgerTime(0)));
-  } else {
-    PFEX_ASSIGN_OR_RETURN(out, d.replica_->apply(protocol::LedgerEntry{1, LedgerTime(0), genesis}));
-  }
-  d.log_.push_back(protocol::LedgerEntry{out.sequence, LedgerTime(0), genesis});
+  d.replica_ = std::make_unique<protocol::LedgerReplica>(d.gens_);
+  d.issuer_ = std::make_unique<crypto::Ed25519SigningKey>(crypto::Ed25519SigningKey::generate());
+  protocol::Genesis genesis(
+      contract, reference, d.issuer_->public_key(),
+      protocol::PrivateGenesisTerms{options.log_window, driver_validators_key()});
+  d.log_.push_back(protocol::LedgerEntry{1, LedgerTime(0), protocol::encode_entry(genesis)});
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, d.replica_->apply(d.log_.back()));
   if (!out.accepted) return Status::invalid_argument("genesis refused: " + out.reason.to_string());
-  if (d.replica().private_ledger() == nullptr) {
-    return Status::invalid_argument("the log opened no private market");
-  }
   return d;
 }
 
@@ -174,21 +155,10 @@ const priv::PrivateWallet* FlowDriver::wallet(AccountId account) const {
   return &traders_[account.value - 1]->wallet;
 }
 
-Result<protocol::EntryOutcome> FlowDriver::append_entry(LedgerTime now, Bytes bytes) {
-  protocol::EntryOutcome out;
-  if (link_) {
-    PFEX_ASSIGN_OR_RETURN(out, link_->append(bytes, now));
-  } else {
-    PFEX_ASSIGN_OR_RETURN(
-        out, replica_->apply(protocol::LedgerEntry{replica_->next_sequence(), now, bytes}));
-  }
-  log_.push_back(protocol::LedgerEntry{out.sequence, now, std::move(bytes)});
-  return out;
-}
-
 Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::PrivateTx& tx) {
-  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out,
-                        append_entry(now, protocol::encode_entry(protocol::PrivateEntry{tx})));
+  log_.push_back(protocol::LedgerEntry{replica_->next_sequence(), now,
+                                       protocol::encode_entry(protocol::PrivateEntry{tx})});
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
   if (!out.accepted) {
     rejections_.push_back(out.reason.to_string());
     return out.reason.with_context(std::string(priv::tx_type_name(priv::tx_type(tx))) +
@@ -346,11 +316,45 @@ Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
   return result;
 }
 
+Status FlowDriver::advance(LedgerTime now) {
+  log_.push_back(protocol::LedgerEntry{
+      replica_->next_sequence(), now,
+      protocol::sign_transparent(*issuer_, *replica_->market_id(),
+                                 replica_->last_sequence_of(issuer_->public_key()) + 1,
+                                 market::AdvanceAction{})});
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+  if (!out.accepted) {
+    rejections_.push_back(out.reason.to_string());
+    return out.reason.with_context("advance rejected by the replica");
+  }
+  return Status::ok();
+}
+
 Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Action& action) {
+  // The transparent exchange acts in the epoch and phase of the action's time. The wallets build
+  // against the ledger as it is, so the time (a margin round, a window's close, a breaker's
+  // deadline) reaches the market first, by the issuer's Advance.
+  if (now > replica_->ledger_time() && !std::holds_alternative<market::AdvanceAction>(action)) {
+    PFEX_RETURN_IF_ERROR(advance(now));
+  }
   return std::visit(
       [&](const auto& a) -> Result<market::ActionResult> {
         using A = std::decay_t<decltype(a)>;
         market::ActionResult result;
+        // In a margin round a token of the old epoch may only settle or refresh: what the node
+        // checks before it builds anything else.
+        if constexpr (std::is_same_v<A, market::DepositAction> ||
+                      std::is_same_v<A, market::WithdrawAction> ||
+                      std::is_same_v<A, market::SubmitAction> ||
+                      std::is_same_v<A, market::ReplaceAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          if (ledger().in_refresh_window() && !ledger().refreshed(t->wallet.identity())) {
+            return Status::failed_precondition(
+                "account " + std::to_string(a.account.value) +
+                " has not refreshed in this margin round: its token may only settle or refresh "
+                "(a deposit goes with the refresh)");
+          }
+        }
         if constexpr (std::is_same_v<A, market::RegisterAction>) {
           auto t = std::make_unique<Trader>(*gens_);
           Trader& ref = *t;
@@ -416,17 +420,7 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
                                                                              a.deposit.value()))));
           (void)applied;
         } else if constexpr (std::is_same_v<A, market::AdvanceAction>) {
-          // The issuer's signed Advance carries ledger time when nobody else sends anything.
-          PFEX_ASSIGN_OR_RETURN(
-              protocol::EntryOutcome out,
-              append_entry(now, protocol::sign_transparent(
-                                    *issuer_, *replica().market_id(),
-                                    replica().last_sequence_of(issuer_->public_key()) + 1,
-                                    market::AdvanceAction{})));
-          if (!out.accepted) {
-            rejections_.push_back(out.reason.to_string());
-            return out.reason.with_context("advance rejected by the replica");
-          }
+          PFEX_RETURN_IF_ERROR(advance(now));
         } else {
           return Status::failed_precondition(
               "the private flow driver does not carry this action yet (exit, final settlement)");
@@ -439,10 +433,27 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
 FlowOutcome FlowDriver::outcome() const {
   FlowOutcome out;
   for (std::size_t i = 0; i < traders_.size(); ++i) {
-    const priv::Attributes& a = traders_[i]->wallet.attributes();
-    out.holdings.push_back(
-        Holding{AccountId{static_cast<std::uint32_t>(i + 1)}, Cash(a.c),
-                static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm)});
+    const priv::PrivateWallet& w = traders_[i]->wallet;
+    const priv::Attributes& a = w.attributes();
+    Holding h{AccountId{static_cast<std::uint32_t>(i + 1)}, Cash(a.c),
+              static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm),
+              ledger().defaulted(w.identity())};
+    if (h.defaulted) {
+      // What its exit claims from: the token and every fill not yet claimed.
+      priv::Deltas d;
+      for (std::uint64_t id : w.open_orders()) {
+        const priv::PrivateOrder* o = ledger().order(id);
+        std::int64_t qty = 0, value = 0;
+        for (std::size_t k = o->claimed; k < o->fills.size(); ++k) {
+          qty += o->fills[k].qty;
+          value += o->fills[k].price * o->fills[k].qty;
+        }
+        if (qty > 0) (void)priv::add_claim(d, o->side, o->price, qty, value, ledger().terms());
+      }
+      h.cash = Cash(h.cash.value() + d.c);
+      h.position += d.vp - d.vm;
+    }
+    out.holdings.push_back(h);
   }
   for (std::uint64_t id = 0; id < ledger().order_count(); ++id) {
     const priv::PrivateOrder* o = ledger().order(id);
