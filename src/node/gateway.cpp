@@ -34,8 +34,9 @@ std::string short_hex(const Digest32& id) {
 
 }  // namespace
 
-Result<protocol::Entry> check_submission(ByteSpan tx, bool verify_signature) {
-  PFEX_ASSIGN_OR_RETURN(protocol::Entry entry, protocol::decode_entry(tx));
+Result<protocol::Entry> check_submission(ByteSpan tx, bool verify_signature,
+                                         const protocol::MarketContext& market) {
+  PFEX_ASSIGN_OR_RETURN(protocol::Entry entry, protocol::decode_entry(tx, market));
   const auto* transparent = std::get_if<protocol::TransparentTx>(&entry);
   if (transparent && verify_signature && !protocol::verify_transparent(tx, *transparent)) {
     return Status::invalid_argument("bad signature");
@@ -130,6 +131,19 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
                              (options_.market ? "market " + short_hex(*options_.market)
                                               : std::string("no market")));
     }
+  } else if (const auto* p = std::get_if<protocol::PrivateEntry>(&entry)) {
+    const priv::PrivateLedger* ledger = replica_.private_ledger();
+    if (ledger == nullptr) return refuse(400, "a private transaction in a transparent market");
+    // The rules against the log as it is: a used serial, sequence or chain key is final (409);
+    // any other refusal is final for these bytes (400). Then, when asked, the proofs.
+    if (Status rules = ledger->check_rules(p->tx); !rules.is_ok()) {
+      return refuse(rules.code() == ErrorCode::kAlreadyExists ? 409 : 400, rules.to_string());
+    }
+    if (options_.verify_signatures) {
+      if (Status proofs = ledger->check(p->tx); !proofs.is_ok()) {
+        return refuse(400, proofs.to_string());
+      }
+    }
   } else {
     const auto& transparent = std::get<protocol::TransparentTx>(entry);
     if (!market) return refuse(409, "the log has no market yet (no genesis)");
@@ -179,7 +193,14 @@ net::HttpResponse Gateway::submit(const net::HttpRequest& request) {
   }
   const ByteSpan tx(reinterpret_cast<const std::uint8_t*>(request.body.data()),
                     request.body.size());
-  Result<protocol::Entry> entry = check_submission(tx, options_.verify_signatures);
+  // A private transaction decodes with the window size of the log's market.
+  protocol::MarketContext market;
+  {
+    std::lock_guard lock(replica_mutex_);
+    if (!replica_.mode()) (void)catch_up();  // a failure to read is answered by the checks below
+    market = replica_.context();
+  }
+  Result<protocol::Entry> entry = check_submission(tx, options_.verify_signatures, market);
   if (!entry) return refuse(400, entry.status().to_string());
   std::optional<LedgerTime> scripted;
   if (const std::string* text = request.header("Pfex-Ledger-Time")) {

@@ -117,6 +117,8 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
   entries = entries.subspan(first);
   const std::vector<Result<Entry>> decoded = decode_stage(entries, state_.context());  // 1
   const std::vector<std::uint8_t> proofs_ok = proof_stage(entries, decoded, threads);  // 3
+  const std::vector<std::optional<priv::TxStatement>> verified =
+      private_block_stage(entries, decoded, state_, verifier_, threads);  // 3, private
 
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const LedgerEntry& e = entries[i];
@@ -125,6 +127,7 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
     outcome.time = clock_.observe(e.entry_time);
     // Stages 2 and 4, in log order.
     Status status = decoded[i] ? check_and_apply(decoded[i].value(), e.payload, proofs_ok[i] != 0,
+                                                 verified[i] ? &*verified[i] : nullptr,
                                                  outcome.time, state_, outcome)
                                : decoded[i].status();
     outcome.accepted = status.is_ok();

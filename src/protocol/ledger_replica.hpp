@@ -10,7 +10,9 @@
 // every replica rejects it identically: no check depends on anything but the log.
 //
 // Deterministic and single-threaded in its state; apply_batch verifies signatures on several
-// threads (signature checks depend only on the entry) and then applies in log order.
+// threads (signature checks depend only on the entry), in a private market the proofs of the
+// batch's private transactions as one block (validator_stages.hpp, private_block_stage), and then
+// applies in log order.
 #pragma once
 
 #include <cstdint>
@@ -52,7 +54,8 @@ class LedgerReplica {
   // entry at or below next_sequence()-1 is a programming error of the caller and is an error
   // here, not a rejection).
   Result<EntryOutcome> apply(const LedgerEntry& entry);
-  // Same as applying each entry in order, with signature checks on up to `threads` threads.
+  // Same as applying each entry in order (the same outcomes, chain and state), with signature
+  // checks and a private block's proof terms on up to `threads` threads.
   Result<std::vector<EntryOutcome>> apply_batch(std::span<const LedgerEntry> entries,
                                                 unsigned threads = 1);
 
@@ -70,6 +73,8 @@ class LedgerReplica {
 
   // The open market's mode (none before genesis).
   std::optional<Mode> mode() const { return state_.context().mode; }
+  // What decoding a private transaction of this log needs (empty before genesis).
+  MarketContext context() const { return state_.context(); }
   // A transparent market's exchange (null before genesis and in a private market).
   const market::Exchange* exchange() const { return state_.exchange ? &*state_.exchange : nullptr; }
   // A private market's ledger (null before genesis and in a transparent market).
@@ -110,6 +115,8 @@ class LedgerReplica {
   std::uint64_t rejected_ = 0;
   Digest32 chain_{};
   ValidatorState state_;
+  // A private market's block verifier: keeps the encodings of the tokens it has seen.
+  priv::BlockVerifier verifier_;
   EventSink sink_;
   PrivateEventSink private_sink_;
 };

@@ -161,21 +161,27 @@ TEST_F(ReplicaPrivateTest, TwoReplicasReplayingTheLogAgree) {
   EXPECT_EQ(rejected, 5U);
   EXPECT_EQ(log().builder.rejected(), 5U);
 
-  LedgerReplica one(log().gens), batched(log().gens);
+  LedgerReplica one(log().gens);
   for (const LedgerEntry& e : log().entries) {
     auto out = one.apply(e);
     ASSERT_TRUE(out.is_ok());
     EXPECT_EQ(out->accepted, log().accepted[e.sequence - 1]) << e.sequence;
     EXPECT_EQ(out->reason.to_string(), log().reasons[e.sequence - 1]);
   }
-  auto outs = batched.apply_batch(log().entries, 2);
-  ASSERT_TRUE(outs.is_ok());
-  for (const EntryOutcome& o : *outs)
-    EXPECT_EQ(o.accepted, log().accepted[o.sequence - 1]) << o.sequence;
   EXPECT_EQ(one.chain(), log().chain);
-  EXPECT_EQ(batched.chain(), log().chain);
   EXPECT_EQ(one.state_hash(), log().state);
-  EXPECT_EQ(batched.state_hash(), log().state);
+  // The whole log in one batch (its private transactions verified as one block).
+  for (unsigned threads : {1U, 2U, 64U}) {
+    LedgerReplica batched(log().gens);
+    auto outs = batched.apply_batch(log().entries, threads);
+    ASSERT_TRUE(outs.is_ok());
+    for (const EntryOutcome& o : *outs) {
+      EXPECT_EQ(o.accepted, log().accepted[o.sequence - 1]) << o.sequence;
+      EXPECT_EQ(o.reason.to_string(), log().reasons[o.sequence - 1]) << o.sequence;
+    }
+    EXPECT_EQ(batched.chain(), log().chain) << threads;
+    EXPECT_EQ(batched.state_hash(), log().state) << threads;
+  }
   EXPECT_NE(log().state, Digest32{});
   EXPECT_EQ(one.exchange(), nullptr);
 }
@@ -281,6 +287,94 @@ TEST(PrivateGenesis, WindowSizeLimitsAndVersionAreChecked) {
   Bytes trailing = encode_entry(private_genesis(issuer.public_key()));
   trailing.push_back(0);
   EXPECT_FALSE(decode_entry(trailing).is_ok());
+}
+
+// The market's bond and exit penalty are the genesis contract's bond and liquidation penalty per
+// contract (private genesis version 2; version 1 ignored them and is refused).
+TEST(PrivateGenesis, BondAndExitPenaltyAreTheContracts) {
+  const SigningKey issuer = SigningKey::generate();
+  const Bytes bytes = encode_entry(private_genesis(issuer.public_key(), 3, 12'345, 678));
+  auto g = decode_entry(bytes);
+  ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+  auto terms = private_terms_of(std::get<Genesis>(*g), bytes);
+  ASSERT_TRUE(terms.is_ok()) << terms.status().to_string();
+  EXPECT_EQ(terms->bond, 12'345);
+  EXPECT_EQ(terms->exit_penalty, 678);
+
+  Bytes v1 = bytes;
+  ASSERT_EQ(v1[2], 2);
+  v1[2] = 1;
+  EXPECT_NE(decode_entry(v1).status().to_string().find("private genesis version = 1"),
+            std::string::npos)
+      << decode_entry(v1).status().to_string();
+  // A negative bond or penalty is not a contract.
+  EXPECT_FALSE(decode_entry(encode_entry(private_genesis(issuer.public_key(), 3, -1, 0))).is_ok());
+  EXPECT_FALSE(decode_entry(encode_entry(private_genesis(issuer.public_key(), 3, 0, -1))).is_ok());
+}
+
+// The bond's limit is 2^46 (the cash supply cap), the exit penalty's is below 2^40: a genesis past
+// them is rejected with the reason and opens no market.
+TEST(PrivateGenesis, BondAndExitPenaltyLimits) {
+  const auto gens = std::make_shared<const priv::PrivateGens>();
+  const SigningKey issuer = SigningKey::generate();
+  const std::int64_t bond_cap = std::int64_t{1} << 46;
+  const std::int64_t pen_cap = std::int64_t{1} << 40;
+  struct Case {
+    std::int64_t bond, pen;
+    bool opens;
+  };
+  for (const Case& c :
+       {Case{bond_cap - 1, 0, true}, Case{bond_cap, 0, true}, Case{bond_cap + 1, 0, false},
+        Case{0, pen_cap - 1, true}, Case{0, pen_cap, false}, Case{0, pen_cap + 1, false}}) {
+    LedgerReplica v(gens);
+    auto out = v.apply(LedgerEntry{
+        1, LedgerTime(1), encode_entry(private_genesis(issuer.public_key(), 3, c.bond, c.pen))});
+    ASSERT_TRUE(out.is_ok());
+    EXPECT_EQ(out->accepted, c.opens) << c.bond << " " << c.pen << ": " << out->reason.to_string();
+    if (c.opens) {
+      ASSERT_NE(v.private_ledger(), nullptr);
+      EXPECT_EQ(v.private_ledger()->terms().bond, c.bond);
+      EXPECT_EQ(v.private_ledger()->terms().exit_penalty, c.pen);
+    } else {
+      EXPECT_FALSE(v.mode().has_value());
+      EXPECT_NE(
+          out->reason.to_string().find(c.bond > bond_cap ? "bond must be in [0, 2^46]"
+                                                         : "exit penalty must be in [0, 2^40)"),
+          std::string::npos)
+          << out->reason.to_string();
+    }
+  }
+}
+
+// An identity posts the genesis's bond at registration, no other amount; the bond is held by the
+// fund and counts in the cash supply.
+TEST(PrivateGenesis, RegistrationPostsTheGenesisBond) {
+  const auto gens = std::make_shared<const priv::PrivateGens>();
+  const SigningKey issuer = SigningKey::generate();
+  LedgerReplica v(gens);
+  std::uint64_t seq = 0;
+  auto next = [&](Bytes payload) {
+    ++seq;
+    auto out = v.apply(LedgerEntry{seq, LedgerTime(static_cast<std::int64_t>(seq)), payload});
+    EXPECT_TRUE(out.is_ok());
+    return *out;
+  };
+  ASSERT_TRUE(next(encode_entry(private_genesis(issuer.public_key(), 3, 500, 7))).accepted);
+  PrivateWallet w(*gens);
+  for (std::int64_t bond : {0, 499, 501}) {
+    auto reg = w.build_register(*v.private_ledger(), 1, bond);
+    ASSERT_TRUE(reg.is_ok()) << reg.status().to_string();
+    const EntryOutcome out = next(private_entry(PrivateTx(*reg)));
+    EXPECT_FALSE(out.accepted);
+    EXPECT_NE(out.reason.to_string().find("the market's is 500"), std::string::npos)
+        << out.reason.to_string();
+  }
+  auto reg = w.build_register(*v.private_ledger(), 1, 500);
+  ASSERT_TRUE(reg.is_ok());
+  const EntryOutcome out = next(private_entry(PrivateTx(*reg)));
+  ASSERT_TRUE(out.accepted) << out.reason.to_string();
+  EXPECT_EQ(v.private_ledger()->fund().bonds_held, 500);
+  EXPECT_EQ(v.private_ledger()->cash_supply(), 500);
 }
 
 // Every seed of pfex_fuzz_replica_private is a log after the fuzz target's genesis that replays

@@ -14,9 +14,13 @@
 namespace pfex::protocol::testing {
 
 // A private genesis on the seed-example contract (band [960, 1040]) with windows of
-// 2^log_window tokens and the validators' key x*G, x = 0x5eed.
-inline Genesis private_genesis(const PublicKey& issuer, std::uint8_t log_window = 3) {
+// 2^log_window tokens, the validators' key x*G, x = 0x5eed, and the given bond and liquidation
+// penalty per contract (none by default, so identities register with bond 0).
+inline Genesis private_genesis(const PublicKey& issuer, std::uint8_t log_window = 3,
+                               std::int64_t bond = 0, std::int64_t exit_penalty = 0) {
   Genesis g{market::seed_example_preset(), Price(kReference), issuer};
+  g.contract.bond = Cash(bond);
+  g.contract.liquidation_penalty_per_contract = Cash(exit_penalty);
   g.private_terms =
       PrivateGenesisTerms{log_window, crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed))};
   return g;

@@ -77,6 +77,8 @@ Result<priv::MarketTerms> private_terms_of(const Genesis& genesis, ByteSpan gene
   t.high = band.high.value();
   t.margin = band.margin.value();
   t.max_order_qty = genesis.contract.max_order_qty.value();
+  t.bond = genesis.contract.bond.value();
+  t.exit_penalty = genesis.contract.liquidation_penalty_per_contract.value();
   t.validators_key = genesis.private_terms->validators_key;
   std::copy(genesis.issuer.begin(), genesis.issuer.end(), t.issuer.begin());
   PFEX_RETURN_IF_ERROR(t.validate().with_context("private market terms"));

@@ -38,8 +38,10 @@ enum class EntryType : std::uint8_t {
   kPrivate = 3,         // a private transaction
 };
 inline constexpr std::uint8_t kMaxEntryType = 3;
-// The layout of a private genesis's body, checked on read.
-inline constexpr std::uint8_t kPrivateGenesisVersion = 1;
+// The layout and meaning of a private genesis's body, checked on read. 2: the market's bond and
+// exit penalty are the contract's (version 1 ignored them: every identity registered with no bond
+// and exited without penalty); a version 1 genesis is refused.
+inline constexpr std::uint8_t kPrivateGenesisVersion = 2;
 
 // A market is transparent (public accounts) or private (tokens, docs/protocol/private.md) for its
 // whole life; its genesis says which.
@@ -111,9 +113,10 @@ struct MarketContext {
 
 // The terms of epoch 1 of the private market `genesis` (its bytes `genesis_entry`) opens: the
 // market id, the window size and the validators' key from the genesis, the contract's tick value,
-// fee and maximum order size, and the band and margin of the reference price (market::make_band
-// with the contract's d, as the transparent exchange opens). kInvalidArgument for a transparent
-// genesis or terms out of range.
+// fee, maximum order size, bond (every identity posts it at registration, <= 2^46) and
+// liquidation penalty per contract (the exit penalty, < 2^40), and the band and margin of the
+// reference price (market::make_band with the contract's d, as the transparent exchange opens).
+// kInvalidArgument for a transparent genesis or terms out of range (naming the term).
 Result<priv::MarketTerms> private_terms_of(const Genesis& genesis, ByteSpan genesis_entry);
 
 Bytes encode_genesis(const Genesis& genesis);

@@ -132,15 +132,55 @@ Status EntryRules<PrivateEntry>::check(const PrivateEntry& entry, const Validato
 Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, LedgerTime,
                                        ValidatorState& state, EntryOutcome& outcome) {
   PrivateMarket& market = *state.private_market;
-  PFEX_RETURN_IF_ERROR(verify_private(market, entry.tx));
   const priv::Applied applied = market.ledger->apply_checked(entry.tx);
   outcome.private_result = applied;
   match_private(market, entry.tx, applied);
   return Status::ok();
 }
 
-Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx) {
-  return market.ledger->check(tx);
+Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
+                      const priv::TxStatement* verified, EntryOutcome& outcome) {
+  const priv::PrivateLedger& ledger = *market.ledger;
+  if (verified != nullptr && priv::same_statement(*verified, priv::resolve_statement(ledger, tx))) {
+    outcome.proofs_in_block = true;
+    return Status::ok();
+  }
+  return ledger.check(tx);
+}
+
+std::vector<std::optional<priv::TxStatement>> private_block_stage(
+    std::span<const LedgerEntry> entries, std::span<const Result<Entry>> decoded,
+    const ValidatorState& state, priv::BlockVerifier& verifier, unsigned threads) {
+  std::vector<std::optional<priv::TxStatement>> out(entries.size());
+  if (!state.private_market) return out;
+  const priv::PrivateLedger& ledger = *state.private_market->ledger;
+  std::vector<std::size_t> at;  // the block's transactions' positions among the entries
+  std::vector<priv::PrivateTx> block;
+  std::vector<priv::TxStatement> statements;
+  std::vector<ByteSpan> encoded;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto* entry = decoded[i] ? std::get_if<PrivateEntry>(&decoded[i].value()) : nullptr;
+    // An exit's relations are not block terms; it is verified alone at its position.
+    if (entry == nullptr || std::holds_alternative<priv::ExitTx>(entry->tx)) continue;
+    if (!ledger.check_rules(entry->tx).is_ok()) continue;  // rejected, or needs the block's state
+    priv::TxStatement statement = priv::resolve_statement(ledger, entry->tx);
+    if (!statement.unresolved.is_ok()) continue;
+    at.push_back(i);
+    block.push_back(entry->tx);
+    statements.push_back(std::move(statement));
+    // The envelope is two bytes (version, type) before the transaction's own encoding.
+    encoded.push_back(ByteSpan(entries[i].payload).subspan(2));
+  }
+  if (block.empty()) return out;
+  const priv::BlockVerdict verdict =
+      verifier.verify_var(ledger, block, statements, threads, encoded);
+  std::vector<bool> bad(block.size(), false);
+  for (std::size_t k : verdict.bad)
+    bad[k] = true;
+  for (std::size_t k = 0; k < block.size(); ++k) {
+    if (!bad[k]) out[at[k]] = std::move(statements[k]);
+  }
+  return out;
 }
 
 void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied) {
@@ -218,14 +258,19 @@ std::vector<std::uint8_t> proof_stage(std::span<const LedgerEntry> entries,
   return ok;
 }
 
-Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, LedgerTime now,
-                       ValidatorState& state, EntryOutcome& outcome) {
+Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok,
+                       const priv::TxStatement* verified, LedgerTime now, ValidatorState& state,
+                       EntryOutcome& outcome) {
   return std::visit(
       [&](const auto& e) -> Status {
-        using Rules = EntryRules<std::decay_t<decltype(e)>>;
+        using T = std::decay_t<decltype(e)>;
+        using Rules = EntryRules<T>;
         if (state.private_market) advance_private(*state.private_market, now);
         PFEX_RETURN_IF_ERROR(Rules::check(e, state));
         if (!proofs_ok) return Status::invalid_argument(std::string(Rules::kProofFailure));
+        if constexpr (std::is_same_v<T, PrivateEntry>) {
+          PFEX_RETURN_IF_ERROR(verify_private(*state.private_market, e.tx, verified, outcome));
+        }
         return Rules::apply(e, bytes, now, state, outcome);
       },
       entry);

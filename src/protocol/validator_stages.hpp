@@ -5,8 +5,12 @@
 //               before it left (EntryRules<T>::check, run in log order by the apply stage)
 //   3. proofs   every entry's signature and proofs, which depend only on the entry: signatures on
 //               several threads, proof terms appended to one VerificationTerms per block (one MSM,
-//               one bisection naming the bad entries) (proof_stage)
-//   4. apply    in log order: checks, then the entry's proof verdict, then EntryRules<T>::apply
+//               one bisection naming the bad entries) (proof_stage); a private market's
+//               transactions, whose proofs depend on the state, in one block verification
+//               against the state before the block (private_block_stage)
+//   4. apply    in log order: checks, then the entry's proof verdict (a private transaction's
+//               from its block when its statement is still the same, else verified alone), then
+//               EntryRules<T>::apply
 //
 // An entry kind plugs in by adding its alternative to Entry with its decoder (transaction.hpp) and
 // one EntryRules specialisation: authentic() (its signature), append_proof_terms() (its proofs'
@@ -28,6 +32,7 @@
 #include "market/action.hpp"
 #include "market/exchange.hpp"
 #include "protocol/ledger_entry.hpp"
+#include "protocol/private/block_verify.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/private_market.hpp"
 #include "protocol/transaction.hpp"
@@ -42,6 +47,10 @@ struct EntryOutcome {
   Status reason;  // why it was rejected (ok when accepted)
   market::ActionResult result;
   std::optional<priv::Applied> private_result;  // an accepted private transaction's effect
+  // How an accepted private transaction's proofs were checked: in its block's MSM (true) or alone
+  // at its position (false). Not part of the chain: every replica accepts the same entries
+  // however it batched them.
+  bool proofs_in_block = false;
 };
 
 // A private market's public state: the ledger of tokens, serials, orders and cash accounts
@@ -133,8 +142,9 @@ struct EntryRules<TransparentTx> {
 
 // A private transaction (PrivateEntry). Its signatures and proofs depend on the state its position
 // in the log leaves (a window's points, an identity's cash balance and chain key, the issuer of
-// the market), so stage 3 does not verify them ahead of the block: authentic() is true and they
-// are verified in stage 4 by verify_private(), right after check().
+// the market), so stage 3's proof_stage does not verify them: authentic() is true, the block's
+// are verified by private_block_stage against the state before the block, and stage 4 runs
+// verify_private() right after check(), before apply().
 template <>
 struct EntryRules<PrivateEntry> {
   static constexpr std::string_view kProofFailure = "bad private proof";  // see verify_private
@@ -143,17 +153,35 @@ struct EntryRules<PrivateEntry> {
   // A private market is open; PrivateLedger::check_rules (phase, band, window, serial unseen,
   // order state, sequence, supply).
   static Status check(const PrivateEntry& entry, const ValidatorState& state);
-  // verify_private(), then the transaction's effect on the ledger, then its order, if it has
-  // one, to match_private().
+  // The transaction's effect on the ledger (it passed check() and verify_private()), then its
+  // order, if it has one, to match_private().
   static Status apply(const PrivateEntry& entry, ByteSpan bytes, LedgerTime now,
                       ValidatorState& state, EntryOutcome& outcome);
 };
 
-// Stage 3 of one private transaction that passed check(): its signatures and proofs against the
-// state before it (PrivateLedger::check, one transaction at a time). kInvalidProof names the bad
-// proof. A block verifier replaces this with one call per block; the interface it needs is in
-// docs/protocol/validator.md ("Private transactions").
-Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx);
+// Stage 3 for the private transactions of a block (docs/protocol/validator.md, "Proofs per
+// block"). Every entry that decoded to a private transaction other than an exit and passes
+// PrivateLedger::check_rules against `state` (the state before the block) has its statement
+// resolved there; all of them are verified by `verifier` at once (one MSM, one bisection naming
+// the bad ones; the terms built on up to `threads` threads, the verdict the same for any number).
+// Entry i's result is the statement its signatures and proofs verified against, or empty when
+// they were not verified ahead: not such an entry, a statement that cannot be formed before the
+// block (a window, order or identity an earlier entry of the block creates), or proofs the block
+// found bad. Empty for every entry when no private market is open. Changes no state (the
+// verifier keeps its caches of token encodings).
+std::vector<std::optional<priv::TxStatement>> private_block_stage(
+    std::span<const LedgerEntry> entries, std::span<const Result<Entry>> decoded,
+    const ValidatorState& state, priv::BlockVerifier& verifier, unsigned threads);
+
+// Stage 3's verdict on one private transaction that passed check(), at its position. When
+// `verified` (its statement in its block, from private_block_stage) is the same statement as its
+// position gives it (priv::same_statement), the block's verdict stands and
+// outcome.proofs_in_block is set; otherwise (a statement an earlier entry of the block changed,
+// a bad proof, no block verdict) its signatures and proofs are verified alone
+// (PrivateLedger::check). Either way the verdict and the reason are those of verifying it alone:
+// kInvalidProof names the bad proof.
+Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
+                      const priv::TxStatement* verified, EntryOutcome& outcome);
 
 // The private order path: called after every applied private transaction; a post or
 // cancel-replace has added order `applied.new_order` to the ledger's order state, a cancel,
@@ -175,9 +203,11 @@ std::vector<Result<Entry>> decode_stage(std::span<const LedgerEntry> entries,
 std::vector<std::uint8_t> proof_stage(std::span<const LedgerEntry> entries,
                                       std::span<const Result<Entry>> decoded, unsigned threads);
 
-// Stages 2 and 4 for one decoded entry: check(), the proof verdict (rejected with kProofFailure),
-// apply().
-Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, LedgerTime now,
-                       ValidatorState& state, EntryOutcome& outcome);
+// Stages 2 and 4 for one decoded entry: check(), the proof verdict (rejected with kProofFailure;
+// for a private transaction verify_private() with `verified`, its private_block_stage result or
+// null), apply().
+Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok,
+                       const priv::TxStatement* verified, LedgerTime now, ValidatorState& state,
+                       EntryOutcome& outcome);
 
 }  // namespace pfex::protocol

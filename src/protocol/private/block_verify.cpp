@@ -194,6 +194,12 @@ TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx) 
   return out;
 }
 
+bool same_statement(const TxStatement& a, const TxStatement& b) {
+  return a.unresolved.is_ok() && b.unresolved.is_ok() && a.terms == b.terms &&
+         a.effects == b.effects && a.cash == b.cash && a.refresh == b.refresh &&
+         a.cancel_tag == b.cancel_tag && a.transfer_range == b.transfer_range;
+}
+
 BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
                                        std::span<const PrivateTx> block,
                                        std::span<const TxStatement> statements, unsigned threads,

@@ -42,7 +42,8 @@
 
 namespace pfex::priv {
 
-// What one transaction's signature and proofs are checked against.
+// What one transaction's signature and proofs are checked against. same_statement() compares
+// every field: keep it in step when adding one.
 struct TxStatement {
   // Not ok when the statement could not be formed: the transaction is bad for this reason.
   Status unresolved;
@@ -59,6 +60,12 @@ struct TxStatement {
 // no signature. A statement that cannot be formed (an unknown order or identity, a window that
 // does not exist yet) has `unresolved` set with the reason.
 TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx);
+
+// Both statements are formed and equal in every public value: proofs that verify against one
+// verify against the other (the window's points are the transaction's window, which never
+// changes once it exists). A validator uses it to keep the verdict of a statement resolved
+// before the block when the transaction's own position leaves it the same.
+bool same_statement(const TxStatement& a, const TxStatement& b);
 
 // The transactions of a block whose signature or proofs do not verify.
 struct BlockVerdict {

@@ -166,6 +166,39 @@ TEST_F(BlockFixture, ABlockOfValidTransactionsOfEveryTypePasses) {
   EXPECT_TRUE(verify_block_var(ledger, {}, {}, 2).ok());
 }
 
+// same_statement: a statement equals itself (of every type), and differs when any public value it
+// holds differs; an unformed statement equals nothing, itself included.
+TEST_F(BlockFixture, SameStatementComparesEveryPublicValue) {
+  for (const Block* block : blocks()) {
+    for (const TxStatement& s : block->statements)
+      EXPECT_TRUE(same_statement(s, s));
+  }
+  const TxStatement& settle = trading.statements[8];
+  const TxStatement& deposit = trading.statements[4];
+  const TxStatement& refresh = refreshes.statements[0];
+  ASSERT_FALSE(settle.effects.tags.empty());
+  ASSERT_TRUE(deposit.cash.has_value());
+  ASSERT_TRUE(refresh.refresh.has_value());
+  std::vector<TxStatement> changed(9, settle);
+  changed[0].terms.epoch += 1;
+  changed[1].terms.bond += 1;
+  changed[2].effects.deltas.c += 1;
+  changed[3].effects.tags[0] = changed[3].effects.tags[0] + gens().G();
+  changed[4] = deposit;
+  changed[4].cash->new_balance = changed[4].cash->new_balance + gens().H();
+  changed[5] = refresh;
+  changed[5].refresh->levy += 1;
+  changed[6].cancel_tag = gens().G();
+  changed[7].transfer_range[1] = gens().H();
+  changed[8].unresolved = Status::not_found("order 7 unknown");
+  for (std::size_t k = 0; k < changed.size(); ++k) {
+    const TxStatement& original = k == 4 ? deposit : k == 5 ? refresh : settle;
+    EXPECT_FALSE(same_statement(original, changed[k])) << k;
+    EXPECT_FALSE(same_statement(changed[k], original)) << k;
+  }
+  EXPECT_FALSE(same_statement(changed[8], changed[8]));
+}
+
 // Each transaction in turn checked against a statement it was not proved for (another market id,
 // which every transcript absorbs; a mint, which has no proof, gets a bad signature): the
 // bisection names it and nothing else, with the reason.

@@ -50,6 +50,8 @@ struct PrivateOrder {
 struct SpendEffects {
   Deltas deltas;
   std::vector<Point> tags;
+
+  friend bool operator==(const SpendEffects&, const SpendEffects&) = default;
 };
 
 // The effect of an applied transaction, for the wallet that sent it.

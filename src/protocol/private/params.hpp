@@ -53,6 +53,8 @@ struct MarketTerms {
   // kInvalidArgument naming the first term out of range: n in [1, 16]; 1 <= L <= H <= 2^31;
   // k >= 1 and k*H < 2^40; 0 <= f, M, pen < 2^40; 1 <= max_order_qty < 2^32; 0 <= bond <= 2^46.
   Status validate() const;
+
+  friend bool operator==(const MarketTerms&, const MarketTerms&) = default;
 };
 
 // Every generator of docs/protocol/private.md section 1, derived once (about 50 ms with the

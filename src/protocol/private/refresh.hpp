@@ -37,6 +37,8 @@ struct RefreshPublic {
   Point new_balance;         // the cash account minus V_d (ledger)
   Point pk;                  // the validators' key (ledger)
   std::int64_t levy = 0;     // lambda of this round (ledger)
+
+  friend bool operator==(const RefreshPublic&, const RefreshPublic&) = default;
 };
 
 crypto::LinearStatement refresh_statement(const PrivateGens& gens, const MarketTerms& next,

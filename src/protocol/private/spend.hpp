@@ -98,6 +98,8 @@ struct CashMovePublic {
   Point K;                 // the signer's chain-key commitment (from the ledger)
   Point new_balance;       // the signer's cash account after the move (from the ledger)
   Point pk;                // the validators' threshold key (from the ledger)
+
+  friend bool operator==(const CashMovePublic&, const CashMovePublic&) = default;
 };
 
 // The wallet's side of a cash move. Secret: the scalars wipe themselves; wipe the integers.
