@@ -7,6 +7,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -41,11 +42,11 @@ market::ContractSpec flow_contract() {
   return s;
 }
 
-// The same with a scheduled margin round every 20 s of ledger time and a refresh window of 8 s.
+// The same with a scheduled margin round every 10 s of ledger time and a refresh window of 4 s.
 market::ContractSpec epoch_contract() {
   market::ContractSpec s = flow_contract();
-  s.settlement_interval_ms = 20'000;
-  s.refresh_window_ms = 8'000;
+  s.settlement_interval_ms = 10'000;
+  s.refresh_window_ms = 4'000;
   return s;
 }
 
@@ -219,25 +220,93 @@ TEST(FlowEquivalence, CrossingOrdersOfEveryType) {
   EXPECT_FALSE(c.transparent.fills.empty());
 }
 
-// Every scenario in scenarios/ as the transparent exchange runs it (its expectations hold), then
-// the same flow through the private market.
-// DISABLED_ until the private market carries the scenarios' actions: fills (the matcher), the
-// issuer's advance, refreshes in margin rounds, and exits (liquidation prices through the replica).
-TEST(FlowEquivalence, DISABLED_EveryScenario) {
-  int scenarios = 0;
+// Margin rounds through the issuer's advances: online traders refresh (one with orders that
+// expired at the halt and fills to claim), an offline one defaults; a jump past a whole round
+// defaults everyone who was not refreshed in it.
+TEST(FlowEquivalence, MarginRoundsRefreshesAndDefaults) {
+  FlowBuilder b;
+  b.trader(40'000);  // 1
+  b.trader(40'000);  // 2
+  b.trader(40'000);  // 3, offline
+  const AccountId a1{1}, a2{2}, a3{3};
+  b.add(market::SubmitAction{a1, limit(Side::kBuy, 1000, 5)});   // #1
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1000, 2)});  // #2: fills 2 of #1
+  b.add(market::SubmitAction{a3, limit(Side::kSell, 1030, 2)});  // #3, expires at the halt
+  b.ms = 9'000;
+  b.add(market::AdvanceAction{});  // at 10 s: the margin round; 1 and 2 refresh
+  b.ms = 13'000;
+  b.add(market::AdvanceAction{});  // at 14 s the window closed: 3 defaulted
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1001, 1)});  // #4
+  b.ms = 34'000;
+  b.add(market::AdvanceAction{});  // the rounds at 20 s and 30 s pass unanswered: 1, 2 default
+  const std::vector<bool> online{true, true, false};
+  const Compared c = compare(epoch_contract(), Price(kReference), b.flow, &online);
+  expect_equivalent(c);
+  EXPECT_EQ(c.refreshes, 2U);
+  ASSERT_EQ(c.transparent.holdings.size(), 3U);
+  EXPECT_TRUE(c.transparent.holdings[2].defaulted);
+}
+
+// The number of actions of `flow` before the first one after which the transparent exchange
+// records a default (whose liquidation by the fund the private mode does not run yet).
+std::size_t actions_before_default(const market::ContractSpec& contract, Price reference,
+                                   const std::vector<TimedAction>& flow) {
+  market::Exchange ex = *market::Exchange::open(contract, reference, LedgerTime(0));
+  for (std::size_t i = 0; i < flow.size(); ++i) {
+    (void)market::apply_action(ex, flow[i].at, flow[i].action);
+    for (const market::Event& e : ex.events())
+      if (std::holds_alternative<market::Defaulted>(e.body)) return i;
+  }
+  return flow.size();
+}
+
+std::vector<std::filesystem::path> scenario_files() {
+  std::vector<std::filesystem::path> out;
   for (const auto& entry :
        std::filesystem::directory_iterator(std::string(PFEX_SOURCE_DIR) + "/scenarios")) {
-    if (entry.path().extension() != ".json") continue;
-    SCOPED_TRACE(entry.path().filename().string());
-    Result<sim::Scenario> sc = sim::load_scenario(entry.path().string());
+    if (entry.path().extension() == ".json") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every scenario in scenarios/ as the transparent exchange runs it (its expectations hold), then
+// the same flow through the private market, up to its first default.
+TEST(FlowEquivalence, EveryScenarioUpToItsFirstDefault) {
+  const auto files = scenario_files();
+  EXPECT_GE(files.size(), 2U);
+  for (const auto& path : files) {
+    SCOPED_TRACE(path.filename().string());
+    Result<sim::Scenario> sc = sim::load_scenario(path.string());
     ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
     Result<RecordedScenario> rec = record_scenario(*sc);
     ASSERT_TRUE(rec.is_ok()) << rec.status().to_string();
     EXPECT_TRUE(rec->run.failures.empty()) << rec->run.failures.front();
-    expect_equivalent(compare(sc->contract, sc->reference, rec->flow));
-    ++scenarios;
+    const std::size_t n = actions_before_default(sc->contract, sc->reference, rec->flow);
+    EXPECT_GT(n, 0U);
+    const std::vector<TimedAction> prefix(rec->flow.begin(),
+                                          rec->flow.begin() + static_cast<std::ptrdiff_t>(n));
+    const Compared c = compare(sc->contract, sc->reference, prefix);
+    expect_equivalent(c);
+    std::cout << path.filename().string() << ": " << n << " of " << rec->flow.size()
+              << " actions before the first default, " << c.accepted << " accepted, "
+              << c.transparent.fills.size() / 2 << " trades\n";
   }
-  EXPECT_GE(scenarios, 2);
+}
+
+// The whole of every scenario.
+// DISABLED_ until the private mode runs the fund's liquidation of defaulters and their exits
+// through the log (the next issue): from a scenario's first default on, the transparent fund
+// trades and the defaulters exit; the private market records the default only.
+TEST(FlowEquivalence, DISABLED_EveryScenario) {
+  for (const auto& path : scenario_files()) {
+    SCOPED_TRACE(path.filename().string());
+    Result<sim::Scenario> sc = sim::load_scenario(path.string());
+    ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
+    Result<RecordedScenario> rec = record_scenario(*sc);
+    ASSERT_TRUE(rec.is_ok()) << rec.status().to_string();
+    expect_equivalent(compare(sc->contract, sc->reference, rec->flow));
+  }
 }
 
 // ---- random flows ----
@@ -265,12 +334,29 @@ struct FlowCase {
 // Crossing flows use every order type and prices across the whole band (and a tick outside);
 // resting flows only limit and post-only orders with buys below and sells above the reference,
 // so nothing ever trades.
+// How rapidcheck prints a failing case.
+[[maybe_unused]] void showValue(const FlowCase& fc, std::ostream& os) {
+  os << "deposits:";
+  for (std::int64_t d : fc.deposits)
+    os << " " << d;
+  os << "; offline " << fc.offline << "\n";
+  for (const Op& op : fc.ops)
+    os << "  kind " << op.kind << " trader " << op.trader << " side " << op.side << " offset "
+       << op.offset << " qty " << op.qty << " type " << op.type << " order " << op.order
+       << " amount " << op.amount << "\n";
+}
+
 rc::Gen<FlowCase> gen_case(bool crossing) {
   auto op = rc::gen::build<Op>(
       rc::gen::set(&Op::kind, rc::gen::inRange(0, 100)),
       rc::gen::set(&Op::trader, rc::gen::inRange(0, 3)),
       rc::gen::set(&Op::side, rc::gen::inRange(0, 2)),
-      rc::gen::set(&Op::offset, crossing ? rc::gen::inRange(-41, 42) : rc::gen::inRange(1, 41)),
+      // Crossing: mostly near the reference, so that orders meet; sometimes anywhere in the band
+      // or a tick outside it.
+      rc::gen::set(&Op::offset, crossing
+                                    ? rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(-5, 6)},
+                                                                   {1, rc::gen::inRange(-41, 42)}})
+                                    : rc::gen::inRange(1, 41)),
       rc::gen::set(&Op::qty, rc::gen::inRange(1, 21)),
       rc::gen::set(&Op::type, crossing ? rc::gen::inRange(0, 5) : rc::gen::inRange(0, 2)),
       rc::gen::set(&Op::order, rc::gen::inRange(0, 1000)),
@@ -335,6 +421,8 @@ void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
   params.seed = seed;
   params.maxSuccess = cases;
   params.maxSize = 100;
+  // Each shrinking step proves its flow again: PFEX_FLOW_NO_SHRINK=1 reports the first failure.
+  params.disableShrinking = std::getenv("PFEX_FLOW_NO_SHRINK") != nullptr;
   const auto result = rc::detail::checkTestable(
       [crossing] {
         const FlowCase fc = *gen_case(crossing);
@@ -372,17 +460,16 @@ TEST(FlowEquivalenceRandom, RestingFlowsPart2) {
 
 // Flows of every order type across the whole band: 4 parts of 50 (200 in all) with different
 // seeds, one ctest entry each so that they run in parallel.
-// DISABLED_ until the matcher fills private orders (match_private).
-TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart1) {
+TEST(FlowEquivalenceRandom, CrossingFlowsPart1) {
   check_random_flows(0xc055001, 50, true);
 }
-TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart2) {
+TEST(FlowEquivalenceRandom, CrossingFlowsPart2) {
   check_random_flows(0xc055002, 50, true);
 }
-TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart3) {
+TEST(FlowEquivalenceRandom, CrossingFlowsPart3) {
   check_random_flows(0xc055003, 50, true);
 }
-TEST(FlowEquivalenceRandom, DISABLED_CrossingFlowsPart4) {
+TEST(FlowEquivalenceRandom, CrossingFlowsPart4) {
   check_random_flows(0xc055004, 50, true);
 }
 

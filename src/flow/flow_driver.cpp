@@ -68,7 +68,7 @@ std::string describe(const FlowOutcome& o) {
     << "]\n";
   for (const Holding& h : o.holdings)
     s << "  account " << h.account.value << ": cash " << h.cash.value() << " position "
-      << h.position << "\n";
+      << h.position << (h.defaulted ? " (defaulted)" : "") << "\n";
   s << "  book:";
   for (const BookOrder& b : o.book)
     s << " #" << b.id.value << (b.side == market::Side::kBuy ? " buy " : " sell ") << b.open.value()
@@ -346,7 +346,27 @@ Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
   return result;
 }
 
+Status FlowDriver::advance(LedgerTime now) {
+  // The issuer's signed Advance carries ledger time when nobody else sends anything.
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out,
+                        append_entry(now, protocol::sign_transparent(
+                                              *issuer_, *replica().market_id(),
+                                              replica().last_sequence_of(issuer_->public_key()) + 1,
+                                              market::AdvanceAction{})));
+  if (!out.accepted) {
+    rejections_.push_back(out.reason.to_string());
+    return out.reason.with_context("advance rejected by the replica");
+  }
+  return Status::ok();
+}
+
 Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Action& action) {
+  // The transparent exchange acts in the epoch and phase of the action's time. The wallets build
+  // against the ledger as it is, so the time (a margin round, a window's close, a breaker's
+  // deadline) reaches the market first, by the issuer's Advance.
+  if (now > replica().ledger_time() && !std::holds_alternative<market::AdvanceAction>(action)) {
+    PFEX_RETURN_IF_ERROR(advance(now));
+  }
   return std::visit(
       [&](const auto& a) -> Result<market::ActionResult> {
         using A = std::decay_t<decltype(a)>;
@@ -416,17 +436,7 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
                                                                              a.deposit.value()))));
           (void)applied;
         } else if constexpr (std::is_same_v<A, market::AdvanceAction>) {
-          // The issuer's signed Advance carries ledger time when nobody else sends anything.
-          PFEX_ASSIGN_OR_RETURN(
-              protocol::EntryOutcome out,
-              append_entry(now, protocol::sign_transparent(
-                                    *issuer_, *replica().market_id(),
-                                    replica().last_sequence_of(issuer_->public_key()) + 1,
-                                    market::AdvanceAction{})));
-          if (!out.accepted) {
-            rejections_.push_back(out.reason.to_string());
-            return out.reason.with_context("advance rejected by the replica");
-          }
+          PFEX_RETURN_IF_ERROR(advance(now));
         } else {
           return Status::failed_precondition(
               "the private flow driver does not carry this action yet (exit, final settlement)");
@@ -439,10 +449,27 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
 FlowOutcome FlowDriver::outcome() const {
   FlowOutcome out;
   for (std::size_t i = 0; i < traders_.size(); ++i) {
-    const priv::Attributes& a = traders_[i]->wallet.attributes();
-    out.holdings.push_back(
-        Holding{AccountId{static_cast<std::uint32_t>(i + 1)}, Cash(a.c),
-                static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm)});
+    const priv::PrivateWallet& w = traders_[i]->wallet;
+    const priv::Attributes& a = w.attributes();
+    Holding h{AccountId{static_cast<std::uint32_t>(i + 1)}, Cash(a.c),
+              static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm),
+              ledger().defaulted(w.identity())};
+    if (h.defaulted) {
+      // What its exit claims from: the token and every fill not yet claimed.
+      priv::Deltas d;
+      for (std::uint64_t id : w.open_orders()) {
+        const priv::PrivateOrder* o = ledger().order(id);
+        std::int64_t qty = 0, value = 0;
+        for (std::size_t k = o->claimed; k < o->fills.size(); ++k) {
+          qty += o->fills[k].qty;
+          value += o->fills[k].price * o->fills[k].qty;
+        }
+        if (qty > 0) (void)priv::add_claim(d, o->side, o->price, qty, value, ledger().terms());
+      }
+      h.cash = Cash(h.cash.value() + d.c);
+      h.position += d.vp - d.vm;
+    }
+    out.holdings.push_back(h);
   }
   for (std::uint64_t id = 0; id < ledger().order_count(); ++id) {
     const priv::PrivateOrder* o = ledger().order(id);

@@ -137,6 +137,8 @@ class FlowDriver {
   // cancel-replace; cancel. A wallet with more unsettled orders than one spend carries settles
   // first. The result speaks the transparent ids (account, order). A refusal is the wallet's (it
   // would break solvency, the order is not its own) or the replica's rejection of the entry.
+  // When `now` is past the ledger's time, the issuer's Advance to `now` comes first, so that the
+  // wallet builds in the epoch and phase the transparent exchange acts in.
   Result<market::ActionResult> apply(LedgerTime now, const market::Action& action);
 
   // Every wallet claims its fills and releases its closed orders (settle transactions), so its
@@ -172,6 +174,8 @@ class FlowDriver {
   template <class Tx>
   Result<priv::Applied> submit(LedgerTime now, Trader& t, Result<Tx> built);
   Status mint(LedgerTime now, Trader& t, std::int64_t amount);
+  // The issuer's signed Advance to `now`.
+  Status advance(LedgerTime now);
   // Settles until the wallet's unsettled orders fit in one spend (at most `room` entries).
   Status settle_down_to(LedgerTime now, Trader& t, std::size_t room);
   std::size_t unsettled(const Trader& t) const;

@@ -31,6 +31,23 @@ TEST(OrderBook, PriorityAcrossLevelsAndWithinALevel) {
 }
 
 // Random inserts and erases against a std::map model, enough to grow and churn the id map.
+// The private ledger numbers orders from 0: id 0 and the largest id rest and leave like any other.
+TEST(OrderBook, OrderIdZeroAndTheLargestIdAreOrdersLikeAnyOther) {
+  BasicOrderBook<OrderTag> book;
+  book.reset(Price(100), Price(400));
+  const OrderId last{UINT64_MAX - 1};
+  EXPECT_EQ(book.find(OrderId{0}), BasicOrderBook<OrderTag>::kNil);
+  book.insert(OrderId{0}, OrderTag{7}, Side::kBuy, Price(150), Qty(5), false);
+  book.insert(last, OrderTag{8}, Side::kBuy, Price(150), Qty(2), false);
+  ASSERT_NE(book.find(OrderId{0}), BasicOrderBook<OrderTag>::kNil);
+  EXPECT_EQ(book.at(book.find(OrderId{0})).owner, OrderTag{7});
+  EXPECT_EQ(book.at(book.front(Side::kBuy)).id, OrderId{0});  // first in, first in its level
+  book.erase(book.find(OrderId{0}));
+  EXPECT_EQ(book.find(OrderId{0}), BasicOrderBook<OrderTag>::kNil);
+  EXPECT_EQ(book.at(book.front(Side::kBuy)).id, last);
+  EXPECT_EQ(book.find(OrderId{1}), BasicOrderBook<OrderTag>::kNil);
+}
+
 TEST(OrderBook, MatchesAModelUnderChurn) {
   OrderBook book;
   book.reset(Price(1), Price(1000));

@@ -73,9 +73,6 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   static Result<PrivateBook> decode(market::ContractSpec spec, LedgerTime now,
                                     priv::PrivateLedger& ledger, ByteSpan bytes);
 
-  // Points the book at `ledger` (after the ledger that owned it moved).
-  void rebind(priv::PrivateLedger& ledger) { ledger_ = &ledger; }
-
  private:
   friend class market::MatchingEngine<PrivateBook, market::OrderTag, PrivateEvent>;
   PrivateBook(market::ContractSpec spec, market::Band band, LedgerTime start,

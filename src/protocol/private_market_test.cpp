@@ -240,6 +240,16 @@ TEST(PrivateMatching, AMarketOrderStopsAtItsReservationPrice) {
   v.post(*c, Side::kSell, OrderKind::kLimit, kRef + 5, 1);  // 4: the numbering goes on
   EXPECT_EQ(l.order_count(), 5U);
   EXPECT_FALSE(l.order(4)->closed);
+  // The same for a cancel-replace into a market order whose only opposite order is the one it
+  // replaces: the old order leaves the book, the new one (5) closes unfilled.
+  v.post(*c, Side::kBuy, OrderKind::kLimit, kRef - 5, 1);  // 5: the only bid
+  v.ok(*c, c->build_cancel_replace(v.ledger(), 5, Side::kSell, OrderKind::kMarket, kRef - 5, 1));
+  ASSERT_EQ(l.order_count(), 7U);
+  EXPECT_TRUE(l.order(5)->closed && l.order(5)->released);
+  EXPECT_TRUE(l.order(6)->closed);
+  EXPECT_EQ(l.order(6)->filled, 0);
+  EXPECT_EQ(v.closed_reason(6), CloseReason::kUnfilledIoc);
+  EXPECT_FALSE(v.replica.private_book()->book().best(market::Side::kBuy).has_value());
 }
 
 TEST(PrivateMatching, AReduceKeepsPriorityAndACancelReplaceIsANewOrder) {
@@ -380,34 +390,75 @@ TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
   v.ok(*a, a->build_settle(v.ledger()));
   v.advance(standing + 60'000);  // halt
   ASSERT_TRUE(v.ledger().in_refresh_window());
+  const std::size_t in_window = v.entries.size();
   v.ok(*b, b->build_settle(v.ledger()));
   v.ok(*b, b->build_refresh(v.ledger(), 0));
   v.advance(v.replica.private_book()->window_close().value());  // A defaults
+  ASSERT_TRUE(v.ledger().defaulted(a->identity()));
 
   const auto entries = std::span(v.entries);
-  LedgerReplica first(shared_gens());
-  ASSERT_TRUE(first.apply_batch(entries.first(cut)).is_ok());
-  const Bytes snap = first.snapshot();
-  auto restored = LedgerReplica::restore(snap, shared_gens());
-  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
-  EXPECT_EQ(restored->snapshot(), snap);
-  EXPECT_EQ(restored->state_hash(), first.state_hash());
-  std::vector<std::string> resting;
-  restored->private_book()->book().for_each(
-      market::Side::kBuy, [&](const auto& o) { resting.push_back(std::to_string(o.id.value)); });
-  EXPECT_EQ(resting, std::vector<std::string>{"5"});
-  ASSERT_TRUE(restored->apply_batch(entries.subspan(cut)).is_ok());
-  EXPECT_EQ(restored->chain(), v.replica.chain());
-  EXPECT_EQ(restored->state_hash(), v.replica.state_hash());
-  EXPECT_TRUE(restored->private_ledger()->defaulted(a->identity()));
-  EXPECT_EQ(restored->accepted(), v.replica.accepted());
-
-  // A damaged engine part is refused.
-  for (std::size_t i = 0; i + 32 < snap.size(); i += 41) {
-    Bytes bad = snap;
-    bad[i] ^= 0x08;
-    EXPECT_FALSE(LedgerReplica::restore(bad, shared_gens()).is_ok()) << i;
+  Bytes snap;
+  for (std::size_t at : {cut, in_window}) {
+    LedgerReplica first(shared_gens());
+    ASSERT_TRUE(first.apply_batch(entries.first(at)).is_ok());
+    snap = first.snapshot();
+    auto restored = LedgerReplica::restore(snap, shared_gens());
+    ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+    EXPECT_EQ(restored->snapshot(), snap);
+    EXPECT_EQ(restored->state_hash(), first.state_hash());
+    std::vector<std::uint64_t> resting;
+    restored->private_book()->book().for_each(
+        market::Side::kBuy, [&](const auto& o) { resting.push_back(o.id.value); });
+    EXPECT_EQ(resting, at == cut ? std::vector<std::uint64_t>{5} : std::vector<std::uint64_t>{});
+    EXPECT_EQ(restored->private_book()->phase(),
+              at == cut ? market::Phase::kTrading : market::Phase::kRefreshWindow);
+    ASSERT_TRUE(restored->apply_batch(entries.subspan(at)).is_ok());
+    EXPECT_EQ(restored->chain(), v.replica.chain()) << at;
+    EXPECT_EQ(restored->state_hash(), v.replica.state_hash()) << at;
+    EXPECT_TRUE(restored->private_ledger()->defaulted(a->identity()));
+    EXPECT_EQ(restored->accepted(), v.replica.accepted());
   }
+  // A version 2 private snapshot has no engine: refused (replay the log instead).
+  Bytes v2(snap.begin(), snap.end() - 32);
+  v2[4] = 2;
+  Hasher h("pfex/v1/validator-snapshot");
+  h.update(v2);
+  const Digest32 sum = h.finish();
+  v2.insert(v2.end(), sum.begin(), sum.end());
+  auto old = LedgerReplica::restore(v2, shared_gens());
+  ASSERT_FALSE(old.is_ok());
+  EXPECT_NE(old.status().to_string().find("version 2 private snapshot"), std::string::npos)
+      << old.status().to_string();
+  // The engine's part must be the ledger's: the book of the window's snapshot against the
+  // ledger at the end (another epoch's phase), or with an order's open quantity changed, is
+  // refused.
+  LedgerReplica early(shared_gens());
+  ASSERT_TRUE(early.apply_batch(entries.first(cut)).is_ok());
+  Bytes book = early.private_book()->encode();
+  auto ledger_copy =
+      priv::PrivateLedger::decode_state(*shared_gens(), early.private_ledger()->encode_state());
+  ASSERT_TRUE(ledger_copy.is_ok());
+  EXPECT_TRUE(
+      PrivateBook::decode(spec_with_fee(), early.ledger_time(), **ledger_copy, book).is_ok());
+  EXPECT_FALSE(PrivateBook::decode(spec_with_fee(), LedgerTime(early.ledger_time().value() - 1),
+                                   **ledger_copy, book)
+                   .is_ok());  // a book from the future
+  auto end_ledger = priv::PrivateLedger::decode_state(*shared_gens(), v.ledger().encode_state());
+  ASSERT_TRUE(end_ledger.is_ok());
+  EXPECT_FALSE(
+      PrivateBook::decode(spec_with_fee(), v.replica.ledger_time(), **end_ledger, book).is_ok());
+  // The one resting order's open quantity: after the version, time, phase, epoch, window
+  // close, next round, five band fields, the bid count, its id, owner and limit.
+  const std::size_t open_at = 4 + 8 + 1 + 4 + 8 + 8 + 5 * 8 + 8 + 8 + 8 + 8;
+  ASSERT_EQ(book[open_at], 1);
+  book[open_at] = 2;
+  auto refused = PrivateBook::decode(spec_with_fee(), early.ledger_time(), **ledger_copy, book);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kCorruption) << refused.status().to_string();
+  for (std::size_t n = 0; n < book.size(); ++n)
+    ASSERT_FALSE(PrivateBook::decode(spec_with_fee(), early.ledger_time(), **ledger_copy,
+                                     ByteSpan(book).first(n))
+                     .is_ok())
+        << n;
 }
 
 }  // namespace
