@@ -317,12 +317,12 @@ Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
 }
 
 Status FlowDriver::advance(LedgerTime now) {
-  log_.push_back(protocol::LedgerEntry{
-      replica_->next_sequence(), now,
-      protocol::sign_transparent(*issuer_, *replica_->market_id(),
-                                 replica_->last_sequence_of(issuer_->public_key()) + 1,
-                                 market::AdvanceAction{})});
-  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+  // The issuer's signed Advance carries ledger time when nobody else sends anything.
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out,
+                        append_entry(now, protocol::sign_transparent(
+                                              *issuer_, *replica().market_id(),
+                                              replica().last_sequence_of(issuer_->public_key()) + 1,
+                                              market::AdvanceAction{})));
   if (!out.accepted) {
     rejections_.push_back(out.reason.to_string());
     return out.reason.with_context("advance rejected by the replica");
@@ -334,7 +334,7 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
   // The transparent exchange acts in the epoch and phase of the action's time. The wallets build
   // against the ledger as it is, so the time (a margin round, a window's close, a breaker's
   // deadline) reaches the market first, by the issuer's Advance.
-  if (now > replica_->ledger_time() && !std::holds_alternative<market::AdvanceAction>(action)) {
+  if (now > replica().ledger_time() && !std::holds_alternative<market::AdvanceAction>(action)) {
     PFEX_RETURN_IF_ERROR(advance(now));
   }
   return std::visit(

@@ -160,7 +160,7 @@ TEST_F(ReplicaBlockTest, TheBuilderMatchesVerifyingEachTransactionAlone) {
       EXPECT_EQ(applied.status().to_string(), log().outcomes[i].reason.to_string()) << i;
     }
   }
-  EXPECT_EQ(alone.state_hash(), log().builder.state_hash());
+  EXPECT_EQ(alone.state_hash(), log().builder.private_ledger()->state_hash());
 }
 
 TEST_F(ReplicaBlockTest, ABlockAtOnceGivesTheOutcomesOfOneEntryAtATime) {
