@@ -13,8 +13,10 @@ constexpr std::string_view kChainDomain = "pfex/v1/chain";
 constexpr std::string_view kChainStateDomain = "pfex/v1/chain-state";
 constexpr std::string_view kSnapshotDomain = "pfex/v1/validator-snapshot";
 constexpr std::uint32_t kSnapshotMagic = 0x50534E56;  // "VNSP" little-endian
-// Version 2 adds the private ledger; version 1 (transparent only) is still read.
-constexpr std::uint32_t kSnapshotVersion = 2;
+// Version 2 adds the private ledger, version 3 the key generation's state; versions 1
+// (transparent only) and 2 are still read.
+constexpr std::uint32_t kSnapshotVersion = 3;
+constexpr std::string_view kPrivateStateDomain = "pfex/v1/private/market-state";
 constexpr std::uint32_t kMaxSnapshotSigners = 1U << 26;
 
 void put_result(Writer& w, const market::ActionResult& r) {
@@ -53,7 +55,14 @@ std::uint64_t LedgerReplica::last_sequence_of(const PublicKey& key) const {
 }
 
 Digest32 LedgerReplica::state_hash() const {
-  if (state_.private_market) return state_.private_market->ledger->state_hash();
+  if (state_.private_market) {
+    const Digest32 ledger = state_.private_market->ledger->state_hash();
+    if (!state_.private_market->dkg) return ledger;
+    Hasher h(kPrivateStateDomain);
+    h.update(ledger);
+    h.update(state_.private_market->dkg->state_hash());
+    return h.finish();
+  }
   return state_.exchange ? state_.exchange->state_hash() : Digest32{};
 }
 
@@ -124,6 +133,10 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
     EntryOutcome outcome;
     outcome.sequence = e.sequence;
     outcome.time = clock_.observe(e.entry_time);
+    // A key generation's rounds close by ledger time, whatever the entry.
+    if (state_.private_market && state_.private_market->dkg) {
+      state_.private_market->dkg->advance(outcome.time);
+    }
     // Stages 2 and 4, in log order.
     Status status = decoded[i] ? check_and_apply(decoded[i].value(), e.payload, proofs_ok[i] != 0,
                                                  verified[i] ? &*verified[i] : nullptr,
@@ -167,6 +180,9 @@ Bytes LedgerReplica::snapshot() const {
   if (state_.exchange) w.var_bytes(state_.exchange->snapshot());
   w.boolean(state_.private_market.has_value());
   if (state_.private_market) w.var_bytes(state_.private_market->ledger->encode_state());
+  const bool has_dkg = state_.private_market && state_.private_market->dkg;
+  w.boolean(has_dkg);
+  if (has_dkg) w.var_bytes(state_.private_market->dkg->encode_state());
   Hasher h(kSnapshotDomain);
   h.update(out);
   w.fixed(h.finish());
@@ -188,7 +204,7 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
     return Status::corruption("not a validator snapshot (bad magic)");
   }
   const std::uint32_t version = r.u32("snapshot version");
-  if (version != 1 && version != kSnapshotVersion) {
+  if (version < 1 || version > kSnapshotVersion) {
     r.fail(Status::corruption("unknown validator snapshot version"));
   }
   LedgerReplica v(std::move(gens));
@@ -218,7 +234,13 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
   const bool has_private = version >= 2 && r.boolean("has private market");
   Bytes private_bytes;
   if (has_private) private_bytes = r.var_bytes("private ledger", UINT32_MAX);
+  const bool has_dkg = version >= 3 && r.boolean("has key generation");
+  Bytes dkg_bytes;
+  if (has_dkg) dkg_bytes = r.var_bytes("key generation", UINT32_MAX);
   PFEX_RETURN_IF_ERROR(r.finish());
+  if (has_dkg && !has_private) {
+    return Status::corruption("snapshot has a key generation without a private market");
+  }
   if ((has_exchange || has_private) != !v.state_.genesis.empty() || (has_exchange && has_private)) {
     return Status::corruption("snapshot has a market without a genesis or the reverse");
   }
@@ -244,7 +266,23 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
       if ((*ledger)->terms().market_id != terms.market_id) {
         return Status::corruption("snapshot's private ledger is of another market");
       }
-      v.state_.private_market.emplace(PrivateMarket{v.state_.gens, std::move(ledger).value()});
+      if (g->key_generation.has_value() != has_dkg) {
+        return Status::corruption("snapshot's key generation does not match its genesis");
+      }
+      std::optional<priv::DkgSession> dkg;
+      if (has_dkg) {
+        Result<priv::DkgSession> session = priv::DkgSession::decode_state(dkg_bytes);
+        if (!session) return session.status().with_context("snapshot's key generation");
+        // The session id names the market and the genesis's key-generation part.
+        Result<priv::DkgSession> fresh =
+            priv::DkgSession::open(terms.market_id, *g->key_generation, LedgerTime(0));
+        if (!fresh || fresh->session_id() != session->session_id()) {
+          return Status::corruption("snapshot's key generation is not its genesis's");
+        }
+        dkg.emplace(std::move(session).value());
+      }
+      v.state_.private_market.emplace(
+          PrivateMarket{v.state_.gens, std::move(ledger).value(), std::move(dkg)});
     }
   }
   // Every bound account exists and belongs to one key only.

@@ -413,8 +413,8 @@ TEST_F(ReplicaPrivateTest, FuzzSeedsReplayAfterTheFuzzTargetsGenesis) {
   EXPECT_EQ(v.rejected(), 5U);
 }
 
-// Snapshot version 2 added the private ledger; a version 1 snapshot (a transparent market) is
-// still read, any other version is refused.
+// Snapshot version 2 added the private ledger, version 3 the key generation; version 1 and 2
+// snapshots (a transparent market) are still read, any other version is refused.
 TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
   testing::TestMarket m;
   testing::Trader t;
@@ -423,6 +423,8 @@ TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
   ASSERT_TRUE(v.apply(m.entry(m.sign(t, market::RegisterAction{})))->accepted);
   const Bytes snap = v.snapshot();
   Bytes body(snap.begin(), snap.end() - 32);
+  ASSERT_EQ(body.back(), 0);  // has_key_generation
+  body.pop_back();
   ASSERT_EQ(body.back(), 0);  // has_private
   auto reseal = [](Bytes b) {
     Hasher h("pfex/v1/validator-snapshot");
@@ -438,15 +440,20 @@ TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
   ASSERT_TRUE(one.is_ok()) << one.status().to_string();
   EXPECT_EQ(one->chain(), v.chain());
   EXPECT_EQ(one->state_hash(), v.state_hash());
-  EXPECT_EQ(one->snapshot(), snap);  // written again as version 2
-  for (int version : {0, 3}) {
+  EXPECT_EQ(one->snapshot(), snap);  // written again as version 3
+  Bytes v2 = body;
+  v2[4] = 2;
+  auto two = LedgerReplica::restore(reseal(v2));
+  ASSERT_TRUE(two.is_ok()) << two.status().to_string();
+  EXPECT_EQ(two->snapshot(), snap);
+  for (int version : {0, 4}) {
     Bytes other = body;
     other[4] = static_cast<std::uint8_t>(version);
     EXPECT_EQ(LedgerReplica::restore(reseal(other)).status().code(), ErrorCode::kCorruption);
   }
   Bytes private_flag = body;
   private_flag.back() = 1;  // a private ledger in a transparent market's snapshot
-  private_flag.insert(private_flag.end(), {0, 0, 0, 0});
+  private_flag.insert(private_flag.end(), {0, 0, 0, 0, 0});
   EXPECT_FALSE(LedgerReplica::restore(reseal(private_flag)).is_ok());
 }
 

@@ -49,8 +49,14 @@ Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, Ledger
   if (genesis.mode() == Mode::kPrivate) {
     PFEX_ASSIGN_OR_RETURN(priv::MarketTerms terms, private_terms_of(genesis, bytes));
     if (!state.gens) state.gens = std::make_shared<const priv::PrivateGens>();
-    state.private_market.emplace(
-        PrivateMarket{state.gens, std::make_unique<priv::PrivateLedger>(*state.gens, terms)});
+    std::optional<priv::DkgSession> dkg;
+    if (genesis.key_generation) {
+      PFEX_ASSIGN_OR_RETURN(priv::DkgSession session,
+                            priv::DkgSession::open(terms.market_id, *genesis.key_generation, now));
+      dkg.emplace(std::move(session));
+    }
+    state.private_market.emplace(PrivateMarket{
+        state.gens, std::make_unique<priv::PrivateLedger>(*state.gens, terms), std::move(dkg)});
   } else {
     PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
                           market::Exchange::open(genesis.contract, genesis.reference, now));
@@ -131,6 +137,19 @@ Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, Ledg
   outcome.private_result = applied;
   match_private(market, entry.tx, applied, now);
   return Status::ok();
+}
+
+Status EntryRules<DkgMessage>::check(const DkgMessage&, const ValidatorState& state) {
+  if (!state.private_market) return Status::failed_precondition("no private market is open");
+  if (!state.private_market->dkg) {
+    return Status::failed_precondition("this market's genesis started no key generation");
+  }
+  return Status::ok();
+}
+
+Status EntryRules<DkgMessage>::apply(const DkgMessage& entry, ByteSpan, LedgerTime now,
+                                     ValidatorState& state, EntryOutcome&) {
+  return state.private_market->dkg->apply(entry.bytes, now);
 }
 
 Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
