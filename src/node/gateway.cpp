@@ -131,6 +131,11 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
                              (options_.market ? "market " + short_hex(*options_.market)
                                               : std::string("no market")));
     }
+  } else if (std::holds_alternative<protocol::DkgMessage>(entry)) {
+    // A validator's key-generation message: its session checks it (signature, round, content).
+    if (replica_.key_generation() == nullptr) {
+      return refuse(400, "this market's genesis started no key generation");
+    }
   } else if (const auto* p = std::get_if<protocol::PrivateEntry>(&entry)) {
     const priv::PrivateLedger* ledger = replica_.private_ledger();
     if (ledger == nullptr) return refuse(400, "a private transaction in a transparent market");

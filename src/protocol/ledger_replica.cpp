@@ -13,8 +13,9 @@ constexpr std::string_view kChainDomain = "pfex/v1/chain";
 constexpr std::string_view kChainStateDomain = "pfex/v1/chain-state";
 constexpr std::string_view kSnapshotDomain = "pfex/v1/validator-snapshot";
 constexpr std::uint32_t kSnapshotMagic = 0x50534E56;  // "VNSP" little-endian
-// Version 2 added the private ledger, version 3 the private market's matching engine; versions 1
-// and 2 of a transparent market are still read (a version 2 private snapshot has no engine).
+// Version 2 added the private ledger, version 3 the private market's matching engine and the
+// validators' key generation; versions 1 and 2 of a transparent market are still read (a version 2
+// private snapshot has no engine).
 constexpr std::uint32_t kSnapshotVersion = 3;
 constexpr std::uint32_t kMaxSnapshotSigners = 1U << 26;
 
@@ -125,6 +126,10 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
     EntryOutcome outcome;
     outcome.sequence = e.sequence;
     outcome.time = clock_.observe(e.entry_time);
+    // A key generation's rounds close by ledger time, whatever the entry.
+    if (state_.private_market && state_.private_market->dkg) {
+      state_.private_market->dkg->advance(outcome.time);
+    }
     // Stages 2 and 4, in log order.
     Status status = decoded[i] ? check_and_apply(decoded[i].value(), e.payload, proofs_ok[i] != 0,
                                                  verified[i] ? &*verified[i] : nullptr,
@@ -176,6 +181,9 @@ Bytes LedgerReplica::snapshot() const {
     w.var_bytes(state_.private_market->ledger->encode_state());
     w.var_bytes(state_.private_market->book->encode());
   }
+  const bool has_dkg = state_.private_market && state_.private_market->dkg;
+  w.boolean(has_dkg);
+  if (has_dkg) w.var_bytes(state_.private_market->dkg->encode_state());
   Hasher h(kSnapshotDomain);
   h.update(out);
   w.fixed(h.finish());
@@ -234,7 +242,13 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
     private_bytes = r.var_bytes("private ledger", UINT32_MAX);
     book_bytes = r.var_bytes("private book", UINT32_MAX);
   }
+  const bool has_dkg = version >= 3 && r.boolean("has key generation");
+  Bytes dkg_bytes;
+  if (has_dkg) dkg_bytes = r.var_bytes("key generation", UINT32_MAX);
   PFEX_RETURN_IF_ERROR(r.finish());
+  if (has_dkg && !has_private) {
+    return Status::corruption("snapshot has a key generation without a private market");
+  }
   if ((has_exchange || has_private) != !v.state_.genesis.empty() || (has_exchange && has_private)) {
     return Status::corruption("snapshot has a market without a genesis or the reverse");
   }
@@ -264,12 +278,27 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
       if ((*ledger)->terms().market_id != terms.market_id) {
         return Status::corruption("snapshot's private ledger is of another market");
       }
+      if (g->key_generation.has_value() != has_dkg) {
+        return Status::corruption("snapshot's key generation does not match its genesis");
+      }
+      std::optional<priv::DkgSession> dkg;
+      if (has_dkg) {
+        Result<priv::DkgSession> session = priv::DkgSession::decode_state(dkg_bytes);
+        if (!session) return session.status().with_context("snapshot's key generation");
+        // The session id names the market and the genesis's key-generation part.
+        Result<priv::DkgSession> fresh =
+            priv::DkgSession::open(terms.market_id, *g->key_generation, LedgerTime(0));
+        if (!fresh || fresh->session_id() != session->session_id()) {
+          return Status::corruption("snapshot's key generation is not its genesis's");
+        }
+        dkg.emplace(std::move(session).value());
+      }
       Result<PrivateBook> book =
           PrivateBook::decode(g->contract, v.clock_.now(), **ledger, book_bytes);
       if (!book) return book.status().with_context("snapshot's private book");
       v.state_.private_market.emplace(
           PrivateMarket{v.state_.gens, std::move(ledger).value(),
-                        std::make_unique<PrivateBook>(*std::move(book))});
+                        std::make_unique<PrivateBook>(*std::move(book)), std::move(dkg)});
     }
   }
   // Every bound account exists and belongs to one key only.

@@ -68,7 +68,8 @@ class LedgerReplica {
   // The running hash over every entry and its outcome (docs/protocol/validator.md).
   const Digest32& chain() const { return chain_; }
   // The market's full state hash (zero before genesis): the exchange's, or in a private market
-  // the private ledger's. Costs a full encoding of the state.
+  // the private ledger's (with a key generation: BLAKE2b("pfex/v1/private/market-state", the
+  // ledger's || the session's state hash)). Costs a full encoding of the state.
   Digest32 state_hash() const;
 
   // The open market's mode (none before genesis).
@@ -80,6 +81,11 @@ class LedgerReplica {
   // A private market's ledger (null before genesis and in a transparent market).
   const priv::PrivateLedger* private_ledger() const {
     return state_.private_market ? state_.private_market->ledger.get() : nullptr;
+  }
+  // A private market's key generation (null when its genesis started none).
+  const priv::DkgSession* key_generation() const {
+    return state_.private_market && state_.private_market->dkg ? &*state_.private_market->dkg
+                                                               : nullptr;
   }
   const std::optional<MarketId>& market_id() const { return state_.market_id; }
   std::optional<market::AccountId> account_of(const PublicKey& key) const;

@@ -413,8 +413,9 @@ TEST_F(ReplicaPrivateTest, FuzzSeedsReplayAfterTheFuzzTargetsGenesis) {
   EXPECT_EQ(v.rejected(), 5U);
 }
 
-// Snapshot version 2 added the private ledger, version 3 the private market's engine; version 1
-// and 2 snapshots of a transparent market are still read, any other version is refused.
+// Snapshot version 2 added the private ledger, version 3 the private market's engine and the key
+// generation; version 1 and 2 snapshots of a transparent market are still read, any other version
+// is refused.
 TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
   testing::TestMarket m;
   testing::Trader t;
@@ -423,6 +424,8 @@ TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
   ASSERT_TRUE(v.apply(m.entry(m.sign(t, market::RegisterAction{})))->accepted);
   const Bytes snap = v.snapshot();
   Bytes body(snap.begin(), snap.end() - 32);
+  ASSERT_EQ(body.back(), 0);  // has_key_generation
+  body.pop_back();
   ASSERT_EQ(body.back(), 0);  // has_private
   auto reseal = [](Bytes b) {
     Hasher h("pfex/v1/validator-snapshot");
@@ -451,7 +454,7 @@ TEST(ReplicaSnapshotVersions, VersionOneIsReadAndOthersAreRefused) {
   }
   Bytes private_flag = body;
   private_flag.back() = 1;  // a private ledger in a transparent market's snapshot
-  private_flag.insert(private_flag.end(), {0, 0, 0, 0});
+  private_flag.insert(private_flag.end(), {0, 0, 0, 0, 0});
   EXPECT_FALSE(LedgerReplica::restore(reseal(private_flag)).is_ok());
 }
 

@@ -43,6 +43,11 @@ Result<Entry> decode_genesis(Reader& r, bool is_private) {
     t.log_window = r.u8_in("log window", 1, 16);
     crypto::Point::Encoding key{};
     r.fixed("validators' key", key);
+    if (r.boolean("has key generation")) {
+      Result<priv::DkgGenesis> dkg = priv::DkgGenesis::decode(r);
+      if (!dkg) return dkg.status().with_context("key generation");
+      g.key_generation = std::move(dkg).value();
+    }
     PFEX_RETURN_IF_ERROR(r.finish());
     Result<crypto::Point> point = crypto::Point::decode(key);
     if (!point) return point.status().with_context("validators' key");
@@ -127,10 +132,15 @@ Bytes encode_entry(const Entry& entry) {
       put_genesis_fields(w, *g);
       w.u8(g->private_terms->log_window);
       w.fixed(g->private_terms->validators_key.encode());
+      w.boolean(g->key_generation.has_value());
+      if (g->key_generation) g->key_generation->encode(w);
     }
   } else if (const auto* p = std::get_if<PrivateEntry>(&entry)) {
     put_header(w, EntryType::kPrivate);
     w.fixed(priv::encode(p->tx));
+  } else if (const auto* d = std::get_if<DkgMessage>(&entry)) {
+    put_header(w, EntryType::kDkg);
+    w.fixed(d->bytes);
   } else {
     const auto& tx = std::get<TransparentTx>(entry);
     put_transparent_unsigned(w, tx.market, tx.signer, tx.sequence, encode_action(tx.action));
@@ -161,6 +171,17 @@ Result<Entry> decode_entry(ByteSpan bytes, const MarketContext& market) {
     Result<priv::PrivateTx> tx = priv::decode(bytes.subspan(2), market.log_window);
     if (!tx) return tx.status().with_context("private transaction");
     return Entry{PrivateEntry{std::move(tx).value()}};
+  }
+  if (type == EntryType::kDkg) {
+    if (!market.mode)
+      return Status::failed_precondition("a key-generation entry before any genesis");
+    if (*market.mode != Mode::kPrivate) {
+      return Status::failed_precondition("a key-generation entry in a transparent market");
+    }
+    const ByteSpan body = bytes.subspan(2);
+    PFEX_RETURN_IF_ERROR(
+        priv::DkgEntry::decode(body).status().with_context("key-generation entry"));
+    return Entry{DkgMessage{Bytes(body.begin(), body.end())}};
   }
   TransparentTx tx;
   r.fixed("market id", tx.market);

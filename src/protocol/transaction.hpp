@@ -25,6 +25,7 @@
 #include "market/contract.hpp"
 #include "protocol/action_codec.hpp"
 #include "protocol/keys.hpp"
+#include "protocol/private/dkg_session.hpp"
 #include "protocol/private/transaction.hpp"
 
 namespace pfex::protocol {
@@ -36,11 +37,13 @@ enum class EntryType : std::uint8_t {
   kTransparent = 1,     // a transparent-account transaction
   kPrivateGenesis = 2,  // a private market's genesis
   kPrivate = 3,         // a private transaction
+  kDkg = 4,             // a validator's key-generation message in a private market
 };
-inline constexpr std::uint8_t kMaxEntryType = 3;
+inline constexpr std::uint8_t kMaxEntryType = 4;
 // The layout and meaning of a private genesis's body, checked on read. 2: the market's bond and
 // exit penalty are the contract's (version 1 ignored them: every identity registered with no bond
-// and exited without penalty); a version 1 genesis is refused.
+// and exited without penalty), and an optional key generation follows the validators' key; a
+// version 1 genesis is refused.
 inline constexpr std::uint8_t kPrivateGenesisVersion = 2;
 
 // A market is transparent (public accounts) or private (tokens, docs/protocol/private.md) for its
@@ -85,6 +88,12 @@ struct Genesis {
   Price reference;
   PublicKey issuer{};
   std::optional<PrivateGenesisTerms> private_terms;  // present exactly in a private market
+  // A private genesis may also start the validators' key generation through the log (its
+  // validators, threshold and round lengths); its dealings, complaints and justifications are
+  // then entries of type 4 (DkgMessage), and its key and transcript hash part of the state. The
+  // market's encryptions still use private_terms->validators_key (binding them to the generated
+  // key is not done yet). Not encoded in a transparent genesis.
+  std::optional<priv::DkgGenesis> key_generation;
 
   Mode mode() const { return private_terms ? Mode::kPrivate : Mode::kTransparent; }
 };
@@ -102,7 +111,13 @@ struct PrivateEntry {
   priv::PrivateTx tx;
 };
 
-using Entry = std::variant<Genesis, TransparentTx, PrivateEntry>;
+// A validator's signed key-generation message (priv::DkgEntry's bytes, framing checked), applied
+// by the market's priv::DkgSession, which checks its signature and content.
+struct DkgMessage {
+  Bytes bytes;
+};
+
+using Entry = std::variant<Genesis, TransparentTx, PrivateEntry, DkgMessage>;
 
 // What decoding a private transaction needs from the market the log opened: its mode and window
 // size (the membership proof's size follows from it). Empty before the genesis.

@@ -49,11 +49,18 @@ Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, Ledger
   if (genesis.mode() == Mode::kPrivate) {
     PFEX_ASSIGN_OR_RETURN(priv::MarketTerms terms, private_terms_of(genesis, bytes));
     if (!state.gens) state.gens = std::make_shared<const priv::PrivateGens>();
+    std::optional<priv::DkgSession> dkg;
+    if (genesis.key_generation) {
+      PFEX_ASSIGN_OR_RETURN(priv::DkgSession session,
+                            priv::DkgSession::open(terms.market_id, *genesis.key_generation, now));
+      dkg.emplace(std::move(session));
+    }
     auto ledger = std::make_unique<priv::PrivateLedger>(*state.gens, terms);
     PFEX_ASSIGN_OR_RETURN(PrivateBook book,
                           PrivateBook::open(genesis.contract, genesis.reference, now, *ledger));
     state.private_market.emplace(PrivateMarket{state.gens, std::move(ledger),
-                                               std::make_unique<PrivateBook>(std::move(book))});
+                                               std::make_unique<PrivateBook>(std::move(book)),
+                                               std::move(dkg)});
     state.signers[genesis.issuer];  // its Advance entries (known, no account)
   } else {
     PFEX_ASSIGN_OR_RETURN(market::Exchange ex,
@@ -138,6 +145,19 @@ Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, Ledg
   return Status::ok();
 }
 
+Status EntryRules<DkgMessage>::check(const DkgMessage&, const ValidatorState& state) {
+  if (!state.private_market) return Status::failed_precondition("no private market is open");
+  if (!state.private_market->dkg) {
+    return Status::failed_precondition("this market's genesis started no key generation");
+  }
+  return Status::ok();
+}
+
+Status EntryRules<DkgMessage>::apply(const DkgMessage& entry, ByteSpan, LedgerTime now,
+                                     ValidatorState& state, EntryOutcome&) {
+  return state.private_market->dkg->apply(entry.bytes, now);
+}
+
 Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
                       const priv::TxStatement* verified, EntryOutcome& outcome) {
   const priv::PrivateLedger& ledger = *market.ledger;
@@ -198,6 +218,7 @@ Digest32 private_state_hash(const PrivateMarket& market) {
   Hasher h("pfex/v1/private/market");
   h.update(market.ledger->state_hash());
   h.update(book);
+  if (market.dkg) h.update(market.dkg->state_hash());  // the key generation, when it runs
   return h.finish();
 }
 

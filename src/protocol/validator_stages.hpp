@@ -60,10 +60,13 @@ struct PrivateMarket {
   std::shared_ptr<const priv::PrivateGens> gens;
   std::unique_ptr<priv::PrivateLedger> ledger;  // never null
   std::unique_ptr<PrivateBook> book;            // never null; points at *ledger
+  // The validators' key generation, when the genesis starts one: advanced to every entry's
+  // ledger time, fed the DkgMessage entries; its key and transcript hash are part of the state.
+  std::optional<priv::DkgSession> dkg;
 };
 
 // The private market's state hash: BLAKE2b-256("pfex/v1/private/market", the ledger's state
-// hash, the book's encode_state()). The engine's time is not in it (every entry moves it).
+// hash, the book's encode_state(), and the key generation's state hash when the genesis runs one). The engine's time is not in it (every entry moves it).
 Digest32 private_state_hash(const PrivateMarket& market);
 
 // Ledger time reaches a private market's engine (deadlines, margin rounds) on every entry, before
@@ -156,6 +159,21 @@ struct EntryRules<PrivateEntry> {
   // The transaction's effect on the ledger (it passed check() and verify_private()), then its
   // order, if it has one, to match_private().
   static Status apply(const PrivateEntry& entry, ByteSpan bytes, LedgerTime now,
+                      ValidatorState& state, EntryOutcome& outcome);
+};
+
+// A validator's key-generation message (DkgMessage). Its signature and content depend on the
+// session's round and the messages before it: all checked by priv::DkgSession::apply in stage 4.
+template <>
+struct EntryRules<DkgMessage> {
+  static constexpr std::string_view kProofFailure = "bad key-generation entry";  // never
+  static bool authentic(ByteSpan, const DkgMessage&) { return true; }
+  static void append_proof_terms(const DkgMessage&, crypto::VerificationTerms&) {}
+  // A private market whose genesis started a key generation.
+  static Status check(const DkgMessage& entry, const ValidatorState& state);
+  // DkgSession::apply at the entry's ledger time (the replica advanced the session to it): the
+  // round open, signed by its validator, not a repeat, passing the DKG's checks.
+  static Status apply(const DkgMessage& entry, ByteSpan bytes, LedgerTime now,
                       ValidatorState& state, EntryOutcome& outcome);
 };
 
