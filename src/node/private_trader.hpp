@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "core/status.hpp"
 #include "core/units.hpp"
@@ -84,6 +85,10 @@ class PrivateTrader {
   // same bytes is the only safe move while its token's serial is unspent).
   const std::optional<Status>& rejection() const { return rejection_; }
 
+  // Log positions of transfers to this identity whose memo did not open (the sender's fault: the
+  // amount is unknown to the wallet, so it is not counted).
+  const std::vector<std::uint64_t>& unopened_transfers() const { return unopened_; }
+
   // Each builds one transaction against `ledger`, saves it as pending and submits it.
   // kFailedPrecondition while another is pending; the wallet's refusals as they are.
   Status register_identity(const priv::PrivateLedger& ledger, std::int64_t bond);
@@ -116,6 +121,7 @@ class PrivateTrader {
   FaultHook fault_;
   LedgerTime now_{0};
   std::optional<Status> rejection_;
+  std::vector<std::uint64_t> unopened_;
   // Per owned order: the fill count (and release) seen, and when it may be settled.
   struct Due {
     std::uint64_t fills = 0;

@@ -229,6 +229,36 @@ TEST(PrivateTrader, AWalletOfAnotherMarketIsRefused) {
   EXPECT_NE(s.message().find("another market"), std::string_view::npos);
 }
 
+// A transfer the ledger accepted whose memo does not open (its sender's doing) is noted and
+// skipped; the node reads on and takes in what follows.
+TEST(PrivateTrader, ATransferWhoseMemoDoesNotOpenDoesNotStopTheNode) {
+  testing::TempDir dir;
+  TestLog log;
+  Node n(log, dir.file("w"));
+  ASSERT_TRUE(n.trader->register_identity(log.ledger, log.ledger.terms().bond).is_ok());
+  ASSERT_TRUE(n.sync().is_ok());
+  auto sender = priv::testing::registered(log.ledger);
+  ASSERT_TRUE(log.ledger.apply(PrivateTx(priv::testing::mint_tx(*sender, 500, 1))).is_ok());
+  sender->on_mint(500);
+  log.issuer_sequence = 1;
+  auto transfer = sender->build_transfer(log.ledger, n.wallet().identity(), 200);
+  ASSERT_TRUE(transfer.is_ok());
+  priv::TransferTx garbled = *transfer;
+  garbled.memo[60] ^= 1;
+  // Handed to the node as accepted (the node does not re-verify what its replica accepted).
+  log.entries.push_back({log.entries.size() + 1, LedgerTime(2'000),
+                         protocol::encode_entry(protocol::PrivateEntry{PrivateTx(garbled)})});
+  protocol::EntryOutcome accepted;
+  accepted.sequence = log.entries.back().sequence;
+  accepted.time = LedgerTime(2'000);
+  accepted.accepted = true;
+  log.outcomes.push_back(accepted);
+  log.mint(n.wallet().identity(), 70);
+  ASSERT_TRUE(n.sync().is_ok());
+  EXPECT_EQ(n.trader->unopened_transfers(), std::vector<std::uint64_t>{accepted.sequence});
+  EXPECT_EQ(n.wallet().cash_balance(), 70U);  // the mint after it was taken in
+}
+
 TEST(PrivateTrader, OneTransactionAtATime) {
   testing::TempDir dir;
   TestLog log;
