@@ -529,12 +529,16 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
 }
 
 ProofWeights ProofWeights::of(const Transcript& t, const SpendProofs& proofs) {
-  Transcript fork = t;
-  fork.append_domain_separator("pfex/v1/tx-proof-weights");
   Bytes bytes;
   Writer w(&bytes);
   proofs.encode(w);
-  fork.append_message("proofs", bytes);
+  return of(t, bytes);
+}
+
+ProofWeights ProofWeights::of(const Transcript& t, ByteSpan proof_bytes) {
+  Transcript fork = t;
+  fork.append_domain_separator("pfex/v1/tx-proof-weights");
+  fork.append_message("proofs", proof_bytes);
   ProofWeights out;
   out.membership = fork.challenge_scalar("membership");
   out.split = fork.challenge_scalar("split");

@@ -229,6 +229,8 @@ struct ProofWeights {
   // A single transaction's weights: its transcript (which has absorbed the whole body) forked,
   // then every byte of its proofs; fixed by the transaction's bytes, so the verdict is too.
   static ProofWeights of(const crypto::Transcript& t, const SpendProofs& proofs);
+  // The same from the proofs' encoding (an exit's).
+  static ProofWeights of(const crypto::Transcript& t, ByteSpan proof_bytes);
 };
 
 // Where the N points of a spend's window sit in a batch's MSM: window point j < count is
