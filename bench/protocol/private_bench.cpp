@@ -1,6 +1,7 @@
 // The private exchange's transactions at the default window size N = 1024
 // (docs/protocol/private.md): proving and verifying a post (the floors: prove <= 250 ms, verify
-// <= 15 ms), settle, reduce, cancel-replace, cancel, register, deposit and withdraw (m = 16), with
+// <= 15 ms), settle, reduce, cancel-replace, cancel, register, deposit and withdraw (m = 16), exit,
+// a block of posts, a margin round and a private log replayed by the validator, with
 // each transaction's size in bytes as a counter. The window's membership set is built once per
 // window and shared (the validator keys it by window), so it is measured on its own
 // (BM_PrivateWindowSet).
@@ -12,9 +13,11 @@
 #include <optional>
 #include <thread>
 
+#include "protocol/ledger_replica.hpp"
 #include "protocol/private/block_verify.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/private/wallet.hpp"
+#include "protocol/private_test_util.hpp"
 
 namespace pfex::priv {
 namespace {
@@ -117,11 +120,13 @@ void BM_PrivatePostProve(benchmark::State& state) {
 BENCHMARK(BM_PrivatePostProve)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Verifies one transaction (every check and proof, no state change).
-void verify_loop(benchmark::State& state, const PrivateTx& tx) {
-  Market& m = market();
-  if (Status s = m.ledger.check(tx); !s.is_ok()) state.SkipWithError(s.to_string().c_str());
+// The ledger's check of tx (on `ledger`, by default the shared market's).
+void verify_loop(benchmark::State& state, const PrivateTx& tx,
+                 const PrivateLedger* ledger = nullptr) {
+  const PrivateLedger& l = ledger != nullptr ? *ledger : market().ledger;
+  if (Status s = l.check(tx); !s.is_ok()) state.SkipWithError(s.to_string().c_str());
   for (auto _ : state)
-    benchmark::DoNotOptimize(m.ledger.check(tx));
+    benchmark::DoNotOptimize(l.check(tx));
   report_bytes(state, tx);
 }
 
@@ -228,6 +233,54 @@ void BM_PrivateRefreshProve(benchmark::State& state) {
   state.counters["verify_ms"] = took.count() / kVerifications;
 }
 BENCHMARK(BM_PrivateRefreshProve)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// An exit on a market of its own: the wallet's token in a full epoch-1 window, epoch 2 begun and
+// its refresh window closed with nobody refreshed (every identity defaulted), the liquidation
+// price recorded. The wallet has no position: the claim is its cash.
+struct ExitMarket {
+  Market m;
+  bool ready = false;
+  ExitMarket() {
+    MarketTerms next = m.ledger.terms();
+    next.epoch += 1;
+    ready = m.ledger.begin_margin_round(next, 0).is_ok() &&
+            m.ledger.close_refresh_window().is_ok() &&
+            m.ledger.record_liquidation_price(1, {100, 1}).is_ok();
+  }
+};
+ExitMarket& exit_market() {
+  static ExitMarket e;
+  return e;
+}
+
+void BM_PrivateExitProve(benchmark::State& state) {
+  ExitMarket& e = exit_market();
+  if (!e.ready) {
+    state.SkipWithError("exit fixture");
+    return;
+  }
+  Result<ExitTx> tx = Status::failed_precondition("not built");
+  for (auto _ : state)
+    tx = e.m.wallet.build_exit(e.m.ledger);
+  if (!tx.is_ok()) {
+    state.SkipWithError(tx.status().to_string().c_str());
+    return;
+  }
+  report_bytes(state, PrivateTx(*tx));
+}
+BENCHMARK(BM_PrivateExitProve)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The ledger's whole check of that exit: its rules, signature and four proofs in one MSM.
+void BM_PrivateExitVerify(benchmark::State& state) {
+  ExitMarket& e = exit_market();
+  auto tx = e.ready ? e.m.wallet.build_exit(e.m.ledger) : Status::failed_precondition("fixture");
+  if (!tx.is_ok()) {
+    state.SkipWithError(tx.status().to_string().c_str());
+    return;
+  }
+  verify_loop(state, PrivateTx(*tx), &e.m.ledger);
+}
+BENCHMARK(BM_PrivateExitVerify)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PrivateRegisterVerify(benchmark::State& state) {
   Market& m = market();
@@ -424,6 +477,132 @@ void BM_MarginRoundVerify(benchmark::State& state) {
 BENCHMARK(BM_MarginRoundVerify)
     ->ArgsProduct({{500}, {1, 2}})
     ->ArgNames({"", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A private market's log replayed through the validator's LedgerReplica: a private genesis with
+// windows of N = 1024, 1024 registrations, mints and deposits (state restored from a snapshot
+// outside the timing), then kReplayPosts posts by 8 wallets (resting buys, 8 each), applied as one
+// batch on `threads` threads. Items are posts: items_per_second is posts/s, including the
+// replica's rules, proofs and state transition. The log is proved once per process (setup_s).
+constexpr std::size_t kReplayPosts = 64;
+constexpr std::size_t kReplayWallets = 8;
+
+struct ReplayLog {
+  std::shared_ptr<const PrivateGens> shared_gens = std::make_shared<const PrivateGens>();
+  Bytes snapshot;                            // after the setup entries
+  std::vector<protocol::LedgerEntry> posts;  // applied after it
+  double setup_s = 0;
+  bool ok = false;
+};
+
+const ReplayLog& replay_log() {
+  static const std::unique_ptr<ReplayLog> log = [] {
+    auto r = std::make_unique<ReplayLog>();
+    const auto start = std::chrono::steady_clock::now();
+    const protocol::SigningKey issuer = protocol::testing::fixed_issuer();
+    protocol::LedgerReplica builder(r->shared_gens);
+    std::uint64_t seq = 0;
+    auto entry = [&](Bytes payload) {
+      ++seq;
+      return protocol::LedgerEntry{seq, LedgerTime(1'000'000 + static_cast<std::int64_t>(seq)),
+                                   std::move(payload)};
+    };
+    auto add = [&](Bytes payload) -> std::optional<protocol::EntryOutcome> {
+      auto out = builder.apply(entry(std::move(payload)));
+      if (!out.is_ok() || !out->accepted) return std::nullopt;
+      return *out;
+    };
+    auto private_entry = [](const PrivateTx& tx) {
+      return protocol::encode_entry(protocol::PrivateEntry{tx});
+    };
+    if (!add(protocol::encode_entry(protocol::testing::private_genesis(issuer.public_key(), 10))))
+      return r;
+    const PrivateLedger& ledger = *builder.private_ledger();
+    std::vector<std::unique_ptr<PrivateWallet>> wallets;
+    for (std::size_t i = 0; i < kReplayWallets; ++i) {
+      auto w = std::make_unique<PrivateWallet>(*r->shared_gens);
+      auto reg = w->build_register(ledger, 1, ledger.terms().bond);
+      if (!reg.is_ok()) return r;
+      auto out = add(private_entry(PrivateTx(*reg)));
+      if (!out || !out->private_result || !w->confirm(*out->private_result).is_ok()) return r;
+      wallets.push_back(std::move(w));
+    }
+    while (ledger.tokens(ledger.terms().epoch).size() < 1024 - kReplayWallets) {
+      PrivateWallet other(*r->shared_gens);
+      auto reg = other.build_register(ledger, 1, ledger.terms().bond);
+      if (!reg.is_ok() || !add(private_entry(PrivateTx(*reg)))) return r;
+    }
+    std::uint64_t issuer_sequence = 0;
+    for (auto& w : wallets) {
+      MintTx mint;
+      mint.account = w->identity();
+      mint.amount = 100'000'000;
+      mint.sequence = ++issuer_sequence;
+      mint.signature = issuer.sign(mint_signed_bytes(ledger.terms().market_id, mint));
+      if (!add(private_entry(PrivateTx(mint)))) return r;
+      w->on_mint(100'000'000);
+      auto deposit = w->build_deposit(ledger, 100'000'000);
+      if (!deposit.is_ok()) return r;
+      auto out = add(private_entry(PrivateTx(*deposit)));
+      if (!out || !out->private_result || !w->confirm(*out->private_result).is_ok()) return r;
+    }
+    r->snapshot = builder.snapshot();
+    // The posts: resting buys below the band's middle, so nothing trades.
+    const std::int64_t low = ledger.terms().low;
+    for (std::size_t k = 0; k < kReplayPosts; ++k) {
+      PrivateWallet& w = *wallets[k % kReplayWallets];
+      auto post = w.build_post(ledger, Side::kBuy, OrderKind::kLimit,
+                               low + static_cast<std::int64_t>(k % 8), 1);
+      if (!post.is_ok()) return r;
+      const Bytes payload = private_entry(PrivateTx(*post));
+      r->posts.push_back(entry(payload));
+      auto out = builder.apply(r->posts.back());
+      if (!out.is_ok() || !out->accepted || !out->private_result ||
+          !w.confirm(*out->private_result).is_ok())
+        return r;
+    }
+    r->setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r->ok = true;
+    return r;
+  }();
+  return *log;
+}
+
+void BM_ValidatorReplayPrivate(benchmark::State& state) {
+  const ReplayLog& log = replay_log();
+  if (!log.ok) {
+    state.SkipWithError("the replay log could not be built");
+    return;
+  }
+  const auto threads = static_cast<unsigned>(state.range(0));
+  std::uint64_t accepted = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto replica = protocol::LedgerReplica::restore(log.snapshot, log.shared_gens);
+    if (!replica.is_ok()) {
+      state.SkipWithError("snapshot");
+      return;
+    }
+    const std::uint64_t before = replica->accepted();
+    state.ResumeTiming();
+    auto out = replica->apply_batch(log.posts, threads);
+    if (!out.is_ok()) {
+      state.SkipWithError("apply failed");
+      return;
+    }
+    accepted = replica->accepted() - before;
+    benchmark::DoNotOptimize(replica->chain());
+  }
+  if (accepted != log.posts.size()) state.SkipWithError("a post was rejected on replay");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(log.posts.size()));
+  state.counters["posts"] = static_cast<double>(log.posts.size());
+  state.counters["setup_s"] = log.setup_s;
+}
+BENCHMARK(BM_ValidatorReplayPrivate)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -303,7 +303,12 @@ Result<RangeProofEquation> RangeProofAccess::equation(const BulletproofGens& gen
   // Section 8, term by term, times the weight r (folded into the per-proof scalars, so that
   // weighting costs nothing per index).
   const Scalar& r = weight;
-  const Scalar c = Scalar::random();  // the verifier's: the prover must not know it
+  // The verifier's weight joining the two equations: derived from the whole proof (the transcript
+  // after its last scalar) and the caller's weight, on a copy of the transcript, so the verdict is
+  // a function of the bytes; a prover who fixes its proof cannot aim at it.
+  Transcript weights = transcript;
+  weights.append_scalar("weight", weight);
+  const Scalar c = weights.challenge_scalar("c");
   const Scalar rc = r * c;
   const std::vector<Scalar> two = powers_of_two();
   const std::vector<Scalar> zp = z_powers(z, m);
@@ -487,17 +492,31 @@ Result<RangeProof> RangeProof::decode(ByteSpan bytes, std::size_t m) {
 Status verify_batch(const BulletproofGens& gens, std::span<const RangeProofBatchItem> items,
                     std::vector<std::size_t>* bad_indices) {
   if (bad_indices != nullptr) bad_indices->clear();
-  VerificationTerms terms;
   for (std::size_t k = 0; k < items.size(); ++k) {
-    const RangeProofBatchItem& item = items[k];
-    if (item.transcript == nullptr || item.proof == nullptr) {
+    if (items[k].transcript == nullptr || items[k].proof == nullptr) {
       return Status::invalid_argument("range proof batch: item " + std::to_string(k) +
                                       " has no transcript or proof");
     }
+  }
+  // The weights come from every proof's bytes and commitments: the verdict is a function of the
+  // batch, and no proof is fixed after its weight is.
+  Transcript seed("pfex/v1/range-batch-weights");
+  for (const RangeProofBatchItem& item : items) {
+    seed.append_message("proof", item.proof->encode());
+    for (const Point& V : item.commitments)
+      seed.append_point("V", V);
+  }
+  std::vector<Scalar> weights;
+  weights.reserve(items.size());
+  for (std::size_t k = 0; k < items.size(); ++k)
+    weights.push_back(seed.challenge_scalar("weight"));
+  VerificationTerms terms;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const RangeProofBatchItem& item = items[k];
     terms.begin_entry();
-    // An independent random weight per proof (section 9).
+    // An independent weight per proof (section 9), fixed by every proof of the batch.
     const Status s = item.proof->append_verification_terms(gens, *item.transcript, item.commitments,
-                                                           Scalar::random(), terms);
+                                                           weights[k], terms);
     if (!s.is_ok() && s.code() != ErrorCode::kInvalidProof) {
       return s.with_context("range proof batch: item " + std::to_string(k));
     }

@@ -426,6 +426,24 @@ TEST(RangeProof, VerificationTermsHoldWithAnyWeight) {
   EXPECT_FALSE(terms.is_identity_var());
 }
 
+// The verifier's own weight c (joining the polynomial and inner-product equations) is derived
+// from the proof's bytes and the caller's weight: a false statement appended twice gives the same
+// terms, so one copy cancels the other.
+TEST(RangeProof, VerifierWeightsAreAFunctionOfTheBytes) {
+  const std::uint64_t values[] = {77, 88};
+  const auto proved = prove_ok(values);
+  std::vector<Point> changed = proved.commitments;
+  changed[0] += Point::base();  // the polynomial equation fails, the inner product holds
+  const Scalar weight = Scalar::from_u64(5);
+  VerificationTerms first, second;
+  Transcript t1 = fresh_transcript(), t2 = fresh_transcript();
+  ASSERT_TRUE(proved.proof.append_verification_terms(gens(), t1, changed, weight, first).is_ok());
+  ASSERT_TRUE(proved.proof.append_verification_terms(gens(), t2, changed, weight, second).is_ok());
+  EXPECT_FALSE(first.is_identity_var());
+  first.append_weighted(second, -Scalar::one());
+  EXPECT_TRUE(first.is_identity_var());
+}
+
 // A caller that drops append_verification_terms()'s status still gets a failing check: the
 // refused proof refuses its entry (it used to leave the terms unchanged, so they held).
 TEST(RangeProof, AppendVerificationTermsFailsClosed) {

@@ -416,10 +416,14 @@ Status OneOfManyProof::append_verification_terms_unplaced(
   append_responses(t, *this);
   const Scalar& x = *challenge;
 
-  // Step 3: the verifier's weights, unknown to the prover, times the caller's.
-  const Scalar w = weight * Scalar::random();
-  const Scalar u = weight * Scalar::random();
-  const Scalar v = weight * Scalar::random();
+  // Step 3: the verifier's weights times the caller's, derived from the whole proof (the
+  // transcript after its responses) and the caller's weight on a copy of the transcript: the
+  // verdict is a function of the bytes, and a prover who fixes its proof cannot aim at them.
+  Transcript weights = t;
+  weights.append_scalar("weight", weight);
+  const Scalar w = weight * weights.challenge_scalar("w");
+  const Scalar u = weight * weights.challenge_scalar("u");
+  const Scalar v = weight * weights.challenge_scalar("v");
   // Step 2: p_i(x), weighted by w, as the set points' coefficients.
   std::vector<Scalar> scratch;
   set_coefficients.assign(std::size_t{1} << n, Scalar::zero());

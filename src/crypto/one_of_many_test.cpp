@@ -150,6 +150,22 @@ TEST(OneOfManyProof, UnplacedTermsVerifyWhereverTheCallerPutsThePoints) {
   EXPECT_TRUE(wrong.any_refused());
 }
 
+// The verifier's weights w, u, v are derived from the proof's bytes and the caller's weight: a
+// false statement appended twice gives the same terms, so one copy cancels the other.
+TEST(OneOfManyProof, VerifierWeightsAreAFunctionOfTheBytes) {
+  const Statement s = make_statement(3, 5);
+  const OneOfManyProof p = prove(gens(), s);
+  const Point wrong = s.offset + Point::base();  // the membership equation fails
+  const Scalar weight = Scalar::from_u64(3);
+  VerificationTerms first, second;
+  Transcript t1 = prefixed_transcript(), t2 = prefixed_transcript();
+  ASSERT_TRUE(p.append_verification_terms(gens(), t1, s.set, wrong, weight, first).is_ok());
+  ASSERT_TRUE(p.append_verification_terms(gens(), t2, s.set, wrong, weight, second).is_ok());
+  EXPECT_FALSE(first.is_identity_var());
+  first.append_weighted(second, -Scalar::one());
+  EXPECT_TRUE(first.is_identity_var());
+}
+
 TEST(OneOfManyProof, CompleteForEveryIndexOfSmallSets) {
   for (std::size_t n = 1; n <= 3; ++n) {
     const std::vector<Point> points = random_points(std::size_t{1} << n);

@@ -210,18 +210,30 @@ Status verify_linear(const LinearStatement& s, const LinearProof& p, Transcript&
 // docs/crypto/sigma.md, "Batch verification".
 Status verify_linear_batch(std::span<const LinearBatchItem> items, std::vector<std::size_t>* bad) {
   if (bad) bad->clear();
-  VerificationTerms terms;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const LinearBatchItem& item = items[k];
     if (!item.statement || !item.proof || !item.transcript) {
       return Status::invalid_argument("linear proof batch: item " + std::to_string(k) +
                                       " has no statement, proof or transcript");
     }
+  }
+  // The weights come from every statement and proof of the batch: the verdict is a function of
+  // the batch, and no proof is fixed after its weight is.
+  Transcript seed("pfex/v1/linear-batch-weights");
+  for (const LinearBatchItem& item : items) {
+    item.statement->append_to(seed);
+    Bytes proof;
+    Writer w(&proof);
+    item.proof->encode(w);
+    seed.append_message("proof", proof);
+  }
+  VerificationTerms terms;
+  for (const LinearBatchItem& item : items) {
     terms.begin_entry();
     Transcript t = *item.transcript;
     // A size mismatch refuses the entry: it counts as bad.
-    (void)append_linear_verification_terms(*item.statement, *item.proof, t, Scalar::random(),
-                                           terms);
+    (void)append_linear_verification_terms(*item.statement, *item.proof, t,
+                                           seed.challenge_scalar("weight"), terms);
   }
   if (terms.is_identity_var()) return Status::ok();
   std::vector<std::size_t> failing = terms.failing_entries_var();

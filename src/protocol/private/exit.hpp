@@ -153,7 +153,9 @@ Result<ExitProofs> prove_exit(const PrivateGens& gens, const ExitContext& ctx,
                               std::size_t index, std::span<const Point> tags,
                               std::span<const TagOpening> tag_openings, crypto::Transcript& t);
 
-// kInvalidProof naming the first proof that does not verify. Variable time.
+// The four proofs with one MSM, each under its own weight (ProofWeights::of the exit's transcript
+// and proof bytes); when it fails, kInvalidProof naming the first proof that does not verify on
+// its own. Variable time.
 Status verify_exit(const PrivateGens& gens, const ExitContext& ctx, const ExitPublic& pub,
                    const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
                    const ExitProofs& proofs, crypto::Transcript& t);

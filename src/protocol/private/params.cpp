@@ -42,7 +42,7 @@ PrivateGens::PrivateGens()
                   crypto::derive_generator("token/QS", 0)},
       tag_kappa_(crypto::derive_generator("order/kappa", 0)),
       tag_secret_(crypto::derive_generator("order/secret", 0)),
-      chain_J_(crypto::derive_generator("chain/J", 0)),
+      G_J_(crypto::derive_generator("chain/J", 0)),
       bulletproofs_(std::string(crypto::kBulletproofLabel), 16) {}
 
 Point dummy_point(std::uint64_t epoch, std::uint32_t index) {

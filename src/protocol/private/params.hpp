@@ -73,7 +73,7 @@ class PrivateGens {
   const std::array<Point, 7>& attributes() const { return attributes_; }
   const Point& tag_kappa() const { return tag_kappa_; }
   const Point& tag_secret() const { return tag_secret_; }
-  const Point& chain_J() const { return chain_J_; }
+  const Point& G_J() const { return G_J_; }
 
   const crypto::PedersenGens& pedersen() const { return pedersen_; }
   const crypto::BulletproofGens& bulletproofs() const { return bulletproofs_; }
@@ -83,7 +83,7 @@ class PrivateGens {
   crypto::PedersenGens pedersen_;
   Point kappa_, sn_;
   std::array<Point, 7> attributes_;
-  Point tag_kappa_, tag_secret_, chain_J_;
+  Point tag_kappa_, tag_secret_, G_J_;
   crypto::BulletproofGens bulletproofs_;
   crypto::OneOfManyGens one_of_many_;
 };

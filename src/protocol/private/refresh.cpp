@@ -306,7 +306,8 @@ Status verify_refresh(const PrivateGens& gens, const MarketTerms& next, const Sp
   const Transcript before = t;
   crypto::VerificationTerms terms;
   PFEX_RETURN_IF_ERROR(append_refresh_terms(gens, next, pub, rp, WindowPlacement::of(set),
-                                            split_set, proofs, t, ProofWeights::random(), terms));
+                                            split_set, proofs, t, ProofWeights::of(t, proofs),
+                                            terms));
   if (terms.is_identity_var()) return Status::ok();
 
   // Name the proof that fails, each on its own in transcript order.

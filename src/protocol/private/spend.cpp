@@ -528,8 +528,23 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
                      std::nullopt};
 }
 
-ProofWeights ProofWeights::random() {
-  return {Scalar::random(), Scalar::random(), Scalar::random(), Scalar::random()};
+ProofWeights ProofWeights::of(const Transcript& t, const SpendProofs& proofs) {
+  Bytes bytes;
+  Writer w(&bytes);
+  proofs.encode(w);
+  return of(t, bytes);
+}
+
+ProofWeights ProofWeights::of(const Transcript& t, ByteSpan proof_bytes) {
+  Transcript fork = t;
+  fork.append_domain_separator("pfex/v1/tx-proof-weights");
+  fork.append_message("proofs", proof_bytes);
+  ProofWeights out;
+  out.membership = fork.challenge_scalar("membership");
+  out.split = fork.challenge_scalar("split");
+  out.linear = fork.challenge_scalar("linear");
+  out.range = fork.challenge_scalar("range");
+  return out;
 }
 
 namespace {
@@ -619,7 +634,7 @@ Status verify_spend(const PrivateGens& gens, const MarketTerms& terms, const Spe
   const Transcript before = t;
   crypto::VerificationTerms terms_out;
   PFEX_RETURN_IF_ERROR(append_spend_terms(gens, terms, pub, d, tags, WindowPlacement::of(set),
-                                          proofs, t, cash, ProofWeights::random(), terms_out));
+                                          proofs, t, cash, ProofWeights::of(t, proofs), terms_out));
   if (terms_out.is_identity_var()) return Status::ok();
 
   // Name the proof that fails, each on its own in transcript order.

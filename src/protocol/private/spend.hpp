@@ -220,7 +220,7 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
                                 std::span<const TagOpening> tag_openings, crypto::Transcript& t);
 
 // The verifier's weights for one transaction's proofs, one per proof and unknown to its prover
-// when it proved (fresh random ones, or derived from a whole block's bytes: block_verify.hpp).
+// when it proved (derived from the transaction's bytes, or from a whole block's: block_verify.hpp).
 // Each proof's equation is multiplied by its own weight, so that errors in two proofs of one
 // transaction cannot cancel in a combined check.
 struct ProofWeights {
@@ -228,7 +228,11 @@ struct ProofWeights {
   Scalar split;  // a refresh's canonical-split proof
   Scalar linear;
   Scalar range;
-  static ProofWeights random();
+  // A single transaction's weights: its transcript (which has absorbed the whole body) forked,
+  // then every byte of its proofs; fixed by the transaction's bytes, so the verdict is too.
+  static ProofWeights of(const crypto::Transcript& t, const SpendProofs& proofs);
+  // The same from the proofs' encoding (an exit's).
+  static ProofWeights of(const crypto::Transcript& t, ByteSpan proof_bytes);
 };
 
 // Where the N points of a spend's window sit in a batch's MSM: window point j < count is

@@ -156,7 +156,7 @@ struct HandIdentity {
     tx.bond = ledger.terms().bond;
     tx.token = token.commit(g);
     tx.K = K(g);
-    tx.J = token.kappa * g.chain_J();
+    tx.J = token.kappa * g.G_J();
     crypto::Transcript t = tx_transcript(ledger.terms(), PrivateTx(tx));
     const std::vector<Scalar> w = {token.r, token.kappa, token.sn, r_K};
     auto proof = crypto::prove_linear(register_statement(g, tx), w, t);

@@ -58,7 +58,7 @@ TEST(Token, GeneratorsAndDummyPointsAreDistinct) {
     add(p);
   add(g.tag_kappa());
   add(g.tag_secret());
-  add(g.chain_J());
+  add(g.G_J());
   for (std::uint64_t epoch = 0; epoch < 3; ++epoch)
     for (std::uint32_t i = 0; i < 16; ++i)
       add(dummy_point(epoch, i));

@@ -407,7 +407,7 @@ Bytes exit_signed_bytes(const ExitTx& tx) {
 LinearStatement register_statement(const PrivateGens& gens, const RegisterTx& tx) {
   LinearStatement s(kRegisterWitnesses);
   const std::size_t bH = s.add_base(gens.H()), bKappa = s.add_base(gens.kappa());
-  const std::size_t bSn = s.add_base(gens.sn()), bJ = s.add_base(gens.chain_J());
+  const std::size_t bSn = s.add_base(gens.sn()), bJ = s.add_base(gens.G_J());
   const std::size_t jC = s.add_relation(tx.token);
   (void)s.add_term(jC, 0, bH);
   (void)s.add_term(jC, 1, bKappa);

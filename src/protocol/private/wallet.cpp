@@ -44,7 +44,7 @@ Result<RegisterTx> PrivateWallet::build_register(const PrivateLedger& ledger,
   tx.bond = bond;
   tx.token = first.commit(gens_);
   tx.K = gens_.pedersen().blind(r_K) + kappa_ * gens_.kappa();
-  tx.J = kappa_ * gens_.chain_J();
+  tx.J = kappa_ * gens_.G_J();
   crypto::Transcript t = tx_transcript(ledger.terms(), PrivateTx(tx));
   const std::vector<Scalar> w = {first.r, kappa_, first.sn, r_K};
   PFEX_ASSIGN_OR_RETURN(tx.proof, crypto::prove_linear(register_statement(gens_, tx), w, t));
