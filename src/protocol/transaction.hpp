@@ -82,7 +82,7 @@ struct Genesis {
       : contract(std::move(contract_)),
         reference(reference_),
         issuer(issuer_),
-        private_terms(std::move(private_terms_)) {}
+        private_terms(private_terms_) {}
 
   market::ContractSpec contract;
   Price reference;

@@ -61,7 +61,6 @@ using Clock = std::chrono::steady_clock;
 using ledger::testing::EtcdCluster;
 using ledger::testing::read_all;
 using ledger::testing::TempDir;
-namespace fs = std::filesystem;
 
 // What the campaign injected and what the checks found.
 struct Tally {
