@@ -184,7 +184,7 @@ Status FlowDriver::mint(LedgerTime now, Trader& t, std::int64_t amount) {
   tx.account = t.wallet.identity();
   tx.amount = amount;
   tx.sequence = issuer_sequence_ + 1;
-  const auto signature = issuer_->sign(priv::mint_signed_bytes(tx));
+  const auto signature = issuer_->sign(priv::mint_signed_bytes(*replica().market_id(), tx));
   std::copy(signature.begin(), signature.end(), tx.signature.begin());
   PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, append(now, priv::PrivateTx(tx)));
   (void)out;

@@ -60,7 +60,7 @@ struct TestLog {
     tx.account = to;
     tx.amount = amount;
     tx.sequence = ++issuer_sequence;
-    const Bytes message = priv::mint_signed_bytes(tx);
+    const Bytes message = priv::mint_signed_bytes(ledger.terms().market_id, tx);
     crypto_sign_detached(tx.signature.data(), nullptr, message.data(), message.size(),
                          priv::testing::issuer().sk.data());
     ASSERT_TRUE(submit(protocol::encode_entry(protocol::PrivateEntry{PrivateTx(tx)})).is_ok());
@@ -443,7 +443,7 @@ TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
     mint.account = store->wallet().identity();
     mint.amount = 1'000'000;
     mint.sequence = 1;
-    mint.signature = issuer.sign(priv::mint_signed_bytes(mint));
+    mint.signature = issuer.sign(priv::mint_signed_bytes(ledger.terms().market_id, mint));
     append(protocol::encode_entry(protocol::PrivateEntry{PrivateTx(mint)}));
   }
   ASSERT_TRUE(sync().is_ok());

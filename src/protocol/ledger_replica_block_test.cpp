@@ -71,7 +71,7 @@ struct BlockLog {
     tx.account = w.identity();
     tx.amount = amount;
     tx.sequence = ++issuer_sequence;
-    tx.signature = issuer.sign(priv::mint_signed_bytes(tx));
+    tx.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, tx));
     ASSERT_TRUE(add(private_entry(PrivateTx(tx)), how).accepted);
     w.on_mint(static_cast<std::uint64_t>(amount));
   }

@@ -87,7 +87,7 @@ struct Venue {
     mint.account = w->identity();
     mint.amount = cash;
     mint.sequence = ++mint_sequence;
-    mint.signature = issuer.sign(priv::mint_signed_bytes(mint));
+    mint.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, mint));
     EXPECT_TRUE(add(encode_entry(PrivateEntry{PrivateTx(mint)})).accepted);
     w->on_mint(static_cast<std::uint64_t>(cash));
     ok(*w, w->build_deposit(ledger(), static_cast<std::uint64_t>(cash)));
