@@ -464,12 +464,12 @@ void check_random_flows(std::uint64_t seed, int cases, bool crossing) {
   std::cout << message.str() << "\n";
 }
 
-// Flows that never trade: 2 parts of 20 with different seeds.
+// Flows that never trade: 2 parts of 10 with different seeds.
 TEST(FlowEquivalenceRandom, RestingFlowsPart1) {
-  check_random_flows(0x5eed0001, 20, false);
+  check_random_flows(0x5eed0001, 10, false);
 }
 TEST(FlowEquivalenceRandom, RestingFlowsPart2) {
-  check_random_flows(0x5eed0002, 20, false);
+  check_random_flows(0x5eed0002, 10, false);
 }
 
 // Flows of every order type across the whole band: 4 parts of 50 (200 in all) with different
