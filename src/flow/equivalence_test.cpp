@@ -79,8 +79,10 @@ Compared compare(const market::ContractSpec& contract, Price reference,
                  const std::vector<TimedAction>& flow, const std::vector<bool>* online = nullptr) {
   Compared c;
   market::Exchange ex = *market::Exchange::open(contract, reference, LedgerTime(0));
-  Result<FlowDriver> driver =
-      FlowDriver::open(contract, reference, FlowDriverOptions{kLogWindow, shared_gens()});
+  FlowDriverOptions options;
+  options.log_window = kLogWindow;
+  options.gens = shared_gens();
+  Result<FlowDriver> driver = FlowDriver::open(contract, reference, options);
   if (!driver) {
     c.disagreements.push_back("driver: " + driver.status().to_string());
     return c;

@@ -134,19 +134,38 @@ struct FlowDriver::Trader {
 
 FlowDriver::~FlowDriver() = default;
 
+Bytes genesis_entry(const market::ContractSpec& contract, Price reference,
+                    const FlowDriverOptions& options) {
+  return protocol::encode_entry(protocol::Genesis(
+      contract, reference, options.issuer->public_key(),
+      protocol::PrivateGenesisTerms{options.log_window,
+                                    options.validators_key.value_or(driver_validators_key())}));
+}
+
 Result<FlowDriver> FlowDriver::open(const market::ContractSpec& contract, Price reference,
                                     FlowDriverOptions options) {
   FlowDriver d;
   d.contract_ = contract;
   d.gens_ = options.gens ? options.gens : std::make_shared<const priv::PrivateGens>();
-  d.replica_ = std::make_unique<protocol::LedgerReplica>(d.gens_);
-  d.issuer_ = std::make_unique<crypto::Ed25519SigningKey>(crypto::Ed25519SigningKey::generate());
-  protocol::Genesis genesis(
-      contract, reference, d.issuer_->public_key(),
-      protocol::PrivateGenesisTerms{options.log_window, driver_validators_key()});
-  d.log_.push_back(protocol::LedgerEntry{1, LedgerTime(0), protocol::encode_entry(genesis)});
-  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, d.replica_->apply(d.log_.back()));
+  d.link_ = options.link;
+  if (!d.link_) d.replica_ = std::make_unique<protocol::LedgerReplica>(d.gens_);
+  if (!options.issuer) {
+    options.issuer =
+        std::make_shared<const crypto::Ed25519SigningKey>(crypto::Ed25519SigningKey::generate());
+  }
+  d.issuer_ = options.issuer;
+  const Bytes genesis = genesis_entry(contract, reference, options);
+  protocol::EntryOutcome out;
+  if (d.link_) {
+    PFEX_ASSIGN_OR_RETURN(out, d.link_->append(genesis, LedgerTime(0)));
+  } else {
+    PFEX_ASSIGN_OR_RETURN(out, d.replica_->apply(protocol::LedgerEntry{1, LedgerTime(0), genesis}));
+  }
+  d.log_.push_back(protocol::LedgerEntry{out.sequence, LedgerTime(0), genesis});
   if (!out.accepted) return Status::invalid_argument("genesis refused: " + out.reason.to_string());
+  if (d.replica().private_ledger() == nullptr) {
+    return Status::invalid_argument("the log opened no private market");
+  }
   return d;
 }
 
@@ -155,10 +174,21 @@ const priv::PrivateWallet* FlowDriver::wallet(AccountId account) const {
   return &traders_[account.value - 1]->wallet;
 }
 
+Result<protocol::EntryOutcome> FlowDriver::append_entry(LedgerTime now, Bytes bytes) {
+  protocol::EntryOutcome out;
+  if (link_) {
+    PFEX_ASSIGN_OR_RETURN(out, link_->append(bytes, now));
+  } else {
+    PFEX_ASSIGN_OR_RETURN(
+        out, replica_->apply(protocol::LedgerEntry{replica_->next_sequence(), now, bytes}));
+  }
+  log_.push_back(protocol::LedgerEntry{out.sequence, now, std::move(bytes)});
+  return out;
+}
+
 Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::PrivateTx& tx) {
-  log_.push_back(protocol::LedgerEntry{replica_->next_sequence(), now,
-                                       protocol::encode_entry(protocol::PrivateEntry{tx})});
-  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out, replica_->apply(log_.back()));
+  PFEX_ASSIGN_OR_RETURN(protocol::EntryOutcome out,
+                        append_entry(now, protocol::encode_entry(protocol::PrivateEntry{tx})));
   if (!out.accepted) {
     rejections_.push_back(out.reason.to_string());
     return out.reason.with_context(std::string(priv::tx_type_name(priv::tx_type(tx))) +

@@ -124,7 +124,9 @@ std::vector<Action> actions() {
 // Between actions, what the market does: a mint after registering, a fill of the buy.
 void market_after(Node& n, std::size_t action) {
   if (action == 0) n.log.mint(n.wallet().identity(), 1'000'000);
-  if (action == 3) ASSERT_TRUE(n.log.ledger.record_fill(0, 100, 3).is_ok());
+  if (action == 3) {
+    ASSERT_TRUE(n.log.ledger.record_fill(0, 100, 3).is_ok());
+  }
 }
 
 struct Outcome {
@@ -150,7 +152,9 @@ Outcome run(const std::string& path, std::optional<std::pair<std::size_t, Trader
     } else {
       EXPECT_FALSE(s.is_ok()) << "action " << i << " was not stopped";
       n.restart();
-      if (resubmit_before_catching_up) EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      if (resubmit_before_catching_up) {
+        EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      }
       EXPECT_TRUE(n.sync().is_ok());
       EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
       EXPECT_TRUE(n.sync().is_ok());
@@ -171,7 +175,9 @@ Outcome run(const std::string& path, std::optional<std::pair<std::size_t, Trader
   if (index) {
     const auto list_now = log.ledger.tokens(log.ledger.terms().epoch);
     EXPECT_LT(*index, list_now.size());
-    if (*index < list_now.size()) EXPECT_EQ(n.wallet().token().commit(gens()), list_now[*index]);
+    if (*index < list_now.size()) {
+      EXPECT_EQ(n.wallet().token().commit(gens()), list_now[*index]);
+    }
   }
   return {n.wallet().attributes(), n.wallet().cash_balance(), n.wallet().open_orders(),
           log.accepted()};

@@ -93,9 +93,9 @@ TEST(PrivateWalletState, EveryDecodableMutationReencodesToItself) {
   const Bytes bytes = state_of(*t.w);
   std::size_t decoded = 0;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    for (const std::uint8_t x : {0x01, 0x80}) {
+    for (const std::uint8_t x : {std::uint8_t{0x01}, std::uint8_t{0x80}}) {
       Bytes m = bytes;
-      m[i] ^= x;
+      m[i] = static_cast<std::uint8_t>(m[i] ^ x);
       auto w = PrivateWallet::decode_state(gens(), m);
       if (!w.is_ok()) {
         EXPECT_EQ(w.status().code(), ErrorCode::kCorruption) << i;
