@@ -47,9 +47,9 @@ TEST(Solvency, FeeIsReservedForBuysAndSellsInBothConstraints) {
   Account a;
   a.cash = Cash(100'000);
   a.open_buy = Qty(2);
-  a.open_buy_ticks = 2 * 990;
+  a.open_buy_ticks = std::int64_t{2} * 990;
   a.open_sell = Qty(3);
-  a.open_sell_ticks = 3 * 1010;
+  a.open_sell_ticks = std::int64_t{3} * 1010;
   Solvency with_fee = evaluate_solvency(a, band, spec_with(10, 7));
   Solvency no_fee = evaluate_solvency(a, band, spec_with(10, 0));
   EXPECT_EQ(static_cast<std::int64_t>(no_fee.e_low.value() - with_fee.e_low.value()), 7 * 5);

@@ -243,8 +243,8 @@ TEST_F(SeedExample, NoPushBeyondTheBandWithinAnEpochAndNoHaltOnAWashLot) {
   EXPECT_EQ(ex_.phase(), Phase::kTrading);
   EXPECT_EQ(trades().back().price, Price(1352));
   // At the worst price of the epoch she still has more than the margin for her 90 contracts.
-  EXPECT_EQ(acct(alice).cash.value() - 90 * 1352, 18'320);
-  EXPECT_GE(acct(alice).cash.value() - 90 * 1352, 90 * 56);
+  EXPECT_EQ(acct(alice).cash.value() - std::int64_t{90} * 1352, 18'320);
+  EXPECT_GE(acct(alice).cash.value() - std::int64_t{90} * 1352, std::int64_t{90} * 56);
 }
 
 TEST_F(SeedExample, LockedLimitRoundsCallHerMarginThenLiquidateWithoutShortfall) {
@@ -519,7 +519,7 @@ TEST_F(WalkUp, FinalSettlementChargesALastLevySoTheFundDoesNotEndNegative) {
   ASSERT_EQ(l.size(), 3u);
   EXPECT_EQ(l[2].fund_deficit, Cash(2920));
   EXPECT_EQ(l[2].per_contract, Cash(418));
-  EXPECT_EQ(ex.account(y)->cash.value(), y_cash - 2926 + 7 * 1250 * 10);
+  EXPECT_EQ(ex.account(y)->cash.value(), y_cash - 2926 + std::int64_t{7} * 1250 * 10);
   EXPECT_EQ(ex.fund().position, 0);
   EXPECT_EQ(ex.fund().cash, Cash(85'130 + 2926 - 87'500));
   Result<Cash> claim = ex.exit(at(900), x);

@@ -29,7 +29,8 @@ struct OrderTag {
 
 struct OrderId {
   std::uint64_t value = 0;
-  friend constexpr auto operator<=>(OrderId, OrderId) = default;
+  // clang-tidy 14 reads the defaulted comparison's synthesized 0 as a null pointer constant.
+  friend constexpr auto operator<=>(OrderId, OrderId) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };

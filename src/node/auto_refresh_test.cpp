@@ -8,7 +8,6 @@ namespace pfex::node {
 namespace {
 
 using market::AccountId;
-using market::OrderRequest;
 using market::OrderType;
 using market::Side;
 
@@ -80,7 +79,7 @@ struct LevyRound {
     holder = *ex.register_account(LedgerTime(0));
     shorter = *ex.register_account(LedgerTime(0));
     EXPECT_TRUE(ex.deposit(LedgerTime(0), holder, Cash(1'000'000)).is_ok());
-    EXPECT_TRUE(ex.deposit(LedgerTime(0), shorter, Cash(3 * 1351)).is_ok());
+    EXPECT_TRUE(ex.deposit(LedgerTime(0), shorter, Cash(std::int64_t{3} * 1351)).is_ok());
     EXPECT_TRUE(
         ex.submit(at(1), shorter, {Side::kSell, OrderType::kLimit, Price(1000), Qty(3)}).is_ok());
     EXPECT_TRUE(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string>
+#include <utility>
 
 #include "core/checked.hpp"
 #include "protocol/transaction.hpp"
@@ -59,7 +60,7 @@ std::optional<std::uint64_t> shortfall_of(const Status& s) {
 }  // namespace
 
 PrivateTrader::PrivateTrader(PrivateWalletStore& store, Submit submit, PrivateTraderOptions options)
-    : store_(store), submit_(std::move(submit)), options_(options) {}
+    : store_(store), submit_(std::move(submit)), options_(std::move(options)) {}
 
 template <class Tx>
 Status PrivateTrader::send(const Result<Tx>& built) {

@@ -78,7 +78,7 @@ Status PrivateWalletStore::save() {
   w.boolean(pending_entry_.has_value());
   if (pending_entry_) w.var_bytes(*pending_entry_);
   w.var_bytes(state);
-  const Status written = write_sealed_file(path_, kMagic, file_key_, contents);
+  Status written = write_sealed_file(path_, kMagic, file_key_, contents);
   sodium_memzero(state.data(), state.size());
   sodium_memzero(contents.data(), contents.size());
   return written;

@@ -30,6 +30,7 @@ class Child {
  public:
   explicit Child(std::vector<std::string> argv) {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (auto& a : argv)
       args.push_back(a.data());
     args.push_back(nullptr);
@@ -59,11 +60,11 @@ inline std::uint16_t free_loopback_port() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return bound ? ntohs(addr.sin_port) : 0;
 }
 
 // Starts microsocks on loopback; nullptr if it is not installed (scripts/install-deps has it).

@@ -68,8 +68,8 @@ class LedgerReplica {
   // The running hash over every entry and its outcome (docs/protocol/validator.md).
   const Digest32& chain() const { return chain_; }
   // The market's full state hash (zero before genesis): the exchange's, or in a private market
-  // the private ledger's (with a key generation: BLAKE2b("pfex/v1/private/market-state", the
-  // ledger's || the session's state hash)). Costs a full encoding of the state.
+  // private_state_hash (the private ledger's, the book's and, when the genesis starts one, the key
+  // generation's). Costs a full encoding of the state.
   Digest32 state_hash() const;
 
   // The open market's mode (none before genesis).

@@ -183,7 +183,7 @@ TEST(PrivateMatching, ACrossingPairFillsBothOrdersAndSettlesAsTheTransparentAcco
       t.ex.submit(LedgerTime(3), tb, testing::limit(market::Side::kSell, kRef - 5, 3)).is_ok());
   expect_same_account(*a, *t.ex.account(ta));
   expect_same_account(*b, *t.ex.account(tb));
-  EXPECT_EQ(a->attributes().c, 1'000'000 - 3 * kRef - 3 * 2);
+  EXPECT_EQ(a->attributes().c, 1'000'000 - 3 * kRef - std::int64_t{3} * 2);
 }
 
 TEST(PrivateMatching, ImmediateOrdersKillsAndRefusalsCloseWithTheirIds) {

@@ -42,6 +42,7 @@ LedgerEntryReader entries_of(ledger::LogReader& log) {
   return [&log](std::uint64_t first, std::size_t max) -> Result<std::vector<LedgerEntry>> {
     PFEX_ASSIGN_OR_RETURN(auto entries, log.read(first, max));
     std::vector<LedgerEntry> out;
+    out.reserve(entries.size());
     for (ledger::LogEntry& e : entries)
       out.push_back(LedgerEntry{e.sequence, e.entry_time, std::move(e.payload)});
     return out;

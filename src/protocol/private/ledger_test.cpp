@@ -394,6 +394,7 @@ TEST(PrivateLedger, FullWindowsAndOldTokensSpendFromTheirAlignedBlock) {
   auto a = registered(ledger);
   fund(ledger, *a, 1'000'000);  // index 1
   std::vector<std::unique_ptr<PrivateWallet>> others;
+  others.reserve(18);
   for (int i = 0; i < 18; ++i)
     others.push_back(registered(ledger));  // each appends its first token
   ASSERT_EQ(ledger.tokens(1).size(), 20u);

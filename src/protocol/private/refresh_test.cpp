@@ -20,7 +20,7 @@ using testing::small_terms;
 Point decrypted(const crypto::Ciphertext& ct) {
   return ct.E - testing::validators_secret() * ct.R;
 }
-Point times_G(std::int64_t v) {
+Point times_g(std::int64_t v) {
   return Point::mul_base(crypto::position_to_scalar(v));
 }
 
@@ -77,9 +77,9 @@ TEST_F(RoundFixture, SettleOnTheOldEpochThenRefreshIntoTheNew) {
   const std::int64_t c = 50'000 - 3000 - 6;
   EXPECT_EQ(a->attributes().c, c);
   // The round's sums decrypt to A's position, cash and gross position.
-  EXPECT_EQ(decrypted(ledger.round_sums().position), times_G(3));
-  EXPECT_EQ(decrypted(ledger.round_sums().cash), times_G(c));
-  EXPECT_EQ(decrypted(ledger.round_sums().gross), times_G(3));
+  EXPECT_EQ(decrypted(ledger.round_sums().position), times_g(3));
+  EXPECT_EQ(decrypted(ledger.round_sums().cash), times_g(c));
+  EXPECT_EQ(decrypted(ledger.round_sums().gross), times_g(3));
   // A copy restored from the state's encoding mid-window continues identically.
   auto copy = PrivateLedger::decode_state(gens(), ledger.encode_state());
   ASSERT_TRUE(copy.is_ok()) << copy.status().to_string();
@@ -97,8 +97,8 @@ TEST_F(RoundFixture, SettleOnTheOldEpochThenRefreshIntoTheNew) {
   // B settles and refreshes too (short 3).
   apply_ok(ledger, *b, mirror(b->build_settle(ledger)));
   apply_ok(ledger, *b, mirror(b->build_refresh(ledger, 0)));
-  EXPECT_EQ(decrypted(ledger.round_sums().position), times_G(0));
-  EXPECT_EQ(decrypted(ledger.round_sums().gross), times_G(6));
+  EXPECT_EQ(decrypted(ledger.round_sums().position), times_g(0));
+  EXPECT_EQ(decrypted(ledger.round_sums().gross), times_g(6));
   auto closed = ledger.close_refresh_window();
   ASSERT_TRUE(closed.is_ok());
   EXPECT_TRUE(closed->empty());
@@ -129,7 +129,7 @@ TEST_F(RoundFixture, AnOldEpochSettleClaimsUnderItsEpochsTickValueAndFee) {
   EXPECT_EQ(a->attributes().c, 50'000 - 3000 - 6);
   EXPECT_EQ(a->attributes().vp, 3u);
   apply_ok(ledger, *a, a->build_refresh(ledger, 0));
-  EXPECT_EQ(decrypted(ledger.round_sums().cash), times_G(50'000 - 3000 - 6));
+  EXPECT_EQ(decrypted(ledger.round_sums().cash), times_g(50'000 - 3000 - 6));
 }
 
 TEST_F(RoundFixture, AnIdentityWithoutARefreshDefaultsAndItsOldTokenIsFrozen) {
@@ -204,7 +204,7 @@ TEST_F(RoundFixture, TamperedOrForeignRefreshesAreRejected) {
     ASSERT_FALSE(decode(ByteSpan(bytes).first(n), t.log_window).is_ok()) << n;
   apply_ok(ledger, *a, refresh);
   expect_rejected(ledger, PrivateTx(*refresh), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(decrypted(ledger.paid_in()), times_G(50'000 + 50'000 + 100));
+  EXPECT_EQ(decrypted(ledger.paid_in()), times_g(50'000 + 50'000 + 100));
 }
 
 }  // namespace

@@ -18,8 +18,8 @@ TEST(Constraints, LinearFormsMatchTheDesignFormulas) {
   a.vm = 0;
   a.B = 4;
   a.S = 2;
-  a.QB = 4 * 95;
-  a.QS = 2 * 105;
+  a.QB = std::uint64_t{4} * 95;
+  a.QS = std::uint64_t{2} * 105;
   const i128 v = i128{a.vp} - i128{a.vm};
   const i128 k = t.tick_value, f = t.fee, M = t.margin, L = t.low, H = t.high;
   const i128 B = a.B, S = a.S;
@@ -61,13 +61,13 @@ TEST(Deltas, FollowTheTable) {
   Deltas d;
   ASSERT_TRUE(add_post(d, Side::kBuy, 95, 4).is_ok());
   EXPECT_EQ(d, (Deltas{0, 0, 0, 4, 0, 380, 0}));
-  ASSERT_TRUE(add_claim(d, Side::kBuy, 95, 3, 3 * 93, t).is_ok());
+  ASSERT_TRUE(add_claim(d, Side::kBuy, 95, 3, std::int64_t{3} * 93, t).is_ok());
   EXPECT_EQ(d, (Deltas{-10 * 279 - 2 * 3, 3, 0, 1, 0, 380 - 285, 0}));
   ASSERT_TRUE(add_release(d, Side::kBuy, 95, 1).is_ok());
   EXPECT_EQ(d, (Deltas{-2796, 3, 0, 0, 0, 0, 0}));
   Deltas s;
   ASSERT_TRUE(add_post(s, Side::kSell, 105, 2).is_ok());
-  ASSERT_TRUE(add_claim(s, Side::kSell, 105, 2, 2 * 106, t).is_ok());
+  ASSERT_TRUE(add_claim(s, Side::kSell, 105, 2, std::int64_t{2} * 106, t).is_ok());
   EXPECT_EQ(s, (Deltas{2120 - 4, 0, 2, 0, 0, 0, 0}));
   Deltas o;
   EXPECT_EQ(add_post(o, Side::kBuy, INT64_MAX, 2).code(), ErrorCode::kOverflow);
