@@ -494,7 +494,8 @@ bool PrivateVenue::compare() const {
                    spec().format_price(want.band_high)),
        fmt::format("{} [{}, {}]", got.epoch, spec().format_price(got.band_low),
                    spec().format_price(got.band_high)));
-  for (const auto& [id, t] : traders_) {
+  for (const auto& [trader_id, t] : traders_) {
+    const auto id = trader_id;  // clang 14 cannot capture a structured binding
     auto holding = [&](const flow::FlowOutcome& o) -> std::optional<flow::Holding> {
       for (const flow::Holding& h : o.holdings) {
         if (h.account.value == id) return h;
