@@ -93,7 +93,8 @@ struct PrivateFixture {
     tx.account = w.identity();
     tx.amount = amount;
     tx.sequence = ++issuer_sequence;
-    tx.signature = issuer.sign(priv::mint_signed_bytes(replay()->private_ledger()->terms().market_id, tx));
+    tx.signature =
+        issuer.sign(priv::mint_signed_bytes(replay()->private_ledger()->terms().market_id, tx));
     return private_entry(PrivateTx(tx));
   }
 };

@@ -196,7 +196,8 @@ TEST(PrivateTraderCrash, KilledAtEveryStepOfEveryActionItNeitherLosesNorDoubleSp
          {TraderStep::kBuilt, TraderStep::kSaved, TraderStep::kSubmitted, TraderStep::kConfirmed}) {
       SCOPED_TRACE("killed at action " + std::to_string(i) + " step " +
                    std::to_string(static_cast<int>(step)));
-      const Outcome o = run(dir.file(std::string("w").append(std::to_string(runs++))), std::pair{i, step});
+      const Outcome o =
+          run(dir.file(std::string("w").append(std::to_string(runs++))), std::pair{i, step});
       EXPECT_EQ(o.attributes, reference.attributes);
       EXPECT_EQ(o.cash, reference.cash);
       EXPECT_EQ(o.orders, reference.orders);
@@ -213,7 +214,8 @@ TEST(PrivateTraderCrash, ASecondCopyOfTheSameBytesIsRejectedAndNothingIsSpentTwi
   const Outcome reference = run(dir.file("reference"), std::nullopt);
   for (std::size_t i = 0; i < actions().size(); ++i) {
     SCOPED_TRACE("action " + std::to_string(i));
-    const Outcome o = run(dir.file(std::string("w").append(std::to_string(i))), std::pair{i, TraderStep::kSubmitted},
+    const Outcome o = run(dir.file(std::string("w").append(std::to_string(i))),
+                          std::pair{i, TraderStep::kSubmitted},
                           /*resubmit_before_catching_up=*/true);
     EXPECT_EQ(o.attributes, reference.attributes);
     EXPECT_EQ(o.cash, reference.cash);

@@ -296,9 +296,9 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
       Result<PrivateBook> book =
           PrivateBook::decode(g->contract, v.clock_.now(), **ledger, book_bytes);
       if (!book) return book.status().with_context("snapshot's private book");
-      v.state_.private_market.emplace(
-          PrivateMarket{v.state_.gens, std::move(ledger).value(),
-                        std::make_unique<PrivateBook>(*std::move(book)), std::move(dkg)});
+      v.state_.private_market.emplace(PrivateMarket{v.state_.gens, std::move(ledger).value(),
+                                                    std::make_unique<PrivateBook>(*std::move(book)),
+                                                    std::move(dkg)});
     }
   }
   // Every bound account exists and belongs to one key only.

@@ -66,7 +66,8 @@ struct PrivateMarket {
 };
 
 // The private market's state hash: BLAKE2b-256("pfex/v1/private/market", the ledger's state
-// hash, the book's encode_state(), and the key generation's state hash when the genesis runs one). The engine's time is not in it (every entry moves it).
+// hash, the book's encode_state(), and the key generation's state hash when the genesis runs one).
+// The engine's time is not in it (every entry moves it).
 Digest32 private_state_hash(const PrivateMarket& market);
 
 // Ledger time reaches a private market's engine (deadlines, margin rounds) on every entry, before
