@@ -24,7 +24,10 @@ using priv::PrivateTx;
 using priv::Side;
 using priv::testing::gens;
 
-const protocol::MarketId kMarket = priv::testing::small_terms().market_id;
+// The test market's id (its terms are built on first use, not at static initialization).
+protocol::MarketId test_market() {
+  return priv::testing::small_terms().market_id;
+}
 
 // A log in memory in front of a private ledger: submitted entries wait until apply(), which
 // decodes and applies each in order as a replica does (a rejected entry changes nothing).
@@ -80,8 +83,9 @@ struct Node {
   PrivateTraderOptions options;
 
   Node(TestLog& l, std::string p, PrivateTraderOptions o = {})
-      : log(l), path(std::move(p)), options(o) {
-    auto s = PrivateWalletStore::create(path, "pass", gens(), kMarket, KdfParams::for_tests());
+      : log(l), path(std::move(p)), options(std::move(o)) {
+    auto s =
+        PrivateWalletStore::create(path, "pass", gens(), test_market(), KdfParams::for_tests());
     EXPECT_TRUE(s.is_ok()) << s.status().to_string();
     store.emplace(std::move(s).value());
     start();
@@ -226,7 +230,7 @@ TEST(PrivateTraderCrash, ASecondCopyOfTheSameBytesIsRejectedAndNothingIsSpentTwi
 TEST(PrivateTrader, AWalletOfAnotherMarketIsRefused) {
   testing::TempDir dir;
   TestLog log;
-  protocol::MarketId other = kMarket;
+  protocol::MarketId other = test_market();
   other[0] ^= 1;
   auto store =
       PrivateWalletStore::create(dir.file("w"), "pass", gens(), other, KdfParams::for_tests());
@@ -363,7 +367,7 @@ TEST(PrivateTraderLoop, RefreshesByItselfDepositingTheShortfall) {
   EXPECT_FALSE(t.n.trader->busy());
   EXPECT_TRUE(t.log.ledger.refreshed(t.n.wallet().identity()));
   // c' = c - 5*3 (levy) + X with E_L = c' + 3*(95*10 - 20000) = 0: the deposit is exactly X.
-  const std::int64_t x = 3 * (20'000 - 950) - (c - 15);
+  const std::int64_t x = std::int64_t{3} * (20'000 - 950) - (c - 15);
   ASSERT_GT(x, 0);
   EXPECT_EQ(t.n.wallet().cash_balance(), 50'000U - static_cast<std::uint64_t>(x));
   EXPECT_EQ(t.n.wallet().attributes().c, c - 15 + x);
