@@ -85,6 +85,35 @@ TEST(Msm, ConstantTimeEqualsNaiveSumForManySizes) {
   }
 }
 
+TEST(Msm, TablesSumAnyConsecutiveRun) {
+  const Pool& p = pool();
+  const std::span<const Point> points(p.points.data(), 300);
+  const MsmTables tables(points);
+  ASSERT_EQ(tables.size(), 300u);
+  for (std::size_t first : {0u, 1u, 37u, 128u, 299u, 300u}) {
+    for (std::size_t n : {0u, 1u, 2u, 63u, 129u}) {
+      if (first + n > 300) continue;
+      const auto got = tables.msm(std::span(p.scalars.data() + first, n), first);
+      ASSERT_TRUE(got.is_ok());
+      ASSERT_EQ(*got, p.prefix[first + n] - p.prefix[first]) << first << "+" << n;
+    }
+  }
+  // The same tables serve many sums: the whole list, ending exactly at the last point.
+  ASSERT_EQ(*tables.msm(std::span(p.scalars.data(), 300)), p.prefix[300]);
+}
+
+TEST(Msm, TablesRefuseTermsPastTheLastPoint) {
+  const Pool& p = pool();
+  const MsmTables tables(std::span(p.points.data(), 10));
+  const std::span<const Scalar> s(p.scalars.data(), 11);
+  EXPECT_TRUE(tables.msm(s.first(9), 1).is_ok());   // ends at point 9: the last
+  EXPECT_TRUE(tables.msm(s.first(10), 0).is_ok());  // all ten
+  EXPECT_EQ(tables.msm(s.first(10), 1).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(tables.msm(s.first(11), 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(tables.msm(s.first(0), 11).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(tables.msm(s.first(0), 10).is_ok());  // empty, at the end: the identity
+}
+
 TEST(Msm, PippengerEveryWindowWidth) {
   const Pool& p = pool();
   for (std::size_t n : {1u, 2u, 37u, 200u}) {

@@ -129,6 +129,66 @@ std::vector<std::vector<Scalar>> prover_polynomials(std::span<const Scalar> bits
   return P;
 }
 
+// Steps 4 and 5 without the rho_k H terms: sum_i p_{i,k} C_i for k < n, constant time in l
+// and the a_j. Done as n MSMs over the N points this costs n*N terms. Instead the index splits
+// into its m low bits and n - m high bits, p_i = L_lo * U_hi (each a product over its digits,
+// as in step 4), so that
+//     sum_i p_i(x) C_i = sum_hi U_hi(x) Q_hi(x),   Q_hi(x) = sum_lo L_lo(x) C_(hi, lo):
+// the Q's coefficients below the top are m MSMs of 2^m points per group (m*N terms), the top
+// one is C_(hi, l_lo) (a constant-time selection), and the products with U_hi are one MSM per
+// k over the 2^(n-m) groups' m + 1 coefficients. With m = n/2 and N = 1024 that is 6,272 terms
+// instead of 10,240, and every point's table is built once.
+Result<std::vector<Point>> prover_G(std::span<const Point> C, std::size_t l,
+                                    std::span<const Scalar> bits, std::span<const Scalar> a) {
+  const std::size_t n = bits.size();
+  const std::size_t m = n / 2;
+  const std::size_t h = n - m;
+  const std::size_t groups = std::size_t{1} << h;
+  const std::size_t width = std::size_t{1} << m;
+  const auto lo_l = static_cast<std::uint64_t>(l) & (width - 1);
+  // Coefficients below the top: L[k][lo] for k < m, U[b][hi] for b < h. With m = 0 the low part
+  // is the constant 1.
+  const std::vector<std::vector<Scalar>> L =
+      m == 0 ? std::vector<std::vector<Scalar>>{} : prover_polynomials(bits.first(m), a.first(m));
+  const std::vector<std::vector<Scalar>> U = prover_polynomials(bits.subspan(m), a.subspan(m));
+  // U's top coefficient: prod_j (hi_j ? l_(m+j) : 1 - l_(m+j)), 1 for hi = l_hi and 0 otherwise.
+  std::vector<Scalar> U_top(groups, Scalar::one());
+  for (std::size_t hi = 0; hi < groups; ++hi) {
+    for (std::size_t j = 0; j < h; ++j) {
+      U_top[hi] *= ((hi >> j) & 1) != 0 ? bits[m + j] : Scalar::one() - bits[m + j];
+    }
+  }
+
+  // Q[a * groups + hi]: coefficient a of Q_hi, a-major so that each k's terms are contiguous.
+  std::vector<Point> Q((m + 1) * groups);
+  {
+    const MsmTables tables(C);
+    for (std::size_t hi = 0; hi < groups; ++hi) {
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::span<const Scalar> scalars(L[k].data(), width);
+        PFEX_ASSIGN_OR_RETURN(Q[k * groups + hi], tables.msm(scalars, hi * width));
+      }
+      Q[m * groups + hi] = select_ct(C.subspan(hi * width, width), lo_l);
+    }
+  }
+  // G_k = sum over a + b = k (a <= m, b <= h, not both at the top) of U[b][hi] * Q_hi[a].
+  const MsmTables tables(Q);
+  std::vector<Scalar> scalars;
+  std::vector<Point> G(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t a_low = k > h ? k - h : 0;
+    const std::size_t a_high = std::min(k, m);
+    scalars.clear();
+    for (std::size_t a_k = a_low; a_k <= a_high; ++a_k) {
+      const std::size_t b = k - a_k;
+      for (std::size_t hi = 0; hi < groups; ++hi)
+        scalars.push_back(b == h ? U_top[hi] : U[b][hi]);
+    }
+    PFEX_ASSIGN_OR_RETURN(G[k], tables.msm(scalars, a_low * groups));
+  }
+  return G;
+}
+
 Status check_log_size(std::size_t n) {
   if (n < kOneOfManyMinLogSize || n > kOneOfManyMaxLogSize) {
     return Status::invalid_argument("one-of-many: n = " + std::to_string(n) + " is outside [" +
@@ -230,7 +290,6 @@ Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens
                                                        const std::function<Scalar()>& nonce) {
   OneOfManyProof proof;
   const std::size_t n = set.log_size();
-  const std::size_t N = set.size();
   const Point& H = gens.H();
   append_statement(t, gens, set, offset);  // step 1
 
@@ -261,16 +320,10 @@ Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens
                         commit([&](std::size_t j) { return a[j] - (a[j] + a[j]) * bits[j]; }, r_C));
   PFEX_ASSIGN_OR_RETURN(proof.D_, commit([&](std::size_t j) { return -(a[j] * a[j]); }, r_D));
 
-  // Steps 4 and 5: G_k = sum_i p_{i,k} C_i + rho_k H, constant-time MSMs.
-  std::vector<std::vector<Scalar>> P = prover_polynomials(bits, a);
-  std::vector<Point> set_and_H(set.points().begin(), set.points().end());
-  set_and_H.push_back(H);
-  proof.G_.resize(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    P[k][N] = rho[k];
-    PFEX_ASSIGN_OR_RETURN(proof.G_[k], msm(P[k], set_and_H));
-  }
-  P.clear();  // the Scalars wipe themselves
+  // Steps 4 and 5: G_k = sum_i p_{i,k} C_i + rho_k H, constant-time.
+  PFEX_ASSIGN_OR_RETURN(proof.G_, prover_G(set.points(), index, bits, a));
+  for (std::size_t k = 0; k < n; ++k)
+    proof.G_[k] += rho[k] * H;
 
   // Step 6. The first message is published: declassify before the transcript branches on it.
   declassify(proof.A_);
