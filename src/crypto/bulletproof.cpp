@@ -78,6 +78,23 @@ std::span<const Point> first(const GeneratorSet& set, std::size_t n) {
 // Appends eq's terms (section 8): G_i, H_i, G, H and Q_0 are shared generators (their
 // coefficients merge with every other proof's on the same gens, section 9; the parts common to
 // every index are added once per index, not once per proof), then the proof's own points.
+// <a_L, G> + <a_L - 1, H> for a_L of bits: each term is G_i (bit 1) or -H_i (bit 0), selected
+// with a mask from the bit's low byte. Constant time in the bits.
+Point commit_bits(std::span<const Scalar> a_L, std::span<const Point> G, std::span<const Point> H) {
+  detail::Ext sum = detail::ext_identity();
+  for (std::size_t i = 0; i < a_L.size(); ++i) {
+    const std::uint64_t bit = a_L[i].bytes()[0] & 1;
+    detail::Ext term = detail::ext_neg(H[i].ext());
+    const detail::Ext& g = G[i].ext();
+    detail::fe_cmov(term.X, g.X, bit);
+    detail::fe_cmov(term.Y, g.Y, bit);
+    detail::fe_cmov(term.Z, g.Z, bit);
+    detail::fe_cmov(term.T, g.T, bit);
+    sum = detail::ext_add(sum, term);
+  }
+  return Point(sum);
+}
+
 void append_equation(const BulletproofGens& gens, const RangeProofEquation& eq,
                      VerificationTerms& terms) {
   const std::size_t N = eq.g.size();
@@ -117,7 +134,7 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
                                                 std::span<const Scalar> a_L,
                                                 std::span<const Point> V,
                                                 std::span<const Scalar> gamma,
-                                                const NonceSource& nonce) {
+                                                const NonceSource& nonce, bool a_L_is_binary) {
   const std::size_t m = V.size();
   PFEX_RETURN_IF_ERROR(check_value_count(m, gens));
   const std::size_t N = kBits * m;
@@ -149,7 +166,12 @@ Result<RangeProof> RangeProofAccess::prove_bits(const BulletproofGens& gens, Tra
   scalars.insert(scalars.end(), a_L.begin(), a_L.end());
   scalars.insert(scalars.end(), a_R.begin(), a_R.end());
   scalars.push_back(alpha);
-  PFEX_ASSIGN_OR_RETURN(const Point A, msm(scalars, points));
+  Point A;
+  if (a_L_is_binary) {
+    A = alpha * gens.pedersen().H() + commit_bits(a_L, G, H);
+  } else {
+    PFEX_ASSIGN_OR_RETURN(A, msm(scalars, points));
+  }
 
   // Step 4: S = rho*H + <s_L, G> + <s_R, H>.
   std::vector<Scalar> s_L(N);
@@ -405,7 +427,8 @@ Result<RangeProofWithCommitments> RangeProofAccess::prove_values(
     declassify(out.commitments.back());  // public: the statement
   }
   PFEX_ASSIGN_OR_RETURN(out.proof,
-                        prove_bits(gens, transcript, a_L, out.commitments, blindings, nonce));
+                        prove_bits(gens, transcript, a_L, out.commitments, blindings, nonce,
+                                   /*a_L_is_binary=*/true));
   return out;
 }
 
