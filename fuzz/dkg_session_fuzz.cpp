@@ -4,6 +4,9 @@
 //    the harness's keys (so the fuzzer gets past the signature to the DKG's own checks), applied
 //    at increasing ledger times: a refused entry leaves the state as the time step left it, and
 //    the state's encoding restores to the same bytes at every step.
+// Seeds (fuzz/corpus/pfex_fuzz_dkg_session): whole key generations in the input format, written
+// by this file built with -DPFEX_FUZZ_WRITE_SEEDS and run as `prog <dir>` (the command is at the
+// end of the file); src/protocol/private/dkg_session_fuzz_seeds_test.cpp replays them.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -23,6 +26,8 @@ using namespace pfex::priv;
   std::fprintf(stderr, "dkg_session_fuzz: %s\n", what);
   std::abort();
 }
+
+constexpr std::size_t kChunkHeader = 4;
 
 struct Harness {
   std::vector<crypto::Ed25519SigningKey> keys;
@@ -56,14 +61,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DkgSession s = std::move(opened).value();
   std::int64_t now = 0;
   std::size_t pos = 0;
-  // [mode u8][time step u8][length u8][bytes] ...: mode 0 raw, else signed by validator mode % 4
-  // + 1 as kind mode / 4 % 3.
-  while (pos + 3 <= size) {
+  // [mode u8][time step u8][length u16 LE][bytes] ...: mode 0 raw, else signed by validator
+  // mode % 4 + 1 as kind mode / 4 % 3. Two length bytes: a dealing is longer than 255 bytes.
+  while (pos + kChunkHeader <= size) {
     const std::uint8_t mode = data[pos];
     now += data[pos + 1] * 10;
-    const std::size_t len = std::min<std::size_t>(data[pos + 2], size - pos - 3);
-    const ByteSpan chunk(data + pos + 3, len);
-    pos += 3 + len;
+    const std::size_t stated = data[pos + 2] | std::size_t{data[pos + 3]} << 8;
+    const std::size_t len = std::min<std::size_t>(stated, size - pos - kChunkHeader);
+    const ByteSpan chunk(data + pos + kChunkHeader, len);
+    pos += kChunkHeader + len;
     Bytes entry;
     if (mode == 0) {
       entry.assign(chunk.begin(), chunk.end());
@@ -82,3 +88,86 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   return 0;
 }
+
+#ifdef PFEX_FUZZ_WRITE_SEEDS
+// Built without libFuzzer, from the repository's root after a release build:
+//   g++ -std=c++20 -O1 -DPFEX_FUZZ_WRITE_SEEDS -Isrc fuzz/dkg_session_fuzz.cpp \
+//     build/release/src/protocol/private/libpfex_private.a
+//     build/release/src/crypto/libpfex_crypto.a \ build/release/src/core/libpfex_core.a -lsodium -o
+//     /tmp/dkg_seeds && /tmp/dkg_seeds fuzz/corpus/pfex_fuzz_dkg_session
+#include <fstream>
+#include <string>
+
+namespace {
+
+// The input format above, one chunk at a time.
+struct SeedWriter {
+  Bytes out;
+  void chunk(std::uint8_t mode, std::uint8_t step, ByteSpan body) {
+    out.push_back(mode);
+    out.push_back(step);
+    out.push_back(static_cast<std::uint8_t>(body.size()));
+    out.push_back(static_cast<std::uint8_t>(body.size() >> 8));
+    out.insert(out.end(), body.begin(), body.end());
+  }
+  // Validator j's entry of `kind`: mode = 4 * (3 + kind) + j - 1 (never 0, the raw mode).
+  void signed_chunk(DkgEntryKind kind, std::uint32_t j, std::uint8_t step, ByteSpan body) {
+    chunk(static_cast<std::uint8_t>(4 * (3 + static_cast<int>(kind)) + j - 1), step, body);
+  }
+  // A raw chunk that only moves the clock (refused: empty).
+  void wait(std::uint8_t step) { chunk(0, step, {}); }
+};
+
+// Every validator deals; dealer `bad` (0: none) garbles its share to validator `victim`, who
+// complains; the dealer justifies if `justify`. Then the clock runs past every window.
+Bytes key_generation(const Harness& h, std::uint32_t bad, std::uint32_t victim, bool justify) {
+  DkgSession s = DkgSession::open(Digest32{}, h.genesis, LedgerTime(0)).value();
+  SeedWriter w;
+  std::vector<crypto::Dealer> dealers;
+  for (std::uint32_t i = 1; i <= 4; ++i) {
+    dealers.push_back(crypto::Dealer::create(s.params(), i).value());
+    crypto::DealerMessage m = dealers.back().deal();
+    if (i == bad) m.encrypted_shares[victim - 1][7] ^= 1;
+    w.signed_chunk(DkgEntryKind::kDealing, i, 1, m.encode());
+    (void)s.apply(
+        sign_dkg_entry(h.keys[i - 1], s.session_id(), DkgEntryKind::kDealing, i, m.encode()),
+        LedgerTime(10 * std::int64_t{i}));
+  }
+  w.wait(100);  // 1,040 ms: the dealing window (1,000 ms) has closed
+  s.advance(LedgerTime(1040));
+  if (bad != 0) {
+    std::array<std::uint8_t, 32> seed{};
+    seed.fill(static_cast<std::uint8_t>(0x80 + victim));
+    for (const crypto::Complaint& c :
+         s.dkg().complaints_for(victim, crypto::X25519SecretKey::from_bytes(seed))) {
+      w.signed_chunk(DkgEntryKind::kComplaint, victim, 1, c.encode());
+    }
+    w.wait(100);  // 2,060 ms: the complaint window has closed
+    if (justify) {
+      w.signed_chunk(DkgEntryKind::kJustification, bad, 1,
+                     dealers[bad - 1].justify(victim).value().encode());
+    }
+  }
+  w.wait(255);
+  w.wait(255);  // past every window: the key is fixed (or the generation failed)
+  return w.out;
+}
+
+void write_seed(const std::string& dir, const std::string& name, const Bytes& bytes) {
+  std::ofstream out(dir + "/" + name, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  ensure_sodium_init();
+  const Harness h;
+  write_seed(argv[1], "honest", key_generation(h, 0, 0, false));
+  write_seed(argv[1], "complaint-justified", key_generation(h, 2, 3, true));
+  write_seed(argv[1], "complaint-unanswered", key_generation(h, 2, 3, false));
+  return 0;
+}
+#endif
