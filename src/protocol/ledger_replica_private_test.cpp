@@ -397,6 +397,17 @@ TEST_F(ReplicaPrivateTest, FuzzSeedsReplayAfterTheFuzzTargetsGenesis) {
     };
     put("log", payloads);
     put("registers-and-mints", std::vector<Bytes>(payloads.begin(), payloads.begin() + 4));
+    // Short seeds for the fuzz target's CI runs: the four, then one later entry of each type.
+    const std::pair<const char*, std::size_t> then[] = {
+        {"then-deposit", 4},         {"then-post", 7},    {"then-advance", 10},
+        {"then-second-genesis", 11}, {"then-cancel", 12}, {"then-settle", 13},
+        {"then-cancel-replace", 15}, {"then-reduce", 16}, {"then-withdraw", 17},
+        {"then-transfer", 18}};
+    for (const auto& [name, k] : then) {
+      std::vector<Bytes> chunks(payloads.begin(), payloads.begin() + 4);
+      chunks.push_back(payloads[k]);
+      put(name, chunks);
+    }
   }
   std::ifstream in(dir / "log", std::ios::binary);
   ASSERT_TRUE(in.good()) << "missing seed " << (dir / "log");
