@@ -6,7 +6,8 @@
 // operations, to check they are also correct. scripts/ctime-check builds and runs this.
 //
 // Outside valgrind the client requests do nothing and the program is a plain smoke test.
-// `pfex_crypto_ctime --expect-leak` branches on a secret on purpose: valgrind must fail it.
+// `pfex_crypto_ctime --expect-leak` branches on a secret on purpose: valgrind must fail it;
+// `--expect-leak-drawn` does the same on a nonce marked only by the randombytes implementation.
 #include <sodium.h>
 #include <valgrind/memcheck.h>
 
@@ -18,6 +19,7 @@
 #include "core/hash.hpp"
 #include "crypto/bulletproof_internal.hpp"
 #include "crypto/ct.hpp"
+#include "crypto/ctime_randombytes.hpp"
 #include "crypto/dkg.hpp"
 #include "crypto/elgamal.hpp"
 #include "crypto/msm.hpp"
@@ -388,6 +390,70 @@ void threshold_elgamal() {
   }
 }
 
+// The provers' own nonces: every random byte drawn under ctime::Marked is secret (the marking
+// randombytes implementation), so Scalar::random, Point::random and the public provers, which
+// draw their nonces themselves, run here on secret randomness with nothing passed in. The
+// witnesses are secret too; the proofs are published (the provers declassify them).
+void drawn_nonces() {
+  namespace pc = pfex::crypto;
+  std::vector<Point> points;
+  for (int i = 0; i < 8; ++i)
+    points.push_back(Point::random());
+  const Scalar r_pub = Scalar::random();
+  const Point offset = points[5] - r_pub * pc::blinding_generator();
+  const auto set = pc::OneOfManySet::create(points);
+  const pc::OneOfManyGens oom_gens;
+  const pc::BulletproofGens bp_gens("bp", 2);
+  const pc::PedersenGens gens;
+  const Scalar x_pub = Scalar::random();
+  const Point X = Point::mul_base(x_pub);
+  std::size_t index = 5;
+  Scalar r = r_pub;
+  Scalar x = x_pub;
+  std::uint64_t values[] = {77, 0xfedcba9876543210ULL};
+  classify(index);
+  classify(r);
+  classify(x);
+  classify(values);
+  Scalar drawn;
+  Point drawn_point;
+  pc::Transcript t1("pfex/v1/ctime");
+  pc::Transcript t2("pfex/v1/ctime");
+  pc::Transcript t3("pfex/v1/ctime");
+  pc::LinearStatement st(1);
+  const std::size_t bg = st.add_base(gens.G());
+  check(st.add_term(st.add_relation(X), 0, bg).is_ok(), "statement");
+  pfex::Result<pc::RangeProofWithCommitments> range =
+      pfex::Status::failed_precondition("not proved");
+  pfex::Result<pc::OneOfManyProof> member = pfex::Status::failed_precondition("not proved");
+  pfex::Result<pc::LinearProof> linear = pfex::Status::failed_precondition("not proved");
+  {
+    const pc::ctime::Marked marked;
+    drawn = Scalar::random();
+    drawn_point = Point::random();
+    const Scalar blindings[] = {Scalar::random(), Scalar::random()};
+    range = pc::RangeProof::prove(bp_gens, t1, values, blindings);
+    member = pc::OneOfManyProof::prove(oom_gens, t2, *set, offset, index, r);
+    const Scalar w[] = {x};
+    linear = pc::prove_linear(st, w, t3);
+  }
+  // Verifying draws public weights: outside the marked scope.
+  check(!declassified(drawn).is_zero(), "a drawn scalar");
+  check(!declassified(drawn_point).is_identity(), "a drawn point");
+  check(range.is_ok() && member.is_ok() && linear.is_ok(), "provers with drawn nonces");
+  if (!range.is_ok() || !member.is_ok() || !linear.is_ok()) return;
+  pc::Transcript v1("pfex/v1/ctime");
+  check(range->proof.verify(bp_gens, v1, range->commitments).is_ok(), "range verify");
+  pc::Transcript v2("pfex/v1/ctime");
+  check(member->verify(oom_gens, v2, *set, offset).is_ok(), "one-of-many verify");
+  for (const Point& a : linear->A())
+    declassify(a);
+  for (const Scalar& z : linear->z())
+    declassify(z);
+  pc::Transcript v3("pfex/v1/ctime");
+  check(pc::verify_linear(st, *linear, v3).is_ok(), "sigma verify");
+}
+
 // A deliberate leak, so scripts/ctime-check can confirm that memcheck does catch one.
 int expect_leak() {
   Scalar s = Scalar::random();
@@ -397,11 +463,25 @@ int expect_leak() {
   return sink * 0;
 }
 
+// The same leak on a drawn nonce, marked by the randombytes implementation alone.
+int expect_leak_drawn() {
+  Scalar s;
+  {
+    const pfex::crypto::ctime::Marked marked;
+    s = Scalar::random();
+  }
+  volatile int sink = 0;
+  if (s.bytes()[0] & 1) sink = 1;  // must be reported
+  return sink * 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  pfex::crypto::ctime::install();  // before sodium_init
   pfex::ensure_sodium_init();
   if (argc == 2 && std::string_view(argv[1]) == "--expect-leak") return expect_leak();
+  if (argc == 2 && std::string_view(argv[1]) == "--expect-leak-drawn") return expect_leak_drawn();
   if (!RUNNING_ON_VALGRIND) {
     std::fprintf(stderr, "ctime_check: not under valgrind, running as a smoke test only\n");
   }
@@ -413,6 +493,7 @@ int main(int argc, char** argv) {
   threshold_elgamal();
   bulletproof_prover();
   one_of_many_prover();
+  drawn_nonces();
   if (failures != 0) return 1;
   std::printf("ctime_check: all constant-time operations ran on secret data\n");
   return 0;

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <vector>
 
 #include "core/hash.hpp"
@@ -70,8 +71,12 @@ Scalar Scalar::hash(ByteSpan data) {
 
 Scalar Scalar::random() {
   ensure_sodium_init();
-  Scalar r;
-  crypto_core_ristretto255_scalar_random(r.bytes_.data());
+  // 64 bytes reduced mod l (bias below 2^-259), not libsodium's rejection sampling: the draw
+  // stays constant time, so the constant-time check can mark the random bytes secret.
+  std::array<std::uint8_t, 64> wide;
+  randombytes_buf(wide.data(), wide.size());
+  Scalar r = from_bytes_mod_order_wide(wide);
+  sodium_memzero(wide.data(), wide.size());
   return r;
 }
 

@@ -39,7 +39,7 @@ class Scalar {
   // SHA-512 of the input, reduced mod l: hash to scalar. Domain separation is the caller's
   // (transcripts prefix their labels).
   static Scalar hash(ByteSpan data);
-  // Uniform in [0, l), from libsodium's CSPRNG.
+  // Uniform in [0, l) (64 bytes of libsodium's CSPRNG reduced mod l). Constant time.
   static Scalar random();
 
   const Encoding& bytes() const { return bytes_; }
