@@ -165,12 +165,12 @@ LinearStatement exit_statement(const PrivateGens& gens, const ExitContext& ctx,
                                const ExitPublic& pub, const Deltas& d,
                                std::span<const Point> tags) {
   LinearStatement s(exit_witness_count(tags.size()));
-  const std::size_t bH = s.add_base(gens.H()), bG = s.add_base(gens.G());
-  const std::size_t bKappa = s.add_base(gens.kappa());
+  const std::size_t b_H = s.add_base(gens.H()), b_G = s.add_base(gens.G());
+  const std::size_t b_kappa = s.add_base(gens.kappa());
   const auto& attr = gens.attributes();
-  const std::size_t bC = s.add_base(attr[kAc]), bVp = s.add_base(attr[kAvp]);
-  const std::size_t bVm = s.add_base(attr[kAvm]);
-  const std::size_t bTk = s.add_base(gens.tag_kappa()), bTo = s.add_base(gens.tag_secret());
+  const std::size_t b_C = s.add_base(attr[kAc]), b_Vp = s.add_base(attr[kAvp]);
+  const std::size_t b_Vm = s.add_base(attr[kAvm]);
+  const std::size_t b_Tk = s.add_base(gens.tag_kappa()), b_To = s.add_base(gens.tag_secret());
   const auto dx = d.values();
 
   // 1. C* opens with B, S, QB, QS fixed to what the entries release: none are left after them.
@@ -179,24 +179,24 @@ LinearStatement exit_statement(const PrivateGens& gens, const ExitContext& ctx,
     if (dx[i] != 0) lhs += scalar(dx[i]) * attr[i];
   }
   const std::size_t j0 = s.add_relation(lhs);
-  (void)s.add_term(j0, kRStar, bH);
-  (void)s.add_term(j0, kKappa, bKappa);
-  (void)s.add_term(j0, kC, bC);
-  (void)s.add_term(j0, kVp, bVp);
-  (void)s.add_term(j0, kVm, bVm);
+  (void)s.add_term(j0, kRStar, b_H);
+  (void)s.add_term(j0, kKappa, b_kappa);
+  (void)s.add_term(j0, kC, b_C);
+  (void)s.add_term(j0, kVp, b_Vp);
+  (void)s.add_term(j0, kVm, b_Vm);
   // 2. K = kappa*G_kappa + r_K*H: the token is the signer's.
-  const std::size_t jK = s.add_relation(ctx.K);
-  (void)s.add_term(jK, kKappa, bKappa);
-  (void)s.add_term(jK, kRK, bH);
+  const std::size_t j_K = s.add_relation(ctx.K);
+  (void)s.add_term(j_K, kKappa, b_kappa);
+  (void)s.add_term(j_K, kRK, b_H);
   // 3. The re-split position after the entries.
-  const std::size_t jVp = s.add_relation(pub.V_vp - Point::mul_base(scalar(dx[kAvp])));
-  (void)s.add_term(jVp, kVp, bG);
-  (void)s.add_term(jVp, kT, bG);
-  (void)s.add_term(jVp, kGVp, bH);
-  const std::size_t jVm = s.add_relation(pub.V_vm - Point::mul_base(scalar(dx[kAvm])));
-  (void)s.add_term(jVm, kVm, bG);
-  (void)s.add_term(jVm, kT, bG);
-  (void)s.add_term(jVm, kGVm, bH);
+  const std::size_t j_Vp = s.add_relation(pub.V_vp - Point::mul_base(scalar(dx[kAvp])));
+  (void)s.add_term(j_Vp, kVp, b_G);
+  (void)s.add_term(j_Vp, kT, b_G);
+  (void)s.add_term(j_Vp, kGVp, b_H);
+  const std::size_t j_Vm = s.add_relation(pub.V_vm - Point::mul_base(scalar(dx[kAvm])));
+  (void)s.add_term(j_Vm, kVm, b_G);
+  (void)s.add_term(j_Vm, kT, b_G);
+  (void)s.add_term(j_Vm, kGVm, b_H);
   // 4. rem = den*c' + k*num*v' - den*claim - den*pen*(v+' + v-' + 2t), with c' = c + dc,
   //    v' = v+ - v- + dv+ - dv-, v+' + v-' = v+ + v- + dv+ + dv-.
   const Scalar den = Scalar::from_u64(static_cast<std::uint64_t>(ctx.price.den));
@@ -205,18 +205,18 @@ LinearStatement exit_statement(const PrivateGens& gens, const ExitContext& ctx,
   const Scalar constant = den * scalar(dx[kAc]) + kn * (scalar(dx[kAvp]) - scalar(dx[kAvm])) -
                           den * Scalar::from_u64(static_cast<std::uint64_t>(pub.claim)) -
                           dp * (scalar(dx[kAvp]) + scalar(dx[kAvm]));
-  const std::size_t jR = s.add_relation(pub.V_rem - Point::mul_base(constant));
-  (void)s.add_term(jR, kC, bG, den);
-  (void)s.add_term(jR, kVp, bG, kn - dp);
-  (void)s.add_term(jR, kVm, bG, -kn - dp);
-  (void)s.add_term(jR, kT, bG, -(dp + dp));
-  (void)s.add_term(jR, kGRem, bH);
+  const std::size_t j_R = s.add_relation(pub.V_rem - Point::mul_base(constant));
+  (void)s.add_term(j_R, kC, b_G, den);
+  (void)s.add_term(j_R, kVp, b_G, kn - dp);
+  (void)s.add_term(j_R, kVm, b_G, -kn - dp);
+  (void)s.add_term(j_R, kT, b_G, -(dp + dp));
+  (void)s.add_term(j_R, kGRem, b_H);
   // 5. Every entry's tag opens with the token's kappa.
   for (std::size_t k = 0; k < tags.size(); ++k) {
     const std::size_t j = s.add_relation(tags[k]);
-    (void)s.add_term(j, kKappa, bTk);
-    (void)s.add_term(j, kTags + 2 * k, bTo);
-    (void)s.add_term(j, kTags + 2 * k + 1, bH);
+    (void)s.add_term(j, kKappa, b_Tk);
+    (void)s.add_term(j, kTags + 2 * k, b_To);
+    (void)s.add_term(j, kTags + 2 * k + 1, b_H);
   }
   return s;
 }

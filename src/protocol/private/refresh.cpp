@@ -67,14 +67,14 @@ void absorb_levy(Transcript& t, std::int64_t levy) {
 LinearStatement refresh_statement(const PrivateGens& gens, const MarketTerms& next,
                                   const SpendPublic& pub, const RefreshPublic& rp) {
   LinearStatement s(kRefreshWitnesses);
-  const std::size_t bH = s.add_base(gens.H()), bG = s.add_base(gens.G());
-  const std::size_t bKappa = s.add_base(gens.kappa()), bSn = s.add_base(gens.sn());
-  const std::size_t bC = s.add_base(gens.attributes()[0]);
-  const std::size_t bVp = s.add_base(gens.attributes()[1]);
-  const std::size_t bVm = s.add_base(gens.attributes()[2]);
-  const std::size_t bPk = s.add_base(rp.pk);
+  const std::size_t b_H = s.add_base(gens.H()), b_G = s.add_base(gens.G());
+  const std::size_t b_kappa = s.add_base(gens.kappa()), b_Sn = s.add_base(gens.sn());
+  const std::size_t b_C = s.add_base(gens.attributes()[0]);
+  const std::size_t b_Vp = s.add_base(gens.attributes()[1]);
+  const std::size_t b_Vm = s.add_base(gens.attributes()[2]);
+  const std::size_t b_Pk = s.add_base(rp.pk);
   const i128 lam = rp.levy;
-  const i128 Lk = i128{next.low} * next.tick_value, Hk = i128{next.high} * next.tick_value;
+  const i128 L_k = i128{next.low} * next.tick_value, H_k = i128{next.high} * next.tick_value;
   const i128 M = next.margin;
   // c' = c + d - lam*(v+ + v- + 2t); v+' = v+ + t; v-' = v- + t.
   const std::initializer_list<std::pair<std::size_t, i128>> c_next = {
@@ -82,48 +82,48 @@ LinearStatement refresh_statement(const PrivateGens& gens, const MarketTerms& ne
 
   // C* opens with no open-order generators: zero open orders, exactly.
   const std::size_t j0 = s.add_relation(pub.c_star);
-  add_combination(s, j0, bH, {{kRStar, 1}});
-  add_combination(s, j0, bKappa, {{kKappa, 1}});
-  add_combination(s, j0, bC, {{kC, 1}});
-  add_combination(s, j0, bVp, {{kVp, 1}});
-  add_combination(s, j0, bVm, {{kVm, 1}});
+  add_combination(s, j0, b_H, {{kRStar, 1}});
+  add_combination(s, j0, b_kappa, {{kKappa, 1}});
+  add_combination(s, j0, b_C, {{kC, 1}});
+  add_combination(s, j0, b_Vp, {{kVp, 1}});
+  add_combination(s, j0, b_Vm, {{kVm, 1}});
   // C': same kappa, fresh serial, c', the canonical split, no open orders.
   const std::size_t j1 = s.add_relation(pub.c_next);
-  add_combination(s, j1, bH, {{kRNext, 1}});
-  add_combination(s, j1, bKappa, {{kKappa, 1}});
-  add_combination(s, j1, bSn, {{kSnNext, 1}});
-  add_combination(s, j1, bC, c_next);
-  add_combination(s, j1, bVp, {{kVp, 1}, {kT, 1}});
-  add_combination(s, j1, bVm, {{kVm, 1}, {kT, 1}});
-  // E_L = c' + (Lk - M) v+' - Lk v-';  E_H = c' + Hk v+' - (Hk + M) v-' (no open orders).
-  const std::size_t jL = s.add_relation(pub.V[SpendPublic::kEL]);
-  add_combination(s, jL, bG,
-                  {{kC, 1}, {kD, 1}, {kVp, -lam + Lk - M}, {kVm, -lam - Lk}, {kT, -2 * lam - M}});
-  add_combination(s, jL, bH, {{kGEL, 1}});
-  const std::size_t jH = s.add_relation(pub.V[SpendPublic::kEH]);
-  add_combination(s, jH, bG,
-                  {{kC, 1}, {kD, 1}, {kVp, -lam + Hk}, {kVm, -lam - Hk - M}, {kT, -2 * lam - M}});
-  add_combination(s, jH, bH, {{kGEH, 1}});
-  const std::size_t jVp = s.add_relation(pub.V[SpendPublic::kVp]);
-  add_combination(s, jVp, bG, {{kVp, 1}, {kT, 1}});
-  add_combination(s, jVp, bH, {{kGVp, 1}});
-  const std::size_t jVm = s.add_relation(pub.V[SpendPublic::kVm]);
-  add_combination(s, jVm, bG, {{kVm, 1}, {kT, 1}});
-  add_combination(s, jVm, bH, {{kGVm, 1}});
+  add_combination(s, j1, b_H, {{kRNext, 1}});
+  add_combination(s, j1, b_kappa, {{kKappa, 1}});
+  add_combination(s, j1, b_Sn, {{kSnNext, 1}});
+  add_combination(s, j1, b_C, c_next);
+  add_combination(s, j1, b_Vp, {{kVp, 1}, {kT, 1}});
+  add_combination(s, j1, b_Vm, {{kVm, 1}, {kT, 1}});
+  // E_L = c' + (L_k - M) v+' - L_k v-';  E_H = c' + H_k v+' - (H_k + M) v-' (no open orders).
+  const std::size_t j_L = s.add_relation(pub.V[SpendPublic::kEL]);
+  add_combination(s, j_L, b_G,
+                  {{kC, 1}, {kD, 1}, {kVp, -lam + L_k - M}, {kVm, -lam - L_k}, {kT, -2 * lam - M}});
+  add_combination(s, j_L, b_H, {{kGEL, 1}});
+  const std::size_t j_H = s.add_relation(pub.V[SpendPublic::kEH]);
+  add_combination(s, j_H, b_G,
+                  {{kC, 1}, {kD, 1}, {kVp, -lam + H_k}, {kVm, -lam - H_k - M}, {kT, -2 * lam - M}});
+  add_combination(s, j_H, b_H, {{kGEH, 1}});
+  const std::size_t j_Vp = s.add_relation(pub.V[SpendPublic::kVp]);
+  add_combination(s, j_Vp, b_G, {{kVp, 1}, {kT, 1}});
+  add_combination(s, j_Vp, b_H, {{kGVp, 1}});
+  const std::size_t j_Vm = s.add_relation(pub.V[SpendPublic::kVm]);
+  add_combination(s, j_Vm, b_G, {{kVm, 1}, {kT, 1}});
+  add_combination(s, j_Vm, b_H, {{kGVm, 1}});
   // The deposit, K, and the four ciphertexts.
-  const std::size_t jD = s.add_relation(rp.V_d);
-  add_combination(s, jD, bG, {{kD, 1}});
-  add_combination(s, jD, bH, {{kGD, 1}});
-  const std::size_t jK = s.add_relation(rp.K);
-  add_combination(s, jK, bKappa, {{kKappa, 1}});
-  add_combination(s, jK, bH, {{kRK, 1}});
+  const std::size_t j_D = s.add_relation(rp.V_d);
+  add_combination(s, j_D, b_G, {{kD, 1}});
+  add_combination(s, j_D, b_H, {{kGD, 1}});
+  const std::size_t j_K = s.add_relation(rp.K);
+  add_combination(s, j_K, b_kappa, {{kKappa, 1}});
+  add_combination(s, j_K, b_H, {{kRK, 1}});
   const auto encryption = [&](const crypto::Ciphertext& ct, std::size_t rho,
                               std::initializer_list<std::pair<std::size_t, i128>> value) {
-    const std::size_t jR = s.add_relation(ct.R);
-    add_combination(s, jR, bG, {{rho, 1}});
-    const std::size_t jE = s.add_relation(ct.E);
-    add_combination(s, jE, bG, value);
-    add_combination(s, jE, bPk, {{rho, 1}});
+    const std::size_t j_R = s.add_relation(ct.R);
+    add_combination(s, j_R, b_G, {{rho, 1}});
+    const std::size_t j_E = s.add_relation(ct.E);
+    add_combination(s, j_E, b_G, value);
+    add_combination(s, j_E, b_Pk, {{rho, 1}});
   };
   encryption(rp.enc_d, kRhoD, {{kD, 1}});
   encryption(rp.enc_v, kRhoV, {{kVp, 1}, {kVm, -1}});

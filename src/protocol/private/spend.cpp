@@ -94,27 +94,27 @@ Status add_post(Deltas& d, Side side, std::int64_t price, std::int64_t qty) {
 Status add_claim(Deltas& d, Side side, std::int64_t order_price, std::int64_t F, std::int64_t X,
                  const MarketTerms& terms) {
   const Checked<std::int64_t> kX = Checked<std::int64_t>(terms.tick_value) * X;
-  const Checked<std::int64_t> fF = Checked<std::int64_t>(terms.fee) * F;
-  const Checked<std::int64_t> pF = Checked<std::int64_t>(order_price) * F;
+  const Checked<std::int64_t> f_F = Checked<std::int64_t>(terms.fee) * F;
+  const Checked<std::int64_t> p_F = Checked<std::int64_t>(order_price) * F;
   const Checked<std::int64_t> zero(0), minus_F = zero - F;
-  if (side == Side::kBuy) return apply_step(d, {zero - kX - fF, F, 0, minus_F, 0, zero - pF, 0});
-  return apply_step(d, {kX - fF, 0, F, 0, minus_F, 0, zero - pF});
+  if (side == Side::kBuy) return apply_step(d, {zero - kX - f_F, F, 0, minus_F, 0, zero - p_F, 0});
+  return apply_step(d, {kX - f_F, 0, F, 0, minus_F, 0, zero - p_F});
 }
 
 Status add_release(Deltas& d, Side side, std::int64_t price, std::int64_t R) {
-  const Checked<std::int64_t> zero(0), pR = Checked<std::int64_t>(price) * R;
-  if (side == Side::kBuy) return apply_step(d, {0, 0, 0, zero - R, 0, zero - pR, 0});
-  return apply_step(d, {0, 0, 0, 0, zero - R, 0, zero - pR});
+  const Checked<std::int64_t> zero(0), p_R = Checked<std::int64_t>(price) * R;
+  if (side == Side::kBuy) return apply_step(d, {0, 0, 0, zero - R, 0, zero - p_R, 0});
+  return apply_step(d, {0, 0, 0, 0, zero - R, 0, zero - p_R});
 }
 
 std::array<i128, 7> low_form(const MarketTerms& t) {
-  const i128 Lk = i128{t.low} * t.tick_value;
-  return {1, Lk - t.margin, -Lk, Lk - t.margin - t.fee, -i128{t.fee}, -i128{t.tick_value}, 0};
+  const i128 L_k = i128{t.low} * t.tick_value;
+  return {1, L_k - t.margin, -L_k, L_k - t.margin - t.fee, -i128{t.fee}, -i128{t.tick_value}, 0};
 }
 
 std::array<i128, 7> high_form(const MarketTerms& t) {
-  const i128 Hk = i128{t.high} * t.tick_value;
-  return {1, Hk, -(Hk + t.margin), -i128{t.fee}, -(Hk + t.margin + t.fee), 0, t.tick_value};
+  const i128 H_k = i128{t.high} * t.tick_value;
+  return {1, H_k, -(H_k + t.margin), -i128{t.fee}, -(H_k + t.margin + t.fee), 0, t.tick_value};
 }
 
 ConstraintValues constraint_values(const Attributes& a, const MarketTerms& terms) {
@@ -273,22 +273,22 @@ LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& term
                                 std::span<const Point> tags, const CashMovePublic* cash) {
   LinearStatement s(spend_witness_count(tags.size(), cash != nullptr));
   // The cash move's witnesses follow the tags': a, g_a, rho, r_K.
-  const std::size_t wA = kWTags + 2 * tags.size(), wGa = wA + 1, wRho = wA + 2, wRK = wA + 3;
+  const std::size_t w_A = kWTags + 2 * tags.size(), w_Ga = w_A + 1, w_rho = w_A + 2, w_RK = w_A + 3;
   const Scalar sign = cash == nullptr || cash->deposit ? Scalar::one() : -Scalar::one();
-  const std::size_t bH = s.add_base(gens.H()), bG = s.add_base(gens.G());
-  const std::size_t bKappa = s.add_base(gens.kappa()), bSn = s.add_base(gens.sn());
-  std::array<std::size_t, 7> bAttr{};
+  const std::size_t b_H = s.add_base(gens.H()), b_G = s.add_base(gens.G());
+  const std::size_t b_kappa = s.add_base(gens.kappa()), b_Sn = s.add_base(gens.sn());
+  std::array<std::size_t, 7> b_attr{};
   for (std::size_t i = 0; i < 7; ++i)
-    bAttr[i] = s.add_base(gens.attributes()[i]);
-  const std::size_t bTk = s.add_base(gens.tag_kappa()), bTo = s.add_base(gens.tag_secret());
+    b_attr[i] = s.add_base(gens.attributes()[i]);
+  const std::size_t b_Tk = s.add_base(gens.tag_kappa()), b_To = s.add_base(gens.tag_secret());
   const auto dx = d.values();
 
   // 1. C* opens over every generator but G_sn.
   const std::size_t j0 = s.add_relation(pub.c_star);
-  (void)s.add_term(j0, kWRStar, bH);
-  (void)s.add_term(j0, kWKappa, bKappa);
+  (void)s.add_term(j0, kWRStar, b_H);
+  (void)s.add_term(j0, kWKappa, b_kappa);
   for (std::size_t i = 0; i < 7; ++i)
-    (void)s.add_term(j0, kWAttr + i, bAttr[i]);
+    (void)s.add_term(j0, kWAttr + i, b_attr[i]);
 
   // 2. C' = C*'s attributes + deltas (+ t on both position generators), same kappa, fresh sn'.
   Point lhs = pub.c_next;
@@ -296,51 +296,51 @@ LinearStatement spend_statement(const PrivateGens& gens, const MarketTerms& term
     if (dx[i] != 0) lhs -= scalar_from_i128_var(dx[i]) * gens.attributes()[i];
   }
   const std::size_t j1 = s.add_relation(lhs);
-  (void)s.add_term(j1, kWRNext, bH);
-  (void)s.add_term(j1, kWKappa, bKappa);
-  (void)s.add_term(j1, kWSnNext, bSn);
+  (void)s.add_term(j1, kWRNext, b_H);
+  (void)s.add_term(j1, kWKappa, b_kappa);
+  (void)s.add_term(j1, kWSnNext, b_Sn);
   for (std::size_t i = 0; i < 7; ++i)
-    (void)s.add_term(j1, kWAttr + i, bAttr[i]);
-  (void)s.add_term(j1, kWT, bAttr[kVp]);
-  (void)s.add_term(j1, kWT, bAttr[kVm]);
-  if (cash != nullptr) (void)s.add_term(j1, wA, bAttr[0], sign);  // c' = c + dc +- a
+    (void)s.add_term(j1, kWAttr + i, b_attr[i]);
+  (void)s.add_term(j1, kWT, b_attr[kVp]);
+  (void)s.add_term(j1, kWT, b_attr[kVm]);
+  if (cash != nullptr) (void)s.add_term(j1, w_A, b_attr[0], sign);  // c' = c + dc +- a
 
   // 4. The constraint values.
   const std::array<std::array<i128, 7>, 2> forms = {low_form(terms), high_form(terms)};
   for (std::size_t k = 0; k < 2; ++k) {
     const std::size_t j = s.add_relation(minus_base_multiple(pub.V[k], apply_form(forms[k], dx)));
-    add_form_terms(s, j, forms[k], bG);
-    if (cash != nullptr) (void)s.add_term(j, wA, bG, sign);  // both forms have c with weight 1
-    (void)s.add_term(j, kWGamma + k, bH);
+    add_form_terms(s, j, forms[k], b_G);
+    if (cash != nullptr) (void)s.add_term(j, w_A, b_G, sign);  // both forms have c with weight 1
+    (void)s.add_term(j, kWGamma + k, b_H);
   }
   // 3. The six range-checked attributes of C'.
   for (std::size_t i = 1; i < 7; ++i) {
     const std::size_t v = SpendPublic::kVp + (i - 1);
     const std::size_t j = s.add_relation(minus_base_multiple(pub.V[v], dx[i]));
-    (void)s.add_term(j, kWAttr + i, bG);
-    if (i == kVp || i == kVm) (void)s.add_term(j, kWT, bG);
-    (void)s.add_term(j, kWGamma + v, bH);
+    (void)s.add_term(j, kWAttr + i, b_G);
+    if (i == kVp || i == kVm) (void)s.add_term(j, kWT, b_G);
+    (void)s.add_term(j, kWGamma + v, b_H);
   }
   // 5. Every tag opens with the spent token's kappa.
   for (std::size_t k = 0; k < tags.size(); ++k) {
     const std::size_t j = s.add_relation(tags[k]);
-    (void)s.add_term(j, kWKappa, bTk);
-    (void)s.add_term(j, kWTags + 2 * k, bTo);
-    (void)s.add_term(j, kWTags + 2 * k + 1, bH);
+    (void)s.add_term(j, kWKappa, b_Tk);
+    (void)s.add_term(j, kWTags + 2 * k, b_To);
+    (void)s.add_term(j, kWTags + 2 * k + 1, b_H);
   }
   if (cash != nullptr) {
-    const std::size_t bPk = s.add_base(cash->pk);
-    const std::size_t jV = s.add_relation(cash->V_a);  // V_a = a*G + g_a*H
-    (void)s.add_term(jV, wA, bG);
-    (void)s.add_term(jV, wGa, bH);
-    const std::size_t jK = s.add_relation(cash->K);  // K = kappa*G_kappa + r_K*H
-    (void)s.add_term(jK, kWKappa, bKappa);
-    (void)s.add_term(jK, wRK, bH);
-    const std::size_t jR = s.add_relation(cash->enc.R);  // R = rho*G
-    (void)s.add_term(jR, wRho, bG);
-    const std::size_t jE = s.add_relation(cash->enc.E);  // E = a*G + rho*PK
-    (void)s.add_term(jE, wA, bG);
-    (void)s.add_term(jE, wRho, bPk);
+    const std::size_t b_Pk = s.add_base(cash->pk);
+    const std::size_t j_V = s.add_relation(cash->V_a);  // V_a = a*G + g_a*H
+    (void)s.add_term(j_V, w_A, b_G);
+    (void)s.add_term(j_V, w_Ga, b_H);
+    const std::size_t j_K = s.add_relation(cash->K);  // K = kappa*G_kappa + r_K*H
+    (void)s.add_term(j_K, kWKappa, b_kappa);
+    (void)s.add_term(j_K, w_RK, b_H);
+    const std::size_t j_R = s.add_relation(cash->enc.R);  // R = rho*G
+    (void)s.add_term(j_R, w_rho, b_G);
+    const std::size_t j_E = s.add_relation(cash->enc.E);  // E = a*G + rho*PK
+    (void)s.add_term(j_E, w_A, b_G);
+    (void)s.add_term(j_E, w_rho, b_Pk);
   }
   return s;
 }
@@ -511,11 +511,11 @@ Result<SpendProofs> prove_spend(const PrivateGens& gens, const MarketTerms& term
     w[kWTags + 2 * k + 1] = tag_openings[k].rho;
   }
   if (cash != nullptr) {
-    const std::size_t wA = kWTags + 2 * tags.size();
-    w[wA] = p.amount_;
-    w[wA + 1] = p.amount_blinding_;
-    w[wA + 2] = p.enc_rho_;
-    w[wA + 3] = p.r_K_;
+    const std::size_t w_A = kWTags + 2 * tags.size();
+    w[w_A] = p.amount_;
+    w[w_A + 1] = p.amount_blinding_;
+    w[w_A + 2] = p.enc_rho_;
+    w[w_A + 3] = p.r_K_;
   }
   auto linear = crypto::prove_linear(statement, w, t);
   for (Scalar& s : w)

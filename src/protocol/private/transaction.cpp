@@ -408,28 +408,28 @@ Bytes exit_signed_bytes(const ExitTx& tx) {
 
 LinearStatement register_statement(const PrivateGens& gens, const RegisterTx& tx) {
   LinearStatement s(kRegisterWitnesses);
-  const std::size_t bH = s.add_base(gens.H()), bKappa = s.add_base(gens.kappa());
-  const std::size_t bSn = s.add_base(gens.sn()), bJ = s.add_base(gens.G_J());
-  const std::size_t jC = s.add_relation(tx.token);
-  (void)s.add_term(jC, 0, bH);
-  (void)s.add_term(jC, 1, bKappa);
-  (void)s.add_term(jC, 2, bSn);
-  const std::size_t jK = s.add_relation(tx.K);
-  (void)s.add_term(jK, 1, bKappa);
-  (void)s.add_term(jK, 3, bH);
-  const std::size_t jJ = s.add_relation(tx.J);
-  (void)s.add_term(jJ, 1, bJ);
+  const std::size_t b_H = s.add_base(gens.H()), b_kappa = s.add_base(gens.kappa());
+  const std::size_t b_Sn = s.add_base(gens.sn()), b_J = s.add_base(gens.G_J());
+  const std::size_t j_C = s.add_relation(tx.token);
+  (void)s.add_term(j_C, 0, b_H);
+  (void)s.add_term(j_C, 1, b_kappa);
+  (void)s.add_term(j_C, 2, b_Sn);
+  const std::size_t j_K = s.add_relation(tx.K);
+  (void)s.add_term(j_K, 1, b_kappa);
+  (void)s.add_term(j_K, 3, b_H);
+  const std::size_t j_J = s.add_relation(tx.J);
+  (void)s.add_term(j_J, 1, b_J);
   return s;
 }
 
 LinearStatement tag_statement(const PrivateGens& gens, const Point& tag) {
   LinearStatement s(kTagWitnesses);
-  const std::size_t bTk = s.add_base(gens.tag_kappa()), bTo = s.add_base(gens.tag_secret());
-  const std::size_t bH = s.add_base(gens.H());
+  const std::size_t b_Tk = s.add_base(gens.tag_kappa()), b_To = s.add_base(gens.tag_secret());
+  const std::size_t b_H = s.add_base(gens.H());
   const std::size_t j = s.add_relation(tag);
-  (void)s.add_term(j, 0, bTk);
-  (void)s.add_term(j, 1, bTo);
-  (void)s.add_term(j, 2, bH);
+  (void)s.add_term(j, 0, b_Tk);
+  (void)s.add_term(j, 1, b_To);
+  (void)s.add_term(j, 2, b_H);
   return s;
 }
 
