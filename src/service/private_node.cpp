@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -216,6 +217,10 @@ Result<std::uint64_t> cash_amount(const PrivateNode& n, const std::string& text)
 Status act(PrivateNode& n, const NodeOptions& o, const std::string& what) {
   const priv::PrivateLedger& ledger = n.ledger();
   node::PrivateTrader& t = *n.trader;
+  if (what == "mint" || what == "advance") {
+    return Status::failed_precondition("pfex node " + what +
+                                       ": only the market's issuer, with its (transparent) wallet");
+  }
   const bool registered = ledger.identity(n.wallet().identity()) != nullptr;
   if (what == "register") {
     if (registered) return Status::already_exists("this wallet's identity is registered");
@@ -292,7 +297,21 @@ Status private_node_action(const NodeOptions& o, const std::string& what) {
     if (!sent) return sent.with_context("the transaction left pending");
     n->decided.clear();
   }
-  PFEX_RETURN_IF_ERROR(act(*n, o, what));
+  if (Status built = act(*n, o, what); !built) {
+    // The wallet's refusal names the shortfall in minor units; the cash amount is added.
+    const std::string_view m = built.message();
+    constexpr std::string_view kShort = "E_L short by ";
+    const auto at = m.find(kShort);
+    std::int64_t x = 0;
+    if (built.code() == ErrorCode::kInsolvent && at != std::string_view::npos) {
+      const char* first = m.data() + at + kShort.size();
+      if (std::from_chars(first, m.data() + m.size(), x).ec == std::errc()) {
+        return Status::insolvent(fmt::format("{} (E_L short by {} {}); nothing was sent", m,
+                                             n->spec().format_cash(Cash(x)), n->spec().currency));
+      }
+    }
+    return built;
+  }
   return await_decision(*n, o);
 }
 
@@ -316,6 +335,9 @@ Status private_node_status(const NodeOptions& o) {
   fmt::print("identity {}\nmarket {} (private), followed to log entry {}, {} pending\n",
              to_hex(w.identity()), to_hex(n->store->market()), n->store->followed(),
              n->trader->busy() ? 1 : 0);
+  // What every validator's replica holds at that entry (compare: pfex validator --once).
+  fmt::print("state {} at log entry {}\n", to_hex(n->validator().state_hash()),
+             n->validator().next_sequence() - 1);
   if (ledger.identity(w.identity()) == nullptr || !w.token_index()) {
     fmt::print("not registered; cash account {} {}\n",
                fmt_cash(static_cast<std::int64_t>(w.cash_balance())), spec.currency);
@@ -325,7 +347,7 @@ Status private_node_status(const NodeOptions& o) {
   fmt::print("cash account {} {}\n", fmt_cash(static_cast<std::int64_t>(w.cash_balance())),
              spec.currency);
   fmt::print("token (epoch {}, index {}): cash {} {}, position {}, open buy {}, open sell {}\n",
-             ledger.terms().epoch, *w.token_index(), fmt_cash(a.c), spec.currency,
+             w.token_epoch(), *w.token_index(), fmt_cash(a.c), spec.currency,
              static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm), a.B, a.S);
   if (ledger.defaulted(w.identity())) fmt::print("defaulted\n");
   if (ledger.in_refresh_window()) {

@@ -36,6 +36,8 @@ class PrivateWallet {
   const Attributes& attributes() const { return token_.a; }
   const TokenOpening& token() const { return token_; }
   std::optional<std::uint64_t> token_index() const { return token_index_; }
+  // The epoch whose token list holds the token.
+  std::uint64_t token_epoch() const { return token_epoch_; }
   // Order ids this wallet owns that are not yet released.
   std::vector<std::uint64_t> open_orders() const;
 
