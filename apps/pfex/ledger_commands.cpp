@@ -92,6 +92,19 @@ void add_ledger_commands(CLI::App& app) {
       ->required();
   init->add_option("--contract", mi->contract, "Contract preset (see pfex contracts)");
   init->add_option("--reference", mi->reference, "First reference price, e.g. 10.00")->required();
+  init->add_flag("--private", mi->private_market,
+                 "A private market (docs/protocol/private.md): hidden inventories, anonymous "
+                 "orders, every action proved solvent");
+  init->add_option("--bond", mi->bond,
+                   "Private: the bond every identity posts at registration, e.g. 100.00 "
+                   "(default: the contract's)");
+  init->add_option("--exit-penalty", mi->exit_penalty,
+                   "Private: cash per contract taken from a defaulter's exit claim (default: the "
+                   "contract's liquidation penalty)");
+  init->add_option("--window-log", mi->log_window,
+                   "Private: windows of 2^n tokens, n in [1, 16] (default 10: 1024 tokens)");
+  init->add_option("--validators-key", mi->validators_key,
+                   "Private: the validators' encryption key, hex (default: a fresh one)");
   init->callback([mi] { finish_with(service::open_market(*mi, passphrase())); });
 
   // ---- validator ----
@@ -155,6 +168,10 @@ void add_ledger_commands(CLI::App& app) {
   };
   CLI::App* create = node->add_subcommand("create", "Create a wallet with a new identity key");
   common(create, false);
+  create->add_flag("--private", no->private_wallet,
+                   "A private wallet (chain key, token, order secrets) for the private market of "
+                   "--log");
+  create->add_option("--log", no->log, "With --private: the log of the market");
   create->callback([no] { finish_with(service::node_create(with_passphrase(*no))); });
   CLI::App* status = node->add_subcommand("status", "Show the wallet and its account");
   status->add_option("--wallet", no->wallet, "Wallet file")->required();
@@ -190,9 +207,36 @@ void add_ledger_commands(CLI::App& app) {
       ->check(named([](const std::string& s) { return market::parse_side(s); }));
   order->add_option("--type", no->type, market::order_type_names() + " (default limit)")
       ->check(named([](const std::string& s) { return market::parse_order_type(s); }));
-  order->add_option("--price", no->price, "Limit price, e.g. 10.05");
+  order->add_option("--price", no->price,
+                    "Limit price, e.g. 10.05 (a private market order: its reservation price)");
   order->add_option("--qty", no->qty, "Contracts")->required()->check(CLI::PositiveNumber);
   order->callback([no] { run_node_action(*no, "order"); });
+  CLI::App* replace = node->add_subcommand(
+      "replace", "Private market: cancel an open order and post a new one in one transaction");
+  common(replace, true);
+  replace->add_option("--order", no->order, "The open order's id")->required();
+  replace->add_option("--side", no->side, market::side_names() + " (default buy)")
+      ->check(named([](const std::string& s) { return market::parse_side(s); }));
+  replace->add_option("--type", no->type, market::order_type_names() + " (default limit)")
+      ->check(named([](const std::string& s) { return market::parse_order_type(s); }));
+  replace->add_option("--price", no->price, "The new order's price")->required();
+  replace->add_option("--qty", no->qty, "Contracts")->required()->check(CLI::PositiveNumber);
+  replace->callback([no] { run_node_action(*no, "replace"); });
+  CLI::App* reduce = node->add_subcommand(
+      "reduce", "Private market: lower an open order's quantity (it keeps its place)");
+  common(reduce, true);
+  reduce->add_option("--order", no->order, "The open order's id")->required();
+  reduce->add_option("--qty", no->qty, "Contracts to take off")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  reduce->callback([no] { run_node_action(*no, "reduce"); });
+  CLI::App* mint = node->add_subcommand(
+      "mint", "Issuer only, private market: pay cash into an identity's cash account");
+  common(mint, true);
+  mint->add_option("--to", no->to, "The identity (hex, as pfex node create --private prints it)")
+      ->required();
+  mint->add_option("--amount", no->amount, "Amount, e.g. 1000.00")->required();
+  mint->callback([no] { run_node_action(*no, "mint"); });
   CLI::App* cancel = node->add_subcommand("cancel", "Sign and submit a cancel");
   common(cancel, true);
   cancel->add_option("--order", no->order, "Order id")->required();
@@ -201,10 +245,12 @@ void add_ledger_commands(CLI::App& app) {
       node->add_subcommand("advance", "Issuer only: move ledger time forward (process deadlines)");
   common(advance, true);
   advance->callback([no] { run_node_action(*no, "advance"); });
-  CLI::App* settle =
-      node->add_subcommand("settle", "Issuer only: final settlement at the given price");
+  CLI::App* settle = node->add_subcommand(
+      "settle",
+      "Transparent market, issuer only: final settlement at --price. Private wallet: claim its "
+      "orders' fills and release its closed orders");
   common(settle, true);
-  settle->add_option("--price", no->price, "Settlement price, e.g. 10.20")->required();
+  settle->add_option("--price", no->price, "Settlement price, e.g. 10.20 (transparent)");
   settle->callback([no] { run_node_action(*no, "settle"); });
   CLI::App* watch = node->add_subcommand(
       "watch", "Follow the log and print this account's orders, fills and cash, and market events");
@@ -214,7 +260,13 @@ void add_ledger_commands(CLI::App& app) {
   watch->add_flag("--auto-refresh", no->auto_refresh,
                   "At a margin round, send a Refresh when the account passes the new band "
                   "(keeps the wallet open; needs --gateway)");
-  watch->add_option("--gateway", no->gateway, "Gateway host:port, for --auto-refresh");
+  watch->add_option("--gateway", no->gateway,
+                    "Gateway host:port, for --auto-refresh (private wallet: also settles fills)");
+  watch->add_option("--settle-delay-ms", no->settle_delay_ms,
+                    "Private wallet: settle each fill after a uniform random delay of up to this "
+                    "much ledger time (default 0)");
+  watch->add_option("--socks5", no->socks5, "Submit through this SOCKS5 proxy host:port");
+  watch->alias("follow");
   watch->callback([no] {
     install_stop_handlers();
     finish_with(service::node_watch(with_passphrase(*no), stopped));

@@ -88,12 +88,14 @@ Status PrivateTrader::follow(const priv::PrivateLedger& ledger,
     return Status::failed_precondition("the wallet belongs to another market than the log's");
   priv::PrivateWallet& w = store_.wallet();
   std::uint64_t last = store_.followed();
+  // Where the log rejected the pending entry's bytes in these entries, and why.
+  std::optional<std::pair<std::uint64_t, Status>> rejected;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].sequence <= store_.followed()) continue;
     last = entries[i].sequence;
     now_ = outcomes[i].time;
     const bool mine = busy() && std::ranges::equal(entries[i].payload, *store_.pending_entry());
-    if (mine && !outcomes[i].accepted) rejection_ = outcomes[i].reason;
+    if (mine && !outcomes[i].accepted) rejected.emplace(entries[i].sequence, outcomes[i].reason);
     if (!outcomes[i].accepted) continue;
     const Result<priv::PrivateTx> tx = decode_private(entries[i].payload, ledger);
     if (!tx.is_ok()) continue;  // a genesis
@@ -125,8 +127,20 @@ Status PrivateTrader::follow(const priv::PrivateLedger& ledger,
       if (!reached(TraderStep::kConfirmed)) return stopped(TraderStep::kConfirmed);
     }
   }
+  // The log rejected the pending bytes and applied no copy of them: resubmitting them is
+  // pointless (the ledger decides the same bytes the same way), so they are dropped and the
+  // wallet keeps what it had before building them.
+  bool dropped = false;
+  if (busy() && !confirmed && rejected) {
+    w.discard_pending();
+    rejection_ = rejected->second.with_context(
+        "the log rejected the pending transaction at entry " + std::to_string(rejected->first) +
+        " (dropped: the wallet is as before it was built)");
+    dropped = true;
+  }
+  forgotten_ += w.forget_settled(ledger);
   note_settles(ledger);
-  return store_.save_progress(last, confirmed);
+  return store_.save_progress(last, confirmed || dropped);
 }
 
 Status PrivateTrader::follow(const protocol::LedgerReplica& replica,
@@ -170,6 +184,19 @@ Status PrivateTrader::cancel(const priv::PrivateLedger& ledger, std::uint64_t or
   return send(store_.wallet().build_cancel(ledger, order));
 }
 
+Status PrivateTrader::reduce(const priv::PrivateLedger& ledger, std::uint64_t order,
+                             std::int64_t reduce_by) {
+  if (busy()) return Status::failed_precondition("a transaction is pending");
+  return send(store_.wallet().build_reduce(ledger, order, reduce_by));
+}
+
+Status PrivateTrader::replace(const priv::PrivateLedger& ledger, std::uint64_t order,
+                              priv::Side side, priv::OrderKind kind, std::int64_t price,
+                              std::int64_t qty) {
+  if (busy()) return Status::failed_precondition("a transaction is pending");
+  return send(store_.wallet().build_cancel_replace(ledger, order, side, kind, price, qty));
+}
+
 Status PrivateTrader::settle(const priv::PrivateLedger& ledger) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
   return send(store_.wallet().build_settle(ledger));
@@ -203,11 +230,17 @@ bool PrivateTrader::settle_due() const {
   return std::ranges::any_of(due_, [&](const auto& d) { return d.second.at <= now_; });
 }
 
-Result<bool> PrivateTrader::refresh(const priv::PrivateLedger& ledger) {
+Result<bool> PrivateTrader::refresh(const priv::PrivateLedger& ledger,
+                                    std::optional<std::uint64_t> deposit) {
+  if (busy()) return Status::failed_precondition("a transaction is pending");
   priv::PrivateWallet& w = store_.wallet();
   // The expired orders' remainders are released first: a refresh needs zero open orders.
   if (!w.pending_entries(ledger, std::nullopt).empty()) {
     PFEX_RETURN_IF_ERROR(send(w.build_settle(ledger)));
+    return true;
+  }
+  if (deposit) {
+    PFEX_RETURN_IF_ERROR(send(w.build_refresh(ledger, *deposit)));
     return true;
   }
   Result<priv::SpendTx> tx = w.build_refresh(ledger, 0);

@@ -81,9 +81,15 @@ class PrivateTrader {
 
   // Whether a transaction is pending (no other is built until the ledger shows it).
   bool busy() const { return store_.pending_entry().has_value(); }
-  // The reason the log rejected the pending entry, if it did (it stays pending: resubmitting the
-  // same bytes is the only safe move while its token's serial is unspent).
+  // Why the log rejected the last pending entry, once follow() found its bytes in the log with a
+  // rejection (and no copy of them applied): follow() then dropped it, in the same save that took
+  // the entry in, and the wallet builds the next transaction from its unchanged token, orders and
+  // cash account. The message names the log entry and the ledger's reason. Cleared when the next
+  // transaction is sent.
   const std::optional<Status>& rejection() const { return rejection_; }
+  // How many settled orders (closed, released, every fill claimed) follow() dropped from the
+  // wallet since the trader started (priv::PrivateWallet::forget_settled).
+  std::size_t forgotten_orders() const { return forgotten_; }
 
   // Log positions of transfers to this identity whose memo did not open (the sender's fault: the
   // amount is unknown to the wallet, so it is not counted).
@@ -97,7 +103,19 @@ class PrivateTrader {
   Status post(const priv::PrivateLedger& ledger, priv::Side side, priv::OrderKind kind,
               std::int64_t price, std::int64_t qty);
   Status cancel(const priv::PrivateLedger& ledger, std::uint64_t order);
+  // Reduces an open order by `reduce_by` (it keeps its place in the book).
+  Status reduce(const priv::PrivateLedger& ledger, std::uint64_t order, std::int64_t reduce_by);
+  // Cancels an open order and posts a new one in one spend (the new order has a new id).
+  Status replace(const priv::PrivateLedger& ledger, std::uint64_t order, priv::Side side,
+                 priv::OrderKind kind, std::int64_t price, std::int64_t qty);
   Status settle(const priv::PrivateLedger& ledger);
+
+  // In a refresh window: settles first when something is left to settle (returns true, the
+  // refresh comes next); otherwise refreshes with `deposit` from the cash account, or without one
+  // when empty, depositing the shortfall the wallet names ("E_L short by X") if there is one (an
+  // error when the cash account cannot pay it). Returns whether it sent a transaction.
+  Result<bool> refresh(const priv::PrivateLedger& ledger,
+                       std::optional<std::uint64_t> deposit = std::nullopt);
 
   // One turn of the node's loop at the ledger time of the last entry followed: in a refresh
   // window it settles what is left and then refreshes (with the deposit the wallet names when
@@ -113,7 +131,6 @@ class PrivateTrader {
   void note_settles(const priv::PrivateLedger& ledger);
   bool settle_due() const;
   std::int64_t draw_delay() const;
-  Result<bool> refresh(const priv::PrivateLedger& ledger);
 
   PrivateWalletStore& store_;
   Submit submit_;
@@ -121,6 +138,7 @@ class PrivateTrader {
   FaultHook fault_;
   LedgerTime now_{0};
   std::optional<Status> rejection_;
+  std::size_t forgotten_ = 0;
   std::vector<std::uint64_t> unopened_;
   // Per owned order: the fill count (and release) seen, and when it may be settled.
   struct Due {

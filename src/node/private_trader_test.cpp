@@ -392,6 +392,92 @@ TEST(PrivateTraderLoop, AMarginCallTheCashAccountCannotPayIsAClearError) {
   EXPECT_FALSE(t.n.trader->busy());  // nothing sent
 }
 
+// The log rejects a pending post (a margin round began before it): follow() drops it with a
+// message naming the entry and the reason, the wallet is as before the post was built (its token
+// is the ledger's, its orders and cash unchanged), and the node goes on (releases, refreshes and
+// posts again). Before, the post stayed pending and the node could send nothing ever again.
+TEST(PrivateTrader, APendingTransactionTheLogRejectedIsDroppedAndTheWalletStaysConsistent) {
+  Trading t;
+  const priv::Attributes before = t.n.wallet().attributes();
+  const auto index = t.n.wallet().token_index();
+  const auto orders = t.n.wallet().open_orders();
+  const std::uint64_t cash = t.n.wallet().cash_balance();
+  ASSERT_TRUE(t.n.trader->post(t.log.ledger, Side::kBuy, OrderKind::kLimit, 101, 1).is_ok());
+  ASSERT_TRUE(t.n.trader->busy());
+  ASSERT_TRUE(t.log.ledger.begin_margin_round(harsh_terms(t.log.ledger, 20'000), 0).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_FALSE(t.log.outcomes.back().accepted);
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_FALSE(t.n.wallet().has_pending());
+  ASSERT_TRUE(t.n.trader->rejection().has_value());
+  const std::string why(t.n.trader->rejection()->message());
+  EXPECT_NE(
+      why.find("rejected the pending transaction at entry " + std::to_string(t.log.entries.size())),
+      std::string::npos)
+      << why;
+  EXPECT_NE(why.find(std::string(t.log.outcomes.back().reason.message())), std::string::npos)
+      << why;
+  EXPECT_EQ(t.n.wallet().attributes(), before);
+  EXPECT_EQ(t.n.wallet().token_index(), index);
+  EXPECT_EQ(t.n.wallet().open_orders(), orders);
+  EXPECT_EQ(t.n.wallet().cash_balance(), cash);
+  // The drop is saved: a restarted node has nothing pending either.
+  t.n.restart();
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_FALSE(t.n.wallet().has_pending());
+  // The wallet goes on from its token: release the expired buy, refresh, post in the new band.
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_TRUE(t.log.ledger.refreshed(t.n.wallet().identity()));
+  EXPECT_FALSE(t.n.trader->rejection().has_value());
+  ASSERT_TRUE(t.log.ledger.close_refresh_window().is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.n.trader->post(t.log.ledger, Side::kBuy, OrderKind::kLimit, 100, 1).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_TRUE(t.log.outcomes.back().accepted) << t.log.outcomes.back().reason.to_string();
+  EXPECT_FALSE(t.n.trader->busy());
+}
+
+// Orders closed, released and with every fill claimed leave the wallet; an order with a fill
+// not yet claimed, or open, stays (a settle or cancel still needs its tag opening). The file
+// shrinks back with them.
+TEST(PrivateTrader, SettledOrdersLeaveTheWallet) {
+  Trading t;  // order 0: buy 3 at 100
+  ASSERT_TRUE(t.n.trader->post(t.log.ledger, Side::kBuy, OrderKind::kLimit, 99, 2).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());  // order 1
+  ASSERT_EQ(t.n.wallet().open_orders(), (std::vector<std::uint64_t>{0, 1}));
+  // Order 0 fills completely and closes: its fill is unclaimed, so it stays.
+  ASSERT_TRUE(t.log.ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.log.ledger.order(0)->closed);
+  EXPECT_EQ(t.n.wallet().open_orders(), (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(t.n.trader->forgotten_orders(), 0U);
+  // The settle claims the fill and releases the (empty) remainder: order 0 leaves.
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(t.log.ledger.order(0)->released);
+  EXPECT_EQ(t.n.wallet().open_orders(), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(t.n.trader->forgotten_orders(), 1U);
+  EXPECT_EQ(t.n.wallet().attributes().vp, 3U);
+  // Order 1 is cancelled: closed, then released by the next settle, then gone.
+  ASSERT_TRUE(t.n.trader->cancel(t.log.ledger, 1).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_EQ(t.n.wallet().open_orders(), (std::vector<std::uint64_t>{1}));
+  ASSERT_TRUE(*t.n.trader->step(t.log.ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_TRUE(t.n.wallet().open_orders().empty());
+  EXPECT_EQ(t.n.wallet().attributes().B, 0U);
+  // What was dropped is saved: the reopened wallet has no orders and still trades.
+  t.n.restart();
+  EXPECT_TRUE(t.n.wallet().open_orders().empty());
+  ASSERT_TRUE(t.n.trader->post(t.log.ledger, Side::kSell, OrderKind::kLimit, 104, 1).is_ok());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_TRUE(t.log.outcomes.back().accepted) << t.log.outcomes.back().reason.to_string();
+  EXPECT_EQ(t.n.wallet().open_orders(), (std::vector<std::uint64_t>{2}));
+}
+
 // The node's transactions reach the gateway through a real SOCKS5 proxy (microsocks), each on a
 // new connection offering a fresh username, and the node follows the log with a LedgerReplica
 // from the private genesis on; without the proxy the entry stays pending, and the same bytes go

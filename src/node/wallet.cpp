@@ -170,6 +170,18 @@ Result<Bytes> Wallet::prepare(const market::Action& action) {
   return tx;
 }
 
+Result<Bytes> Wallet::sign_mint(const std::array<std::uint8_t, 32>& identity, std::int64_t amount,
+                                std::uint64_t sequence) const {
+  if (!market_) return Status::failed_precondition("the wallet has no market yet");
+  priv::MintTx tx;
+  tx.account = identity;
+  tx.amount = amount;
+  tx.sequence = sequence;
+  const auto signature = key_.sign(priv::mint_signed_bytes(*market_, tx));
+  std::copy(signature.begin(), signature.end(), tx.signature.begin());
+  return protocol::encode_entry(protocol::PrivateEntry{priv::PrivateTx(tx)});
+}
+
 Status Wallet::remove_pending(ByteSpan tx) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Bytes& p) {
     return std::equal(p.begin(), p.end(), tx.begin(), tx.end());

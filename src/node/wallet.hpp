@@ -81,6 +81,11 @@ class Wallet {
   // Signs `action` for the wallet's market with the next sequence number, adds it to pending()
   // and saves the wallet; returns the transaction bytes. Fails if no market is set.
   Result<Bytes> prepare(const market::Action& action);
+  // The issuer of a private market: a mint of `amount` (minor units) into `identity`'s cash
+  // account, with the issuer's mint sequence number `sequence`, signed for the wallet's market;
+  // returns the entry's bytes. Not kept as pending: a mint is the issuer's to repeat or not.
+  Result<Bytes> sign_mint(const std::array<std::uint8_t, 32>& identity, std::int64_t amount,
+                          std::uint64_t sequence) const;
   // Drops the transaction from pending() and saves. Only for what the node's replica of the log
   // settled (node::settle_pending): the log holds it, or another entry used its sequence number.
   // Unknown bytes are not an error (already dropped).

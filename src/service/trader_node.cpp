@@ -15,13 +15,14 @@
 #include "node/submit.hpp"
 #include "node/wallet.hpp"
 #include "protocol/ledger_replica.hpp"
+#include "protocol/private_market.hpp"
 #include "service/log_spec.hpp"
 #include "service/node_replica.hpp"
+#include "service/private_node.hpp"
 #include "service/retrying_reader.hpp"
 #include "sim/report.hpp"
 
 namespace pfex::service {
-namespace {
 
 Result<node::SubmitOptions> submit_options(const NodeOptions& o) {
   node::SubmitOptions s;
@@ -33,6 +34,8 @@ Result<node::SubmitOptions> submit_options(const NodeOptions& o) {
   s.max_delay = std::chrono::milliseconds(o.max_delay_ms);
   return s;
 }
+
+namespace {
 
 std::string describe_outcome(const protocol::EntryOutcome& out) {
   if (!out.accepted) return "rejected: " + out.reason.to_string();
@@ -70,7 +73,8 @@ std::size_t report_settled(const std::vector<node::Settled>& settled,
 // (a wallet restored from a backup is behind), and the pending transactions the log has settled
 // since the node last looked. Saves the replica.
 Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
-                                 protocol::LedgerReplica::EventSink sink = {}) {
+                                 protocol::LedgerReplica::EventSink sink = {},
+                                 bool issuer_of_private = false) {
   PFEX_ASSIGN_OR_RETURN(auto w, node::Wallet::open(o.wallet, o.passphrase));
   std::string note;
   PFEX_ASSIGN_OR_RETURN(replica, NodeReplica::load(w.path() + ".replica", &note));
@@ -101,10 +105,10 @@ Result<node::Wallet> open_synced(const NodeOptions& o, NodeReplica& replica,
   settled.insert(settled.end(), earlier.begin(), earlier.end());
   (void)report_settled(settled, outcomes);
   if (!v.market_id()) return Status::failed_precondition("the log has no market yet");
-  if (!v.exchange()) {
+  if (!v.exchange() && !issuer_of_private) {
     return Status::failed_precondition(
-        "the log's market is private: this node trades only on "
-        "transparent markets so far");
+        "the log's market is private: a trader there needs a private wallet (pfex node create "
+        "--private --log ...)");
   }
   if (!w.market()) PFEX_RETURN_IF_ERROR(w.set_market(*v.market_id()));
   if (*w.market() != *v.market_id()) {
@@ -181,14 +185,92 @@ bool concerns(const market::Event& e, market::AccountId me) {
       e.body);
 }
 
+// The issuer's mint in a private market: `o.amount` into the cash account of identity `o.to`,
+// with the issuer's next mint sequence number; waits until the log decides it.
+Status issue_mint(const node::Wallet& w, const NodeOptions& o, NodeReplica& replica) {
+  const protocol::LedgerReplica& v = replica.validator();
+  const priv::PrivateLedger* ledger = v.private_ledger();
+  if (ledger == nullptr) {
+    return Status::failed_precondition(
+        "mint: the log's market is transparent (its accounts are paid by deposit)");
+  }
+  if (ledger->terms().issuer != w.public_key())
+    return Status::failed_precondition("mint: this wallet's key is not the market's issuer");
+  PFEX_ASSIGN_OR_RETURN(const Bytes to, from_hex(o.to));
+  std::array<std::uint8_t, 32> identity{};
+  if (to.size() != identity.size())
+    return Status::invalid_argument("--to: an identity is 32 bytes (64 hex digits)");
+  std::copy(to.begin(), to.end(), identity.begin());
+  PFEX_ASSIGN_OR_RETURN(const Cash amount, v.private_book()->spec().parse_cash(o.amount));
+  PFEX_ASSIGN_OR_RETURN(const Bytes entry, w.sign_mint(identity, amount.value(),
+                                                       ledger->last_sequence(w.public_key()) + 1));
+  PFEX_ASSIGN_OR_RETURN(const node::SubmitOptions submit, submit_options(o));
+  PFEX_ASSIGN_OR_RETURN(const node::Submitted sent, node::submit_transaction(entry, submit));
+  PFEX_ASSIGN_OR_RETURN(auto reader, open_log_reader(o.log));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (v.next_sequence() <= sent.sequence && std::chrono::steady_clock::now() < deadline) {
+    PFEX_ASSIGN_OR_RETURN(auto batch,
+                          reader->follow(v.next_sequence(), 4096, std::chrono::milliseconds(100)));
+    PFEX_ASSIGN_OR_RETURN(const auto outcomes, replica.apply(batch));
+    for (std::size_t i = 0; i < batch.size() && i < outcomes.size(); ++i) {
+      if (batch[i].sequence != sent.sequence) continue;
+      PFEX_RETURN_IF_ERROR(replica.save());
+      fmt::print("log entry {}: {}\n", sent.sequence, describe_outcome(outcomes[i]));
+      if (!outcomes[i].accepted)
+        return Status::failed_precondition("the ledger did not apply the mint");
+      return Status::ok();
+    }
+  }
+  PFEX_RETURN_IF_ERROR(replica.save());
+  return Status::io_error("the mint is not in the log after 30 s");
+}
+
 }  // namespace
 
 Status open_market(const MarketInit& o, const std::string& passphrase) {
-  PFEX_ASSIGN_OR_RETURN(const market::ContractSpec spec, market::contract_preset(o.contract));
+  PFEX_ASSIGN_OR_RETURN(market::ContractSpec spec, market::contract_preset(o.contract));
   PFEX_ASSIGN_OR_RETURN(const Price reference, spec.parse_price(o.reference));
+  std::optional<protocol::PrivateGenesisTerms> private_terms;
+  if (!o.private_market && (!o.bond.empty() || !o.exit_penalty.empty() ||
+                            !o.validators_key.empty() || o.log_window != MarketInit{}.log_window)) {
+    return Status::invalid_argument(
+        "--bond, --exit-penalty, --window-log and --validators-key are a private market's terms "
+        "(add --private)");
+  }
+  if (o.private_market) {
+    if (o.log_window < 1 || o.log_window > 16) {
+      return Status::invalid_argument("--window-log " + std::to_string(o.log_window) +
+                                      " is outside [1, 16] (windows of 2 to 65536 tokens)");
+    }
+    // The genesis carries them as the contract's bond and liquidation penalty.
+    if (!o.bond.empty()) {
+      PFEX_ASSIGN_OR_RETURN(spec.bond, spec.parse_cash(o.bond));
+    }
+    if (!o.exit_penalty.empty()) {
+      PFEX_ASSIGN_OR_RETURN(spec.liquidation_penalty_per_contract, spec.parse_cash(o.exit_penalty));
+    }
+    PFEX_RETURN_IF_ERROR(spec.validate());
+    protocol::PrivateGenesisTerms terms;
+    terms.log_window = static_cast<std::uint8_t>(o.log_window);
+    if (o.validators_key.empty()) {
+      // One key stands for the committee; its secret is not kept (nothing is decrypted yet).
+      terms.validators_key = crypto::Point::mul_base(crypto::Scalar::random());
+    } else {
+      PFEX_ASSIGN_OR_RETURN(const Bytes key, from_hex(o.validators_key));
+      PFEX_ASSIGN_OR_RETURN(terms.validators_key, crypto::Point::decode(key));
+    }
+    private_terms = terms;
+  }
   PFEX_ASSIGN_OR_RETURN(auto issuer, node::Wallet::open(o.issuer_wallet, passphrase));
-  const Bytes genesis =
-      protocol::encode_entry(protocol::Genesis{spec, reference, issuer.public_key()});
+  const protocol::Genesis g{spec, reference, issuer.public_key(), private_terms};
+  const Bytes genesis = protocol::encode_entry(g);
+  // What every validator checks first: a genesis it would reject opens no market.
+  {
+    protocol::LedgerReplica check;
+    PFEX_ASSIGN_OR_RETURN(const protocol::EntryOutcome out,
+                          check.apply(protocol::LedgerEntry{1, LedgerTime(0), genesis}));
+    if (!out.accepted) return out.reason.with_context("the market's terms");
+  }
   PFEX_ASSIGN_OR_RETURN(auto log, open_log_writer(o.log));
   PFEX_ASSIGN_OR_RETURN(const auto first, log->read(1, 1));
   if (!first.empty()) {
@@ -198,12 +280,27 @@ Status open_market(const MarketInit& o, const std::string& passphrase) {
   PFEX_RETURN_IF_ERROR(issuer.set_market(protocol::market_id_of(genesis)));
   fmt::print("market {} opened at log entry {}: {} at reference {}\n",
              to_hex(protocol::market_id_of(genesis)), appended.sequence, o.contract, o.reference);
+  if (private_terms) {
+    fmt::print(
+        "private: windows of {} tokens, bond {} {}, exit penalty {} {} per contract, "
+        "validators' key {}\n",
+        std::size_t{1} << private_terms->log_window, spec.format_cash(spec.bond), spec.currency,
+        spec.format_cash(spec.liquidation_penalty_per_contract), spec.currency,
+        to_hex(private_terms->validators_key.encode()));
+  }
   return Status::ok();
 }
 
 Status node_action(const NodeOptions& o, const std::string& what) {
+  if (is_private_wallet(o.wallet)) return private_node_action(o, what);
   NodeReplica replica;
-  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
+  const bool issuer = what == "advance" || what == "mint";
+  PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica, {}, issuer));
+  if (what == "mint") return issue_mint(w, o, replica);
+  if (replica.validator().exchange() == nullptr) {  // the issuer's advance in a private market
+    PFEX_RETURN_IF_ERROR(w.prepare(market::AdvanceAction{}).status());
+    return submit_and_report(w, o, replica);
+  }
   const market::ContractSpec& spec = replica.validator().exchange()->spec();
   market::Action action;
   if (what == "register") {
@@ -245,12 +342,14 @@ Status node_action(const NodeOptions& o, const std::string& what) {
 }
 
 Status node_create(const NodeOptions& o) {
+  if (o.private_wallet) return private_node_create(o);
   PFEX_ASSIGN_OR_RETURN(auto w, node::Wallet::create(o.wallet, o.passphrase));
   fmt::print("wallet {} created; identity key {}\n", o.wallet, to_hex(w.public_key()));
   return Status::ok();
 }
 
 Status node_status(const NodeOptions& o) {
+  if (is_private_wallet(o.wallet)) return private_node_status(o);
   NodeReplica replica;
   PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
   const protocol::LedgerReplica& v = replica.validator();
@@ -287,6 +386,7 @@ Status node_status(const NodeOptions& o) {
 }
 
 Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
+  if (is_private_wallet(o.wallet)) return private_node_watch(o, stopped);
   if (o.auto_refresh && o.gateway.empty()) {
     return Status::invalid_argument("--auto-refresh needs --gateway");
   }
@@ -343,6 +443,7 @@ Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped) {
 }
 
 Status node_resubmit(const NodeOptions& o) {
+  if (is_private_wallet(o.wallet)) return private_node_resubmit(o);
   NodeReplica replica;
   PFEX_ASSIGN_OR_RETURN(node::Wallet w, open_synced(o, replica));
   fmt::print("{} pending\n", w.pending().size());

@@ -439,6 +439,21 @@ Status PrivateWallet::confirm(const Applied& applied) {
   return Status::ok();
 }
 
+void PrivateWallet::discard_pending() {
+  if (pending_cash_ && pending_cash_->sequence > sequence_) sequence_ = pending_cash_->sequence;
+  pending_token_.reset();
+  pending_tag_.reset();
+  pending_cash_.reset();
+}
+
+std::size_t PrivateWallet::forget_settled(const PrivateLedger& ledger) {
+  if (has_pending()) return 0;
+  return std::erase_if(orders_, [&](const auto& order) {
+    const PrivateOrder* o = ledger.order(order.first);
+    return o != nullptr && o->closed && o->released && o->claimed == o->fills.size();
+  });
+}
+
 namespace {
 
 constexpr std::uint32_t kMaxWalletOrders = 1U << 20;

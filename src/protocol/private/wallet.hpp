@@ -36,6 +36,8 @@ class PrivateWallet {
   const Attributes& attributes() const { return token_.a; }
   const TokenOpening& token() const { return token_; }
   std::optional<std::uint64_t> token_index() const { return token_index_; }
+  // The epoch whose token list holds the token.
+  std::uint64_t token_epoch() const { return token_epoch_; }
   // Order ids this wallet owns that are not yet released.
   std::vector<std::uint64_t> open_orders() const;
 
@@ -82,6 +84,15 @@ class PrivateWallet {
 
   // Adopts the pending token and order after the ledger applied the last built transaction.
   Status confirm(const Applied& applied);
+  // Forgets the pending transaction when the log rejected it (its token, orders and cash account
+  // stay as they were, the next transaction is built from them again). A signed one's sequence
+  // number is never used again, so its rejected bytes cannot follow a newer transaction.
+  void discard_pending();
+  // Drops the tag openings of orders the ledger shows closed, released and with every fill
+  // claimed: no settle, release, cancel or exit can name them again, and without this the wallet
+  // grows with every order it ever posted. Does nothing while a transaction is pending (the
+  // ledger may show what the wallet has not confirmed yet). Returns how many it dropped.
+  std::size_t forget_settled(const PrivateLedger& ledger);
 
   // The settle entries a spend should carry now: every owned order with unclaimed fills or a
   // closed, unreleased remainder, lowest ids first, at most 16; `exclude_release` is not released.
