@@ -434,6 +434,20 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
         market::ActionResult result;
         // In a margin round a token of the old epoch may only settle or refresh: what the node
         // checks before it builds anything else.
+        if constexpr (std::is_same_v<A, market::WithdrawAction>) {
+          // An exited identity's claim is in its cash account already (the fund paid it there):
+          // withdrawing it from the market, as the transparent account does, moves nothing.
+          if (auto it = exited_cash_.find(a.account.value); it != exited_cash_.end()) {
+            if (a.amount.value() <= 0)
+              return Status::invalid_argument("withdrawal must be positive");
+            if (a.amount.value() > it->second)
+              return Status::failed_precondition("account " + std::to_string(a.account.value) +
+                                                 " exited with " + std::to_string(it->second) +
+                                                 " left to withdraw");
+            it->second -= a.amount.value();
+            return result;
+          }
+        }
         if constexpr (std::is_same_v<A, market::DepositAction> ||
                       std::is_same_v<A, market::WithdrawAction> ||
                       std::is_same_v<A, market::SubmitAction> ||
@@ -532,9 +546,12 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
           Result<priv::ExitTx> built = t->wallet.build_exit(ledger());
           if (!built) return built.status();
           const std::int64_t claim = built->exit.claim;
+          const auto basis = defaulter_holding(*t);
           PFEX_ASSIGN_OR_RETURN(priv::Applied applied, submit(now, *t, std::move(built)));
           (void)applied;
           claims_[a.account.value] = claim;
+          exited_cash_[a.account.value] = claim;
+          exit_basis_[a.account.value] = basis;
           result.claim = Cash(claim);
         } else {
           return Status::failed_precondition(
@@ -554,7 +571,9 @@ FlowOutcome FlowDriver::outcome() const {
               static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm),
               ledger().defaulted(w.identity()), std::nullopt};
     if (h.defaulted) {
-      const auto [cash, position] = defaulter_holding(*traders_[i]);
+      auto basis = exit_basis_.find(h.account.value);
+      const auto [cash, position] =
+          basis != exit_basis_.end() ? basis->second : defaulter_holding(*traders_[i]);
       h.cash = Cash(cash);
       h.position = position;
     }

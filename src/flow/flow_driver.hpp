@@ -223,6 +223,10 @@ class FlowDriver {
   std::uint64_t orders_seen_ = 0;                 // ledger orders adopt_fund_orders has seen
   std::map<std::uint64_t, std::uint64_t> gross_;  // epoch -> survivors' gross at refreshes
   std::map<std::uint32_t, std::int64_t> claims_;  // account -> exit claim paid
+  // account -> what its exit claimed from (defaulter_holding() before the exit spent the token)
+  std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> exit_basis_;
+  // account -> what is left of its claim in its cash account for the flow's withdrawals
+  std::map<std::uint32_t, std::int64_t> exited_cash_;
 };
 
 }  // namespace pfex::flow
