@@ -273,6 +273,9 @@ std::string describe_private_event(const market::ContractSpec& spec,
               ev.epoch == 0 ? ""
                             : fmt::format("; every identity refreshes by {:.3f}s",
                                           static_cast<double>(ev.window_close.value()) / 1000));
+        } else if constexpr (std::is_same_v<T, market::LiquidationFinished>) {
+          return fmt::format("LIQUIDATION {} finished: {} filled, {} kept by the fund, price {}",
+                             ev.batch, ev.filled.value(), ev.kept.value(), p(ev.avg_price));
         } else {
           static_assert(std::is_same_v<T, market::WindowClosed>);
           return fmt::format("refresh window of epoch {} closed", ev.epoch);

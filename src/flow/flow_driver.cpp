@@ -66,9 +66,13 @@ std::string describe(const FlowOutcome& o) {
   std::ostringstream s;
   s << "epoch " << o.epoch << " band [" << o.band_low.value() << ", " << o.band_high.value()
     << "]\n";
-  for (const Holding& h : o.holdings)
+  for (const Holding& h : o.holdings) {
     s << "  account " << h.account.value << ": cash " << h.cash.value() << " position "
-      << h.position << (h.defaulted ? " (defaulted)" : "") << "\n";
+      << h.position << (h.defaulted ? " (defaulted)" : "");
+    if (h.exit_claim) s << " exited with " << h.exit_claim->value();
+    s << "\n";
+  }
+  s << "  fund: cash " << o.fund_cash.value() << " position " << o.fund_position << "\n";
   s << "  book:";
   for (const BookOrder& b : o.book)
     s << " #" << b.id.value << (b.side == market::Side::kBuy ? " buy " : " sell ") << b.open.value()
@@ -86,7 +90,7 @@ FlowOutcome transparent_outcome(const market::Exchange& ex, std::span<const mark
     const AccountId id{static_cast<std::uint32_t>(i)};
     const market::Account a = *ex.account(id);
     out.holdings.push_back(
-        Holding{id, a.cash, a.position, a.status != market::AccountStatus::kActive});
+        Holding{id, a.cash, a.position, a.status != market::AccountStatus::kActive, std::nullopt});
   }
   for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {
     ex.book().for_each(side, [&](const auto& o) {
@@ -100,6 +104,8 @@ FlowOutcome transparent_outcome(const market::Exchange& ex, std::span<const mark
       h.cash = d->cash;
       h.position = d->position;
     }
+    if (const auto* x = std::get_if<market::Exited>(&e.body))
+      out.holdings.at(x->account.value - 1).exit_claim = x->claim;
     if (const auto* t = std::get_if<market::Trade>(&e.body)) {
       out.fills.push_back(OrderFill{t->maker, t->price, t->qty});
       out.fills.push_back(OrderFill{t->taker, t->price, t->qty});
@@ -110,6 +116,8 @@ FlowOutcome transparent_outcome(const market::Exchange& ex, std::span<const mark
   out.epoch = ex.epoch();
   out.band_low = ex.band().low;
   out.band_high = ex.band().high;
+  out.fund_cash = ex.fund().cash;
+  out.fund_position = ex.fund().position;
   return out;
 }
 
@@ -169,6 +177,14 @@ Result<FlowDriver> FlowDriver::open(const market::ContractSpec& contract, Price 
   return d;
 }
 
+void FlowDriver::install_stand_in() {
+  if (!replica_) return;
+  replica_->set_resolution_stand_in(
+      [this](std::uint32_t epoch) -> std::optional<protocol::DefaultsResolution> {
+        return stand_in_resolution(epoch);
+      });
+}
+
 const priv::PrivateWallet* FlowDriver::wallet(AccountId account) const {
   if (account.value == 0 || account.value > traders_.size()) return nullptr;
   return &traders_[account.value - 1]->wallet;
@@ -183,7 +199,50 @@ Result<protocol::EntryOutcome> FlowDriver::append_entry(LedgerTime now, Bytes by
         out, replica_->apply(protocol::LedgerEntry{replica_->next_sequence(), now, bytes}));
   }
   log_.push_back(protocol::LedgerEntry{out.sequence, now, std::move(bytes)});
+  adopt_fund_orders();
   return out;
+}
+
+void FlowDriver::adopt_fund_orders() {
+  // A window's close inside an entry comes before the entry's own order, as in the transparent
+  // exchange, so the fund's order takes its transparent id before the entry's order does.
+  for (; orders_seen_ < ledger().order_count(); ++orders_seen_) {
+    if (!priv::PrivateLedger::is_fund_order(*ledger().order(orders_seen_))) continue;
+    placed_.push_back(orders_seen_);
+    public_id_[orders_seen_] = placed_.size();
+  }
+}
+
+std::pair<std::int64_t, std::int64_t> FlowDriver::defaulter_holding(const Trader& t) const {
+  const priv::Attributes& a = t.wallet.attributes();
+  std::int64_t cash = a.c;
+  std::int64_t position = static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm);
+  priv::Deltas d;
+  for (std::uint64_t id : t.wallet.open_orders()) {
+    const priv::PrivateOrder* o = ledger().order(id);
+    std::int64_t qty = 0, value = 0;
+    for (std::size_t k = o->claimed; k < o->fills.size(); ++k) {
+      qty += o->fills[k].qty;
+      value += o->fills[k].price * o->fills[k].qty;
+    }
+    if (qty > 0) (void)priv::add_claim(d, o->side, o->price, qty, value, ledger().terms());
+  }
+  return {cash + d.c, position + d.vp - d.vm};
+}
+
+// TEST-ONLY: what the validators' threshold decryption recovers (docs/design.md section 6.3),
+// computed here from the wallets the driver holds.
+protocol::DefaultsResolution FlowDriver::stand_in_resolution(std::uint32_t epoch) const {
+  protocol::DefaultsResolution r;
+  for (const auto& t : traders_) {
+    const auto at = ledger().default_epoch(t->wallet.identity());
+    if (!at || *at + 1 != epoch) continue;
+    const auto [cash, position] = defaulter_holding(*t);
+    r.cash += cash;
+    r.position += position;
+  }
+  if (auto it = gross_.find(epoch); it != gross_.end()) r.gross = it->second;
+  return r;
 }
 
 Result<protocol::EntryOutcome> FlowDriver::append(LedgerTime now, const priv::PrivateTx& tx) {
@@ -242,6 +301,7 @@ Status FlowDriver::settle_down_to(LedgerTime now, Trader& t, std::size_t room) {
 }
 
 Status FlowDriver::settle_all(LedgerTime now) {
+  install_stand_in();
   for (auto& t : traders_) {
     if (ledger().defaulted(t->wallet.identity())) continue;
     PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, 0));
@@ -361,6 +421,7 @@ Status FlowDriver::advance(LedgerTime now) {
 }
 
 Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Action& action) {
+  install_stand_in();
   // The transparent exchange acts in the epoch and phase of the action's time. The wallets build
   // against the ledger as it is, so the time (a margin round, a window's close, a breaker's
   // deadline) reaches the market first, by the issuer's Advance.
@@ -373,6 +434,20 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
         market::ActionResult result;
         // In a margin round a token of the old epoch may only settle or refresh: what the node
         // checks before it builds anything else.
+        if constexpr (std::is_same_v<A, market::WithdrawAction>) {
+          // An exited identity's claim is in its cash account already (the fund paid it there):
+          // withdrawing it from the market, as the transparent account does, moves nothing.
+          if (auto it = exited_cash_.find(a.account.value); it != exited_cash_.end()) {
+            if (a.amount.value() <= 0)
+              return Status::invalid_argument("withdrawal must be positive");
+            if (a.amount.value() > it->second)
+              return Status::failed_precondition("account " + std::to_string(a.account.value) +
+                                                 " exited with " + std::to_string(it->second) +
+                                                 " left to withdraw");
+            it->second -= a.amount.value();
+            return result;
+          }
+        }
         if constexpr (std::is_same_v<A, market::DepositAction> ||
                       std::is_same_v<A, market::WithdrawAction> ||
                       std::is_same_v<A, market::SubmitAction> ||
@@ -449,11 +524,38 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
                                        t->wallet.build_refresh(ledger(), static_cast<std::uint64_t>(
                                                                              a.deposit.value()))));
           (void)applied;
+          // g_i = |v| of the refreshed token (the stand-in's part of g_S).
+          const priv::Attributes& held = t->wallet.attributes();
+          const std::int64_t v =
+              static_cast<std::int64_t>(held.vp) - static_cast<std::int64_t>(held.vm);
+          gross_[ledger().terms().epoch] += static_cast<std::uint64_t>(v < 0 ? -v : v);
         } else if constexpr (std::is_same_v<A, market::AdvanceAction>) {
           PFEX_RETURN_IF_ERROR(advance(now));
+        } else if constexpr (std::is_same_v<A, market::ExitAction>) {
+          // What the node checks before it proves; the wallet refuses the rest (still running,
+          // nothing to claim) and the ledger an exit twice.
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          if (!ledger().defaulted(t->wallet.identity())) {
+            return Status::failed_precondition("account " + std::to_string(a.account.value) +
+                                               " has not defaulted; nothing to exit");
+          }
+          if (ledger().exited(t->wallet.identity())) {
+            return Status::failed_precondition("account " + std::to_string(a.account.value) +
+                                               " already exited");
+          }
+          Result<priv::ExitTx> built = t->wallet.build_exit(ledger());
+          if (!built) return built.status();
+          const std::int64_t claim = built->exit.claim;
+          const auto basis = defaulter_holding(*t);
+          PFEX_ASSIGN_OR_RETURN(priv::Applied applied, submit(now, *t, std::move(built)));
+          (void)applied;
+          claims_[a.account.value] = claim;
+          exited_cash_[a.account.value] = claim;
+          exit_basis_[a.account.value] = basis;
+          result.claim = Cash(claim);
         } else {
           return Status::failed_precondition(
-              "the private flow driver does not carry this action yet (exit, final settlement)");
+              "the private flow driver does not carry this action yet (final settlement)");
         }
         return result;
       },
@@ -467,22 +569,16 @@ FlowOutcome FlowDriver::outcome() const {
     const priv::Attributes& a = w.attributes();
     Holding h{AccountId{static_cast<std::uint32_t>(i + 1)}, Cash(a.c),
               static_cast<std::int64_t>(a.vp) - static_cast<std::int64_t>(a.vm),
-              ledger().defaulted(w.identity())};
+              ledger().defaulted(w.identity()), std::nullopt};
     if (h.defaulted) {
-      // What its exit claims from: the token and every fill not yet claimed.
-      priv::Deltas d;
-      for (std::uint64_t id : w.open_orders()) {
-        const priv::PrivateOrder* o = ledger().order(id);
-        std::int64_t qty = 0, value = 0;
-        for (std::size_t k = o->claimed; k < o->fills.size(); ++k) {
-          qty += o->fills[k].qty;
-          value += o->fills[k].price * o->fills[k].qty;
-        }
-        if (qty > 0) (void)priv::add_claim(d, o->side, o->price, qty, value, ledger().terms());
-      }
-      h.cash = Cash(h.cash.value() + d.c);
-      h.position += d.vp - d.vm;
+      auto basis = exit_basis_.find(h.account.value);
+      const auto [cash, position] =
+          basis != exit_basis_.end() ? basis->second : defaulter_holding(*traders_[i]);
+      h.cash = Cash(cash);
+      h.position = position;
     }
+    if (auto it = claims_.find(h.account.value); it != claims_.end())
+      h.exit_claim = Cash(it->second);
     out.holdings.push_back(h);
   }
   for (std::uint64_t id = 0; id < ledger().order_count(); ++id) {
@@ -500,6 +596,8 @@ FlowOutcome FlowDriver::outcome() const {
   out.epoch = static_cast<std::uint32_t>(ledger().terms().epoch);
   out.band_low = Price(ledger().terms().low);
   out.band_high = Price(ledger().terms().high);
+  out.fund_cash = Cash(replica().private_book()->fund().cash);
+  out.fund_position = replica().private_book()->fund().position;
   return out;
 }
 

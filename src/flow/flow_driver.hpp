@@ -19,11 +19,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.hpp"
 #include "market/action.hpp"
 #include "market/contract.hpp"
+#include "protocol/defaults_resolution.hpp"
 #include "protocol/ledger_entry.hpp"
 #include "protocol/ledger_replica.hpp"
 #include "protocol/private/wallet.hpp"
@@ -38,12 +40,13 @@ struct TimedAction {
 
 // A trader's holdings at the end of a flow. A defaulter's are what it held when it defaulted
 // (the transparent Defaulted event; the private token with its unclaimed fills, what its exit
-// claims from): the fund's liquidation of them is not part of the private mode yet.
+// claims from), and once it exited, the claim the fund paid it.
 struct Holding {
   market::AccountId account;
   Cash cash;
   std::int64_t position = 0;  // v = v+ - v-
   bool defaulted = false;
+  std::optional<Cash> exit_claim;
   friend bool operator==(const Holding&, const Holding&) = default;
 };
 
@@ -72,6 +75,10 @@ struct FlowOutcome {
   std::vector<OrderFill> fills;
   std::uint32_t epoch = 0;
   Price band_low, band_high;
+  // The insurance fund: its cash and position (fees, defaulters taken over, liquidation trades,
+  // exits paid).
+  Cash fund_cash;
+  std::int64_t fund_position = 0;
   friend bool operator==(const FlowOutcome&, const FlowOutcome&) = default;
 };
 
@@ -123,7 +130,11 @@ class FlowDriver {
  public:
   // A private market on `contract` at `reference`, opened by a genesis entry at ledger time 0 and
   // signed by a fresh issuer. The validators' key is a fixed test key: the driver decrypts
-  // nothing.
+  // nothing. With its own replica, the driver hands the book a TEST-ONLY stand-in for the
+  // validators' threshold decryption: at each window's close it resolves the round from the
+  // defaulting wallets' openings (their tokens and unclaimed fills) and the survivors' gross
+  // positions at their refreshes, so the fund liquidates at the close as in the transparent
+  // exchange.
   static Result<FlowDriver> open(const market::ContractSpec& contract, Price reference,
                                  FlowDriverOptions options = {});
   FlowDriver(FlowDriver&&) = default;
@@ -134,11 +145,12 @@ class FlowDriver {
   // `now`: register -> register; deposit -> the issuer's mint, then deposit; withdraw; submit ->
   // post (a market order with the transparent exchange's protection limit as its reservation
   // price); replace -> reduce when it only lowers a resting order's quantity at its price, else
-  // cancel-replace; cancel. A wallet with more unsettled orders than one spend carries settles
-  // first. The result speaks the transparent ids (account, order). A refusal is the wallet's (it
-  // would break solvency, the order is not its own) or the replica's rejection of the entry.
-  // When `now` is past the ledger's time, the issuer's Advance to `now` comes first, so that the
-  // wallet builds in the epoch and phase the transparent exchange acts in.
+  // cancel-replace; cancel; exit -> exit (the claim is the result's). A wallet with more unsettled
+  // orders than one spend carries settles first. The result speaks the transparent ids (account,
+  // order). A refusal is the wallet's (it would break solvency, the order is not its own) or the
+  // replica's rejection of the entry. When `now` is past the ledger's time, the issuer's Advance to
+  // `now` comes first, so that the wallet builds in the epoch and phase the transparent exchange
+  // acts in.
   Result<market::ActionResult> apply(LedgerTime now, const market::Action& action);
 
   // Every wallet claims its fills and releases its closed orders (settle transactions), so its
@@ -185,6 +197,15 @@ class FlowDriver {
   Result<market::ActionResult> place(LedgerTime now, Trader& t, const market::OrderRequest& r,
                                      std::optional<market::OrderId> replaced);
   market::OrderOutcome order_outcome(std::uint64_t private_id) const;
+  // A defaulter's cash and position: its token and every fill not yet claimed (what its exit
+  // claims from).
+  std::pair<std::int64_t, std::int64_t> defaulter_holding(const Trader& t) const;
+  // The stand-in resolution of the round closed at `epoch` (see open()).
+  protocol::DefaultsResolution stand_in_resolution(std::uint32_t epoch) const;
+  // The fund's orders the ledger numbered since the last look, in the transparent order of ids.
+  void adopt_fund_orders();
+  // Points the replica's stand-in at this driver (again: a driver may have moved since).
+  void install_stand_in();
   const priv::PrivateLedger& ledger() const { return *replica().private_ledger(); }
 
   market::ContractSpec contract_;
@@ -199,6 +220,13 @@ class FlowDriver {
   std::map<std::uint64_t, std::uint64_t> public_id_;  // private id -> transparent id
   std::uint64_t settles_ = 0;
   std::vector<std::string> rejections_;
+  std::uint64_t orders_seen_ = 0;                 // ledger orders adopt_fund_orders has seen
+  std::map<std::uint64_t, std::uint64_t> gross_;  // epoch -> survivors' gross at refreshes
+  std::map<std::uint32_t, std::int64_t> claims_;  // account -> exit claim paid
+  // account -> what its exit claimed from (defaulter_holding() before the exit spent the token)
+  std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> exit_basis_;
+  // account -> what is left of its claim in its cash account for the flow's withdrawals
+  std::map<std::uint32_t, std::int64_t> exited_cash_;
 };
 
 }  // namespace pfex::flow

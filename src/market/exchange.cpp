@@ -252,12 +252,9 @@ void Exchange::on_fill(const Fill<AccountId>& f) {
   seller.open_sell = Qty(seller.open_sell.value() - q);
   seller.open_sell_ticks -= seller_limit.value() * q;
   accounts_[0].cash = Cash(accounts_[0].cash.value() + 2 * fee);
-  if (f.liquidation && !batches_.empty() && !batches_.back().finished) {
-    LiquidationBatch& b = batches_.back();
-    const std::int64_t take = std::min(q, b.total.value() - b.filled.value());
-    b.filled = Qty(b.filled.value() + take);
-    b.notional += static_cast<i128>(price.value()) * take;
-    if (b.filled == b.total) finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
+  if (f.liquidation && !batches_.empty() && !batches_.back().finished &&
+      batches_.back().credit(price, q)) {
+    finish_liquidation(static_cast<std::uint32_t>(batches_.size() - 1));
   }
 }
 
@@ -357,18 +354,8 @@ void Exchange::on_window_closed() {
     any = true;
   }
   if (any) {
-    LiquidationBatch b;
-    b.epoch = epoch_;
-    b.side = aggregate > 0 ? Side::kSell : Side::kBuy;
-    b.edge = aggregate > 0 ? band_.low : band_.high;
-    b.total = Qty(aggregate < 0 ? -aggregate : aggregate);
-    batches_.push_back(b);
-    // The batch is priced by the fund's fills only when the fund's order works it off; when the
-    // fund's own inventory absorbs the aggregate, the batch is marked at its edge at once.
-    const std::int64_t fund_position = accounts_[0].position;
-    const bool worked_off =
-        aggregate != 0 && fund_position != 0 && (fund_position > 0) == (aggregate > 0);
-    if (!worked_off) finish_liquidation(batch);
+    batches_.push_back(LiquidationBatch::open(epoch_, aggregate, band_));
+    if (!LiquidationBatch::worked_off(aggregate, accounts_[0].position)) finish_liquidation(batch);
   }
   // The fund works off its whole position (this round's defaulters and whatever it kept from
   // earlier rounds) at the adverse edge of this epoch.
@@ -377,45 +364,26 @@ void Exchange::on_window_closed() {
 
 void Exchange::start_liquidation() {
   Account& f = accounts_[0];
-  const Side side = f.position > 0 ? Side::kSell : Side::kBuy;
-  const Price edge = side == Side::kSell ? band_.low : band_.high;
-  const Qty total(f.position > 0 ? f.position : -f.position);
-  std::int64_t ticks = edge.value() * total.value();
-  if (side == Side::kBuy) {
-    f.open_buy = Qty(f.open_buy.value() + total.value());
+  const std::optional<LiquidationOrder> order = liquidation_order(f.position, band_);
+  if (!order) return;
+  const std::int64_t ticks = order->edge.value() * order->qty.value();
+  if (order->side == Side::kBuy) {
+    f.open_buy = Qty(f.open_buy.value() + order->qty.value());
     f.open_buy_ticks += ticks;
   } else {
-    f.open_sell = Qty(f.open_sell.value() + total.value());
+    f.open_sell = Qty(f.open_sell.value() + order->qty.value());
     f.open_sell_ticks += ticks;
   }
-  post_liquidation(kInsuranceFund, side, edge, total);
+  post_liquidation(kInsuranceFund, order->side, order->edge, order->qty);
 }
 
 void Exchange::finish_liquidation(std::uint32_t index) {
-  LiquidationBatch& b = batches_[index];
-  b.finished = true;
-  b.finished_at = time_;
-  std::int64_t kept = b.total.value() - b.filled.value();
-  if (b.total.value() == 0) {
-    b.price_num = band_.reference.value();
-    b.price_den = 1;
-  } else {
-    b.price_num = b.notional + static_cast<i128>(kept) * b.edge.value();
-    b.price_den = b.total.value();
-  }
-  auto avg = static_cast<std::int64_t>(floor_div(2 * b.price_num + b.price_den, 2 * b.price_den));
-  emit(LiquidationFinished{index, b.filled, Qty(kept), Price(avg)});
+  emit(batches_[index].finish(index, time_, band_.reference));
 }
 
-// claim = c + v * k * (price_num / price_den) - penalty * |v|, rounded down (negative: nothing).
 i128 Exchange::claim_value(const DefaultRecord& rec) const {
-  const LiquidationBatch& b = batches_[rec.batch];
-  i128 value =
-      floor_div(static_cast<i128>(rec.cash.value()) * b.price_den +
-                    static_cast<i128>(rec.position) * spec_.tick_value.value() * b.price_num,
-                b.price_den);
-  return value -
-         static_cast<i128>(spec_.liquidation_penalty_per_contract.value()) * abs128(rec.position);
+  return exit_claim(batches_[rec.batch], rec.cash.value(), rec.position, spec_.tick_value,
+                    spec_.liquidation_penalty_per_contract);
 }
 
 // The exit period runs from the moment the claim is priced (its liquidation finished), so every

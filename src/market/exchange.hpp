@@ -27,6 +27,7 @@
 #include "market/band.hpp"
 #include "market/contract.hpp"
 #include "market/events.hpp"
+#include "market/liquidation.hpp"
 #include "market/matching_engine.hpp"
 #include "market/order_book.hpp"
 #include "market/types.hpp"
@@ -99,18 +100,6 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
     Cash cash;
     std::int64_t position;
     bool claimed;
-  };
-  struct LiquidationBatch {
-    std::uint32_t epoch;
-    Side side;   // the fund's side: buy back a short aggregate, sell a long one
-    Price edge;  // the adverse band edge the order is posted at
-    Qty total;   // |v_D|
-    Qty filled;
-    i128 notional = 0;  // sum of price x qty over its fills
-    bool finished = false;
-    LedgerTime finished_at;  // its claims may be exited until finished_at + the exit period
-    i128 price_num = 0;      // exact liquidation price = price_num / price_den ticks
-    i128 price_den = 1;
   };
   Exchange(ContractSpec spec, Band band, LedgerTime start);
   void encode_state(Writer& w) const;

@@ -95,18 +95,8 @@ void Exchange::encode_state(Writer& w) const {
   put_i128(w, gross_round_);
   put_i128(w, gross_prev_);
   w.u32(static_cast<std::uint32_t>(batches_.size()));
-  for (const LiquidationBatch& b : batches_) {
-    w.u32(b.epoch);
-    w.u8(static_cast<std::uint8_t>(b.side));
-    w.i64(b.edge.value());
-    w.i64(b.total.value());
-    w.i64(b.filled.value());
-    put_i128(w, b.notional);
-    w.boolean(b.finished);
-    w.i64(b.finished_at.value());
-    put_i128(w, b.price_num);
-    put_i128(w, b.price_den);
-  }
+  for (const LiquidationBatch& b : batches_)
+    b.encode(w);
   w.u32(static_cast<std::uint32_t>(defaults_.size()));
   for (const DefaultRecord& d : defaults_) {
     w.u32(d.account.value);
@@ -242,21 +232,7 @@ Status Exchange::decode_state(Reader& r) {
   if (!r.failed() && (gross_round_ < 0 || gross_prev_ < 0)) return bad("negative gross total");
   std::uint32_t n_batches = r.u32("liquidation count");
   for (std::uint32_t i = 0; i < n_batches && !r.failed(); ++i) {
-    LiquidationBatch b;
-    b.epoch = r.u32("liquidation epoch");
-    b.side = static_cast<Side>(r.u8_in("liquidation side", 0, 1));
-    b.edge = Price(r.i64("liquidation edge"));
-    b.total = Qty(r.i64_in("liquidation total", 0, kMax));
-    b.filled = Qty(r.i64_in("liquidation filled", 0, kMax));
-    b.notional = get_i128(r, "liquidation notional");
-    b.finished = r.boolean("liquidation finished");
-    b.finished_at = LedgerTime(r.i64_in("liquidation finished at", 0, kMaxLedgerTimeMs));
-    b.price_num = get_i128(r, "liquidation price");
-    b.price_den = get_i128(r, "liquidation quantity");
-    if (!r.failed() && (b.price_den <= 0 || b.filled > b.total || b.finished_at > time_)) {
-      return bad("liquidation record");
-    }
-    batches_.push_back(b);
+    batches_.push_back(LiquidationBatch::decode(r, time_));
   }
   std::uint32_t n_defaults = r.u32("default count");
   for (std::uint32_t i = 0; i < n_defaults && !r.failed(); ++i) {

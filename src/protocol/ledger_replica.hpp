@@ -104,6 +104,13 @@ class LedgerReplica {
     return state_.private_market ? state_.private_market->book.get() : nullptr;
   }
 
+  // TEST-ONLY: hands a private market's book the stand-in for the validators' threshold
+  // decryption (PrivateBook::set_resolution_stand_in; the flow driver's). No effect before a
+  // private genesis.
+  void set_resolution_stand_in(PrivateBook::ResolutionStandIn stand_in) {
+    if (state_.private_market)
+      state_.private_market->book->set_resolution_stand_in(std::move(stand_in));
+  }
   // The whole validator state (exchange or private ledger and engine, registry, sequences, log
   // position, clock, chain) in the canonical codec with a trailing BLAKE2b checksum; restore()
   // rejects damaged bytes. A private market's restore uses `gens` (derived when null).

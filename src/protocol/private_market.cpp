@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
+#include <variant>
+
+#include "core/checked.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -79,6 +82,10 @@ void PrivateBook::advance(LedgerTime now) {
 }
 
 void PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& applied) {
+  if (const auto* exit = std::get_if<priv::ExitTx>(&tx)) {
+    fund_.cash -= exit->exit.claim;  // the fund pays the claim into the identity's cash account
+    return;
+  }
   if (const auto* cancel = std::get_if<priv::CancelTx>(&tx)) {
     cancel_resting(cancel->order);
     return;
@@ -169,6 +176,16 @@ void PrivateBook::reduce_resting(std::uint64_t id, std::int64_t by) {
 void PrivateBook::on_fill(const market::Fill<OrderTag>& f) {
   must(ledger_->record_fill(f.maker.value, f.maker_limit.value(), f.qty.value()), "maker fill");
   must(ledger_->record_fill(f.taker.value, f.maker_limit.value(), f.qty.value()), "taker fill");
+  const std::int64_t q = f.qty.value();
+  fund_.collect_fees(q, spec_.fee_per_contract);
+  if (!f.liquidation) return;
+  // The fund's order is the maker or the taker; the trade settles to the other side's private
+  // order like any fill (its owner claims it in a settle).
+  const bool fund_makes = liquidation_order_ && *liquidation_order_ == f.maker;
+  const market::Side fund_side = fund_makes ? market::opposite(f.taker_side) : f.taker_side;
+  fund_.trade(fund_side, f.maker_limit, q, spec_.tick_value, spec_.fee_per_contract);
+  if (!batches_.empty() && !batches_.back().finished && batches_.back().credit(f.maker_limit, q))
+    finish_batch(static_cast<std::uint32_t>(batches_.size() - 1));
 }
 
 void PrivateBook::on_close(OrderId id, OrderTag, CloseReason) {
@@ -178,19 +195,95 @@ void PrivateBook::on_close(OrderId id, OrderTag, CloseReason) {
   if (!o->closed) must(ledger_->close_order(id.value), "close");
 }
 
+// Every resting order has expired: an unfinished liquidation ends (the fund keeps the rest,
+// marked at the edge), as in the transparent exchange.
+void PrivateBook::on_halt(market::HaltReason) {
+  for (std::uint32_t i = 0; i < batches_.size(); ++i) {
+    if (!batches_[i].finished) finish_batch(i);
+  }
+}
+
 void PrivateBook::on_epoch_opened() {
   priv::MarketTerms next = ledger_->terms();
   next.epoch = epoch_;
   next.low = band_.low.value();
   next.high = band_.high.value();
   next.margin = band_.margin.value();
-  // The levy stays 0: the fund's equity in the private mode comes from the decrypted round sums
-  // and the liquidation, which the private ledger does not run yet.
+  // The levy stays 0: the fund's equity net of the exit claims it owes needs each defaulter's
+  // claim, which the private mode does not know before its exit.
   must(ledger_->begin_margin_round(next, 0), "margin round");
 }
 
 void PrivateBook::on_window_closed() {
-  must(ledger_->close_refresh_window().status(), "window close");
+  Result<std::vector<std::array<std::uint8_t, 32>>> defaulters = ledger_->close_refresh_window();
+  must(defaulters.status(), "window close");
+  pending_ = Pending{epoch_, !defaulters->empty()};
+  // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its
+  // whole position once the resolution says what it took over.
+  if (defaulters->empty()) post_fund_order();
+  if (stand_in_) {
+    if (std::optional<DefaultsResolution> r = stand_in_(epoch_))
+      must(resolve_defaults(epoch_, *r), "the stand-in's resolution");
+  }
+}
+
+Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResolution& r) {
+  if (!pending_ || pending_->epoch != epoch)
+    return Status::failed_precondition("no round awaits its resolution at epoch " +
+                                       std::to_string(epoch));
+  if (!pending_->defaulters && (r.position != 0 || r.cash != 0))
+    return Status::invalid_argument("nobody defaulted in the round of epoch " +
+                                    std::to_string(epoch) + ": its resolution is (0, 0)");
+  if (r.position <= -kMaxQty || r.position >= kMaxQty)
+    return Status::invalid_argument("the defaulters' position " + std::to_string(r.position) +
+                                    " is beyond what the book holds (2^32)");
+  if (r.gross > static_cast<std::uint64_t>(priv::kCashSupplyCap))
+    return Status::invalid_argument("the survivors' gross position is beyond 2^46");
+  const std::int64_t bonds = ledger_->fund().bonds_forfeited - bonds_taken_;
+  const Checked<std::int64_t> cash = Checked<std::int64_t>(fund_.cash) + r.cash + bonds;
+  const Checked<std::int64_t> position = Checked<std::int64_t>(fund_.position) + r.position;
+  if (cash.overflowed() || position.overflowed() || position.value() <= -kMaxQty ||
+      position.value() >= kMaxQty)
+    return Status::invalid_argument("the fund's holdings would overflow");
+  // Accepted: from here on nothing fails.
+  const bool defaulters = pending_->defaulters;
+  pending_.reset();
+  gross_prev_ = r.gross;
+  fund_.cash = cash.value();
+  fund_.position = position.value();
+  bonds_taken_ += bonds;
+  if (defaulters) {
+    const auto index = static_cast<std::uint32_t>(batches_.size());
+    batches_.push_back(
+        market::LiquidationBatch::open(static_cast<std::uint32_t>(epoch), r.position, band_));
+    // Priced by the fund's fills only when its order works the batch off; when the fund's own
+    // inventory absorbed the aggregate, marked at the edge at once.
+    if (!market::LiquidationBatch::worked_off(r.position, fund_.position)) finish_batch(index);
+    post_fund_order();
+  }
+  return Status::ok();
+}
+
+void PrivateBook::post_fund_order() {
+  const std::optional<market::LiquidationOrder> order =
+      market::liquidation_order(fund_.position, band_);
+  if (!order || liquidation_order_ || phase_ == market::Phase::kClosed) return;
+  const priv::Side side = order->side == market::Side::kBuy ? priv::Side::kBuy : priv::Side::kSell;
+  Result<std::uint64_t> id =
+      ledger_->add_liquidation_order(side, order->edge.value(), order->qty.value());
+  must(id.status(), "the fund's liquidation order");
+  if (*id != next_order_id_) diverged("the fund's order numbered apart from the engine's");
+  post_liquidation(kFundOwner, order->side, order->edge, order->qty);
+}
+
+void PrivateBook::finish_batch(std::uint32_t index) {
+  market::LiquidationBatch& b = batches_[index];
+  emit(b.finish(index, time_, band_.reference));
+  // The defaulters' tokens are on the list of the epoch before the round's.
+  must(
+      ledger_->record_liquidation_price(
+          b.epoch - 1, priv::LiquidationPrice{b.price_num, static_cast<std::int64_t>(b.price_den)}),
+      "the liquidation price");
 }
 
 // ---- encoding ----------------------------------------------------------------------------------
@@ -209,6 +302,18 @@ void PrivateBook::encode_state(Writer& w) const {
   for (std::int64_t x : {band_.reference.value(), band_.low.value(), band_.high.value(),
                          band_.margin.value(), band_.half_width_ppm})
     w.i64(x);
+  w.boolean(liquidation_order_.has_value());
+  w.u64(liquidation_order_ ? liquidation_order_->value : 0);
+  w.i64(fund_.cash);
+  w.i64(fund_.position);
+  w.i64(bonds_taken_);
+  w.u64(gross_prev_);
+  w.boolean(pending_.has_value());
+  w.u32(pending_ ? pending_->epoch : 0);
+  w.boolean(pending_ && pending_->defaulters);
+  w.u64(batches_.size());
+  for (const market::LiquidationBatch& b : batches_)
+    b.encode(w);
   for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {
     std::uint64_t n = 0;
     book_.for_each(side, [&](const Order&) { ++n; });
@@ -278,6 +383,25 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
   book.epoch_ = epoch;
   book.window_close_ = window_close;
   book.next_scheduled_ms_ = next_scheduled;
+  const bool has_liquidation = r.boolean("has liquidation order");
+  const std::uint64_t liquidation = r.u64("liquidation order");
+  if (has_liquidation) book.liquidation_order_ = OrderId{liquidation};
+  book.fund_.cash = r.i64("fund cash");
+  book.fund_.position = r.i64_in("fund position", 1 - kMaxQty, kMaxQty - 1);
+  book.bonds_taken_ = r.i64_in("bonds taken", 0, ledger.fund().bonds_forfeited);
+  book.gross_prev_ = r.u64("gross at the last resolution");
+  const bool has_pending = r.boolean("awaiting resolution");
+  const std::uint32_t pending_epoch = r.u32("awaiting epoch");
+  const bool pending_defaulters = r.boolean("awaiting defaulters");
+  if (has_pending) book.pending_ = Pending{pending_epoch, pending_defaulters};
+  const std::uint64_t batches = r.u64("liquidation batches");
+  if (!r.failed() && batches > r.remaining() / 86) return bad("more batches than bytes");
+  for (std::uint64_t i = 0; i < batches && !r.failed(); ++i)
+    book.batches_.push_back(market::LiquidationBatch::decode(r, time));
+  PFEX_RETURN_IF_ERROR(r.status());
+  if (!has_liquidation && liquidation != 0) return bad("a liquidation order id without its order");
+  if (!has_pending && (pending_epoch != 0 || pending_defaulters))
+    return bad("a pending resolution's fields without one");
   std::uint64_t resting = 0;
   for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {
     const std::uint64_t n = r.u64("resting orders");
@@ -292,12 +416,15 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
       const priv::PrivateOrder* o = ledger.order(id.value);
       const bool worse = previous && (side == market::Side::kBuy ? limit.value() > *previous
                                                                  : limit.value() < *previous);
+      const bool fund_order = book.liquidation_order_ && *book.liquidation_order_ == id;
       if (o == nullptr || o->closed || side_of(o->side) != side || o->price != limit.value() ||
           o->qty - o->filled != open.value() || !book.band_.contains(limit) || worse ||
-          book.book_.find(id) != Book::kNil)
+          book.book_.find(id) != Book::kNil ||
+          priv::PrivateLedger::is_fund_order(*o) != fund_order ||
+          (fund_order && owner != kFundOwner))
         return bad("order " + std::to_string(id.value) + " is not open in the ledger as encoded");
       previous = limit.value();
-      book.book_.insert(id, owner, side, limit, open, false);
+      book.book_.insert(id, owner, side, limit, open, fund_order);
       ++resting;
     }
   }
@@ -329,6 +456,8 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
     open_in_ledger += ledger.order(id)->closed ? 0U : 1U;
   if (book.next_order_id_ != ledger.order_count() || open_in_ledger != resting)
     return bad("the book's orders are not the ledger's open orders");
+  if (book.liquidation_order_ && book.book_.find(*book.liquidation_order_) == Book::kNil)
+    return bad("the fund's liquidation order does not rest");
   return book;
 }
 

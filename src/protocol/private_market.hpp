@@ -8,7 +8,14 @@
 //   a close       -> PrivateLedger::close_order (an immediate order's remainder, a FOK kill, a
 //                    post-only refusal, an expiry at a halt), released later by a settle;
 //   a new epoch   -> PrivateLedger::begin_margin_round with the engine's new band;
-//   window closed -> PrivateLedger::close_refresh_window (absentees default, bonds forfeited).
+//   window closed -> PrivateLedger::close_refresh_window (absentees default, bonds forfeited);
+//                    the round then awaits its resolution (resolve_defaults);
+//   a resolution  -> the insurance fund takes over the defaulters' aggregate cash and position and
+//                    the forfeited bonds, and liquidates the position with a public order at the
+//                    adverse band edge (PrivateLedger::add_liquidation_order), through the same
+//                    liquidation code as the transparent exchange (market/liquidation.hpp); when
+//                    the round's batch is priced, PrivateLedger::record_liquidation_price, from
+//                    which the defaulters may exit.
 // The engine numbers orders as the ledger does (from 0, in the order of posts and
 // cancel-replaces); an order the engine cannot take still gets its id and closes at once.
 //
@@ -16,12 +23,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/codec.hpp"
 #include "core/status.hpp"
+#include "market/liquidation.hpp"
 #include "market/matching_engine.hpp"
+#include "protocol/defaults_resolution.hpp"
 #include "protocol/private/ledger.hpp"
 
 namespace pfex::protocol {
@@ -30,7 +42,10 @@ namespace pfex::protocol {
 using PrivateEvent = market::BasicEvent<
     market::BasicOrderAccepted<market::OrderTag>, market::BasicTrade<market::OrderTag>,
     market::BasicOrderClosed<market::OrderTag>, market::BasicOrderReduced<market::OrderTag>,
-    market::MarketHalted, market::EpochOpened, market::WindowClosed>;
+    market::MarketHalted, market::EpochOpened, market::WindowClosed, market::LiquidationFinished>;
+
+// The owner label of the insurance fund's liquidation orders (their ledger tag is the identity).
+inline constexpr market::OrderTag kFundOwner{0};
 
 // The label of a private order in the book and the events: the first 8 bytes (little-endian) of
 // its tag's encoding. A cancel-replace's new order keeps the label of the order it replaces (the
@@ -40,7 +55,7 @@ market::OrderTag order_tag_of(const crypto::Point& tag);
 class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag, PrivateEvent> {
  public:
   // The version of encode()'s layout, checked by decode().
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
 
   // The market of a private genesis (`spec`, `reference`) at ledger time `start`, for `ledger`,
   // which is at its genesis state and must outlive the book.
@@ -57,14 +72,44 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // disagreement between the engine and the ledger is a programming error and aborts.
   void on_applied(const priv::PrivateTx& tx, const priv::Applied& applied);
 
+  // The validators' resolution of the round whose refresh window closed in `epoch` (the market's
+  // epoch at the close; the defaulters' tokens are on the list of epoch - 1): v_D, c_D and g_S of
+  // docs/design.md section 6.3. The fund takes over (c_D, v_D) and the bonds the round's
+  // defaulters forfeited, the round's liquidation batch opens and the fund's whole position is
+  // offered at the adverse edge of the band (exempt from the circuit breaker); g_S is the base of
+  // the next round's levy. kFailedPrecondition unless that round awaits its resolution (every
+  // close awaits one, once); kInvalidArgument for a position or cash the market cannot hold, or a
+  // round without defaulters whose resolution is not (0, 0). On error nothing changes.
+  Status resolve_defaults(std::uint64_t epoch, const DefaultsResolution& resolution);
+  // The epoch whose close awaits resolve_defaults, if any.
+  std::optional<std::uint32_t> awaiting_resolution() const {
+    if (!pending_) return std::nullopt;
+    return pending_->epoch;
+  }
+  // TEST-ONLY stand-in for the validators' threshold decryption: when set, every window's close
+  // asks it for the round's resolution at once and applies it (the flow driver computes it from
+  // the defaulting wallets' openings). Not part of the state; a real replica never sets it.
+  using ResolutionStandIn = std::function<std::optional<DefaultsResolution>(std::uint32_t epoch)>;
+  void set_resolution_stand_in(ResolutionStandIn stand_in) { stand_in_ = std::move(stand_in); }
+
+  // The insurance fund as the public sees it: its cash (fees of every fill, the defaulters' cash
+  // and bonds, its liquidation trades, minus the exits it paid) and its position.
+  const market::FundHoldings& fund() const { return fund_; }
+  // Every round's liquidation batch with defaulters, in order.
+  std::span<const market::LiquidationBatch> liquidations() const { return batches_; }
+  // g_S of the last resolution (the base of the next levy; 0 before any).
+  std::uint64_t gross_prev() const { return gross_prev_; }
+
   // The engine's whole state in the canonical codec: kVersion, the engine's time, then
   // encode_state().
   void encode(Writer& w) const;
   Bytes encode() const;
   // The state without the time (the state hash's part; every entry moves the time): phase,
   // epoch, window close, next scheduled round, band, the resting orders in priority order, the
-  // order and trade counters, the last trade price, the standing quote, the breaker's and the
-  // reference price's recent trades.
+  // the fund (its liquidation order's id, cash, position, the bonds it took, g_S of the last
+  // resolution, the round awaiting its resolution and the liquidation batches), the resting
+  // orders in priority order, the order and trade counters, the last trade price, the standing
+  // quote, the breaker's and the reference price's recent trades.
   void encode_state(Writer& w) const;
   // The inverse of encode() for a replica at ledger time `now`, strictly (kCorruption for an
   // unknown version, damage, a time after `now`, an order the ledger does not hold open with that
@@ -83,17 +128,31 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   void cancel_resting(std::uint64_t id);
   void reduce_resting(std::uint64_t id, std::int64_t by);
   market::OrderTag resting_owner(std::uint64_t id) const;
+  // Offers the fund's whole position at the adverse edge, unless it is flat or its order rests.
+  void post_fund_order();
+  void finish_batch(std::uint32_t index);
 
   // The engine's hooks (matching_engine.hpp).
   Status admit(market::OrderTag, market::Side, Price, Qty, const Order*) { return Status::ok(); }
   void on_release(market::OrderTag, market::Side, Price, Qty) {}  // a later settle releases
   void on_fill(const market::Fill<market::OrderTag>& fill);
   void on_close(market::OrderId id, market::OrderTag owner, market::CloseReason reason);
-  void on_halt(market::HaltReason) {}
+  void on_halt(market::HaltReason);
   void on_epoch_opened();
   void on_window_closed();
 
   priv::PrivateLedger* ledger_;
+  // A round closed and awaiting its resolution: its epoch, and whether anybody defaulted.
+  struct Pending {
+    std::uint32_t epoch = 0;
+    bool defaulters = false;
+  };
+  std::optional<Pending> pending_;
+  market::FundHoldings fund_;
+  std::int64_t bonds_taken_ = 0;  // forfeited bonds already in the fund's cash
+  std::uint64_t gross_prev_ = 0;
+  std::vector<market::LiquidationBatch> batches_;
+  ResolutionStandIn stand_in_;
 };
 
 }  // namespace pfex::protocol

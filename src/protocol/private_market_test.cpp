@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <variant>
@@ -448,8 +449,10 @@ TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
   EXPECT_FALSE(
       PrivateBook::decode(spec_with_fee(), v.replica.ledger_time(), **end_ledger, book).is_ok());
   // The one resting order's open quantity: after the version, time, phase, epoch, window
-  // close, next round, five band fields, the bid count, its id, owner and limit.
-  const std::size_t open_at = 4 + 8 + 1 + 4 + 8 + 8 + 5 * 8 + 8 + 8 + 8 + 8;
+  // close, next round, five band fields, the fund (no liquidation order, cash, position, bonds
+  // taken, g_S, no pending round, no batches), the bid count, its id, owner and limit.
+  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8;
+  const std::size_t open_at = 4 + 8 + 1 + 4 + 8 + 8 + 5 * 8 + fund + 8 + 8 + 8 + 8;
   ASSERT_EQ(book[open_at], 1);
   book[open_at] = 2;
   auto refused = PrivateBook::decode(spec_with_fee(), early.ledger_time(), **ledger_copy, book);
@@ -459,6 +462,184 @@ TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
                                      ByteSpan(book).first(n))
                      .is_ok())
         << n;
+}
+
+// The test's stand-in for the validators' decryption: the defaulters' token holdings (their
+// fills all claimed) and the survivors' gross position at their refreshes.
+struct StandIn {
+  std::vector<const PrivateWallet*> defaulters;
+  std::uint64_t gross = 0;
+  DefaultsResolution resolve() const {
+    DefaultsResolution r;
+    for (const PrivateWallet* w : defaulters) {
+      r.position += static_cast<std::int64_t>(w->attributes().vp) -
+                    static_cast<std::int64_t>(w->attributes().vm);
+      r.cash += w->attributes().c;
+    }
+    r.gross = gross;
+    return r;
+  }
+};
+
+// One defaulter, long 2: at the window's close the fund takes over its cash, position and bond,
+// and offers the 2 at the new band's low edge; a private bid inside the band fills 1 at once (at
+// the bid's price), a later private buy the other. The batch is priced then (volume weighted),
+// the price goes to the ledger and the defaulter exits exactly once, paid by the fund. A snapshot
+// taken while the fund's order rests restores it and replays to the same state.
+TEST(PrivateFund, TheFundLiquidatesADefaulterAndTheDefaulterExitsOnce) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(100'000);
+  auto c = v.trader(1'000'000);
+  StandIn stand_in;
+  stand_in.defaulters = {b.get()};
+  std::vector<std::uint32_t> asked;
+  v.replica.set_resolution_stand_in([&](std::uint32_t epoch) -> std::optional<DefaultsResolution> {
+    asked.push_back(epoch);
+    return stand_in.resolve();
+  });
+  const std::int64_t fee = spec_with_fee().fee_per_contract.value();
+  const std::int64_t bond = v.ledger().terms().bond;
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef, 2);  // 0
+  v.post(*b, Side::kBuy, OrderKind::kLimit, kRef, 2);   // 1: B is long 2 at 1000
+  v.ok(*b, b->build_settle(v.ledger()));
+  const std::int64_t b_cash = b->attributes().c;
+  EXPECT_EQ(b_cash, 100'000 - 2 * kRef - 2 * fee);
+  const std::int64_t high = v.ledger().terms().high;
+  v.post(*a, Side::kBuy, OrderKind::kLimit, high, 1);  // 2: stands at H
+  v.advance(v.now + 60'000);                           // the breaker: halt, epoch 1
+  ASSERT_TRUE(v.ledger().in_refresh_window());
+  const PrivateBook& book = *v.replica.private_book();
+  const std::int64_t low = book.band().low.value();
+  for (PrivateWallet* w : {a.get(), c.get()}) {
+    if (!w->open_orders().empty()) v.ok(*w, w->build_settle(v.ledger()));
+    v.ok(*w, w->build_refresh(v.ledger(), 0));
+    stand_in.gross +=
+        static_cast<std::uint64_t>(std::llabs(static_cast<std::int64_t>(w->attributes().vp) -
+                                              static_cast<std::int64_t>(w->attributes().vm)));
+  }
+  v.post(*c, Side::kBuy, OrderKind::kLimit, low + 30, 1);  // 3: a bid above the low edge
+  const std::uint64_t bid = v.ledger().order_count() - 1;
+  EXPECT_FALSE(book.awaiting_resolution().has_value());
+  v.advance(book.window_close().value());  // B defaults; the stand-in resolves at once
+  ASSERT_TRUE(v.ledger().defaulted(b->identity()));
+  EXPECT_EQ(asked, std::vector<std::uint32_t>{1});
+  EXPECT_FALSE(book.awaiting_resolution().has_value());
+  EXPECT_EQ(book.gross_prev(), stand_in.gross);
+
+  // The fund's order: the next id, at the low edge, the identity for its tag, 1 filled by C's
+  // bid at the bid's price (the maker's), 1 resting, exempt from the breaker.
+  const std::uint64_t fund_order = bid + 1;
+  ASSERT_EQ(v.ledger().order_count(), fund_order + 1);
+  const priv::PrivateOrder& fo = *v.ledger().order(fund_order);
+  EXPECT_TRUE(priv::PrivateLedger::is_fund_order(fo));
+  EXPECT_EQ(fo.side, Side::kSell);
+  EXPECT_EQ(fo.price, low);
+  EXPECT_EQ(fo.qty, 2);
+  EXPECT_EQ(fo.filled, 1);
+  EXPECT_FALSE(fo.closed);
+  ASSERT_EQ(v.ledger().order(bid)->fills.size(), 1U);
+  EXPECT_EQ(v.ledger().order(bid)->fills[0].price, low + 30);
+  const auto trades = v.all<Trade>();
+  ASSERT_FALSE(trades.empty());
+  EXPECT_TRUE(trades.back().liquidation);
+  EXPECT_EQ(book.book().best(market::Side::kSell), Price(low));
+  // Nobody can settle, cancel or replace the fund's order; the exit waits for the price.
+  EXPECT_FALSE(v.ledger().exit_context(b->identity()).is_ok());
+  EXPECT_FALSE(b->build_exit(v.ledger()).is_ok());
+  priv::CancelTx cancel_fund;
+  cancel_fund.order = fund_order;
+  EXPECT_NE(v.ledger().check_rules(PrivateTx(cancel_fund)).message().find("fund's"),
+            std::string::npos);
+  ASSERT_EQ(book.liquidations().size(), 1U);
+  EXPECT_FALSE(book.liquidations()[0].finished);
+  // Fees of 2 fills of 2 and 1 (both sides), B's cash and bond, and the sale of 1 at 990 less
+  // its fee.
+  const std::int64_t taken = b_cash + bond;
+  EXPECT_EQ(book.fund().cash, 2 * fee * 3 + taken + (low + 30) - fee);
+  EXPECT_EQ(book.fund().position, 1);
+
+  // A snapshot now restores the resting fund order and replays to the same state.
+  const std::size_t cut = v.entries.size();
+  const Bytes snap = v.replica.snapshot();
+
+  v.post(*a, Side::kBuy, OrderKind::kLimit, low + 10, 1);  // takes the fund's last 1 at L
+  EXPECT_TRUE(v.ledger().order(fund_order)->closed);
+  ASSERT_TRUE(book.liquidations()[0].finished);
+  EXPECT_EQ(book.fund().position, 0);
+  const auto finished = v.all<market::LiquidationFinished>();
+  ASSERT_EQ(finished.size(), 1U);
+  EXPECT_EQ(finished[0].filled, Qty(2));
+  EXPECT_EQ(finished[0].kept, Qty(0));
+  auto ctx = v.ledger().exit_context(b->identity());
+  ASSERT_TRUE(ctx.is_ok()) << ctx.status().to_string();
+  EXPECT_EQ(ctx->price.num, (low + 30) + low);
+  EXPECT_EQ(ctx->price.den, 2);
+  const std::int64_t fund_before = book.fund().cash;
+
+  // B exits once: the transparent claim formula at that price, paid by the fund.
+  auto exit = b->build_exit(v.ledger());
+  ASSERT_TRUE(exit.is_ok()) << exit.status().to_string();
+  const EntryOutcome out = v.add(encode_entry(PrivateEntry{PrivateTx(*exit)}));
+  ASSERT_TRUE(out.accepted) << out.reason.to_string();
+  const auto expected = static_cast<std::int64_t>(
+      market::exit_claim(book.liquidations()[0], b_cash, 2, spec_with_fee().tick_value,
+                         spec_with_fee().liquidation_penalty_per_contract));
+  EXPECT_EQ(exit->exit.claim, expected);
+  EXPECT_EQ(book.fund().cash, fund_before - expected);
+  EXPECT_TRUE(v.ledger().exited(b->identity()));
+  const Digest32 after_exit = v.replica.state_hash();
+  const EntryOutcome again = v.add(encode_entry(PrivateEntry{PrivateTx(*exit)}));
+  EXPECT_FALSE(again.accepted);
+  auto second = b->build_exit(v.ledger());
+  if (second.is_ok()) {
+    const EntryOutcome twice = v.add(encode_entry(PrivateEntry{PrivateTx(*second)}));
+    EXPECT_FALSE(twice.accepted);
+    EXPECT_NE(twice.reason.to_string().find("already exited"), std::string::npos)
+        << twice.reason.to_string();
+  }
+  EXPECT_EQ(v.replica.state_hash(), after_exit);
+
+  auto restored = LedgerReplica::restore(snap, shared_gens());
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  EXPECT_EQ(restored->snapshot(), snap);
+  const PrivateBook& rb = *restored->private_book();
+  EXPECT_EQ(rb.fund().cash, 2 * fee * 3 + taken + (low + 30) - fee);
+  EXPECT_EQ(rb.fund().position, 1);
+  EXPECT_EQ(rb.book().best(market::Side::kSell), Price(low));
+  ASSERT_TRUE(restored->apply_batch(std::span(v.entries).subspan(cut)).is_ok());
+  EXPECT_EQ(restored->chain(), v.replica.chain());
+  EXPECT_EQ(restored->state_hash(), v.replica.state_hash());
+  EXPECT_EQ(rb.fund().cash, book.fund().cash);
+}
+
+// The resolution is refused for a round that does not await one, and for a round without
+// defaulters unless it is (0, 0); nothing changes.
+TEST(PrivateFund, AResolutionIsAcceptedOnlyForTheRoundThatAwaitsIt) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  v.post(*a, Side::kBuy, OrderKind::kLimit, v.ledger().terms().high, 1);
+  v.advance(v.now + 60'000);  // halt: epoch 1
+  v.ok(*a, a->build_settle(v.ledger()));
+  v.ok(*a, a->build_refresh(v.ledger(), 0));
+  const PrivateBook& book = *v.replica.private_book();
+  v.advance(book.window_close().value() - 1);
+  EXPECT_FALSE(book.awaiting_resolution().has_value());
+  v.advance(book.window_close().value());  // nobody defaults
+  ASSERT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  PrivateBook copy = book;
+  EXPECT_EQ(copy.resolve_defaults(1, DefaultsResolution{1, 0, 0}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(copy.resolve_defaults(1, DefaultsResolution{0, 5, 0}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(copy.resolve_defaults(0, DefaultsResolution{}).code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(copy.resolve_defaults(2, DefaultsResolution{}).code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(copy.encode(), book.encode());
+  EXPECT_TRUE(copy.resolve_defaults(1, DefaultsResolution{0, 0, 7}).is_ok());
+  EXPECT_EQ(copy.gross_prev(), 7U);
+  EXPECT_FALSE(copy.awaiting_resolution().has_value());
+  EXPECT_EQ(copy.resolve_defaults(1, DefaultsResolution{0, 0, 7}).code(),
+            ErrorCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -86,6 +86,8 @@ Status PrivateLedger::resolve_entries(const std::vector<SettleEntry>& entries,
     const PrivateOrder* o = order(e.order);
     if (o == nullptr) return Status::not_found("settle entry: " + order_name(e.order) + " unknown");
     const std::string name = "settle entry for " + order_name(e.order);
+    if (is_fund_order(*o))
+      return Status::failed_precondition(name + ": the fund's liquidation order is not a trader's");
     if (e.fill_index < o->claimed || e.fill_index > o->fills.size())
       return Status::failed_precondition(name + ": fill index " + std::to_string(e.fill_index) +
                                          " outside [" + std::to_string(o->claimed) + ", " +
@@ -128,6 +130,9 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
   if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
     const PrivateOrder* o = order(tx.target);
     if (o == nullptr) return Status::not_found(order_name(tx.target) + " unknown");
+    if (is_fund_order(*o))
+      return Status::failed_precondition(order_name(tx.target) +
+                                         " is the fund's liquidation order");
     if (o->closed) return Status::failed_precondition(order_name(tx.target) + " is closed");
     if (o->fills.size() != tx.fills_seen)
       return Status::failed_precondition(
@@ -339,6 +344,8 @@ Status PrivateLedger::check_exit(const ExitTx& tx, bool rules_only) const {
 Status PrivateLedger::check_spend(const SpendTx& tx, bool rules_only) const {
   const SpendPublic& pub = tx.spend;
   if (tx.type == TxType::kRefresh) return check_refresh(tx, rules_only);
+  if (tx.order && tx.order->tag.is_identity())
+    return Status::invalid_argument("an order's tag may not be the identity (it marks the fund's)");
   const MarketTerms* spend_terms = terms_for_epoch(pub.window.epoch);
   if (spend_terms == nullptr)
     return Status::failed_precondition("window of epoch " + std::to_string(pub.window.epoch) +
@@ -400,6 +407,8 @@ Status PrivateLedger::check_register(const RegisterTx& tx, bool rules_only) cons
 Status PrivateLedger::check_cancel(const CancelTx& tx, bool rules_only) const {
   const PrivateOrder* o = order(tx.order);
   if (o == nullptr) return Status::not_found(order_name(tx.order) + " unknown");
+  if (is_fund_order(*o))
+    return Status::failed_precondition(order_name(tx.order) + " is the fund's liquidation order");
   if (o->closed) return Status::failed_precondition(order_name(tx.order) + " is already closed");
   if (rules_only) return Status::ok();
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
@@ -574,6 +583,23 @@ Status PrivateLedger::record_fill(std::uint64_t id, std::int64_t price, std::int
   o.filled += qty;
   if (o.filled == o.qty) o.closed = true;
   return Status::ok();
+}
+
+Result<std::uint64_t> PrivateLedger::add_liquidation_order(Side side, std::int64_t price,
+                                                           std::int64_t qty) {
+  if (side != Side::kBuy && side != Side::kSell) return Status::invalid_argument("unknown side");
+  if (!terms_.in_band(price))
+    return Status::invalid_argument("liquidation price " + std::to_string(price) +
+                                    " is outside the band");
+  if (qty < 1) return Status::invalid_argument("liquidation qty must be at least 1");
+  PrivateOrder o;
+  o.side = side;
+  o.kind = OrderKind::kLimit;
+  o.price = price;
+  o.qty = qty;
+  o.tag = Point::identity();
+  orders_.push_back(std::move(o));
+  return orders_.size() - 1;
 }
 
 Status PrivateLedger::close_order(std::uint64_t id) {

@@ -171,6 +171,12 @@ class PrivateLedger {
   // which closes when fully filled; closing an order (an immediate order's remainder, a halt).
   Status record_fill(std::uint64_t id, std::int64_t price, std::int64_t qty);
   Status close_order(std::uint64_t id);
+  // The insurance fund's liquidation order (the matcher's, docs/design.md section 6.4): a public
+  // limit order of `qty` at `price` inside the band whose tag is the identity point. No spend can
+  // open that tag and the ledger refuses it in a post, so no trader can settle, cancel, reduce or
+  // replace the fund's order; its fills stay with the fund. Returns its id.
+  Result<std::uint64_t> add_liquidation_order(Side side, std::int64_t price, std::int64_t qty);
+  static bool is_fund_order(const PrivateOrder& o) { return o.tag.is_identity(); }
 
   // The whole public state in the canonical codec (docs/protocol/validator.md, "Private state"):
   // the terms (current and, during and after a margin round, previous; each with its bond and
