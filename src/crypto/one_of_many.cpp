@@ -263,12 +263,12 @@ Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens
 
   // Steps 4 and 5: G_k = sum_i p_{i,k} C_i + rho_k H, constant-time MSMs.
   std::vector<std::vector<Scalar>> P = prover_polynomials(bits, a);
-  std::vector<Point> set_and_H(set.points().begin(), set.points().end());
-  set_and_H.push_back(H);
+  std::vector<Point> bases(set.points().begin(), set.points().end());
+  bases.push_back(H);  // the set's points, then H
   proof.G_.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
     P[k][N] = rho[k];
-    PFEX_ASSIGN_OR_RETURN(proof.G_[k], msm(P[k], set_and_H));
+    PFEX_ASSIGN_OR_RETURN(proof.G_[k], msm(P[k], bases));
   }
   P.clear();  // the Scalars wipe themselves
 
