@@ -100,6 +100,7 @@ TEST(OneOfManySet, DigestBindsEveryPointAndTheOrder) {
 TEST(OneOfManySet, DigestFromEncodingsIsTheSetsDigest) {
   const std::vector<Point> points = random_points(16);
   std::vector<Point::Encoding> encodings;
+  encodings.reserve(points.size());
   for (const Point& p : points)
     encodings.push_back(p.encode());
   const Digest32 digest = one_of_many_set_digest(

@@ -165,9 +165,9 @@ void expect_equivalent(const Compared& c) {
 struct FlowBuilder {
   std::vector<TimedAction> flow;
   std::int64_t ms = 0;
-  void add(market::Action a) {
+  void add(const market::Action& a) {
     ms += 1000;
-    flow.push_back(TimedAction{LedgerTime(ms), std::move(a)});
+    flow.push_back(TimedAction{LedgerTime(ms), a});
   }
   void trader(std::int64_t deposit) {
     add(market::RegisterAction{});
@@ -352,7 +352,8 @@ struct FlowCase {
 // Crossing flows use every order type and prices across the whole band (and a tick outside);
 // resting flows only limit and post-only orders with buys below and sells above the reference,
 // so nothing ever trades.
-// How rapidcheck prints a failing case.
+// How rapidcheck prints a failing case (rapidcheck looks up this name).
+// NOLINTNEXTLINE(readability-identifier-naming)
 [[maybe_unused]] void showValue(const FlowCase& fc, std::ostream& os) {
   os << "deposits:";
   for (std::int64_t d : fc.deposits)

@@ -18,7 +18,7 @@ using testing::TempDir;
 // forger, whose word the node must not take for what the log holds.
 class FakeGateway {
  public:
-  FakeGateway(int status, std::string body) {
+  FakeGateway(int status, const std::string& body) {
     server_.route("POST", "/v1/tx", [=](const net::HttpRequest&) {
       return net::HttpResponse{status, "application/json", body};
     });
@@ -55,10 +55,12 @@ struct Fixture {
   // Appends `payloads` to the "log" and applies them; returns the new entries.
   std::vector<ledger::LogEntry> append(const std::vector<Bytes>& payloads) {
     std::vector<protocol::LedgerEntry> batch;
+    batch.reserve(payloads.size());
     for (const Bytes& p : payloads)
       batch.push_back(m.entry(p));
     EXPECT_TRUE(replica.apply_batch(batch).is_ok());
     std::vector<ledger::LogEntry> entries;
+    entries.reserve(batch.size());
     for (protocol::LedgerEntry& e : batch)
       entries.push_back(ledger::LogEntry{e.sequence, e.entry_time, std::move(e.payload)});
     return entries;

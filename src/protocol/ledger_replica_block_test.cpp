@@ -138,6 +138,8 @@ class ReplicaBlockTest : public ::testing::Test {
     log_ = nullptr;
   }
   static const BlockLog& log() { return *log_; }
+
+ private:
   static BlockLog* log_;
 };
 BlockLog* ReplicaBlockTest::log_ = nullptr;

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/ledger_replica.hpp"
@@ -143,6 +144,8 @@ class ReplicaPrivateTest : public ::testing::Test {
     log_ = nullptr;
   }
   static const PrivateLog& log() { return *log_; }
+
+ private:
   static PrivateLog* log_;
 };
 PrivateLog* ReplicaPrivateTest::log_ = nullptr;
@@ -355,7 +358,8 @@ TEST(PrivateGenesis, RegistrationPostsTheGenesisBond) {
   std::uint64_t seq = 0;
   auto next = [&](Bytes payload) {
     ++seq;
-    auto out = v.apply(LedgerEntry{seq, LedgerTime(static_cast<std::int64_t>(seq)), payload});
+    auto out =
+        v.apply(LedgerEntry{seq, LedgerTime(static_cast<std::int64_t>(seq)), std::move(payload)});
     EXPECT_TRUE(out.is_ok());
     return *out;
   };

@@ -33,6 +33,7 @@ using ledger::testing::TempDir;
 // The log's entries as the validator reads them (src/node/log_adapter.hpp does this outside tests).
 std::vector<LedgerEntry> from_log(std::vector<ledger::LogEntry> entries) {
   std::vector<LedgerEntry> out;
+  out.reserve(entries.size());
   for (ledger::LogEntry& e : entries)
     out.push_back(LedgerEntry{e.sequence, e.entry_time, std::move(e.payload)});
   return out;
@@ -326,6 +327,7 @@ void write_flow(ledger::Log& log, const std::vector<std::pair<int, Bytes>>& flow
     }
   }
   std::vector<std::jthread> threads;
+  threads.reserve(static_cast<std::size_t>(traders));
   for (int t = 0; t < traders; ++t) {
     threads.emplace_back([&log, &flow, t] {
       for (const auto& [who, b] : flow) {

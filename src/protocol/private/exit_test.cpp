@@ -75,7 +75,7 @@ TEST_F(ExitFixture, BondsArePostedAtRegistrationAndForfeitedByDefaulters) {
   EXPECT_EQ(ledger.default_epoch(b->identity()), 1u);
   EXPECT_EQ(ledger.default_epoch(a->identity()), std::nullopt);
   // Minted cash and bonds share the supply cap.
-  EXPECT_EQ(ledger.cash_supply(), 3 * 100'000 + 3 * kBond);
+  EXPECT_EQ(ledger.cash_supply(), 3 * std::int64_t{100'000} + 3 * kBond);
   // A registration must post exactly the market's bond.
   PrivateWallet d(gens());
   auto less = d.build_register(ledger, 1, kBond - 1);
@@ -195,7 +195,7 @@ TEST_F(ExitFixture, TheStateCodecCoversBondsDefaultsAndExits) {
   expect_rejected(**again, PrivateTx(*exit), ErrorCode::kAlreadyExists, "already exited");
   // The fund's totals (bonds held, forfeited, exits paid) precede the round sums (6 points).
   const Bytes good = ledger.encode_state();
-  const std::size_t totals = good.size() - 6 * 32 - 3 * 8;
+  const std::size_t totals = good.size() - std::size_t{6} * 32 - std::size_t{3} * 8;
   Bytes held = good;
   held[totals] ^= 1;
   auto bad = PrivateLedger::decode_state(gens(), held);
