@@ -30,6 +30,9 @@
 #include "crypto/sigma.hpp"
 #include "crypto/threshold.hpp"
 
+// Each secret is a copy of a public value (x = x_pub): the copy is marked undefined, the original
+// stays defined to check the results against.
+// NOLINTBEGIN(performance-unnecessary-copy-initialization)
 namespace {
 
 using pfex::crypto::declassify;
@@ -226,6 +229,7 @@ void pedersen_and_sigma_prover() {
 // branch on them or use them as memory indices. The proof is published: checked after.
 void one_of_many_prover() {
   std::vector<Point> points;
+  points.reserve(16);
   for (int i = 0; i < 16; ++i)
     points.push_back(Point::random());
   const std::size_t index_pub = randombytes_uniform(16);  // not a compile-time constant
@@ -397,6 +401,7 @@ void threshold_elgamal() {
 void drawn_nonces() {
   namespace pc = pfex::crypto;
   std::vector<Point> points;
+  points.reserve(8);
   for (int i = 0; i < 8; ++i)
     points.push_back(Point::random());
   const Scalar r_pub = Scalar::random();
@@ -476,7 +481,9 @@ int expect_leak_drawn() {
 }
 
 }  // namespace
+// NOLINTEND(performance-unnecessary-copy-initialization)
 
+// NOLINTNEXTLINE(bugprone-exception-escape): a check program; an escaping exception aborts it
 int main(int argc, char** argv) {
   pfex::crypto::ctime::install();  // before sodium_init
   pfex::ensure_sodium_init();

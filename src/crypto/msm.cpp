@@ -143,6 +143,7 @@ Point msm_straus_var(std::span<const Scalar> scalars, std::span<const Point> poi
   for (int i = top; i >= 0; --i) {
     Completed t = detail::dbl(r);
     for (std::size_t j = 0; j < n; ++j) {
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse): NAF digits are signed values by design
       const int d = nafs[j][static_cast<std::size_t>(i)];
       if (d == 0) continue;
       // One addition site (negating the operand instead of a second, subtracting one) keeps

@@ -138,8 +138,8 @@ std::vector<std::vector<Scalar>> prover_polynomials(std::span<const Scalar> bits
 // one is C_(hi, l_lo) (a constant-time selection), and the products with U_hi are one MSM per
 // k over the 2^(n-m) groups' m + 1 coefficients. With m = n/2 and N = 1024 that is 6,272 terms
 // instead of 10,240, and every point's table is built once.
-Result<std::vector<Point>> prover_G(std::span<const Point> C, std::size_t l,
-                                    std::span<const Scalar> bits, std::span<const Scalar> a) {
+Result<std::vector<Point>> prover_g_k(std::span<const Point> C, std::size_t l,
+                                      std::span<const Scalar> bits, std::span<const Scalar> a) {
   const std::size_t n = bits.size();
   const std::size_t m = n / 2;
   const std::size_t h = n - m;
@@ -321,7 +321,7 @@ Result<OneOfManyProof> OneOfManyProof::prove_unchecked(const OneOfManyGens& gens
   PFEX_ASSIGN_OR_RETURN(proof.D_, commit([&](std::size_t j) { return -(a[j] * a[j]); }, r_D));
 
   // Steps 4 and 5: G_k = sum_i p_{i,k} C_i + rho_k H, constant-time.
-  PFEX_ASSIGN_OR_RETURN(proof.G_, prover_G(set.points(), index, bits, a));
+  PFEX_ASSIGN_OR_RETURN(proof.G_, prover_g_k(set.points(), index, bits, a));
   for (std::size_t k = 0; k < n; ++k)
     proof.G_[k] += rho[k] * H;
 

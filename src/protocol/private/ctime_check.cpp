@@ -1,7 +1,9 @@
 // Constant-time check of the wallet's proving paths (src/crypto/ctime_check.cpp is the same check
-// for the proof systems): a wallet builds a deposit, a post, a settle and a refresh with its
-// secrets marked as undefined memory (the token's opening and chain key, the cash account's
-// balance, the amounts), so memcheck reports any branch or memory index that depends on them.
+// for the proof systems): a wallet builds a deposit, a post, a settle, a refresh and, after it
+// defaulted, an exit with its secrets marked as undefined memory (the token's opening and chain
+// key, the cash account's balance, the amounts, and every random byte drawn while it builds: the
+// nonces, blindings and new serials, through crypto/ctime_randombytes.hpp), so memcheck reports
+// any branch or memory index that depends on them.
 // Only what the wallet publishes (the transaction's fields and proofs) and its verdicts (solvent
 // or not) are made defined, by the library itself (crypto::declassify). scripts/ctime-check
 // builds this and runs it under `valgrind --error-exitcode=1`.
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "crypto/ct.hpp"
+#include "crypto/ctime_randombytes.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/private/wallet.hpp"
 
@@ -66,6 +69,13 @@ void classify_wallet(const PrivateWallet& w) {
 
 // Publishes a built transaction the way a node would: its bytes go on the wire. They are made
 // defined (published), decoded, and applied by the ledger (variable time, on public data only).
+// Builds under marking: every random byte the wallet draws while building is secret.
+template <class Build>
+auto build_marked(Build&& build) {
+  const crypto::ctime::Marked marked;
+  return build();
+}
+
 template <class Tx>
 bool publish(PrivateLedger& ledger, PrivateWallet& w, const Result<Tx>& tx, const char* what) {
   bool built = tx.is_ok();
@@ -103,6 +113,7 @@ int expect_leak(const PrivateWallet& w) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  crypto::ctime::install();  // before sodium_init
   ensure_sodium_init();
   Issuer issuer;
   std::array<std::uint8_t, 32> seed{};
@@ -134,28 +145,46 @@ int main(int argc, char** argv) {
   classify_wallet(w);
   std::uint64_t amount = 50'000;
   classify(amount);
-  if (!publish(ledger, w, w.build_deposit(ledger, amount), "deposit")) return 1;
+  if (!publish(ledger, w, build_marked([&] { return w.build_deposit(ledger, amount); }), "deposit"))
+    return 1;
   classify_wallet(w);
-  if (!publish(ledger, w, w.build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 3), "post"))
+  if (!publish(ledger, w, build_marked([&] {
+                 return w.build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 3);
+               }),
+               "post"))
     return 1;
   check(ledger.record_fill(0, 100, 2).is_ok(), "fill");
   classify_wallet(w);
-  if (!publish(ledger, w, w.build_settle(ledger), "settle")) return 1;
+  if (!publish(ledger, w, build_marked([&] { return w.build_settle(ledger); }), "settle")) return 1;
   MarketTerms next = ledger.terms();
   next.epoch = 2;
   check(ledger.begin_margin_round(next, 1).is_ok(), "margin round");
   classify_wallet(w);
-  if (!publish(ledger, w, w.build_settle(ledger), "settle before the refresh")) return 1;
+  if (!publish(ledger, w, build_marked([&] { return w.build_settle(ledger); }),
+               "settle before the refresh"))
+    return 1;
   classify_wallet(w);
   std::uint64_t deposit = 700;
   classify(deposit);
-  if (!publish(ledger, w, w.build_refresh(ledger, deposit), "refresh")) return 1;
+  if (!publish(ledger, w, build_marked([&] { return w.build_refresh(ledger, deposit); }),
+               "refresh"))
+    return 1;
 
   // The results are right: made defined only to check them.
   Attributes a = w.attributes();
   crypto::declassify(a);
   check(a.c == 50'000 - 2'000 - 4 - 2 + 700 && a.vp == 2 && a.B == 0, "the wallet's token");
+
+  // The next round passes without a refresh: the wallet defaults, and exits at the recorded
+  // liquidation price with its token of epoch 2.
+  check(ledger.close_refresh_window().is_ok(), "the first round's refresh window closes");
+  next.epoch = 3;
+  check(ledger.begin_margin_round(next, 0).is_ok(), "second margin round");
+  check(ledger.close_refresh_window().is_ok(), "the refresh window closes");
+  check(ledger.record_liquidation_price(2, {100, 1}).is_ok(), "liquidation price");
+  classify_wallet(w);
+  if (!publish(ledger, w, build_marked([&] { return w.build_exit(ledger); }), "exit")) return 1;
   if (failures != 0) return 1;
-  std::printf("private ctime_check: deposit, post, settle and refresh ran on secret data\n");
+  std::printf("private ctime_check: deposit, post, settle, refresh and exit ran on secret data\n");
   return 0;
 }

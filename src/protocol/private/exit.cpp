@@ -3,8 +3,10 @@
 #include <sodium.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "crypto/ct.hpp"
 #include "crypto/proof_codec.hpp"
 #include "protocol/private/ct_int.hpp"
 
@@ -121,6 +123,35 @@ std::size_t exit_relation_count(std::size_t num_tags) {
   return 5 + num_tags;
 }
 
+namespace {
+
+// floor(n / d) and n - floor(n / d) * d for a secret n with |n| < 2^127 and a public d in
+// [1, 2^62]: restoring division over all 128 bits with masks, no branch or division instruction
+// on n (the compiler's 128-bit division takes time that depends on its operands).
+std::pair<i128, i128> floor_div_ct(i128 n, i128 d) {
+  const u128 negative_mask = static_cast<u128>(n >> 127);  // all ones when n < 0
+  const u128 magnitude = (static_cast<u128>(n) ^ negative_mask) - negative_mask;
+  const auto divisor = static_cast<u128>(d);
+  u128 q = 0;
+  u128 r = 0;  // < 2d <= 2^63: the borrow below is bit 127
+  for (int i = 127; i >= 0; --i) {
+    r = (r << 1) | ((magnitude >> i) & 1);
+    const u128 diff = r - divisor;
+    const u128 keep = (diff >> 127) - 1;  // all ones when r >= divisor
+    r = (r & ~keep) | (diff & keep);
+    q |= (keep & 1) << i;
+  }
+  // Truncated toward zero so far; a negative n with a remainder rounds down one more.
+  const u128 round = negative_mask & ct::nonzero(static_cast<std::uint64_t>(r));
+  const auto quotient = static_cast<i128>(((q + round) ^ negative_mask) - negative_mask);
+  return {quotient, n - quotient * d};
+}
+
+}  // namespace
+
+// The token's values are secret: every refusal below is a verdict computed without a branch and
+// made public alone, and the claim is public (the transaction carries it). Only the price, the
+// tick value and the penalty (public) choose a path.
 Result<ExitValues> exit_values(const Attributes& a, const Deltas& d, const ExitContext& ctx) {
   PFEX_RETURN_IF_ERROR(validate(ctx.price));
   const std::array<i128, 7> x = {a.c, a.vp, a.vm, a.B, a.S, a.QB, a.QS};
@@ -128,36 +159,63 @@ Result<ExitValues> exit_values(const Attributes& a, const Deltas& d, const ExitC
   std::array<i128, 7> y{};
   for (std::size_t i = 0; i < 7; ++i)
     y[i] = x[i] + dx[i];
+  std::uint64_t open = 0;
   for (std::size_t i = kAB; i <= kAQS; ++i) {
-    if (y[i] != 0)
-      return Status::failed_precondition(
-          "open orders would remain after the exit's entries: every unsettled order must be "
-          "settled and released by them");
+    const auto u = static_cast<u128>(y[i]);
+    open |= ct::nonzero(static_cast<std::uint64_t>(u) | static_cast<std::uint64_t>(u >> 64));
   }
-  if (y[kAvp] < 0 || y[kAvp] >= kTwo64 || y[kAvm] < 0 || y[kAvm] >= kTwo64)
-    return Status::overflow("the position after the entries leaves [0, 2^64)");
+  crypto::declassify(open);
+  if (open != 0)
+    return Status::failed_precondition(
+        "open orders would remain after the exit's entries: every unsettled order must be "
+        "settled and released by them");
+  std::uint64_t refused = ct::outside_u64(y[kAvp]) | ct::outside_u64(y[kAvm]);
+  crypto::declassify(refused);
+  if (refused != 0) return Status::overflow("the position after the entries leaves [0, 2^64)");
   const i128 t = ct::min(y[kAvp], y[kAvm]);  // the split is secret (the claim is public)
   ExitValues out;
   out.t = static_cast<std::uint64_t>(t);
   out.vp = static_cast<std::uint64_t>(y[kAvp] - t);
   out.vm = static_cast<std::uint64_t>(y[kAvm] - t);
-  const i128 v = i128{out.vp} - i128{out.vm};
-  const i128 gross = i128{out.vp} + i128{out.vm};
-  const i128 den = ctx.price.den;
+  const i128 v = i128{out.vp} - i128{out.vm};      // |v| < 2^64
+  const i128 gross = i128{out.vp} + i128{out.vm};  // < 2^65
+  const i128 den = ctx.price.den;                  // <= 2^40 (validated)
   const Checked<i128> kn = Checked<i128>(ctx.tick_value) * ctx.price.num;
-  const Checked<i128> value = Checked<i128>(y[kAc]) * den + kn * v;
-  if (value.overflowed()) return Status::overflow("the exit's value overflows 128 bits");
-  const i128 floor = floor_div(value.value(), den);
-  const Checked<i128> claim = Checked<i128>(floor) - Checked<i128>(ctx.penalty) * gross;
-  if (claim.overflowed()) return Status::overflow("the exit's claim overflows 128 bits");
-  if (claim.value() < 0)
+  // |c| < 2^64 and den <= 2^40; with |kn| < 2^62 the value is below 2^127 and, with
+  // |penalty| < 2^60, so is the claim: no overflow, and nothing to test on the secrets.
+  constexpr i128 kBound62 = i128{1} << 62;
+  const bool small = !kn.overflowed() && kn.value() > -kBound62 && kn.value() < kBound62 &&
+                     ctx.penalty > -(std::int64_t{1} << 60) &&
+                     ctx.penalty < (std::int64_t{1} << 60);
+  i128 claim_value = 0;
+  i128 rem = 0;
+  if (small) {
+    const i128 value = y[kAc] * den + kn.value() * v;
+    const auto [floor, r] = floor_div_ct(value, den);
+    claim_value = floor - i128{ctx.penalty} * gross;
+    rem = r;
+  } else {
+    // Parameters this large are public and far outside any market's: variable time.
+    const Checked<i128> value = Checked<i128>(y[kAc]) * den + kn * v;
+    if (value.overflowed()) return Status::overflow("the exit's value overflows 128 bits");
+    const i128 floor = floor_div(value.value(), den);
+    const Checked<i128> claim = Checked<i128>(floor) - Checked<i128>(ctx.penalty) * gross;
+    if (claim.overflowed()) return Status::overflow("the exit's claim overflows 128 bits");
+    claim_value = claim.value();
+    rem = value.value() - floor * den;
+  }
+  std::uint64_t negative = ct::negative(claim_value);
+  crypto::declassify(negative);
+  if (negative != 0)
     return Status::failed_precondition(
         "nothing to claim: the equity at the liquidation price does not cover the penalty (the "
         "fund keeps it)");
-  if (claim.value() > kCashSupplyCap)
-    return Status::overflow("the exit's claim passes the cash supply cap 2^46");
-  out.claim = static_cast<std::int64_t>(claim.value());
-  out.rem = static_cast<std::uint64_t>(value.value() - floor * den);
+  std::uint64_t over_cap = ct::negative(i128{kCashSupplyCap} - claim_value);
+  crypto::declassify(over_cap);
+  if (over_cap != 0) return Status::overflow("the exit's claim passes the cash supply cap 2^46");
+  out.claim = static_cast<std::int64_t>(claim_value);
+  crypto::declassify(out.claim);  // published in the transaction
+  out.rem = static_cast<std::uint64_t>(rem);
   return out;
 }
 
@@ -265,6 +323,7 @@ Result<PreparedExit> prepare_exit(const PrivateGens& gens, const ExitContext& ct
   p.pub_.V_vp = ped.commit(Scalar::from_u64(values.vp), p.gamma_vp_);
   p.pub_.V_vm = ped.commit(Scalar::from_u64(values.vm), p.gamma_vm_);
   p.pub_.V_rem = ped.commit(Scalar::from_u64(values.rem), p.gamma_rem_);
+  crypto::declassify(p.pub_);  // published: the transaction's fields
   return p;
 }
 

@@ -328,3 +328,82 @@ TEST_F(ExitFixture, ExitAttacksAreRejected) {
 
 }  // namespace
 }  // namespace pfex::priv
+
+namespace pfex::priv {
+namespace {
+
+// exit_values() divides a secret value by the price's denominator without a division
+// instruction: its claim and remainder match floor division for values of both signs, with and
+// without a remainder, on the constant-time path (|tick_value * num| < 2^62) and just past it.
+TEST(ExitValues, ClaimAndRemainderAreFloorDivision) {
+  struct Case {
+    std::int64_t c;
+    std::uint64_t vp, vm;
+    i128 num;
+    std::int64_t den, tick, penalty;
+  };
+  const i128 two62 = i128{1} << 62;
+  const Case cases[] = {
+      {1000, 3, 0, 7, 3, 1, 0},       // positive value with a remainder
+      {1000, 0, 3, 7, 3, 1, 0},       // position short: value = 3000 - 21
+      {-5, 0, 0, 7, 3, 1, 0},         // negative value: refused below (nothing to claim)
+      {100, 0, 2, 70, 7, 1, 1},       // exact division
+      {900, 5, 2, 11, 4, 3, 2},       // a split: t = 2 is removed from both
+      {5, 1, 0, two62 - 1, 1, 1, 0},  // |kn| = 2^62 - 1: the constant-time path's limit
+      {5, 0, 0, two62, 1, 1, 0},      // |kn| = 2^62: the general path
+      {1LL << 40, 0, 0, 1LL << 40, 1LL << 40, 1, 0}};
+  for (const Case& k : cases) {
+    Attributes a;
+    a.c = k.c;
+    a.vp = k.vp;
+    a.vm = k.vm;
+    ExitContext ctx;
+    ctx.price = {k.num, k.den};
+    ctx.tick_value = k.tick;
+    ctx.penalty = k.penalty;
+    if (!validate(ctx.price).is_ok()) continue;  // the general path's prices beyond 2^31 ticks
+    const auto got = exit_values(a, Deltas{}, ctx);
+    const i128 t = std::min<i128>(k.vp, k.vm);
+    const i128 v = i128{k.vp} - i128{k.vm};
+    const i128 value = i128{k.c} * k.den + i128{k.tick} * k.num * v;
+    i128 floor = value / k.den;
+    if (value % k.den != 0 && value < 0) --floor;
+    const i128 claim = floor - i128{k.penalty} * (k.vp + k.vm - 2 * t);
+    if (claim < 0) {
+      EXPECT_EQ(got.status().code(), ErrorCode::kFailedPrecondition);
+      continue;
+    }
+    ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+    EXPECT_EQ(got->claim, static_cast<std::int64_t>(claim));
+    EXPECT_EQ(got->rem, static_cast<std::uint64_t>(value - floor * k.den));
+    EXPECT_EQ(got->t, static_cast<std::uint64_t>(t));
+  }
+}
+
+// The floor of a negative value with a remainder is one below the truncated quotient.
+TEST(ExitValues, NegativeCashRoundsDown) {
+  Attributes a;
+  a.c = -10;  // value = -10 * 3 + 7 * 5 = 5: positive, so the claim is floor(5 / 3) = 1
+  a.vp = 5;
+  ExitContext ctx;
+  ctx.price = {7, 3};
+  ctx.tick_value = 1;
+  auto got = exit_values(a, Deltas{}, ctx);
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_EQ(got->claim, 1);
+  EXPECT_EQ(got->rem, 2u);
+  a.c = 1;
+  a.vp = 0;
+  a.vm = 1;  // value = 3 - 7 = -4: floor(-4 / 3) = -2 < 0, nothing to claim
+  EXPECT_EQ(exit_values(a, Deltas{}, ctx).status().code(), ErrorCode::kFailedPrecondition);
+  a.c = 2;  // value = 6 - 7 = -1: floor is -1 (truncation would give a claim of 0)
+  EXPECT_EQ(exit_values(a, Deltas{}, ctx).status().code(), ErrorCode::kFailedPrecondition);
+  a.c = 3;  // value = 9 - 7 = 2: floor(2 / 3) = 0, remainder 2
+  got = exit_values(a, Deltas{}, ctx);
+  ASSERT_TRUE(got.is_ok());
+  EXPECT_EQ(got->claim, 0);
+  EXPECT_EQ(got->rem, 2u);
+}
+
+}  // namespace
+}  // namespace pfex::priv

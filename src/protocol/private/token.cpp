@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "crypto/ct.hpp"
 #include "crypto/elgamal.hpp"
 #include "crypto/msm.hpp"
 
@@ -33,7 +34,9 @@ Point TokenOpening::commit(const PrivateGens& gens) const {
 Scalar random_nonzero_scalar() {
   for (;;) {
     Scalar s = Scalar::random();
-    if (!s.is_zero()) return s;  // zero has probability 2^-252
+    bool zero = s.is_zero();
+    crypto::declassify(zero);  // a redraw reveals only that a discarded draw was zero (2^-252)
+    if (!zero) return s;
   }
 }
 
