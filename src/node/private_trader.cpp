@@ -137,6 +137,23 @@ Status PrivateTrader::follow(const priv::PrivateLedger& ledger,
         "the log rejected the pending transaction at entry " + std::to_string(rejected->first) +
         " (dropped: the wallet is as before it was built)");
     dropped = true;
+  } else if (busy() && !confirmed) {
+    // A signed spend whose sequence number another entry of this identity used (an older copy of
+    // the wallet built it): the ledger can never apply it, and a gateway answers its bytes with
+    // 409, so they would never reach the log to be rejected there.
+    PFEX_ASSIGN_OR_RETURN(const priv::PrivateTx pending,
+                          decode_private(*store_.pending_entry(), ledger));
+    const auto* spend = std::get_if<priv::SpendTx>(&pending);
+    if (spend != nullptr && spend->cash &&
+        ledger.last_sequence(w.identity()) >= spend->cash->sequence) {
+      w.discard_pending();
+      rejection_ = Status::failed_precondition(
+          "the pending transaction's sequence number " + std::to_string(spend->cash->sequence) +
+          " was used by another entry of this identity (the ledger's is " +
+          std::to_string(ledger.last_sequence(w.identity())) +
+          "): dropped, the wallet is as before it was built");
+      dropped = true;
+    }
   }
   forgotten_ += w.forget_settled(ledger);
   note_settles(ledger);

@@ -3,7 +3,8 @@
 # embedded FileLog: `pfex market init --private`, a gateway and a following validator process,
 # two traders' private nodes (alice and bob) that register, are minted cash, deposit, trade,
 # settle, replace and withdraw, and a third (carol) whose `pfex node follow` settles her fill
-# after a random delay and refreshes by itself in the margin round the breaker opens. Checks each
+# after a random delay and refreshes by itself in the margin round the breaker opens (her order
+# goes through a SOCKS5 proxy, microsocks). Checks each
 # trader's private view (`pfex node status`), that an insolvent order is refused before anything
 # is sent ("E_L short by X"), and that the nodes' replicas, the following validator and a fresh
 # replay agree on the state hash.
@@ -13,6 +14,7 @@ pfex=$1
 dir=$(mktemp -d)
 cleanup() {
   [ -n "${follower:-}" ] && kill "$follower" 2>/dev/null || true
+  [ -n "${socks:-}" ] && kill "$socks" 2>/dev/null || true
   [ -n "${validator:-}" ] && kill "$validator" 2>/dev/null || true
   [ -n "${gateway:-}" ] && kill "$gateway" 2>/dev/null || true
   rm -rf "$dir"
@@ -145,7 +147,28 @@ expect "bob's token" "$out" "cash 1870.00 USD, position 3"
 # Carol rests a bid; her node follows the log, settles her fill after a random delay of ledger
 # time, and refreshes by itself in the margin round that 20 lots at the low edge (9.60) open.
 "$pfex" node deposit --wallet carol.wallet "${g[@]}" --amount 500.00 >/dev/null
-"$pfex" node order --wallet carol.wallet "${g[@]}" --side buy --price 9.90 --qty 1 >/dev/null
+# Carol's order goes through a SOCKS5 proxy (microsocks; scripts/install-deps installs it).
+command -v microsocks >/dev/null || fail "microsocks is not installed (scripts/install-deps)"
+for _ in $(seq 20); do
+  socks_port=$((20000 + RANDOM % 20000))
+  microsocks -i 127.0.0.1 -p "$socks_port" >socks.out 2>&1 &
+  socks=$!
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$socks_port") 2>/dev/null && break
+    kill -0 "$socks" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$socks" 2>/dev/null && break
+  socks=""
+done
+[ -n "$socks" ] || fail "microsocks did not start"
+out=$("$pfex" node order --wallet carol.wallet "${g[@]}" --socks5 127.0.0.1:"$socks_port" \
+  --side buy --price 9.90 --qty 1)
+expect "carol's order through the proxy" "$out" "accepted order [0-9]+ filled 0 resting 1"
+kill "$socks"
+wait "$socks" 2>/dev/null || true
+socks=""
+expect "the proxy's log" "$(cat socks.out)" "127\.0\.0\.1:$port"
 "$pfex" node follow --wallet carol.wallet "${g[@]}" --auto-refresh --settle-delay-ms 500 \
   --seconds 300 >follow.out 2>&1 &
 follower=$!
