@@ -132,9 +132,9 @@ class FlowDriver {
 
   // Applies one transparent action as its trader's wallet (or the issuer) would, at ledger time
   // `now`: register -> register; deposit -> the issuer's mint, then deposit; withdraw; submit ->
-  // post (a market order with the transparent exchange's protection limit as its reservation
-  // price); replace -> reduce when it only lowers a resting order's quantity at its price, else
-  // cancel-replace; cancel. A wallet with more unsettled orders than one spend carries settles
+  // post (a market order with the action's reservation price, or the transparent exchange's
+  // market_reservation() when it names none); replace -> cancel-replace; reduce -> reduce;
+  // cancel. A wallet with more unsettled orders than one spend carries settles
   // first. The result speaks the transparent ids (account, order). A refusal is the wallet's (it
   // would break solvency, the order is not its own) or the replica's rejection of the entry.
   // When `now` is past the ledger's time, the issuer's Advance to `now` comes first, so that the
