@@ -70,7 +70,6 @@ struct Compared {
   std::uint64_t rejected_entries = 0;
   std::size_t accepted = 0;
   std::size_t refreshes = 0;
-  std::size_t deposits_left_out = 0;  // in a margin round, by an account not yet refreshed
 };
 
 // With `online`, every account whose flag is set refreshes with no deposit as soon as a margin
@@ -91,19 +90,6 @@ Compared compare(const market::ContractSpec& contract, Price reference,
   std::vector<TimedAction> actions(flow.begin(), flow.end());
   for (std::size_t i = 0; i < actions.size(); ++i) {
     const TimedAction step = actions[i];
-    if (const auto* d = std::get_if<market::DepositAction>(&step.action)) {
-      // The one rule the modes do not share yet (docs/protocol/private.md section 13): in a
-      // margin round the transparent exchange takes a deposit from an account that has not
-      // refreshed; a private token of the old epoch may only settle or refresh (its deposit goes
-      // with the refresh). Such deposits are left out of both runs and counted.
-      market::Exchange probe = ex;
-      (void)market::apply_action(probe, step.at, step.action);
-      Result<market::Account> a = probe.account(d->account);
-      if (probe.phase() == market::Phase::kRefreshWindow && a.is_ok() && !a->refreshed) {
-        ++c.deposits_left_out;
-        continue;
-      }
-    }
     const Result<market::ActionResult> want = market::apply_action(ex, step.at, step.action);
     const Result<market::ActionResult> got = driver->apply(step.at, step.action);
     last = step.at;
@@ -192,7 +178,7 @@ TEST(FlowEquivalence, RestingOrdersCancelsAndCashMoves) {
   b.add(market::SubmitAction{a3, limit(Side::kBuy, 1000, 100)});                       // refused
   b.add(market::SubmitAction{a1, limit(Side::kBuy, 1041, 1)});                         // refused
   b.add(market::CancelAction{a2, OrderId{1}});                                         // refused
-  b.add(market::ReplaceAction{a1, OrderId{1}, limit(Side::kBuy, 990, 6)});             // reduce
+  b.add(market::ReduceAction{a1, OrderId{1}, Qty(4)});                                 // 6 left
   b.add(market::ReplaceAction{a2, OrderId{2}, limit(Side::kSell, 1020, 7)});           // #4
   b.add(market::CancelAction{a1, OrderId{3}});
   b.add(market::CancelAction{a1, OrderId{3}});                   // refused: already closed
@@ -224,7 +210,7 @@ TEST(FlowEquivalence, CrossingOrdersOfEveryType) {
   b.add(market::SubmitAction{a3, limit(Side::kBuy, 1005, 2, OrderType::kPostOnly)});   // #4 refused
   b.add(market::SubmitAction{a3, limit(Side::kBuy, 1010, 9, OrderType::kFillOrKill)});  // #5 killed
   b.add(market::SubmitAction{a3, limit(Side::kBuy, 1010, 9, OrderType::kImmediateOrCancel)});  // #6
-  b.add(market::ReplaceAction{a1, OrderId{1}, limit(Side::kBuy, 995, 3)});  // reduce
+  b.add(market::ReduceAction{a1, OrderId{1}, Qty(3)});  // 3 of the 6 open left
   b.add(market::SubmitAction{
       a2, OrderRequest{Side::kSell, OrderType::kMarket, std::nullopt, Qty(5)}});        // #7
   b.add(market::SubmitAction{a3, limit(Side::kSell, 1000, 3)});                         // #8
@@ -236,6 +222,59 @@ TEST(FlowEquivalence, CrossingOrdersOfEveryType) {
   const Compared c = compare(flow_contract(), Price(kReference), b.flow);
   expect_equivalent(c);
   EXPECT_FALSE(c.transparent.fills.empty());
+}
+
+// The rules the transparent exchange took from the private one, each accepted or refused alike:
+// a market order on an empty side gets its id and closes unfilled; a market order trades no
+// further than the reservation price it names; a cancel-replace at the same price with a lower
+// quantity is a new order, a reduce keeps the id; in a margin round a deposit goes with the
+// refresh.
+TEST(FlowEquivalence, RulesTheTransparentExchangeSharesWithThePrivateOne) {
+  FlowBuilder b;
+  b.trader(60'000);  // 1
+  b.trader(60'000);  // 2
+  b.trader(40'000);  // 3, offline
+  const AccountId a1{1}, a2{2}, a3{3};
+  auto market_order = [](Side side, std::optional<std::int64_t> p_r, std::int64_t qty) {
+    OrderRequest r{side, OrderType::kMarket, std::nullopt, Qty(qty)};
+    if (p_r) r.limit = Price(*p_r);
+    return r;
+  };
+  std::vector<std::size_t> refused;
+  auto refuse = [&](market::Action a) {
+    b.add(std::move(a));
+    refused.push_back(b.flow.size() - 1);
+  };
+  b.add(market::SubmitAction{a1, market_order(Side::kBuy, std::nullopt, 3)});  // #1, closes
+  b.add(market::SubmitAction{a1, market_order(Side::kSell, 1003, 2)});         // #2, closes
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1000, 5)});                // #3
+  b.add(market::SubmitAction{a1, market_order(Side::kBuy, 1002, 2)});          // #4 fills 2
+  b.add(market::SubmitAction{a1, market_order(Side::kBuy, 999, 2)});           // #5 fills 0
+  refuse(market::SubmitAction{a1, market_order(Side::kBuy, 1041, 1)});         // outside the band
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1001, 4)});                // #6
+  b.add(market::ReplaceAction{a2, OrderId{6}, limit(Side::kSell, 1001, 2)});   // #7, not a reduce
+  b.add(market::ReduceAction{a2, OrderId{3}, Qty(1)});                         // #3 keeps its id
+  refuse(market::ReduceAction{a2, OrderId{3}, Qty(3)});                        // only 2 open
+  refuse(market::ReduceAction{a1, OrderId{7}, Qty(1)});                        // not a1's
+  b.add(market::ReduceAction{a2, OrderId{7}, Qty(2)});                         // all: closes
+  b.ms = 29'000;
+  b.add(market::AdvanceAction{});                // at 30 s: the margin round; 1 and 2 refresh
+  refuse(market::DepositAction{a3, Cash(500)});  // not refreshed: deposit with the refresh
+  b.add(market::RefreshAction{a3, Cash(500)});
+  b.add(market::DepositAction{a3, Cash(500)});
+  const std::vector<bool> online{true, true, false};
+  market::ContractSpec contract = epoch_contract();
+  contract.settlement_interval_ms = 30'000;  // one round, after the orders
+  std::vector<Status> results;
+  ASSERT_TRUE(run_transparent(contract, Price(kReference), b.flow, &results).is_ok());
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const bool want_refused = std::count(refused.begin(), refused.end(), i) != 0;
+    EXPECT_EQ(results[i].is_ok(), !want_refused)
+        << "action " << i << ": " << results[i].to_string();
+  }
+  const Compared c = compare(contract, Price(kReference), b.flow, &online);
+  expect_equivalent(c);
+  EXPECT_EQ(c.refreshes, 3U);
 }
 
 // Margin rounds through the issuer's advances: online traders refresh (one with orders that
@@ -322,8 +361,10 @@ TEST(FlowEquivalence, EveryScenario) {
 
 // One generated trader action; `pick` chooses the trader and the order it names.
 struct Op {
-  // 0-44 order, 45-59 cancel, 60-71 replace, 72-79 deposit, 80-87 withdraw, 88-99 the
-  // issuer's advance by `amount` ms (flows with epochs only; else a withdrawal)
+  // 0-44 order, 45-59 cancel, 60-67 replace, 68-71 reduce by `qty`, 72-79 deposit, 80-87
+  // withdraw, 88-99 the issuer's advance by `amount` ms (flows with epochs only; else a
+  // withdrawal). A market order names its reservation price (`price`, possibly a tick outside
+  // the band) when `amount` is odd.
   int kind = 0;
   int trader = 0;
   int side = 0;
@@ -401,16 +442,18 @@ std::vector<TimedAction> build_flow(const FlowCase& fc, bool crossing, bool epoc
                                            OrderType::kMarket};
     const OrderType type = kTypes[op.type];
     OrderRequest request{side, type, std::nullopt, Qty(op.qty)};
-    if (type != OrderType::kMarket) request.limit = Price(price);
+    if (type != OrderType::kMarket || op.amount % 2 == 1) request.limit = Price(price);
     const OrderId order{static_cast<std::uint64_t>(1 + op.order % (orders + 1))};
     if (op.kind < 45) {
       b.add(market::SubmitAction{who, request});
       ++orders;
     } else if (op.kind < 60) {
       b.add(market::CancelAction{who, order});
-    } else if (op.kind < 72) {
+    } else if (op.kind < 68) {
       b.add(market::ReplaceAction{who, order, request});
       ++orders;
+    } else if (op.kind < 72) {
+      b.add(market::ReduceAction{who, order, Qty(op.qty)});
     } else if (op.kind < 80) {
       b.add(market::DepositAction{who, Cash(op.amount)});
     } else if (op.kind < 88 || !epochs) {

@@ -40,10 +40,6 @@ priv::OrderKind private_kind(OrderType t) {
   return priv::OrderKind::kLimit;
 }
 
-bool rests(OrderType t) {
-  return t == OrderType::kLimit || t == OrderType::kPostOnly;
-}
-
 // Bids best first, then asks best first; oldest (lowest id) first within a level.
 void sort_book(std::vector<BookOrder>& book) {
   std::sort(book.begin(), book.end(), [](const BookOrder& a, const BookOrder& b) {
@@ -349,47 +345,35 @@ Result<market::ActionResult> FlowDriver::place(LedgerTime now, Trader& t,
   if (old_order != nullptr && old_order->closed) {
     return Status::not_found("order #" + std::to_string(replaced->value) + " is no longer open");
   }
-  // A replace that only lowers a resting order's quantity at its price is a reduce.
-  if (old_order != nullptr && rests(r.type) && r.limit && private_side(r.side) == old_order->side &&
-      r.limit->value() == old_order->price && r.qty.value() < old_order->qty - old_order->filled &&
-      r.qty.value() >= 1) {
-    const std::int64_t by = old_order->qty - old_order->filled - r.qty.value();
-    PFEX_RETURN_IF_ERROR(settle_down_to(now, t, priv::kMaxSettleEntries));
-    PFEX_ASSIGN_OR_RETURN(priv::Applied a,
-                          submit(now, t, t.wallet.build_reduce(ledger(), *old, by)));
-    (void)a;
-    market::ActionResult result;
-    result.order = order_outcome(*old);
-    result.order->filled = Qty(0);  // what this action filled: a reduce fills nothing
-    return result;
+  // What the wallet's node checks before it proves: the public band (for a market order, its
+  // reservation price's).
+  if (r.type != OrderType::kMarket && !r.limit) {
+    return Status::invalid_argument("this order type needs a limit price");
+  }
+  const Price low(ledger().terms().low);
+  const Price high(ledger().terms().high);
+  if (r.limit && (*r.limit < low || *r.limit > high)) {
+    return Status::invalid_argument("price " + std::to_string(r.limit->value()) +
+                                    " is outside the band [" + std::to_string(low.value()) + ", " +
+                                    std::to_string(high.value()) + "]");
   }
   std::int64_t price = 0;
-  if (r.type == OrderType::kMarket) {
-    // The reservation price is the transparent exchange's protection limit: the best opposite
-    // order (other than the replaced one) this far through, inside the band.
-    if (r.limit) return Status::invalid_argument("a market order has no limit");
+  if (r.limit) {
+    price = r.limit->value();
+  } else {
+    // A market order's reservation price when the action names none: the transparent exchange's
+    // rule on the public book (the best opposite order other than the replaced one).
     const priv::Side opposite = private_side(market::opposite(r.side));
-    std::optional<std::int64_t> best;
+    std::optional<Price> best;
     for (std::uint64_t id = 0; id < ledger().order_count(); ++id) {
       const priv::PrivateOrder* o = ledger().order(id);
       if (o->closed || o->side != opposite || (old && id == *old)) continue;
-      if (!best || (opposite == priv::Side::kSell ? o->price < *best : o->price > *best)) {
-        best = o->price;
+      if (!best ||
+          (opposite == priv::Side::kSell ? Price(o->price) < *best : Price(o->price) > *best)) {
+        best = Price(o->price);
       }
     }
-    if (!best) return Status::failed_precondition("a market order needs a resting opposite order");
-    const std::int64_t through = r.side == market::Side::kBuy ? *best + contract_.protection_ticks
-                                                              : *best - contract_.protection_ticks;
-    price = std::clamp(through, ledger().terms().low, ledger().terms().high);
-  } else {
-    if (!r.limit) return Status::invalid_argument("this order type needs a limit price");
-    price = r.limit->value();
-    // What the wallet's node checks before it proves: the public band.
-    if (!ledger().terms().in_band(price)) {
-      return Status::invalid_argument("price " + std::to_string(price) + " is outside the band [" +
-                                      std::to_string(ledger().terms().low) + ", " +
-                                      std::to_string(ledger().terms().high) + "]");
-    }
+    price = market::market_reservation(contract_, low, high, r.side, best).value();
   }
   PFEX_RETURN_IF_ERROR(settle_down_to(now, t, priv::kMaxSettleEntries));
   Result<priv::SpendTx> built =
@@ -451,7 +435,8 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
         if constexpr (std::is_same_v<A, market::DepositAction> ||
                       std::is_same_v<A, market::WithdrawAction> ||
                       std::is_same_v<A, market::SubmitAction> ||
-                      std::is_same_v<A, market::ReplaceAction>) {
+                      std::is_same_v<A, market::ReplaceAction> ||
+                      std::is_same_v<A, market::ReduceAction>) {
           PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
           if (ledger().in_refresh_window() && !ledger().refreshed(t->wallet.identity())) {
             return Status::failed_precondition(
@@ -496,6 +481,25 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
         } else if constexpr (std::is_same_v<A, market::ReplaceAction>) {
           PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
           return place(now, *t, a.request, a.order);
+        } else if constexpr (std::is_same_v<A, market::ReduceAction>) {
+          PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
+          PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(a.order));
+          const priv::PrivateOrder* o = ledger().order(id);
+          if (o == nullptr || o->closed) {
+            return Status::not_found("order #" + std::to_string(a.order.value) +
+                                     " is no longer open");
+          }
+          if (a.by.value() < 1 || a.by.value() > o->qty - o->filled) {
+            return Status::invalid_argument("a reduce takes 1 to " +
+                                            std::to_string(o->qty - o->filled) + " contracts off");
+          }
+          PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, priv::kMaxSettleEntries));
+          PFEX_ASSIGN_OR_RETURN(
+              priv::Applied applied,
+              submit(now, *t, t->wallet.build_reduce(ledger(), id, a.by.value())));
+          (void)applied;
+          result.order = order_outcome(id);
+          result.order->filled = Qty(0);  // what this action filled: a reduce fills nothing
         } else if constexpr (std::is_same_v<A, market::CancelAction>) {
           PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
           PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(a.order));

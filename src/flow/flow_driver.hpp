@@ -143,14 +143,13 @@ class FlowDriver {
 
   // Applies one transparent action as its trader's wallet (or the issuer) would, at ledger time
   // `now`: register -> register; deposit -> the issuer's mint, then deposit; withdraw; submit ->
-  // post (a market order with the transparent exchange's protection limit as its reservation
-  // price); replace -> reduce when it only lowers a resting order's quantity at its price, else
-  // cancel-replace; cancel; exit -> exit (the claim is the result's). A wallet with more unsettled
-  // orders than one spend carries settles first. The result speaks the transparent ids (account,
-  // order). A refusal is the wallet's (it would break solvency, the order is not its own) or the
-  // replica's rejection of the entry. When `now` is past the ledger's time, the issuer's Advance to
-  // `now` comes first, so that the wallet builds in the epoch and phase the transparent exchange
-  // acts in.
+  // post (a market order with the action's reservation price, or the transparent exchange's
+  // market_reservation() when it names none); replace -> cancel-replace; reduce -> reduce;
+  // cancel; exit -> exit (the claim is the result's). A wallet with more unsettled orders than
+  // one spend carries settles first. The result speaks the transparent ids (account, order). A
+  // refusal is the wallet's (it would break solvency, the order is not its own) or the replica's
+  // rejection of the entry. When `now` is past the ledger's time, the issuer's Advance to `now`
+  // comes first, so that the wallet builds in the epoch and phase the transparent exchange acts in.
   Result<market::ActionResult> apply(LedgerTime now, const market::Action& action);
 
   // Every wallet claims its fills and releases its closed orders (settle transactions), so its

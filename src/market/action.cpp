@@ -55,6 +55,10 @@ Result<ActionResult> apply_action(Exchange& ex, LedgerTime now, const Action& ac
             PFEX_RETURN_IF_ERROR(ex.settle_final(now, a.price));
             return ActionResult{};
           },
+          [&](const ReduceAction& a) -> Result<ActionResult> {
+            PFEX_ASSIGN_OR_RETURN(OrderOutcome o, ex.reduce(now, a.account, a.order, a.by));
+            return ActionResult{std::nullopt, o, std::nullopt};
+          },
       },
       action);
 }

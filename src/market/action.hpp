@@ -33,6 +33,12 @@ struct ReplaceAction {
   OrderId order;
   OrderRequest request;
 };
+// Lowers a resting order by `by` contracts, keeping its id and priority.
+struct ReduceAction {
+  AccountId account;
+  OrderId order;
+  Qty by;
+};
 struct RefreshAction {
   AccountId account;
   Cash deposit;
@@ -45,14 +51,14 @@ struct SettleFinalAction {
   Price price;
 };
 
-using Action =
-    std::variant<RegisterAction, DepositAction, WithdrawAction, SubmitAction, CancelAction,
-                 ReplaceAction, RefreshAction, ExitAction, AdvanceAction, SettleFinalAction>;
+using Action = std::variant<RegisterAction, DepositAction, WithdrawAction, SubmitAction,
+                            CancelAction, ReplaceAction, RefreshAction, ExitAction, AdvanceAction,
+                            SettleFinalAction, ReduceAction>;
 
 // What an accepted action produced, where it produces something.
 struct ActionResult {
   std::optional<AccountId> account;   // register
-  std::optional<OrderOutcome> order;  // submit, replace
+  std::optional<OrderOutcome> order;  // submit, replace, reduce
   std::optional<Cash> claim;          // exit
 };
 

@@ -133,6 +133,13 @@ Status Exchange::deposit(LedgerTime now, AccountId id, Cash amount) {
   if (a->status != AccountStatus::kActive) {
     return Status::failed_precondition(id_text(id) + " defaulted; it cannot deposit");
   }
+  // The private mode's token of the old epoch may only settle or refresh, so its deposit can
+  // only be the refresh's own: both modes take it there.
+  if (!a->refreshed) {
+    return Status::failed_precondition(id_text(id) +
+                                       " has not refreshed in this margin round: deposit with "
+                                       "the refresh");
+  }
   PFEX_ASSIGN_OR_RETURN(std::int64_t cash, checked_add(a->cash.value(), amount.value(), "cash"));
   PFEX_RETURN_IF_ERROR(check_supply(amount.value()));
   PFEX_ASSIGN_OR_RETURN(std::int64_t in, checked_add(external_in_, amount.value(), "deposits"));
@@ -174,6 +181,13 @@ Result<OrderOutcome> Exchange::replace(LedgerTime now, AccountId id, OrderId ord
                                        const OrderRequest& request) {
   advance_to(now);
   return place(id, request, order);
+}
+
+Result<OrderOutcome> Exchange::reduce(LedgerTime now, AccountId id, OrderId order, Qty by) {
+  advance_to(now);
+  PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
+  PFEX_RETURN_IF_ERROR(check_can_trade(*a));
+  return reduce_order(id, order, by);
 }
 
 Result<OrderOutcome> Exchange::place(AccountId id, const OrderRequest& r,

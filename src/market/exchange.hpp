@@ -47,16 +47,20 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
   // ---- actions (one ledger entry each) ----
   // A new account with the spec's bond posted (paid from outside, like a deposit).
   Result<AccountId> register_account(LedgerTime now);
+  // Refused from an account that has not refreshed in the open margin round: its deposit goes
+  // with the refresh (refresh's `deposit`), as in the private mode.
   Status deposit(LedgerTime now, AccountId account, Cash amount);
   Status withdraw(LedgerTime now, AccountId account, Cash amount);
   Result<OrderOutcome> submit(LedgerTime now, AccountId account, const OrderRequest& request);
   Status cancel(LedgerTime now, AccountId account, OrderId order);
-  // A replace that only lowers the quantity of a resting order at the same price (same side,
-  // limit or post-only) is a reduce: the order keeps its id and time priority (event
-  // OrderReduced). Otherwise it cancels `order` and submits `request` as one action: the old order
-  // leaves the book and its remainder is released before the new order is checked (solvency,
-  // fill-or-kill, post-only, a market order's limit) and matched. The new order has a new id and
-  // loses time priority.
+  // Lowers a resting order by `by` contracts (1 to its open quantity): it keeps its id and time
+  // priority, and the difference is released (event OrderReduced); by all of it, the order
+  // closes as cancelled. The private mode's reduce (docs/market.md, "Order types").
+  Result<OrderOutcome> reduce(LedgerTime now, AccountId account, OrderId order, Qty by);
+  // Cancels `order` and submits `request` as one action: the old order leaves the book and its
+  // remainder is released before the new order is checked (solvency, fill-or-kill, post-only, a
+  // market order's limit) and matched. The new order always has a new id and loses time
+  // priority, whatever its price and quantity (to keep an order's place, reduce it).
   Result<OrderOutcome> replace(LedgerTime now, AccountId account, OrderId order,
                                const OrderRequest& request);
   // In a refresh window: deposit (possibly 0), pay any shortfall levy, and pass the new band.

@@ -136,9 +136,83 @@ TEST_F(MatchingTest, MarketOrderLimitNeverLeavesTheBand) {
   place(s, sell(1048, 1));
   place(b, market(Side::kBuy, 1));
   EXPECT_EQ(events_of<OrderAccepted>().back().limit, Price(1050));  // 1053 clamped to H
-  Result<OrderOutcome> none = ex_.submit(now_, b, market(Side::kBuy, 1));
-  ASSERT_FALSE(none.is_ok());
-  EXPECT_EQ(none.status().message(), "a market order needs a resting opposite order");
+}
+
+// With no opposite order a market order still gets its id and closes unfilled, as a private post
+// (spent before the book is known) does; its reservation price is the band's edge on its side.
+TEST_F(MatchingTest, MarketOrderOnAnEmptySideIsAcceptedAndClosesUnfilled) {
+  AccountId b = funded(10'000'000), poor = funded(1000);
+  Result<OrderOutcome> none = ex_.submit(now_, b, market(Side::kBuy, 3));
+  ASSERT_TRUE(none.is_ok()) << none.status().to_string();
+  EXPECT_EQ(none->id, OrderId{1});
+  EXPECT_EQ(none->filled, Qty(0));
+  EXPECT_EQ(none->resting, Qty(0));
+  EXPECT_EQ(events_of<OrderAccepted>().back().limit, Price(1050));  // H
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kUnfilledIoc);
+  EXPECT_EQ(events_of<OrderClosed>().back().released, Qty(3));
+  EXPECT_FALSE(acct(b).has_open_orders());
+  EXPECT_EQ(acct(b).open_buy_ticks, 0);
+  // Checked at H like any order there: an account that cannot carry it is refused.
+  const Digest32 before = ex_.state_hash();
+  EXPECT_EQ(ex_.submit(now_, poor, market(Side::kBuy, 1)).status().code(), ErrorCode::kInsolvent);
+  EXPECT_EQ(ex_.state_hash(), before);
+  Result<OrderOutcome> sell = ex_.submit(now_, b, market(Side::kSell, 1));
+  ASSERT_TRUE(sell.is_ok());
+  EXPECT_EQ(sell->id, OrderId{2});
+  EXPECT_EQ(events_of<OrderAccepted>().back().limit, Price(950));  // L
+}
+
+// A market order may name its public reservation price p_r (docs/design.md section 3.6): it trades
+// no further than p_r or the protection limit, and its open-order totals use p_r.
+TEST_F(MatchingTest, MarketOrderWithAReservationPrice) {
+  AccountId s = funded(10'000'000), b = funded(10'000'000);
+  place(s, sell(1000, 2));
+  place(s, sell(1002, 2));
+  place(s, sell(1004, 2));
+  auto with = [](Side side, std::int64_t p_r, std::int64_t qty) {
+    return OrderRequest{side, OrderType::kMarket, Price(p_r), Qty(qty)};
+  };
+  OrderOutcome o = place(b, with(Side::kBuy, 1002, 6));  // protection 1005, p_r 1002
+  EXPECT_EQ(o.filled, Qty(4));
+  EXPECT_EQ(events_of<OrderAccepted>().back().limit, Price(1002));
+  EXPECT_EQ(acct(b).open_buy, Qty(0));
+  EXPECT_EQ(acct(b).open_buy_ticks, 0);
+  EXPECT_EQ(ex_.book().best(Side::kSell), Price(1004));
+  // A p_r beyond the protection limit trades only to the protection limit (1004 + 5), but the
+  // totals it is admitted with use p_r.
+  o = place(b, with(Side::kBuy, 1050, 5));
+  EXPECT_EQ(o.filled, Qty(2));
+  EXPECT_EQ(acct(b).position, 6);
+  // A p_r below the best ask trades nothing and closes.
+  place(s, sell(1010, 1));
+  o = place(b, with(Side::kBuy, 1009, 1));
+  EXPECT_EQ(o.filled, Qty(0));
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kUnfilledIoc);
+  // Outside the band: refused, nothing changes.
+  const Digest32 before = ex_.state_hash();
+  Result<OrderOutcome> out = ex_.submit(now_, b, with(Side::kBuy, 1051, 1));
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(out.status().message(), "reservation price 10.51 is outside the band [9.50, 10.50]");
+  EXPECT_EQ(ex_.submit(now_, b, with(Side::kSell, 949, 1)).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ex_.state_hash(), before);
+}
+
+// The open-order totals use p_r, not the price the order trades at: an account that can carry
+// one contract at 1000 but not at H is refused with p_r = H and accepted with p_r = 1000.
+TEST_F(MatchingTest, MarketOrderIsCheckedAtItsReservationPrice) {
+  AccountId s = funded(10'000'000);
+  place(s, sell(1000, 5));
+  AccountId a = funded(
+      1351);  // exactly one contract at 1000 (see InsolventOrderIsRejectedAtTheExactBoundary)
+  EXPECT_EQ(ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kMarket, Price(1050), Qty(1)})
+                .status()
+                .code(),
+            ErrorCode::kInsolvent);
+  Result<OrderOutcome> ok =
+      ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kMarket, Price(1000), Qty(1)});
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->filled, Qty(1));
 }
 
 TEST_F(MatchingTest, CancelReleasesAndRejectsClosedUnknownAndForeignOrders) {
@@ -174,13 +248,12 @@ TEST_F(MatchingTest, ReplaceLosesTimePriority) {
   EXPECT_EQ(acct(b).position, 5);
 }
 
-// A replace that only lowers the quantity at the same price is a reduce: same id, same place in
-// the queue, the difference released.
-TEST_F(MatchingTest, ReplaceThatOnlyLowersTheQuantityKeepsIdAndPriority) {
+// A reduce lowers an order's quantity: same id, same place in the queue, the difference released.
+TEST_F(MatchingTest, ReduceKeepsIdAndPriority) {
   AccountId a = funded(1'000'000), b = funded(1'000'000), s = funded(1'000'000);
   OrderOutcome a1 = place(a, buy(990, 5));
   OrderOutcome b1 = place(b, buy(990, 5));
-  Result<OrderOutcome> a2 = ex_.replace(now_, a, a1.id, buy(990, 2));
+  Result<OrderOutcome> a2 = ex_.reduce(now_, a, a1.id, Qty(3));
   ASSERT_TRUE(a2.is_ok()) << a2.status().to_string();
   EXPECT_EQ(a2->id, a1.id);
   EXPECT_EQ(a2->filled, Qty(0));
@@ -199,9 +272,44 @@ TEST_F(MatchingTest, ReplaceThatOnlyLowersTheQuantityKeepsIdAndPriority) {
   EXPECT_EQ(t[0].maker, a1.id);  // still first in the queue
   EXPECT_EQ(t[0].qty, Qty(2));
   EXPECT_EQ(t[1].maker, b1.id);
-  // The same quantity, a higher one or another price is a new order at the back of the queue.
-  OrderOutcome b2 = *ex_.replace(now_, b, b1.id, buy(990, 4));
-  EXPECT_NE(b2.id, b1.id);
+}
+
+// A reduce takes 1 to all of what is open (all of it: the order closes as cancelled), only off
+// the trader's own open order; anything else is refused and changes nothing.
+TEST_F(MatchingTest, ReduceLimitsAndRefusals) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000);
+  OrderOutcome o = place(a, buy(990, 4));
+  const Digest32 before = ex_.state_hash();
+  EXPECT_EQ(ex_.reduce(now_, a, o.id, Qty(0)).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ex_.reduce(now_, a, o.id, Qty(5)).status().message(),
+            "a reduce takes 1 to 4 contracts off order 1, not 5");
+  EXPECT_EQ(ex_.reduce(now_, b, o.id, Qty(1)).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ex_.reduce(now_, a, OrderId{9}, Qty(1)).status().message(), "unknown order 9");
+  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(ex_.reduce(now_, a, o.id, Qty(1)).is_ok());  // 3 left
+  Result<OrderOutcome> all = ex_.reduce(now_, a, o.id, Qty(3));
+  ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+  EXPECT_EQ(all->resting, Qty(0));
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kCancelled);
+  EXPECT_FALSE(acct(a).has_open_orders());
+  EXPECT_EQ(ex_.reduce(now_, a, o.id, Qty(1)).status().message(), "order 1 is no longer open");
+}
+
+// A cancel-replace is always a new order, even at the same price with a lower quantity: the
+// private cancel-replace names the fill count it saw and gets a new id, so the transparent one
+// does too (a reduce keeps the place).
+TEST_F(MatchingTest, ReplaceAtTheSamePriceWithALowerQuantityIsANewOrder) {
+  AccountId a = funded(1'000'000), b = funded(1'000'000), s = funded(1'000'000);
+  OrderOutcome a1 = place(a, buy(990, 5));
+  OrderOutcome b1 = place(b, buy(990, 5));
+  Result<OrderOutcome> a2 = ex_.replace(now_, a, a1.id, buy(990, 2));
+  ASSERT_TRUE(a2.is_ok()) << a2.status().to_string();
+  EXPECT_GT(a2->id, b1.id);
+  EXPECT_TRUE(events_of<OrderReduced>().empty());
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kReplaced);
+  EXPECT_EQ(acct(a).open_buy, Qty(2));
+  place(s, sell(990, 5));
+  EXPECT_EQ(trades().front().maker, b1.id);  // a's new order waits behind b's
 }
 
 TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
@@ -222,11 +330,14 @@ TEST_F(MatchingTest, ReplaceChecksSolvencyWithTheOldOrderReleased) {
 TEST_F(MatchingTest, ReplaceChecksTheNewOrderAgainstTheBookWithoutTheOldOne) {
   AccountId a = funded(10'000'000), b = funded(10'000'000);
   OrderOutcome ask = place(a, sell(1000, 8));  // the only ask
-  Digest32 before = ex_.state_hash();
+  // The old ask does not fill the new market order: with no other ask it closes unfilled.
   Result<OrderOutcome> mkt = ex_.replace(now_, a, ask.id, testing::market(Side::kBuy, 5));
-  ASSERT_FALSE(mkt.is_ok());
-  EXPECT_EQ(mkt.status().message(), "a market order needs a resting opposite order");
-  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(mkt.is_ok()) << mkt.status().to_string();
+  EXPECT_EQ(mkt->filled, Qty(0));
+  EXPECT_EQ(events_of<OrderClosed>().back().reason, CloseReason::kUnfilledIoc);
+  EXPECT_TRUE(ex_.book().empty());
+  EXPECT_FALSE(acct(a).has_open_orders());
+  ask = place(a, sell(1000, 8));
   // The old ask does not fill the new fill-or-kill: it is killed (and the old ask is gone).
   Result<OrderOutcome> fok = ex_.replace(now_, a, ask.id, buy(1000, 5, OrderType::kFillOrKill));
   ASSERT_TRUE(fok.is_ok()) << fok.status().to_string();
@@ -379,10 +490,12 @@ TEST_F(MatchingTest, BadInputGetsAClearErrorAndChangesNothing) {
        "unknown account 77"},
       {"fund trades", ex_.submit(now_, kInsuranceFund, buy(1000, 1)).status(),
        "the insurance fund acts only through liquidation"},
-      {"market with limit",
-       ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kMarket, Price(1000), Qty(1)})
+      {"market with a reservation price outside the band",
+       ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kMarket, Price(1051), Qty(1)})
            .status(),
-       "a market order takes no limit price"},
+       "reservation price 10.51 is outside the band [9.50, 10.50]"},
+      {"reduce of an unknown order", ex_.reduce(now_, a, OrderId{12345}, Qty(1)).status(),
+       "unknown order 12345"},
       {"limit without price",
        ex_.submit(now_, a, OrderRequest{Side::kBuy, OrderType::kLimit, std::nullopt, Qty(1)})
            .status(),

@@ -100,6 +100,28 @@ TEST_F(BreakerTest, RefreshWindowLetsRefreshedAccountsTradeAndStartsNoBreaker) {
   EXPECT_EQ(ex_.epoch(), 2u);
 }
 
+// An account that has not refreshed in the open round deposits only with its refresh: the private
+// mode's old token may only settle or refresh, so both modes refuse a deposit on its own.
+TEST_F(BreakerTest, ADepositBeforeTheRefreshGoesWithTheRefresh) {
+  AccountId m = funded(100'000'000);
+  AccountId late = funded(100'000);
+  wash(m, 1050, 10);
+  ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  const Digest32 before = ex_.state_hash();
+  Status alone = ex_.deposit(now_, late, Cash(500));
+  EXPECT_EQ(alone.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(alone.message(),
+            "account 2 has not refreshed in this margin round: deposit with the refresh");
+  EXPECT_EQ(ex_.state_hash(), before);
+  ASSERT_TRUE(ex_.refresh(now_, late, Cash(500)).is_ok());
+  EXPECT_EQ(acct(late).cash, Cash(100'500));
+  // Refreshed, inside the window or after it: deposits as usual.
+  ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
+  EXPECT_TRUE(ex_.deposit(now_, m, Cash(7)).is_ok());
+  EXPECT_TRUE(ex_.deposit(now_, late, Cash(7)).is_ok());
+  EXPECT_EQ(acct(late).cash, Cash(100'507));
+}
+
 // While the fund's liquidation order rests at an edge, no breaker locks the market at that edge:
 // a 1-lot bid behind the fund's bid at H must not end the liquidation after T_cb.
 TEST_F(BreakerTest, NoBreakerAtTheEdgeWhereALiquidationOrderRests) {

@@ -11,7 +11,8 @@
 //
 //   Status admit(Owner owner, Side side, Price limit, Qty qty, const Order* replaced)
 //       Called once the engine has accepted an order's shape, limit and arrival type, before it
-//       gets an id: may `owner` carry `qty` at `limit` on `side`, with `replaced` (the order a
+//       gets an id: may `owner` carry `qty` at `limit` (a market order's reservation price, which
+//       its fills and release use too) on `side`, with `replaced` (the order a
 //       cancel-replace closes, or null) released first? On Ok the model reserves the new order and
 //       releases `replaced`; on error it changes nothing and the engine rejects the order.
 //       The transparent accounts check both solvency constraints here; the private mode has the
@@ -68,22 +69,22 @@ struct Fill {
   Owner taker_owner;
   Side taker_side;
   Price maker_limit;  // the trade's price
-  Price taker_limit;
+  Price taker_limit;  // the price the taker's open-order totals use (a market order's p_r)
   Qty qty;
   bool liquidation;  // one side is the insurance fund's liquidation order
 };
 
-// How place_order treats a request where the private mode differs from the transparent one.
-struct PlaceOptions {
-  // A replace that only lowers a resting order's quantity at its price keeps the order's id and
-  // priority (the transparent cancel-replace). False: a replace is always a new order (the
-  // private cancel-replace, for which the ledger numbers a new order; reducing is a transaction
-  // of its own there).
-  bool reduce_in_place = true;
-  // A market order's public reservation price (the private mode): its derived limit goes no
-  // further than this (docs/design.md section 3).
-  std::optional<Price> reservation;
-};
+// A market order's public reservation price when its trader names none (docs/design.md section
+// 3.6): the protection limit, `protection_ticks` through the best opposite price, inside the band;
+// with no opposite order, the band's edge on the order's side (a buy's H, a sell's L). Its
+// open-order totals use it, and it never trades beyond it or beyond the protection limit.
+inline Price market_reservation(const ContractSpec& spec, Price low, Price high, Side side,
+                                std::optional<Price> best_opposite) {
+  if (!best_opposite) return side == Side::kBuy ? high : low;
+  const std::int64_t through = side == Side::kBuy ? best_opposite->value() + spec.protection_ticks
+                                                  : best_opposite->value() - spec.protection_ticks;
+  return Price(std::clamp(through, low.value(), high.value()));
+}
 
 template <class Model, class Owner, class EventT>
 class MatchingEngine {
@@ -115,11 +116,15 @@ class MatchingEngine {
 
   // A new order (or a cancel-replace of `replaced`) from `owner`, who the model has already
   // allowed to trade. Checks the request, the replaced order (must rest and be `owner`'s), the
-  // limit against the band, then asks the model to admit it; matches it; rests what a limit or
-  // post-only order has left. A replace that only lowers a resting order's quantity at the same
-  // price keeps its id and time priority (OrderReduced).
+  // limit (a market order's reservation price) against the band, then asks the model to admit
+  // it; matches it; rests what a limit or post-only order has left. A cancel-replace always
+  // makes a new order with a new id at the back of its queue.
   Result<OrderOutcome> place_order(Owner owner, const OrderRequest& request,
-                                   std::optional<OrderId> replaced, PlaceOptions options = {});
+                                   std::optional<OrderId> replaced);
+  // Lowers `order`, which must rest and be `owner`'s, by `by` contracts (1 to its open quantity):
+  // it keeps its id and time priority and the difference is released (OrderReduced); by all of
+  // it, the order closes as cancelled.
+  Result<OrderOutcome> reduce_order(Owner owner, OrderId order, Qty by);
   // Cancels `order`, which must rest and be `owner`'s.
   Status cancel_order(Owner owner, OrderId order);
   // The insurance fund's liquidation order: `qty` at the band edge `edge`, matched now, the rest
@@ -168,17 +173,21 @@ class MatchingEngine {
 
   Model& model() { return static_cast<Model&>(*this); }
 
+  // The price an order matches up to, and the one its open-order totals use: a limit order's
+  // limit for both; a market order's protection limit capped by its reservation price, and that
+  // reservation price.
+  struct Limits {
+    Price match;
+    Price reserve;
+  };
   Status check_request(const OrderRequest& request) const;
-  static bool is_reduce(const Order& old, const OrderRequest& request);
-  OrderOutcome reduce(Slot slot, Qty open);
   // The book as a new order sees it: `replaced` (kNil for none), the order a cancel-replace
   // closes, does not count.
-  Result<Price> effective_limit(const OrderRequest& request, Slot replaced,
-                                std::optional<Price> reservation) const;
+  Result<Limits> effective_limit(const OrderRequest& request, Slot replaced) const;
   std::int64_t level_qty_without(Side side, Price price, Qty level_qty, Slot replaced) const;
   std::optional<Price> best_without(Side side, Slot replaced) const;
   std::int64_t fillable(Side side, Price limit, std::int64_t wanted, Slot replaced) const;
-  Qty match(OrderId taker, Owner owner, Side side, Price limit, Qty qty);
+  Qty match(OrderId taker, Owner owner, Side side, Price limit, Price reserve, Qty qty);
   void execute_fill(const Order& maker, OrderId taker, Owner taker_owner, Side taker_side,
                     Price taker_limit, Qty qty);
   void close(OrderId id, Owner owner, CloseReason reason, Qty released);

@@ -81,9 +81,6 @@ Status MatchingEngine<M, O, E>::check_request(const OrderRequest& r) const {
                                     " exceeds the maximum order size " +
                                     std::to_string(spec_.max_order_qty.value()));
   }
-  if (r.type == OrderType::kMarket && r.limit) {
-    return Status::invalid_argument("a market order takes no limit price");
-  }
   if (r.type != OrderType::kMarket && !r.limit) {
     return Status::invalid_argument("a " + std::string(order_type_name(r.type)) +
                                     " order needs a limit price");
@@ -92,28 +89,23 @@ Status MatchingEngine<M, O, E>::check_request(const OrderRequest& r) const {
 }
 
 template <class M, class O, class E>
-Result<Price> MatchingEngine<M, O, E>::effective_limit(const OrderRequest& r, Slot replaced,
-                                                       std::optional<Price> reservation) const {
-  if (r.type != OrderType::kMarket) {
-    if (!band_.contains(*r.limit)) {
-      return Status::invalid_argument("price " + spec_.format_price(*r.limit) +
-                                      " is outside the band [" + spec_.format_price(band_.low) +
-                                      ", " + spec_.format_price(band_.high) + "]");
-    }
-    return *r.limit;
+Result<typename MatchingEngine<M, O, E>::Limits> MatchingEngine<M, O, E>::effective_limit(
+    const OrderRequest& r, Slot replaced) const {
+  if (r.limit && !band_.contains(*r.limit)) {
+    return Status::invalid_argument(
+        std::string(r.type == OrderType::kMarket ? "reservation price " : "price ") +
+        spec_.format_price(*r.limit) + " is outside the band [" + spec_.format_price(band_.low) +
+        ", " + spec_.format_price(band_.high) + "]");
   }
-  std::optional<Price> best = best_without(opposite(r.side), replaced);
-  if (!best) {
-    return Status::failed_precondition("a market order needs a resting opposite order");
-  }
-  std::int64_t limit = r.side == Side::kBuy ? best->value() + spec_.protection_ticks
-                                            : best->value() - spec_.protection_ticks;
-  limit = std::clamp(limit, band_.low.value(), band_.high.value());
-  if (reservation) {
-    limit = r.side == Side::kBuy ? std::min(limit, reservation->value())
-                                 : std::max(limit, reservation->value());
-  }
-  return Price(limit);
+  if (r.type != OrderType::kMarket) return Limits{*r.limit, *r.limit};
+  const std::optional<Price> best = best_without(opposite(r.side), replaced);
+  const Price reservation =
+      r.limit ? *r.limit : market_reservation(spec_, band_.low, band_.high, r.side, best);
+  if (!best) return Limits{reservation, reservation};
+  const Price protection = market_reservation(spec_, band_.low, band_.high, r.side, best);
+  return Limits{
+      r.side == Side::kBuy ? std::min(reservation, protection) : std::max(reservation, protection),
+      reservation};
 }
 
 // Open quantity of the level at `price` on `side`, less the replaced order if it rests there.
@@ -153,31 +145,45 @@ std::int64_t MatchingEngine<M, O, E>::fillable(Side side, Price limit, std::int6
   return total;
 }
 
-// A resting order's quantity lowered at the same price, side and resting type: no new order.
 template <class M, class O, class E>
-bool MatchingEngine<M, O, E>::is_reduce(const Order& old, const OrderRequest& r) {
-  const bool rests = r.type == OrderType::kLimit || r.type == OrderType::kPostOnly;
-  return rests && r.side == old.side && r.limit == old.limit && r.qty < old.open;
-}
-
-// Lowering an order's quantity only releases part of what the model reserved for it, so the
-// model needs no admission check; the order keeps its id and its time priority.
-template <class M, class O, class E>
-OrderOutcome MatchingEngine<M, O, E>::reduce(Slot slot, Qty open) {
+Result<OrderOutcome> MatchingEngine<M, O, E>::reduce_order(O owner, OrderId order, Qty by) {
+  if (phase_ == Phase::kClosed) {
+    return Status::failed_precondition("the contract has settled; trading is closed");
+  }
+  Slot slot = book_.find(order);
+  if (slot == Book::kNil) {
+    return Status::not_found(order.value < next_order_id_ && order.value > 0
+                                 ? engine_detail::id_text(order) + " is no longer open"
+                                 : "unknown " + engine_detail::id_text(order));
+  }
   const Order& o = book_.at(slot);
-  const Qty released(o.open.value() - open.value());
-  model().on_release(o.owner, o.side, o.limit, released);
-  emit(BasicOrderReduced<O>{o.id, o.owner, released, open});
-  const OrderId id = o.id;
-  book_.reduce(slot, released);
+  if (o.owner != owner) {
+    return Status::failed_precondition(engine_detail::id_text(order) + " is not yours");
+  }
+  if (by.value() < 1 || by > o.open) {
+    return Status::invalid_argument("a reduce takes 1 to " + std::to_string(o.open.value()) +
+                                    " contracts off " + engine_detail::id_text(order) + ", not " +
+                                    std::to_string(by.value()));
+  }
+  // Reduced to nothing, the order closes as if cancelled.
+  if (by == o.open) {
+    close_resting(slot, CloseReason::kCancelled);
+    after_trading_action();
+    return OrderOutcome{order, Qty(0), Qty(0)};
+  }
+  // Only part of what the model reserved is released: no admission check; the order keeps its id
+  // and time priority.
+  const Qty open(o.open.value() - by.value());
+  model().on_release(o.owner, o.side, o.limit, by);
+  emit(BasicOrderReduced<O>{o.id, o.owner, by, open});
+  book_.reduce(slot, by);
   after_trading_action();
-  return OrderOutcome{id, Qty(0), open};
+  return OrderOutcome{order, Qty(0), open};
 }
 
 template <class M, class O, class E>
 Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRequest& r,
-                                                          std::optional<OrderId> replaced,
-                                                          PlaceOptions options) {
+                                                          std::optional<OrderId> replaced) {
   if (phase_ == Phase::kClosed) {
     return Status::failed_precondition("the contract has settled; trading is closed");
   }
@@ -194,10 +200,11 @@ Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRe
     if (old.owner != owner) {
       return Status::failed_precondition(engine_detail::id_text(*replaced) + " is not yours");
     }
-    if (options.reduce_in_place && is_reduce(old, r)) return reduce(old_slot, r.qty);
   }
   // The replaced order leaves the book before the new one is checked and matched.
-  PFEX_ASSIGN_OR_RETURN(Price limit, effective_limit(r, old_slot, options.reservation));
+  PFEX_ASSIGN_OR_RETURN(const Limits limits, effective_limit(r, old_slot));
+  const Price limit = limits.match;
+  const Price reserve = limits.reserve;
   // A post-only order that would trade and a fill-or-kill the book cannot fill are accepted and
   // closed at once without trading: the order gets its id in both modes (a private post has been
   // spent by then), and the reservation is released.
@@ -211,8 +218,9 @@ Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRe
       fillable(r.side, limit, r.qty.value(), old_slot) < r.qty.value()) {
     closed_on_arrival = CloseReason::kKilled;
   }
-  // The model checks the order as if it fills completely at its limit (docs/design.md section 3).
-  PFEX_RETURN_IF_ERROR(model().admit(owner, r.side, limit, r.qty,
+  // The model checks the order as if it fills completely at its limit, a market order at its
+  // reservation price (docs/design.md section 3).
+  PFEX_RETURN_IF_ERROR(model().admit(owner, r.side, reserve, r.qty,
                                      old_slot == Book::kNil ? nullptr : &book_.at(old_slot)));
 
   // Accepted: from here on nothing fails.
@@ -224,14 +232,14 @@ Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRe
     close(old_id, owner, CloseReason::kReplaced, old_open);
   }
   OrderId oid{next_order_id_++};
-  emit(BasicOrderAccepted<O>{oid, owner, r.side, r.type, limit, r.qty, false});
+  emit(BasicOrderAccepted<O>{oid, owner, r.side, r.type, reserve, r.qty, false});
   if (closed_on_arrival) {
-    model().on_release(owner, r.side, limit, r.qty);
+    model().on_release(owner, r.side, reserve, r.qty);
     close(oid, owner, *closed_on_arrival, r.qty);
     after_trading_action();
     return OrderOutcome{oid, Qty(0), Qty(0)};
   }
-  Qty filled = match(oid, owner, r.side, limit, r.qty);
+  Qty filled = match(oid, owner, r.side, limit, reserve, r.qty);
   Qty rest(r.qty.value() - filled.value());
   Qty resting(0);
   if (rest.value() > 0) {
@@ -239,7 +247,7 @@ Result<OrderOutcome> MatchingEngine<M, O, E>::place_order(O owner, const OrderRe
       book_.insert(oid, owner, r.side, limit, rest, false);
       resting = rest;
     } else {
-      model().on_release(owner, r.side, limit, rest);
+      model().on_release(owner, r.side, reserve, rest);
       close(oid, owner, CloseReason::kUnfilledIoc, rest);
     }
   } else {
@@ -282,7 +290,8 @@ void MatchingEngine<M, O, E>::close_resting(Slot slot, CloseReason reason) {
 }
 
 template <class M, class O, class E>
-Qty MatchingEngine<M, O, E>::match(OrderId taker, O owner, Side side, Price limit, Qty qty) {
+Qty MatchingEngine<M, O, E>::match(OrderId taker, O owner, Side side, Price limit, Price reserve,
+                                   Qty qty) {
   std::int64_t remaining = qty.value();
   const Side maker_side = opposite(side);
   while (remaining > 0) {
@@ -291,7 +300,7 @@ Qty MatchingEngine<M, O, E>::match(OrderId taker, O owner, Side side, Price limi
     const Order& maker = book_.at(slot);
     if (!engine_detail::crosses(side, limit, maker.limit)) break;
     Qty q(std::min(remaining, maker.open.value()));
-    execute_fill(maker, taker, owner, side, limit, q);
+    execute_fill(maker, taker, owner, side, reserve, q);
     remaining -= q.value();
     if (q == maker.open) {
       const OrderId id = maker.id;
@@ -333,7 +342,7 @@ void MatchingEngine<M, O, E>::post_liquidation(O fund, Side side, Price edge, Qt
   OrderId oid{next_order_id_++};
   liquidation_order_ = oid;
   emit(BasicOrderAccepted<O>{oid, fund, side, OrderType::kLimit, edge, qty, true});
-  Qty filled = match(oid, fund, side, edge, qty);
+  Qty filled = match(oid, fund, side, edge, edge, qty);
   if (filled < qty && liquidation_order_) {
     book_.insert(oid, fund, side, edge, Qty(qty.value() - filled.value()), true);
   } else {

@@ -52,6 +52,10 @@ class TagMarket : public MatchingEngine<TagMarket, OrderTag, TagEvent> {
     advance_to(now);
     return cancel_order(tag, order);
   }
+  Result<OrderOutcome> reduce(LedgerTime now, OrderTag tag, OrderId order, Qty by) {
+    advance_to(now);
+    return reduce_order(tag, order, by);
+  }
   void advance(LedgerTime now) { advance_to(now); }
 
   const std::map<std::uint64_t, OrderFills>& fills() const { return fills_; }
@@ -177,8 +181,9 @@ void refresh_all(Exchange& ex, const std::vector<AccountId>& accounts, LedgerTim
   }
 }
 
-// Random flow over every order type, cancels and replaces (reduces among them), prices across and
-// beyond the band, time steps that trip the breaker and scheduled margin rounds.
+// Random flow over every order type (market orders with and without a reservation price),
+// cancels, replaces and reduces, prices across and beyond the band, time steps that trip the
+// breaker and scheduled margin rounds.
 void run_same_flow(std::uint64_t seed) {
   ContractSpec spec = testing::small_spec();
   spec.settlement_interval_ms = 300'000;
@@ -211,7 +216,7 @@ void run_same_flow(std::uint64_t seed) {
     const std::int64_t offset = static_cast<std::int64_t>(rng() % 121) - 60;
     const std::int64_t price = ex.band().reference.value() + offset;
     OrderRequest r{side, type, Price(price), Qty(1 + static_cast<std::int64_t>(rng() % 12))};
-    if (type == OrderType::kMarket) r.limit.reset();
+    if (type == OrderType::kMarket && rng() % 3 != 0) r.limit.reset();
     const std::uint64_t kind = rng() % 10;
     std::string ex_out;
     std::string tm_out;
@@ -228,8 +233,13 @@ void run_same_flow(std::uint64_t seed) {
       if (kind < 8) {
         ex_out = outcome_text(ex.cancel(t, who, order));
         tm_out = outcome_text(tm.cancel(t, tag_of(who), order));
+      } else if (kind == 8) {
+        // Up to all of the order and sometimes more than it has open.
+        const Qty by(1 + static_cast<std::int64_t>(rng() % 8));
+        ex_out = outcome_text(ex.reduce(t, who, order, by));
+        tm_out = outcome_text(tm.reduce(t, tag_of(who), order, by));
       } else {
-        // Half the replaces keep the price and lower the quantity: a reduce.
+        // Half the replaces keep the price and lower the quantity: still a new order.
         if (rng() % 2 == 0 && ex.book().find(order) != OrderBook::kNil) {
           const OrderBook::Order& o = ex.book().at(ex.book().find(order));
           r = OrderRequest{o.side, OrderType::kLimit, o.limit,

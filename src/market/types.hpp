@@ -43,12 +43,14 @@ enum class OrderType : std::uint8_t {
   kImmediateOrCancel = 1,  // fills what it can now; the rest is cancelled
   kFillOrKill = 2,         // fills completely now or is rejected with nothing done
   kPostOnly = 3,           // rests without trading; rejected if it would cross
-  kMarket = 4,             // IOC at a protection limit through the best opposite price
+  kMarket = 4,             // IOC up to a protection limit through the best opposite price
 };
 inline constexpr std::uint8_t kMaxOrderType = 4;
 
-// What a trader asks for. `limit` is required for every type but kMarket, which must not have
-// one: the exchange derives its limit from the book (no "price 0 means market").
+// What a trader asks for. `limit` is required for every type but kMarket, where it is the
+// optional public reservation price p_r (docs/design.md section 3.6): the order trades no further
+// than p_r and than `protection_ticks` through the best opposite price, and its open-order totals
+// use p_r. Without one the exchange takes market_reservation() (matching_engine.hpp).
 struct OrderRequest {
   Side side = Side::kBuy;
   OrderType type = OrderType::kLimit;

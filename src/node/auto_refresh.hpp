@@ -4,8 +4,8 @@
 // shortfall levy (lambda per contract of the account's position, docs/design.md section 6) is part
 // of the refresh: when the account passes the new band before the levy but not after it, the node
 // deposits exactly what the levy takes beyond its headroom. An account that fails the new band
-// even without the levy waits for its owner's deposit, as the margin call asks; a change of cash
-// (that deposit) is worth another try.
+// even without the levy is left to its owner, whose refresh carries the deposit the margin call
+// asks (a deposit alone is refused before the refresh).
 // Used by `pfex node watch --auto-refresh` and by the traders' nodes of `pfex demo --ledger`.
 #pragma once
 

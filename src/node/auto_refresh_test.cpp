@@ -41,14 +41,16 @@ TEST(AutoRefresh, DueOncePerRoundForAnAccountThatPassesTheNewBand) {
   EXPECT_FALSE(node.due(r.ex, r.rich));  // refreshed
 }
 
-TEST(AutoRefresh, AnAccountShortOfMarginWaitsForADeposit) {
+TEST(AutoRefresh, AnAccountShortOfMarginLeavesTheRefreshToItsOwner) {
   Round r;
   AutoRefresh node;
   EXPECT_FALSE(node.due(r.ex, r.poor));  // the exchange would refuse: nothing is sent
   EXPECT_FALSE(node.due(r.ex, r.poor));
-  ASSERT_TRUE(r.ex.deposit(LedgerTime(3), r.poor, Cash(1'000'000)).is_ok());
-  EXPECT_EQ(node.due(r.ex, r.poor), Cash(0));  // the deposit answered the call: try again
-  EXPECT_TRUE(r.ex.refresh(LedgerTime(4), r.poor, Cash(0)).is_ok());
+  // The owner answers the call with a refresh that carries the deposit (a deposit alone is
+  // refused before the refresh); then the node has nothing to send.
+  ASSERT_FALSE(r.ex.deposit(LedgerTime(3), r.poor, Cash(1'000'000)).is_ok());
+  ASSERT_TRUE(r.ex.refresh(LedgerTime(3), r.poor, Cash(1'000'000)).is_ok());
+  EXPECT_FALSE(node.due(r.ex, r.poor));
 }
 
 TEST(AutoRefresh, NothingToDoOutsideARefreshWindow) {

@@ -76,6 +76,11 @@ Bytes encode_action(const market::Action& action) {
                  [&](const market::ExitAction& a) { w.u32(a.account.value); },
                  [](const market::AdvanceAction&) {},
                  [&](const market::SettleFinalAction& a) { w.i64(a.price.value()); },
+                 [&](const market::ReduceAction& a) {
+                   w.u32(a.account.value);
+                   w.u64(a.order.value);
+                   w.i64(a.by.value());
+                 },
              },
              action);
   return out;
@@ -126,10 +131,16 @@ Result<market::Action> decode_action(ByteSpan bytes) {
     case 8:
       out = market::AdvanceAction{};
       break;
-    default:
+    case 9:
       out =
           market::SettleFinalAction{Price(r.i64_in("settlement price", 1, market::kMaxPriceTicks))};
       break;
+    default: {
+      AccountId a = get_account(r);
+      OrderId o{r.u64_in("order id", 1, UINT64_MAX)};
+      out = market::ReduceAction{a, o, Qty(r.i64_in("reduce by", 1, kMaxAmount))};
+      break;
+    }
   }
   PFEX_RETURN_IF_ERROR(r.finish());
   return out;

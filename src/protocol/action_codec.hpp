@@ -3,7 +3,8 @@
 // action is and how it applies; the protocol owns its encoding.
 //
 // Encoding: u8 kind (the Action variant's index), then the kind's fields in the order of the
-// market's structs; an order request is u8 side, u8 type, bool has_limit, [i64 limit], i64 qty.
+// market's structs; an order request is u8 side, u8 type, bool has_limit, [i64 limit], i64 qty
+// (a market order's limit is its reservation price).
 // Decoding is strict: truncation, trailing bytes, an unknown kind, side or type, and values outside
 // their ranges are errors, so an action has exactly one encoding. A new kind or field changes the
 // transparent entry's bytes and must bump the envelope version (transaction.hpp).

@@ -23,6 +23,8 @@ std::vector<Action> samples() {
       ExitAction{AccountId{5}},
       AdvanceAction{},
       SettleFinalAction{Price(1000)},
+      ReduceAction{AccountId{2}, OrderId{6}, Qty(3)},
+      SubmitAction{AccountId{1}, OrderRequest{Side::kBuy, OrderType::kMarket, Price(1020), Qty(2)}},
   };
 }
 
@@ -53,7 +55,7 @@ TEST(Action, TruncatedTrailingAndOutOfRangeBytesAreRejected) {
     b[at] = v;
     return decode_action(b).status();
   };
-  EXPECT_EQ(with(0, 200).message(), "action kind = 200 is outside [0, 9]");
+  EXPECT_EQ(with(0, 200).message(), "action kind = 200 is outside [0, 10]");
   EXPECT_EQ(with(5, 2).message(), "side = 2 is outside [0, 1]");
   EXPECT_EQ(with(6, 5).message(), "order type = 5 is outside [0, 4]");
   EXPECT_FALSE(with(7, 2).is_ok());      // a bool that is 2

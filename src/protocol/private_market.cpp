@@ -122,31 +122,13 @@ void PrivateBook::place(const priv::OrderFields& fields, std::uint64_t id,
   r.side = side_of(fields.side);
   r.type = type_of(fields.kind);
   r.qty = Qty(fields.qty);
-  market::PlaceOptions options;
-  options.reduce_in_place = false;  // the ledger numbers a new order; reduce is its own tx
-  if (fields.kind == priv::OrderKind::kMarket) {
-    options.reservation = Price(fields.price);
-  } else {
-    r.limit = Price(fields.price);
-  }
+  r.limit = Price(fields.price);  // a market order's reservation price p_r
   const OrderTag owner = replaced ? resting_owner(*replaced) : order_tag_of(fields.tag);
   std::optional<OrderId> old;
   if (replaced) old = OrderId{*replaced};
-  Result<market::OrderOutcome> out = place_order(owner, r, old, options);
-  if (out.is_ok()) {
-    if (out->id.value != id)
-      diverged("the engine gave order " + std::to_string(id) + " another id");
-    return;
-  }
-  // The engine refuses what the ledger's checks cannot see: a market order with nothing to trade
-  // against. The order was paid for by its spend: it gets its id and closes at once, unfilled,
-  // like an immediate order that found nothing (its remainder is released by a settle).
-  if (replaced) must(cancel_order(owner, *old), "the replaced order");
-  const OrderId oid{next_order_id_++};
-  const Price limit(fields.price);
-  emit(market::BasicOrderAccepted<OrderTag>{oid, owner, r.side, r.type, limit, r.qty, false});
-  emit(market::BasicOrderClosed<OrderTag>{oid, owner, CloseReason::kUnfilledIoc, r.qty});
-  on_close(oid, owner, CloseReason::kUnfilledIoc);
+  Result<market::OrderOutcome> out = place_order(owner, r, old);
+  if (!out.is_ok()) diverged("order " + std::to_string(id) + ": " + out.status().to_string());
+  if (out->id.value != id) diverged("the engine gave order " + std::to_string(id) + " another id");
 }
 
 void PrivateBook::cancel_resting(std::uint64_t id) {
@@ -160,16 +142,8 @@ void PrivateBook::reduce_resting(std::uint64_t id, std::int64_t by) {
   const priv::PrivateOrder* lo = ledger_->order(id);
   if (lo == nullptr || by < 1 || by > o.open.value() || lo->qty - lo->filled != o.open.value() - by)
     diverged("order " + std::to_string(id) + ": the reduce does not match the book");
-  if (by == o.open.value()) {  // nothing left: the ledger closed it
-    must(cancel_order(o.owner, o.id), "reduce to nothing");
-    return;
-  }
-  market::OrderRequest r;
-  r.side = o.side;
-  r.type = market::OrderType::kLimit;
-  r.limit = o.limit;
-  r.qty = Qty(o.open.value() - by);
-  Result<market::OrderOutcome> out = place_order(o.owner, r, o.id);  // keeps id and priority
+  // Reduced to nothing, the engine closes it as the ledger did.
+  Result<market::OrderOutcome> out = reduce_order(o.owner, o.id, Qty(by));
   if (!out.is_ok() || out->id != o.id) diverged("order " + std::to_string(id) + ": reduce failed");
 }
 

@@ -203,8 +203,9 @@ Result<Step> parse_step(const json& j, std::size_t index, const ContractSpec& sp
     PFEX_ASSIGN_OR_RETURN(s.trader, f.str("trader"));
     if (!traders.count(s.trader)) return f.bad("trader", "names no trader of the scenario");
   }
-  const std::set<std::string> needs_trader = {"buy",      "sell",    "cancel", "replace", "deposit",
-                                              "withdraw", "refresh", "exit",   "online"};
+  const std::set<std::string> needs_trader = {"buy",    "sell",    "cancel",   "replace",
+                                              "reduce", "deposit", "withdraw", "refresh",
+                                              "exit",   "online"};
   if (needs_trader.count(s.action) && s.trader.empty()) return f.bad("trader", "is required");
   if (s.action == "buy" || s.action == "sell" || s.action == "replace") {
     s.request.side = s.action == "sell" ? market::Side::kSell : market::Side::kBuy;
@@ -230,6 +231,10 @@ Result<Step> parse_step(const json& j, std::size_t index, const ContractSpec& sp
     }
   } else if (s.action == "cancel") {
     PFEX_ASSIGN_OR_RETURN(s.order, f.str("order"));
+  } else if (s.action == "reduce") {
+    PFEX_ASSIGN_OR_RETURN(s.order, f.str("order"));
+    PFEX_ASSIGN_OR_RETURN(std::int64_t by, f.integer("qty"));
+    s.request.qty = Qty(by);
   } else if (s.action == "deposit" || s.action == "withdraw") {
     PFEX_ASSIGN_OR_RETURN(s.amount, f.cash("amount", spec));
   } else if (s.action == "refresh") {
@@ -388,6 +393,10 @@ class Runner {
       PFEX_ASSIGN_OR_RETURN(market::OrderId id, order_of(s));
       return Action(market::CancelAction{who, id});
     }
+    if (s.action == "reduce") {
+      PFEX_ASSIGN_OR_RETURN(market::OrderId id, order_of(s));
+      return Action(market::ReduceAction{who, id, s.request.qty});
+    }
     if (s.action == "deposit") return Action(market::DepositAction{who, s.amount});
     if (s.action == "withdraw") return Action(market::WithdrawAction{who, s.amount});
     if (s.action == "refresh") return Action(market::RefreshAction{who, s.amount});
@@ -475,16 +484,17 @@ class Runner {
 }  // namespace
 
 Result<market::AccountId> ExchangeVenue::add_trader(const Trader& t) {
-  PFEX_ASSIGN_OR_RETURN(market::AccountId id, exchange_.register_account(LedgerTime(0)));
+  PFEX_ASSIGN_OR_RETURN(market::ActionResult r, run(LedgerTime(0), market::RegisterAction{}));
+  const market::AccountId id = *r.account;
   if (t.deposit.value() > 0) {
-    PFEX_RETURN_IF_ERROR(exchange_.deposit(LedgerTime(0), id, t.deposit));
+    PFEX_RETURN_IF_ERROR(run(LedgerTime(0), market::DepositAction{id, t.deposit}).status());
   }
   online_[id.value] = t.online;
   return id;
 }
 
 Result<market::ActionResult> ExchangeVenue::apply(LedgerTime now, const market::Action& action) {
-  Result<market::ActionResult> r = market::apply_action(exchange_, now, action);
+  Result<market::ActionResult> r = run(now, action);
   refresh_online(exchange_.time());
   return r;
 }
@@ -499,6 +509,10 @@ Status ExchangeVenue::set_online(market::AccountId account, bool online) {
   return Status::ok();
 }
 
+Result<market::ActionResult> ExchangeVenue::run(LedgerTime now, const market::Action& action) {
+  return market::apply_action(exchange_, now, action);
+}
+
 void ExchangeVenue::refresh_online(LedgerTime now) {
   if (exchange_.phase() != market::Phase::kRefreshWindow) return;
   for (const auto& [id, online] : online_) {
@@ -506,7 +520,8 @@ void ExchangeVenue::refresh_online(LedgerTime now) {
     if (!online || !a.is_ok() || a->status != market::AccountStatus::kActive || a->refreshed) {
       continue;
     }
-    (void)exchange_.refresh(now, market::AccountId{id}, Cash(0));  // short: the call stands
+    // Short of margin: the call stands until the owner's deposit.
+    (void)run(now, market::RefreshAction{market::AccountId{id}, Cash(0)});
   }
 }
 

@@ -43,8 +43,8 @@ struct Expectation {
   std::optional<Cash> margin_call;  // the amount of the trader's latest margin call
 };
 
-// One scripted step. `action` is one of: buy, sell, cancel, replace, deposit, withdraw, refresh,
-// exit, online, advance, settle, expect, show, note.
+// One scripted step. `action` is one of: buy, sell, cancel, replace, reduce, deposit, withdraw,
+// refresh, exit, online, advance, settle, expect, show, note.
 struct Step {
   std::int64_t at_ms = 0;
   std::string action;
@@ -52,7 +52,7 @@ struct Step {
   std::string note;                         // printed before the step when narrating
   std::optional<std::string> label;         // names the order an order step creates
   std::optional<std::string> order;         // label of the order to cancel or replace
-  market::OrderRequest request;             // buy, sell, replace
+  market::OrderRequest request;             // buy, sell, replace; reduce: qty taken off
   Cash amount;                              // deposit, withdraw, refresh
   bool flag = false;                        // online
   Price price;                              // settle
@@ -116,15 +116,22 @@ class Venue {
   virtual Status set_online(market::AccountId account, bool online) = 0;
 };
 
-// The in-process venue: one Exchange, opened at ledger time 0.
-class ExchangeVenue final : public Venue {
+// The in-process venue: one Exchange, opened at ledger time 0. Every action it applies (a
+// trader's registration and first deposit, the scenario's steps, an online node's refresh) goes
+// through run(), the one place a derived venue observes them (flow/scenario_flow.cpp records the
+// flow there).
+class ExchangeVenue : public Venue {
  public:
   explicit ExchangeVenue(market::Exchange exchange) : exchange_(std::move(exchange)) {}
-  const market::Exchange& exchange() const override { return exchange_; }
-  std::span<const market::Event> events() const override { return exchange_.events(); }
-  Result<market::AccountId> add_trader(const Trader& trader) override;
-  Result<market::ActionResult> apply(LedgerTime now, const market::Action& action) override;
-  Status set_online(market::AccountId account, bool online) override;
+  const market::Exchange& exchange() const final { return exchange_; }
+  std::span<const market::Event> events() const final { return exchange_.events(); }
+  Result<market::AccountId> add_trader(const Trader& trader) final;
+  Result<market::ActionResult> apply(LedgerTime now, const market::Action& action) final;
+  Status set_online(market::AccountId account, bool online) final;
+
+ protected:
+  // Applies one action to the exchange at ledger time `now`.
+  virtual Result<market::ActionResult> run(LedgerTime now, const market::Action& action);
 
  private:
   // What an online trader's node does when it sees a margin round: refresh with no deposit (an

@@ -141,7 +141,9 @@ std::string rule_note(const std::string& check) {
       {"replace-differs-from-cancel-then-submit",
        "replace must take the old order out of the book before matching the new one"},
       {"fok-partial", "a fill-or-kill order filled partly"},
-      {"market-without-fill", "a market order accepted with nothing to trade against"},
+      {"market-without-fill",
+       "a market order without a reservation price filled nothing against a resting opposite "
+       "order"},
       {"halt-before-liquidation", "no halt of any kind before the defaulters' liquidation starts"},
       {"breaker-during-liquidation",
        "no breaker may lock the market while a liquidation order rests at the edge"},
@@ -377,11 +379,8 @@ std::int64_t Driver::max_leverage_qty(AccountId id, Side side, Price limit) cons
 }
 
 std::optional<Price> Driver::market_limit(Side side) const {
-  std::optional<Price> best = ex_.book().best(market::opposite(side));
-  if (!best) return std::nullopt;
-  std::int64_t p = side == Side::kBuy ? best->value() + ex_.spec().protection_ticks
-                                      : best->value() - ex_.spec().protection_ticks;
-  return Price(std::clamp(p, ex_.band().low.value(), ex_.band().high.value()));
+  return market::market_reservation(ex_.spec(), ex_.band().low, ex_.band().high, side,
+                                    ex_.book().best(market::opposite(side)));
 }
 
 i128 Driver::claim_of(const DefaultShadow& d) const {
@@ -502,6 +501,8 @@ std::optional<Violation> Driver::apply_action(const Step& step) {
       Account before = *ex_.account(id);
       const Band band = ex_.band();  // the action may halt the market and open the next band
       if (step.kind == StepKind::kSubmit) {
+        ex_.advance(t);  // the deadlines first: a halt empties the book
+        opposite_before_ = ex_.book().best(market::opposite(r.side)).has_value();
         Result<OrderOutcome> out = ex_.submit(t, id, r);
         if (out.is_ok()) orders_[step.id] = out->id;
         record(fmt::format("(void)ex.submit({}, {}, {})", at, who, request_code(r)), out.status(),
@@ -661,22 +662,6 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
     if (const auto* a = std::get_if<market::OrderAccepted>(&e.body); a && a->id == out->id) {
       limit = a->limit;
     }
-    // A replace that only lowers the quantity at the same price keeps the order.
-    if (const auto* red = std::get_if<market::OrderReduced>(&e.body);
-        red && red->id == out->id && replaced && replaced->id == out->id) {
-      limit = replaced->limit;
-      with = before;
-      add_order(with, replaced->side, replaced->limit, -red->released.value());
-      Constraints c = design_constraints(with, band, spec);
-      if (c.e_low < 0 || c.e_high < 0 || r.side != replaced->side || r.limit != replaced->limit ||
-          red->open != r.qty || out->filled.value() != 0) {
-        return violation("reduce", fmt::format("replace of order {} by {} reduced it to {} "
-                                               "(E_L = {}, E_H = {})",
-                                               out->id.value, request_code(r), red->open.value(),
-                                               i128_text(c.e_low), i128_text(c.e_high)));
-      }
-      return std::nullopt;
-    }
   }
   if (!limit) return violation("order-bookkeeping", what + " accepted without an OrderAccepted");
   // A fill-or-kill fills completely or is killed with nothing done.
@@ -692,7 +677,9 @@ std::optional<Violation> Driver::check_order_outcome(const Step& step, const Ord
   if (r.type == OrderType::kPostOnly && out->filled.value() != 0) {
     return violation("post-only-filled", what + " traded");
   }
-  if (r.type == OrderType::kMarket && out->filled.value() == 0) {
+  // Its reservation price is at least the protection limit through the best opposite order.
+  if (r.type == OrderType::kMarket && !r.limit && step.kind == StepKind::kSubmit &&
+      opposite_before_ && out->filled.value() == 0) {
     return violation("market-without-fill", what + " accepted and filled nothing");
   }
   add_order(with, r.side, *limit, r.qty.value());

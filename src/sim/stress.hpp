@@ -162,7 +162,7 @@ class Driver {
   i128 shortfall(market::AccountId id) const;
   // The largest quantity of `side` at `limit` the account may add within both constraints.
   std::int64_t max_leverage_qty(market::AccountId id, market::Side side, Price limit) const;
-  // The limit a market order would get now, if the opposite side has an order.
+  // The reservation price a market order that names none gets now (market_reservation).
   std::optional<Price> market_limit(market::Side side) const;
 
   // When set, every applied step is also written as a line of C++ (for reproducers).
@@ -170,6 +170,8 @@ class Driver {
   const std::vector<std::string>& code() const { return code_; }
 
  private:
+  // Whether the book had an order opposite the submit being checked, just before it.
+  bool opposite_before_ = false;
   struct DefaultShadow {
     market::AccountId account;
     std::size_t batch;
