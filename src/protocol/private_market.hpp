@@ -57,6 +57,13 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // disagreement between the engine and the ledger is a programming error and aborts.
   void on_applied(const priv::PrivateTx& tx, const priv::Applied& applied);
 
+  // A copy of this book writing to `ledger` (a copy of this book's ledger): the same engine state.
+  PrivateBook copy_for(priv::PrivateLedger& ledger) const {
+    PrivateBook out(*this);
+    out.ledger_ = &ledger;
+    return out;
+  }
+
   // The engine's whole state in the canonical codec: kVersion, the engine's time, then
   // encode_state().
   void encode(Writer& w) const;

@@ -357,6 +357,16 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
   return verdict;
 }
 
+void BlockVerifier::forget_beyond(const PrivateLedger& ledger) {
+  for (auto& [epoch, cache] : epochs_) {
+    const std::size_t size = ledger.tokens(epoch).size();
+    if (cache.tokens.size() > size) cache.tokens.resize(size);
+  }
+  std::erase_if(digests_, [&ledger](const auto& d) {
+    return d.first[1] + d.first[2] > ledger.tokens(d.first[0]).size();
+  });
+}
+
 BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,
                               std::span<const TxStatement> statements, unsigned threads) {
   BlockVerifier verifier;

@@ -93,6 +93,11 @@ class BlockVerifier {
                           std::span<const TxStatement> statements, unsigned threads = 1,
                           std::span<const ByteSpan> encoded = {});
 
+  // Forgets the encodings of the tokens `ledger` does not hold (by epoch) and the digests of the
+  // windows that reach past them: after verifying against another ledger whose lists went further
+  // (a validator's speculative copy), so that they are not taken for this ledger's next tokens.
+  void forget_beyond(const PrivateLedger& ledger);
+
  private:
   struct EpochPoints {
     std::vector<Point::Encoding> tokens;  // encodings of the list's first tokens
