@@ -96,6 +96,7 @@ Result<EntryOutcome> LedgerReplica::apply(const LedgerEntry& entry) {
 
 Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const LedgerEntry> entries,
                                                              unsigned threads) {
+  if (!stopped_.is_ok()) return stopped_;
   std::uint64_t previous = last_sequence_;
   for (const auto& e : entries) {
     if (e.sequence <= previous) {
@@ -156,6 +157,15 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
     // Stages 2 and 4, in log order.
     Status status =
         run_entry(decoded[i], e.payload, proofs_ok[i] != 0, plan, outcome.time, state_, outcome);
+    if (state_.private_market && !state_.private_market->book->fault().is_ok()) {
+      // Not a rejection: the state is no longer one the protocol defines (private_market.hpp).
+      stopped_ = Status::failed_precondition(
+          "log entry " + std::to_string(e.sequence) + ": " +
+          std::string(state_.private_market->book->fault().message()) +
+          "; this replica stops (entries up to " + std::to_string(last_sequence_) +
+          " were applied; its state after this entry is not the protocol's)");
+      return stopped_;
+    }
     outcome.accepted = status.is_ok();
     outcome.reason = std::move(status);
     if (run && !block.diverged && outcome.accepted != block.accepted[k]) {

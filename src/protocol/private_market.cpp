@@ -12,22 +12,11 @@ using market::CloseReason;
 using market::OrderId;
 using market::OrderTag;
 
-// The engine and the ledger disagree: the replica's state is no longer the protocol's. Not an
-// input error (every input was checked before it reached here), so stop rather than diverge.
-[[noreturn]] void diverged(const std::string& what) {
-  std::fprintf(stderr, "pfex: the private book and ledger disagree: %s\n", what.c_str());
-  std::abort();
-}
-
-void must(const Status& s, const char* what) {
-  if (!s.is_ok()) diverged(std::string(what) + ": " + s.to_string());
-}
-
 market::Side side_of(priv::Side s) {
   return s == priv::Side::kBuy ? market::Side::kBuy : market::Side::kSell;
 }
 
-market::OrderType type_of(priv::OrderKind k) {
+std::optional<market::OrderType> type_of(priv::OrderKind k) {
   switch (k) {
     case priv::OrderKind::kLimit:
       return market::OrderType::kLimit;
@@ -40,7 +29,7 @@ market::OrderType type_of(priv::OrderKind k) {
     case priv::OrderKind::kMarket:
       return market::OrderType::kMarket;
   }
-  diverged("unknown order kind");
+  return std::nullopt;
 }
 
 constexpr std::int64_t kMaxQty = std::int64_t{1} << 32;
@@ -74,17 +63,41 @@ Result<PrivateBook> PrivateBook::open(market::ContractSpec spec, Price reference
   return book;
 }
 
-void PrivateBook::advance(LedgerTime now) {
-  advance_to(now);
+bool PrivateBook::diverged(const std::string& what) {
+  if (fault_.is_ok()) {
+    fault_ = Status::failed_precondition("the private book and ledger disagree: " + what);
+  }
+  return false;
 }
 
-void PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& applied) {
+bool PrivateBook::must(const Status& s, const char* what) {
+  return s.is_ok() || diverged(std::string(what) + ": " + s.to_string());
+}
+
+Status PrivateBook::advance(LedgerTime now) {
+  if (!fault_.is_ok()) return fault_;
+  advance_to(now);
+  return fault_;
+}
+
+Status PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& applied) {
+  if (!fault_.is_ok()) return fault_;
+  apply_order(tx, applied);
+  return fault_;
+}
+
+void PrivateBook::apply_order(const priv::PrivateTx& tx, const priv::Applied& applied) {
   if (const auto* cancel = std::get_if<priv::CancelTx>(&tx)) {
     cancel_resting(cancel->order);
     return;
   }
   const auto* spend = std::get_if<priv::SpendTx>(&tx);
   if (spend == nullptr) return;
+  if ((spend->type == priv::TxType::kPost || spend->type == priv::TxType::kCancelReplace) &&
+      (!spend->order || !applied.new_order)) {
+    diverged("a post without its order");
+    return;
+  }
   switch (spend->type) {
     case priv::TxType::kPost:
       place(*spend->order, applied.new_order.value(), std::nullopt);
@@ -100,20 +113,30 @@ void PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& app
   }
 }
 
-OrderTag PrivateBook::resting_owner(std::uint64_t id) const {
+std::optional<OrderTag> PrivateBook::resting_owner(std::uint64_t id) {
   const Book::Slot slot = book_.find(OrderId{id});
-  if (slot == Book::kNil) diverged("order " + std::to_string(id) + " is open but not in the book");
+  if (slot == Book::kNil) {
+    diverged("order " + std::to_string(id) + " is open but not in the book");
+    return std::nullopt;
+  }
   return book_.at(slot).owner;
 }
 
 void PrivateBook::place(const priv::OrderFields& fields, std::uint64_t id,
                         std::optional<std::uint64_t> replaced) {
-  if (next_order_id_ != id)
+  if (next_order_id_ != id) {
     diverged("the ledger numbered order " + std::to_string(id) + ", the engine " +
              std::to_string(next_order_id_));
+    return;
+  }
+  const std::optional<market::OrderType> type = type_of(fields.kind);
+  if (!type) {
+    diverged("unknown order kind");
+    return;
+  }
   market::OrderRequest r;
   r.side = side_of(fields.side);
-  r.type = type_of(fields.kind);
+  r.type = *type;
   r.qty = Qty(fields.qty);
   market::PlaceOptions options;
   options.reduce_in_place = false;  // the ledger numbers a new order; reduce is its own tx
@@ -122,7 +145,10 @@ void PrivateBook::place(const priv::OrderFields& fields, std::uint64_t id,
   } else {
     r.limit = Price(fields.price);
   }
-  const OrderTag owner = replaced ? resting_owner(*replaced) : order_tag_of(fields.tag);
+  const std::optional<OrderTag> owner_of =
+      replaced ? resting_owner(*replaced) : std::optional(order_tag_of(fields.tag));
+  if (!owner_of) return;
+  const OrderTag owner = *owner_of;
   std::optional<OrderId> old;
   if (replaced) old = OrderId{*replaced};
   Result<market::OrderOutcome> out = place_order(owner, r, old, options);
@@ -134,7 +160,7 @@ void PrivateBook::place(const priv::OrderFields& fields, std::uint64_t id,
   // The engine refuses what the ledger's checks cannot see: a market order with nothing to trade
   // against. The order was paid for by its spend: it gets its id and closes at once, unfilled,
   // like an immediate order that found nothing (its remainder is released by a settle).
-  if (replaced) must(cancel_order(owner, *old), "the replaced order");
+  if (replaced && !must(cancel_order(owner, *old), "the replaced order")) return;
   const OrderId oid{next_order_id_++};
   const Price limit(fields.price);
   emit(market::BasicOrderAccepted<OrderTag>{oid, owner, r.side, r.type, limit, r.qty, false});
@@ -143,16 +169,23 @@ void PrivateBook::place(const priv::OrderFields& fields, std::uint64_t id,
 }
 
 void PrivateBook::cancel_resting(std::uint64_t id) {
-  must(cancel_order(resting_owner(id), OrderId{id}), "cancel");
+  const std::optional<OrderTag> owner = resting_owner(id);
+  if (owner) must(cancel_order(*owner, OrderId{id}), "cancel");
 }
 
 void PrivateBook::reduce_resting(std::uint64_t id, std::int64_t by) {
   const Book::Slot slot = book_.find(OrderId{id});
-  if (slot == Book::kNil) diverged("reduced order " + std::to_string(id) + " is not in the book");
+  if (slot == Book::kNil) {
+    diverged("reduced order " + std::to_string(id) + " is not in the book");
+    return;
+  }
   const Order o = book_.at(slot);
   const priv::PrivateOrder* lo = ledger_->order(id);
-  if (lo == nullptr || by < 1 || by > o.open.value() || lo->qty - lo->filled != o.open.value() - by)
+  if (lo == nullptr || by < 1 || by > o.open.value() ||
+      lo->qty - lo->filled != o.open.value() - by) {
     diverged("order " + std::to_string(id) + ": the reduce does not match the book");
+    return;
+  }
   if (by == o.open.value()) {  // nothing left: the ledger closed it
     must(cancel_order(o.owner, o.id), "reduce to nothing");
     return;
@@ -167,13 +200,18 @@ void PrivateBook::reduce_resting(std::uint64_t id, std::int64_t by) {
 }
 
 void PrivateBook::on_fill(const market::Fill<OrderTag>& f) {
-  must(ledger_->record_fill(f.maker.value, f.maker_limit.value(), f.qty.value()), "maker fill");
+  if (!must(ledger_->record_fill(f.maker.value, f.maker_limit.value(), f.qty.value()),
+            "maker fill"))
+    return;
   must(ledger_->record_fill(f.taker.value, f.maker_limit.value(), f.qty.value()), "taker fill");
 }
 
 void PrivateBook::on_close(OrderId id, OrderTag, CloseReason) {
   const priv::PrivateOrder* o = ledger_->order(id.value);
-  if (o == nullptr) diverged("closed order " + std::to_string(id.value) + " unknown to the ledger");
+  if (o == nullptr) {
+    diverged("closed order " + std::to_string(id.value) + " unknown to the ledger");
+    return;
+  }
   // A cancel, a cancel-replace, a reduce to nothing or the last fill closed it already.
   if (!o->closed) must(ledger_->close_order(id.value), "close");
 }
@@ -186,6 +224,15 @@ void PrivateBook::on_epoch_opened() {
   next.margin = band_.margin.value();
   // The levy stays 0: the fund's equity in the private mode comes from the decrypted round sums
   // and the liquidation, which the private ledger does not run yet.
+  if (Status valid = next.validate(); !valid.is_ok()) {
+    if (fault_.is_ok()) {
+      fault_ = Status::failed_precondition(
+          "epoch " + std::to_string(epoch_) + "'s band [" + std::to_string(next.low) + ", " +
+          std::to_string(next.high) + "] cannot be the private market's terms (" +
+          valid.to_string() + "): the market cannot continue");
+    }
+    return;
+  }
   must(ledger_->begin_margin_round(next, 0), "margin round");
 }
 

@@ -141,8 +141,7 @@ Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, Ledg
   PrivateMarket& market = *state.private_market;
   const priv::Applied applied = market.ledger->apply_checked(entry.tx);
   outcome.private_result = applied;
-  match_private(market, entry.tx, applied);
-  return Status::ok();
+  return match_private(market, entry.tx, applied);
 }
 
 Status EntryRules<DkgMessage>::check(const DkgMessage&, const ValidatorState& state) {
@@ -251,8 +250,13 @@ SpeculativeBlock private_block_stage(std::span<const LedgerEntry> entries,
     out.accepted[i] =
         run_entry(decoded[i], entries[i].payload, proofs_ok[i] != 0, plan, now, copy, outcome)
             .is_ok();
-    if (copy.private_market) copy.private_market->book->clear_events();
     if (!out.accepted[i]) out.statements[i].reset();
+    if (!copy.private_market->book->fault().is_ok()) {
+      out.accepted[i] = false;  // the replica stops here too: nothing after it is verified
+      out.statements[i].reset();
+      break;
+    }
+    copy.private_market->book->clear_events();
   }
 
   // Their proofs as one block, against the copy's ledger (it holds every window they name).
@@ -276,12 +280,13 @@ SpeculativeBlock private_block_stage(std::span<const LedgerEntry> entries,
   return out;
 }
 
-void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied) {
-  market.book->on_applied(tx, applied);
+Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
+                     const priv::Applied& applied) {
+  return market.book->on_applied(tx, applied);
 }
 
-void advance_private(PrivateMarket& market, LedgerTime now) {
-  market.book->advance(now);
+Status advance_private(PrivateMarket& market, LedgerTime now) {
+  return market.book->advance(now);
 }
 
 Digest32 private_state_hash(const PrivateMarket& market) {
@@ -358,7 +363,9 @@ Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, const
       [&](const auto& e) -> Status {
         using T = std::decay_t<decltype(e)>;
         using Rules = EntryRules<T>;
-        if (state.private_market) advance_private(*state.private_market, now);
+        if (state.private_market) {
+          PFEX_RETURN_IF_ERROR(advance_private(*state.private_market, now));
+        }
         PFEX_RETURN_IF_ERROR(Rules::check(e, state));
         if (!proofs_ok) return Status::invalid_argument(std::string(Rules::kProofFailure));
         if constexpr (std::is_same_v<T, PrivateEntry>) {

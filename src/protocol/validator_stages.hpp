@@ -75,7 +75,8 @@ Digest32 private_state_hash(const PrivateMarket& market);
 // exchange, where every action advances the clock first. Deadlines the time passes are processed
 // at their own times whatever the entry is, so the outcome does not depend on which entry
 // carried the time.
-void advance_private(PrivateMarket& market, LedgerTime now);
+// Returns the book's fault (PrivateBook::fault): the replica stops.
+Status advance_private(PrivateMarket& market, LedgerTime now);
 
 // What the entry rules read and change: the market and who may sign for what. The log position,
 // the clock, the chain and the counters belong to the LedgerReplica.
@@ -247,8 +248,10 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, By
 // order, records the fills against both orders (PrivateLedger::record_fill), closes an immediate
 // order's remainder, a FOK kill and a post-only refusal (close_order), keeps a reduced order's
 // priority and takes cancelled and replaced orders off the book. It cannot reject (the
-// transaction is applied).
-void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied);
+// transaction is applied): an error is the book's fault (PrivateBook::fault), and the replica
+// stops.
+Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
+                     const priv::Applied& applied);
 
 // Stage 1: every entry decoded (or the reason it cannot be), for the market `market` describes
 // (every entry of the block must follow the genesis that opened it, if any).
