@@ -6,10 +6,11 @@
 //   3. proofs   every entry's signature and proofs, which depend only on the entry: signatures on
 //               several threads, proof terms appended to one VerificationTerms per block (one MSM,
 //               one bisection naming the bad entries) (proof_stage); a private market's
-//               transactions, whose proofs depend on the state, in one block verification
-//               against the state before the block (private_block_stage)
+//               transactions, whose proofs depend on the state, in one block verification of the
+//               statements a speculative run of the batch on a copy of the state recorded at
+//               their positions (private_block_stage)
 //   4. apply    in log order: checks, then the entry's proof verdict (a private transaction's
-//               from its block when its statement is still the same, else verified alone), then
+//               from its block while the run is the speculative one, else verified alone), then
 //               EntryRules<T>::apply
 //
 // An entry kind plugs in by adding its alternative to Entry with its decoder (transaction.hpp) and
