@@ -577,6 +577,7 @@ void BM_ValidatorReplayPrivate(benchmark::State& state) {
   }
   const auto threads = static_cast<unsigned>(state.range(0));
   std::uint64_t accepted = 0;
+  std::uint64_t in_block = 0;  // posts whose proofs the batch's block verified
   for (auto _ : state) {
     state.PauseTiming();
     auto replica = protocol::LedgerReplica::restore(log.snapshot, log.shared_gens);
@@ -592,11 +593,15 @@ void BM_ValidatorReplayPrivate(benchmark::State& state) {
       return;
     }
     accepted = replica->accepted() - before;
+    in_block = 0;
+    for (const protocol::EntryOutcome& o : *out)
+      in_block += o.proofs_in_block ? 1 : 0;
     benchmark::DoNotOptimize(replica->chain());
   }
   if (accepted != log.posts.size()) state.SkipWithError("a post was rejected on replay");
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(log.posts.size()));
   state.counters["posts"] = static_cast<double>(log.posts.size());
+  state.counters["in_block"] = static_cast<double>(in_block);
   state.counters["setup_s"] = log.setup_s;
 }
 BENCHMARK(BM_ValidatorReplayPrivate)

@@ -109,7 +109,8 @@ net::HttpResponse Gateway::health() {
 }
 
 net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::Entry& entry,
-                                                 const Digest32& hash, bool& passed) {
+                                                 const Digest32& hash, bool& passed,
+                                                 std::optional<priv::DetachedTx>& detached) {
   passed = false;
   if (Status read = catch_up(); !read.is_ok()) {
     return refuse(503, "cannot read the log to check the transaction: " + read.to_string());
@@ -144,10 +145,18 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
     if (Status rules = ledger->check_rules(p->tx); !rules.is_ok()) {
       return refuse(rules.code() == ErrorCode::kAlreadyExists ? 409 : 400, rules.to_string());
     }
-    if (options_.verify_signatures) {
+    if (options_.verify_signatures && std::holds_alternative<priv::ExitTx>(p->tx)) {
+      // An exit's proofs are not block terms: verified here, under the lock (exits are rare).
       if (Status proofs = ledger->check(p->tx); !proofs.is_ok()) {
         return refuse(400, proofs.to_string());
       }
+    } else if (options_.verify_signatures) {
+      // Its statement and window copied out; the proofs are verified after the lock.
+      Result<priv::DetachedTx> d = priv::detach(*ledger, p->tx);
+      if (!d)
+        return refuse(d.status().code() == ErrorCode::kAlreadyExists ? 409 : 400,
+                      d.status().to_string());
+      detached = std::move(d).value();
     }
   } else {
     const auto& transparent = std::get<protocol::TransparentTx>(entry);
@@ -164,6 +173,47 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
     }
   }
   in_flight_.insert(hash);
+  passed = true;
+  return {};
+}
+
+net::HttpResponse Gateway::verify_private_proofs(const priv::DetachedTx& detached,
+                                                 const Digest32& hash, bool& passed) {
+  passed = false;
+  if (options_.before_proof_check) options_.before_proof_check();
+  const priv::PrivateGens* gens = nullptr;
+  {
+    std::lock_guard lock(replica_mutex_);
+    gens = &replica_.private_ledger()->gens();  // the replica's, for its life
+  }
+  const Status proofs = priv::verify_detached(*gens, detached);
+  std::lock_guard lock(replica_mutex_);
+  auto give_up = [&](int status, const std::string& why) {
+    in_flight_.erase(hash);
+    return refuse(status, why);
+  };
+  if (!proofs.is_ok()) return give_up(400, proofs.to_string());
+  // The log may have moved while the proofs were checked: the cheap rules again, and the
+  // statement the proofs were checked against must still be the transaction's.
+  if (Status read = catch_up(); !read.is_ok()) {
+    return give_up(503, "cannot read the log to check the transaction: " + read.to_string());
+  }
+  if (auto it = in_log_.find(hash); it != in_log_.end()) {
+    in_flight_.erase(hash);
+    ++refused_;
+    return json_reply(409,
+                      {{"error", "already in the log at sequence " + std::to_string(it->second)},
+                       {"sequence", it->second}});
+  }
+  const priv::PrivateLedger& ledger = *replica_.private_ledger();
+  if (Status rules = ledger.check_rules(detached.tx); !rules.is_ok()) {
+    return give_up(rules.code() == ErrorCode::kAlreadyExists ? 409 : 400, rules.to_string());
+  }
+  if (!priv::same_statement(detached.statement, priv::resolve_statement(ledger, detached.tx))) {
+    return give_up(409,
+                   "the log changed this transaction's statement while its proofs were checked "
+                   "(an entry before it moved its cash, order or terms): build it again");
+  }
   passed = true;
   return {};
 }
@@ -221,10 +271,16 @@ net::HttpResponse Gateway::submit(const net::HttpRequest& request) {
     scripted = LedgerTime(ms);
   }
   const Digest32 hash = blake2b_256(tx);
+  std::optional<priv::DetachedTx> detached;
   {
     std::lock_guard lock(replica_mutex_);
     bool passed = false;
-    net::HttpResponse refused = check_against_replica(tx, *entry, hash, passed);
+    net::HttpResponse refused = check_against_replica(tx, *entry, hash, passed, detached);
+    if (!passed) return refused;
+  }
+  if (detached) {
+    bool passed = false;
+    net::HttpResponse refused = verify_private_proofs(*detached, hash, passed);
     if (!passed) return refused;
   }
   if (!scripted) return append_and_answer(tx, hash);

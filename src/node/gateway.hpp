@@ -33,8 +33,12 @@ struct GatewayOptions {
   std::uint16_t port = 0;          // 0: any free port
   // Also verify the Ed25519 signature before appending (stateless; ~70 us per transaction), and a
   // private transaction's signatures and proofs against the gateway's replica (about 12 ms for a
-  // spend, under the replica's lock).
+  // spend; outside the replica's lock, against the statement and window copied under it; an exit
+  // under it).
   bool verify_signatures = true;
+  // Tests only: called on the request's thread right before a private transaction's proofs are
+  // verified outside the replica's lock.
+  std::function<void()> before_proof_check;
   // Demos and tests only. When set, a request may carry the header `Pfex-Ledger-Time: <ms>`; the
   // gateway passes the time here before appending (the caller's log clock then stamps it: a
   // scripted clock, which never goes backwards). When unset, such a request is refused (403).
@@ -85,8 +89,16 @@ class Gateway {
   net::HttpResponse submit(const net::HttpRequest& request);
   net::HttpResponse health();
   // The checks against the replica, under replica_mutex_; on success `tx` is marked in flight.
+  // A private transaction's proofs are not verified here: `detached` receives what verifying
+  // them needs (when options_.verify_signatures), for verify_private_proofs.
   net::HttpResponse check_against_replica(ByteSpan tx, const protocol::Entry& entry,
-                                          const Digest32& hash, bool& passed);
+                                          const Digest32& hash, bool& passed,
+                                          std::optional<priv::DetachedTx>& detached);
+  // Outside the lock: the proofs against the detached statement; then, under the lock, the
+  // ledger's rules again and the statement unchanged (an entry appended meanwhile may have spent
+  // the serial or changed the statement). Not passed: `tx` is no longer in flight.
+  net::HttpResponse verify_private_proofs(const priv::DetachedTx& detached, const Digest32& hash,
+                                          bool& passed);
   net::HttpResponse append_and_answer(ByteSpan tx, const Digest32& hash);
   // Reads the log from the replica's next entry to its end. Under replica_mutex_.
   Status catch_up();

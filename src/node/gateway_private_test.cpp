@@ -4,8 +4,11 @@
 // with the reason and nothing reaches the log (docs/node/gateway.md).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "ledger/file_log.hpp"
 #include "node/gateway.hpp"
@@ -37,14 +40,14 @@ struct PrivateFixture {
   SubmitOptions direct;
   std::uint64_t issuer_sequence = 0;
 
-  PrivateFixture() {
+  explicit PrivateFixture(GatewayOptions options = {}) {
     auto opened = ledger::FileLog::open(dir.file("log"));
     EXPECT_TRUE(opened.is_ok()) << opened.status().to_string();
     log = std::move(opened).value();
     EXPECT_TRUE(log->append(protocol::encode_entry(
                                 protocol::testing::private_genesis(issuer.public_key(), 3, 100)))
                     .is_ok());
-    gateway = std::make_unique<Gateway>(*log, GatewayOptions{});
+    gateway = std::make_unique<Gateway>(*log, std::move(options));
     auto port = gateway->start();
     EXPECT_TRUE(port.is_ok()) << port.status().to_string();
     direct.gateway = Endpoint{"127.0.0.1", *port};
@@ -184,6 +187,89 @@ TEST(GatewayPrivate, CheckSubmissionDecodesWithTheMarketsWindowSize) {
   expect_in(check_submission(bytes, true, protocol::MarketContext{protocol::Mode::kTransparent, 0})
                 .status(),
             "a private transaction in a transparent market");
+}
+
+// A private transaction's proofs are verified outside the replica's lock: while one client's
+// proof check is held up, another client's transaction is checked and appended. The held one is
+// then appended too.
+TEST(GatewayPrivate, AnotherClientIsServedWhileAProofCheckRuns) {
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  auto first = std::make_shared<std::atomic<bool>>(true);
+  GatewayOptions options;
+  options.before_proof_check = [&entered, released, first] {
+    if (!first->exchange(false)) return;  // only the first check waits
+    entered.set_value();
+    // Generous: the other request is served in milliseconds.
+    released.wait_for(std::chrono::seconds(60));
+  };
+  PrivateFixture f(std::move(options));
+  PrivateWallet a(*f.gens), b(*f.gens);
+  auto reg_a = a.build_register(*f.replay()->private_ledger(), 1, 100);
+  ASSERT_TRUE(reg_a.is_ok());
+  std::future<Result<Submitted>> slow = std::async(std::launch::async, [&f, &reg_a] {
+    return submit_transaction(private_entry(PrivateTx(*reg_a)), f.direct);
+  });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  // A's proof check is held; B's register is checked and appended meanwhile.
+  auto reg_b = b.build_register(*f.replay()->private_ledger(), 1, 100);
+  ASSERT_TRUE(reg_b.is_ok());
+  const auto started = std::chrono::steady_clock::now();
+  auto fast = submit_transaction(private_entry(PrivateTx(*reg_b)), f.direct);
+  ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  release.set_value();
+  auto held = slow.get();
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_GT(held->sequence, fast->sequence);
+  auto v = f.replay();
+  EXPECT_EQ(v->rejected(), 0U);
+  EXPECT_EQ(v->accepted(), 3U);  // genesis and both registers
+}
+
+// A transaction whose serial an entry spends while its proofs are checked is refused after the
+// check (the rules again under the lock), and nothing more is appended.
+TEST(GatewayPrivate, ASpendTheLogDecidesDuringItsProofCheckIsRefused) {
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  auto armed = std::make_shared<std::atomic<bool>>(false);
+  GatewayOptions options;
+  options.before_proof_check = [&entered, released, armed] {
+    if (!armed->exchange(false)) return;
+    entered.set_value();
+    released.wait_for(std::chrono::seconds(60));
+  };
+  PrivateFixture f(std::move(options));
+  PrivateWallet a(*f.gens);
+  f.accepted(&a, a.build_register(*f.replay()->private_ledger(), 1, 100));
+  {
+    auto sent = submit_transaction(f.mint(a, 1'000'000), f.direct);
+    ASSERT_TRUE(sent.is_ok()) << sent.status().to_string();
+    a.on_mint(1'000'000);
+  }
+  f.accepted(&a, a.build_deposit(*f.replay()->private_ledger(), 500'000));
+  // Two spends of the same token: the first is held in its proof check, the second is appended
+  // straight into the log (behind the gateway), so the first's serial is spent meanwhile.
+  auto ledger = f.replay();
+  auto first = a.build_post(*ledger->private_ledger(), priv::Side::kBuy, priv::OrderKind::kLimit,
+                            protocol::testing::kReference, 1);
+  auto second = a.build_post(*ledger->private_ledger(), priv::Side::kBuy, priv::OrderKind::kLimit,
+                             protocol::testing::kReference, 2);
+  ASSERT_TRUE(first.is_ok() && second.is_ok());
+  armed->store(true);
+  std::future<Result<Submitted>> held = std::async(std::launch::async, [&f, &first] {
+    return submit_transaction(private_entry(PrivateTx(*first)), f.direct);
+  });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  ASSERT_TRUE(f.log->append(private_entry(PrivateTx(*second))).is_ok());
+  const std::uint64_t last = f.log->last_sequence();
+  release.set_value();
+  const auto out = held.get();
+  ASSERT_FALSE(out.is_ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kAlreadyExists);
+  expect_in(out.status(), "serial already spent");
+  EXPECT_EQ(f.log->last_sequence(), last);
 }
 
 }  // namespace

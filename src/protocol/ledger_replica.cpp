@@ -96,6 +96,7 @@ Result<EntryOutcome> LedgerReplica::apply(const LedgerEntry& entry) {
 
 Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const LedgerEntry> entries,
                                                              unsigned threads) {
+  if (!stopped_.is_ok()) return stopped_;
   std::uint64_t previous = last_sequence_;
   for (const auto& e : entries) {
     if (e.sequence <= previous) {
@@ -118,25 +119,61 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
   entries = entries.subspan(first);
   const std::vector<Result<Entry>> decoded = decode_stage(entries, state_.context());  // 1
   const std::vector<std::uint8_t> proofs_ok = proof_stage(entries, decoded, threads);  // 3
-  const std::vector<std::optional<priv::TxStatement>> verified =
-      private_block_stage(entries, decoded, state_, verifier_, threads);  // 3, private
 
+  // Stage 3 for the private transactions: the speculative run and its block (validator_stages.hpp)
+  // from `from` on. Until an entry is judged otherwise than the run judged it (only a bad proof
+  // does that), this state is the run's and the block's verdicts stand as they are; after one,
+  // the rest of the batch is speculated again from the state it left, up to
+  // kMaxSpeculations times a batch (a bound on what bad proofs can cost; beyond it a verdict
+  // stands only for the same statement on shared tokens, and the others are verified alone).
+  constexpr int kMaxSpeculations = 4;
+  int speculations = 0;
+  SpeculativeBlock block;
+  std::size_t from = 0;
+  bool speculate = true;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const LedgerEntry& e = entries[i];
+    if (speculate && speculations < kMaxSpeculations) {
+      block =
+          private_block_stage(entries.subspan(i), std::span(decoded).subspan(i),
+                              std::span(proofs_ok).subspan(i), state_, clock_, verifier_, threads);
+      from = i;
+      ++speculations;
+    }
+    speculate = false;
     EntryOutcome outcome;
     outcome.sequence = e.sequence;
     outcome.time = clock_.observe(e.entry_time);
-    // A key generation's rounds close by ledger time, whatever the entry.
-    if (state_.private_market && state_.private_market->dkg) {
-      state_.private_market->dkg->advance(outcome.time);
+    ProofPlan plan;
+    plan.verifier = &verifier_;
+    plan.threads = threads;
+    const bool run = !block.statements.empty() && i >= from;
+    const std::size_t k = i - from;
+    if (run && block.statements[k]) {
+      plan.verified = &*block.statements[k];
+      plan.same_state = !block.diverged;
+      plan.shared_tokens = &block.tokens_before;
     }
     // Stages 2 and 4, in log order.
-    Status status = decoded[i] ? check_and_apply(decoded[i].value(), e.payload, proofs_ok[i] != 0,
-                                                 verified[i] ? &*verified[i] : nullptr,
-                                                 outcome.time, state_, outcome)
-                               : decoded[i].status();
+    Status status =
+        run_entry(decoded[i], e.payload, proofs_ok[i] != 0, plan, outcome.time, state_, outcome);
+    if (state_.private_market && !state_.private_market->book->fault().is_ok()) {
+      // Not a rejection: the state is no longer one the protocol defines (private_market.hpp).
+      stopped_ = Status::failed_precondition(
+          "log entry " + std::to_string(e.sequence) + ": " +
+          std::string(state_.private_market->book->fault().message()) +
+          "; this replica stops (entries up to " + std::to_string(last_sequence_) +
+          " were applied; its state after this entry is not the protocol's)");
+      return stopped_;
+    }
     outcome.accepted = status.is_ok();
     outcome.reason = std::move(status);
+    if (run && !block.diverged && outcome.accepted != block.accepted[k]) {
+      block.diverged = true;
+      speculate = true;
+      // The verifier kept encodings of the run's tokens, which this history may lack.
+      if (state_.private_market) verifier_.forget_beyond(*state_.private_market->ledger);
+    }
     last_sequence_ = e.sequence;
     ++entries_;
     ++(outcome.accepted ? accepted_ : rejected_);

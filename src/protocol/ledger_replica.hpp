@@ -52,7 +52,10 @@ class LedgerReplica {
 
   // Applies the next entry. `entry.sequence` must be greater than every one applied before (an
   // entry at or below next_sequence()-1 is a programming error of the caller and is an error
-  // here, not a rejection).
+  // here, not a rejection). A private market whose engine and ledger disagree, or whose new
+  // epoch's band the private terms cannot take (PrivateBook::fault), makes it an error naming the
+  // entry, and the replica stops: every later apply returns the same error, and snapshot() must
+  // not be taken (the entry's effect is half applied; the last snapshot before it stands).
   Result<EntryOutcome> apply(const LedgerEntry& entry);
   // Same as applying each entry in order (the same outcomes, chain and state), with signature
   // checks and a private block's proof terms on up to `threads` threads.
@@ -128,6 +131,8 @@ class LedgerReplica {
   std::uint64_t rejected_ = 0;
   Digest32 chain_{};
   ValidatorState state_;
+  // Not ok once a private market's book faulted (PrivateBook::fault): every apply returns it.
+  Status stopped_;
   // A private market's block verifier: keeps the encodings of the tokens it has seen.
   priv::BlockVerifier verifier_;
   EventSink sink_;

@@ -107,9 +107,13 @@ struct PrivateLog {
 
     auto post = a.build_post(ledger(), priv::Side::kBuy, OrderKind::kLimit, price, 5);
     ASSERT_TRUE(post.is_ok()) << post.status().to_string();
-    Bytes damaged = private_entry(PrivateTx(*post));
-    damaged[damaged.size() - 100] ^= 0x01;  // inside the spend's proofs
-    rejected(damaged, "");
+    // A response of its linear proof off by one: it decodes and passes every rule, so only the
+    // proof check can refuse it (a flipped byte could break the decoding instead).
+    priv::SpendTx damaged = *post;
+    std::vector<crypto::Scalar> z = damaged.proofs->linear.z();
+    z[0] = z[0] + crypto::Scalar::one();
+    damaged.proofs->linear = crypto::LinearProof(damaged.proofs->linear.A(), z);
+    rejected(private_entry(PrivateTx(damaged)), "invalid proof: linear");
     ok(a, post);                                                                         // order 0
     ok(b, b.build_post(ledger(), priv::Side::kSell, OrderKind::kLimit, price + 10, 4));  // 1
     middle = entries.size();

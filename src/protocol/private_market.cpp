@@ -15,22 +15,11 @@ using market::CloseReason;
 using market::OrderId;
 using market::OrderTag;
 
-// The engine and the ledger disagree: the replica's state is no longer the protocol's. Not an
-// input error (every input was checked before it reached here), so stop rather than diverge.
-[[noreturn]] void diverged(const std::string& what) {
-  std::fprintf(stderr, "pfex: the private book and ledger disagree: %s\n", what.c_str());
-  std::abort();
-}
-
-void must(const Status& s, const char* what) {
-  if (!s.is_ok()) diverged(std::string(what) + ": " + s.to_string());
-}
-
 market::Side side_of(priv::Side s) {
   return s == priv::Side::kBuy ? market::Side::kBuy : market::Side::kSell;
 }
 
-market::OrderType type_of(priv::OrderKind k) {
+std::optional<market::OrderType> type_of(priv::OrderKind k) {
   switch (k) {
     case priv::OrderKind::kLimit:
       return market::OrderType::kLimit;
@@ -43,7 +32,7 @@ market::OrderType type_of(priv::OrderKind k) {
     case priv::OrderKind::kMarket:
       return market::OrderType::kMarket;
   }
-  diverged("unknown order kind");
+  return std::nullopt;
 }
 
 constexpr std::int64_t kMaxQty = std::int64_t{1} << 32;
@@ -77,11 +66,30 @@ Result<PrivateBook> PrivateBook::open(market::ContractSpec spec, Price reference
   return book;
 }
 
-void PrivateBook::advance(LedgerTime now) {
-  advance_to(now);
+bool PrivateBook::diverged(const std::string& what) {
+  if (fault_.is_ok()) {
+    fault_ = Status::failed_precondition("the private book and ledger disagree: " + what);
+  }
+  return false;
 }
 
-void PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& applied) {
+bool PrivateBook::must(const Status& s, const char* what) {
+  return s.is_ok() || diverged(std::string(what) + ": " + s.to_string());
+}
+
+Status PrivateBook::advance(LedgerTime now) {
+  if (!fault_.is_ok()) return fault_;
+  advance_to(now);
+  return fault_;
+}
+
+Status PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& applied) {
+  if (!fault_.is_ok()) return fault_;
+  apply_order(tx, applied);
+  return fault_;
+}
+
+void PrivateBook::apply_order(const priv::PrivateTx& tx, const priv::Applied& applied) {
   if (const auto* exit = std::get_if<priv::ExitTx>(&tx)) {
     fund_.cash -= exit->exit.claim;  // the fund pays the claim into the identity's cash account
     return;
@@ -92,6 +100,11 @@ void PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& app
   }
   const auto* spend = std::get_if<priv::SpendTx>(&tx);
   if (spend == nullptr) return;
+  if ((spend->type == priv::TxType::kPost || spend->type == priv::TxType::kCancelReplace) &&
+      (!spend->order || !applied.new_order)) {
+    diverged("a post without its order");
+    return;
+  }
   switch (spend->type) {
     case priv::TxType::kPost:
       place(*spend->order, applied.new_order.value(), std::nullopt);
@@ -107,48 +120,72 @@ void PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& app
   }
 }
 
-OrderTag PrivateBook::resting_owner(std::uint64_t id) const {
+std::optional<OrderTag> PrivateBook::resting_owner(std::uint64_t id) {
   const Book::Slot slot = book_.find(OrderId{id});
-  if (slot == Book::kNil) diverged("order " + std::to_string(id) + " is open but not in the book");
+  if (slot == Book::kNil) {
+    diverged("order " + std::to_string(id) + " is open but not in the book");
+    return std::nullopt;
+  }
   return book_.at(slot).owner;
 }
 
 void PrivateBook::place(const priv::OrderFields& fields, std::uint64_t id,
                         std::optional<std::uint64_t> replaced) {
-  if (next_order_id_ != id)
+  if (next_order_id_ != id) {
     diverged("the ledger numbered order " + std::to_string(id) + ", the engine " +
              std::to_string(next_order_id_));
+    return;
+  }
+  const std::optional<market::OrderType> type = type_of(fields.kind);
+  if (!type) {
+    diverged("unknown order kind");
+    return;
+  }
   market::OrderRequest r;
   r.side = side_of(fields.side);
-  r.type = type_of(fields.kind);
+  r.type = *type;
   r.qty = Qty(fields.qty);
   r.limit = Price(fields.price);  // a market order's reservation price p_r
-  const OrderTag owner = replaced ? resting_owner(*replaced) : order_tag_of(fields.tag);
+  const std::optional<OrderTag> owner_of =
+      replaced ? resting_owner(*replaced) : std::optional(order_tag_of(fields.tag));
+  if (!owner_of) return;
   std::optional<OrderId> old;
   if (replaced) old = OrderId{*replaced};
-  Result<market::OrderOutcome> out = place_order(owner, r, old);
-  if (!out.is_ok()) diverged("order " + std::to_string(id) + ": " + out.status().to_string());
+  Result<market::OrderOutcome> out = place_order(*owner_of, r, old);
+  if (!out.is_ok()) {
+    diverged("order " + std::to_string(id) + ": " + out.status().to_string());
+    return;
+  }
   if (out->id.value != id) diverged("the engine gave order " + std::to_string(id) + " another id");
 }
 
 void PrivateBook::cancel_resting(std::uint64_t id) {
-  must(cancel_order(resting_owner(id), OrderId{id}), "cancel");
+  const std::optional<OrderTag> owner = resting_owner(id);
+  if (owner) must(cancel_order(*owner, OrderId{id}), "cancel");
 }
 
 void PrivateBook::reduce_resting(std::uint64_t id, std::int64_t by) {
   const Book::Slot slot = book_.find(OrderId{id});
-  if (slot == Book::kNil) diverged("reduced order " + std::to_string(id) + " is not in the book");
+  if (slot == Book::kNil) {
+    diverged("reduced order " + std::to_string(id) + " is not in the book");
+    return;
+  }
   const Order o = book_.at(slot);
   const priv::PrivateOrder* lo = ledger_->order(id);
-  if (lo == nullptr || by < 1 || by > o.open.value() || lo->qty - lo->filled != o.open.value() - by)
+  if (lo == nullptr || by < 1 || by > o.open.value() ||
+      lo->qty - lo->filled != o.open.value() - by) {
     diverged("order " + std::to_string(id) + ": the reduce does not match the book");
+    return;
+  }
   // Reduced to nothing, the engine closes it as the ledger did.
   Result<market::OrderOutcome> out = reduce_order(o.owner, o.id, Qty(by));
   if (!out.is_ok() || out->id != o.id) diverged("order " + std::to_string(id) + ": reduce failed");
 }
 
 void PrivateBook::on_fill(const market::Fill<OrderTag>& f) {
-  must(ledger_->record_fill(f.maker.value, f.maker_limit.value(), f.qty.value()), "maker fill");
+  if (!must(ledger_->record_fill(f.maker.value, f.maker_limit.value(), f.qty.value()),
+            "maker fill"))
+    return;
   must(ledger_->record_fill(f.taker.value, f.maker_limit.value(), f.qty.value()), "taker fill");
   const std::int64_t q = f.qty.value();
   fund_.collect_fees(q, spec_.fee_per_contract);
@@ -164,7 +201,10 @@ void PrivateBook::on_fill(const market::Fill<OrderTag>& f) {
 
 void PrivateBook::on_close(OrderId id, OrderTag, CloseReason) {
   const priv::PrivateOrder* o = ledger_->order(id.value);
-  if (o == nullptr) diverged("closed order " + std::to_string(id.value) + " unknown to the ledger");
+  if (o == nullptr) {
+    diverged("closed order " + std::to_string(id.value) + " unknown to the ledger");
+    return;
+  }
   // A cancel, a cancel-replace, a reduce to nothing or the last fill closed it already.
   if (!o->closed) must(ledger_->close_order(id.value), "close");
 }
@@ -185,12 +225,21 @@ void PrivateBook::on_epoch_opened() {
   next.margin = band_.margin.value();
   // The levy stays 0: the fund's equity net of the exit claims it owes needs each defaulter's
   // claim, which the private mode does not know before its exit.
+  if (Status valid = next.validate(); !valid.is_ok()) {
+    if (fault_.is_ok()) {
+      fault_ = Status::failed_precondition(
+          "epoch " + std::to_string(epoch_) + "'s band [" + std::to_string(next.low) + ", " +
+          std::to_string(next.high) + "] cannot be the private market's terms (" +
+          valid.to_string() + "): the market cannot continue");
+    }
+    return;
+  }
   must(ledger_->begin_margin_round(next, 0), "margin round");
 }
 
 void PrivateBook::on_window_closed() {
   Result<std::vector<std::array<std::uint8_t, 32>>> defaulters = ledger_->close_refresh_window();
-  must(defaulters.status(), "window close");
+  if (!must(defaulters.status(), "window close")) return;
   pending_ = Pending{epoch_, !defaulters->empty()};
   // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its
   // whole position once the resolution says what it took over.
@@ -245,8 +294,11 @@ void PrivateBook::post_fund_order() {
   const priv::Side side = order->side == market::Side::kBuy ? priv::Side::kBuy : priv::Side::kSell;
   Result<std::uint64_t> id =
       ledger_->add_liquidation_order(side, order->edge.value(), order->qty.value());
-  must(id.status(), "the fund's liquidation order");
-  if (*id != next_order_id_) diverged("the fund's order numbered apart from the engine's");
+  if (!must(id.status(), "the fund's liquidation order")) return;
+  if (*id != next_order_id_) {
+    diverged("the fund's order numbered apart from the engine's");
+    return;
+  }
   post_liquidation(kFundOwner, order->side, order->edge, order->qty);
 }
 

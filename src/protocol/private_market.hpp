@@ -63,14 +63,29 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
                                   priv::PrivateLedger& ledger);
 
   // Processes every deadline due by `now` (breaker, scheduled round, window close), each at its
-  // own time, into the engine and the ledger.
-  void advance(LedgerTime now);
+  // own time, into the engine and the ledger. Returns fault().
+  Status advance(LedgerTime now);
 
   // A transaction the ledger has just applied (apply_checked gave `applied`): a post or
   // cancel-replace enters the book and matches, a reduce lowers its order keeping its priority, a
-  // cancel takes its order off the book. Nothing else touches the book. Cannot fail: a
-  // disagreement between the engine and the ledger is a programming error and aborts.
-  void on_applied(const priv::PrivateTx& tx, const priv::Applied& applied);
+  // cancel takes its order off the book. Nothing else touches the book. Returns fault().
+  Status on_applied(const priv::PrivateTx& tx, const priv::Applied& applied);
+
+  // Not ok once the engine and the ledger disagreed (an order one holds and the other does not, a
+  // fill or close the ledger refuses), or a new epoch's band gave terms the private ledger cannot
+  // take (MarketTerms::validate, e.g. after a price drift to k*H >= 2^40): the first such reason.
+  // Every input was checked before it reached the book, so the state is no longer one the
+  // protocol defines and may be half changed; the book does nothing more (advance and on_applied
+  // return the fault), and the replica stops with an error naming the entry
+  // (docs/protocol/validator.md, "Faults").
+  const Status& fault() const { return fault_; }
+
+  // A copy of this book writing to `ledger` (a copy of this book's ledger): the same engine state.
+  PrivateBook copy_for(priv::PrivateLedger& ledger) const {
+    PrivateBook out(*this);
+    out.ledger_ = &ledger;
+    return out;
+  }
 
   // The validators' resolution of the round whose refresh window closed in `epoch` (the market's
   // epoch at the close; the defaulters' tokens are on the list of epoch - 1): v_D, c_D and g_S of
@@ -127,10 +142,14 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
              std::optional<std::uint64_t> replaced);
   void cancel_resting(std::uint64_t id);
   void reduce_resting(std::uint64_t id, std::int64_t by);
-  market::OrderTag resting_owner(std::uint64_t id) const;
+  std::optional<market::OrderTag> resting_owner(std::uint64_t id);
+  void apply_order(const priv::PrivateTx& tx, const priv::Applied& applied);
   // Offers the fund's whole position at the adverse edge, unless it is flat or its order rests.
   void post_fund_order();
   void finish_batch(std::uint32_t index);
+  // Records the first fault (returns false, for `return diverged(...)`).
+  bool diverged(const std::string& what);
+  bool must(const Status& s, const char* what);
 
   // The engine's hooks (matching_engine.hpp).
   Status admit(market::OrderTag, market::Side, Price, Qty, const Order*) { return Status::ok(); }
@@ -153,6 +172,7 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   std::uint64_t gross_prev_ = 0;
   std::vector<market::LiquidationBatch> batches_;
   ResolutionStandIn stand_in_;
+  Status fault_;
 };
 
 }  // namespace pfex::protocol

@@ -662,5 +662,82 @@ TEST(PrivateFund, AResolutionIsAcceptedOnlyForTheRoundThatAwaitsIt) {
             ErrorCode::kFailedPrecondition);
 }
 
+// The engine and the ledger disagree (here: the ledger took a post the book never saw): the
+// entry that finds it is an error naming it, and the replica stops; nothing aborts.
+TEST(PrivateMatching, AnEngineLedgerDisagreementStopsTheReplicaWithTheEntry) {
+  Venue v;
+  auto a = v.trader(1'000'000);
+  // The same log into a bare validator state, entry by entry.
+  ValidatorState state;
+  state.gens = shared_gens();
+  for (const LedgerEntry& e : v.entries) {
+    EntryOutcome outcome;
+    ASSERT_TRUE(run_entry(decode_entry(e.payload, state.context()), e.payload, true, ProofPlan{},
+                          e.entry_time, state, outcome)
+                    .is_ok());
+  }
+  // A post the ledger applies behind the book's back: order 0 is the ledger's only.
+  auto hidden = a->build_post(v.ledger(), Side::kBuy, OrderKind::kLimit, kRef, 1);
+  ASSERT_TRUE(hidden.is_ok());
+  auto applied = state.private_market->ledger->apply(PrivateTx(*hidden));
+  ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
+  ASSERT_TRUE(a->confirm(*applied).is_ok());
+  // The next post: the ledger numbers it 1, the engine 0.
+  auto next = a->build_post(*state.private_market->ledger, Side::kBuy, OrderKind::kLimit, kRef, 1);
+  ASSERT_TRUE(next.is_ok());
+  const Bytes payload = encode_entry(PrivateEntry{PrivateTx(*next)});
+  EntryOutcome outcome;
+  const Status status = run_entry(decode_entry(payload, state.context()), payload, true,
+                                  ProofPlan{}, LedgerTime(v.now + 1), state, outcome);
+  EXPECT_FALSE(status.is_ok());
+  EXPECT_NE(status.to_string().find("disagree"), std::string::npos) << status.to_string();
+  const Status fault = state.private_market->book->fault();
+  EXPECT_NE(fault.to_string().find("the ledger numbered order 1, the engine 0"), std::string::npos)
+      << fault.to_string();
+  // The book does nothing more.
+  EXPECT_EQ(advance_private(*state.private_market, LedgerTime(v.now + 10)).to_string(),
+            fault.to_string());
+}
+
+// A new epoch whose band the private terms cannot take (k*H >= 2^40 after the price moved up) is
+// not an abort: the entry that opened it is an error naming it, and the replica stops there.
+TEST(PrivateMatching, AnEpochTheTermsCannotTakeStopsTheReplicaWithTheEntry) {
+  market::ContractSpec spec = spec_with_fee();
+  // k*H just below 2^40 at H = 1040: any band above it breaks MarketTerms::validate.
+  spec.tick_value = Cash((std::int64_t{1} << 40) / 1040);
+  spec.fee_per_contract = Cash(0);
+  Venue v(spec);
+  auto a = v.trader(std::int64_t{1} << 44);
+  auto b = v.trader(std::int64_t{1} << 44);
+  const std::int64_t high = v.ledger().terms().high;
+  ASSERT_EQ(high, 1040);
+  v.post(*a, Side::kBuy, OrderKind::kLimit, high, 2);  // the best bid stands at H
+  const std::int64_t standing = v.now;
+  v.post(*b, Side::kSell, OrderKind::kLimit, high, 1);  // trades 1 at H
+  ASSERT_TRUE(v.advance(standing + 59'999).accepted);   // T_cb - 1: not yet
+  const std::uint64_t entries = v.replica.entries();
+  const Digest32 chain = v.replica.chain();
+  // T_cb after it stood: the breaker opens epoch 1 with a band above H.
+  const std::uint64_t at = v.entries.size() + 1;
+  v.entries.push_back(LedgerEntry{at, LedgerTime(standing + 60'000),
+                                  sign_transparent(v.issuer, *v.replica.market_id(),
+                                                   ++v.advance_sequence, market::AdvanceAction{})});
+  const Result<EntryOutcome> out = v.replica.apply(v.entries.back());
+  ASSERT_FALSE(out.is_ok());
+  const std::string why = out.status().to_string();
+  EXPECT_NE(why.find("log entry " + std::to_string(at)), std::string::npos) << why;
+  EXPECT_NE(why.find("cannot be the private market's terms"), std::string::npos) << why;
+  EXPECT_NE(why.find("k*H"), std::string::npos) << why;
+  // Stopped: the entry is not counted or chained, and nothing more is applied.
+  EXPECT_EQ(v.replica.entries(), entries);
+  EXPECT_EQ(v.replica.chain(), chain);
+  const Result<EntryOutcome> again =
+      v.replica.apply(LedgerEntry{at + 1, LedgerTime(standing + 60'001),
+                                  sign_transparent(v.issuer, *v.replica.market_id(),
+                                                   ++v.advance_sequence, market::AdvanceAction{})});
+  ASSERT_FALSE(again.is_ok());
+  EXPECT_EQ(again.status().to_string(), why);
+}
+
 }  // namespace
 }  // namespace pfex::protocol

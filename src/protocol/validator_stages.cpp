@@ -141,8 +141,7 @@ Status EntryRules<PrivateEntry>::apply(const PrivateEntry& entry, ByteSpan, Ledg
   PrivateMarket& market = *state.private_market;
   const priv::Applied applied = market.ledger->apply_checked(entry.tx);
   outcome.private_result = applied;
-  match_private(market, entry.tx, applied);
-  return Status::ok();
+  return match_private(market, entry.tx, applied);
 }
 
 Status EntryRules<DkgMessage>::check(const DkgMessage&, const ValidatorState& state) {
@@ -158,57 +157,136 @@ Status EntryRules<DkgMessage>::apply(const DkgMessage& entry, ByteSpan, LedgerTi
   return state.private_market->dkg->apply(entry.bytes, now);
 }
 
-Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
-                      const priv::TxStatement* verified, EntryOutcome& outcome) {
+Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, ByteSpan bytes,
+                      const ProofPlan& plan, EntryOutcome& outcome) {
   const priv::PrivateLedger& ledger = *market.ledger;
-  if (verified != nullptr && priv::same_statement(*verified, priv::resolve_statement(ledger, tx))) {
-    outcome.proofs_in_block = true;
+  if (plan.record != nullptr) {  // the speculative run: the block verifies it afterwards
+    if (std::holds_alternative<priv::ExitTx>(tx)) return Status::ok();  // verified alone later
+    priv::TxStatement statement = priv::resolve_statement(ledger, tx);
+    if (!statement.unresolved.is_ok()) return statement.unresolved;
+    *plan.record = std::move(statement);
     return Status::ok();
   }
-  return ledger.check(tx);
+  if (plan.verified != nullptr) {
+    bool stands = plan.same_state;
+    if (!stands && priv::same_statement(*plan.verified, priv::resolve_statement(ledger, tx))) {
+      // Another history since the batch began: the window's points must be the shared ones.
+      stands = true;
+      if (const auto* spend = std::get_if<priv::SpendTx>(&tx)) {
+        const priv::Window& w = spend->spend.window;
+        std::size_t shared = 0;
+        if (plan.shared_tokens != nullptr) {
+          const auto it = plan.shared_tokens->find(w.epoch);
+          if (it != plan.shared_tokens->end()) shared = it->second;
+        }
+        stands = w.start + w.length <= shared;
+      }
+    }
+    if (stands) {
+      outcome.proofs_in_block = true;
+      return Status::ok();
+    }
+  }
+  if (plan.verifier != nullptr && !std::holds_alternative<priv::ExitTx>(tx)) {
+    const priv::TxStatement statement = priv::resolve_statement(ledger, tx);
+    // The envelope is two bytes (version, type) before the transaction's own encoding.
+    const ByteSpan encoded = bytes.subspan(std::min<std::size_t>(2, bytes.size()));
+    if (statement.unresolved.is_ok() &&
+        plan.verifier
+            ->verify_var(ledger, std::span(&tx, 1), std::span(&statement, 1), plan.threads,
+                         std::span(&encoded, 1))
+            .ok()) {
+      outcome.proofs_in_block = true;
+      return Status::ok();
+    }
+  }
+  return ledger.check(tx);  // the reason
 }
 
-std::vector<std::optional<priv::TxStatement>> private_block_stage(
-    std::span<const LedgerEntry> entries, std::span<const Result<Entry>> decoded,
-    const ValidatorState& state, priv::BlockVerifier& verifier, unsigned threads) {
-  std::vector<std::optional<priv::TxStatement>> out(entries.size());
+ValidatorState copy_state(const ValidatorState& state) {
+  ValidatorState out;
+  out.genesis = state.genesis;
+  out.market_id = state.market_id;
+  out.issuer = state.issuer;
+  out.exchange = state.exchange;
+  out.signers = state.signers;
+  out.gens = state.gens;
+  if (state.private_market) {
+    const PrivateMarket& from = *state.private_market;
+    auto ledger = std::make_unique<priv::PrivateLedger>(*from.ledger);
+    auto book = std::make_unique<PrivateBook>(from.book->copy_for(*ledger));
+    out.private_market.emplace(
+        PrivateMarket{from.gens, std::move(ledger), std::move(book), from.dkg});
+  }
+  return out;
+}
+
+SpeculativeBlock private_block_stage(std::span<const LedgerEntry> entries,
+                                     std::span<const Result<Entry>> decoded,
+                                     std::span<const std::uint8_t> proofs_ok,
+                                     const ValidatorState& state, LedgerClock clock,
+                                     priv::BlockVerifier& verifier, unsigned threads) {
+  SpeculativeBlock out;
   if (!state.private_market) return out;
-  const priv::PrivateLedger& ledger = *state.private_market->ledger;
+  std::size_t candidates = 0;
+  for (const Result<Entry>& d : decoded) {
+    const auto* entry = d ? std::get_if<PrivateEntry>(&d.value()) : nullptr;
+    if (entry != nullptr && !std::holds_alternative<priv::ExitTx>(entry->tx)) ++candidates;
+  }
+  if (candidates < 2) return out;
+  const priv::PrivateLedger& before = *state.private_market->ledger;
+  for (std::uint64_t e : before.token_epochs())
+    out.tokens_before[e] = before.tokens(e).size();
+
+  // The batch on a copy of the state, every private transaction's proofs taken as valid.
+  ValidatorState copy = copy_state(state);
+  out.statements.resize(entries.size());
+  out.accepted.resize(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EntryOutcome outcome;
+    ProofPlan plan;
+    plan.record = &out.statements[i];
+    const LedgerTime now = clock.observe(entries[i].entry_time);
+    out.accepted[i] =
+        run_entry(decoded[i], entries[i].payload, proofs_ok[i] != 0, plan, now, copy, outcome)
+            .is_ok();
+    if (!out.accepted[i]) out.statements[i].reset();
+    if (!copy.private_market->book->fault().is_ok()) {
+      out.accepted[i] = false;  // the replica stops here too: nothing after it is verified
+      out.statements[i].reset();
+      break;
+    }
+    copy.private_market->book->clear_events();
+  }
+
+  // Their proofs as one block, against the copy's ledger (it holds every window they name).
   std::vector<std::size_t> at;  // the block's transactions' positions among the entries
   std::vector<priv::PrivateTx> block;
   std::vector<priv::TxStatement> statements;
   std::vector<ByteSpan> encoded;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto* entry = decoded[i] ? std::get_if<PrivateEntry>(&decoded[i].value()) : nullptr;
-    // An exit's relations are not block terms; it is verified alone at its position.
-    if (entry == nullptr || std::holds_alternative<priv::ExitTx>(entry->tx)) continue;
-    if (!ledger.check_rules(entry->tx).is_ok()) continue;  // rejected, or needs the block's state
-    priv::TxStatement statement = priv::resolve_statement(ledger, entry->tx);
-    if (!statement.unresolved.is_ok()) continue;
+    if (!out.statements[i]) continue;
     at.push_back(i);
-    block.push_back(entry->tx);
-    statements.push_back(std::move(statement));
+    block.push_back(std::get<PrivateEntry>(decoded[i].value()).tx);
+    statements.push_back(*out.statements[i]);
     // The envelope is two bytes (version, type) before the transaction's own encoding.
     encoded.push_back(ByteSpan(entries[i].payload).subspan(2));
   }
   if (block.empty()) return out;
   const priv::BlockVerdict verdict =
-      verifier.verify_var(ledger, block, statements, threads, encoded);
-  std::vector<bool> bad(block.size(), false);
+      verifier.verify_var(*copy.private_market->ledger, block, statements, threads, encoded);
   for (std::size_t k : verdict.bad)
-    bad[k] = true;
-  for (std::size_t k = 0; k < block.size(); ++k) {
-    if (!bad[k]) out[at[k]] = std::move(statements[k]);
-  }
+    out.statements[at[k]].reset();
   return out;
 }
 
-void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied) {
-  market.book->on_applied(tx, applied);
+Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
+                     const priv::Applied& applied) {
+  return market.book->on_applied(tx, applied);
 }
 
-void advance_private(PrivateMarket& market, LedgerTime now) {
-  market.book->advance(now);
+Status advance_private(PrivateMarket& market, LedgerTime now) {
+  return market.book->advance(now);
 }
 
 Digest32 private_state_hash(const PrivateMarket& market) {
@@ -279,22 +357,32 @@ std::vector<std::uint8_t> proof_stage(std::span<const LedgerEntry> entries,
   return ok;
 }
 
-Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok,
-                       const priv::TxStatement* verified, LedgerTime now, ValidatorState& state,
-                       EntryOutcome& outcome) {
+Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, const ProofPlan& plan,
+                       LedgerTime now, ValidatorState& state, EntryOutcome& outcome) {
   return std::visit(
       [&](const auto& e) -> Status {
         using T = std::decay_t<decltype(e)>;
         using Rules = EntryRules<T>;
-        if (state.private_market) advance_private(*state.private_market, now);
+        if (state.private_market) {
+          PFEX_RETURN_IF_ERROR(advance_private(*state.private_market, now));
+        }
         PFEX_RETURN_IF_ERROR(Rules::check(e, state));
         if (!proofs_ok) return Status::invalid_argument(std::string(Rules::kProofFailure));
         if constexpr (std::is_same_v<T, PrivateEntry>) {
-          PFEX_RETURN_IF_ERROR(verify_private(*state.private_market, e.tx, verified, outcome));
+          PFEX_RETURN_IF_ERROR(verify_private(*state.private_market, e.tx, bytes, plan, outcome));
         }
         return Rules::apply(e, bytes, now, state, outcome);
       },
       entry);
+}
+
+Status run_entry(const Result<Entry>& decoded, ByteSpan bytes, bool proofs_ok,
+                 const ProofPlan& plan, LedgerTime now, ValidatorState& state,
+                 EntryOutcome& outcome) {
+  // A key generation's rounds close by ledger time, whatever the entry.
+  if (state.private_market && state.private_market->dkg) state.private_market->dkg->advance(now);
+  if (!decoded) return decoded.status();
+  return check_and_apply(decoded.value(), bytes, proofs_ok, plan, now, state, outcome);
 }
 
 }  // namespace pfex::protocol

@@ -6,10 +6,11 @@
 //   3. proofs   every entry's signature and proofs, which depend only on the entry: signatures on
 //               several threads, proof terms appended to one VerificationTerms per block (one MSM,
 //               one bisection naming the bad entries) (proof_stage); a private market's
-//               transactions, whose proofs depend on the state, in one block verification
-//               against the state before the block (private_block_stage)
+//               transactions, whose proofs depend on the state, in one block verification of the
+//               statements a speculative run of the batch on a copy of the state recorded at
+//               their positions (private_block_stage)
 //   4. apply    in log order: checks, then the entry's proof verdict (a private transaction's
-//               from its block when its statement is still the same, else verified alone), then
+//               from its block while the run is the speculative one, else verified alone), then
 //               EntryRules<T>::apply
 //
 // An entry kind plugs in by adding its alternative to Entry with its decoder (transaction.hpp) and
@@ -47,9 +48,9 @@ struct EntryOutcome {
   Status reason;  // why it was rejected (ok when accepted)
   market::ActionResult result;
   std::optional<priv::Applied> private_result;  // an accepted private transaction's effect
-  // How an accepted private transaction's proofs were checked: in its block's MSM (true) or alone
-  // at its position (false). Not part of the chain: every replica accepts the same entries
-  // however it batched them.
+  // How an accepted private transaction's proofs were checked: in a block's MSM (its batch's or,
+  // at its position, its own; true) or by PrivateLedger::check (an exit; false). Not part of the
+  // chain: every replica accepts the same entries however it batched them.
   bool proofs_in_block = false;
 };
 
@@ -75,7 +76,8 @@ Digest32 private_state_hash(const PrivateMarket& market);
 // exchange, where every action advances the clock first. Deadlines the time passes are processed
 // at their own times whatever the entry is, so the outcome does not depend on which entry
 // carried the time.
-void advance_private(PrivateMarket& market, LedgerTime now);
+// Returns the book's fault (PrivateBook::fault): the replica stops.
+Status advance_private(PrivateMarket& market, LedgerTime now);
 
 // What the entry rules read and change: the market and who may sign for what. The log position,
 // the clock, the chain and the counters belong to the LedgerReplica.
@@ -178,29 +180,68 @@ struct EntryRules<DkgMessage> {
                       ValidatorState& state, EntryOutcome& outcome);
 };
 
-// Stage 3 for the private transactions of a block (docs/protocol/validator.md, "Proofs per
-// block"). Every entry that decoded to a private transaction other than an exit and passes
-// PrivateLedger::check_rules against `state` (the state before the block) has its statement
-// resolved there; all of them are verified by `verifier` at once (one MSM, one bisection naming
-// the bad ones; the terms built on up to `threads` threads, the verdict the same for any number).
-// Entry i's result is the statement its signatures and proofs verified against, or empty when
-// they were not verified ahead: not such an entry, a statement that cannot be formed before the
-// block (a window, order or identity an earlier entry of the block creates), or proofs the block
-// found bad. Empty for every entry when no private market is open. Changes no state (the
-// verifier keeps its caches of token encodings).
-std::vector<std::optional<priv::TxStatement>> private_block_stage(
-    std::span<const LedgerEntry> entries, std::span<const Result<Entry>> decoded,
-    const ValidatorState& state, priv::BlockVerifier& verifier, unsigned threads);
+// How stage 4 treats a private transaction's proofs (verify_private).
+struct ProofPlan {
+  // Its statement as its block verified it (from private_block_stage), or null.
+  const priv::TxStatement* verified = nullptr;
+  // The state is the one `verified` was resolved on (no entry before it in the batch was judged
+  // otherwise than the speculative run judged it): the statement is not resolved again.
+  bool same_state = false;
+  // A window's points the speculative run and this state share: the tokens the state had before
+  // the batch (by epoch). After a divergence a block verdict stands only for a spend whose window
+  // lies within them (a later token may differ between the two histories).
+  const std::map<std::uint64_t, std::size_t>* shared_tokens = nullptr;
+  // The speculative run: record the statement here and take the proofs as valid (the block
+  // verifies them afterwards). Null outside it.
+  std::optional<priv::TxStatement>* record = nullptr;
+  // Without a verdict that stands, the transaction is verified as a block of its own by this
+  // verifier (its kept token encodings make that cheaper than PrivateLedger::check's window set)
+  // on up to `threads` threads; PrivateLedger::check names the reason when it fails. Null: by
+  // PrivateLedger::check.
+  priv::BlockVerifier* verifier = nullptr;
+  unsigned threads = 1;
+};
 
-// Stage 3's verdict on one private transaction that passed check(), at its position. When
-// `verified` (its statement in its block, from private_block_stage) is the same statement as its
-// position gives it (priv::same_statement), the block's verdict stands and
-// outcome.proofs_in_block is set; otherwise (a statement an earlier entry of the block changed,
-// a bad proof, no block verdict) its signatures and proofs are verified alone
-// (PrivateLedger::check). Either way the verdict and the reason are those of verifying it alone:
-// kInvalidProof names the bad proof.
-Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
-                      const priv::TxStatement* verified, EntryOutcome& outcome);
+// A deep copy of the state (its own private ledger, engine and key generation): what the
+// speculative run of private_block_stage changes instead of the replica's.
+ValidatorState copy_state(const ValidatorState& state);
+
+// Stage 3 for the private transactions of a batch (docs/protocol/validator.md, "Proofs per
+// block"), by speculation: the batch runs through stages 2 and 4 on a copy of the state (from
+// `clock`), every private transaction's proofs taken as valid and its statement recorded at its
+// own position; then every recorded statement is verified by `verifier` at once against the
+// copy's ledger (one MSM, one bisection naming the bad ones; the terms built on up to `threads`
+// threads, the verdict the same for any number). So a transaction whose window, order or
+// identity an earlier entry of the batch creates is in the block too.
+//
+// statements[i] is the statement entry i's proofs verified against, or empty: not a private
+// transaction other than an exit, refused by the rules on the copy, or proofs the block found
+// bad. accepted[i] is whether the copy accepted entry i: the replica's run is in the copy's state
+// until an entry is judged otherwise (only a bad proof can make it). Nothing when fewer than two
+// private transactions other than exits are in the batch (each is verified alone: a copy of the
+// state would cost more than it saves). Changes no state but the verifier's caches.
+struct SpeculativeBlock {
+  std::vector<std::optional<priv::TxStatement>> statements;  // empty: no speculation
+  std::vector<bool> accepted;
+  std::map<std::uint64_t, std::size_t> tokens_before;  // by epoch, before the batch
+  bool diverged = false;  // set by the replica when its run and this one part
+};
+SpeculativeBlock private_block_stage(std::span<const LedgerEntry> entries,
+                                     std::span<const Result<Entry>> decoded,
+                                     std::span<const std::uint8_t> proofs_ok,
+                                     const ValidatorState& state, LedgerClock clock,
+                                     priv::BlockVerifier& verifier, unsigned threads);
+
+// Stage 3's verdict on one private transaction that passed check(), at its position (`plan`
+// above). The block's verdict stands when the state is the speculative run's (plan.same_state)
+// or, after a divergence, when its statement at its position is the same
+// (priv::same_statement) and its window lies within the shared tokens. Otherwise it is verified
+// alone: as a block of one by plan.verifier, at its position (an exit, or without a verifier, by
+// PrivateLedger::check). outcome.proofs_in_block is set when a block verified it. Either way the
+// verdict and the reason are those of verifying it alone: kInvalidProof names the bad proof.
+// `bytes` is the entry's payload.
+Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, ByteSpan bytes,
+                      const ProofPlan& plan, EntryOutcome& outcome);
 
 // The private order path: called after every applied private transaction; a post or
 // cancel-replace has added order `applied.new_order` to the ledger's order state, a cancel,
@@ -208,8 +249,10 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx,
 // order, records the fills against both orders (PrivateLedger::record_fill), closes an immediate
 // order's remainder, a FOK kill and a post-only refusal (close_order), keeps a reduced order's
 // priority and takes cancelled and replaced orders off the book. It cannot reject (the
-// transaction is applied).
-void match_private(PrivateMarket& market, const priv::PrivateTx& tx, const priv::Applied& applied);
+// transaction is applied): an error is the book's fault (PrivateBook::fault), and the replica
+// stops.
+Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
+                     const priv::Applied& applied);
 
 // Stage 1: every entry decoded (or the reason it cannot be), for the market `market` describes
 // (every entry of the block must follow the genesis that opened it, if any).
@@ -223,10 +266,14 @@ std::vector<std::uint8_t> proof_stage(std::span<const LedgerEntry> entries,
                                       std::span<const Result<Entry>> decoded, unsigned threads);
 
 // Stages 2 and 4 for one decoded entry: check(), the proof verdict (rejected with kProofFailure;
-// for a private transaction verify_private() with `verified`, its private_block_stage result or
-// null), apply().
-Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok,
-                       const priv::TxStatement* verified, LedgerTime now, ValidatorState& state,
-                       EntryOutcome& outcome);
+// for a private transaction verify_private() with `plan`), apply().
+Status check_and_apply(const Entry& entry, ByteSpan bytes, bool proofs_ok, const ProofPlan& plan,
+                       LedgerTime now, ValidatorState& state, EntryOutcome& outcome);
+
+// One entry at ledger time `now`, as the replica runs it: a key generation's rounds advanced to
+// `now` (whatever the entry), then check_and_apply (or the entry's decoding error).
+Status run_entry(const Result<Entry>& decoded, ByteSpan bytes, bool proofs_ok,
+                 const ProofPlan& plan, LedgerTime now, ValidatorState& state,
+                 EntryOutcome& outcome);
 
 }  // namespace pfex::protocol

@@ -76,8 +76,9 @@ TEST(ValidatorStages, ChecksComeBeforeTheProofVerdict) {
   const Bytes genesis = m.genesis;
   auto g = decode_entry(genesis);
   ASSERT_TRUE(g.is_ok());
-  ASSERT_TRUE(check_and_apply(*g, genesis, true, nullptr, LedgerTime(1), state, outcome).is_ok());
-  EXPECT_EQ(check_and_apply(*g, genesis, true, nullptr, LedgerTime(2), state, outcome).code(),
+  ASSERT_TRUE(
+      check_and_apply(*g, genesis, true, ProofPlan{}, LedgerTime(1), state, outcome).is_ok());
+  EXPECT_EQ(check_and_apply(*g, genesis, true, ProofPlan{}, LedgerTime(2), state, outcome).code(),
             ErrorCode::kFailedPrecondition);  // the market is already open
 
   TestMarket other;
@@ -86,16 +87,16 @@ TEST(ValidatorStages, ChecksComeBeforeTheProofVerdict) {
   auto f = decode_entry(foreign);
   ASSERT_TRUE(f.is_ok());
   const Status wrong_market =
-      check_and_apply(*f, foreign, false, nullptr, LedgerTime(3), state, outcome);
+      check_and_apply(*f, foreign, false, ProofPlan{}, LedgerTime(3), state, outcome);
   EXPECT_NE(wrong_market.message().find("another market"), std::string_view::npos);
 
   const Bytes reg = m.sign(t, market::RegisterAction{});
   auto r = decode_entry(reg);
   ASSERT_TRUE(r.is_ok());
-  const Status forged = check_and_apply(*r, reg, false, nullptr, LedgerTime(4), state, outcome);
+  const Status forged = check_and_apply(*r, reg, false, ProofPlan{}, LedgerTime(4), state, outcome);
   EXPECT_EQ(forged.message(), "bad signature");
   EXPECT_EQ(state.signer(t.key.public_key()), nullptr);  // the sequence is not used
-  EXPECT_TRUE(check_and_apply(*r, reg, true, nullptr, LedgerTime(5), state, outcome).is_ok());
+  EXPECT_TRUE(check_and_apply(*r, reg, true, ProofPlan{}, LedgerTime(5), state, outcome).is_ok());
   ASSERT_NE(state.signer(t.key.public_key()), nullptr);
   EXPECT_EQ(state.signer(t.key.public_key())->last_sequence, 1U);
   EXPECT_TRUE(outcome.result.account.has_value());

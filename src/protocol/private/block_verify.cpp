@@ -151,12 +151,7 @@ ProofWeights weights_for(const Digest32& seed, std::size_t position) {
   crypto::Transcript t(kBlockWeightsDomain);
   t.append_message("block", seed);
   t.append_u64("position", position);
-  ProofWeights w;
-  w.membership = t.challenge_scalar("membership");
-  w.split = t.challenge_scalar("split");
-  w.linear = t.challenge_scalar("linear");
-  w.range = t.challenge_scalar("range");
-  return w;
+  return ProofWeights::draw(t);
 }
 
 // Runs body(begin, end, part) over [0, n) cut into `chunks` contiguous parts, on as many
@@ -355,6 +350,51 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
                                   : reasons[i]);
   }
   return verdict;
+}
+
+void BlockVerifier::forget_beyond(const PrivateLedger& ledger) {
+  for (auto& [epoch, cache] : epochs_) {
+    const std::size_t size = ledger.tokens(epoch).size();
+    if (cache.tokens.size() > size) cache.tokens.resize(size);
+  }
+  std::erase_if(digests_, [&ledger](const auto& d) {
+    return d.first[1] + d.first[2] > ledger.tokens(d.first[0]).size();
+  });
+}
+
+Result<DetachedTx> detach(const PrivateLedger& ledger, const PrivateTx& tx) {
+  if (std::holds_alternative<ExitTx>(tx))
+    return Status::invalid_argument("an exit is verified by the ledger, not detached");
+  DetachedTx d{tx, resolve_statement(ledger, tx), {}};
+  if (!d.statement.unresolved.is_ok()) return d.statement.unresolved;
+  if (const auto* spend = std::get_if<SpendTx>(&tx)) {
+    const Window& w = spend->spend.window;
+    PFEX_ASSIGN_OR_RETURN(d.window,
+                          window_points(w, ledger.tokens(w.epoch), ledger.terms().window_size()));
+  }
+  return d;
+}
+
+Status verify_detached(const PrivateGens& gens, const DetachedTx& d) {
+  if (!d.statement.unresolved.is_ok()) return d.statement.unresolved;
+  std::optional<crypto::OneOfManySet> set;
+  std::optional<WindowPlacement> placement;
+  if (std::holds_alternative<SpendTx>(d.tx)) {
+    PFEX_ASSIGN_OR_RETURN(auto made, crypto::OneOfManySet::create(d.window));
+    set.emplace(std::move(made));
+    placement = WindowPlacement::of(*set);
+  }
+  const Bytes bytes = has_proofs(d.tx) ? encode(d.tx) : encode_body(d.tx);
+  const Digest32 digest = tx_digest(bytes);
+  const ProofWeights weights = weights_for(block_seed(std::span(&digest, 1)), 0);
+  crypto::VerificationTerms terms;
+  terms.begin_entry();
+  std::optional<crypto::OneOfManySet> split_set;
+  PFEX_RETURN_IF_ERROR(append_tx_terms(gens, d.tx, d.statement, placement ? &*placement : nullptr,
+                                       weights, split_set, terms));
+  if (terms.is_identity_var()) return Status::ok();
+  return Status::invalid_proof(std::string(tx_type_name(tx_type(d.tx))) +
+                               ": the transaction's proofs do not verify");
 }
 
 BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,

@@ -93,6 +93,11 @@ class BlockVerifier {
                           std::span<const TxStatement> statements, unsigned threads = 1,
                           std::span<const ByteSpan> encoded = {});
 
+  // Forgets the encodings of the tokens `ledger` does not hold (by epoch) and the digests of the
+  // windows that reach past them: after verifying against another ledger whose lists went further
+  // (a validator's speculative copy), so that they are not taken for this ledger's next tokens.
+  void forget_beyond(const PrivateLedger& ledger);
+
  private:
   struct EpochPoints {
     std::vector<Point::Encoding> tokens;  // encodings of the list's first tokens
@@ -102,6 +107,24 @@ class BlockVerifier {
   std::map<std::uint64_t, EpochPoints> epochs_;
   std::map<std::array<std::uint64_t, 3>, Digest32> digests_;  // by (epoch, start, length)
 };
+
+// One transaction's verification taken out of a ledger: its statement and its window's points
+// (a spend's; copies), so that verify_detached() reads no ledger and can run while the ledger
+// changes (a gateway verifies proofs outside its replica's lock).
+struct DetachedTx {
+  PrivateTx tx;
+  TxStatement statement;
+  std::vector<Point> window;  // a spend's N points (its tokens, then dummy points); else empty
+};
+
+// Copies what verifying `tx` needs from `ledger` (the state it applies to). An exit has no block
+// terms: kInvalidArgument (verify it with PrivateLedger::check). A statement that cannot be
+// formed is its `unresolved` reason.
+Result<DetachedTx> detach(const PrivateLedger& ledger, const PrivateTx& tx);
+
+// Verifies every signature and proof of `d` against its statement and window, as a block of one
+// (one MSM). ok, or why not (kInvalidProof for proofs that do not verify).
+Status verify_detached(const PrivateGens& gens, const DetachedTx& d);
 
 // One block with a verifier of its own (no encodings kept).
 BlockVerdict verify_block_var(const PrivateLedger& ledger, std::span<const PrivateTx> block,

@@ -23,6 +23,14 @@ std::span<const Point> PrivateLedger::tokens(std::uint64_t epoch) const {
   return it->second;
 }
 
+std::vector<std::uint64_t> PrivateLedger::token_epochs() const {
+  std::vector<std::uint64_t> out;
+  out.reserve(tokens_.size());
+  for (const auto& [epoch, list] : tokens_)
+    out.push_back(epoch);
+  return out;
+}
+
 const PrivateOrder* PrivateLedger::order(std::uint64_t id) const {
   return id < orders_.size() ? &orders_[id] : nullptr;
 }

@@ -132,6 +132,8 @@ class PrivateLedger {
   const RoundSums& round_sums() const { return sums_; }
   const PrivateGens& gens() const { return gens_; }
   std::span<const Point> tokens(std::uint64_t epoch) const;
+  // The epochs that have a token list, increasing.
+  std::vector<std::uint64_t> token_epochs() const;
   const PrivateOrder* order(std::uint64_t id) const;
   std::size_t order_count() const { return orders_.size(); }
   bool serial_seen(const Scalar& sn) const;

@@ -539,11 +539,15 @@ ProofWeights ProofWeights::of(const Transcript& t, ByteSpan proof_bytes) {
   Transcript fork = t;
   fork.append_domain_separator("pfex/v1/tx-proof-weights");
   fork.append_message("proofs", proof_bytes);
+  return draw(fork);
+}
+
+ProofWeights ProofWeights::draw(Transcript& t) {
   ProofWeights out;
-  out.membership = fork.challenge_scalar("membership");
-  out.split = fork.challenge_scalar("split");
-  out.linear = fork.challenge_scalar("linear");
-  out.range = fork.challenge_scalar("range");
+  out.membership = t.challenge_scalar("membership");
+  out.split = t.challenge_scalar("split");
+  out.linear = t.challenge_scalar("linear");
+  out.range = t.challenge_scalar("range");
   return out;
 }
 

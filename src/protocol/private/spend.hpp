@@ -233,6 +233,10 @@ struct ProofWeights {
   static ProofWeights of(const crypto::Transcript& t, const SpendProofs& proofs);
   // The same from the proofs' encoding (an exit's).
   static ProofWeights of(const crypto::Transcript& t, ByteSpan proof_bytes);
+  // The four weights drawn from `t` in order (membership, split, linear, range): what both of
+  // the above and a block's weights (block_verify.cpp) draw once their transcript has absorbed
+  // what fixes them.
+  static ProofWeights draw(crypto::Transcript& t);
 };
 
 // Where the N points of a spend's window sit in a batch's MSM: window point j < count is
