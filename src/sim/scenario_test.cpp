@@ -32,6 +32,35 @@ TEST(Scenario, RunsAndChecksExpectations) {
   EXPECT_EQ(run->steps_run, 6u);
 }
 
+// The step `reduce` keeps the order (its label still names it); a market order may name its
+// reservation price; an unrefreshed trader's deposit in a margin round goes with its refresh.
+TEST(Scenario, ReduceMarketReservationAndDepositWithTheRefresh) {
+  Result<Scenario> sc = parse_scenario(R"({"name": "t",
+      "contract": {"preset": "seed-example", "settlement_interval_s": 1000},
+      "reference_price": "13.00",
+      "traders": [{"name": "a", "deposit": "1000.00"},
+                  {"name": "b", "deposit": "1000.00", "online": false}],
+      "steps": [
+    {"at": 1, "action": "sell", "trader": "a", "price": "13.00", "qty": 5, "label": "x"},
+    {"at": 2, "action": "reduce", "trader": "a", "order": "x", "qty": 2},
+    {"at": 2, "action": "expect", "trader": "a", "open_sell": 3},
+    {"at": 2, "action": "reduce", "trader": "a", "order": "x", "qty": 4,
+     "expect_error": "invalid argument"},
+    {"at": 3, "action": "buy", "trader": "b", "type": "market", "price": "12.99", "qty": 1},
+    {"at": 3, "action": "expect", "trader": "b", "position": 0, "trades": 0},
+    {"at": 4, "action": "buy", "trader": "b", "type": "market", "price": "13.00", "qty": 1},
+    {"at": 4, "action": "expect", "trader": "b", "position": 1, "open_sell": 0},
+    {"at": 1001, "action": "deposit", "trader": "b", "amount": "5.00",
+     "expect_error": "failed precondition"},
+    {"at": 1001, "action": "refresh", "trader": "b", "amount": "5.00"},
+    {"at": 1002, "action": "deposit", "trader": "b", "amount": "5.00"}
+  ]})");
+  ASSERT_TRUE(sc.is_ok()) << sc.status().to_string();
+  Result<ScenarioRun> run = run_scenario(*sc);
+  ASSERT_TRUE(run.is_ok());
+  EXPECT_TRUE(run->failures.empty()) << run->failures[0];
+}
+
 TEST(Scenario, ReportsEveryUnmetExpectation) {
   Result<Scenario> sc = parse_scenario(with_steps(R"(
     {"at": 1, "action": "buy", "trader": "a", "price": "13.00", "qty": 1},
