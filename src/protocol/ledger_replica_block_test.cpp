@@ -134,17 +134,17 @@ struct BlockLog {
 
 class ReplicaBlockTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { log_ = new BlockLog(); }
+  static void SetUpTestSuite() { suite_log = new BlockLog(); }
   static void TearDownTestSuite() {
-    delete log_;
-    log_ = nullptr;
+    delete suite_log;
+    suite_log = nullptr;
   }
-  static const BlockLog& log() { return *log_; }
+  static const BlockLog& log() { return *suite_log; }
 
  private:
-  static BlockLog* log_;
+  static BlockLog* suite_log;
 };
-BlockLog* ReplicaBlockTest::log_ = nullptr;
+BlockLog* ReplicaBlockTest::suite_log = nullptr;
 
 TEST_F(ReplicaBlockTest, TheBuilderMatchesVerifyingEachTransactionAlone) {
   // The reference: a bare ledger checking each transaction's proofs alone (PrivateLedger::apply).

@@ -142,17 +142,17 @@ struct PrivateLog {
 
 class ReplicaPrivateTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { log_ = new PrivateLog(); }
+  static void SetUpTestSuite() { suite_log = new PrivateLog(); }
   static void TearDownTestSuite() {
-    delete log_;
-    log_ = nullptr;
+    delete suite_log;
+    suite_log = nullptr;
   }
-  static const PrivateLog& log() { return *log_; }
+  static const PrivateLog& log() { return *suite_log; }
 
  private:
-  static PrivateLog* log_;
+  static PrivateLog* suite_log;
 };
-PrivateLog* ReplicaPrivateTest::log_ = nullptr;
+PrivateLog* ReplicaPrivateTest::suite_log = nullptr;
 
 TEST_F(ReplicaPrivateTest, TwoReplicasReplayingTheLogAgree) {
   // The log has every transaction type and its rejections.
