@@ -190,7 +190,10 @@ void PrivateBook::on_epoch_opened() {
 }
 
 void PrivateBook::on_window_closed() {
-  must(ledger_->close_refresh_window().status(), "window close");
+  // The fund's position and cash at the halt are 0 until the fund trades in the private mode.
+  must(ledger_->close_refresh_window(priv::RoundClose{band_.reference.value(), window_close_})
+           .status(),
+       "window close");
 }
 
 // ---- encoding ----------------------------------------------------------------------------------

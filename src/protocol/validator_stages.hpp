@@ -31,6 +31,7 @@
 #include "crypto/verification_terms.hpp"
 #include "market/action.hpp"
 #include "market/exchange.hpp"
+#include "protocol/defaults_resolution.hpp"
 #include "protocol/ledger_entry.hpp"
 #include "protocol/private/block_verify.hpp"
 #include "protocol/private/ledger.hpp"
@@ -177,6 +178,31 @@ struct EntryRules<DkgMessage> {
   static Status apply(const DkgMessage& entry, ByteSpan bytes, LedgerTime now,
                       ValidatorState& state, EntryOutcome& outcome);
 };
+
+// A validator's decryption shares (DecryptionShares): their signature, round and DLEQ proofs
+// depend on the state (the generated key, the rounds being resolved), so all are checked by
+// PrivateLedger::apply_shares in stage 4.
+template <>
+struct EntryRules<DecryptionShares> {
+  static constexpr std::string_view kProofFailure = "bad decryption shares";  // never
+  static bool authentic(ByteSpan, const DecryptionShares&) { return true; }
+  static void append_proof_terms(const DecryptionShares&, crypto::VerificationTerms&) {}
+  // A private market whose key generation has produced the key.
+  static Status check(const DecryptionShares& entry, const ValidatorState& state);
+  // PrivateLedger::apply_shares at the entry's ledger time; the entry that records a round's
+  // resolution hands it on (resolve_round).
+  static Status apply(const DecryptionShares& entry, ByteSpan bytes, LedgerTime now,
+                      ValidatorState& state, EntryOutcome& outcome);
+};
+
+// The key generation's rounds close by ledger time, whatever the entry: advances the session to
+// `now` and, once it has produced the key, installs it in the ledger in place of the genesis's
+// (PrivateLedger::install_validators_key). Nothing without a key generation.
+void advance_key_generation(PrivateMarket& market, LedgerTime now);
+
+// A margin round's resolution was recorded (at its deadline or by the entry carrying the t-th
+// share): the fund takes over the defaulters' position and cash (DefaultsResolution).
+void resolve_round(PrivateMarket& market, const priv::Resolution& resolution);
 
 // Stage 3 for the private transactions of a block (docs/protocol/validator.md, "Proofs per
 // block"). Every entry that decoded to a private transaction other than an exit and passes
