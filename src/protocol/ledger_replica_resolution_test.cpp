@@ -6,6 +6,10 @@
 // foreign and badly proved shares are refused by name and change nothing.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -233,7 +237,8 @@ TEST(ReplicaResolution, SharesFromTValidatorsResolveTheRoundAtItsDeadline) {
   const std::int64_t deadline = r.close + kResolutionMs;
   EXPECT_EQ(m.ledger().resolutions().pending(0)->deadline.value(), deadline);
 
-  ASSERT_TRUE(m.add(m.shares(1, 0)).accepted);
+  const Bytes first = m.shares(1, 0);
+  ASSERT_TRUE(m.add(first).accepted);
   m.refused(m.shares(1, 0), "validator 1 already gave its decryption shares");
   // Validator 2's shares made with another secret: the DLEQ proofs fail.
   m.refused(m.shares(2, 0, m.secret_share(2) + crypto::Scalar::from_u64(1)), "bad DLEQ proof");
@@ -285,6 +290,26 @@ TEST(ReplicaResolution, SharesFromTValidatorsResolveTheRoundAtItsDeadline) {
   ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
   EXPECT_EQ(restored->state_hash(), m.replica.state_hash());
   EXPECT_EQ(restored->private_ledger()->resolutions().recorded().at(0), got);
+
+  // The replica fuzz target's seed of this entry type (its market has no key generation, so the
+  // entry decodes and is refused there): PFEX_WRITE_FUZZ_SEEDS=1 rewrites it.
+  const std::filesystem::path seed_path = std::filesystem::path(PFEX_SOURCE_DIR) /
+                                          "fuzz/corpus/pfex_fuzz_replica_private/decryption-shares";
+  const char* write = std::getenv("PFEX_WRITE_FUZZ_SEEDS");
+  if (write != nullptr && std::string_view(write) == "1") {
+    const Bytes seed = testing::join_chunks({first});
+    std::ofstream out(seed_path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(seed.data()),
+              static_cast<std::streamsize>(seed.size()));
+  }
+  std::ifstream in(seed_path, std::ios::binary);
+  ASSERT_TRUE(in.good()) << "missing seed " << seed_path;
+  const Bytes seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<Bytes> chunks = testing::split_chunks(seed);
+  ASSERT_EQ(chunks.size(), 1U);
+  auto decoded = decode_entry(chunks[0], MarketContext{Mode::kPrivate, 3});
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_TRUE(std::holds_alternative<DecryptionShares>(*decoded));
 }
 
 TEST(ReplicaResolution, FewerThanTSharesByTheDeadlineResolveAtTheEntryCarryingTheTth) {

@@ -220,10 +220,10 @@ Result<std::optional<Resolution>> Resolutions::apply(ByteSpan bytes, LedgerTime 
                                        " already has its " + std::to_string(genesis.threshold) +
                                        " shares");
   }
-  const crypto::Point& Y = key.verification_keys[e.validator - 1];
+  const crypto::Point& y_j = key.verification_keys[e.validator - 1];
   for (std::size_t k = 0; k < kRoundSums; ++k) {
     crypto::Transcript t = share_transcript(session_id, e.epoch, static_cast<RoundSum>(k));
-    if (!crypto::verify_decryption_share(e.shares[k], Y, p.round.sums[k], t).is_ok()) {
+    if (!crypto::verify_decryption_share(e.shares[k], y_j, p.round.sums[k], t).is_ok()) {
       return Status::invalid_proof(
           "validator " + std::to_string(e.validator) + "'s " +
           std::string(round_sum_name(static_cast<RoundSum>(k))) +

@@ -45,13 +45,13 @@ TEST(ShareEntry, RoundTripsAndDecodesStrictly) {
   EXPECT_EQ(e->validator, 2U);
   EXPECT_EQ(e->encode(), *bytes);
   // Each share verifies on its sum's transcript, and only there.
-  const Point Y = Point::mul_base(Scalar::from_u64(42));
+  const Point y = Point::mul_base(Scalar::from_u64(42));
   for (std::size_t k = 0; k < kRoundSums; ++k) {
     crypto::Transcript t = share_transcript(session, 7, static_cast<RoundSum>(k));
-    EXPECT_TRUE(crypto::verify_decryption_share(e->shares[k], Y, a_round().sums[k], t).is_ok());
+    EXPECT_TRUE(crypto::verify_decryption_share(e->shares[k], y, a_round().sums[k], t).is_ok());
     crypto::Transcript other = share_transcript(session, 8, static_cast<RoundSum>(k));
     EXPECT_FALSE(
-        crypto::verify_decryption_share(e->shares[k], Y, a_round().sums[k], other).is_ok());
+        crypto::verify_decryption_share(e->shares[k], y, a_round().sums[k], other).is_ok());
   }
   // Truncation, a trailing byte, another version, a share of another validator.
   for (std::size_t n = 0; n < bytes->size(); ++n)
