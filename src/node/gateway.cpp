@@ -137,6 +137,11 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
     if (replica_.key_generation() == nullptr) {
       return refuse(400, "this market's genesis started no key generation");
     }
+  } else if (std::holds_alternative<protocol::DecryptionShares>(entry)) {
+    // A validator's decryption shares: the ledger checks them (signature, round, DLEQ proofs).
+    if (replica_.key_generation() == nullptr) {
+      return refuse(400, "this market's genesis started no key generation");
+    }
   } else if (const auto* p = std::get_if<protocol::PrivateEntry>(&entry)) {
     const priv::PrivateLedger* ledger = replica_.private_ledger();
     if (ledger == nullptr) return refuse(400, "a private transaction in a transparent market");

@@ -144,6 +144,8 @@ Result<std::vector<EntryOutcome>> LedgerReplica::apply_batch(std::span<const Led
     EntryOutcome outcome;
     outcome.sequence = e.sequence;
     outcome.time = clock_.observe(e.entry_time);
+    // A key generation's rounds close by ledger time, whatever the entry.
+    if (state_.private_market) advance_key_generation(*state_.private_market, outcome.time);
     ProofPlan plan;
     plan.verifier = &verifier_;
     plan.threads = threads;
@@ -329,6 +331,19 @@ Result<LedgerReplica> LedgerReplica::restore(ByteSpan bytes,
           return Status::corruption("snapshot's key generation is not its genesis's");
         }
         dkg.emplace(std::move(session).value());
+      }
+      // The ledger awaits the generated key exactly while the session has not produced it, and
+      // then encrypts to it.
+      using KeyState = priv::PrivateLedger::KeyState;
+      const KeyState key_state = (*ledger)->key_state();
+      const bool key_matches = !has_dkg ? key_state == KeyState::kGenesis
+                               : dkg->key()
+                                   ? key_state == KeyState::kGenerated &&
+                                         (*ledger)->terms().validators_key == dkg->key()->public_key
+                                   : key_state == KeyState::kAwaiting;
+      if (!key_matches) {
+        return Status::corruption(
+            "snapshot's private ledger does not use its key generation's key");
       }
       Result<PrivateBook> book =
           PrivateBook::decode(g->contract, v.clock_.now(), **ledger, book_bytes);

@@ -232,10 +232,14 @@ TEST_F(ReplicaPrivateTest, DamagedSnapshotsAndPrivateStatesAreRejected) {
   Bytes longer = state;
   longer.push_back(0);
   EXPECT_FALSE(priv::PrivateLedger::decode_state(*log().gens, longer).is_ok());
-  Bytes version = state;
-  version[0] = 2;
-  EXPECT_EQ(priv::PrivateLedger::decode_state(*log().gens, version).status().code(),
-            ErrorCode::kCorruption);
+  // Version 1 (before the key state and the resolutions) and an unknown version 3.
+  for (const std::uint8_t v : {std::uint8_t{1}, std::uint8_t{3}}) {
+    Bytes version = state;
+    version[0] = v;
+    EXPECT_EQ(priv::PrivateLedger::decode_state(*log().gens, version).status().code(),
+              ErrorCode::kCorruption)
+        << int{v};
+  }
 }
 
 TEST_F(ReplicaPrivateTest, APrivateTransactionInATransparentMarketIsRejected) {

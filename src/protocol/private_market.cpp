@@ -234,11 +234,26 @@ void PrivateBook::on_epoch_opened() {
     }
     return;
   }
-  must(ledger_->begin_margin_round(next, 0), "margin round");
+  if (!must(ledger_->begin_margin_round(next, 0), "margin round")) return;
+  // The fund at the halt, for the round's equity sum (docs/design.md section 6): its position,
+  // and the cash it holds inside the market apart from the fees tokens paid (counted by the
+  // ledger): its cash without the forfeited bonds it took (from outside the market) and with the
+  // exit claims it paid (out of the market) added back.
+  const Checked<std::int64_t> cash = Checked<std::int64_t>(fund_.cash) - bonds_taken_ +
+                                     ledger_->fund().exits_paid - ledger_->fees_charged();
+  if (cash.overflowed()) {
+    diverged("the fund's cash at the halt overflows");
+    return;
+  }
+  halt_fund_position_ = fund_.position;
+  halt_fund_cash_ = cash.value();
 }
 
 void PrivateBook::on_window_closed() {
-  Result<std::vector<std::array<std::uint8_t, 32>>> defaulters = ledger_->close_refresh_window();
+  // The fund's position and market cash at the halt enter the round's equity sum (resolution).
+  Result<std::vector<std::array<std::uint8_t, 32>>> defaulters = ledger_->close_refresh_window(
+      priv::RoundClose{band_.reference.value(), window_close_, halt_fund_position_,
+                       halt_fund_cash_});
   if (!must(defaulters.status(), "window close")) return;
   pending_ = Pending{epoch_, !defaulters->empty()};
   // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its
@@ -334,6 +349,8 @@ void PrivateBook::encode_state(Writer& w) const {
   w.i64(fund_.position);
   w.i64(bonds_taken_);
   w.u64(gross_prev_);
+  w.i64(halt_fund_position_);
+  w.i64(halt_fund_cash_);
   w.boolean(pending_.has_value());
   w.u32(pending_ ? pending_->epoch : 0);
   w.boolean(pending_ && pending_->defaulters);
@@ -416,6 +433,8 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
   book.fund_.position = r.i64_in("fund position", 1 - kMaxQty, kMaxQty - 1);
   book.bonds_taken_ = r.i64_in("bonds taken", 0, ledger.fund().bonds_forfeited);
   book.gross_prev_ = r.u64("gross at the last resolution");
+  book.halt_fund_position_ = r.i64_in("fund position at the halt", 1 - kMaxQty, kMaxQty - 1);
+  book.halt_fund_cash_ = r.i64("fund cash at the halt");
   const bool has_pending = r.boolean("awaiting resolution");
   const std::uint32_t pending_epoch = r.u32("awaiting epoch");
   const bool pending_defaulters = r.boolean("awaiting defaulters");

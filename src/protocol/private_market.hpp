@@ -79,6 +79,8 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // return the fault), and the replica stops with an error naming the entry
   // (docs/protocol/validator.md, "Faults").
   const Status& fault() const { return fault_; }
+  // Records a fault found outside the book (the replica's resolution of a round the book refused).
+  void mark_fault(const std::string& what) { diverged(what); }
 
   // A copy of this book writing to `ledger` (a copy of this book's ledger): the same engine state.
   PrivateBook copy_for(priv::PrivateLedger& ledger) const {
@@ -170,6 +172,10 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   market::FundHoldings fund_;
   std::int64_t bonds_taken_ = 0;  // forfeited bonds already in the fund's cash
   std::uint64_t gross_prev_ = 0;
+  // The fund at the last halt: its position, and its cash inside the market net of the fees
+  // tokens paid (RoundClose).
+  std::int64_t halt_fund_position_ = 0;
+  std::int64_t halt_fund_cash_ = 0;
   std::vector<market::LiquidationBatch> batches_;
   ResolutionStandIn stand_in_;
   Status fault_;

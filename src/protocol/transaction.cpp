@@ -141,6 +141,9 @@ Bytes encode_entry(const Entry& entry) {
   } else if (const auto* d = std::get_if<DkgMessage>(&entry)) {
     put_header(w, EntryType::kDkg);
     w.fixed(d->bytes);
+  } else if (const auto* sh = std::get_if<DecryptionShares>(&entry)) {
+    put_header(w, EntryType::kShares);
+    w.fixed(sh->bytes);
   } else {
     const auto& tx = std::get<TransparentTx>(entry);
     put_transparent_unsigned(w, tx.market, tx.signer, tx.sequence, encode_action(tx.action));
@@ -182,6 +185,17 @@ Result<Entry> decode_entry(ByteSpan bytes, const MarketContext& market) {
     PFEX_RETURN_IF_ERROR(
         priv::DkgEntry::decode(body).status().with_context("key-generation entry"));
     return Entry{DkgMessage{Bytes(body.begin(), body.end())}};
+  }
+  if (type == EntryType::kShares) {
+    if (!market.mode)
+      return Status::failed_precondition("a decryption-share entry before any genesis");
+    if (*market.mode != Mode::kPrivate) {
+      return Status::failed_precondition("a decryption-share entry in a transparent market");
+    }
+    const ByteSpan body = bytes.subspan(2);
+    PFEX_RETURN_IF_ERROR(
+        priv::ShareEntry::decode(body).status().with_context("decryption-share entry"));
+    return Entry{DecryptionShares{Bytes(body.begin(), body.end())}};
   }
   TransparentTx tx;
   r.fixed("market id", tx.market);

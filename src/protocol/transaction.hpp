@@ -26,6 +26,7 @@
 #include "protocol/action_codec.hpp"
 #include "protocol/keys.hpp"
 #include "protocol/private/dkg_session.hpp"
+#include "protocol/private/resolution.hpp"
 #include "protocol/private/transaction.hpp"
 
 namespace pfex::protocol {
@@ -41,8 +42,9 @@ enum class EntryType : std::uint8_t {
   kPrivateGenesis = 2,  // a private market's genesis
   kPrivate = 3,         // a private transaction
   kDkg = 4,             // a validator's key-generation message in a private market
+  kShares = 5,          // a validator's decryption shares of a margin round's sums
 };
-inline constexpr std::uint8_t kMaxEntryType = 4;
+inline constexpr std::uint8_t kMaxEntryType = 5;
 // The layout and meaning of a private genesis's body, checked on read. 2: the market's bond and
 // exit penalty are the contract's (version 1 ignored them: every identity registered with no bond
 // and exited without penalty), and an optional key generation follows the validators' key; a
@@ -94,8 +96,10 @@ struct Genesis {
   // A private genesis may also start the validators' key generation through the log (its
   // validators, threshold and round lengths); its dealings, complaints and justifications are
   // then entries of type 4 (DkgMessage), and its key and transcript hash part of the state. The
-  // market's encryptions still use private_terms->validators_key (binding them to the generated
-  // key is not done yet). Not encoded in a transparent genesis.
+  // generated key then replaces private_terms->validators_key for every encryption (deposits,
+  // withdrawals and refreshes are refused until it exists), and the margin rounds' sums are
+  // decrypted by the validators' shares (entries of type 5, DecryptionShares). Not encoded in a
+  // transparent genesis.
   std::optional<priv::DkgGenesis> key_generation;
 
   Mode mode() const { return private_terms ? Mode::kPrivate : Mode::kTransparent; }
@@ -120,7 +124,13 @@ struct DkgMessage {
   Bytes bytes;
 };
 
-using Entry = std::variant<Genesis, TransparentTx, PrivateEntry, DkgMessage>;
+// A validator's signed decryption shares of one margin round's sums (priv::ShareEntry's bytes,
+// framing checked), applied by the private ledger's resolutions against the generated key.
+struct DecryptionShares {
+  Bytes bytes;
+};
+
+using Entry = std::variant<Genesis, TransparentTx, PrivateEntry, DkgMessage, DecryptionShares>;
 
 // What decoding a private transaction needs from the market the log opened: its mode and window
 // size (the membership proof's size follows from it). Empty before the genesis.

@@ -56,6 +56,10 @@ Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, Ledger
       dkg.emplace(std::move(session));
     }
     auto ledger = std::make_unique<priv::PrivateLedger>(*state.gens, terms);
+    if (genesis.key_generation) {
+      // Every encryption waits for the generated key (docs/protocol/private.md section 14).
+      PFEX_RETURN_IF_ERROR(ledger->await_key_generation(genesis.key_generation->resolution_ms));
+    }
     PFEX_ASSIGN_OR_RETURN(PrivateBook book,
                           PrivateBook::open(genesis.contract, genesis.reference, now, *ledger));
     state.private_market.emplace(PrivateMarket{state.gens, std::move(ledger),
@@ -155,6 +159,49 @@ Status EntryRules<DkgMessage>::check(const DkgMessage&, const ValidatorState& st
 Status EntryRules<DkgMessage>::apply(const DkgMessage& entry, ByteSpan, LedgerTime now,
                                      ValidatorState& state, EntryOutcome&) {
   return state.private_market->dkg->apply(entry.bytes, now);
+}
+
+Status EntryRules<DecryptionShares>::check(const DecryptionShares&, const ValidatorState& state) {
+  if (!state.private_market) return Status::failed_precondition("no private market is open");
+  const PrivateMarket& market = *state.private_market;
+  if (!market.dkg) {
+    return Status::failed_precondition(
+        "this market's genesis started no key generation: nothing to decrypt with shares");
+  }
+  if (!market.dkg->key()) {
+    return Status::failed_precondition("decryption shares before the key generation's key");
+  }
+  return Status::ok();
+}
+
+Status EntryRules<DecryptionShares>::apply(const DecryptionShares& entry, ByteSpan, LedgerTime now,
+                                           ValidatorState& state, EntryOutcome&) {
+  PrivateMarket& market = *state.private_market;
+  const priv::DkgSession& dkg = *market.dkg;
+  PFEX_ASSIGN_OR_RETURN(
+      std::optional<priv::Resolution> recorded,
+      market.ledger->apply_shares(entry.bytes, now, *dkg.key(), dkg.genesis(), dkg.session_id()));
+  if (recorded) return resolve_round(market, *recorded);
+  return Status::ok();
+}
+
+void advance_key_generation(PrivateMarket& market, LedgerTime now) {
+  if (!market.dkg) return;
+  market.dkg->advance(now);
+  if (market.dkg->key() && market.ledger->key_state() == priv::PrivateLedger::KeyState::kAwaiting) {
+    const Status installed = market.ledger->install_validators_key(market.dkg->key()->public_key);
+    (void)installed;  // cannot fail: the ledger awaits a key and a generated key is never 0
+  }
+}
+
+Status resolve_round(PrivateMarket& market, const priv::Resolution& resolution) {
+  const DefaultsResolution defaults{resolution.position, resolution.cash, resolution.gross};
+  // The fund's liquidation takes the round over from here. The resolution names the defaulters'
+  // epoch; the book awaits the market's epoch at the close, the next one. The ledger recorded a
+  // resolution for a round the book awaits, so a refusal here is a disagreement between them.
+  const Status taken = market.book->resolve_defaults(resolution.epoch + 1, defaults);
+  if (!taken.is_ok()) market.book->mark_fault("the round's resolution: " + taken.to_string());
+  return market.book->fault();
 }
 
 Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, ByteSpan bytes,
@@ -286,7 +333,11 @@ Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
 }
 
 Status advance_private(PrivateMarket& market, LedgerTime now) {
-  return market.book->advance(now);
+  PFEX_RETURN_IF_ERROR(market.book->advance(now));
+  // A round whose t shares are in is recorded at its deadline, after the close that opened it.
+  for (const priv::Resolution& r : market.ledger->advance_resolutions(now))
+    PFEX_RETURN_IF_ERROR(resolve_round(market, r));
+  return Status::ok();
 }
 
 Digest32 private_state_hash(const PrivateMarket& market) {

@@ -32,6 +32,7 @@
 #include "crypto/verification_terms.hpp"
 #include "market/action.hpp"
 #include "market/exchange.hpp"
+#include "protocol/defaults_resolution.hpp"
 #include "protocol/ledger_entry.hpp"
 #include "protocol/private/block_verify.hpp"
 #include "protocol/private/ledger.hpp"
@@ -201,6 +202,33 @@ struct ProofPlan {
   priv::BlockVerifier* verifier = nullptr;
   unsigned threads = 1;
 };
+
+// A validator's decryption shares (DecryptionShares): their signature, round and DLEQ proofs
+// depend on the state (the generated key, the rounds being resolved), so all are checked by
+// PrivateLedger::apply_shares in stage 4.
+template <>
+struct EntryRules<DecryptionShares> {
+  static constexpr std::string_view kProofFailure = "bad decryption shares";  // never
+  static bool authentic(ByteSpan, const DecryptionShares&) { return true; }
+  static void append_proof_terms(const DecryptionShares&, crypto::VerificationTerms&) {}
+  // A private market whose key generation has produced the key.
+  static Status check(const DecryptionShares& entry, const ValidatorState& state);
+  // PrivateLedger::apply_shares at the entry's ledger time; the entry that records a round's
+  // resolution hands it on (resolve_round).
+  static Status apply(const DecryptionShares& entry, ByteSpan bytes, LedgerTime now,
+                      ValidatorState& state, EntryOutcome& outcome);
+};
+
+// The key generation's rounds close by ledger time, whatever the entry: advances the session to
+// `now` and, once it has produced the key, installs it in the ledger in place of the genesis's
+// (PrivateLedger::install_validators_key). Nothing without a key generation.
+void advance_key_generation(PrivateMarket& market, LedgerTime now);
+
+// A margin round's resolution was recorded (at its deadline or by the entry carrying the t-th
+// share): the fund takes over the defaulters' position and cash (DefaultsResolution).
+// Returns the book's fault (a resolution the book refuses is one: the ledger recorded it for a
+// round the book awaits).
+Status resolve_round(PrivateMarket& market, const priv::Resolution& resolution);
 
 // A deep copy of the state (its own private ledger, engine and key generation): what the
 // speculative run of private_block_stage changes instead of the replica's.

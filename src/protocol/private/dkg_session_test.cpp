@@ -465,6 +465,27 @@ TEST(DkgSession, TheGenesisIsCanonicalAndItsLimitsHold) {
     g.complaint_ms = ms;
     EXPECT_EQ(g.validate().is_ok(), ok) << ms;
   }
+  // The resolution deadline D_res: 1 .. kMaxResolutionMs, checked on read too; version 1 (without
+  // it) is refused.
+  for (auto [ms, ok] : {std::pair<std::int64_t, bool>{0, false},
+                        {1, true},
+                        {kMaxResolutionMs - 1, true},
+                        {kMaxResolutionMs, true},
+                        {kMaxResolutionMs + 1, false}}) {
+    DkgGenesis g = v.genesis;
+    g.resolution_ms = ms;
+    EXPECT_EQ(g.validate().is_ok(), ok) << ms;
+    Bytes b = g.encode();
+    Reader rd(b);
+    EXPECT_EQ(DkgGenesis::decode(rd).is_ok(), ok) << ms;
+  }
+  {
+    Bytes old = bytes;
+    old[0] = 1;
+    old.resize(old.size() - 8);
+    Reader rd(old);
+    EXPECT_FALSE(DkgGenesis::decode(rd).is_ok());
+  }
   // Repeated keys; a low-order share key.
   DkgGenesis g = v.genesis;
   g.validators[3].identity = g.validators[1].identity;

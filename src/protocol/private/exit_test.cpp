@@ -193,9 +193,10 @@ TEST_F(ExitFixture, TheStateCodecCoversBondsDefaultsAndExits) {
   EXPECT_TRUE((*again)->exited(b->identity()));
   EXPECT_EQ((*again)->state_hash(), ledger.state_hash());
   expect_rejected(**again, PrivateTx(*exit), ErrorCode::kAlreadyExists, "already exited");
-  // The fund's totals (bonds held, forfeited, exits paid) precede the round sums (6 points).
+  // The fund's totals (bonds held, forfeited, exits paid) precede the round sums (10 points and
+  // the fees at the halt), the key state (1 byte and two i64) and the empty resolutions (two u32).
   const Bytes good = ledger.encode_state();
-  const std::size_t totals = good.size() - std::size_t{6} * 32 - std::size_t{3} * 8;
+  const std::size_t totals = good.size() - 10 * 32 - 8 - (1 + 2 * 8) - 2 * 4 - 3 * 8;
   Bytes held = good;
   held[totals] ^= 1;
   auto bad = PrivateLedger::decode_state(gens(), held);

@@ -266,12 +266,37 @@ Status PrivateLedger::begin_margin_round(const MarketTerms& next, std::int64_t l
   levy_ = levy;
   refreshed_.clear();
   sums_ = RoundSums{};
+  // What the round's equity sum starts from: the cash paid in and the fees charged by the halt.
+  sums_.paid_in_at_halt = paid_in_;
+  sums_.fees_at_halt = fees_;
   sets_.clear();
   return Status::ok();
 }
 
-Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_window() {
+namespace {
+
+crypto::Ciphertext scaled(const crypto::Ciphertext& ct, i128 factor) {
+  const Scalar s = scalar_from_i128_var(factor);
+  return {s * ct.R, s * ct.E};
+}
+
+// Enc(x) with no randomness: a public term folded into a sum before decryption.
+crypto::Ciphertext public_term(i128 x) {
+  return {Point::identity(), Point::mul_base(scalar_from_i128_var(x))};
+}
+
+}  // namespace
+
+Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_window(
+    const RoundClose& close) {
   if (!refresh_window_) return Status::failed_precondition("no refresh window is open");
+  const bool resolve = key_state_ == KeyState::kGenerated;
+  if (resolve && (close.reference < 1 || close.reference > kMaxPriceTicks))
+    return Status::invalid_argument("the round's reference price " +
+                                    std::to_string(close.reference) + " is outside [1, 2^31]");
+  if (resolve && resolutions_.pending(previous_->epoch) != nullptr)
+    return Status::already_exists("the round of epoch " + std::to_string(previous_->epoch) +
+                                  " is already being resolved");
   std::vector<std::array<std::uint8_t, 32>> out;
   for (auto& [signer, id] : identities_) {
     if (refreshed_.count(signer) == 0 && defaulted_.count(signer) == 0) {
@@ -285,11 +310,77 @@ Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_w
   }
   if (!out.empty()) default_rounds_[previous_->epoch] = DefaultRound{*previous_, std::nullopt};
   refresh_window_ = false;
+  if (resolve) {
+    // docs/design.md section 6.3, every term at the halt h: the cash in all live tokens
+    // (unsettled fills included) plus the fund's trading cash is Enc(Pi_h) minus the fees charged,
+    // and a survivor's c_i(h) = c_i' - d_i + lambda*g_i, so
+    //   E_D = c_D + P*k*v_D = Pi_h - fees_h - F_h - P*k*v_fund
+    //         + sum_S d_i - sum_S c_i' - lambda*g_S - P*k*sum_S v_i.
+    const i128 pk = i128{close.reference} * terms_.tick_value;
+    RoundToResolve round;
+    round.epoch = previous_->epoch;
+    round.deadline = LedgerTime(close.at.value() + resolution_ms_);
+    round.reference = close.reference;
+    round.tick_value = terms_.tick_value;
+    round.fund_position = close.fund_position;
+    crypto::Ciphertext equity = sums_.paid_in_at_halt + sums_.deposit + scaled(sums_.cash, -1) +
+                                scaled(sums_.gross, -i128{levy_}) + scaled(sums_.position, -pk);
+    equity += public_term(-i128{sums_.fees_at_halt} - close.fund_cash - pk * close.fund_position);
+    round.sums = {sums_.position, equity, sums_.gross};
+    PFEX_RETURN_IF_ERROR(resolutions_.open(round));
+  }
   return out;
+}
+
+Status PrivateLedger::await_key_generation(std::int64_t resolution_ms) {
+  if (key_state_ != KeyState::kGenesis || !tokens_.empty() || !identities_.empty())
+    return Status::failed_precondition("the key generation starts with the market");
+  if (resolution_ms < 1 || resolution_ms > kMaxResolutionMs)
+    return Status::invalid_argument("the resolution deadline D_res of " +
+                                    std::to_string(resolution_ms) + " ms is outside [1, " +
+                                    std::to_string(kMaxResolutionMs) + "]");
+  key_state_ = KeyState::kAwaiting;
+  resolution_ms_ = resolution_ms;
+  return Status::ok();
+}
+
+Status PrivateLedger::install_validators_key(const Point& key) {
+  if (key_state_ != KeyState::kAwaiting)
+    return Status::failed_precondition("no key generation awaits its key");
+  if (key.is_identity()) return Status::invalid_argument("the validators' key is the identity");
+  key_state_ = KeyState::kGenerated;
+  terms_.validators_key = key;
+  if (previous_) previous_->validators_key = key;
+  for (auto& [epoch, round] : default_rounds_)
+    round.terms.validators_key = key;
+  sets_.clear();
+  return Status::ok();
+}
+
+Result<std::optional<Resolution>> PrivateLedger::apply_shares(ByteSpan entry, LedgerTime now,
+                                                              const DkgKey& key,
+                                                              const DkgGenesis& genesis,
+                                                              const Digest32& session_id) {
+  if (key_state_ != KeyState::kGenerated)
+    return Status::failed_precondition("decryption shares before the validators' key exists");
+  return resolutions_.apply(entry, now, key, genesis, session_id);
+}
+
+std::vector<Resolution> PrivateLedger::advance_resolutions(LedgerTime now) {
+  return resolutions_.advance(now);
+}
+
+Status PrivateLedger::check_key() const {
+  if (key_state_ == KeyState::kAwaiting)
+    return Status::failed_precondition(
+        "no validators' key yet: the key generation through the log has not produced one, and "
+        "deposits, withdrawals and refreshes encrypt to it");
+  return Status::ok();
 }
 
 Status PrivateLedger::check_refresh(const SpendTx& tx, bool rules_only) const {
   const SpendPublic& pub = tx.spend;
+  PFEX_RETURN_IF_ERROR(check_key());
   if (!refresh_window_ || !previous_)
     return Status::failed_precondition("no refresh window is open");
   if (pub.window.epoch != previous_->epoch)
@@ -373,6 +464,7 @@ Status PrivateLedger::check_spend(const SpendTx& tx, bool rules_only) const {
     return Status::invalid_argument("cash fields on the wrong transaction type");
   std::optional<CashMovePublic> cash;
   if (moves_cash) {
+    PFEX_RETURN_IF_ERROR(check_key());
     PFEX_RETURN_IF_ERROR(check_sequence(tx.cash->signer, tx.cash->sequence));
     PFEX_ASSIGN_OR_RETURN(cash, cash_move(tx));
   }
@@ -547,6 +639,7 @@ Applied PrivateLedger::apply_checked(const PrivateTx& tx) {
     sums_.position += s.refresh->enc_v;
     sums_.cash += s.refresh->enc_c;
     sums_.gross += s.refresh->enc_g;
+    sums_.deposit += s.cash->enc;
   }
   auto& list = tokens_[out.token_epoch];
   out.token_index = list.size();
@@ -587,6 +680,11 @@ Status PrivateLedger::record_fill(std::uint64_t id, std::int64_t price, std::int
   if (!better || !terms_.in_band(price))
     return Status::invalid_argument("fill price " + std::to_string(price) +
                                     " is worse than the order's or outside the band");
+  // The fees the tokens pay: the fund's own orders pay theirs out of the fund's public cash.
+  const Checked<std::int64_t> fees =
+      Checked<std::int64_t>(fees_) + Checked<std::int64_t>(terms_.fee) * (is_fund_order(o) ? 0 : qty);
+  if (fees.overflowed()) return Status::overflow("fees charged overflow");
+  fees_ = fees.value();
   o.fills.push_back({price, qty});
   o.filled += qty;
   if (o.filled == o.qty) o.closed = true;
@@ -776,6 +874,13 @@ void PrivateLedger::encode_state(Writer& w) const {
   sums_.position.encode(w);
   sums_.cash.encode(w);
   sums_.gross.encode(w);
+  sums_.deposit.encode(w);
+  sums_.paid_in_at_halt.encode(w);
+  w.i64(sums_.fees_at_halt);
+  w.u8(static_cast<std::uint8_t>(key_state_));
+  w.i64(resolution_ms_);
+  w.i64(fees_);
+  resolutions_.encode(w);
 }
 
 Bytes PrivateLedger::encode_state() const {
@@ -935,7 +1040,23 @@ Result<std::unique_ptr<PrivateLedger>> PrivateLedger::decode_state(const Private
   l.sums_.position = get_ciphertext(r, "round sum");
   l.sums_.cash = get_ciphertext(r, "round sum");
   l.sums_.gross = get_ciphertext(r, "round sum");
+  l.sums_.deposit = get_ciphertext(r, "round sum");
+  l.sums_.paid_in_at_halt = get_ciphertext(r, "round sum");
+  l.sums_.fees_at_halt = r.i64_in("fees at the halt", 0, INT64_MAX);
+  l.key_state_ = static_cast<KeyState>(r.u8_in("key state", 0, 2));
+  l.resolution_ms_ = r.i64_in("resolution deadline", 0, kMaxResolutionMs);
+  l.fees_ = r.i64_in("fees charged", 0, INT64_MAX);
+  if (!r.failed()) {
+    Result<Resolutions> res = Resolutions::decode(r);
+    if (!res) return Status::corruption("resolutions: " + res.status().to_string());
+    l.resolutions_ = std::move(res).value();
+  }
   PFEX_RETURN_IF_ERROR(r.finish());
+  if ((l.key_state_ == KeyState::kGenesis) != (l.resolution_ms_ == 0))
+    return Status::corruption("a resolution deadline without a key generation or the reverse");
+  if (l.key_state_ != KeyState::kGenerated &&
+      (l.resolutions_.pending_count() != 0 || !l.resolutions_.recorded().empty()))
+    return Status::corruption("resolutions without a generated key");
   if (l.refresh_window_ && !l.previous_)
     return Status::corruption("a refresh window without the previous epoch's terms");
   for (const auto& [signer, epoch] : l.defaulted_) {

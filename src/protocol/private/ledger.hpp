@@ -21,6 +21,7 @@
 #include "crypto/one_of_many.hpp"
 #include "protocol/private/params.hpp"
 #include "protocol/private/refresh.hpp"
+#include "protocol/private/resolution.hpp"
 #include "protocol/private/spend.hpp"
 #include "protocol/private/transaction.hpp"
 
@@ -79,10 +80,29 @@ struct FundLedger {
   std::int64_t exits_paid = 0;       // exit claims paid to defaulters' cash accounts
 };
 
+// The public terms of a refresh window's close that the ledger does not keep itself: the new
+// epoch's reference price P and the close's ledger time, and the fund's position and trading cash
+// at the halt (the fund's liquidation is run by the validator).
+struct RoundClose {
+  std::int64_t reference = 0;  // ticks; >= 1 when the round is resolved by threshold decryption
+  LedgerTime at;
+  std::int64_t fund_position = 0;
+  std::int64_t fund_cash = 0;
+};
+
 class PrivateLedger {
  public:
-  // The version of encode_state's layout, checked by decode_state.
-  static constexpr std::uint32_t kStateVersion = 1;
+  // The version of encode_state's layout, checked by decode_state. 2: the validators' key state
+  // and the resolution deadline, the fees charged, the round's halt snapshot (Enc(Pi) and fees)
+  // and refresh deposits, and the rounds to resolve and resolutions.
+  static constexpr std::uint32_t kStateVersion = 2;
+
+  // Where the key every encryption is under comes from (docs/protocol/private.md section 14).
+  enum class KeyState : std::uint8_t {
+    kGenesis = 0,    // the genesis's validators_key (a genesis without key generation)
+    kAwaiting = 1,   // the key generation through the log has not produced a key yet
+    kGenerated = 2,  // terms().validators_key is the generated key
+  };
 
   // gens must outlive the ledger. terms.validate() must hold.
   PrivateLedger(const PrivateGens& gens, MarketTerms terms);
@@ -101,8 +121,30 @@ class PrivateLedger {
   // kInvalidArgument unless next.epoch == epoch + 1 with the same market, window size and keys.
   Status begin_margin_round(const MarketTerms& next, std::int64_t levy);
   // Ends the refresh window; every identity that did not refresh is recorded as defaulted and
-  // returned (its old token is then spendable only by exit).
-  Result<std::vector<std::array<std::uint8_t, 32>>> close_refresh_window();
+  // returned (its old token is then spendable only by exit). With a generated key it also fixes
+  // the round's three sums to decrypt (resolution.hpp), due at close.at + D_res;
+  // kInvalidArgument then for a reference outside [1, 2^31].
+  Result<std::vector<std::array<std::uint8_t, 32>>> close_refresh_window(
+      const RoundClose& close = {});
+
+  // The key generation: a genesis that starts one calls await_key_generation (deposits,
+  // withdrawals and refreshes are refused until install_validators_key), with D_res in
+  // [1, kMaxResolutionMs]. install_validators_key puts the generated key in the terms (current,
+  // previous and the default rounds'). kFailedPrecondition out of order, kInvalidArgument for
+  // the identity or a D_res out of range.
+  Status await_key_generation(std::int64_t resolution_ms);
+  Status install_validators_key(const Point& key);
+  KeyState key_state() const { return key_state_; }
+  std::int64_t resolution_ms() const { return resolution_ms_; }
+  // The rounds being resolved and the resolutions recorded; a validator's shares entry (checked
+  // against the generated key: see Resolutions::apply) and the deadlines as ledger time passes.
+  const Resolutions& resolutions() const { return resolutions_; }
+  Result<std::optional<Resolution>> apply_shares(ByteSpan entry, LedgerTime now, const DkgKey& key,
+                                                 const DkgGenesis& genesis,
+                                                 const Digest32& session_id);
+  std::vector<Resolution> advance_resolutions(LedgerTime now);
+  // Fees charged on every fill so far (each side: f per contract).
+  std::int64_t fees_charged() const { return fees_; }
   bool refreshed(const std::array<std::uint8_t, 32>& signer) const {
     return refreshed_.count(signer) != 0;
   }
@@ -125,9 +167,11 @@ class PrivateLedger {
   // The exit's transcript: the transaction under the terms of the epoch it spends from, then the
   // context (exit_context(tx.signer) must be ok).
   crypto::Transcript exit_transcript(const ExitTx& tx, const ExitContext& ctx) const;
-  // This round's sums of the refreshes' Enc(v), Enc(c'), Enc(v+ + v-).
+  // This round's sums of the refreshes' Enc(v), Enc(c'), Enc(v+ + v-) and deposits Enc(d), and
+  // Enc(Pi) and the fees charged at the halt.
   struct RoundSums {
-    crypto::Ciphertext position, cash, gross;
+    crypto::Ciphertext position, cash, gross, deposit, paid_in_at_halt;
+    std::int64_t fees_at_halt = 0;
   };
   const RoundSums& round_sums() const { return sums_; }
   const PrivateGens& gens() const { return gens_; }
@@ -216,6 +260,8 @@ class PrivateLedger {
   Status resolve_entries(const std::vector<SettleEntry>& entries, const MarketTerms& terms,
                          const SpendTx* spend, SpendEffects& out) const;
   Status check_sequence(const std::array<std::uint8_t, 32>& signer, std::uint64_t sequence) const;
+  // kFailedPrecondition while the key generation has not produced the key.
+  Status check_key() const;
   const PrivateGens& gens_;
   MarketTerms terms_;
   std::map<std::uint64_t, std::vector<Point>> tokens_;
@@ -238,6 +284,10 @@ class PrivateLedger {
   std::map<std::uint64_t, DefaultRound> default_rounds_;
   FundLedger fund_;
   RoundSums sums_;
+  KeyState key_state_ = KeyState::kGenesis;
+  std::int64_t resolution_ms_ = 0;
+  std::int64_t fees_ = 0;
+  Resolutions resolutions_;
   mutable std::map<std::array<std::uint64_t, 3>, std::shared_ptr<const crypto::OneOfManySet>> sets_;
 };
 
