@@ -251,9 +251,9 @@ void PrivateBook::on_epoch_opened() {
 
 void PrivateBook::on_window_closed() {
   // The fund's position and market cash at the halt enter the round's equity sum (resolution).
-  Result<std::vector<std::array<std::uint8_t, 32>>> defaulters = ledger_->close_refresh_window(
-      priv::RoundClose{band_.reference.value(), window_close_, halt_fund_position_,
-                       halt_fund_cash_});
+  Result<std::vector<std::array<std::uint8_t, 32>>> defaulters =
+      ledger_->close_refresh_window(priv::RoundClose{band_.reference.value(), window_close_,
+                                                     halt_fund_position_, halt_fund_cash_});
   if (!must(defaulters.status(), "window close")) return;
   pending_ = Pending{epoch_, !defaulters->empty()};
   // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its

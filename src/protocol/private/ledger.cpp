@@ -682,7 +682,8 @@ Status PrivateLedger::record_fill(std::uint64_t id, std::int64_t price, std::int
                                     " is worse than the order's or outside the band");
   // The fees the tokens pay: the fund's own orders pay theirs out of the fund's public cash.
   const Checked<std::int64_t> fees =
-      Checked<std::int64_t>(fees_) + Checked<std::int64_t>(terms_.fee) * (is_fund_order(o) ? 0 : qty);
+      Checked<std::int64_t>(fees_) +
+      Checked<std::int64_t>(terms_.fee) * (is_fund_order(o) ? 0 : qty);
   if (fees.overflowed()) return Status::overflow("fees charged overflow");
   fees_ = fees.value();
   o.fills.push_back({price, qty});
