@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // mode % 4 + 1 as kind mode / 4 % 3. Two length bytes: a dealing is longer than 255 bytes.
   while (pos + kChunkHeader <= size) {
     const std::uint8_t mode = data[pos];
-    now += data[pos + 1] * 10;
+    now += std::int64_t{data[pos + 1]} * 10;
     const std::size_t stated = data[pos + 2] | std::size_t{data[pos + 3]} << 8;
     const std::size_t len = std::min<std::size_t>(stated, size - pos - kChunkHeader);
     const ByteSpan chunk(data + pos + kChunkHeader, len);

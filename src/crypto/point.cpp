@@ -110,7 +110,7 @@ Point Point::mul_base(const Scalar& s) {
 }
 
 FixedBaseTable::FixedBaseTable(const Point& p) : point_(p), table_(32) {
-  std::vector<Ext> multiples(32 * 8);
+  std::vector<Ext> multiples(std::size_t{32} * 8);
   Ext row_base = p.ext();  // 256^i * P
   for (std::size_t i = 0; i < 32; ++i) {
     const Cached b = detail::to_cached(row_base);

@@ -18,6 +18,7 @@ Words load_words(std::span<const std::uint8_t, 32> s) {
 
 // Bits [pos, pos + n) as an unsigned integer, 1 <= n <= 32, pos < 256; bits past 255 are zero.
 std::uint32_t bits_at(const Words& s, int pos, int n) {
+  if (n < 1 || n > 32 || pos < 0 || pos >= 256) return 0;  // public widths: never taken
   const auto word = static_cast<std::size_t>(pos / 64);
   const int off = pos % 64;
   std::uint64_t v = s.w[word] >> off;

@@ -450,8 +450,9 @@ TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
       PrivateBook::decode(spec_with_fee(), v.replica.ledger_time(), **end_ledger, book).is_ok());
   // The one resting order's open quantity: after the version, time, phase, epoch, window
   // close, next round, five band fields, the fund (no liquidation order, cash, position, bonds
-  // taken, g_S, no pending round, no batches), the bid count, its id, owner and limit.
-  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8;
+  // taken, g_S, position and cash at the halt, no pending round, no batches), the bid count, its
+  // id, owner and limit.
+  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8;
   const std::size_t open_at = 4 + 8 + 1 + 4 + 8 + 8 + 5 * 8 + fund + 8 + 8 + 8 + 8;
   ASSERT_EQ(book[open_at], 1);
   book[open_at] = 2;

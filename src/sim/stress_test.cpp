@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <numeric>
 
 namespace pfex::sim::stress {
 namespace {
@@ -49,9 +50,8 @@ Step order_step(std::uint32_t id, std::uint32_t account, Side side, std::int64_t
 }
 
 TEST(StressDdmin, FindsAOneMinimalFailingSubset) {
-  std::vector<int> items;
-  for (int i = 0; i < 100; ++i)
-    items.push_back(i);
+  std::vector<int> items(100);
+  std::iota(items.begin(), items.end(), 0);
   std::function<bool(const std::vector<int>&)> fails = [](const std::vector<int>& v) {
     bool has3 = std::find(v.begin(), v.end(), 3) != v.end();
     bool has71 = std::find(v.begin(), v.end(), 71) != v.end();

@@ -40,7 +40,7 @@ std::size_t replay(const Target& t, const Bytes& data, DkgSession& s) {
   std::size_t accepted = 0;
   while (pos + 4 <= data.size()) {
     const std::uint8_t mode = data[pos];
-    now += data[pos + 1] * 10;
+    now += std::int64_t{data[pos + 1]} * 10;
     const std::size_t len = std::min<std::size_t>(data[pos + 2] | std::size_t{data[pos + 3]} << 8,
                                                   data.size() - pos - 4);
     const ByteSpan chunk(data.data() + pos + 4, len);
