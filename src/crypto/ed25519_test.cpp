@@ -292,6 +292,7 @@ int bit_length(const Bytes32& v) {
 
 TEST_F(Ed25519Test, HalfSizeScalars) {
   std::vector<Bytes32> ks;
+  ks.reserve(20001);
   for (int i = 0; i < 20000; ++i)
     ks.push_back(random_scalar());
   Bytes32 v{};

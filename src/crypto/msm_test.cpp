@@ -142,6 +142,7 @@ TEST(Msm, IdentityCheck) {
 TEST(Msm, AllZeroScalarsAllIdentityPointsAndSameScalarRepeated) {
   std::vector<Scalar> zeros(300);
   std::vector<Point> pts;
+  pts.reserve(300);
   for (int i = 0; i < 300; ++i)
     pts.push_back(Point::random());
   EXPECT_TRUE(msm_var(zeros, pts)->is_identity());

@@ -10,7 +10,6 @@
 namespace pfex::priv {
 namespace {
 
-using crypto::Ciphertext;
 using crypto::Point;
 using crypto::Scalar;
 
