@@ -41,6 +41,7 @@ TEST(Pedersen, CommitmentsAreAdditivelyHomomorphic) {
 TEST(VectorPedersen, CommitIsSumOverDerivedGenerators) {
   const VectorPedersenGens gens("test/vec", 5);
   std::vector<Scalar> a;
+  a.reserve(5);
   for (int i = 0; i < 5; ++i)
     a.push_back(Scalar::random());
   const Scalar r = Scalar::random();
