@@ -132,13 +132,10 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
                              (options_.market ? "market " + short_hex(*options_.market)
                                               : std::string("no market")));
     }
-  } else if (std::holds_alternative<protocol::DkgMessage>(entry)) {
-    // A validator's key-generation message: its session checks it (signature, round, content).
-    if (replica_.key_generation() == nullptr) {
-      return refuse(400, "this market's genesis started no key generation");
-    }
-  } else if (std::holds_alternative<protocol::DecryptionShares>(entry)) {
-    // A validator's decryption shares: the ledger checks them (signature, round, DLEQ proofs).
+  } else if (std::holds_alternative<protocol::DkgMessage>(entry) ||
+             std::holds_alternative<protocol::DecryptionShares>(entry)) {
+    // A validator's key-generation message (its session checks signature, round and content) or
+    // decryption shares (the ledger checks signature, round and DLEQ proofs).
     if (replica_.key_generation() == nullptr) {
       return refuse(400, "this market's genesis started no key generation");
     }

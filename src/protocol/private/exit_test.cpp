@@ -196,7 +196,8 @@ TEST_F(ExitFixture, TheStateCodecCoversBondsDefaultsAndExits) {
   // The fund's totals (bonds held, forfeited, exits paid) precede the round sums (10 points and
   // the fees at the halt), the key state (1 byte and two i64) and the empty resolutions (two u32).
   const Bytes good = ledger.encode_state();
-  const std::size_t totals = good.size() - 10 * 32 - 8 - (1 + 2 * 8) - 2 * 4 - 3 * 8;
+  const std::size_t totals = good.size() - std::size_t{10} * 32 - 8 - (1 + std::size_t{2} * 8) -
+                             std::size_t{2} * 4 - std::size_t{3} * 8;
   Bytes held = good;
   held[totals] ^= 1;
   auto bad = PrivateLedger::decode_state(gens(), held);
@@ -337,7 +338,7 @@ namespace {
 // instruction: its claim and remainder match floor division for values of both signs, with and
 // without a remainder, on the constant-time path (|tick_value * num| < 2^62) and just past it.
 TEST(ExitValues, ClaimAndRemainderAreFloorDivision) {
-  struct Case {
+  struct Case {  // NOLINT(clang-analyzer-optin.performance.Padding): a test table, read in order
     std::int64_t c;
     std::uint64_t vp, vm;
     i128 num;
