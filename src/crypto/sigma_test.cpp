@@ -195,6 +195,7 @@ TEST(LinearProof, ASimulatedProofWithAGuessedChallengeFails) {
   const Instance inst = random_instance(3, 3, 2, 9);
   const Scalar c = Scalar::random();
   std::vector<Scalar> z;
+  z.reserve(3);
   for (int i = 0; i < 3; ++i)
     z.push_back(Scalar::random());
   std::vector<Point> A;

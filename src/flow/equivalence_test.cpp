@@ -241,8 +241,8 @@ TEST(FlowEquivalence, RulesTheTransparentExchangeSharesWithThePrivateOne) {
     return r;
   };
   std::vector<std::size_t> refused;
-  auto refuse = [&](market::Action a) {
-    b.add(std::move(a));
+  auto refuse = [&](const market::Action& a) {
+    b.add(a);
     refused.push_back(b.flow.size() - 1);
   };
   b.add(market::SubmitAction{a1, market_order(Side::kBuy, std::nullopt, 3)});  // #1, closes
