@@ -18,8 +18,6 @@ using crypto::OneOfManyProof;
 using crypto::RangeProof;
 using crypto::Transcript;
 
-constexpr i128 kTwo64 = i128{1} << 64;
-
 // Witness indexes (exit.hpp).
 enum : std::size_t {
   kRStar = 0,
