@@ -282,18 +282,15 @@ void Exchange::on_halt(HaltReason) {
 }
 
 void Exchange::on_epoch_opened() {
-  // The fund is margined like any account, the exit claims it owes counted as liabilities: a
+  // The fund is margined like any account, what it owes the defaulters counted as liabilities: a
   // deficit at the new reference price is levied per contract on every survivor's gross position
   // at its refresh, lambda = ceil(deficit / G_prev) (docs/design.md section 6). What lambda * g_S
   // does not cover stays in the fund's equity and so carries forward to the next round.
-  levy_per_contract_ = 0;
   gross_round_ = 0;
-  const i128 deficit = -fund_equity(band_.reference);
-  if (deficit > 0 && gross_prev_ > 0) {
-    const i128 lambda = ceil_div(deficit, gross_prev_);
-    levy_per_contract_ =
-        static_cast<std::int64_t>(std::min<i128>(lambda, std::numeric_limits<std::int64_t>::max()));
-    emit(ShortfallLevied{Cash(saturate_i64(deficit)), Cash(levy_per_contract_)});
+  const i128 equity = fund_equity(band_.reference);
+  levy_per_contract_ = shortfall_levy(equity, gross_prev_, kMaxLevyPerContract);
+  if (levy_per_contract_ > 0) {
+    emit(ShortfallLevied{Cash(saturate_i64(-equity)), Cash(levy_per_contract_)});
   }
   for (std::size_t i = 1; i < accounts_.size(); ++i) {
     Account& a = accounts_[i];
@@ -403,20 +400,27 @@ i128 Exchange::claim_value(const DefaultRecord& rec) const {
 // The exit period runs from the moment the claim is priced (its liquidation finished), so every
 // defaulter has all of it to exit, however long its liquidation ran.
 bool Exchange::claim_lapsed(const DefaultRecord& rec) const {
-  const LiquidationBatch& b = batches_[rec.batch];
-  return b.finished && time_.value() - b.finished_at.value() >= spec_.exit_period_ms;
+  return batches_[rec.batch].lapsed(time_, spec_.exit_period_ms);
 }
 
-// The fund's equity at `price` net of the exit claims it owes: a claim is a liability from the
-// moment of the default (once its batch is priced; every batch is by the end of its epoch) until
-// it is paid or lapses.
+// The fund's equity at `price` net of what it owes the defaulters: per round of defaulters (one
+// batch) their aggregate equity at the batch's price less the claims paid from it, until the
+// batch's exit period lapses (batch_liability, the rule the private mode applies to its
+// resolution's sums: it never learns one defaulter's equity before that defaulter exits).
 i128 Exchange::fund_equity(Price price) const {
   const Account& f = accounts_[0];
   i128 equity = static_cast<i128>(f.cash.value()) +
                 static_cast<i128>(f.position) * price.value() * spec_.tick_value.value();
-  for (const DefaultRecord& rec : defaults_) {
-    if (rec.claimed || !batches_[rec.batch].finished || claim_lapsed(rec)) continue;
-    equity -= std::max<i128>(0, claim_value(rec));
+  for (std::uint32_t b = 0; b < batches_.size(); ++b) {
+    i128 cash = 0, position = 0, paid = 0;
+    for (const DefaultRecord& rec : defaults_) {
+      if (rec.batch != b) continue;
+      cash += rec.cash.value();
+      position += rec.position;
+      if (rec.claimed) paid += claim_value(rec);  // a paid claim was >= 0
+    }
+    equity -= batch_liability(batches_[b], cash, position, spec_.tick_value, paid, time_,
+                              spec_.exit_period_ms);
   }
   return equity;
 }

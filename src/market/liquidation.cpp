@@ -121,4 +121,17 @@ i128 exit_claim(const LiquidationBatch& b, std::int64_t cash, std::int64_t posit
   return value - static_cast<i128>(penalty_per_contract.value()) * gross;
 }
 
+i128 batch_liability(const LiquidationBatch& b, i128 cash, i128 position, Cash tick_value,
+                     i128 paid, LedgerTime now, std::int64_t exit_period_ms) {
+  if (!b.finished || b.lapsed(now, exit_period_ms)) return 0;
+  const i128 equity =
+      floor_div(cash * b.price_den + position * tick_value.value() * b.price_num, b.price_den);
+  return std::max<i128>(0, equity - paid);
+}
+
+std::int64_t shortfall_levy(i128 fund_equity, i128 gross_prev, std::int64_t cap) {
+  if (fund_equity >= 0 || gross_prev <= 0) return 0;
+  return static_cast<std::int64_t>(std::min<i128>(ceil_div(-fund_equity, gross_prev), cap));
+}
+
 }  // namespace pfex::market

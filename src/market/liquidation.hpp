@@ -43,6 +43,11 @@ struct LiquidationBatch {
   bool credit(Price price, std::int64_t qty);
   // Prices the batch at `now` (`reference`: the price of an empty batch) and says so.
   LiquidationFinished finish(std::uint32_t index, LedgerTime now, Price reference);
+  // Whether the batch's exit period has ended at `now`: it runs from the moment the batch is
+  // priced, so every defaulter has all of it to exit, however long the liquidation ran.
+  bool lapsed(LedgerTime now, std::int64_t exit_period_ms) const {
+    return finished && now.value() - finished_at.value() >= exit_period_ms;
+  }
 
   // The canonical codec (both snapshots): the fields in declaration order, i128 as two LE u64
   // halves. decode() fails `r` on a value out of range or a finish after `now`.
@@ -76,5 +81,25 @@ struct FundHoldings {
 // penalty per contract (negative: nothing to claim).
 i128 exit_claim(const LiquidationBatch& batch, std::int64_t cash, std::int64_t position,
                 Cash tick_value, Cash penalty_per_contract);
+
+// What the fund owes a batch's defaulters at `now` (docs/design.md section 6): at most their
+// aggregate equity at the batch's price, E_b = floor((cash*den + position*k*num)/den) (`cash`,
+// `position`: the sums over the batch's defaulters at the takeover), less the claims already paid
+// from the batch, `paid`; 0 below that, while the liquidation runs (no claim can be exited yet;
+// every batch is priced by the end of its epoch) and once the exit period has lapsed. The same in
+// both modes: the private one knows only the sums, never a defaulter's own equity before its exit.
+// It is conservative: the exit penalties and any claim floored at 0 count as owed until the
+// period ends.
+i128 batch_liability(const LiquidationBatch& batch, i128 cash, i128 position, Cash tick_value,
+                     i128 paid, LedgerTime now, std::int64_t exit_period_ms);
+
+// The largest levy per contract, in both modes (a private refresh proves c' = c + d - lambda*g
+// with lambda < 2^40); what a capped levy leaves carries forward like any uncovered part.
+inline constexpr std::int64_t kMaxLevyPerContract = (std::int64_t{1} << 40) - 1;
+
+// The shortfall levy per contract of gross position (docs/design.md section 6): lambda =
+// ceil(deficit / gross_prev) for a fund equity below 0, else 0; 0 as well without a base
+// (gross_prev = 0: nobody held a position at the last round's refreshes). Capped at `cap`.
+std::int64_t shortfall_levy(i128 fund_equity, i128 gross_prev, std::int64_t cap);
 
 }  // namespace pfex::market

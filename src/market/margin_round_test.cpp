@@ -452,7 +452,9 @@ TEST(Liquidation, KeptPositionIsWorkedOffInEveryLaterEpochUntilFlat) {
 // The seed's walk-up attack on a kept short: each epoch one lot is sold to the fund at the high
 // edge, so the next reference is that edge and the fund's short loses. The levy is lambda =
 // ceil(deficit / G_prev) with G_prev the survivors' gross total at the previous close, the deficit
-// counts the exit claims the fund owes, and what lambda * g_S does not cover carries forward.
+// counts what the fund owes the round's defaulters (their aggregate equity at the liquidation
+// price less the claims paid, until the exit period lapses), and what lambda * g_S does not cover
+// carries forward.
 class WalkUp : public ::testing::Test {
  protected:
   static ContractSpec walk_spec() {
@@ -482,10 +484,11 @@ class WalkUp : public ::testing::Test {
     ASSERT_TRUE(ex.submit(at(20), m, buy(1050, 10)).is_ok());  // breaker: band [971, 1129]
     ASSERT_TRUE(ex.refresh(at(30), y, Cash(0)).is_ok());
     ASSERT_TRUE(ex.refresh(at(30), m, Cash(0)).is_ok());
-    // X defaults at 80 s; nobody sells to the fund, which keeps 10 marked at 11.29 and owes X
-    // 113,500 - 10 * 1129 * 10 - penalty 5 * 10 = 550 at exit.
+    // X defaults at 80 s; nobody sells to the fund, which keeps 10 marked at 11.29. X's equity
+    // there is 113,500 - 10 * 1129 * 10 = 600: the fund owes 600 until the exit period lapses
+    // (X's claim at exit is 600 - penalty 5 * 10 = 550).
     ex.advance(at(200));
-    ASSERT_EQ(ex.band().reference, Price(1050));  // fund equity 113,640 - 105,000 - 550 >= 0
+    ASSERT_EQ(ex.band().reference, Price(1050));  // fund equity 113,640 - 105,000 - 600 >= 0
     const std::int64_t highs[] = {1103, 1159, 1217};
     for (int i = 0; i < 3; ++i) {
       const std::int64_t t = 200 + 200 * i;
@@ -506,17 +509,17 @@ class WalkUp : public ::testing::Test {
 
 TEST_F(WalkUp, LevyIsTheDeficitWithClaimsOwedOverThePreviousGrossCarriedForward) {
   // At 600 s (reference 11.59) the fund holds -8 and 91,022 in cash: equity
-  // 91,022 - 8 * 11,590 = -1,698, less the 550 it owes X: a deficit of 2,248. The survivors' gross
-  // at the previous close was Y's 9 (M is flat): lambda = ceil(2,248 / 9) = 250.
+  // 91,022 - 8 * 11,590 = -1,698, less the 600 it owes X's round: a deficit of 2,298. The
+  // survivors' gross at the previous close was Y's 9 (M is flat): lambda = ceil(2,298 / 9) = 256.
   std::vector<ShortfallLevied> l = levies();
   ASSERT_EQ(l.size(), 2u);
-  EXPECT_EQ(l[0].fund_deficit, Cash(2248));
-  EXPECT_EQ(l[0].per_contract, Cash(250));
-  // Y holds 8 by now and pays 2,000; the remaining 248 carries forward. At 800 s (reference 12.17)
-  // the fund, short 7 with 91,022 + 2,000 - 12,170 + 1 = 80,853, has a deficit of
-  // 85,190 - 80,853 + 550 = 4,887 = 248 + 8 * 58 * 10 - 1; G_prev = 8: lambda = 611.
-  EXPECT_EQ(l[1].fund_deficit, Cash(4887));
-  EXPECT_EQ(l[1].per_contract, Cash(611));
+  EXPECT_EQ(l[0].fund_deficit, Cash(2298));
+  EXPECT_EQ(l[0].per_contract, Cash(256));
+  // Y holds 8 by now and pays 2,048; the remaining 250 carries forward. At 800 s (reference 12.17)
+  // the fund, short 7 with 91,022 + 2,048 - 12,170 + 1 = 80,901, has a deficit of
+  // 85,190 - 80,901 + 600 = 4,889 = 250 + 8 * 58 * 10 - 1; G_prev = 8: lambda = ceil(611.1) = 612.
+  EXPECT_EQ(l[1].fund_deficit, Cash(4889));
+  EXPECT_EQ(l[1].per_contract, Cash(612));
   // Paying X's claim changes the fund's cash, not its equity net of what it owes.
   const std::int64_t cash_before = ex.fund().cash.value();
   Result<Cash> claim = ex.exit(at(810), x);
@@ -529,25 +532,26 @@ TEST_F(WalkUp, LevyIsTheDeficitWithClaimsOwedOverThePreviousGrossCarriedForward)
 // The final settlement charges a last levy on the survivors before their positions close, so the
 // fund does not end negative (net of the claims it still owes).
 TEST_F(WalkUp, FinalSettlementChargesALastLevySoTheFundDoesNotEndNegative) {
-  ASSERT_TRUE(ex.refresh(at(810), y, Cash(0)).is_ok());  // pays 611 * 7 = 4,277
+  ASSERT_TRUE(ex.refresh(at(810), y, Cash(0)).is_ok());  // pays 612 * 7 = 4,284
   ASSERT_TRUE(ex.refresh(at(810), m, Cash(0)).is_ok());
   ex.advance(at(860));
   ASSERT_EQ(ex.book().best(Side::kBuy), Price(1278));  // the fund works off its 7
   const std::int64_t y_cash = ex.account(y)->cash.value();
   ASSERT_TRUE(ex.settle_final(at(870), Price(1250)).is_ok());
-  // Fund: 85,130 in cash, short 7 at 12.50 and owing X 550: a deficit of 2,920 on Y's gross 7,
-  // lambda = ceil(2,920 / 7) = 418, collecting 2,926.
+  // Fund: 80,901 + 4,284 = 85,185 in cash, short 7 at 12.50 and owing X's round 600: a deficit of
+  // 2,915 on Y's gross 7, lambda = ceil(2,915 / 7) = 417, collecting 2,919.
   std::vector<ShortfallLevied> l = levies();
   ASSERT_EQ(l.size(), 3u);
-  EXPECT_EQ(l[2].fund_deficit, Cash(2920));
-  EXPECT_EQ(l[2].per_contract, Cash(418));
-  EXPECT_EQ(ex.account(y)->cash.value(), y_cash - 2926 + std::int64_t{7} * 1250 * 10);
+  EXPECT_EQ(l[2].fund_deficit, Cash(2915));
+  EXPECT_EQ(l[2].per_contract, Cash(417));
+  EXPECT_EQ(ex.account(y)->cash.value(), y_cash - 2919 + std::int64_t{7} * 1250 * 10);
   EXPECT_EQ(ex.fund().position, 0);
-  EXPECT_EQ(ex.fund().cash, Cash(85'130 + 2926 - 87'500));
+  EXPECT_EQ(ex.fund().cash, Cash(85'185 + 2919 - 87'500));
   Result<Cash> claim = ex.exit(at(900), x);
   ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
   EXPECT_EQ(*claim, Cash(550));
-  EXPECT_EQ(ex.fund().cash, Cash(6));
+  // 54: the 50 of X's penalty, counted as owed until the exit period lapses, and 4 of rounding.
+  EXPECT_EQ(ex.fund().cash, Cash(54));
 }
 
 // The final levy when the per-contract base is too small (docs/market.md, "Final settlement").
@@ -622,32 +626,34 @@ class FinalLevy : public ::testing::Test {
 TEST_F(FinalLevy, FlatSurvivorsPayTheRestProRataToTheirEquity) {
   AccountId other = funded(3'000);
   walk(2, {other});
-  // The fund took the short's 22,700 and bond 100, bought 2 back for 21,530, kept 6 in fees and
-  // owes the short 22,700 - 2 * 10,500 - 10 = 1,690: equity -414. The last round's levy met a
-  // flat buyer.
+  // The fund took the short's 22,700 and bond 100, bought 2 back for 21,530 and kept 6 in fees:
+  // 1,276. It owes the short's round its equity at 10.50, 22,700 - 2 * 10,500 = 1,700 (the claim
+  // at exit is 1,690 after the penalty 2 * 5): equity -424. The last round's levy met a flat
+  // buyer.
   ASSERT_TRUE(ex.withdraw(at(430), buyer, Cash(cash(buyer) - 1'000)).is_ok());
   ex.clear_events();
   ASSERT_TRUE(ex.settle_final(at(431), Price(1050)).is_ok());
   std::vector<ShortfallLevied> levied = events_of<ShortfallLevied>();
   ASSERT_EQ(levied.size(), 1u);
-  EXPECT_EQ(levied[0].fund_deficit, Cash(414));
+  EXPECT_EQ(levied[0].fund_deficit, Cash(424));
   EXPECT_EQ(levied[0].per_contract, Cash(0));  // no survivor holds a position
   std::vector<ShortfallHaircut> haircut = events_of<ShortfallHaircut>();
   ASSERT_EQ(haircut.size(), 1u);
-  EXPECT_EQ(haircut[0].remainder, Cash(414));
+  EXPECT_EQ(haircut[0].remainder, Cash(424));
   EXPECT_EQ(haircut[0].survivors_equity, Cash(4'000));
   EXPECT_EQ(haircut[0].uncovered, Cash(0));
-  // ceil(414 * 1,000 / 4,000) = 104 and ceil(414 * 3,000 / 4,000) = 311: one unit over.
-  EXPECT_EQ(cash(buyer), 1'000 - 104);
-  EXPECT_EQ(cash(other), 3'000 - 311);
+  // ceil(424 * 1,000 / 4,000) = 106 and ceil(424 * 3,000 / 4,000) = 318: 424 exactly.
+  EXPECT_EQ(cash(buyer), 1'000 - 106);
+  EXPECT_EQ(cash(other), 3'000 - 318);
   std::vector<Refreshed> charged = events_of<Refreshed>();
   ASSERT_EQ(charged.size(), 2u);
-  EXPECT_EQ(charged[0].levy, Cash(104));
-  EXPECT_EQ(charged[1].levy, Cash(311));
+  EXPECT_EQ(charged[0].levy, Cash(106));
+  EXPECT_EQ(charged[1].levy, Cash(318));
   Result<Cash> claim = ex.exit(at(432), shorter);
   ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
   EXPECT_EQ(*claim, Cash(1'690));
-  EXPECT_EQ(ex.fund().cash, Cash(1));
+  // 1,276 + 424 - 1,690: the penalty, counted as owed until the exit period lapses.
+  EXPECT_EQ(ex.fund().cash, Cash(10));
 }
 
 // Survivors who cannot pay give all their equity; the rest of the deficit is reported, and the
@@ -659,13 +665,15 @@ TEST_F(FinalLevy, WhatTheSurvivorsCannotPayIsReportedAsUncovered) {
   ASSERT_TRUE(ex.settle_final(at(431), Price(1050)).is_ok());
   std::vector<ShortfallHaircut> haircut = events_of<ShortfallHaircut>();
   ASSERT_EQ(haircut.size(), 1u);
-  EXPECT_EQ(haircut[0].remainder, Cash(414));
+  // The deficit of 424 (FlatSurvivorsPayTheRestProRataToTheirEquity) meets equity of 100.
+  EXPECT_EQ(haircut[0].remainder, Cash(424));
   EXPECT_EQ(haircut[0].survivors_equity, Cash(100));
-  EXPECT_EQ(haircut[0].uncovered, Cash(314));
+  EXPECT_EQ(haircut[0].uncovered, Cash(324));
   EXPECT_EQ(cash(buyer), 0);
   Result<Cash> claim = ex.exit(at(432), shorter);
   ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
   EXPECT_EQ(*claim, Cash(1'690));
+  // 1,276 + 100 - 1,690: the 324 uncovered, less the penalty of 10 it no longer owes once paid.
   EXPECT_EQ(ex.fund().cash, Cash(-314));
 }
 
@@ -685,11 +693,12 @@ TEST_F(FinalLevy, TheLevyPerContractIsCappedAtTheMarginAndTheHaircutTakesTheRest
   std::vector<ShortfallLevied> levied = events_of<ShortfallLevied>();
   ASSERT_EQ(levied.size(), 1u);
   const std::int64_t deficit = levied[0].fund_deficit.value();
-  // Short 6 at 10.00 (cash 68,100 after fees), claim 68,100 - 63,000 - 30 = 5,070; the fund took
-  // 68,200 with the bond, bought 6 back for 65,650 and kept 20 in fees: equity -2,500. The last
-  // round's levy, ceil(2,500 / 5) = 500, met a flat buyer. Now G = 2 and M = 940 (band
-  // [10.47, 11.59]): 2 * 940 is levied per contract, the other 620 pro rata.
-  EXPECT_EQ(deficit, 2'500);
+  // Short 6 at 10.00 (cash 68,100 after fees), equity at 10.50 68,100 - 63,000 = 5,100 owed
+  // (claim 5,100 - 30 = 5,070); the fund took 68,200 with the bond, bought 6 back for 65,650 and
+  // kept 20 in fees: equity 2,570 - 5,100 = -2,530. The last round's levy, ceil(2,530 / 5) = 506,
+  // met a flat buyer. Now G = 2 and M = 940 (band [10.47, 11.59]): 2 * 940 is levied per
+  // contract, the other 650 pro rata.
+  EXPECT_EQ(deficit, 2'530);
   EXPECT_EQ(band.margin, Cash(940));
   EXPECT_EQ(levied[0].per_contract, band.margin);
   std::vector<ShortfallHaircut> haircut = events_of<ShortfallHaircut>();
@@ -707,8 +716,9 @@ TEST_F(FinalLevy, TheLevyPerContractIsCappedAtTheMarginAndTheHaircutTakesTheRest
   EXPECT_EQ(cash(buyer), e_buyer - share(e_buyer));
   EXPECT_EQ(cash(other), e_other - share(e_other));
   ASSERT_TRUE(ex.exit(at(432), shorter).is_ok());
-  EXPECT_GE(ex.fund().cash.value(), 0);
-  EXPECT_LT(ex.fund().cash.value(), 2);  // the haircut's shares, rounded up
+  // The penalty 30, owed until the exit period lapses, and the haircut's shares, rounded up.
+  EXPECT_GE(ex.fund().cash.value(), 30);
+  EXPECT_LT(ex.fund().cash.value(), 32);
 }
 
 // ---- exit period ------------------------------------------------------------------------------
