@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -70,6 +71,8 @@ struct Compared {
   std::uint64_t rejected_entries = 0;
   std::size_t accepted = 0;
   std::size_t refreshes = 0;
+  // The levy per contract of each margin round (by epoch) while its refresh window was open.
+  std::map<std::uint32_t, std::int64_t> transparent_levies, private_levies;
 };
 
 // With `online`, every account whose flag is set refreshes with no deposit as soon as a margin
@@ -112,6 +115,12 @@ Compared compare(const market::ContractSpec& contract, Price reference,
                                 want.status().to_string() + ", private " +
                                 got.status().to_string());
       continue;
+    }
+    if (ex.phase() == market::Phase::kRefreshWindow)
+      c.transparent_levies[ex.epoch()] = ex.levy_per_contract().value();
+    if (const priv::PrivateLedger* l = driver->replica().private_ledger();
+        l != nullptr && l->in_refresh_window()) {
+      c.private_levies[static_cast<std::uint32_t>(l->terms().epoch)] = l->levy();
     }
     if (!want.is_ok()) continue;
     ++c.accepted;
@@ -302,6 +311,75 @@ TEST(FlowEquivalence, MarginRoundsRefreshesAndDefaults) {
   EXPECT_EQ(c.refreshes, 2U);
   ASSERT_EQ(c.transparent.holdings.size(), 3U);
   EXPECT_TRUE(c.transparent.holdings[2].defaulted);
+}
+
+// The shortfall levy in both modes, through a deficit of the fund net of what it owes. A short
+// (offline, bond 0) defaults at the first round; the fund buys 2 of its 4 back at the band's high
+// edge 10.40 and keeps 2, marked there: the batch is priced at 10.40 and the fund owes the
+// defaulter's equity at that price (its cash less 4 * 1,040) until the exit period lapses. The
+// next epoch opens at 10.40, the fund buys its last 2 at that epoch's high edge, and the round
+// after opens there: the fund has lost 2 * (H - 1,040) against the 36 of fees it holds, a deficit
+// levied on the survivors' gross position at the previous round's refreshes (8: 5 long, 3 short).
+// Cash, positions, the fund and the levy of every round are the same in both modes; the
+// defaulter then exits at the batch's price.
+TEST(FlowEquivalence, AFundDeficitIsLeviedAtTheNextRoundInBothModes) {
+  market::ContractSpec contract = flow_contract();
+  contract.bond = Cash(0);
+  contract.settlement_interval_ms = 20'000;
+  contract.refresh_window_ms = 4'000;
+  contract.vwap_window_ms = 10'000;  // each round's reference: the fund's trade just before it
+  FlowBuilder b;
+  b.trader(100'000);  // 1, the buyer
+  b.trader(10'000);   // 2, the short, offline
+  b.trader(100'000);  // 3, short 3
+  const AccountId a1{1}, a2{2}, a3{3};
+  b.add(market::SubmitAction{a2, limit(Side::kSell, 1000, 4)});  // #1
+  b.add(market::SubmitAction{a1, limit(Side::kBuy, 1000, 4)});   // #2
+  b.add(market::SubmitAction{a3, limit(Side::kSell, 1000, 3)});  // #3
+  b.add(market::SubmitAction{a1, limit(Side::kBuy, 1000, 3)});   // #4
+  b.ms = 20'000;
+  b.add(market::AdvanceAction{});  // 21 s: round 1 (reference 10.00); 1 and 3 refresh
+  b.ms = 35'000;
+  b.add(market::SubmitAction{a1, limit(Side::kSell, 1040, 2)});  // 36 s: to the fund at 10.40
+  b.ms = 40'000;
+  b.add(market::AdvanceAction{});  // 41 s: round 2 at 10.40, no deficit; 1 and 3 refresh
+  b.ms = 55'000;
+  const std::size_t second_sale = b.flow.size();
+  b.add(market::SubmitAction{a1, limit(Side::kSell, 1040, 2)});  // 56 s: placeholder, below
+  b.ms = 60'000;
+  b.add(market::AdvanceAction{});  // 61 s: round 3, levied; 1 and 3 refresh and pay
+  b.ms = 65'000;
+  b.add(market::AdvanceAction{});  // 66 s: the window closed
+  b.add(market::ExitAction{a2});
+  // The second sale is at round 2's high edge.
+  market::Exchange probe = *market::Exchange::open(contract, Price(kReference), LedgerTime(0));
+  std::vector<TimedAction> head(b.flow.begin(), b.flow.begin() + second_sale);
+  for (const TimedAction& step : head) {
+    (void)market::apply_action(probe, step.at, step.action);
+    if (probe.phase() == market::Phase::kRefreshWindow) {
+      for (AccountId id : {a1, a3})
+        (void)market::apply_action(probe, step.at, market::RefreshAction{id, Cash(0)});
+    }
+  }
+  probe.advance(LedgerTime(55'000));
+  ASSERT_EQ(probe.band().reference, Price(1040));
+  const std::int64_t high = probe.band().high.value();
+  ASSERT_GT(high, 1060);
+  std::get<market::SubmitAction>(b.flow[second_sale].action).request.limit = Price(high);
+
+  const std::vector<bool> online{true, false, true};
+  const Compared c = compare(contract, Price(kReference), b.flow, &online);
+  expect_equivalent(c);
+  // Fees: 2 per contract from each side of the traders' 7 lots, and from the fund's
+  // counterparties on its 4: 36. The deficit 2 * (high - 1,040) - 36 over the gross 8.
+  const std::int64_t deficit = 2 * (high - 1040) - 36;
+  ASSERT_GT(deficit, 0);
+  const std::map<std::uint32_t, std::int64_t> levies{{1, 0}, {2, 0}, {3, (deficit + 7) / 8}};
+  EXPECT_EQ(c.transparent_levies, levies);
+  EXPECT_EQ(c.private_levies, levies);
+  EXPECT_EQ(c.refreshes, 6U);
+  ASSERT_EQ(c.transparent.holdings.size(), 3U);
+  EXPECT_TRUE(c.transparent.holdings[1].defaulted);
 }
 
 std::vector<std::filesystem::path> scenario_files() {

@@ -80,7 +80,32 @@ bool PrivateBook::must(const Status& s, const char* what) {
 Status PrivateBook::advance(LedgerTime now) {
   if (!fault_.is_ok()) return fault_;
   advance_to(now);
+  if (fault_.is_ok()) lapse_exits();
   return fault_;
+}
+
+// As in the transparent exchange, the exit period runs from the batch's price to its end,
+// exclusive: an exit at finished_at + exit_period is refused.
+void PrivateBook::lapse_exits() {
+  for (const market::LiquidationBatch& b : batches_) {
+    if (!b.lapsed(time_, spec_.exit_period_ms) || ledger_->exits_lapsed_at(b.epoch - 1)) continue;
+    const Checked<std::int64_t> end =
+        Checked<std::int64_t>(b.finished_at.value()) + spec_.exit_period_ms;
+    if (!must(ledger_->lapse_exits(b.epoch - 1,
+                                   LedgerTime(end.overflowed() ? INT64_MAX : end.value())),
+              "the exit period's end"))
+      return;
+  }
+}
+
+i128 PrivateBook::fund_equity(Price price) const {
+  i128 equity = static_cast<i128>(fund_.cash) +
+                static_cast<i128>(fund_.position) * price.value() * spec_.tick_value.value();
+  for (std::size_t i = 0; i < batches_.size(); ++i) {
+    equity -= market::batch_liability(batches_[i], owed_[i].cash, owed_[i].position,
+                                      spec_.tick_value, owed_[i].paid, time_, spec_.exit_period_ms);
+  }
+  return equity;
 }
 
 Status PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& applied) {
@@ -92,6 +117,14 @@ Status PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& a
 void PrivateBook::apply_order(const priv::PrivateTx& tx, const priv::Applied& applied) {
   if (const auto* exit = std::get_if<priv::ExitTx>(&tx)) {
     fund_.cash -= exit->exit.claim;  // the fund pays the claim into the identity's cash account
+    // ... from what it owes the signer's batch (the round of the epoch after its token's).
+    const std::optional<std::uint64_t> epoch = ledger_->default_epoch(exit->signer);
+    for (std::size_t i = 0; epoch && i < batches_.size(); ++i) {
+      if (batches_[i].epoch != *epoch + 1) continue;
+      owed_[i].paid += exit->exit.claim;  // at most 2^46 per claim, one claim per defaulter
+      return;
+    }
+    diverged("an exit from a round without a liquidation batch");
     return;
   }
   if (const auto* cancel = std::get_if<priv::CancelTx>(&tx)) {
@@ -223,8 +256,12 @@ void PrivateBook::on_epoch_opened() {
   next.low = band_.low.value();
   next.high = band_.high.value();
   next.margin = band_.margin.value();
-  // The levy stays 0: the fund's equity net of the exit claims it owes needs each defaulter's
-  // claim, which the private mode does not know before its exit.
+  // The shortfall levy, as in the transparent exchange (docs/design.md section 6): a deficit of
+  // the fund net of what it owes the defaulters, at the new reference price, is levied per
+  // contract of gross position at every refresh, lambda = ceil(deficit / g_S of the last
+  // resolution); the fund is credited lambda * g_S at this round's resolution.
+  const std::int64_t levy = market::shortfall_levy(fund_equity(band_.reference), gross_prev_,
+                                                   market::kMaxLevyPerContract);
   if (Status valid = next.validate(); !valid.is_ok()) {
     if (fault_.is_ok()) {
       fault_ = Status::failed_precondition(
@@ -234,7 +271,7 @@ void PrivateBook::on_epoch_opened() {
     }
     return;
   }
-  if (!must(ledger_->begin_margin_round(next, 0), "margin round")) return;
+  if (!must(ledger_->begin_margin_round(next, levy), "margin round")) return;
   // The fund at the halt, for the round's equity sum (docs/design.md section 6): its position,
   // and the cash it holds inside the market apart from the fees tokens paid (counted by the
   // ledger): its cash without the forfeited bonds it took (from outside the market) and with the
@@ -255,7 +292,7 @@ void PrivateBook::on_window_closed() {
       ledger_->close_refresh_window(priv::RoundClose{band_.reference.value(), window_close_,
                                                      halt_fund_position_, halt_fund_cash_});
   if (!must(defaulters.status(), "window close")) return;
-  pending_ = Pending{epoch_, !defaulters->empty()};
+  pending_ = Pending{epoch_, !defaulters->empty(), ledger_->levy()};
   // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its
   // whole position once the resolution says what it took over.
   if (defaulters->empty()) post_fund_order();
@@ -278,7 +315,11 @@ Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResoluti
   if (r.gross > static_cast<std::uint64_t>(priv::kCashSupplyCap))
     return Status::invalid_argument("the survivors' gross position is beyond 2^46");
   const std::int64_t bonds = ledger_->fund().bonds_forfeited - bonds_taken_;
-  const Checked<std::int64_t> cash = Checked<std::int64_t>(fund_.cash) + r.cash + bonds;
+  // The round's levy, lambda * g_S: what the survivors' refreshes paid (each c' = c + d -
+  // lambda*g).
+  const Checked<std::int64_t> levied =
+      Checked<std::int64_t>(pending_->levy) * static_cast<std::int64_t>(r.gross);
+  const Checked<std::int64_t> cash = Checked<std::int64_t>(fund_.cash) + r.cash + bonds + levied;
   const Checked<std::int64_t> position = Checked<std::int64_t>(fund_.position) + r.position;
   if (cash.overflowed() || position.overflowed() || position.value() <= -kMaxQty ||
       position.value() >= kMaxQty)
@@ -294,6 +335,7 @@ Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResoluti
     const auto index = static_cast<std::uint32_t>(batches_.size());
     batches_.push_back(
         market::LiquidationBatch::open(static_cast<std::uint32_t>(epoch), r.position, band_));
+    owed_.push_back(BatchOwed{r.cash, r.position, 0});
     // Priced by the fund's fills only when its order works the batch off; when the fund's own
     // inventory absorbed the aggregate, marked at the edge at once.
     if (!market::LiquidationBatch::worked_off(r.position, fund_.position)) finish_batch(index);
@@ -354,9 +396,14 @@ void PrivateBook::encode_state(Writer& w) const {
   w.boolean(pending_.has_value());
   w.u32(pending_ ? pending_->epoch : 0);
   w.boolean(pending_ && pending_->defaulters);
+  w.i64(pending_ ? pending_->levy : 0);
   w.u64(batches_.size());
-  for (const market::LiquidationBatch& b : batches_)
-    b.encode(w);
+  for (std::size_t i = 0; i < batches_.size(); ++i) {
+    batches_[i].encode(w);
+    w.i64(owed_[i].cash);
+    w.i64(owed_[i].position);
+    w.i64(owed_[i].paid);
+  }
   for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {
     std::uint64_t n = 0;
     book_.for_each(side, [&](const Order&) { ++n; });
@@ -438,14 +485,21 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
   const bool has_pending = r.boolean("awaiting resolution");
   const std::uint32_t pending_epoch = r.u32("awaiting epoch");
   const bool pending_defaulters = r.boolean("awaiting defaulters");
-  if (has_pending) book.pending_ = Pending{pending_epoch, pending_defaulters};
+  const std::int64_t pending_levy = r.i64_in("awaiting levy", 0, market::kMaxLevyPerContract);
+  if (has_pending) book.pending_ = Pending{pending_epoch, pending_defaulters, pending_levy};
   const std::uint64_t batches = r.u64("liquidation batches");
-  if (!r.failed() && batches > r.remaining() / 86) return bad("more batches than bytes");
-  for (std::uint64_t i = 0; i < batches && !r.failed(); ++i)
+  if (!r.failed() && batches > r.remaining() / 110) return bad("more batches than bytes");
+  for (std::uint64_t i = 0; i < batches && !r.failed(); ++i) {
     book.batches_.push_back(market::LiquidationBatch::decode(r, time));
+    BatchOwed owed;
+    owed.cash = r.i64("defaulters' cash");
+    owed.position = r.i64_in("defaulters' position", 1 - kMaxQty, kMaxQty - 1);
+    owed.paid = r.i64_in("claims paid", 0, INT64_MAX);
+    book.owed_.push_back(owed);
+  }
   PFEX_RETURN_IF_ERROR(r.status());
   if (!has_liquidation && liquidation != 0) return bad("a liquidation order id without its order");
-  if (!has_pending && (pending_epoch != 0 || pending_defaulters))
+  if (!has_pending && (pending_epoch != 0 || pending_defaulters || pending_levy != 0))
     return bad("a pending resolution's fields without one");
   std::uint64_t resting = 0;
   for (market::Side side : {market::Side::kBuy, market::Side::kSell}) {

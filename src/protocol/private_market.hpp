@@ -55,7 +55,9 @@ market::OrderTag order_tag_of(const crypto::Point& tag);
 class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag, PrivateEvent> {
  public:
   // The version of encode()'s layout, checked by decode().
-  static constexpr std::uint32_t kVersion = 2;
+  // 3: each batch's defaulters' sums (c_D, v_D) and the claims paid from it, the levy of the
+  // round awaiting its resolution.
+  static constexpr std::uint32_t kVersion = 3;
 
   // The market of a private genesis (`spec`, `reference`) at ledger time `start`, for `ledger`,
   // which is at its genesis state and must outlive the book.
@@ -63,7 +65,8 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
                                   priv::PrivateLedger& ledger);
 
   // Processes every deadline due by `now` (breaker, scheduled round, window close), each at its
-  // own time, into the engine and the ledger. Returns fault().
+  // own time, into the engine and the ledger, then ends the exit period of every batch whose
+  // period has run out by `now` (PrivateLedger::lapse_exits). Returns fault().
   Status advance(LedgerTime now);
 
   // A transaction the ledger has just applied (apply_checked gave `applied`): a post or
@@ -116,6 +119,18 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   std::span<const market::LiquidationBatch> liquidations() const { return batches_; }
   // g_S of the last resolution (the base of the next levy; 0 before any).
   std::uint64_t gross_prev() const { return gross_prev_; }
+  // What the fund owes each batch's defaulters: their sums at the takeover (the resolution's c_D
+  // and v_D) and the exit claims paid from the batch so far; parallel to liquidations().
+  struct BatchOwed {
+    std::int64_t cash = 0;
+    std::int64_t position = 0;
+    std::int64_t paid = 0;
+  };
+  std::span<const BatchOwed> owed() const { return owed_; }
+  // The fund's equity at `price` net of what it owes the defaulters (market::batch_liability per
+  // batch, as the transparent exchange counts it): the levy of the next margin round is
+  // market::shortfall_levy of it at the new reference price.
+  i128 fund_equity(Price price) const;
 
   // The engine's whole state in the canonical codec: kVersion, the engine's time, then
   // encode_state().
@@ -124,7 +139,8 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // The state without the time (the state hash's part; every entry moves the time): phase,
   // epoch, window close, next scheduled round, band, the resting orders in priority order, the
   // the fund (its liquidation order's id, cash, position, the bonds it took, g_S of the last
-  // resolution, the round awaiting its resolution and the liquidation batches), the resting
+  // resolution, its position and cash at the last halt, the round awaiting its resolution with
+  // its levy, and the liquidation batches, each with its BatchOwed), the resting
   // orders in priority order, the order and trade counters, the last trade price, the standing
   // quote, the breaker's and the reference price's recent trades.
   void encode_state(Writer& w) const;
@@ -149,6 +165,8 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // Offers the fund's whole position at the adverse edge, unless it is flat or its order rests.
   void post_fund_order();
   void finish_batch(std::uint32_t index);
+  // Ends the exit period of every batch whose period has run out at time_.
+  void lapse_exits();
   // Records the first fault (returns false, for `return diverged(...)`).
   bool diverged(const std::string& what);
   bool must(const Status& s, const char* what);
@@ -163,10 +181,12 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   void on_window_closed();
 
   priv::PrivateLedger* ledger_;
-  // A round closed and awaiting its resolution: its epoch, and whether anybody defaulted.
+  // A round closed and awaiting its resolution: its epoch, whether anybody defaulted, and its
+  // levy per contract (the fund is credited levy * g_S at the resolution).
   struct Pending {
     std::uint32_t epoch = 0;
     bool defaulters = false;
+    std::int64_t levy = 0;
   };
   std::optional<Pending> pending_;
   market::FundHoldings fund_;
@@ -177,6 +197,7 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   std::int64_t halt_fund_position_ = 0;
   std::int64_t halt_fund_cash_ = 0;
   std::vector<market::LiquidationBatch> batches_;
+  std::vector<BatchOwed> owed_;  // parallel to batches_
   ResolutionStandIn stand_in_;
   Status fault_;
 };

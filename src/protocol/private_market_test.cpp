@@ -450,9 +450,9 @@ TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
       PrivateBook::decode(spec_with_fee(), v.replica.ledger_time(), **end_ledger, book).is_ok());
   // The one resting order's open quantity: after the version, time, phase, epoch, window
   // close, next round, five band fields, the fund (no liquidation order, cash, position, bonds
-  // taken, g_S, position and cash at the halt, no pending round, no batches), the bid count, its
-  // id, owner and limit.
-  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8;
+  // taken, g_S, position and cash at the halt, no pending round, its levy, no batches), the bid
+  // count, its id, owner and limit.
+  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8 + 8;
   const std::size_t open_at = 4 + 8 + 1 + 4 + 8 + 8 + 5 * 8 + fund + 8 + 8 + 8 + 8;
   ASSERT_EQ(book[open_at], 1);
   book[open_at] = 2;
@@ -632,6 +632,79 @@ TEST(PrivateFund, TheFundLiquidatesADefaulterAndTheDefaulterExitsOnce) {
   EXPECT_EQ(restored->chain(), v.replica.chain());
   EXPECT_EQ(restored->state_hash(), v.replica.state_hash());
   EXPECT_EQ(rb.fund().cash, book.fund().cash);
+}
+
+// The exit period lapses in the private ledger as in the transparent exchange: it runs from the
+// moment the batch is priced to finished_at + the exit period, exclusive. An exit 1 ms before is
+// paid; at the end and after it is refused with the reason, the state unchanged, and the fund
+// keeps the claim: what it owed the batch (the defaulter's equity at the batch's price) no
+// longer counts against its equity.
+TEST(PrivateFund, AnExitIsRefusedOnceTheExitPeriodLapses) {
+  market::ContractSpec spec = spec_with_fee();
+  spec.exit_period_ms = 100'000;
+  Venue v(spec);
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(100'000);
+  StandIn stand_in;
+  stand_in.defaulters = {b.get()};
+  v.replica.set_resolution_stand_in(
+      [&](std::uint32_t) -> std::optional<DefaultsResolution> { return stand_in.resolve(); });
+  v.post(*a, Side::kSell, OrderKind::kLimit, kRef, 2);
+  v.post(*b, Side::kBuy, OrderKind::kLimit, kRef, 2);  // B is long 2 at 1000
+  v.ok(*b, b->build_settle(v.ledger()));
+  const std::int64_t b_cash = b->attributes().c;
+  v.post(*a, Side::kBuy, OrderKind::kLimit, v.ledger().terms().high, 1);  // stands at H
+  v.advance(v.now + 60'000);                                              // the breaker's halt
+  v.ok(*a, a->build_settle(v.ledger()));
+  v.ok(*a, a->build_refresh(v.ledger(), 0));
+  stand_in.gross = 2;  // A is short 2
+  const PrivateBook& book = *v.replica.private_book();
+  v.advance(book.window_close().value());  // B defaults; the fund offers its 2 at L
+  const std::int64_t low = book.band().low.value();
+  v.post(*a, Side::kBuy, OrderKind::kLimit, low, 2);  // takes them: the batch is priced now
+  ASSERT_EQ(book.liquidations().size(), 1U);
+  ASSERT_TRUE(book.liquidations()[0].finished);
+  EXPECT_EQ(book.owed()[0].cash, b_cash);
+  EXPECT_EQ(book.owed()[0].position, 2);
+  const std::int64_t end = book.liquidations()[0].finished_at.value() + spec.exit_period_ms;
+  const std::int64_t owed = b_cash + 2 * low;  // B's equity at the batch's price L, k = 1
+  auto exit = b->build_exit(v.ledger());
+  ASSERT_TRUE(exit.is_ok()) << exit.status().to_string();
+  EXPECT_EQ(exit->exit.claim, owed);  // no penalty in this contract
+  const Bytes exit_bytes = encode_entry(PrivateEntry{PrivateTx(*exit)});
+  const Bytes advance_bytes = sign_transparent(v.issuer, *v.replica.market_id(),
+                                               v.advance_sequence + 1, market::AdvanceAction{});
+  const Bytes snap = v.replica.snapshot();
+  for (const std::int64_t at : {end - 1, end, end + 1}) {
+    SCOPED_TRACE(at);
+    auto r = LedgerReplica::restore(snap, shared_gens());
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    std::uint64_t index = v.entries.size();
+    ASSERT_TRUE(r->apply(LedgerEntry{++index, LedgerTime(at), advance_bytes})->accepted);
+    const PrivateBook& rb = *r->private_book();
+    const i128 mark = static_cast<i128>(rb.fund().cash) +
+                      static_cast<i128>(rb.fund().position) * rb.band().reference.value();
+    EXPECT_EQ(rb.fund_equity(rb.band().reference), at < end ? mark - owed : mark);
+    const Digest32 before = r->state_hash();
+    const std::int64_t fund_cash = rb.fund().cash;
+    Result<EntryOutcome> out = r->apply(LedgerEntry{++index, LedgerTime(at), exit_bytes});
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    if (at < end) {
+      EXPECT_TRUE(out->accepted) << out->reason.to_string();
+      EXPECT_EQ(rb.fund().cash, fund_cash - owed);
+      EXPECT_EQ(rb.owed()[0].paid, owed);
+      EXPECT_EQ(rb.fund_equity(rb.band().reference), mark - owed);  // paid, no longer owed
+      continue;
+    }
+    EXPECT_FALSE(out->accepted);
+    EXPECT_EQ(out->reason.message(), "the exit period of epoch 0's defaulters ended at " +
+                                         std::to_string(end) +
+                                         " ms of ledger time; the fund keeps the claim");
+    EXPECT_EQ(r->state_hash(), before);
+    EXPECT_EQ(rb.fund().cash, fund_cash);
+    EXPECT_FALSE(r->private_ledger()->exited(b->identity()));
+    EXPECT_EQ(r->private_ledger()->exits_lapsed_at(0), std::optional<LedgerTime>(LedgerTime(end)));
+  }
 }
 
 // The resolution is refused for a round that does not await one, and for a round without

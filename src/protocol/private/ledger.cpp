@@ -203,6 +203,25 @@ Status PrivateLedger::record_liquidation_price(std::uint64_t epoch, const Liquid
   return Status::ok();
 }
 
+Status PrivateLedger::lapse_exits(std::uint64_t epoch, LedgerTime ended_at) {
+  if (ended_at.value() < 0) return Status::invalid_argument("an exit period ends at time >= 0");
+  auto it = default_rounds_.find(epoch);
+  if (it == default_rounds_.end() || !it->second.price)
+    return Status::failed_precondition("no liquidation price is recorded for the round of epoch " +
+                                       std::to_string(epoch));
+  if (it->second.lapsed_at)
+    return Status::failed_precondition("the exit period of epoch " + std::to_string(epoch) +
+                                       "'s defaulters already ended");
+  it->second.lapsed_at = ended_at;
+  return Status::ok();
+}
+
+std::optional<LedgerTime> PrivateLedger::exits_lapsed_at(std::uint64_t epoch) const {
+  auto it = default_rounds_.find(epoch);
+  if (it == default_rounds_.end()) return std::nullopt;
+  return it->second.lapsed_at;
+}
+
 crypto::Transcript PrivateLedger::exit_transcript(const ExitTx& tx, const ExitContext& ctx) const {
   // The terms of the epoch the identity defaulted in (the current ones for anyone else: such an
   // exit is refused before its proofs are looked at).
@@ -222,6 +241,10 @@ Result<ExitContext> PrivateLedger::exit_context(const std::array<std::uint8_t, 3
   if (!round.price)
     return Status::failed_precondition(
         "the liquidation of the defaulters' position is still running; exit after it finishes");
+  if (round.lapsed_at)
+    return Status::failed_precondition(
+        "the exit period of epoch " + std::to_string(*epoch) + "'s defaulters ended at " +
+        std::to_string(round.lapsed_at->value()) + " ms of ledger time; the fund keeps the claim");
   ExitContext ctx;
   ctx.K = id->K;
   ctx.price = *round.price;
@@ -308,7 +331,8 @@ Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_w
       id.bond = 0;
     }
   }
-  if (!out.empty()) default_rounds_[previous_->epoch] = DefaultRound{*previous_, std::nullopt};
+  if (!out.empty())
+    default_rounds_[previous_->epoch] = DefaultRound{*previous_, std::nullopt, std::nullopt};
   refresh_window_ = false;
   if (resolve) {
     // docs/design.md section 6.3, every term at the halt h: the cash in all live tokens
@@ -868,6 +892,8 @@ void PrivateLedger::encode_state(Writer& w) const {
       w.u64(static_cast<std::uint64_t>(num >> 64));
       w.i64(round.price->den);
     }
+    w.boolean(round.lapsed_at.has_value());
+    w.i64(round.lapsed_at ? round.lapsed_at->value() : 0);
   }
   w.i64(fund_.bonds_held);
   w.i64(fund_.bonds_forfeited);
@@ -1020,7 +1046,7 @@ Result<std::unique_ptr<PrivateLedger>> PrivateLedger::decode_state(const Private
     const std::uint64_t epoch = r.u64("default round epoch");
     require_increasing(r, previous_round, epoch, "default rounds");
     previous_round = epoch;
-    DefaultRound round{get_terms(r), std::nullopt};
+    DefaultRound round{get_terms(r), std::nullopt, std::nullopt};
     if (!r.failed() && round.terms.epoch != epoch)
       r.fail(Status::corruption("a default round's terms are of another epoch"));
     if (r.boolean("has liquidation price")) {
@@ -1033,6 +1059,11 @@ Result<std::unique_ptr<PrivateLedger>> PrivateLedger::decode_state(const Private
         r.fail(Status::corruption("liquidation price out of range"));
       round.price = price;
     }
+    const bool lapsed = r.boolean("exit period lapsed");
+    const std::int64_t lapsed_at = r.i64_in("exit period end", 0, INT64_MAX);
+    if (!r.failed() && ((lapsed && !round.price) || (!lapsed && lapsed_at != 0)))
+      r.fail(Status::corruption("an exit period end without a liquidation price, or the reverse"));
+    if (lapsed) round.lapsed_at = LedgerTime(lapsed_at);
     l.default_rounds_[epoch] = round;
   }
   l.fund_.bonds_held = r.i64_in("bonds held", 0, INT64_MAX);

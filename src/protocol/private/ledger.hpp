@@ -95,7 +95,8 @@ class PrivateLedger {
   // The version of encode_state's layout, checked by decode_state. 2: the validators' key state
   // and the resolution deadline, the fees charged, the round's halt snapshot (Enc(Pi) and fees)
   // and refresh deposits, and the rounds to resolve and resolutions.
-  static constexpr std::uint32_t kStateVersion = 2;
+  // 3: a default round's exit period end, once it lapsed.
+  static constexpr std::uint32_t kStateVersion = 3;
 
   // Where the key every encryption is under comes from (docs/protocol/private.md section 14).
   enum class KeyState : std::uint8_t {
@@ -161,6 +162,13 @@ class PrivateLedger {
   // for a price outside validate(LiquidationPrice); kFailedPrecondition if nobody defaulted in that
   // round or its price is already recorded.
   Status record_liquidation_price(std::uint64_t epoch, const LiquidationPrice& price);
+  // The end of the exit period of `epoch`'s defaulters (the validator's, when ledger time reaches
+  // the batch's finish + the market's exit period): from then on their exits are refused and the
+  // fund keeps the claims. kFailedPrecondition unless that round's price is recorded and its
+  // period has not lapsed yet; kInvalidArgument for a negative time.
+  Status lapse_exits(std::uint64_t epoch, LedgerTime ended_at);
+  // When the exit period of `epoch`'s defaulters ended, once it has.
+  std::optional<LedgerTime> exits_lapsed_at(std::uint64_t epoch) const;
   // What an exit's relations take from the ledger, for `signer` (defaulted, price recorded).
   Result<ExitContext> exit_context(const std::array<std::uint8_t, 32>& signer) const;
   const FundLedger& fund() const { return fund_; }
@@ -280,6 +288,7 @@ class PrivateLedger {
   struct DefaultRound {
     MarketTerms terms;  // of the epoch the defaulters' tokens are on
     std::optional<LiquidationPrice> price;
+    std::optional<LedgerTime> lapsed_at;  // the end of its exit period, once reached
   };
   std::map<std::uint64_t, DefaultRound> default_rounds_;
   FundLedger fund_;

@@ -172,6 +172,51 @@ TEST_F(RoundFixture, RefreshProvesSolvencyOverTheNewBandAndTakesTheLevy) {
   EXPECT_EQ(a->cash_balance(), 50'000u - 10'171u);
 }
 
+// The round's equity sum with a levy: a survivor's cash at the halt is c' - d + lambda*g, so the
+// ledger folds in -lambda*g_S (docs/protocol/private.md section 14). A levy of 7 on A's long 3 and
+// a defaulter B short 3: Enc(E_D), decrypted with the validators' key, is B's equity at the new
+// reference, and the sign of lambda*g_S is what makes it so (the other sign is 2*21 off).
+TEST(RoundWithALevy, TheEquitySumSubtractsTheLevyTheSurvivorsPaid) {
+  PrivateLedger ledger{gens(), small_terms()};
+  ASSERT_TRUE(ledger.await_key_generation(5'000).is_ok());
+  ASSERT_TRUE(ledger.install_validators_key(Point::mul_base(testing::validators_secret())).is_ok());
+  auto a = registered(ledger);
+  auto b = registered(ledger);
+  std::uint64_t issuer_sequence = 0;
+  for (PrivateWallet* w : {a.get(), b.get()}) {
+    ASSERT_TRUE(ledger.apply(PrivateTx(mint_tx(*w, 100'000, ++issuer_sequence))).is_ok());
+    w->on_mint(100'000);
+    apply_ok(ledger, *w, w->build_deposit(ledger, 50'000));
+  }
+  apply_ok(ledger, *a, a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 3));   // 0
+  apply_ok(ledger, *b, b->build_post(ledger, Side::kSell, OrderKind::kLimit, 100, 3));  // 1
+  ASSERT_TRUE(ledger.record_fill(0, 100, 3).is_ok());
+  ASSERT_TRUE(ledger.record_fill(1, 100, 3).is_ok());
+  MarketTerms next = ledger.terms();
+  next.epoch += 1;
+  next.low = 95;
+  next.high = 115;
+  next.margin = 140;
+  constexpr std::int64_t kLevy = 7;
+  ASSERT_TRUE(ledger.begin_margin_round(next, kLevy).is_ok());
+  apply_ok(ledger, *a, a->build_settle(ledger));
+  apply_ok(ledger, *a, a->build_refresh(ledger, 0));
+  EXPECT_EQ(a->attributes().c, 50'000 - 3'000 - 6 - kLevy * 3);  // c' after the levy
+  constexpr std::int64_t kReference = 105;
+  auto closed = ledger.close_refresh_window(RoundClose{kReference, LedgerTime(1'000), 0, 0});
+  ASSERT_TRUE(closed.is_ok()) << closed.status().to_string();
+  ASSERT_EQ(*closed, std::vector<std::array<std::uint8_t, 32>>{b->identity()});
+  const RoundToResolve* round = ledger.resolutions().pending(1);
+  ASSERT_NE(round, nullptr);
+  // B: 50,000 + 3 * 100 * 10 - fee 3 * 2 in cash (its fill unsettled), short 3 at 105.
+  const std::int64_t b_equity = 50'000 + 3'000 - 6 - 3 * kReference * 10;
+  EXPECT_EQ(decrypted(round->sums[static_cast<std::size_t>(RoundSum::kEquity)]), times_g(b_equity));
+  EXPECT_NE(decrypted(round->sums[static_cast<std::size_t>(RoundSum::kEquity)]),
+            times_g(b_equity + 2 * kLevy * 3));
+  EXPECT_EQ(decrypted(round->sums[static_cast<std::size_t>(RoundSum::kPosition)]), times_g(3));
+  EXPECT_EQ(decrypted(round->sums[static_cast<std::size_t>(RoundSum::kGross)]), times_g(3));
+}
+
 TEST_F(RoundFixture, TamperedOrForeignRefreshesAreRejected) {
   trade();
   ASSERT_TRUE(ledger.begin_margin_round(next_terms(), 0).is_ok());
