@@ -232,8 +232,9 @@ TEST_F(ReplicaPrivateTest, DamagedSnapshotsAndPrivateStatesAreRejected) {
   Bytes longer = state;
   longer.push_back(0);
   EXPECT_FALSE(priv::PrivateLedger::decode_state(*log().gens, longer).is_ok());
-  // Version 1 (before the key state and the resolutions) and an unknown version 3.
-  for (const std::uint8_t v : {std::uint8_t{1}, std::uint8_t{3}}) {
+  // Version 1 (before the key state and the resolutions), 2 (before the exit period's end) and
+  // an unknown version 4.
+  for (const std::uint8_t v : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{4}}) {
     Bytes version = state;
     version[0] = v;
     EXPECT_EQ(priv::PrivateLedger::decode_state(*log().gens, version).status().code(),

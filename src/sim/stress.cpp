@@ -396,10 +396,27 @@ bool Driver::lapsed(const DefaultShadow& d) const {
   const BatchShadow& b = batches_[d.batch];
   return b.finished && ex_.time().value() - b.finished_at >= ex_.spec().exit_period_ms;
 }
+// What the fund owes (docs/design.md section 6.5): per round of defaulters, once priced and until
+// its exit period lapses, their aggregate equity at the batch's price less the claims paid from
+// it, never below 0.
 i128 Driver::outstanding_claims() const {
+  const ContractSpec& s = ex_.spec();
   i128 total = 0;
-  for (const DefaultShadow& d : defaults_) {
-    if (!d.claimed && batches_[d.batch].finished && !lapsed(d)) total += claim_of(d);
+  for (std::size_t i = 0; i < batches_.size(); ++i) {
+    const BatchShadow& b = batches_[i];
+    i128 cash = 0, position = 0, paid = 0;
+    bool any = false, live = false;
+    for (const DefaultShadow& d : defaults_) {
+      if (d.batch != i) continue;
+      any = true;
+      live = !lapsed(d);
+      cash += d.cash;
+      position += d.position;
+      if (d.claimed) paid += claim_of(d);
+    }
+    if (!any || !b.finished || !live) continue;
+    const i128 equity = floor_div(cash * b.den + position * s.tick_value.value() * b.num, b.den);
+    total += std::max<i128>(0, equity - paid);
   }
   return total;
 }

@@ -205,7 +205,8 @@ TEST(RoundWithALevy, TheEquitySumSubtractsTheLevyTheSurvivorsPaid) {
   constexpr std::int64_t kReference = 105;
   auto closed = ledger.close_refresh_window(RoundClose{kReference, LedgerTime(1'000), 0, 0});
   ASSERT_TRUE(closed.is_ok()) << closed.status().to_string();
-  ASSERT_EQ(*closed, std::vector<std::array<std::uint8_t, 32>>{b->identity()});
+  ASSERT_EQ(closed->size(), 1U);
+  EXPECT_EQ((*closed)[0], b->identity());
   const RoundToResolve* round = ledger.resolutions().pending(1);
   ASSERT_NE(round, nullptr);
   // B: 50,000 + 3 * 100 * 10 - fee 3 * 2 in cash (its fill unsettled), short 3 at 105.
