@@ -17,6 +17,7 @@
 #include "protocol/ledger_replica.hpp"
 #include "protocol/private/wallet.hpp"
 #include "protocol/private_test_util.hpp"
+#include "protocol/private_venue_test_util.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -29,10 +30,7 @@ using priv::Side;
 
 constexpr std::int64_t kRef = testing::kReference;  // band [960, 1040]
 
-const std::shared_ptr<const priv::PrivateGens>& shared_gens() {
-  static const auto gens = std::make_shared<const priv::PrivateGens>();
-  return gens;
-}
+using testing::shared_gens;
 
 market::ContractSpec spec_with_fee() {
   market::ContractSpec s = market::seed_example_preset();
@@ -41,14 +39,8 @@ market::ContractSpec spec_with_fee() {
 }
 
 // A private market behind a LedgerReplica, its log, and every event the replica reported.
-struct Venue {
-  SigningKey issuer = testing::fixed_issuer();
-  LedgerReplica replica{shared_gens()};
-  std::vector<LedgerEntry> entries;
+struct Venue : testing::PrivateVenue {
   std::vector<PrivateEvent> events;
-  std::int64_t now = 1'000'000;
-  std::uint64_t mint_sequence = 0;
-  std::uint64_t advance_sequence = 0;
 
   explicit Venue(const market::ContractSpec& spec = spec_with_fee()) {
     replica.set_private_event_sink([this](const EntryOutcome&, std::span<const PrivateEvent> e) {
@@ -60,50 +52,15 @@ struct Venue {
     EXPECT_TRUE(add(encode_entry(g)).accepted);
   }
 
-  const priv::PrivateLedger& ledger() const { return *replica.private_ledger(); }
-
-  EntryOutcome add(Bytes payload, std::int64_t at = 0) {
-    now = at > 0 ? at : now + 1;
-    entries.push_back(LedgerEntry{entries.size() + 1, LedgerTime(now), std::move(payload)});
-    Result<EntryOutcome> out = replica.apply(entries.back());
-    EXPECT_TRUE(out.is_ok()) << out.status().to_string();
-    return *out;
-  }
-
-  template <class Tx>
-  void ok(PrivateWallet& w, const Result<Tx>& tx) {
-    ASSERT_TRUE(tx.is_ok()) << tx.status().to_string();
-    const EntryOutcome out = add(encode_entry(PrivateEntry{PrivateTx(*tx)}));
-    ASSERT_TRUE(out.accepted) << out.reason.to_string();
-    if constexpr (!std::is_same_v<Tx, priv::CancelTx>) {
-      ASSERT_TRUE(w.confirm(*out.private_result).is_ok());
-    }
-  }
-
   // A registered identity with `cash` in its token.
   std::unique_ptr<PrivateWallet> trader(std::int64_t cash) {
-    auto w = std::make_unique<PrivateWallet>(*shared_gens());
-    ok(*w, w->build_register(ledger(), 1, ledger().terms().bond));
-    priv::MintTx mint;
-    mint.account = w->identity();
-    mint.amount = cash;
-    mint.sequence = ++mint_sequence;
-    mint.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, mint));
-    EXPECT_TRUE(add(encode_entry(PrivateEntry{PrivateTx(mint)})).accepted);
-    w->on_mint(static_cast<std::uint64_t>(cash));
+    auto w = registered(cash);
     ok(*w, w->build_deposit(ledger(), static_cast<std::uint64_t>(cash)));
     return w;
   }
 
   void post(PrivateWallet& w, Side side, OrderKind kind, std::int64_t price, std::int64_t qty) {
     ok(w, w.build_post(ledger(), side, kind, price, qty));
-  }
-
-  // The issuer's Advance at ledger time `at`.
-  EntryOutcome advance(std::int64_t at) {
-    return add(
-        sign_transparent(issuer, *replica.market_id(), ++advance_sequence, market::AdvanceAction{}),
-        at);
   }
 
   template <class E>
