@@ -6,7 +6,8 @@
 //    the state's encoding restores to the same bytes at every step.
 // Seeds (fuzz/corpus/pfex_fuzz_dkg_session): whole key generations in the input format, written
 // by this file built with -DPFEX_FUZZ_WRITE_SEEDS and run as `prog <dir>` (the command is at the
-// end of the file); src/protocol/private/dkg_session_fuzz_seeds_test.cpp replays them.
+// end of the file); src/protocol/private/dkg_session_fuzz_seeds_test.cpp replays them, reading
+// them with the same parser (protocol/private/dkg_session_fuzz_input.hpp).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "protocol/private/dkg_session.hpp"
+#include "protocol/private/dkg_session_fuzz_input.hpp"
 
 namespace {
 
@@ -27,25 +29,7 @@ using namespace pfex::priv;
   std::abort();
 }
 
-constexpr std::size_t kChunkHeader = 4;
-
-struct Harness {
-  std::vector<crypto::Ed25519SigningKey> keys;
-  DkgGenesis genesis;
-
-  Harness() {
-    genesis.threshold = 2;
-    genesis.dealing_ms = genesis.complaint_ms = genesis.justification_ms = 1000;
-    for (std::uint8_t j = 1; j <= 4; ++j) {
-      std::array<std::uint8_t, 32> seed{};
-      seed.fill(j);
-      keys.push_back(crypto::Ed25519SigningKey::from_seed(seed));
-      seed.fill(static_cast<std::uint8_t>(0x80 + j));
-      genesis.validators.push_back(
-          {keys.back().public_key(), crypto::X25519SecretKey::from_bytes(seed).public_key()});
-    }
-  }
-};
+using dkg_fuzz::Harness;
 
 }  // namespace
 
@@ -59,33 +43,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Result<DkgSession> opened = DkgSession::open(Digest32{}, h.genesis, LedgerTime(0));
   if (!opened) die("the harness's genesis is refused");
   DkgSession s = std::move(opened).value();
-  std::int64_t now = 0;
-  std::size_t pos = 0;
-  // [mode u8][time step u8][length u16 LE][bytes] ...: mode 0 raw, else signed by validator
-  // mode % 4 + 1 as kind mode / 4 % 3. Two length bytes: a dealing is longer than 255 bytes.
-  while (pos + kChunkHeader <= size) {
-    const std::uint8_t mode = data[pos];
-    now += std::int64_t{data[pos + 1]} * 10;
-    const std::size_t stated = data[pos + 2] | std::size_t{data[pos + 3]} << 8;
-    const std::size_t len = std::min<std::size_t>(stated, size - pos - kChunkHeader);
-    const ByteSpan chunk(data + pos + kChunkHeader, len);
-    pos += kChunkHeader + len;
-    Bytes entry;
-    if (mode == 0) {
-      entry.assign(chunk.begin(), chunk.end());
-    } else {
-      const std::uint32_t j = mode % 4 + 1;
-      entry = sign_dkg_entry(h.keys[j - 1], s.session_id(), static_cast<DkgEntryKind>(mode / 4 % 3),
-                             j, chunk);
-    }
-    s.advance(LedgerTime(now));
-    const Bytes before = s.encode_state();
-    if (!s.apply(entry, LedgerTime(now)).is_ok() && s.encode_state() != before)
-      die("a refused entry changed the state");
-    Result<DkgSession> restored = DkgSession::decode_state(s.encode_state());
-    if (!restored || restored->encode_state() != s.encode_state())
-      die("the state does not restore");
-  }
+  // The input's format is in protocol/private/dkg_session_fuzz_input.hpp.
+  dkg_fuzz::for_each_entry(
+      h, ByteSpan(data, size), s.session_id(), [&](LedgerTime now, const Bytes& entry) {
+        s.advance(now);
+        const Bytes before = s.encode_state();
+        if (!s.apply(entry, now).is_ok() && s.encode_state() != before)
+          die("a refused entry changed the state");
+        Result<DkgSession> restored = DkgSession::decode_state(s.encode_state());
+        if (!restored || restored->encode_state() != s.encode_state())
+          die("the state does not restore");
+      });
   return 0;
 }
 

@@ -73,24 +73,7 @@ void Exchange::encode_state(Writer& w) const {
       w.boolean(o.liquidation);
     });
   }
-  w.u64(next_order_id_);
-  w.u64(trade_seq_);
-  w.boolean(last_trade_price_.has_value());
-  w.i64(last_trade_price_ ? last_trade_price_->value() : 0);
-  w.boolean(standing_since_.has_value());
-  w.i64(standing_since_ ? standing_since_->value() : 0);
-  w.u32(static_cast<std::uint32_t>(edge_trades_.size()));
-  for (const EdgeTrade& t : edge_trades_) {
-    w.i64(t.time.value());
-    w.boolean(t.high);
-    w.i64(t.qty);
-  }
-  w.u32(static_cast<std::uint32_t>(recent_trades_.size()));
-  for (const WindowTrade& t : recent_trades_) {
-    w.i64(t.time.value());
-    w.i64(t.price);
-    w.i64(t.qty);
-  }
+  encode_trade_state<std::uint32_t>(w);
   w.i64(levy_per_contract_);
   put_i128(w, gross_round_);
   put_i128(w, gross_prev_);
@@ -203,29 +186,8 @@ Status Exchange::decode_state(Reader& r) {
       return bad("account " + std::to_string(i) + "'s open totals do not match the book");
     }
   }
-  next_order_id_ = r.u64("next order id");
+  PFEX_RETURN_IF_ERROR(decode_trade_state<std::uint32_t>(r, kMax).with_context("snapshot"));
   if (next_order_id_ <= max_id) return bad("next order id is not above every resting order");
-  trade_seq_ = r.u64("trade count");
-  bool has_last = r.boolean("has last trade");
-  std::int64_t last = r.i64("last trade price");
-  if (has_last) last_trade_price_ = Price(last);
-  if (!has_last && last != 0) return bad("absent last trade price must be encoded as 0");
-  bool has_since = r.boolean("has standing quote");
-  std::int64_t since = r.i64_in("standing since", 0, kMaxLedgerTimeMs);
-  if (has_since) standing_since_ = LedgerTime(since);
-  if (!has_since && since != 0) return bad("absent standing time must be encoded as 0");
-  std::uint32_t n_edge = r.u32("edge trade count");
-  for (std::uint32_t i = 0; i < n_edge && !r.failed(); ++i) {
-    LedgerTime t(r.i64("edge trade time"));
-    bool high_edge = r.boolean("edge");
-    edge_trades_.push_back({t, high_edge, r.i64_in("edge trade qty", 1, kMax)});
-  }
-  std::uint32_t n_recent = r.u32("recent trade count");
-  for (std::uint32_t i = 0; i < n_recent && !r.failed(); ++i) {
-    LedgerTime t(r.i64("trade time"));
-    std::int64_t price = r.i64("trade price");
-    recent_trades_.push_back({t, price, r.i64_in("trade qty", 1, kMax)});
-  }
   levy_per_contract_ = r.i64_in("levy", 0, kMax);
   gross_round_ = get_i128(r, "gross this round");
   gross_prev_ = get_i128(r, "gross at the previous close");

@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/codec.hpp"
 #include "core/status.hpp"
 #include "core/units.hpp"
 #include "market/band.hpp"
@@ -133,6 +134,20 @@ class MatchingEngine {
   // Halts the market: every resting order expires, then the model's on_halt; then, unless the
   // contract settles, the next epoch opens with its refresh window.
   void halt(HaltReason reason);
+
+  // The engine's trade state in the canonical codec (docs/codec.md), the part both models'
+  // snapshots share, in this order: the next order id, the trade count, the last trade price and
+  // the standing quote's start (each a flag, then the value or 0), the edge trades (time, high
+  // edge, qty) and the window's trades (time, price, qty), each list after its count. Count is the
+  // width of those counts: std::uint32_t in the exchange's snapshot, std::uint64_t in the private
+  // book's (both layouts predate the shared code and keep their bytes).
+  template <class Count>
+  void encode_trade_state(Writer& w) const;
+  // Its inverse, strictly: kCorruption for an absent value not encoded as 0, a count beyond the
+  // bytes left, a time, price or quantity out of range (quantities in [1, max_qty]). How the next
+  // order id relates to the orders is the model's to check.
+  template <class Count>
+  Status decode_trade_state(Reader& r, std::int64_t max_qty);
 
   template <class Body>
   void emit(Body&& body) {

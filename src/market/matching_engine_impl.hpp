@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "core/checked.hpp"
 #include "market/matching_engine.hpp"
@@ -470,6 +472,84 @@ void MatchingEngine<M, O, E>::close_window() {
   skip_past_scheduled();
   model().on_window_closed();
   update_standing_quote();
+}
+
+template <class M, class O, class E>
+template <class Count>
+void MatchingEngine<M, O, E>::encode_trade_state(Writer& w) const {
+  static_assert(std::is_same_v<Count, std::uint32_t> || std::is_same_v<Count, std::uint64_t>);
+  const auto count = [&w](std::size_t n) {
+    if constexpr (std::is_same_v<Count, std::uint32_t>) {
+      w.u32(static_cast<std::uint32_t>(n));
+    } else {
+      w.u64(n);
+    }
+  };
+  w.u64(next_order_id_);
+  w.u64(trade_seq_);
+  w.boolean(last_trade_price_.has_value());
+  w.i64(last_trade_price_ ? last_trade_price_->value() : 0);
+  w.boolean(standing_since_.has_value());
+  w.i64(standing_since_ ? standing_since_->value() : 0);
+  count(edge_trades_.size());
+  for (const EdgeTrade& t : edge_trades_) {
+    w.i64(t.time.value());
+    w.boolean(t.high);
+    w.i64(t.qty);
+  }
+  count(recent_trades_.size());
+  for (const WindowTrade& t : recent_trades_) {
+    w.i64(t.time.value());
+    w.i64(t.price);
+    w.i64(t.qty);
+  }
+}
+
+template <class M, class O, class E>
+template <class Count>
+Status MatchingEngine<M, O, E>::decode_trade_state(Reader& r, std::int64_t max_qty) {
+  static_assert(std::is_same_v<Count, std::uint32_t> || std::is_same_v<Count, std::uint64_t>);
+  const auto count = [&r](std::string_view field) -> std::uint64_t {
+    if constexpr (std::is_same_v<Count, std::uint32_t>) {
+      return r.u32(field);
+    } else {
+      return r.u64(field);
+    }
+  };
+  next_order_id_ = r.u64("next order id");
+  trade_seq_ = r.u64("trade count");
+  const bool has_last = r.boolean("has last trade");
+  const std::int64_t last = r.i64("last trade price");
+  const bool has_since = r.boolean("has standing quote");
+  const std::int64_t since = r.i64_in("standing since", 0, kMaxLedgerTimeMs);
+  PFEX_RETURN_IF_ERROR(r.status());
+  if (!has_last && last != 0) return Status::corruption("absent last trade price must be 0");
+  if (!has_since && since != 0) return Status::corruption("absent standing time must be 0");
+  last_trade_price_.reset();
+  if (has_last) last_trade_price_ = Price(last);
+  standing_since_.reset();
+  if (has_since) standing_since_ = LedgerTime(since);
+  edge_trades_.clear();
+  const std::uint64_t edges = count("edge trade count");
+  if (!r.failed() && edges > r.remaining() / 17) {
+    return Status::corruption("more edge trades than bytes");
+  }
+  for (std::uint64_t i = 0; i < edges && !r.failed(); ++i) {
+    const LedgerTime at(r.i64_in("edge trade time", 0, kMaxLedgerTimeMs));
+    const bool high_edge = r.boolean("edge");
+    edge_trades_.push_back({at, high_edge, r.i64_in("edge trade qty", 1, max_qty)});
+  }
+  recent_trades_.clear();
+  const std::uint64_t recent = count("recent trade count");
+  if (!r.failed() && recent > r.remaining() / 24) {
+    return Status::corruption("more trades than bytes");
+  }
+  for (std::uint64_t i = 0; i < recent && !r.failed(); ++i) {
+    const LedgerTime at(r.i64_in("trade time", 0, kMaxLedgerTimeMs));
+    const std::int64_t price = r.i64_in("trade price", 1, kMaxPriceTicks);
+    recent_trades_.push_back({at, price, r.i64_in("trade qty", 1, max_qty)});
+  }
+  return r.status();
 }
 
 }  // namespace pfex::market

@@ -69,11 +69,8 @@ struct BlockLog {
     }
   }
   void mint(PrivateWallet& w, std::int64_t amount, Expect how = Expect::kInBlock) {
-    priv::MintTx tx;
-    tx.account = w.identity();
-    tx.amount = amount;
-    tx.sequence = ++issuer_sequence;
-    tx.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, tx));
+    const priv::MintTx tx = testing::signed_mint(issuer, ledger().terms().market_id, w.identity(),
+                                                 amount, ++issuer_sequence);
     ASSERT_TRUE(add(private_entry(PrivateTx(tx)), how).accepted);
     w.on_mint(static_cast<std::uint64_t>(amount));
   }

@@ -76,11 +76,8 @@ struct PrivateLog {
     EXPECT_EQ(builder.state_hash(), before) << why;
   }
   void mint(PrivateWallet& w, std::int64_t amount) {
-    priv::MintTx tx;
-    tx.account = w.identity();
-    tx.amount = amount;
-    tx.sequence = ++issuer_sequence;
-    tx.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, tx));
+    const priv::MintTx tx = testing::signed_mint(issuer, ledger().terms().market_id, w.identity(),
+                                                 amount, ++issuer_sequence);
     const EntryOutcome out = add(private_entry(PrivateTx(tx)));
     ASSERT_TRUE(out.accepted) << out.reason.to_string();
     w.on_mint(static_cast<std::uint64_t>(amount));

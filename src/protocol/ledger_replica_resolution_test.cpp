@@ -19,6 +19,7 @@
 #include "protocol/private/resolution.hpp"
 #include "protocol/private/wallet.hpp"
 #include "protocol/private_test_util.hpp"
+#include "protocol/private_venue_test_util.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -32,21 +33,12 @@ constexpr std::int64_t kStart = 1'000'000;
 constexpr std::int64_t kRound = 1'000;
 constexpr std::int64_t kResolutionMs = 5'000;
 
-const std::shared_ptr<const priv::PrivateGens>& shared_gens() {
-  static const auto gens = std::make_shared<const priv::PrivateGens>();
-  return gens;
-}
+using testing::shared_gens;
 
 // A private market with a fee, started with a key generation among three validators (t = 2).
-struct Market {
-  SigningKey issuer = testing::fixed_issuer();
-  LedgerReplica replica{shared_gens()};
-  std::vector<LedgerEntry> entries;
+struct Market : testing::PrivateVenue {
   std::vector<crypto::Ed25519SigningKey> identity;
   std::vector<crypto::X25519SecretKey> share_key;
-  std::int64_t now = kStart;
-  std::uint64_t mint_sequence = 0;
-  std::uint64_t advance_sequence = 0;
   crypto::Point genesis_key = crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed));
 
   Market() {
@@ -70,16 +62,8 @@ struct Market {
     EXPECT_TRUE(add(encode_entry(g), kStart).accepted);
   }
 
-  const priv::PrivateLedger& ledger() const { return *replica.private_ledger(); }
   const priv::DkgSession& session() const { return *replica.key_generation(); }
 
-  EntryOutcome add(Bytes payload, std::int64_t at = 0) {
-    now = at > 0 ? at : now + 1;
-    entries.push_back(LedgerEntry{entries.size() + 1, LedgerTime(now), std::move(payload)});
-    Result<EntryOutcome> out = replica.apply(entries.back());
-    EXPECT_TRUE(out.is_ok()) << out.status().to_string();
-    return *out;
-  }
   // An entry every replica must refuse with `why` in its reason, the ledger's state hash
   // unchanged (the market's state hash moves with the key generation's clock on every entry).
   void refused(Bytes payload, std::string_view why, std::int64_t at = 0) {
@@ -89,31 +73,6 @@ struct Market {
     EXPECT_NE(out.reason.to_string().find(why), std::string::npos) << out.reason.to_string();
     EXPECT_EQ(ledger().state_hash(), before) << why;
   }
-  template <class Tx>
-  void ok(PrivateWallet& w, const Result<Tx>& tx) {
-    ASSERT_TRUE(tx.is_ok()) << tx.status().to_string();
-    const EntryOutcome out = add(encode_entry(PrivateEntry{PrivateTx(*tx)}));
-    ASSERT_TRUE(out.accepted) << out.reason.to_string();
-    ASSERT_TRUE(w.confirm(*out.private_result).is_ok());
-  }
-  EntryOutcome advance(std::int64_t at) {
-    return add(
-        sign_transparent(issuer, *replica.market_id(), ++advance_sequence, market::AdvanceAction{}),
-        at);
-  }
-  std::unique_ptr<PrivateWallet> registered(std::int64_t cash) {
-    auto w = std::make_unique<PrivateWallet>(*shared_gens());
-    ok(*w, w->build_register(ledger(), 1, ledger().terms().bond));
-    priv::MintTx mint;
-    mint.account = w->identity();
-    mint.amount = cash;
-    mint.sequence = ++mint_sequence;
-    mint.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, mint));
-    EXPECT_TRUE(add(encode_entry(PrivateEntry{PrivateTx(mint)})).accepted);
-    w->on_mint(static_cast<std::uint64_t>(cash));
-    return w;
-  }
-
   // Every validator deals; the rounds end with nobody complaining.
   void run_key_generation() {
     const crypto::DkgParams& params = session().params();

@@ -415,24 +415,7 @@ void PrivateBook::encode_state(Writer& w) const {
       w.i64(o.open.value());
     });
   }
-  w.u64(next_order_id_);
-  w.u64(trade_seq_);
-  w.boolean(last_trade_price_.has_value());
-  w.i64(last_trade_price_ ? last_trade_price_->value() : 0);
-  w.boolean(standing_since_.has_value());
-  w.i64(standing_since_ ? standing_since_->value() : 0);
-  w.u64(edge_trades_.size());
-  for (const EdgeTrade& t : edge_trades_) {
-    w.i64(t.time.value());
-    w.boolean(t.high);
-    w.i64(t.qty);
-  }
-  w.u64(recent_trades_.size());
-  for (const WindowTrade& t : recent_trades_) {
-    w.i64(t.time.value());
-    w.i64(t.price);
-    w.i64(t.qty);
-  }
+  encode_trade_state<std::uint64_t>(w);
 }
 
 Bytes PrivateBook::encode() const {
@@ -527,28 +510,8 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
       ++resting;
     }
   }
-  book.next_order_id_ = r.u64("next order id");
-  book.trade_seq_ = r.u64("trade count");
-  const bool has_last = r.boolean("has last trade");
-  const std::int64_t last = r.i64("last trade price");
-  if (has_last) book.last_trade_price_ = Price(last);
-  const bool has_since = r.boolean("standing quote");
-  const std::int64_t since = r.i64_in("standing since", 0, market::kMaxLedgerTimeMs);
-  if (has_since) book.standing_since_ = LedgerTime(since);
-  const std::uint64_t edges = r.u64("edge trades");
-  if (!r.failed() && edges > r.remaining() / 17) return bad("more edge trades than bytes");
-  for (std::uint64_t i = 0; i < edges && !r.failed(); ++i) {
-    const LedgerTime at(r.i64_in("edge trade time", 0, market::kMaxLedgerTimeMs));
-    const bool high_edge = r.boolean("edge");
-    book.edge_trades_.push_back({at, high_edge, r.i64_in("edge trade qty", 1, kMaxQty)});
-  }
-  const std::uint64_t recent = r.u64("recent trades");
-  if (!r.failed() && recent > r.remaining() / 24) return bad("more trades than bytes");
-  for (std::uint64_t i = 0; i < recent && !r.failed(); ++i) {
-    const LedgerTime at(r.i64_in("trade time", 0, market::kMaxLedgerTimeMs));
-    const std::int64_t price = r.i64_in("trade price", 1, market::kMaxPriceTicks);
-    book.recent_trades_.push_back({at, price, r.i64_in("trade qty", 1, kMaxQty)});
-  }
+  PFEX_RETURN_IF_ERROR(
+      book.decode_trade_state<std::uint64_t>(r, kMaxQty).with_context("private book"));
   PFEX_RETURN_IF_ERROR(r.finish());
   std::uint64_t open_in_ledger = 0;
   for (std::uint64_t id = 0; id < ledger.order_count(); ++id)

@@ -6,7 +6,9 @@
 #include "protocol/private_market.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -17,6 +19,7 @@
 #include "protocol/ledger_replica.hpp"
 #include "protocol/private/wallet.hpp"
 #include "protocol/private_test_util.hpp"
+#include "protocol/private_venue_test_util.hpp"
 
 namespace pfex::protocol {
 namespace {
@@ -29,10 +32,7 @@ using priv::Side;
 
 constexpr std::int64_t kRef = testing::kReference;  // band [960, 1040]
 
-const std::shared_ptr<const priv::PrivateGens>& shared_gens() {
-  static const auto gens = std::make_shared<const priv::PrivateGens>();
-  return gens;
-}
+using testing::shared_gens;
 
 market::ContractSpec spec_with_fee() {
   market::ContractSpec s = market::seed_example_preset();
@@ -41,14 +41,8 @@ market::ContractSpec spec_with_fee() {
 }
 
 // A private market behind a LedgerReplica, its log, and every event the replica reported.
-struct Venue {
-  SigningKey issuer = testing::fixed_issuer();
-  LedgerReplica replica{shared_gens()};
-  std::vector<LedgerEntry> entries;
+struct Venue : testing::PrivateVenue {
   std::vector<PrivateEvent> events;
-  std::int64_t now = 1'000'000;
-  std::uint64_t mint_sequence = 0;
-  std::uint64_t advance_sequence = 0;
 
   explicit Venue(const market::ContractSpec& spec = spec_with_fee()) {
     replica.set_private_event_sink([this](const EntryOutcome&, std::span<const PrivateEvent> e) {
@@ -60,50 +54,15 @@ struct Venue {
     EXPECT_TRUE(add(encode_entry(g)).accepted);
   }
 
-  const priv::PrivateLedger& ledger() const { return *replica.private_ledger(); }
-
-  EntryOutcome add(Bytes payload, std::int64_t at = 0) {
-    now = at > 0 ? at : now + 1;
-    entries.push_back(LedgerEntry{entries.size() + 1, LedgerTime(now), std::move(payload)});
-    Result<EntryOutcome> out = replica.apply(entries.back());
-    EXPECT_TRUE(out.is_ok()) << out.status().to_string();
-    return *out;
-  }
-
-  template <class Tx>
-  void ok(PrivateWallet& w, const Result<Tx>& tx) {
-    ASSERT_TRUE(tx.is_ok()) << tx.status().to_string();
-    const EntryOutcome out = add(encode_entry(PrivateEntry{PrivateTx(*tx)}));
-    ASSERT_TRUE(out.accepted) << out.reason.to_string();
-    if constexpr (!std::is_same_v<Tx, priv::CancelTx>) {
-      ASSERT_TRUE(w.confirm(*out.private_result).is_ok());
-    }
-  }
-
   // A registered identity with `cash` in its token.
   std::unique_ptr<PrivateWallet> trader(std::int64_t cash) {
-    auto w = std::make_unique<PrivateWallet>(*shared_gens());
-    ok(*w, w->build_register(ledger(), 1, ledger().terms().bond));
-    priv::MintTx mint;
-    mint.account = w->identity();
-    mint.amount = cash;
-    mint.sequence = ++mint_sequence;
-    mint.signature = issuer.sign(priv::mint_signed_bytes(ledger().terms().market_id, mint));
-    EXPECT_TRUE(add(encode_entry(PrivateEntry{PrivateTx(mint)})).accepted);
-    w->on_mint(static_cast<std::uint64_t>(cash));
+    auto w = registered(cash);
     ok(*w, w->build_deposit(ledger(), static_cast<std::uint64_t>(cash)));
     return w;
   }
 
   void post(PrivateWallet& w, Side side, OrderKind kind, std::int64_t price, std::int64_t qty) {
     ok(w, w.build_post(ledger(), side, kind, price, qty));
-  }
-
-  // The issuer's Advance at ledger time `at`.
-  EntryOutcome advance(std::int64_t at) {
-    return add(
-        sign_transparent(issuer, *replica.market_id(), ++advance_sequence, market::AdvanceAction{}),
-        at);
   }
 
   template <class E>
@@ -811,6 +770,93 @@ TEST(PrivateMatching, AnEpochTheTermsCannotTakeStopsTheReplicaWithTheEntry) {
                                                    ++v.advance_sequence, market::AdvanceAction{})});
   ASSERT_FALSE(again.is_ok());
   EXPECT_EQ(again.status().to_string(), why);
+}
+
+}  // namespace
+}  // namespace pfex::protocol
+
+namespace pfex::protocol {
+namespace {
+
+// libsodium's randomness replaced by a fixed stream for one test: every wallet's blinding, tag
+// and nonce is then the same on every run, and so are the log's bytes and every encoding.
+class FixedRandomness {
+ public:
+  FixedRandomness() {
+    counter() = 0;
+    randombytes_set_implementation(&kFixed);
+  }
+  ~FixedRandomness() { randombytes_set_implementation(&randombytes_internal_implementation); }
+  FixedRandomness(const FixedRandomness&) = delete;
+  FixedRandomness& operator=(const FixedRandomness&) = delete;
+
+ private:
+  static std::uint64_t& counter() {
+    static std::uint64_t n = 0;
+    return n;
+  }
+  static void buf(void* out, std::size_t size) {
+    std::array<unsigned char, randombytes_SEEDBYTES> seed{};
+    const std::uint64_t n = counter()++;
+    for (std::size_t i = 0; i < 8; ++i)
+      seed[i] = static_cast<unsigned char>(n >> (8 * i));
+    randombytes_buf_deterministic(out, size, seed.data());
+  }
+  static std::uint32_t random() {
+    std::uint32_t x = 0;
+    buf(&x, sizeof x);
+    return x;
+  }
+  static const char* name() { return "pfex-test-fixed"; }
+  static inline randombytes_implementation kFixed = {&name,   &random, nullptr,
+                                                     nullptr, &buf,    nullptr};
+};
+
+std::string digest_hex(std::string_view domain, ByteSpan bytes) {
+  Hasher h(domain);
+  h.update(bytes);
+  return to_hex(h.finish());
+}
+
+// The private book and the exchange encode the engine's state each in its own layout; a fixed
+// session (edge trades at H, a standing quote at H, window trades, resting orders on both sides)
+// must give the bytes it gave before the two encodings shared their common part. With the
+// wallets' randomness fixed, the private run is the same on every run.
+TEST(PrivateMatching, TheEncodingsOfAFixedSessionAreUnchanged) {
+  const FixedRandomness fixed;
+  Venue v;
+  auto a = v.trader(1'000'000);
+  auto b = v.trader(1'000'000);
+  auto c = v.trader(1'000'000);
+  v.post(*a, Side::kBuy, OrderKind::kLimit, 1040, 8);   // order 0 rests at H
+  v.post(*b, Side::kSell, OrderKind::kLimit, 1040, 2);  // 2 at H (edge)
+  v.post(*c, Side::kSell, OrderKind::kLimit, 1020, 3);  // 3 at H (edge): 3 left at H
+  v.post(*c, Side::kBuy, OrderKind::kLimit, 970, 2);    // rests
+  v.post(*b, Side::kSell, OrderKind::kLimit, 1039, 1);  // 1 at H: 2 left at H
+  ASSERT_FALSE(HasFatalFailure());
+  const PrivateBook& book = *v.replica.private_book();
+  EXPECT_EQ(book.trade_count(), 3U);
+  ASSERT_TRUE(book.book().best(market::Side::kBuy).has_value());
+  EXPECT_EQ(book.book().best(market::Side::kBuy)->value(), 1040);
+  EXPECT_EQ(digest_hex("golden", book.encode()),
+            "716c7011761cb86f42e48297971812b53217e8ae497b4f57cc89077b40727787");
+  EXPECT_EQ(to_hex(v.replica.state_hash()),
+            "eaacf73115a08c1ec19b2596293955bf2d8ecce8f903af31f8596b2e60e95092");
+
+  Transparent t(spec_with_fee());
+  const market::AccountId ta = t.trader(1'000'000), tb = t.trader(1'000'000),
+                          tc = t.trader(1'000'000);
+  const auto limit = [](market::Side s, std::int64_t p, std::int64_t q) {
+    return testing::limit(s, p, q);
+  };
+  ASSERT_TRUE(t.ex.submit(LedgerTime(2), ta, limit(market::Side::kBuy, 1040, 8)).is_ok());
+  ASSERT_TRUE(t.ex.submit(LedgerTime(3), tb, limit(market::Side::kSell, 1040, 2)).is_ok());
+  ASSERT_TRUE(t.ex.submit(LedgerTime(4), tc, limit(market::Side::kSell, 1020, 3)).is_ok());
+  ASSERT_TRUE(t.ex.submit(LedgerTime(5), tc, limit(market::Side::kBuy, 970, 2)).is_ok());
+  ASSERT_TRUE(t.ex.submit(LedgerTime(6), tb, limit(market::Side::kSell, 1039, 1)).is_ok());
+  EXPECT_EQ(t.ex.trade_count(), 3U);
+  EXPECT_EQ(digest_hex("golden", t.ex.snapshot()),
+            "867f397a9a8dcd8c70aec9bac71f33f0547992e2ccc207d18f03af79123c414c");
 }
 
 }  // namespace

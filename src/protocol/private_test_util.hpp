@@ -1,13 +1,17 @@
 // Helpers for the private market's protocol tests and its fuzz target
-// (fuzz/replica_private_fuzz.cpp): a fixed private genesis, and the chunked log format of the fuzz
-// target's inputs and seeds.
+// (fuzz/replica_private_fuzz.cpp): a fixed private genesis, the issuer's signed mint, and the
+// chunked log format of the fuzz target's inputs and seeds. The gtest fixture around a replica is
+// in private_venue_test_util.hpp.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "protocol/keys.hpp"
+#include "protocol/private/params.hpp"
+#include "protocol/private/transaction.hpp"
 #include "protocol/test_util.hpp"
 #include "protocol/transaction.hpp"
 
@@ -31,6 +35,24 @@ inline SigningKey fixed_issuer() {
   std::array<std::uint8_t, crypto::kEd25519SeedBytes> seed{};
   seed.fill(0x2a);
   return SigningKey::from_seed(seed);
+}
+
+// The generators of the private tests, built once per process (building them costs).
+inline const std::shared_ptr<const priv::PrivateGens>& shared_gens() {
+  static const auto gens = std::make_shared<const priv::PrivateGens>();
+  return gens;
+}
+
+// The issuer's mint of `amount` to `account`, its `sequence`-th, signed for market `market_id`.
+inline priv::MintTx signed_mint(const SigningKey& issuer, const Digest32& market_id,
+                                const std::array<std::uint8_t, 32>& account, std::int64_t amount,
+                                std::uint64_t sequence) {
+  priv::MintTx tx;
+  tx.account = account;
+  tx.amount = amount;
+  tx.sequence = sequence;
+  tx.signature = issuer.sign(priv::mint_signed_bytes(market_id, tx));
+  return tx;
 }
 
 // A log after its genesis as fuzz input: chunks `length:u16 (little-endian) payload`; a last

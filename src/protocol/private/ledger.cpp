@@ -136,12 +136,7 @@ Result<SpendEffects> PrivateLedger::resolve(const SpendTx& tx) const {
   PFEX_RETURN_IF_ERROR(resolve_entries(tx.entries, *claim_terms, &tx, out));
   // The order a reduce or cancel-replace acts on.
   if (tx.type == TxType::kReduce || tx.type == TxType::kCancelReplace) {
-    const PrivateOrder* o = order(tx.target);
-    if (o == nullptr) return Status::not_found(order_name(tx.target) + " unknown");
-    if (is_fund_order(*o))
-      return Status::failed_precondition(order_name(tx.target) +
-                                         " is the fund's liquidation order");
-    if (o->closed) return Status::failed_precondition(order_name(tx.target) + " is closed");
+    PFEX_ASSIGN_OR_RETURN(const PrivateOrder* o, open_trader_order(tx.target));
     if (o->fills.size() != tx.fills_seen)
       return Status::failed_precondition(
           order_name(tx.target) + " has " + std::to_string(o->fills.size()) +
@@ -528,12 +523,17 @@ Status PrivateLedger::check_register(const RegisterTx& tx, bool rules_only) cons
   return Status::ok();
 }
 
-Status PrivateLedger::check_cancel(const CancelTx& tx, bool rules_only) const {
-  const PrivateOrder* o = order(tx.order);
-  if (o == nullptr) return Status::not_found(order_name(tx.order) + " unknown");
+Result<const PrivateOrder*> PrivateLedger::open_trader_order(std::uint64_t id) const {
+  const PrivateOrder* o = order(id);
+  if (o == nullptr) return Status::not_found(order_name(id) + " unknown");
   if (is_fund_order(*o))
-    return Status::failed_precondition(order_name(tx.order) + " is the fund's liquidation order");
-  if (o->closed) return Status::failed_precondition(order_name(tx.order) + " is already closed");
+    return Status::failed_precondition(order_name(id) + " is the fund's liquidation order");
+  if (o->closed) return Status::failed_precondition(order_name(id) + " is closed");
+  return o;
+}
+
+Status PrivateLedger::check_cancel(const CancelTx& tx, bool rules_only) const {
+  PFEX_ASSIGN_OR_RETURN(const PrivateOrder* o, open_trader_order(tx.order));
   if (rules_only) return Status::ok();
   crypto::Transcript t = tx_transcript(terms_, PrivateTx(tx));
   if (Status s = crypto::verify_linear(tag_statement(gens_, o->tag), tx.proof, t); !s.is_ok())

@@ -261,6 +261,9 @@ class PrivateLedger {
   Status check_spend(const SpendTx& tx, bool rules_only) const;
   Status check_register(const RegisterTx& tx, bool rules_only) const;
   Status check_cancel(const CancelTx& tx, bool rules_only) const;
+  // The order a cancel, reduce or cancel-replace acts on: known, a trader's (not the fund's) and
+  // still open; else the refusal naming it.
+  Result<const PrivateOrder*> open_trader_order(std::uint64_t id) const;
   Status check_mint(const MintTx& tx, bool rules_only) const;
   Status check_transfer(const TransferTx& tx, bool rules_only) const;
   Status check_refresh(const SpendTx& tx, bool rules_only) const;
