@@ -116,6 +116,10 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   std::span<const market::LiquidationBatch> liquidations() const { return batches_; }
   // g_S of the last resolution (the base of the next levy; 0 before any).
   std::uint64_t gross_prev() const { return gross_prev_; }
+  // The fund at the last halt, as the round's close passes it to the ledger (RoundClose): its
+  // position, and its cash inside the market (cash - bonds taken + exits paid - fees tokens paid).
+  std::int64_t halt_fund_position() const { return halt_fund_position_; }
+  std::int64_t halt_fund_cash() const { return halt_fund_cash_; }
 
   // The engine's whole state in the canonical codec: kVersion, the engine's time, then
   // encode_state().
