@@ -50,7 +50,8 @@ struct Market {
   crypto::Point genesis_key = crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed));
 
   // With `settlement_interval_ms`, a margin round is also scheduled every that many ms.
-  explicit Market(std::int64_t settlement_interval_ms = 0) {
+  // Without `key_generation`, the genesis keeps its own validators' key (nothing decrypts).
+  explicit Market(std::int64_t settlement_interval_ms = 0, bool key_generation = true) {
     market::ContractSpec spec = market::seed_example_preset();
     spec.fee_per_contract = Cash(2);
     spec.settlement_interval_ms = settlement_interval_ms;
@@ -68,7 +69,7 @@ struct Market {
       share_key.push_back(crypto::X25519SecretKey::from_bytes(seed));
       dkg.validators.push_back({identity.back().public_key(), share_key.back().public_key()});
     }
-    g.key_generation = dkg;
+    if (key_generation) g.key_generation = dkg;
     EXPECT_TRUE(add(encode_entry(g), kStart).accepted);
   }
 
@@ -469,6 +470,48 @@ TEST(ReplicaResolution, ASecondRoundResolvesWhileTheFundHoldsTheFirstRoundsPosit
   ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
   EXPECT_EQ(restored->state_hash(), m.replica.state_hash());
   EXPECT_EQ(restored->private_book()->halt_fund_cash(), 1'000'994);
+}
+
+// A private market whose genesis starts no key generation: nobody holds the key its sums are
+// under, so a round with a defaulter is never resolved. What happens, through the log: the
+// default is recorded and the bond forfeited, no round awaits shares, shares are refused, the
+// fund takes nothing over, and the market keeps trading (docs/protocol/private.md section 14).
+TEST(ReplicaResolution, WithoutKeyGenerationADefaultIsRecordedAndNeverResolved) {
+  Market m(0, false);
+  EXPECT_EQ(m.ledger().key_state(), priv::PrivateLedger::KeyState::kGenesis);
+  auto a = m.registered(1'000'000);
+  auto b = m.registered(1'000'000);
+  m.ok(*a, a->build_deposit(m.ledger(), 1'000'000));
+  m.ok(*b, b->build_deposit(m.ledger(), 1'000'000));
+  const std::int64_t high = m.ledger().terms().high;
+  m.ok(*a, a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, high, 2));
+  const std::int64_t standing = m.now;
+  m.ok(*b, b->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high, 1));
+  ASSERT_TRUE(m.advance(standing + 60'000).accepted);
+  m.ok(*a, a->build_settle(m.ledger()));
+  m.ok(*a, a->build_refresh(m.ledger(), 0));
+  m.ok(*b, b->build_settle(m.ledger()));
+  const PrivateBook& book = *m.replica.private_book();
+  ASSERT_TRUE(m.advance(book.window_close().value()).accepted);
+  ASSERT_TRUE(m.ledger().defaulted(b->identity()));
+  EXPECT_EQ(m.ledger().fund().bonds_forfeited, m.ledger().terms().bond);
+  EXPECT_EQ(m.ledger().resolutions().pending_count(), 0U);
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  // Shares made with any key are refused: the market has no key generation to check them by.
+  priv::RoundToResolve round;
+  const Result<Bytes> e =
+      priv::build_share_entry(m.identity[0], Digest32{}, 1, crypto::Scalar::from_u64(7), round);
+  ASSERT_TRUE(e.is_ok());
+  m.refused(encode_entry(DecryptionShares{*e}), "started no key generation");
+  // Long after any deadline the round is still unresolved and the fund holds only the fees
+  // (2 sides x 2 x 1 contract): B's position, cash and bond stay with nobody.
+  ASSERT_TRUE(m.advance(book.window_close().value() + 10 * kResolutionMs).accepted);
+  EXPECT_TRUE(m.ledger().resolutions().recorded().empty());
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(book.fund().position, 0);
+  EXPECT_EQ(book.fund().cash, 4);
+  // The market keeps trading: A posts in the new epoch.
+  m.ok(*a, a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, m.ledger().terms().low, 1));
 }
 
 }  // namespace
