@@ -41,9 +41,12 @@ struct Market : testing::PrivateVenue {
   std::vector<crypto::X25519SecretKey> share_key;
   crypto::Point genesis_key = crypto::Point::mul_base(crypto::Scalar::from_u64(0x5eed));
 
-  Market() {
+  // With `settlement_interval_ms`, a margin round is also scheduled every that many ms.
+  // Without `key_generation`, the genesis keeps its own validators' key (nothing decrypts).
+  explicit Market(std::int64_t settlement_interval_ms = 0, bool key_generation = true) {
     market::ContractSpec spec = market::seed_example_preset();
     spec.fee_per_contract = Cash(2);
+    spec.settlement_interval_ms = settlement_interval_ms;
     Genesis g{spec, Price(testing::kReference), issuer.public_key()};
     g.private_terms = PrivateGenesisTerms{3, genesis_key};
     priv::DkgGenesis dkg;
@@ -58,7 +61,7 @@ struct Market : testing::PrivateVenue {
       share_key.push_back(crypto::X25519SecretKey::from_bytes(seed));
       dkg.validators.push_back({identity.back().public_key(), share_key.back().public_key()});
     }
-    g.key_generation = dkg;
+    if (key_generation) g.key_generation = dkg;
     EXPECT_TRUE(add(encode_entry(g), kStart).accepted);
   }
 
@@ -293,6 +296,181 @@ TEST(ReplicaResolution, FewerThanTSharesByTheDeadlineResolveAtTheEntryCarryingTh
   ASSERT_TRUE(restored->apply_batch(std::span(m.entries).subspan(cut - 1)).is_ok());
   EXPECT_EQ(restored->chain(), m.replica.chain());
   EXPECT_EQ(restored->state_hash(), m.replica.state_hash());
+}
+
+// Two rounds with defaulters through real decryption shares, the second while the fund still holds
+// part of what it took over in the first (docs/design.md section 6.3): the fund's position and
+// market cash at the second halt enter the second round's equity sum, and the decrypted figures
+// and the fund's takeover equal what the wallets' openings give. Fee 2 per contract on each side,
+// k = 1 cent a tick, bond 1,000; a margin round is also scheduled at start + 1,000,000 ms.
+struct TwoRounds {
+  static constexpr std::int64_t kInterval = 1'000'000;
+  Market m{kInterval};
+  std::unique_ptr<PrivateWallet> a, b, c, d;
+
+  // Shares from validators 1 and 2 for the round of `epoch`, then its deadline.
+  void resolve(std::uint64_t epoch) {
+    const priv::RoundToResolve* round = m.ledger().resolutions().pending(epoch);
+    ASSERT_NE(round, nullptr);
+    const std::int64_t deadline = round->deadline.value();
+    ASSERT_TRUE(m.add(m.shares(1, epoch)).accepted);
+    ASSERT_TRUE(m.add(m.shares(2, epoch)).accepted);
+    ASSERT_TRUE(m.advance(deadline).accepted);
+    ASSERT_EQ(m.ledger().resolutions().recorded().count(epoch), 1U);
+  }
+};
+
+TEST(ReplicaResolution, ASecondRoundResolvesWhileTheFundHoldsTheFirstRoundsPosition) {
+  TwoRounds r;
+  Market& m = r.m;
+  const PrivateBook& book = *m.replica.private_book();
+  m.run_key_generation();
+  r.a = m.registered(1'000'000);
+  r.b = m.registered(1'000'000);
+  r.c = m.registered(1'000'000);
+  r.d = m.registered(1'000'000);
+  m.finish_key_generation();
+  for (PrivateWallet* w : {r.a.get(), r.b.get(), r.c.get(), r.d.get()})
+    m.ok(*w, w->build_deposit(m.ledger(), 1'000'000));
+
+  // Epoch 0, band [960, 1040]: A bids 4 at 1040, B sells 2 and C sells 1 into it; A's last
+  // contract stands at the top and the breaker halts the market (reference 1040).
+  const std::int64_t high0 = m.ledger().terms().high;
+  ASSERT_EQ(high0, 1040);
+  m.ok(*r.a, r.a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, high0, 4));
+  const std::int64_t standing = m.now;
+  m.ok(*r.b, r.b->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high0, 2));
+  m.ok(*r.c, r.c->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high0, 1));
+  ASSERT_TRUE(m.advance(standing + 60'000).accepted);
+  ASSERT_TRUE(m.ledger().in_refresh_window());
+  // The fund holds only the fees: 2 sides x 2 x (2 + 1) contracts = 12; tokens paid all 12.
+  EXPECT_EQ(book.fund().cash, 12);
+  EXPECT_EQ(m.ledger().fees_charged(), 12);
+  EXPECT_EQ(book.halt_fund_position(), 0);
+  EXPECT_EQ(book.halt_fund_cash(), 0);  // 12 - 0 bonds taken + 0 exits paid - 12 fees
+  m.ok(*r.a, r.a->build_settle(m.ledger()));
+  m.ok(*r.a, r.a->build_refresh(m.ledger(), 0));
+  m.ok(*r.c, r.c->build_settle(m.ledger()));
+  m.ok(*r.c, r.c->build_refresh(m.ledger(), 0));
+  m.ok(*r.d, r.d->build_refresh(m.ledger(), 0));
+  m.ok(*r.b, r.b->build_settle(m.ledger()));  // B holds its fills and never refreshes
+  ASSERT_TRUE(m.advance(book.window_close().value()).accepted);
+  ASSERT_TRUE(m.ledger().defaulted(r.b->identity()));
+  ASSERT_EQ(m.ledger().resolutions().pending(0)->fund_position, 0);
+  r.resolve(0);
+
+  // Round 1: B is short 2, with cash 1,000,000 + 2 x 1040 - 2 x 2 fee = 1,002,076.
+  //   v_D = -2, c_D = 1,002,076, E_D = 1,002,076 + 1040 x (-2) = 999,996,
+  //   g_S = A's 3 + C's 1 + D's 0 = 4.
+  // The fund: 12 fees + 1,002,076 + B's bond 1,000 = 1,003,088, position -2, and its bid of 2
+  // at the new band's top (reference 1040: [998, 1082]).
+  const priv::Resolution first = m.ledger().resolutions().recorded().at(0);
+  EXPECT_EQ(first.position, -2);
+  EXPECT_EQ(first.cash, 1'002'076);
+  EXPECT_EQ(first.cash, r.b->attributes().c);
+  EXPECT_EQ(first.equity, 999'996);
+  EXPECT_EQ(first.gross, 4U);
+  EXPECT_EQ(book.fund().cash, 1'003'088);
+  EXPECT_EQ(book.fund().position, -2);
+  const std::int64_t high1 = m.ledger().terms().high;
+  ASSERT_EQ(high1, 1082);
+
+  // Epoch 1: D sells 1 into the fund's bid at 1082. The fund pays 1082 + its fee 2 and collects
+  // both sides' fees 4: 1,003,088 - 1,084 + 4 = 1,002,008, position -1; the batch has 1 of 2.
+  // Its bid at the top keeps the breaker off there; the scheduled round halts the market.
+  m.ok(*r.d, r.d->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high1, 1));
+  EXPECT_EQ(book.fund().cash, 1'002'008);
+  EXPECT_EQ(book.fund().position, -1);
+  ASSERT_TRUE(m.advance(kStart + TwoRounds::kInterval).accepted);
+  ASSERT_TRUE(m.ledger().in_refresh_window());
+  // The halt figures: position -1; cash 1,002,008 - 1,000 bonds taken + 0 exits paid - 14 fees
+  // tokens paid (12 + D's 2) = 1,000,994 (= B's 1,002,076 - the 1,082 the fund paid; the fund's
+  // own fee went to itself).
+  EXPECT_EQ(m.ledger().fees_charged(), 14);
+  EXPECT_EQ(book.halt_fund_position(), -1);
+  EXPECT_EQ(book.halt_fund_cash(), 1'000'994);
+  // At the halt the first batch ends: 1 contract at 1082, the rest marked at the edge 1082.
+  ASSERT_EQ(book.liquidations().size(), 1U);
+  EXPECT_TRUE(book.liquidations()[0].finished);
+  EXPECT_EQ(book.liquidations()[0].price_num, i128{1082} * book.liquidations()[0].price_den);
+
+  m.ok(*r.a, r.a->build_refresh(m.ledger(), 0));
+  m.ok(*r.d, r.d->build_settle(m.ledger()));
+  m.ok(*r.d, r.d->build_refresh(m.ledger(), 0));
+  ASSERT_TRUE(m.advance(book.window_close().value()).accepted);  // C never refreshes
+  ASSERT_TRUE(m.ledger().defaulted(r.c->identity()));
+  ASSERT_EQ(m.ledger().resolutions().pending(1)->fund_position, -1);
+  const Digest32 awaiting = m.replica.state_hash();
+  r.resolve(1);
+  EXPECT_NE(m.replica.state_hash(), awaiting);
+
+  // Round 2 (reference 1082, the last trade): C is short 1 with 1,000,000 + 1040 - 2 = 1,001,038.
+  //   v_D = -sum_S v - v_fund = -(A's 3 + D's -1) - (-1) = -1, c_D = 1,001,038,
+  //   E_D = 1,001,038 + 1082 x (-1) = 999,956, g_S = A's 3 + D's 1 = 4.
+  // The fund takes it over: 1,002,008 + 1,001,038 + C's bond 1,000 = 2,004,046, position -2.
+  const priv::Resolution second = m.ledger().resolutions().recorded().at(1);
+  EXPECT_EQ(second.position, -1);
+  EXPECT_EQ(second.cash, 1'001'038);
+  EXPECT_EQ(second.cash, r.c->attributes().c);
+  EXPECT_EQ(second.equity, 999'956);
+  EXPECT_EQ(second.gross, 4U);
+  EXPECT_EQ(book.fund().cash, 2'004'046);
+  EXPECT_EQ(book.fund().position, -2);
+  EXPECT_EQ(book.gross_prev(), 4U);
+  ASSERT_EQ(book.liquidations().size(), 2U);
+  EXPECT_FALSE(book.liquidations()[1].finished);  // the fund's bid of 2 works it off
+  EXPECT_EQ(book.liquidations()[1].total.value(), 1);
+
+  // Every replica replaying the log in one batch, or from a snapshot, ends the same.
+  LedgerReplica v(shared_gens());
+  ASSERT_TRUE(v.apply_batch(m.entries, 2).is_ok());
+  EXPECT_EQ(v.state_hash(), m.replica.state_hash());
+  auto restored = LedgerReplica::restore(m.replica.snapshot(), shared_gens());
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  EXPECT_EQ(restored->state_hash(), m.replica.state_hash());
+  EXPECT_EQ(restored->private_book()->halt_fund_cash(), 1'000'994);
+}
+
+// A private market whose genesis starts no key generation: nobody holds the key its sums are
+// under, so a round with a defaulter is never resolved. What happens, through the log: the
+// default is recorded and the bond forfeited, no round awaits shares, shares are refused, the
+// fund takes nothing over, and the market keeps trading (docs/protocol/private.md section 14).
+TEST(ReplicaResolution, WithoutKeyGenerationADefaultIsRecordedAndNeverResolved) {
+  Market m(0, false);
+  EXPECT_EQ(m.ledger().key_state(), priv::PrivateLedger::KeyState::kGenesis);
+  auto a = m.registered(1'000'000);
+  auto b = m.registered(1'000'000);
+  m.ok(*a, a->build_deposit(m.ledger(), 1'000'000));
+  m.ok(*b, b->build_deposit(m.ledger(), 1'000'000));
+  const std::int64_t high = m.ledger().terms().high;
+  m.ok(*a, a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, high, 2));
+  const std::int64_t standing = m.now;
+  m.ok(*b, b->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high, 1));
+  ASSERT_TRUE(m.advance(standing + 60'000).accepted);
+  m.ok(*a, a->build_settle(m.ledger()));
+  m.ok(*a, a->build_refresh(m.ledger(), 0));
+  m.ok(*b, b->build_settle(m.ledger()));
+  const PrivateBook& book = *m.replica.private_book();
+  ASSERT_TRUE(m.advance(book.window_close().value()).accepted);
+  ASSERT_TRUE(m.ledger().defaulted(b->identity()));
+  EXPECT_EQ(m.ledger().fund().bonds_forfeited, m.ledger().terms().bond);
+  EXPECT_EQ(m.ledger().resolutions().pending_count(), 0U);
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  // Shares made with any key are refused: the market has no key generation to check them by.
+  priv::RoundToResolve round;
+  const Result<Bytes> e =
+      priv::build_share_entry(m.identity[0], Digest32{}, 1, crypto::Scalar::from_u64(7), round);
+  ASSERT_TRUE(e.is_ok());
+  m.refused(encode_entry(DecryptionShares{*e}), "started no key generation");
+  // Long after any deadline the round is still unresolved and the fund holds only the fees
+  // (2 sides x 2 x 1 contract): B's position, cash and bond stay with nobody.
+  ASSERT_TRUE(m.advance(book.window_close().value() + 10 * kResolutionMs).accepted);
+  EXPECT_TRUE(m.ledger().resolutions().recorded().empty());
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(book.fund().position, 0);
+  EXPECT_EQ(book.fund().cash, 4);
+  // The market keeps trading: A posts in the new epoch.
+  m.ok(*a, a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, m.ledger().terms().low, 1));
 }
 
 }  // namespace

@@ -131,6 +131,10 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // batch, as the transparent exchange counts it): the levy of the next margin round is
   // market::shortfall_levy of it at the new reference price.
   i128 fund_equity(Price price) const;
+  // The fund at the last halt, as the round's close passes it to the ledger (RoundClose): its
+  // position, and its cash inside the market (cash - bonds taken + exits paid - fees tokens paid).
+  std::int64_t halt_fund_position() const { return halt_fund_position_; }
+  std::int64_t halt_fund_cash() const { return halt_fund_cash_; }
 
   // The engine's whole state in the canonical codec: kVersion, the engine's time, then
   // encode_state().

@@ -178,10 +178,16 @@ Status EntryRules<DecryptionShares>::apply(const DecryptionShares& entry, ByteSp
                                            ValidatorState& state, EntryOutcome&) {
   PrivateMarket& market = *state.private_market;
   const priv::DkgSession& dkg = *market.dkg;
-  PFEX_ASSIGN_OR_RETURN(
-      std::optional<priv::Resolution> recorded,
-      market.ledger->apply_shares(entry.bytes, now, *dkg.key(), dkg.genesis(), dkg.session_id()));
-  if (recorded) return resolve_round(market, *recorded);
+  Result<std::optional<priv::Resolution>> recorded =
+      market.ledger->apply_shares(entry.bytes, now, *dkg.key(), dkg.genesis(), dkg.session_id());
+  if (!recorded.is_ok()) {
+    // t valid shares whose sums cannot be solved: no later entry can resolve the round, so the
+    // market cannot go on (refused, the ledger unchanged; the replica stops at this entry).
+    if (recorded.status().code() == ErrorCode::kOverflow)
+      market.book->mark_fault("the round's decryption: " + recorded.status().to_string());
+    return recorded.status();
+  }
+  if (*recorded) return resolve_round(market, **recorded);
   return Status::ok();
 }
 

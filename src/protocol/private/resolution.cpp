@@ -244,10 +244,10 @@ Result<std::optional<Resolution>> Resolutions::apply(ByteSpan bytes, LedgerTime 
           static_cast<RoundSum>(k) == RoundSum::kEquity ? kEquityBound : kPositionSumBound;
       Result<std::int64_t> v = discrete_log_table().solve_var(m, bound);
       if (!v) {
-        return Status::failed_precondition(
-            "the " + std::string(round_sum_name(static_cast<RoundSum>(k))) + " sum of " +
-            round_name(e.epoch) + " is outside [-" + std::to_string(bound) + ", " +
-            std::to_string(bound) + "]");
+        return Status::overflow("the " + std::string(round_sum_name(static_cast<RoundSum>(k))) +
+                                " sum of " + round_name(e.epoch) + " is outside [-" +
+                                std::to_string(bound) + ", " + std::to_string(bound) +
+                                "]: the round cannot be resolved");
       }
       values[k] = *v;
     }

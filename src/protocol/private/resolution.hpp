@@ -115,8 +115,9 @@ class Resolutions {
   //   kNotFound                      no round of that epoch awaits resolution
   //   kFailedPrecondition            late: the round is resolved, or already has t shares
   //   kAlreadyExists                 the validator's shares for that round arrived already
-  // and, for the t-th valid entry, kFailedPrecondition when a sum is outside its bound (the
-  // ledger's accounting would be broken: the round stays pending).
+  // and, for the t-th valid entry, kOverflow when a sum is outside its bound: the ledger's
+  // accounting is broken (every t valid shares decrypt to the same sums), the round can never be
+  // resolved, and a replica stops there (validator_stages.cpp).
   Result<std::optional<Resolution>> apply(ByteSpan entry, LedgerTime now, const DkgKey& key,
                                           const DkgGenesis& genesis, const Digest32& session_id);
   // Records every round whose t shares are in and whose deadline is at or before `now`.

@@ -96,5 +96,67 @@ TEST(Resolutions, StateRoundTripsAndRefusesDisorder) {
   EXPECT_FALSE(Resolutions::decode(bad).is_ok());
 }
 
+// One validator (t = 1) with secret share 42: a round whose sums are in their bounds resolves at
+// its deadline; a round whose position sum is outside [-2^40, 2^40] is refused with kOverflow
+// (a replica stops there: validator_stages.cpp) and the state is unchanged.
+TEST(Resolutions, SharesOfASumOutsideItsBoundAreRefusedAndChangeNothing) {
+  const Scalar secret = Scalar::from_u64(42);
+  DkgKey key;
+  key.qualified = {1};
+  key.public_key = Point::mul_base(secret);
+  key.verification_keys = {key.public_key};
+  DkgGenesis genesis;
+  genesis.threshold = 1;
+  genesis.validators.push_back({validator_key().public_key(), {}});
+  const Digest32 session{};
+  auto round_of = [&](std::uint64_t epoch, std::uint64_t position) {
+    RoundToResolve r = a_round();
+    r.epoch = epoch;
+    r.sums = {crypto::encrypt(key.public_key, Scalar::from_u64(position), Scalar::from_u64(11)),
+              crypto::encrypt(key.public_key, Scalar::from_u64(1'000), Scalar::from_u64(12)),
+              crypto::encrypt(key.public_key, Scalar::from_u64(4), Scalar::from_u64(13))};
+    return r;
+  };
+  auto state = [](const Resolutions& r) {
+    Bytes out;
+    Writer w(&out);
+    r.encode(w);
+    return out;
+  };
+  const LedgerTime after = LedgerTime(a_round().deadline.value() + 1);
+
+  // At the bound: solved (v_D = -position - v_fund = -2^40).
+  Resolutions in_bound;
+  ASSERT_TRUE(in_bound.open(round_of(7, kPositionSumBound)).is_ok());
+  Result<Bytes> entry =
+      build_share_entry(validator_key(), session, 1, secret, round_of(7, kPositionSumBound));
+  ASSERT_TRUE(entry.is_ok()) << entry.status().to_string();
+  Result<std::optional<Resolution>> got = in_bound.apply(*entry, after, key, genesis, session);
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->position, -static_cast<std::int64_t>(kPositionSumBound));
+  EXPECT_EQ((*got)->equity, 1'000);
+  EXPECT_EQ((*got)->gross, 4U);
+
+  // One beyond it: refused, nothing changes, and every later attempt is refused the same way.
+  Resolutions beyond;
+  ASSERT_TRUE(beyond.open(round_of(7, kPositionSumBound + 1)).is_ok());
+  const Bytes before = state(beyond);
+  entry =
+      build_share_entry(validator_key(), session, 1, secret, round_of(7, kPositionSumBound + 1));
+  ASSERT_TRUE(entry.is_ok()) << entry.status().to_string();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    got = beyond.apply(*entry, after, key, genesis, session);
+    ASSERT_FALSE(got.is_ok());
+    EXPECT_EQ(got.status().code(), ErrorCode::kOverflow);
+    EXPECT_NE(got.status().to_string().find("position sum"), std::string::npos)
+        << got.status().to_string();
+    EXPECT_NE(got.status().to_string().find("cannot be resolved"), std::string::npos);
+    EXPECT_EQ(state(beyond), before);
+    EXPECT_TRUE(beyond.shares_from(7).empty());
+    EXPECT_TRUE(beyond.recorded().empty());
+  }
+}
+
 }  // namespace
 }  // namespace pfex::priv
