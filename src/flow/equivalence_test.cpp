@@ -353,7 +353,8 @@ TEST(FlowEquivalence, AFundDeficitIsLeviedAtTheNextRoundInBothModes) {
   b.add(market::ExitAction{a2});
   // The second sale is at round 2's high edge.
   market::Exchange probe = *market::Exchange::open(contract, Price(kReference), LedgerTime(0));
-  std::vector<TimedAction> head(b.flow.begin(), b.flow.begin() + second_sale);
+  std::vector<TimedAction> head(b.flow.begin(),
+                                b.flow.begin() + static_cast<std::ptrdiff_t>(second_sale));
   for (const TimedAction& step : head) {
     (void)market::apply_action(probe, step.at, step.action);
     if (probe.phase() == market::Phase::kRefreshWindow) {
@@ -380,6 +381,8 @@ TEST(FlowEquivalence, AFundDeficitIsLeviedAtTheNextRoundInBothModes) {
   EXPECT_EQ(c.refreshes, 6U);
   ASSERT_EQ(c.transparent.holdings.size(), 3U);
   EXPECT_TRUE(c.transparent.holdings[1].defaulted);
+  // The short exits at 10.40: 10,000 + 4,000 - 8 in fees - 4 * 1,040 (no penalty).
+  EXPECT_EQ(c.transparent.holdings[1].exit_claim, std::optional<Cash>(Cash(9'832)));
 }
 
 std::vector<std::filesystem::path> scenario_files() {

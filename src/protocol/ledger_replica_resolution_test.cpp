@@ -6,11 +6,13 @@
 // foreign and badly proved shares are refused by name and change nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,9 +45,12 @@ struct Market : testing::PrivateVenue {
 
   // With `settlement_interval_ms`, a margin round is also scheduled every that many ms.
   // Without `key_generation`, the genesis keeps its own validators' key (nothing decrypts).
-  explicit Market(std::int64_t settlement_interval_ms = 0, bool key_generation = true) {
+  // `bond`: the contract's bond (the seed example's by default).
+  explicit Market(std::int64_t settlement_interval_ms = 0, bool key_generation = true,
+                  std::optional<std::int64_t> bond = std::nullopt) {
     market::ContractSpec spec = market::seed_example_preset();
     spec.fee_per_contract = Cash(2);
+    if (bond) spec.bond = Cash(*bond);
     spec.settlement_interval_ms = settlement_interval_ms;
     Genesis g{spec, Price(testing::kReference), issuer.public_key()};
     g.private_terms = PrivateGenesisTerms{3, genesis_key};
@@ -471,6 +476,133 @@ TEST(ReplicaResolution, WithoutKeyGenerationADefaultIsRecordedAndNeverResolved) 
   EXPECT_EQ(book.fund().cash, 4);
   // The market keeps trading: A posts in the new epoch.
   m.ok(*a, a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, m.ledger().terms().low, 1));
+}
+
+// A margin round with a levy, resolved through the validators' shares. B (bond 0, funded to the
+// least its order needs) sells 2 at the band's top and defaults. The fund buys 1 back from A at
+// the next band's top H1 and keeps 1, so the batch is priced at H1, where B has little equity
+// left: that much is owed to B's round. Epoch 2 opens at H1 (a scheduled round) and the fund buys
+// its last 1 from A at that band's top H2: at the round after, the fund's equity is below 0, a
+// deficit levied per contract on the survivors' gross at the previous round. That round has no
+// defaulters, so its decrypted equity sum must be 0, which it is only with the levy the refreshes
+// paid subtracted (-lambda*g_S; the other sign gives 2*lambda*g_S of cash for nobody, and the book
+// would refuse the resolution and stop the replica). The fund is credited lambda*g_S then.
+TEST(ReplicaResolution, ALevyRoundResolvesThroughTheSharesToNoDefaulters) {
+  constexpr std::int64_t kInterval = 1'000'000;  // scheduled rounds at the genesis + 1000 s, 2000 s
+  Market m(kInterval, true, 0);
+  m.run_key_generation();
+  auto a = m.registered(1'000'000);
+  auto b = m.registered(10'000);
+  auto c = m.registered(1'000'000);
+  m.finish_key_generation();
+  m.ok(*a, a->build_deposit(m.ledger(), 1'000'000));
+  m.ok(*c, c->build_deposit(m.ledger(), 1'000'000));
+  const std::int64_t high = m.ledger().terms().high;
+  m.ok(*a, a->build_post(m.ledger(), Side::kBuy, OrderKind::kLimit, high, 4));
+  const std::int64_t standing = m.now;
+  // B deposits exactly what its sell of 2 at the top needs (E_L, then E_H, short by what the
+  // wallet says).
+  m.ok(*b, b->build_deposit(m.ledger(), 1));
+  for (int tries = 0;; ++tries) {
+    ASSERT_LT(tries, 3);
+    Result<priv::SpendTx> post = b->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high, 2);
+    if (post.is_ok()) {
+      m.ok(*b, post);
+      break;
+    }
+    ASSERT_EQ(post.status().code(), ErrorCode::kInsolvent) << post.status().to_string();
+    const std::string why(post.status().message());
+    const std::size_t at = why.find("short by ");
+    ASSERT_NE(at, std::string::npos) << why;
+    const auto need = static_cast<std::uint64_t>(std::stoll(why.substr(at + 9)));
+    m.ok(*b, b->build_deposit(m.ledger(), need));
+  }
+  m.ok(*c, c->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, high, 1));  // A: 1 stands
+  const PrivateBook& book = *m.replica.private_book();
+  // A settle, when the wallet has fills to claim or orders to release.
+  auto settle = [&](PrivateWallet& w) {
+    Result<priv::SpendTx> tx = w.build_settle(m.ledger());
+    if (tx.is_ok()) {
+      m.ok(w, tx);
+    } else {
+      ASSERT_EQ(tx.status().message(), "nothing to settle");
+    }
+  };
+  // One margin round: the halt by the bid standing at the top, A and C refresh, the close, the
+  // shares of validators `j` and `k`, the resolution at the deadline.
+  auto round = [&](std::int64_t halt, std::uint64_t epoch, std::uint32_t j, std::uint32_t k) {
+    ASSERT_TRUE(m.advance(halt).accepted);
+    ASSERT_TRUE(m.ledger().in_refresh_window());
+    for (PrivateWallet* w : {a.get(), c.get()}) {
+      settle(*w);
+      m.ok(*w, w->build_refresh(m.ledger(), 0));
+    }
+    const std::int64_t close = book.window_close().value();
+    ASSERT_TRUE(m.advance(close).accepted);
+    ASSERT_TRUE(m.add(m.shares(j, epoch)).accepted);
+    ASSERT_TRUE(m.add(m.shares(k, epoch)).accepted);
+    const EntryOutcome resolved = m.advance(close + kResolutionMs);
+    ASSERT_TRUE(resolved.accepted) << resolved.reason.to_string();
+    ASSERT_EQ(m.ledger().resolutions().recorded().count(epoch), 1U);
+    ASSERT_TRUE(book.fault().is_ok()) << book.fault().to_string();
+  };
+  round(standing + 60'000, 0, 1, 2);  // B defaults: the fund is short 2, bidding at H1
+  ASSERT_TRUE(m.ledger().defaulted(b->identity()));
+  ASSERT_EQ(book.fund().position, -2);
+  EXPECT_EQ(m.ledger().levy(), 0);
+  // Epoch 1: A sells 1 to the fund at H1 within T_ref of the scheduled round.
+  const std::int64_t h1 = book.band().high.value();
+  ASSERT_TRUE(m.advance(kStart + kInterval - 10'000).accepted);
+  m.ok(*a, a->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, h1, 1));
+  ASSERT_EQ(book.fund().position, -1);
+  round(kStart + kInterval, 1, 2, 3);  // the batch is priced at H1; epoch 2 opens there
+  ASSERT_EQ(book.liquidations().size(), 1U);
+  ASSERT_TRUE(book.liquidations()[0].finished);
+  EXPECT_EQ(book.band().reference.value(), h1);
+  EXPECT_EQ(m.ledger().levy(), 0);
+  const std::int64_t h2 = book.band().high.value();
+  ASSERT_TRUE(m.advance(kStart + 2 * kInterval - 10'000).accepted);
+  m.ok(*a, a->build_post(m.ledger(), Side::kSell, OrderKind::kLimit, h2, 1));
+  ASSERT_EQ(book.fund().position, 0);
+  const std::int64_t fund_cash = book.fund().cash;
+  const std::uint64_t gross = book.gross_prev();
+  ASSERT_GT(gross, 0U);
+  // The round at H2: the fund is flat and owes B's round what is left of B's equity at H1 (k = 1).
+  ASSERT_TRUE(m.advance(kStart + 2 * kInterval).accepted);
+  ASSERT_EQ(book.owed()[0].position, -2);
+  const std::int64_t owed = std::max<std::int64_t>(0, book.owed()[0].cash - 2 * h1);
+  const std::int64_t equity = fund_cash - owed;
+  ASSERT_EQ(book.fund_equity(book.band().reference), equity);
+  ASSERT_LT(equity, 0) << "H1 " << h1 << ", H2 " << h2;
+  const auto g = static_cast<std::int64_t>(gross);
+  const std::int64_t levy = (-equity + g - 1) / g;
+  EXPECT_EQ(m.ledger().levy(), levy);
+  ASSERT_GT(levy, 0);
+  std::uint64_t gross_now = 0;
+  for (PrivateWallet* w : {a.get(), c.get()}) {
+    settle(*w);
+    const std::int64_t before = w->attributes().c;
+    m.ok(*w, w->build_refresh(m.ledger(), 0));
+    const std::uint64_t held = w->attributes().vp + w->attributes().vm;
+    EXPECT_EQ(w->attributes().c, before - levy * static_cast<std::int64_t>(held));
+    gross_now += held;
+  }
+  ASSERT_GT(gross_now, 0U);
+  const std::int64_t close = book.window_close().value();
+  ASSERT_TRUE(m.advance(close).accepted);
+  ASSERT_TRUE(m.add(m.shares(1, 2)).accepted);
+  ASSERT_TRUE(m.add(m.shares(3, 2)).accepted);
+  const EntryOutcome resolved = m.advance(close + kResolutionMs);
+  ASSERT_TRUE(resolved.accepted) << resolved.reason.to_string();
+  ASSERT_EQ(m.ledger().resolutions().recorded().count(2), 1U);
+  const priv::Resolution& r = m.ledger().resolutions().recorded().at(2);
+  EXPECT_EQ(r.position, 0);
+  EXPECT_EQ(r.equity, 0);
+  EXPECT_EQ(r.cash, 0);
+  EXPECT_EQ(r.gross, gross_now);
+  EXPECT_TRUE(book.fault().is_ok()) << book.fault().to_string();
+  EXPECT_EQ(book.fund().cash, fund_cash + levy * static_cast<std::int64_t>(gross_now));
+  EXPECT_FALSE(book.awaiting_resolution().has_value());
 }
 
 }  // namespace

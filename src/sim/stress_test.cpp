@@ -257,10 +257,11 @@ TEST(StressRun, BoundedRunKeepsEveryRule) {
 
 // Found by the stress run (then fund-negative-after-settlement-no-gross), by hand to 16 actions:
 // the fund keeps one of a defaulter's two shorts, buys it back an epoch later at the next band's
-// edge, 53 ticks above its mark, and owes the defaulter's claim. The levy of the next round, 414
-// per contract on G_prev = 1, meets a survivor who is already flat: it collects nothing, and at the
-// final settlement no survivor holds a position to levy per contract. The rest is a haircut on the
-// survivors' equity: the buyer, the only survivor, pays the whole 414.
+// edge, 53 ticks above its mark, and owes the defaulter's round its equity at the batch's price
+// 10.50, 1,700 (the claim at exit is 1,690 after the penalty 2 * 5). The levy of the next round,
+// 424 per contract on G_prev = 1, meets a survivor who is already flat: it collects nothing, and at
+// the final settlement no survivor holds a position to levy per contract. The rest is a haircut on
+// the survivors' equity: the buyer, the only survivor, pays the whole 424.
 TEST(StressFinalLevy, FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
   using namespace market;                     // NOLINT(google-build-using-namespace)
   ContractSpec s = case_named("small").spec;  // k = 10, f = 1, band 5%, M = 850, rounds every 120 s
@@ -290,7 +291,7 @@ TEST(StressFinalLevy, FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
                       OrderRequest{Side::kSell, OrderType::kImmediateOrCancel, Price(1103), Qty(1)})
                 ->filled,
             Qty(1));
-  // Levy 414 per contract on G_prev = 1; the buyer is flat: its refresh pays nothing.
+  // Levy 424 per contract on G_prev = 1; the buyer is flat: its refresh pays nothing.
   ASSERT_TRUE(ex.refresh(LedgerTime(361'000), buyer, Cash(0)).is_ok());
   ex.advance(LedgerTime(420'000));
   const std::int64_t buyer_cash = ex.account(buyer)->cash.value();
@@ -300,14 +301,15 @@ TEST(StressFinalLevy, FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
     if (const auto* h = std::get_if<ShortfallHaircut>(&e.body)) haircut = *h;
   }
   ASSERT_TRUE(haircut);
-  EXPECT_EQ(haircut->remainder, Cash(414));
+  EXPECT_EQ(haircut->remainder, Cash(424));
   EXPECT_EQ(haircut->survivors_equity, Cash(buyer_cash));
   EXPECT_EQ(haircut->uncovered, Cash(0));
-  EXPECT_EQ(ex.account(buyer)->cash.value(), buyer_cash - 414);
+  EXPECT_EQ(ex.account(buyer)->cash.value(), buyer_cash - 424);
   Result<Cash> claim = ex.exit(LedgerTime(422'000), shorter);
   ASSERT_TRUE(claim.is_ok()) << claim.status().to_string();
   EXPECT_EQ(*claim, Cash(1690));
-  EXPECT_EQ(ex.fund().cash, Cash(0));  // before the haircut: -414
+  // Before the haircut: -424; after the exit the penalty of 10, owed until the period lapses.
+  EXPECT_EQ(ex.fund().cash, Cash(10));
 }
 
 }  // namespace
