@@ -319,6 +319,15 @@ Result<std::uint64_t> FlowDriver::private_order(OrderId order) const {
   return placed_[order.value - 1];
 }
 
+Result<FlowDriver::OpenOrder> FlowDriver::open_order(OrderId order) const {
+  PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(order));
+  const priv::PrivateOrder* o = ledger().order(id);
+  if (o == nullptr || o->closed) {
+    return Status::not_found("order #" + std::to_string(order.value) + " is no longer open");
+  }
+  return OpenOrder{id, o};
+}
+
 OrderId FlowDriver::public_order(std::uint64_t private_id) const {
   auto it = public_id_.find(private_id);
   return it == public_id_.end() ? OrderId{0} : OrderId{it->second};
@@ -483,15 +492,12 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
           return place(now, *t, a.request, a.order);
         } else if constexpr (std::is_same_v<A, market::ReduceAction>) {
           PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
-          PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(a.order));
-          const priv::PrivateOrder* o = ledger().order(id);
-          if (o == nullptr || o->closed) {
-            return Status::not_found("order #" + std::to_string(a.order.value) +
-                                     " is no longer open");
-          }
-          if (a.by.value() < 1 || a.by.value() > o->qty - o->filled) {
-            return Status::invalid_argument("a reduce takes 1 to " +
-                                            std::to_string(o->qty - o->filled) + " contracts off");
+          PFEX_ASSIGN_OR_RETURN(OpenOrder open, open_order(a.order));
+          const std::uint64_t id = open.id;
+          const std::int64_t left = open.state->qty - open.state->filled;
+          if (a.by.value() < 1 || a.by.value() > left) {
+            return Status::invalid_argument("a reduce takes 1 to " + std::to_string(left) +
+                                            " contracts off");
           }
           PFEX_RETURN_IF_ERROR(settle_down_to(now, *t, priv::kMaxSettleEntries));
           PFEX_ASSIGN_OR_RETURN(
@@ -502,14 +508,9 @@ Result<market::ActionResult> FlowDriver::apply(LedgerTime now, const market::Act
           result.order->filled = Qty(0);  // what this action filled: a reduce fills nothing
         } else if constexpr (std::is_same_v<A, market::CancelAction>) {
           PFEX_ASSIGN_OR_RETURN(Trader * t, trader(a.account));
-          PFEX_ASSIGN_OR_RETURN(std::uint64_t id, private_order(a.order));
-          const priv::PrivateOrder* o = ledger().order(id);
-          if (o == nullptr || o->closed) {
-            return Status::not_found("order #" + std::to_string(a.order.value) +
-                                     " is no longer open");
-          }
+          PFEX_ASSIGN_OR_RETURN(OpenOrder open, open_order(a.order));
           PFEX_ASSIGN_OR_RETURN(priv::Applied applied,
-                                submit(now, *t, t->wallet.build_cancel(ledger(), id)));
+                                submit(now, *t, t->wallet.build_cancel(ledger(), open.id)));
           (void)applied;
         } else if constexpr (std::is_same_v<A, market::RefreshAction>) {
           // The old epoch's orders closed at the halt: release them (and claim their last fills)

@@ -192,6 +192,13 @@ class FlowDriver {
   std::size_t unsettled(const Trader& t) const;
   Result<Trader*> trader(market::AccountId account);
   Result<std::uint64_t> private_order(market::OrderId order) const;
+  // The ledger's state of public `order` and its private id, or not_found when the order is
+  // unknown or no longer open (what a reduce and a cancel check before they prove).
+  struct OpenOrder {
+    std::uint64_t id;
+    const priv::PrivateOrder* state;
+  };
+  Result<OpenOrder> open_order(market::OrderId order) const;
   market::OrderId public_order(std::uint64_t private_id) const;
   Result<market::ActionResult> place(LedgerTime now, Trader& t, const market::OrderRequest& r,
                                      std::optional<market::OrderId> replaced);

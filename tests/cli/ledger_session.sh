@@ -4,41 +4,13 @@
 # restarted from its snapshot) see, and that a rejected order changes nothing.
 # Usage: ledger_session.sh PATH_TO_PFEX
 set -euo pipefail
-pfex=$1
-dir=$(mktemp -d)
-cleanup() {
-  [ -n "${watcher:-}" ] && kill "$watcher" 2>/dev/null || true
-  [ -n "${gateway:-}" ] && kill "$gateway" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-cd "$dir"
-export PFEX_PASSPHRASE=ctest-passphrase
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect() {  # expect "what" "output" "pattern"
-  grep -qE -- "$3" <<<"$2" || { echo "$2" >&2; fail "$1: no match for /$3/"; }
-}
-# Waits until FILE has a line matching PATTERN while process PID runs. The script waits for
-# events, never for a fixed time: on a loaded machine (ctest -j beside the fault campaigns) each
-# command takes seconds. The bound only stops a hung session.
-wait_for() {  # wait_for "what" FILE PATTERN PID
-  for _ in $(seq 600); do  # at most 60 s
-    grep -qE -- "$3" "$2" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || { cat "$2" >&2; fail "$1: the process exited"; }
-    sleep 0.1
-  done
-  cat "$2" >&2
-  fail "$1: no /$3/ within 60 s"
-}
+# shellcheck source=tests/cli/session_lib.sh
+source "$(dirname "$0")/session_lib.sh"
+session_begin "$1" 60 watcher gateway
 
 for w in issuer alice bob carol; do "$pfex" node create --wallet $w.wallet >/dev/null; done
 "$pfex" market init --log m.log --issuer-wallet issuer.wallet --reference 10.00 >/dev/null
-# Port 0: the gateway takes a free port and prints it (a fixed port could be someone else's).
-"$pfex" gateway --log m.log --port 0 >gateway.out 2>&1 &
-gateway=$!
-wait_for "the gateway" gateway.out '^gateway listening on 127\.0\.0\.1:[0-9]+ ' "$gateway"
-port=$(sed -n 's/^gateway listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' gateway.out)
-g=(--log m.log --gateway 127.0.0.1:"$port")
+start_gateway
 for w in alice bob; do
   "$pfex" node register --wallet $w.wallet "${g[@]}" >/dev/null
   "$pfex" node deposit --wallet $w.wallet "${g[@]}" --amount 1000.00 >/dev/null
@@ -99,9 +71,7 @@ wait_for "carol's watch" watch.out '^watching account ' "$watcher"
 "$pfex" node order --wallet alice.wallet "${g[@]}" --side sell --price 9.60 --qty 20 >/dev/null
 "$pfex" node order --wallet bob.wallet "${g[@]}" --side buy --price 9.60 --qty 20 >/dev/null
 wait_for "carol's watch" watch.out 'margin round, epoch 1: refresh ' "$watcher"
-kill -TERM "$watcher"
-wait "$watcher" || fail "carol's watch exited $? on SIGTERM: $(cat watch.out)"
-watcher=""
+stop_process "carol's watch" watcher watch.out
 expect "carol's watch" "$(cat watch.out)" "margin round, epoch 1: refresh sent"
 out=$("$pfex" node status --wallet carol.wallet --log m.log)
 expect "carol refreshed" "$out" "margin round open \(epoch 1\): refreshed"

@@ -10,41 +10,9 @@
 # replay agree on the state hash.
 # Usage: private_session.sh PATH_TO_PFEX
 set -euo pipefail
-pfex=$1
-dir=$(mktemp -d)
-cleanup() {
-  [ -n "${follower:-}" ] && kill "$follower" 2>/dev/null || true
-  [ -n "${socks:-}" ] && kill "$socks" 2>/dev/null || true
-  [ -n "${validator:-}" ] && kill "$validator" 2>/dev/null || true
-  [ -n "${gateway:-}" ] && kill "$gateway" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-cd "$dir"
-export PFEX_PASSPHRASE=ctest-passphrase
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect() {  # expect "what" "output" "pattern"
-  grep -qE -- "$3" <<<"$2" || { echo "$2" >&2; fail "$1: no match for /$3/"; }
-}
-# Waits until FILE has a line matching PATTERN while process PID runs (events, not fixed times;
-# the bound only stops a hung session).
-wait_for() {  # wait_for "what" FILE PATTERN PID
-  for _ in $(seq 1200); do  # at most 120 s
-    grep -qE -- "$3" "$2" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || { cat "$2" >&2; fail "$1: the process exited"; }
-    sleep 0.1
-  done
-  cat "$2" >&2
-  fail "$1: no /$3/ within 120 s"
-}
-# Runs a command that must fail with exit code CODE and print PATTERN on stderr.
-refused() {  # refused "what" CODE PATTERN command...
-  local what=$1 code=$2 pattern=$3 got=0 out
-  shift 3
-  out=$("$@" 2>&1) || got=$?
-  [ "$got" = "$code" ] || { echo "$out" >&2; fail "$what: exit $got, not $code"; }
-  expect "$what" "$out" "$pattern"
-}
+# shellcheck source=tests/cli/session_lib.sh
+source "$(dirname "$0")/session_lib.sh"
+session_begin "$1" 120 follower socks validator gateway
 
 # The private market's terms are checked before anything is written: windows of 2^n tokens for
 # n in [1, 16]; a private term without --private is refused. (An issuer's wallet opens one
@@ -69,11 +37,7 @@ out=$("$pfex" market init --log m.log --issuer-wallet issuer.wallet --reference 
   --bond 100.00 --exit-penalty 0.05 --window-log 4)
 expect "market init" "$out" "^market [0-9a-f]{64} opened at log entry 1"
 expect "private terms" "$out" "private: windows of 16 tokens, bond 100.00 USD, exit penalty 0.05 USD"
-"$pfex" gateway --log m.log --port 0 >gateway.out 2>&1 &
-gateway=$!
-wait_for "the gateway" gateway.out '^gateway listening on 127\.0\.0\.1:[0-9]+ ' "$gateway"
-port=$(sed -n 's/^gateway listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' gateway.out)
-g=(--log m.log --gateway 127.0.0.1:"$port")
+start_gateway
 mkdir snaps
 "$pfex" validator --log m.log --snapshots snaps --snapshot-every 8 >validator.out 2>&1 &
 validator=$!
@@ -179,9 +143,7 @@ expect "bob's buy at the edge" "$out" "accepted order [0-9]+ filled 20 resting 0
 # Ledger time moves with entries: the issuer's advance carries it past carol's delay.
 "$pfex" node advance --wallet issuer.wallet "${g[@]}" >/dev/null
 wait_for "carol's node" follow.out '^margin round, epoch 1: refresh sent' "$follower"
-kill -TERM "$follower"
-wait "$follower" || fail "carol's node exited $? on SIGTERM: $(cat follow.out)"
-follower=""
+stop_process "carol's node" follower follow.out
 expect "carol's settle" "$(cat follow.out)" "^settle sent"
 out=$("$pfex" node status --wallet carol.wallet --log m.log)
 expect "carol refreshed" "$out" "margin round open \(epoch 1\): refreshed"
