@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -125,7 +126,8 @@ struct Round {
   std::unique_ptr<PrivateWallet> a, b;
   std::int64_t close = 0;
 
-  Round() {
+  // `before_close` runs just before the window's close (to install a stand-in).
+  explicit Round(const std::function<void(Round&)>& before_close = {}) {
     m.run_key_generation();
     a = m.registered(1'000'000);
     b = m.registered(1'000'000);
@@ -142,6 +144,7 @@ struct Round {
     m.ok(*a, a->build_refresh(m.ledger(), 0));
     m.ok(*b, b->build_settle(m.ledger()));  // B's token now holds its fill; it never refreshes
     close = m.replica.private_book()->window_close().value();
+    if (before_close) before_close(*this);
     EXPECT_TRUE(m.advance(close).accepted);
     EXPECT_TRUE(m.ledger().defaulted(b->identity()));
   }
@@ -603,6 +606,69 @@ TEST(ReplicaResolution, ALevyRoundResolvesThroughTheSharesToNoDefaulters) {
   EXPECT_TRUE(book.fault().is_ok()) << book.fault().to_string();
   EXPECT_EQ(book.fund().cash, fund_cash + levy * static_cast<std::int64_t>(gross_now));
   EXPECT_FALSE(book.awaiting_resolution().has_value());
+}
+
+// A resolution the book refuses: a stand-in already resolved the round at its close, so when the
+// validators' shares resolve it the book awaits nothing. The book is faulted with the reason, the
+// replica stops at that entry, and the ledger records nothing (its state hash unchanged): once at
+// the entry carrying the t-th share after the deadline, once at the entry reaching the deadline.
+Bytes book_state(const Market& m) {
+  Bytes out;
+  Writer w(&out);
+  m.replica.private_book()->encode_state(w);
+  return out;
+}
+
+void install_stand_in(Round& r) {
+  r.m.replica.set_resolution_stand_in([&r](std::uint32_t) {
+    return std::optional<DefaultsResolution>(
+        DefaultsResolution{-1, r.b->attributes().c, r.a->attributes().vp});
+  });
+}
+
+void expect_stopped(Market& m, Bytes payload, std::int64_t at) {
+  const Digest32 ledger_before = m.ledger().state_hash();
+  const Bytes book_before = book_state(m);
+  m.entries.push_back(LedgerEntry{m.entries.size() + 1, LedgerTime(at), std::move(payload)});
+  const Result<EntryOutcome> out = m.replica.apply(m.entries.back());
+  ASSERT_FALSE(out.is_ok());
+  const std::string why = out.status().to_string();
+  EXPECT_NE(why.find("the round's resolution"), std::string::npos) << why;
+  EXPECT_NE(why.find("no round awaits its resolution at epoch 1"), std::string::npos) << why;
+  EXPECT_NE(why.find("this replica stops"), std::string::npos) << why;
+  EXPECT_FALSE(m.replica.private_book()->fault().is_ok());
+  EXPECT_EQ(m.ledger().state_hash(), ledger_before);
+  EXPECT_EQ(book_state(m), book_before);
+  EXPECT_NE(m.ledger().resolutions().pending(0), nullptr);
+  EXPECT_TRUE(m.ledger().resolutions().recorded().empty());
+  // Stopped: every later entry is refused with the same reason.
+  m.entries.push_back(LedgerEntry{m.entries.size() + 1, LedgerTime(at + 1), Bytes{}});
+  const Result<EntryOutcome> after = m.replica.apply(m.entries.back());
+  ASSERT_FALSE(after.is_ok());
+  EXPECT_EQ(after.status().to_string(), why);
+}
+
+TEST(ReplicaResolution, AResolutionTheBookRefusesStopsTheReplicaAndIsNotRecorded) {
+  {
+    Round r(install_stand_in);
+    Market& m = r.m;
+    ASSERT_EQ(m.replica.private_book()->awaiting_resolution(), std::nullopt);  // the stand-in's
+    ASSERT_EQ(m.replica.private_book()->fund().position, -1);
+    ASSERT_TRUE(m.add(m.shares(1, 0)).accepted);
+    const std::int64_t deadline = r.close + kResolutionMs;
+    expect_stopped(m, m.shares(2, 0), deadline + 1);  // the t-th share, after the deadline
+  }
+  {
+    Round r(install_stand_in);
+    Market& m = r.m;
+    ASSERT_TRUE(m.add(m.shares(1, 0)).accepted);
+    ASSERT_TRUE(m.add(m.shares(2, 0)).accepted);  // before the deadline: nothing recorded yet
+    const Market& cm = m;
+    expect_stopped(m,
+                   sign_transparent(cm.issuer, *cm.replica.market_id(), ++m.advance_sequence,
+                                    market::AdvanceAction{}),
+                   r.close + kResolutionMs);
+  }
 }
 
 }  // namespace

@@ -178,17 +178,14 @@ Status EntryRules<DecryptionShares>::apply(const DecryptionShares& entry, ByteSp
                                            ValidatorState& state, EntryOutcome&) {
   PrivateMarket& market = *state.private_market;
   const priv::DkgSession& dkg = *market.dkg;
-  Result<std::optional<priv::Resolution>> recorded =
-      market.ledger->apply_shares(entry.bytes, now, *dkg.key(), dkg.genesis(), dkg.session_id());
-  if (!recorded.is_ok()) {
+  Result<std::optional<priv::Resolution>> recorded = market.ledger->apply_shares(
+      entry.bytes, now, *dkg.key(), dkg.genesis(), dkg.session_id(), resolution_taker(market));
+  if (!recorded.is_ok() && recorded.status().code() == ErrorCode::kOverflow) {
     // t valid shares whose sums cannot be solved: no later entry can resolve the round, so the
     // market cannot go on (refused, the ledger unchanged; the replica stops at this entry).
-    if (recorded.status().code() == ErrorCode::kOverflow)
-      market.book->mark_fault("the round's decryption: " + recorded.status().to_string());
-    return recorded.status();
+    market.book->mark_fault("the round's decryption: " + recorded.status().to_string());
   }
-  if (*recorded) return resolve_round(market, **recorded);
-  return Status::ok();
+  return recorded.status();
 }
 
 void advance_key_generation(PrivateMarket& market, LedgerTime now) {
@@ -202,12 +199,18 @@ void advance_key_generation(PrivateMarket& market, LedgerTime now) {
 
 Status resolve_round(PrivateMarket& market, const priv::Resolution& resolution) {
   const DefaultsResolution defaults{resolution.position, resolution.cash, resolution.gross};
-  // The fund's liquidation takes the round over from here. The resolution names the defaulters'
-  // epoch; the book awaits the market's epoch at the close, the next one. The ledger recorded a
-  // resolution for a round the book awaits, so a refusal here is a disagreement between them.
+  // The fund's liquidation takes the round over from here, before the ledger records the
+  // resolution. It names the defaulters' epoch; the book awaits the market's epoch at the close,
+  // the next one. The ledger holds a resolution only for a round it closed, as the book did, so a
+  // refusal here is a disagreement between them: the book is faulted (the replica stops) and the
+  // ledger does not record it.
   const Status taken = market.book->resolve_defaults(resolution.epoch + 1, defaults);
   if (!taken.is_ok()) market.book->mark_fault("the round's resolution: " + taken.to_string());
   return market.book->fault();
+}
+
+priv::TakeResolution resolution_taker(PrivateMarket& market) {
+  return [&market](const priv::Resolution& r) { return resolve_round(market, r); };
 }
 
 Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, ByteSpan bytes,
@@ -341,9 +344,7 @@ Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
 Status advance_private(PrivateMarket& market, LedgerTime now) {
   PFEX_RETURN_IF_ERROR(market.book->advance(now));
   // A round whose t shares are in is recorded at its deadline, after the close that opened it.
-  for (const priv::Resolution& r : market.ledger->advance_resolutions(now))
-    PFEX_RETURN_IF_ERROR(resolve_round(market, r));
-  return Status::ok();
+  return market.ledger->advance_resolutions(now, resolution_taker(market)).status();
 }
 
 Digest32 private_state_hash(const PrivateMarket& market) {

@@ -214,7 +214,8 @@ struct EntryRules<DecryptionShares> {
   // A private market whose key generation has produced the key.
   static Status check(const DecryptionShares& entry, const ValidatorState& state);
   // PrivateLedger::apply_shares at the entry's ledger time; the entry that records a round's
-  // resolution hands it on (resolve_round).
+  // resolution hands it on first (resolve_round). Sums outside their bounds (kOverflow: the round
+  // can never be resolved) fault the book.
   static Status apply(const DecryptionShares& entry, ByteSpan bytes, LedgerTime now,
                       ValidatorState& state, EntryOutcome& outcome);
 };
@@ -224,11 +225,13 @@ struct EntryRules<DecryptionShares> {
 // (PrivateLedger::install_validators_key). Nothing without a key generation.
 void advance_key_generation(PrivateMarket& market, LedgerTime now);
 
-// A margin round's resolution was recorded (at its deadline or by the entry carrying the t-th
-// share): the fund takes over the defaulters' position and cash (DefaultsResolution).
-// Returns the book's fault (a resolution the book refuses is one: the ledger recorded it for a
-// round the book awaits).
+// A margin round's resolution is due (at its deadline or at the entry carrying the t-th share):
+// the fund takes over the defaulters' position and cash (DefaultsResolution), before the ledger
+// records it. Returns the book's fault: a resolution the book refuses is one (the ledger closed
+// the round as the book did), and the ledger then does not record it.
 Status resolve_round(PrivateMarket& market, const priv::Resolution& resolution);
+// resolve_round for `market`, as PrivateLedger::apply_shares and advance_resolutions take it.
+priv::TakeResolution resolution_taker(PrivateMarket& market);
 
 // A deep copy of the state (its own private ledger, engine and key generation): what the
 // speculative run of private_block_stage changes instead of the replica's.

@@ -379,14 +379,16 @@ Status PrivateLedger::install_validators_key(const Point& key) {
 Result<std::optional<Resolution>> PrivateLedger::apply_shares(ByteSpan entry, LedgerTime now,
                                                               const DkgKey& key,
                                                               const DkgGenesis& genesis,
-                                                              const Digest32& session_id) {
+                                                              const Digest32& session_id,
+                                                              const TakeResolution& take) {
   if (key_state_ != KeyState::kGenerated)
     return Status::failed_precondition("decryption shares before the validators' key exists");
-  return resolutions_.apply(entry, now, key, genesis, session_id);
+  return resolutions_.apply(entry, now, key, genesis, session_id, take);
 }
 
-std::vector<Resolution> PrivateLedger::advance_resolutions(LedgerTime now) {
-  return resolutions_.advance(now);
+Result<std::vector<Resolution>> PrivateLedger::advance_resolutions(LedgerTime now,
+                                                                   const TakeResolution& take) {
+  return resolutions_.advance(now, take);
 }
 
 Status PrivateLedger::check_key() const {

@@ -138,12 +138,15 @@ class PrivateLedger {
   KeyState key_state() const { return key_state_; }
   std::int64_t resolution_ms() const { return resolution_ms_; }
   // The rounds being resolved and the resolutions recorded; a validator's shares entry (checked
-  // against the generated key: see Resolutions::apply) and the deadlines as ledger time passes.
+  // against the generated key: see Resolutions::apply) and the deadlines as ledger time passes;
+  // `take` is handed each resolution before it is recorded, and its error refuses it.
   const Resolutions& resolutions() const { return resolutions_; }
   Result<std::optional<Resolution>> apply_shares(ByteSpan entry, LedgerTime now, const DkgKey& key,
                                                  const DkgGenesis& genesis,
-                                                 const Digest32& session_id);
-  std::vector<Resolution> advance_resolutions(LedgerTime now);
+                                                 const Digest32& session_id,
+                                                 const TakeResolution& take = {});
+  Result<std::vector<Resolution>> advance_resolutions(LedgerTime now,
+                                                      const TakeResolution& take = {});
   // Fees charged on every fill so far (each side: f per contract).
   std::int64_t fees_charged() const { return fees_; }
   bool refreshed(const std::array<std::uint8_t, 32>& signer) const {

@@ -164,9 +164,8 @@ std::vector<std::uint32_t> Resolutions::shares_from(std::uint64_t epoch) const {
   return out;
 }
 
-Resolution Resolutions::resolve(const Pending& p, LedgerTime at) {
-  const RoundToResolve& r = p.round;
-  const auto& v = *p.values;
+Resolution Resolutions::resolve(const RoundToResolve& r,
+                                const std::array<std::int64_t, kRoundSums>& v, LedgerTime at) {
   Resolution out;
   out.epoch = r.epoch;
   // v_D = -sum_S v_i - v_fund; c_D = E_D - P*k*v_D. Every term is bounded (positions by 2^40,
@@ -187,7 +186,8 @@ Resolution Resolutions::resolve(const Pending& p, LedgerTime at) {
 
 Result<std::optional<Resolution>> Resolutions::apply(ByteSpan bytes, LedgerTime now,
                                                      const DkgKey& key, const DkgGenesis& genesis,
-                                                     const Digest32& session_id) {
+                                                     const Digest32& session_id,
+                                                     const TakeResolution& take) {
   PFEX_ASSIGN_OR_RETURN(const ShareEntry e, ShareEntry::decode(bytes));
   const std::size_t n = genesis.validators.size();
   if (e.validator < 1 || e.validator > n) {
@@ -230,6 +230,7 @@ Result<std::optional<Resolution>> Resolutions::apply(ByteSpan bytes, LedgerTime 
           " decryption share: bad DLEQ proof (not s_j*R for its verification key)");
     }
   }
+  std::optional<std::array<std::int64_t, kRoundSums>> solved;
   if (p.shares.size() + 1 == genesis.threshold) {
     // The t-th: combine, then solve each sum within its bound.
     std::array<std::int64_t, kRoundSums> values{};
@@ -251,24 +252,28 @@ Result<std::optional<Resolution>> Resolutions::apply(ByteSpan bytes, LedgerTime 
       }
       values[k] = *v;
     }
-    p.values = values;
+    solved = values;
   }
-  p.shares[e.validator] = e.shares;
-  if (p.values && p.round.deadline <= now) {
-    Resolution r = resolve(p, now);
+  if (solved && p.round.deadline <= now) {
+    // Recorded now, once the taker accepted it (refused: nothing here changes).
+    const Resolution r = resolve(p.round, *solved, now);
+    if (take) PFEX_RETURN_IF_ERROR(take(r));
     recorded_[e.epoch] = r;
     pending_.erase(it);
     return std::optional<Resolution>(r);
   }
+  p.shares[e.validator] = e.shares;
+  if (solved) p.values = solved;
   return std::optional<Resolution>();
 }
 
-std::vector<Resolution> Resolutions::advance(LedgerTime now) {
+Result<std::vector<Resolution>> Resolutions::advance(LedgerTime now, const TakeResolution& take) {
   std::vector<Resolution> out;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.values && it->second.round.deadline <= now) {
       // Recorded at the deadline itself: the time the liquidation starts.
-      Resolution r = resolve(it->second, it->second.round.deadline);
+      const Resolution r = resolve(it->second.round, *it->second.values, it->second.round.deadline);
+      if (take) PFEX_RETURN_IF_ERROR(take(r));
       recorded_[r.epoch] = r;
       out.push_back(r);
       it = pending_.erase(it);

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -99,6 +100,10 @@ struct Resolution {
   friend bool operator==(const Resolution&, const Resolution&) = default;
 };
 
+// Called with a resolution before it is recorded: an error refuses it, and then nothing changes
+// (the validator's book takes the round over here: validator_stages.cpp).
+using TakeResolution = std::function<Status(const Resolution&)>;
+
 // The rounds waiting for their shares and the resolutions recorded: part of the private ledger's
 // state. Deterministic.
 class Resolutions {
@@ -108,7 +113,8 @@ class Resolutions {
 
   // One shares entry at ledger time `now`, checked against the generated key (`key`, `genesis`
   // for the validators' identity keys and t, `session_id` for the signed bytes and transcripts).
-  // Returns the resolution when this entry records it. Refused, changing nothing:
+  // Returns the resolution when this entry records it, after `take` accepted it (its error
+  // otherwise). Refused, changing nothing:
   //   kCorruption, kInvalidArgument  malformed entry; a validator index outside 1..n (foreign)
   //   kInvalidProof                  a signature not by validator j; a share whose DLEQ proof
   //                                  fails (naming the sum)
@@ -119,9 +125,12 @@ class Resolutions {
   // accounting is broken (every t valid shares decrypt to the same sums), the round can never be
   // resolved, and a replica stops there (validator_stages.cpp).
   Result<std::optional<Resolution>> apply(ByteSpan entry, LedgerTime now, const DkgKey& key,
-                                          const DkgGenesis& genesis, const Digest32& session_id);
-  // Records every round whose t shares are in and whose deadline is at or before `now`.
-  std::vector<Resolution> advance(LedgerTime now);
+                                          const DkgGenesis& genesis, const Digest32& session_id,
+                                          const TakeResolution& take = {});
+  // Records every round whose t shares are in and whose deadline is at or before `now`, by
+  // increasing epoch, each once `take` accepted it; stops at the first `take` refuses and
+  // returns its error (that round stays pending; the ones before it are recorded).
+  Result<std::vector<Resolution>> advance(LedgerTime now, const TakeResolution& take = {});
 
   const std::map<std::uint64_t, Resolution>& recorded() const { return recorded_; }
   const RoundToResolve* pending(std::uint64_t epoch) const;
@@ -142,7 +151,8 @@ class Resolutions {
     std::map<std::uint32_t, std::array<crypto::DecryptionShare, kRoundSums>> shares;
     std::optional<std::array<std::int64_t, kRoundSums>> values;  // once t shares are in
   };
-  static Resolution resolve(const Pending& p, LedgerTime at);
+  static Resolution resolve(const RoundToResolve& round,
+                            const std::array<std::int64_t, kRoundSums>& values, LedgerTime at);
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Resolution> recorded_;
 };

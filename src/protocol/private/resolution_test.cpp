@@ -88,7 +88,7 @@ TEST(Resolutions, StateRoundTripsAndRefusesDisorder) {
   EXPECT_EQ(again, bytes);
   EXPECT_EQ(back->pending_count(), 2U);
   // Nothing recorded before the shares: the deadline alone resolves nothing.
-  EXPECT_TRUE(r.advance(LedgerTime(1'000'000)).empty());
+  EXPECT_TRUE(r.advance(LedgerTime(1'000'000))->empty());
   // Rounds swapped: out of order.
   Bytes swapped = bytes;
   swapped[4] = 9;  // the first round's epoch (after the u32 count)
