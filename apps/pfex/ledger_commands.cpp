@@ -208,22 +208,24 @@ void add_ledger_commands(CLI::App& app) {
   order->add_option("--type", no->type, market::order_type_names() + " (default limit)")
       ->check(named([](const std::string& s) { return market::parse_order_type(s); }));
   order->add_option("--price", no->price,
-                    "Limit price, e.g. 10.05 (a private market order: its reservation price)");
+                    "Limit price, e.g. 10.05; a market order's reservation price (optional: by "
+                    "default its protection limit)");
   order->add_option("--qty", no->qty, "Contracts")->required()->check(CLI::PositiveNumber);
   order->callback([no] { run_node_action(*no, "order"); });
   CLI::App* replace = node->add_subcommand(
-      "replace", "Private market: cancel an open order and post a new one in one transaction");
+      "replace", "Cancel an open order and post a new one (a new id) in one transaction");
   common(replace, true);
   replace->add_option("--order", no->order, "The open order's id")->required();
   replace->add_option("--side", no->side, market::side_names() + " (default buy)")
       ->check(named([](const std::string& s) { return market::parse_side(s); }));
   replace->add_option("--type", no->type, market::order_type_names() + " (default limit)")
       ->check(named([](const std::string& s) { return market::parse_order_type(s); }));
-  replace->add_option("--price", no->price, "The new order's price")->required();
+  replace->add_option("--price", no->price,
+                      "The new order's price (a market order's reservation price, optional)");
   replace->add_option("--qty", no->qty, "Contracts")->required()->check(CLI::PositiveNumber);
   replace->callback([no] { run_node_action(*no, "replace"); });
   CLI::App* reduce = node->add_subcommand(
-      "reduce", "Private market: lower an open order's quantity (it keeps its place)");
+      "reduce", "Lower an open order's quantity (it keeps its id and its place in the book)");
   common(reduce, true);
   reduce->add_option("--order", no->order, "The open order's id")->required();
   reduce->add_option("--qty", no->qty, "Contracts to take off")

@@ -1,9 +1,9 @@
 // The private exchange's transactions at the default window size N = 1024
 // (docs/protocol/private.md): proving and verifying a post (the floors: prove <= 250 ms, verify
-// <= 15 ms), settle, reduce, cancel-replace, cancel, register, deposit and withdraw (m = 16), exit,
-// a block of posts, a margin round and a private log replayed by the validator, with
-// each transaction's size in bytes as a counter. The window's membership set is built once per
-// window and shared (the validator keys it by window), so it is measured on its own
+// <= 15 ms), settle, reduce, cancel-replace, cancel, register, deposit and withdraw (m = 16), exit
+// (alone and 16 in a block), a block of posts, a margin round and a private log replayed by the
+// validator, with each transaction's size in bytes as a counter. The window's membership set is
+// built once per window and shared (the validator keys it by window), so it is measured on its own
 // (BM_PrivateWindowSet).
 #include <benchmark/benchmark.h>
 #include <sodium.h>
@@ -405,6 +405,43 @@ void BM_PrivatePostBlockVerifyDistinctWindows(benchmark::State& state) {
 }
 BENCHMARK(BM_PrivatePostBlockVerifyDistinctWindows)
     ->ArgsProduct({{64}, {1}})
+    ->ArgNames({"", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A block of 16 exits of the exit market's wallet (each valid against the market as it is, all
+// naming the same epoch-1 window), verified as one block: time per exit (per_tx) against
+// BM_PrivateExitVerify in the same run (exits used to be verified alone, outside the block).
+const PostBlock& exit_block() {
+  static const PostBlock block = [] {
+    ExitMarket& e = exit_market();
+    PostBlock b;
+    if (!e.ready) return b;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 16; ++i) {
+      auto tx = e.m.wallet.build_exit(e.m.ledger);
+      if (!tx.is_ok()) return b;
+      b.txs.push_back(PrivateTx(*tx));
+      b.statements.push_back(resolve_statement(e.m.ledger, b.txs.back()));
+    }
+    b.setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return b;
+  }();
+  return block;
+}
+
+void BM_PrivateExitBlockVerify(benchmark::State& state) {
+  const PostBlock& b = exit_block();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  if (b.txs.size() < n) {
+    state.SkipWithError("fixture");
+    return;
+  }
+  block_verify_loop(state, exit_market().m.ledger, std::span(b.txs).first(n),
+                    std::span(b.statements).first(n), b.setup_s);
+}
+BENCHMARK(BM_PrivateExitBlockVerify)
+    ->ArgsProduct({{16}, {1}})
     ->ArgNames({"", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

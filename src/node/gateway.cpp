@@ -147,12 +147,7 @@ net::HttpResponse Gateway::check_against_replica(ByteSpan tx, const protocol::En
     if (Status rules = ledger->check_rules(p->tx); !rules.is_ok()) {
       return refuse(rules.code() == ErrorCode::kAlreadyExists ? 409 : 400, rules.to_string());
     }
-    if (options_.verify_signatures && std::holds_alternative<priv::ExitTx>(p->tx)) {
-      // An exit's proofs are not block terms: verified here, under the lock (exits are rare).
-      if (Status proofs = ledger->check(p->tx); !proofs.is_ok()) {
-        return refuse(400, proofs.to_string());
-      }
-    } else if (options_.verify_signatures) {
+    if (options_.verify_signatures) {
       // Its statement and window copied out; the proofs are verified after the lock.
       Result<priv::DetachedTx> d = priv::detach(*ledger, p->tx);
       if (!d)

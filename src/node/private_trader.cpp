@@ -63,20 +63,40 @@ PrivateTrader::PrivateTrader(PrivateWalletStore& store, Submit submit, PrivateTr
     : store_(store), submit_(std::move(submit)), options_(std::move(options)) {}
 
 template <class Tx>
-Status PrivateTrader::send(const Result<Tx>& built) {
+Status PrivateTrader::send(const priv::PrivateLedger& ledger, const Result<Tx>& built) {
   PFEX_RETURN_IF_ERROR(built.status());
   if (!reached(TraderStep::kBuilt)) return stopped(TraderStep::kBuilt);
   PFEX_RETURN_IF_ERROR(
       store_.save_pending(protocol::encode_entry(protocol::PrivateEntry{priv::PrivateTx(*built)})));
   rejection_.reset();
   if (!reached(TraderStep::kSaved)) return stopped(TraderStep::kSaved);
-  return submit_pending();
+  return submit_pending(ledger);
 }
 
-Status PrivateTrader::submit_pending() {
-  PFEX_RETURN_IF_ERROR(submit_(*store_.pending_entry()));
+Status PrivateTrader::submit_pending(const priv::PrivateLedger& ledger) {
+  const Status sent = submit_(*store_.pending_entry());
+  if (sent.code() == ErrorCode::kInvalidArgument) return refused_by_gateway(ledger, sent);
+  PFEX_RETURN_IF_ERROR(sent);
   if (!reached(TraderStep::kSubmitted)) return stopped(TraderStep::kSubmitted);
   return Status::ok();
+}
+
+Status PrivateTrader::refused_by_gateway(const priv::PrivateLedger& ledger, const Status& refusal) {
+  PFEX_ASSIGN_OR_RETURN(const priv::PrivateTx pending,
+                        decode_private(*store_.pending_entry(), ledger));
+  const Status here = ledger.check(pending);
+  if (here.is_ok()) {
+    return Status::failed_precondition(
+        std::string(refusal.message()) +
+        "; the node's replica of the log accepts the transaction, so it stays pending and is "
+        "resubmitted");
+  }
+  store_.wallet().discard_pending();
+  rejection_ = Status::invalid_argument(
+      std::string(refusal.message()) + "; the node's replica refuses it too (" + here.to_string() +
+      "): dropped from pending, the wallet is as before it was built");
+  PFEX_RETURN_IF_ERROR(store_.save_progress(store_.followed(), true));
+  return *rejection_;
 }
 
 Status PrivateTrader::follow(const priv::PrivateLedger& ledger,
@@ -168,55 +188,55 @@ Status PrivateTrader::follow(const protocol::LedgerReplica& replica,
   return follow(*replica.private_ledger(), entries, outcomes);
 }
 
-Status PrivateTrader::resubmit_pending() {
+Status PrivateTrader::resubmit_pending(const priv::PrivateLedger& ledger) {
   if (!busy()) return Status::ok();
   // follow() confirmed what the ledger shows; what is still pending is not in it.
-  return submit_pending();
+  return submit_pending(ledger);
 }
 
 Status PrivateTrader::register_identity(const priv::PrivateLedger& ledger, std::int64_t bond) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
   const std::uint64_t sequence = ledger.last_sequence(store_.wallet().identity()) + 1;
-  return send(store_.wallet().build_register(ledger, sequence, bond));
+  return send(ledger, store_.wallet().build_register(ledger, sequence, bond));
 }
 
 Status PrivateTrader::deposit(const priv::PrivateLedger& ledger, std::uint64_t amount) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_deposit(ledger, amount));
+  return send(ledger, store_.wallet().build_deposit(ledger, amount));
 }
 
 Status PrivateTrader::withdraw(const priv::PrivateLedger& ledger, std::uint64_t amount) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_withdraw(ledger, amount));
+  return send(ledger, store_.wallet().build_withdraw(ledger, amount));
 }
 
 Status PrivateTrader::post(const priv::PrivateLedger& ledger, priv::Side side, priv::OrderKind kind,
                            std::int64_t price, std::int64_t qty) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_post(ledger, side, kind, price, qty));
+  return send(ledger, store_.wallet().build_post(ledger, side, kind, price, qty));
 }
 
 Status PrivateTrader::cancel(const priv::PrivateLedger& ledger, std::uint64_t order) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_cancel(ledger, order));
+  return send(ledger, store_.wallet().build_cancel(ledger, order));
 }
 
 Status PrivateTrader::reduce(const priv::PrivateLedger& ledger, std::uint64_t order,
                              std::int64_t reduce_by) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_reduce(ledger, order, reduce_by));
+  return send(ledger, store_.wallet().build_reduce(ledger, order, reduce_by));
 }
 
 Status PrivateTrader::replace(const priv::PrivateLedger& ledger, std::uint64_t order,
                               priv::Side side, priv::OrderKind kind, std::int64_t price,
                               std::int64_t qty) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_cancel_replace(ledger, order, side, kind, price, qty));
+  return send(ledger, store_.wallet().build_cancel_replace(ledger, order, side, kind, price, qty));
 }
 
 Status PrivateTrader::settle(const priv::PrivateLedger& ledger) {
   if (busy()) return Status::failed_precondition("a transaction is pending");
-  return send(store_.wallet().build_settle(ledger));
+  return send(ledger, store_.wallet().build_settle(ledger));
 }
 
 void PrivateTrader::note_settles(const priv::PrivateLedger& ledger) {
@@ -253,11 +273,11 @@ Result<bool> PrivateTrader::refresh(const priv::PrivateLedger& ledger,
   priv::PrivateWallet& w = store_.wallet();
   // The expired orders' remainders are released first: a refresh needs zero open orders.
   if (!w.pending_entries(ledger, std::nullopt).empty()) {
-    PFEX_RETURN_IF_ERROR(send(w.build_settle(ledger)));
+    PFEX_RETURN_IF_ERROR(send(ledger, w.build_settle(ledger)));
     return true;
   }
   if (deposit) {
-    PFEX_RETURN_IF_ERROR(send(w.build_refresh(ledger, *deposit)));
+    PFEX_RETURN_IF_ERROR(send(ledger, w.build_refresh(ledger, *deposit)));
     return true;
   }
   Result<priv::SpendTx> tx = w.build_refresh(ledger, 0);
@@ -267,7 +287,7 @@ Result<bool> PrivateTrader::refresh(const priv::PrivateLedger& ledger,
                                " and the cash account holds " + std::to_string(w.cash_balance()));
     tx = w.build_refresh(ledger, *x);
   }
-  PFEX_RETURN_IF_ERROR(send(tx));
+  PFEX_RETURN_IF_ERROR(send(ledger, tx));
   return true;
 }
 
@@ -286,8 +306,12 @@ Result<bool> PrivateTrader::step(const priv::PrivateLedger& ledger) {
 PrivateTrader::Submit submit_through(SubmitOptions options) {
   return [options = std::move(options)](ByteSpan entry) -> Status {
     const Result<Submitted> sent = submit_transaction(entry, options);
-    if (!sent.is_ok() && sent.status().code() != ErrorCode::kAlreadyExists) return sent.status();
-    return Status::ok();
+    if (sent.is_ok() || sent.status().code() == ErrorCode::kAlreadyExists) return Status::ok();
+    // Only a gateway's 400 is a refusal of the bytes (the trader may drop them); a local error
+    // (a bad proxy setting) leaves them pending.
+    if (sent.status().code() == ErrorCode::kInvalidArgument && !gateway_refused(sent.status()))
+      return Status::failed_precondition(std::string(sent.status().message()));
+    return sent.status();
   };
 }
 

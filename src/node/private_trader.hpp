@@ -53,7 +53,10 @@ enum class TraderStep : std::uint8_t {
 
 class PrivateTrader {
  public:
-  // Hands one entry (envelope bytes) to the log. An error leaves it pending (resubmit later).
+  // Hands one entry (envelope bytes) to the log. kInvalidArgument means the gateway refused
+  // these bytes (HTTP 400: it checked them and will never take them; submit_through maps nothing
+  // else to it); any other error (a 5xx, a timeout, a network failure) leaves the entry pending,
+  // resubmitted later.
   using Submit = std::function<Status(ByteSpan entry)>;
   // Called after each step; false stops the trader there (kIoError "stopped at ..."), as if the
   // process were killed: the test drops the trader and the store and opens the file again.
@@ -76,8 +79,9 @@ class PrivateTrader {
                 std::span<const protocol::LedgerEntry> entries,
                 std::span<const protocol::EntryOutcome> outcomes);
   // After a restart, once follow() caught up with the log (and confirmed the pending entry if the
-  // ledger shows it): submits the pending entry again. Does nothing without one.
-  Status resubmit_pending();
+  // ledger shows it): submits the pending entry again, `ledger` the state follow() left. Does
+  // nothing without one. A refusal by the gateway is handled as when it was first sent.
+  Status resubmit_pending(const priv::PrivateLedger& ledger);
 
   // Whether a transaction is pending (no other is built until the ledger shows it).
   bool busy() const { return store_.pending_entry().has_value(); }
@@ -86,6 +90,14 @@ class PrivateTrader {
   // the entry in, and the wallet builds the next transaction from its unchanged token, orders and
   // cash account. The message names the log entry and the ledger's reason. Cleared when the next
   // transaction is sent.
+  //
+  // Also why the gateway refused it (Submit's kInvalidArgument, HTTP 400): a gateway refuses only
+  // bytes its replica of the log will never accept, so the entry is dropped at once, the wallet
+  // rolled back as above, the message naming the gateway's reason and the node's own. An answer
+  // is not proof of what the log holds (a proxy can forge one), so it is dropped only when the
+  // node's replica (the `ledger` it was built or resubmitted against) refuses the transaction too
+  // (PrivateLedger::check); otherwise it stays pending and the error says so. Nothing secret is
+  // in the message (the reasons name public fields only).
   const std::optional<Status>& rejection() const { return rejection_; }
   // How many settled orders (closed, released, every fill claimed) follow() dropped from the
   // wallet since the trader started (priv::PrivateWallet::forget_settled).
@@ -125,8 +137,10 @@ class PrivateTrader {
 
  private:
   template <class Tx>
-  Status send(const Result<Tx>& built);
-  Status submit_pending();
+  Status send(const priv::PrivateLedger& ledger, const Result<Tx>& built);
+  Status submit_pending(const priv::PrivateLedger& ledger);
+  // The gateway refused the pending entry (`refusal`): dropped when `ledger` refuses it too.
+  Status refused_by_gateway(const priv::PrivateLedger& ledger, const Status& refusal);
   bool reached(TraderStep step) const { return !fault_ || fault_(step); }
   void note_settles(const priv::PrivateLedger& ledger);
   bool settle_due() const;

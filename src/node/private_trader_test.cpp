@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "net/http_server.hpp"
@@ -163,10 +165,10 @@ Outcome run(const std::string& path, std::optional<std::pair<std::size_t, Trader
       EXPECT_FALSE(s.is_ok()) << "action " << i << " was not stopped";
       n.restart();
       if (resubmit_before_catching_up) {
-        EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+        EXPECT_TRUE(n.trader->resubmit_pending(n.log.ledger).is_ok());
       }
       EXPECT_TRUE(n.sync().is_ok());
-      EXPECT_TRUE(n.trader->resubmit_pending().is_ok());
+      EXPECT_TRUE(n.trader->resubmit_pending(n.log.ledger).is_ok());
       EXPECT_TRUE(n.sync().is_ok());
       EXPECT_FALSE(n.trader->busy()) << "action " << i;
       // Killed before anything was saved: the action never happened; the node does it again.
@@ -534,6 +536,132 @@ TEST(PrivateTrader, SettledOrdersLeaveTheWallet) {
 // new connection offering a fresh username, and the node follows the log with a LedgerReplica
 // from the private genesis on; without the proxy the entry stays pending, and the same bytes go
 // through once it is back.
+// The gateway's answers through submit_through: a 5xx or a timeout leaves the transaction
+// pending, resubmitted until the log has it; a 400 for bytes the node's replica refuses too is
+// final: the transaction is dropped at once, with the gateway's reason and the replica's, the
+// wallet as before it was built, and the node goes on; a 400 for bytes the node's replica accepts
+// leaves it pending (an answer is not proof of what the log holds).
+TEST(PrivateTraderGateway, ARefusalIsFinalAFailureOrATimeoutIsRetried) {
+  Trading t;
+  std::mutex mutex;
+  enum class Answer : std::uint8_t { kAppend, kRefuse, kRefuseAfterARound, kFail, kSlow };
+  std::atomic<Answer> answer = Answer::kFail;
+  std::atomic<int> received = 0;
+  std::atomic<bool> slow_answered = false;
+  net::HttpServer gateway;  // a stand-in gateway in front of the test's log
+  gateway.route("POST", "/v1/tx", [&](const net::HttpRequest& req) {
+    std::lock_guard lock(mutex);
+    ++received;
+    switch (answer.load()) {
+      case Answer::kAppend:
+        EXPECT_TRUE(t.log
+                        .submit(ByteSpan(reinterpret_cast<const std::uint8_t*>(req.body.data()),
+                                         req.body.size()))
+                        .is_ok());
+        return net::HttpResponse{200, "application/json",
+                                 "{\"sequence\": " + std::to_string(t.log.entries.size()) + "}"};
+      case Answer::kRefuse:
+        return net::HttpResponse{400, "application/json", R"({"error": "a stand-in's refusal"})"};
+      case Answer::kRefuseAfterARound:
+        return net::HttpResponse{400, "application/json",
+                                 R"({"error": "the refresh window is open"})"};
+      case Answer::kFail:
+        return net::HttpResponse{503, "application/json", R"({"error": "overloaded"})"};
+      case Answer::kSlow:
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        slow_answered = true;
+        return net::HttpResponse{500, "application/json", R"({"error": "late"})"};
+    }
+    return net::HttpResponse{500, "application/json", "{}"};
+  });
+  auto port = gateway.start();
+  ASSERT_TRUE(port.is_ok()) << port.status().to_string();
+  SubmitOptions via;
+  via.gateway = Endpoint{"127.0.0.1", *port};
+  via.timeout = std::chrono::milliseconds(200);
+  // Before the gateway refuses a post for a margin round, the round begins (on this thread: the
+  // node's replica and the gateway's log move on between the post's building and its sending).
+  t.n.trader = std::make_unique<PrivateTrader>(*t.n.store, [&, send = submit_through(via)](
+                                                               ByteSpan entry) {
+    if (answer == Answer::kRefuseAfterARound) {
+      EXPECT_TRUE(t.log.ledger.begin_margin_round(harsh_terms(t.log.ledger, 20'000), 0).is_ok());
+    }
+    return send(entry);
+  });
+  auto sync = [&] {
+    std::lock_guard lock(mutex);
+    return t.n.sync();
+  };
+  ASSERT_TRUE(sync().is_ok());
+  const priv::PrivateLedger& ledger = t.log.ledger;
+
+  // A 5xx, then a timeout, then a 400 the replica does not confirm: pending each time.
+  const Status failed = t.n.trader->post(ledger, Side::kBuy, OrderKind::kLimit, 101, 1);
+  EXPECT_EQ(failed.code(), ErrorCode::kIoError) << failed.to_string();
+  EXPECT_TRUE(t.n.trader->busy());
+  EXPECT_TRUE(t.n.wallet().has_pending());
+  answer = Answer::kSlow;
+  EXPECT_EQ(t.n.trader->resubmit_pending(ledger).code(), ErrorCode::kIoError);
+  EXPECT_TRUE(t.n.trader->busy());
+  // The stand-in answers one request at a time: let it finish the late answer.
+  for (int i = 0; i < 1'000 && !slow_answered; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(slow_answered);
+  answer = Answer::kRefuse;
+  const Status unconfirmed = t.n.trader->resubmit_pending(ledger);
+  EXPECT_EQ(unconfirmed.code(), ErrorCode::kFailedPrecondition) << unconfirmed.to_string();
+  EXPECT_NE(unconfirmed.message().find("a stand-in's refusal"), std::string_view::npos);
+  EXPECT_NE(unconfirmed.message().find("stays pending"), std::string_view::npos);
+  EXPECT_TRUE(t.n.trader->busy());
+  EXPECT_FALSE(t.n.trader->rejection().has_value());
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_TRUE(t.n.trader->busy());  // the log has not seen it
+  answer = Answer::kAppend;
+  ASSERT_TRUE(t.n.trader->resubmit_pending(ledger).is_ok());
+  ASSERT_TRUE(sync().is_ok());
+  EXPECT_FALSE(t.n.trader->busy());
+  ASSERT_TRUE(t.log.outcomes.back().accepted) << t.log.outcomes.back().reason.to_string();
+  EXPECT_EQ(t.n.wallet().open_orders().size(), 2U);
+  EXPECT_EQ(received, 4);
+
+  // A 400 for a post the log can never apply (a margin round began): dropped at once.
+  const priv::Attributes before = t.n.wallet().attributes();
+  const auto index = t.n.wallet().token_index();
+  const auto orders = t.n.wallet().open_orders();
+  const std::uint64_t cash = t.n.wallet().cash_balance();
+  const std::size_t logged = t.log.entries.size();
+  answer = Answer::kRefuseAfterARound;
+  const Status refused = t.n.trader->post(ledger, Side::kBuy, OrderKind::kLimit, 102, 1);
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument) << refused.to_string();
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_FALSE(t.n.wallet().has_pending());
+  ASSERT_TRUE(t.n.trader->rejection().has_value());
+  const std::string why(t.n.trader->rejection()->message());
+  EXPECT_NE(why.find("gateway refused the transaction: the refresh window is open"),
+            std::string::npos)
+      << why;
+  EXPECT_NE(why.find("the node's replica refuses it too"), std::string::npos) << why;
+  EXPECT_NE(why.find("dropped from pending"), std::string::npos) << why;
+  EXPECT_EQ(t.n.wallet().attributes(), before);
+  EXPECT_EQ(t.n.wallet().token_index(), index);
+  EXPECT_EQ(t.n.wallet().open_orders(), orders);
+  EXPECT_EQ(t.n.wallet().cash_balance(), cash);
+  EXPECT_EQ(t.log.entries.size(), logged);
+  // The drop is saved; the restarted node goes on from its token: it releases its orders and
+  // refreshes.
+  gateway.stop();
+  t.n.restart();
+  EXPECT_FALSE(t.n.trader->busy());
+  EXPECT_FALSE(t.n.wallet().has_pending());
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  ASSERT_TRUE(*t.n.trader->step(ledger));
+  ASSERT_TRUE(t.n.sync().is_ok());
+  EXPECT_TRUE(t.log.ledger.refreshed(t.n.wallet().identity()));
+  EXPECT_FALSE(t.n.trader->busy());
+}
+
 TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
   ASSERT_TRUE(testing::have_microsocks()) << "microsocks is not installed (scripts/install-deps)";
   testing::TempDir dir;
@@ -612,7 +740,7 @@ TEST(PrivateTraderSocks5, SendsThroughARealProxyAndResubmitsWhenItIsBack) {
   EXPECT_EQ(received, 2U);
   proxy = testing::start_microsocks(proxy_port);
   ASSERT_NE(proxy, nullptr);
-  ASSERT_TRUE(trader.resubmit_pending().is_ok());
+  ASSERT_TRUE(trader.resubmit_pending(ledger).is_ok());
   ASSERT_TRUE(sync().is_ok());
   EXPECT_FALSE(trader.busy());
   EXPECT_EQ(received, 3U);

@@ -241,7 +241,7 @@ Result<Submitted> submit_transaction(ByteSpan tx, const SubmitOptions& options) 
                           : "HTTP " + std::to_string(code);
     // 400 refuses the transaction's bytes; any other 4xx refuses the request
     // (docs/node/gateway.md).
-    if (code == 400) return Status::invalid_argument("gateway refused the transaction: " + why);
+    if (code == 400) return Status::invalid_argument(std::string(kGatewayRefused) + why);
     // 409: the log already decides these bytes (they are in it, or their sequence number is
     // used); only the log, not this answer, may take them out of pending.
     if (code == 409) return Status::already_exists("the log already decides it: " + why);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/codec.hpp"
@@ -44,6 +45,13 @@ struct Submitted {
   std::string proxy_username;  // what was sent to the proxy (empty when direct or no auth)
   bool proxy_used_auth = false;
 };
+
+// The start of the message of submit_transaction's kInvalidArgument for a gateway's HTTP 400.
+inline constexpr std::string_view kGatewayRefused = "gateway refused the transaction: ";
+// Whether `s` is a gateway's refusal of the transaction's bytes (HTTP 400), not a local error.
+inline bool gateway_refused(const Status& s) {
+  return s.code() == ErrorCode::kInvalidArgument && s.message().starts_with(kGatewayRefused);
+}
 
 // Sends one transaction to the gateway (POST /v1/tx) and returns its log sequence. A refusal of
 // the transaction's bytes (HTTP 400) is invalid_argument with the gateway's reason; a refusal of

@@ -587,10 +587,46 @@ TEST(PrivateFund, TheFundLiquidatesADefaulterAndTheDefaulterExitsOnce) {
   EXPECT_EQ(rb.fund().cash, 2 * fee * 3 + taken + (low + 30) - fee);
   EXPECT_EQ(rb.fund().position, 1);
   EXPECT_EQ(rb.book().best(market::Side::kSell), Price(low));
-  ASSERT_TRUE(restored->apply_batch(std::span(v.entries).subspan(cut)).is_ok());
+  // One batch (A's post, B's exit, its replay): the exit is verified in the batch's block.
+  auto batch = restored->apply_batch(std::span(v.entries).subspan(cut));
+  ASSERT_TRUE(batch.is_ok()) << batch.status().to_string();
+  ASSERT_EQ(batch->size(), 3U);
+  EXPECT_TRUE((*batch)[1].accepted) << (*batch)[1].reason.to_string();
+  EXPECT_TRUE((*batch)[1].proofs_in_block);
+  EXPECT_FALSE((*batch)[2].accepted);
   EXPECT_EQ(restored->chain(), v.replica.chain());
   EXPECT_EQ(restored->state_hash(), v.replica.state_hash());
   EXPECT_EQ(rb.fund().cash, book.fund().cash);
+
+  // The same batch with a damaged exit of B's before the good one: the block names it (it is
+  // rejected with the proof check's reason), the good exit is still accepted in the block, and the
+  // market ends where the log without the damaged one left it.
+  priv::ExitTx damaged = *exit;
+  std::vector<crypto::Scalar> z = damaged.proofs->linear.z();
+  z[0] = z[0] + crypto::Scalar::from_u64(1);
+  damaged.proofs->linear = crypto::LinearProof(damaged.proofs->linear.A(), z);
+  std::vector<LedgerEntry> with_damaged(v.entries.begin() + static_cast<std::ptrdiff_t>(cut),
+                                        v.entries.end());
+  with_damaged.insert(
+      with_damaged.begin() + 1,
+      LedgerEntry{0, with_damaged[1].entry_time, encode_entry(PrivateEntry{PrivateTx(damaged)})});
+  for (std::size_t k = 0; k < with_damaged.size(); ++k)
+    with_damaged[k].sequence = cut + 1 + k;
+  for (unsigned threads : {1U, 2U}) {
+    auto again_restored = LedgerReplica::restore(snap, shared_gens());
+    ASSERT_TRUE(again_restored.is_ok());
+    auto outcomes = again_restored->apply_batch(with_damaged, threads);
+    ASSERT_TRUE(outcomes.is_ok()) << outcomes.status().to_string();
+    ASSERT_EQ(outcomes->size(), 4U);
+    EXPECT_TRUE((*outcomes)[0].accepted);
+    EXPECT_FALSE((*outcomes)[1].accepted);
+    EXPECT_EQ((*outcomes)[1].reason.code(), ErrorCode::kInvalidProof)
+        << (*outcomes)[1].reason.to_string();
+    EXPECT_TRUE((*outcomes)[2].accepted) << (*outcomes)[2].reason.to_string();
+    EXPECT_TRUE((*outcomes)[2].proofs_in_block);
+    EXPECT_FALSE((*outcomes)[3].accepted);
+    EXPECT_EQ(again_restored->state_hash(), v.replica.state_hash());
+  }
 }
 
 // The exit period lapses in the private ledger as in the transparent exchange: it runs from the

@@ -217,7 +217,6 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, By
                       const ProofPlan& plan, EntryOutcome& outcome) {
   const priv::PrivateLedger& ledger = *market.ledger;
   if (plan.record != nullptr) {  // the speculative run: the block verifies it afterwards
-    if (std::holds_alternative<priv::ExitTx>(tx)) return Status::ok();  // verified alone later
     priv::TxStatement statement = priv::resolve_statement(ledger, tx);
     if (!statement.unresolved.is_ok()) return statement.unresolved;
     *plan.record = std::move(statement);
@@ -228,8 +227,11 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, By
     if (!stands && priv::same_statement(*plan.verified, priv::resolve_statement(ledger, tx))) {
       // Another history since the batch began: the window's points must be the shared ones.
       stands = true;
-      if (const auto* spend = std::get_if<priv::SpendTx>(&tx)) {
-        const priv::Window& w = spend->spend.window;
+      const priv::Window* named = nullptr;
+      if (const auto* spend = std::get_if<priv::SpendTx>(&tx)) named = &spend->spend.window;
+      if (const auto* exit = std::get_if<priv::ExitTx>(&tx)) named = &exit->exit.window;
+      if (named != nullptr) {
+        const priv::Window& w = *named;
         std::size_t shared = 0;
         if (plan.shared_tokens != nullptr) {
           const auto it = plan.shared_tokens->find(w.epoch);
@@ -243,7 +245,7 @@ Status verify_private(const PrivateMarket& market, const priv::PrivateTx& tx, By
       return Status::ok();
     }
   }
-  if (plan.verifier != nullptr && !std::holds_alternative<priv::ExitTx>(tx)) {
+  if (plan.verifier != nullptr) {
     const priv::TxStatement statement = priv::resolve_statement(ledger, tx);
     // The envelope is two bytes (version, type) before the transaction's own encoding.
     const ByteSpan encoded = bytes.subspan(std::min<std::size_t>(2, bytes.size()));
@@ -287,7 +289,7 @@ SpeculativeBlock private_block_stage(std::span<const LedgerEntry> entries,
   std::size_t candidates = 0;
   for (const Result<Entry>& d : decoded) {
     const auto* entry = d ? std::get_if<PrivateEntry>(&d.value()) : nullptr;
-    if (entry != nullptr && !std::holds_alternative<priv::ExitTx>(entry->tx)) ++candidates;
+    if (entry != nullptr) ++candidates;
   }
   if (candidates < 2) return out;
   const priv::PrivateLedger& before = *state.private_market->ledger;

@@ -50,7 +50,7 @@ struct EntryOutcome {
   market::ActionResult result;
   std::optional<priv::Applied> private_result;  // an accepted private transaction's effect
   // How an accepted private transaction's proofs were checked: in a block's MSM (its batch's or,
-  // at its position, its own; true) or by PrivateLedger::check (an exit; false). Not part of the
+  // at its position, its own; true) or by PrivateLedger::check (false). Not part of the
   // chain: every replica accepts the same entries however it batched them.
   bool proofs_in_block = false;
 };
@@ -246,10 +246,10 @@ ValidatorState copy_state(const ValidatorState& state);
 // identity an earlier entry of the batch creates is in the block too.
 //
 // statements[i] is the statement entry i's proofs verified against, or empty: not a private
-// transaction other than an exit, refused by the rules on the copy, or proofs the block found
-// bad. accepted[i] is whether the copy accepted entry i: the replica's run is in the copy's state
-// until an entry is judged otherwise (only a bad proof can make it). Nothing when fewer than two
-// private transactions other than exits are in the batch (each is verified alone: a copy of the
+// transaction, refused by the rules on the copy, or proofs the block found bad (exits are in the
+// block like every spend). accepted[i] is whether the copy accepted entry i: the replica's run is
+// in the copy's state until an entry is judged otherwise (only a bad proof can make it). Nothing
+// when fewer than two private transactions are in the batch (each is verified alone: a copy of the
 // state would cost more than it saves). Changes no state but the verifier's caches.
 struct SpeculativeBlock {
   std::vector<std::optional<priv::TxStatement>> statements;  // empty: no speculation
@@ -267,7 +267,7 @@ SpeculativeBlock private_block_stage(std::span<const LedgerEntry> entries,
 // above). The block's verdict stands when the state is the speculative run's (plan.same_state)
 // or, after a divergence, when its statement at its position is the same
 // (priv::same_statement) and its window lies within the shared tokens. Otherwise it is verified
-// alone: as a block of one by plan.verifier, at its position (an exit, or without a verifier, by
+// alone: as a block of one by plan.verifier, at its position (without a verifier, by
 // PrivateLedger::check). outcome.proofs_in_block is set when a block verified it. Either way the
 // verdict and the reason are those of verifying it alone: kInvalidProof names the bad proof.
 // `bytes` is the entry's payload.

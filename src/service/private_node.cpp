@@ -292,9 +292,14 @@ Status private_node_action(const NodeOptions& o, const std::string& what) {
   PFEX_ASSIGN_OR_RETURN(auto n, open_node(o, std::move(submit)));
   if (n->trader->busy()) {
     fmt::print("resubmitting the transaction left pending\n");
-    Status sent = n->trader->resubmit_pending();
-    if (sent) sent = await_decision(*n, o);
-    if (!sent) return sent.with_context("the transaction left pending");
+    Status sent = n->trader->resubmit_pending(n->ledger());
+    if (!sent && !n->trader->busy()) {
+      // The gateway refused it and the node's replica agrees: dropped; the command goes on.
+      fmt::print("{}\n", sent.message());
+    } else {
+      if (sent) sent = await_decision(*n, o);
+      if (!sent) return sent.with_context("the transaction left pending");
+    }
     n->decided.clear();
   }
   if (Status built = act(*n, o, what); !built) {
@@ -320,7 +325,7 @@ Status private_node_resubmit(const NodeOptions& o) {
   PFEX_ASSIGN_OR_RETURN(auto n, open_node(o, std::move(submit)));
   fmt::print("{} pending\n", n->trader->busy() ? 1 : 0);
   if (!n->trader->busy()) return Status::ok();
-  PFEX_RETURN_IF_ERROR(n->trader->resubmit_pending());
+  PFEX_RETURN_IF_ERROR(n->trader->resubmit_pending(n->ledger()));
   return await_decision(*n, o);
 }
 

@@ -326,15 +326,25 @@ Status node_action(const NodeOptions& o, const std::string& what) {
       action = market::RefreshAction{a, Cash(0)};
     } else if (what == "cancel") {
       action = market::CancelAction{a, market::OrderId{o.order}};
-    } else {
+    } else if (what == "reduce") {
+      action = market::ReduceAction{a, market::OrderId{o.order}, Qty(o.qty)};
+    } else if (what == "order" || what == "replace") {
       market::OrderRequest req;
       PFEX_ASSIGN_OR_RETURN(req.side, market::parse_side(o.side));
       PFEX_ASSIGN_OR_RETURN(req.type, market::parse_order_type(o.type));
-      if (req.type != market::OrderType::kMarket) {
+      // A market order's --price is its reservation price (docs/design.md section 3); without
+      // one the exchange takes its protection limit. Any other order needs its limit price.
+      if (req.type != market::OrderType::kMarket || !o.price.empty()) {
         PFEX_ASSIGN_OR_RETURN(req.limit, spec.parse_price(o.price));
       }
       req.qty = Qty(o.qty);
-      action = market::SubmitAction{a, req};
+      if (what == "order") {
+        action = market::SubmitAction{a, req};
+      } else {
+        action = market::ReplaceAction{a, market::OrderId{o.order}, req};
+      }
+    } else {
+      return Status::invalid_argument("unknown node command " + what);
     }
   }
   PFEX_RETURN_IF_ERROR(w.prepare(action).status());

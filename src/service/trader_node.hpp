@@ -47,9 +47,11 @@ Result<node::SubmitOptions> submit_options(const NodeOptions& o);
 // Each prints what it did to stdout; an error says why the command failed.
 Status open_market(const MarketInit& o, const std::string& passphrase);
 Status node_create(const NodeOptions& o);
-// `what`: register, deposit, withdraw, refresh, cancel, order, advance or settle; in a private
-// market also replace and reduce (settle then settles the wallet's own fills), and the issuer's
-// mint (o.to, o.amount). A private wallet's command goes to service/private_node.hpp.
+// `what`: register, deposit, withdraw, refresh, cancel, order (a market order's o.price, when
+// given, is its reservation price), replace (a new order with a new id), reduce (o.qty off order
+// o.order, which keeps its id and priority), advance or settle; in a private market settle
+// settles the wallet's own fills, and the issuer has mint (o.to, o.amount). A private wallet's
+// command goes to service/private_node.hpp.
 Status node_action(const NodeOptions& o, const std::string& what);
 Status node_status(const NodeOptions& o);
 Status node_watch(const NodeOptions& o, const std::function<bool()>& stopped);

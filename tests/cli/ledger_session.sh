@@ -58,6 +58,30 @@ mkdir snaps
 "$pfex" validator --log m.log --once --snapshots snaps >/dev/null
 restarted=$("$pfex" validator --log m.log --once --snapshots snaps | grep '^state')
 [ "$restarted" = "$fresh" ] || fail "restart from snapshot: $restarted != $fresh"
+# Reduce keeps the order's id and its place: alice's sell of 5 (3 filled) rests 1 after taking 1
+# off; taking off more than rests is rejected and changes nothing.
+out=$("$pfex" node reduce --wallet alice.wallet "${g[@]}" --order 1 --qty 1)
+expect "alice's reduce" "$out" "log entry [0-9]+: accepted"
+expect "the reduced order" "$("$pfex" validator --log m.log --once --book)" "\| 10.00 +1 *$"
+if out=$("$pfex" node reduce --wallet alice.wallet "${g[@]}" --order 1 --qty 5 2>&1); then
+  fail "a reduce by more than rests exited 0: $out"
+fi
+expect "a reduce by too much" "$out" "rejected: "
+expect "the order after the refused reduce" "$("$pfex" validator --log m.log --once --book)" \
+  "\| 10.00 +1 *$"
+# A market order's --price is its reservation price: at 9.90 a buy does not reach the ask at
+# 10.00 (it gets an id and closes unfilled); at 10.00 it takes it.
+out=$("$pfex" node order --wallet bob.wallet "${g[@]}" --type market --price 9.90 --qty 1)
+expect "a market buy reserved at 9.90" "$out" "accepted order [0-9]+ filled 0 resting 0"
+out=$("$pfex" node order --wallet bob.wallet "${g[@]}" --type market --price 10.00 --qty 1)
+expect "a market buy reserved at 10.00" "$out" "accepted order [0-9]+ filled 1 resting 0"
+out=$("$pfex" node status --wallet bob.wallet --log m.log)
+expect "bob's position after the market buy" "$out" "position 4"
+if out=$("$pfex" node order --wallet bob.wallet "${g[@]}" --type market --price 1x --qty 1 2>&1); then
+  fail "a market order with a malformed --price exited 0: $out"
+fi
+expect "a malformed reservation price" "$out" "pfex: "
+
 # A margin round: carol's node watches with --auto-refresh; alice and bob trade 20 lots at the
 # low edge (9.60), which trips the breaker. Carol's node refreshes her by itself; alice and bob,
 # whose nodes do not, must refresh by hand (one does). The watch is stopped (SIGTERM) once it has

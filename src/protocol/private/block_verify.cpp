@@ -17,7 +17,15 @@ constexpr std::string_view kBlockWeightsDomain = "pfex/v1/private/block-weights"
 bool has_proofs(const PrivateTx& tx) {
   if (const auto* s = std::get_if<SpendTx>(&tx)) return s->proofs.has_value();
   if (const auto* t = std::get_if<TransferTx>(&tx)) return t->range.has_value();
+  if (const auto* e = std::get_if<ExitTx>(&tx)) return e->proofs.has_value();
   return true;
+}
+
+// The window a spend or an exit proves membership in; null for the others.
+const Window* window_of(const PrivateTx& tx) {
+  if (const auto* s = std::get_if<SpendTx>(&tx)) return &s->spend.window;
+  if (const auto* e = std::get_if<ExitTx>(&tx)) return &e->exit.window;
+  return nullptr;
 }
 
 TxStatement unresolved(Status why) {
@@ -63,6 +71,27 @@ TxStatement resolve_spend(const PrivateLedger& ledger, const SpendTx& tx) {
   return out;
 }
 
+// An exit's statement: the terms of the round its identity defaulted in, the context its
+// relations take (the liquidation price must be recorded), its entries' deltas and tags.
+TxStatement resolve_exit(const PrivateLedger& ledger, const ExitTx& tx) {
+  TxStatement out;
+  const MarketTerms* terms = ledger.default_terms(tx.signer);
+  if (terms == nullptr)
+    return unresolved(Status::failed_precondition("only a defaulted identity exits"));
+  out.terms = *terms;
+  auto ctx = ledger.exit_context(tx.signer);
+  if (!ctx.is_ok()) return unresolved(ctx.status());
+  out.exit = std::move(ctx).value();
+  auto effects = ledger.resolve(tx);
+  if (!effects.is_ok()) return unresolved(effects.status());
+  out.effects = std::move(effects).value();
+  const Window& w = tx.exit.window;
+  if (Status s = check_window(w, ledger.tokens(w.epoch).size(), ledger.terms().window_size());
+      !s.is_ok())
+    return unresolved(s);
+  return out;
+}
+
 // The signature a transaction carries, if any, verified. Variable time.
 Status check_signature(const PrivateTx& tx, const TxStatement& st) {
   bool ok = true;
@@ -74,6 +103,8 @@ Status check_signature(const PrivateTx& tx, const TxStatement& st) {
   } else if (const auto* transfer = std::get_if<TransferTx>(&tx)) {
     ok = crypto::ed25519_verify_var(transfer->signature, transfer_signed_bytes(*transfer),
                                     transfer->sender);
+  } else if (const auto* exit = std::get_if<ExitTx>(&tx)) {
+    ok = crypto::ed25519_verify_var(exit->signature, exit_signed_bytes(*exit), exit->signer);
   } else if (const auto* spend = std::get_if<SpendTx>(&tx); spend != nullptr && spend->cash) {
     ok = crypto::ed25519_verify_var(spend->cash->signature, cash_signed_bytes(*spend),
                                     spend->cash->signer);
@@ -82,8 +113,8 @@ Status check_signature(const PrivateTx& tx, const TxStatement& st) {
   return Status::invalid_proof(std::string(tx_type_name(tx_type(tx))) + ": bad signature");
 }
 
-// Appends tx's proof terms to the current entry of out. split_set receives a refresh's split
-// set, which must outlive out's use. On an error the entry is refused (fails closed).
+// Appends tx's proof terms to the current entry of out. split_set receives a refresh's or an
+// exit's split set, which must outlive out's use. On an error the entry is refused (fails closed).
 Status append_tx_terms(const PrivateGens& gens, const PrivateTx& tx, const TxStatement& st,
                        const WindowPlacement* window, const ProofWeights& weights,
                        std::optional<crypto::OneOfManySet>& split_set,
@@ -113,8 +144,18 @@ Status append_tx_terms(const PrivateGens& gens, const PrivateTx& tx, const TxSta
         ->append_verification_terms(gens.bulletproofs(), t, st.transfer_range, weights.range, out)
         .with_context(type);
   }
-  const auto& spend = std::get<SpendTx>(tx);
   if (window == nullptr) return refuse(Status::invalid_argument("the window is not placed"));
+  if (const auto* exit = std::get_if<ExitTx>(&tx)) {
+    if (!st.exit) return refuse(Status::invalid_argument("no exit statement"));
+    absorb_exit_context(t, *st.exit);
+    auto split = exit_split_set(exit->exit);
+    if (!split.is_ok()) return refuse(split.status());
+    split_set.emplace(std::move(split).value());
+    return append_exit_terms(gens, *st.exit, exit->exit, st.effects.deltas, st.effects.tags,
+                             *window, *split_set, *exit->proofs, t, weights, out)
+        .with_context(type);
+  }
+  const auto& spend = std::get<SpendTx>(tx);
   if (spend.type == TxType::kRefresh) {
     if (!st.refresh) return refuse(Status::invalid_argument("no refresh statement"));
     auto split = refresh_split_set(spend.spend);
@@ -174,6 +215,7 @@ void in_chunks(std::size_t n, std::size_t chunks, const Body& body) {
 
 TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx) {
   if (const auto* spend = std::get_if<SpendTx>(&tx)) return resolve_spend(ledger, *spend);
+  if (const auto* exit = std::get_if<ExitTx>(&tx)) return resolve_exit(ledger, *exit);
   TxStatement out;
   out.terms = ledger.terms();
   if (const auto* cancel = std::get_if<CancelTx>(&tx)) {
@@ -192,7 +234,7 @@ TxStatement resolve_statement(const PrivateLedger& ledger, const PrivateTx& tx) 
 
 bool same_statement(const TxStatement& a, const TxStatement& b) {
   return a.unresolved.is_ok() && b.unresolved.is_ok() && a.terms == b.terms &&
-         a.effects == b.effects && a.cash == b.cash && a.refresh == b.refresh &&
+         a.effects == b.effects && a.exit == b.exit && a.cash == b.cash && a.refresh == b.refresh &&
          a.cancel_tag == b.cancel_tag && a.transfer_range == b.transfer_range;
 }
 
@@ -226,9 +268,9 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
   std::map<std::uint64_t, std::vector<Named>> by_epoch;
   std::vector<Status> reasons(n);
   for (std::size_t i = 0; i < n && i < statements.size(); ++i) {
-    const auto* spend = std::get_if<SpendTx>(&block[i]);
-    if (spend == nullptr || !statements[i].unresolved.is_ok()) continue;
-    const Window& w = spend->spend.window;
+    const Window* named_window = window_of(block[i]);
+    if (named_window == nullptr || !statements[i].unresolved.is_ok()) continue;
+    const Window& w = *named_window;
     if (Status s = check_window(w, ledger.tokens(w.epoch).size(), N); !s.is_ok()) {
       reasons[i] = s;  // a statement resolved against another ledger
       continue;
@@ -315,9 +357,12 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
   for (std::size_t i = 0; i < n; ++i) {
     if (placements[i]) placements[i]->run = runs[run_of[i]];
   }
-  // Old epochs' encodings are dropped (their tokens are spendable only by exit).
+  // Old epochs' encodings are dropped (their tokens are spendable only by exit), but for the
+  // epochs this block's exits name: the placements point at their dummy points.
   const std::uint64_t current = ledger.terms().epoch;
-  std::erase_if(epochs_, [current](const auto& e) { return e.first + 1 < current; });
+  std::erase_if(epochs_, [current, &by_epoch](const auto& e) {
+    return e.first + 1 < current && by_epoch.count(e.first) == 0;
+  });
 
   // Entry i of the terms is block[i]: each thread builds the entries of its part, appended in
   // order, so the terms are the same for any number of threads.
@@ -363,12 +408,10 @@ void BlockVerifier::forget_beyond(const PrivateLedger& ledger) {
 }
 
 Result<DetachedTx> detach(const PrivateLedger& ledger, const PrivateTx& tx) {
-  if (std::holds_alternative<ExitTx>(tx))
-    return Status::invalid_argument("an exit is verified by the ledger, not detached");
   DetachedTx d{tx, resolve_statement(ledger, tx), {}};
   if (!d.statement.unresolved.is_ok()) return d.statement.unresolved;
-  if (const auto* spend = std::get_if<SpendTx>(&tx)) {
-    const Window& w = spend->spend.window;
+  if (const Window* named = window_of(tx)) {
+    const Window& w = *named;
     PFEX_ASSIGN_OR_RETURN(d.window,
                           window_points(w, ledger.tokens(w.epoch), ledger.terms().window_size()));
   }
@@ -379,7 +422,7 @@ Status verify_detached(const PrivateGens& gens, const DetachedTx& d) {
   if (!d.statement.unresolved.is_ok()) return d.statement.unresolved;
   std::optional<crypto::OneOfManySet> set;
   std::optional<WindowPlacement> placement;
-  if (std::holds_alternative<SpendTx>(d.tx)) {
+  if (window_of(d.tx) != nullptr) {
     PFEX_ASSIGN_OR_RETURN(auto made, crypto::OneOfManySet::create(d.window));
     set.emplace(std::move(made));
     placement = WindowPlacement::of(*set);

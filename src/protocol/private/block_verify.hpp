@@ -35,6 +35,7 @@
 
 #include "core/status.hpp"
 #include "crypto/one_of_many.hpp"
+#include "protocol/private/exit.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/private/refresh.hpp"
 #include "protocol/private/spend.hpp"
@@ -48,8 +49,9 @@ struct TxStatement {
   // Not ok when the statement could not be formed: the transaction is bad for this reason.
   Status unresolved;
   MarketTerms terms;  // the terms its transcript absorbs and its statement uses
-  // A spend's deltas and tags (its window is in the transaction).
+  // A spend's or an exit's deltas and tags (its window is in the transaction).
   SpendEffects effects;
+  std::optional<ExitContext> exit;        // exit: its identity's K, liquidation price, penalty
   std::optional<CashMovePublic> cash;     // deposit, withdraw
   std::optional<RefreshPublic> refresh;   // refresh
   Point cancel_tag;                       // cancel: the order's tag
@@ -114,12 +116,11 @@ class BlockVerifier {
 struct DetachedTx {
   PrivateTx tx;
   TxStatement statement;
-  std::vector<Point> window;  // a spend's N points (its tokens, then dummy points); else empty
+  std::vector<Point> window;  // a spend's or an exit's N points (tokens, then dummy points)
 };
 
-// Copies what verifying `tx` needs from `ledger` (the state it applies to). An exit has no block
-// terms: kInvalidArgument (verify it with PrivateLedger::check). A statement that cannot be
-// formed is its `unresolved` reason.
+// Copies what verifying `tx` needs from `ledger` (the state it applies to). A statement that
+// cannot be formed is its `unresolved` reason.
 Result<DetachedTx> detach(const PrivateLedger& ledger, const PrivateTx& tx);
 
 // Verifies every signature and proof of `d` against its statement and window, as a block of one

@@ -382,14 +382,46 @@ Result<ExitProofs> prove_exit(const PrivateGens& gens, const ExitContext& ctx,
                     std::move(range.proof)};
 }
 
+Result<crypto::OneOfManySet> exit_split_set(const ExitPublic& pub) {
+  return crypto::OneOfManySet::create({pub.V_vp, pub.V_vm});
+}
+
+Status append_exit_terms(const PrivateGens& gens, const ExitContext& ctx, const ExitPublic& pub,
+                         const Deltas& d, std::span<const Point> tags,
+                         const WindowPlacement& window, const crypto::OneOfManySet& split_set,
+                         const ExitProofs& proofs, Transcript& t, const ProofWeights& weights,
+                         crypto::VerificationTerms& out) {
+  auto refuse = [&out](Status why) {
+    out.refuse(why);  // fails closed whatever the caller does with the status
+    return why;
+  };
+  if (Status s = validate(ctx.price); !s.is_ok()) return refuse(s);
+  const Point offset = pub.serial * gens.sn() + pub.c_star;
+  if (Status s = append_membership_terms(gens, proofs.membership, t, window, offset,
+                                         weights.membership, out);
+      !s.is_ok())
+    return refuse(Status::invalid_proof("membership: " + std::string(s.message())));
+  if (Status s = proofs.split.append_verification_terms(gens.one_of_many(), t, split_set,
+                                                        Point::identity(), weights.split, out);
+      !s.is_ok())
+    return refuse(Status::invalid_proof("canonical split: " + std::string(s.message())));
+  if (Status s = crypto::append_linear_verification_terms(exit_statement(gens, ctx, pub, d, tags),
+                                                          proofs.linear, t, weights.linear, out);
+      !s.is_ok())
+    return refuse(Status::invalid_proof("linear: " + std::string(s.message())));
+  if (Status s = proofs.range.append_verification_terms(
+          gens.bulletproofs(), t, range_commitments(pub, ctx.price.den), weights.range, out);
+      !s.is_ok())
+    return refuse(Status::invalid_proof("range: " + std::string(s.message())));
+  return Status::ok();
+}
+
 Status verify_exit(const PrivateGens& gens, const ExitContext& ctx, const ExitPublic& pub,
                    const Deltas& d, std::span<const Point> tags, const crypto::OneOfManySet& set,
                    const ExitProofs& proofs, Transcript& t) {
   PFEX_RETURN_IF_ERROR(validate(ctx.price));
   const Point offset = pub.serial * gens.sn() + pub.c_star;
-  PFEX_ASSIGN_OR_RETURN(auto split_set, crypto::OneOfManySet::create({pub.V_vp, pub.V_vm}));
-  const crypto::LinearStatement statement = exit_statement(gens, ctx, pub, d, tags);
-  const std::vector<Point> commitments = range_commitments(pub, ctx.price.den);
+  PFEX_ASSIGN_OR_RETURN(auto split_set, exit_split_set(pub));
   // The four proofs in one MSM, each under its own weight from the exit's bytes.
   const Transcript before = t;
   Bytes proof_bytes;
@@ -397,22 +429,8 @@ Status verify_exit(const PrivateGens& gens, const ExitContext& ctx, const ExitPu
   proofs.encode(pw);
   const ProofWeights weights = ProofWeights::of(t, proof_bytes);
   crypto::VerificationTerms terms;
-  if (Status s = proofs.membership.append_verification_terms(gens.one_of_many(), t, set, offset,
-                                                             weights.membership, terms);
-      !s.is_ok())
-    return Status::invalid_proof("membership: " + std::string(s.message()));
-  if (Status s = proofs.split.append_verification_terms(gens.one_of_many(), t, split_set,
-                                                        Point::identity(), weights.split, terms);
-      !s.is_ok())
-    return Status::invalid_proof("canonical split: " + std::string(s.message()));
-  if (Status s = crypto::append_linear_verification_terms(statement, proofs.linear, t,
-                                                          weights.linear, terms);
-      !s.is_ok())
-    return Status::invalid_proof("linear: " + std::string(s.message()));
-  if (Status s = proofs.range.append_verification_terms(gens.bulletproofs(), t, commitments,
-                                                        weights.range, terms);
-      !s.is_ok())
-    return Status::invalid_proof("range: " + std::string(s.message()));
+  PFEX_RETURN_IF_ERROR(append_exit_terms(gens, ctx, pub, d, tags, WindowPlacement::of(set),
+                                         split_set, proofs, t, weights, terms));
   if (terms.is_identity_var()) return Status::ok();
 
   // Name the proof that fails, each on its own in transcript order.
@@ -422,9 +440,11 @@ Status verify_exit(const PrivateGens& gens, const ExitContext& ctx, const ExitPu
   if (Status s = proofs.split.verify(gens.one_of_many(), t, split_set, Point::identity());
       !s.is_ok())
     return Status::invalid_proof("canonical split: " + std::string(s.message()));
-  if (Status s = crypto::verify_linear(statement, proofs.linear, t); !s.is_ok())
+  if (Status s = crypto::verify_linear(exit_statement(gens, ctx, pub, d, tags), proofs.linear, t);
+      !s.is_ok())
     return Status::invalid_proof("linear: " + std::string(s.message()));
-  if (Status s = proofs.range.verify(gens.bulletproofs(), t, commitments); !s.is_ok())
+  if (Status s = proofs.range.verify(gens.bulletproofs(), t, range_commitments(pub, ctx.price.den));
+      !s.is_ok())
     return Status::invalid_proof("range: " + std::string(s.message()));
   return Status::invalid_proof("the exit's proofs do not verify together");
 }

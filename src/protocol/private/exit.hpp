@@ -69,6 +69,7 @@ struct ExitContext {
   LiquidationPrice price;  // of the round the identity defaulted in
   std::int64_t penalty = 0;
   std::int64_t tick_value = 1;
+  friend bool operator==(const ExitContext&, const ExitContext&) = default;
 };
 
 // Proofs in transcript order.
@@ -152,6 +153,22 @@ Result<ExitProofs> prove_exit(const PrivateGens& gens, const ExitContext& ctx,
                               const PreparedExit& p, const crypto::OneOfManySet& set,
                               std::size_t index, std::span<const Point> tags,
                               std::span<const TagOpening> tag_openings, crypto::Transcript& t);
+
+// The exit's canonical-split set {V_vp, V_vm} (one of them commits to 0).
+Result<crypto::OneOfManySet> exit_split_set(const ExitPublic& pub);
+
+// Appends the exit's verification terms (membership over the window, the canonical split, the
+// linear statement, the range proof), each under its weight, to the current entry of out,
+// advancing t as verify_exit does: what a block verifies (block_verify.hpp). split_set is
+// exit_split_set(pub); it, the window's runs, gens and the tags must outlive out's use. On an
+// error (a price outside validate(), a proof of the wrong size, an identity where none is
+// allowed) the entry is refused, so out fails closed ("membership: ...", "canonical split: ...",
+// "linear: ...", "range: ..."). Variable time.
+Status append_exit_terms(const PrivateGens& gens, const ExitContext& ctx, const ExitPublic& pub,
+                         const Deltas& d, std::span<const Point> tags,
+                         const WindowPlacement& window, const crypto::OneOfManySet& split_set,
+                         const ExitProofs& proofs, crypto::Transcript& t,
+                         const ProofWeights& weights, crypto::VerificationTerms& out);
 
 // The four proofs with one MSM, each under its own weight (ProofWeights::of the exit's transcript
 // and proof bytes); when it fails, kInvalidProof naming the first proof that does not verify on

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/private/block_verify.hpp"
 #include "protocol/private/ledger.hpp"
 #include "protocol/private/test_util.hpp"
 
@@ -405,6 +406,80 @@ TEST(ExitValues, NegativeCashRoundsDown) {
   ASSERT_TRUE(got.is_ok());
   EXPECT_EQ(got->claim, 0);
   EXPECT_EQ(got->rem, 2u);
+}
+
+// Exits are verified in the block like every spend (block_verify.hpp): B's and C's exits mixed
+// with A's posts pass as one block on 1 and 2 threads; a bad exit is named with its reason and
+// the others pass; a block of one (verify_detached, the gateway's) agrees.
+TEST_F(ExitFixture, ExitsAreVerifiedInTheBlockWithPosts) {
+  price();
+  std::vector<PrivateTx> txs;
+  std::vector<TxStatement> statements;
+  // Resolved at its position, applied, confirmed.
+  auto add = [&](PrivateWallet& w, auto built) {
+    ASSERT_TRUE(built.is_ok()) << built.status().to_string();
+    const PrivateTx tx(*built);
+    statements.push_back(resolve_statement(ledger, tx));
+    ASSERT_TRUE(statements.back().unresolved.is_ok()) << statements.back().unresolved.to_string();
+    txs.push_back(tx);
+    apply_ok(ledger, w, built);
+  };
+  add(*a, a->build_post(ledger, Side::kBuy, OrderKind::kLimit, 100, 1));
+  add(*b, b->build_exit(ledger));
+  add(*a, a->build_post(ledger, Side::kSell, OrderKind::kLimit, 110, 1));
+  add(*c, c->build_exit(ledger));
+  ASSERT_TRUE(std::holds_alternative<ExitTx>(txs[1]) && std::holds_alternative<ExitTx>(txs[3]));
+  ASSERT_TRUE(statements[1].exit.has_value());
+  EXPECT_EQ(statements[1].exit->price, (LiquidationPrice{304, 3}));
+  EXPECT_EQ(statements[1].effects.tags.size(), 1u);  // B's entry for order 2
+  for (unsigned threads : {1u, 2u}) {
+    const BlockVerdict v = verify_block_var(ledger, txs, statements, threads);
+    EXPECT_TRUE(v.ok()) << v.reasons.front().to_string();
+  }
+  // B's exit against another liquidation price (what its proofs were not made for): named, the
+  // rest pass.
+  std::vector<TxStatement> other_price = statements;
+  other_price[1].exit->price = {305, 3};
+  EXPECT_FALSE(same_statement(statements[1], other_price[1]));
+  BlockVerdict v = verify_block_var(ledger, txs, other_price, 2);
+  ASSERT_EQ(v.bad, std::vector<std::size_t>{1});
+  EXPECT_NE(v.reasons[0].message().find("do not verify"), std::string_view::npos)
+      << v.reasons[0].to_string();
+  // C's exit with a damaged proof (its signature, over the proofs, fails too) and B's with a
+  // flipped signature: both named, the posts pass.
+  std::vector<PrivateTx> damaged = txs;
+  auto& c_exit = std::get<ExitTx>(damaged[3]);
+  std::vector<Scalar> z = c_exit.proofs->linear.z();
+  z[0] += Scalar::one();
+  c_exit.proofs->linear = crypto::LinearProof(c_exit.proofs->linear.A(), std::move(z));
+  std::get<ExitTx>(damaged[1]).signature[0] ^= 1;
+  v = verify_block_var(ledger, damaged, statements, 1);
+  EXPECT_EQ(v.bad, (std::vector<std::size_t>{1, 3}));
+  for (const Status& why : v.reasons)
+    EXPECT_NE(why.message().find("exit: bad signature"), std::string_view::npos) << why.to_string();
+  // An exit without proofs, and one whose statement cannot be formed (A did not default).
+  std::vector<PrivateTx> unprovable = txs;
+  std::get<ExitTx>(unprovable[3]).proofs.reset();
+  std::vector<TxStatement> unformed = statements;
+  ExitTx by_a = std::get<ExitTx>(txs[1]);
+  by_a.signer = a->identity();
+  unformed[1] = resolve_statement(ledger, PrivateTx(by_a));
+  EXPECT_EQ(unformed[1].unresolved.code(), ErrorCode::kFailedPrecondition);
+  v = verify_block_var(ledger, unprovable, unformed, 2);
+  ASSERT_EQ(v.bad, (std::vector<std::size_t>{1, 3}));
+  EXPECT_NE(v.reasons[0].message().find("defaulted"), std::string_view::npos);
+  EXPECT_NE(v.reasons[1].message().find("no proofs"), std::string_view::npos);
+
+  // A block of one, detached from the ledger (C's exit has no entries: its statement can still be
+  // formed): it verifies; with a flipped signature it does not.
+  auto detached = detach(ledger, txs[3]);
+  ASSERT_TRUE(detached.is_ok()) << detached.status().to_string();
+  EXPECT_EQ(detached->window.size(), ledger.terms().window_size());
+  EXPECT_TRUE(verify_detached(gens(), *detached).is_ok());
+  ExitTx resigned = std::get<ExitTx>(txs[3]);
+  resigned.signature[0] ^= 1;
+  detached->tx = resigned;
+  EXPECT_EQ(verify_detached(gens(), *detached).code(), ErrorCode::kInvalidProof);
 }
 
 }  // namespace

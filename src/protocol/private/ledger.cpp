@@ -217,12 +217,16 @@ std::optional<LedgerTime> PrivateLedger::exits_lapsed_at(std::uint64_t epoch) co
   return it->second.lapsed_at;
 }
 
+const MarketTerms* PrivateLedger::default_terms(const std::array<std::uint8_t, 32>& signer) const {
+  const auto epoch = default_epoch(signer);
+  return epoch ? &default_rounds_.at(*epoch).terms : nullptr;
+}
+
 crypto::Transcript PrivateLedger::exit_transcript(const ExitTx& tx, const ExitContext& ctx) const {
   // The terms of the epoch the identity defaulted in (the current ones for anyone else: such an
   // exit is refused before its proofs are looked at).
-  const auto epoch = default_epoch(tx.signer);
-  const MarketTerms& terms = epoch ? default_rounds_.at(*epoch).terms : terms_;
-  crypto::Transcript t = tx_transcript(terms, PrivateTx(tx));
+  const MarketTerms* terms = default_terms(tx.signer);
+  crypto::Transcript t = tx_transcript(terms != nullptr ? *terms : terms_, PrivateTx(tx));
   absorb_exit_context(t, ctx);
   return t;
 }

@@ -175,6 +175,9 @@ class PrivateLedger {
   // What an exit's relations take from the ledger, for `signer` (defaulted, price recorded).
   Result<ExitContext> exit_context(const std::array<std::uint8_t, 32>& signer) const;
   const FundLedger& fund() const { return fund_; }
+  // The terms of the epoch whose round `signer` defaulted in (what its exit's transcript
+  // absorbs), or null when it did not default.
+  const MarketTerms* default_terms(const std::array<std::uint8_t, 32>& signer) const;
   // The exit's transcript: the transaction under the terms of the epoch it spends from, then the
   // context (exit_context(tx.signer) must be ok).
   crypto::Transcript exit_transcript(const ExitTx& tx, const ExitContext& ctx) const;
