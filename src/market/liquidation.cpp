@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 namespace pfex::market {
 namespace {
@@ -95,21 +96,29 @@ std::optional<LiquidationOrder> liquidation_order(std::int64_t fund_position, co
                           Qty(fund_position > 0 ? fund_position : -fund_position)};
 }
 
-void FundHoldings::collect_fees(std::int64_t qty, Cash fee_per_contract) {
-  cash += 2 * fee_per_contract.value() * qty;
+Status FundHoldings::collect_fees(std::int64_t qty, Cash fee_per_contract) {
+  const Checked<std::int64_t> after =
+      Checked<std::int64_t>(cash) + Checked<std::int64_t>(2) * fee_per_contract.value() * qty;
+  if (after.overflowed()) return Status::overflow("the fund's cash with the fill's fees");
+  cash = after.value();
+  return Status::ok();
 }
 
-void FundHoldings::trade(Side side, Price price, std::int64_t qty, Cash tick_value,
-                         Cash fee_per_contract) {
-  const std::int64_t value = price.value() * qty * tick_value.value();
-  const std::int64_t fee = fee_per_contract.value() * qty;
-  if (side == Side::kBuy) {
-    cash -= value + fee;
-    position += qty;
-  } else {
-    cash += value - fee;
-    position -= qty;
-  }
+Status FundHoldings::trade(Side side, Price price, std::int64_t qty, Cash tick_value,
+                           Cash fee_per_contract) {
+  const Checked<std::int64_t> value = Checked<std::int64_t>(price.value()) * qty * tick_value.value();
+  const Checked<std::int64_t> fee = Checked<std::int64_t>(fee_per_contract.value()) * qty;
+  const bool buy = side == Side::kBuy;
+  const Checked<std::int64_t> after_cash =
+      buy ? Checked<std::int64_t>(cash) - value - fee : Checked<std::int64_t>(cash) + value - fee;
+  const Checked<std::int64_t> after_position =
+      buy ? Checked<std::int64_t>(position) + qty : Checked<std::int64_t>(position) - qty;
+  if (after_cash.overflowed() || after_position.overflowed())
+    return Status::overflow("the fund's liquidation trade of " + std::to_string(qty) + " at " +
+                            std::to_string(price.value()) + " does not fit in 64 bits");
+  cash = after_cash.value();
+  position = after_position.value();
+  return Status::ok();
 }
 
 i128 exit_claim(const LiquidationBatch& b, std::int64_t cash, std::int64_t position,

@@ -71,10 +71,13 @@ struct FundHoldings {
   std::int64_t cash = 0;
   std::int64_t position = 0;
 
-  // Both sides' fees of a fill of `qty` contracts.
-  void collect_fees(std::int64_t qty, Cash fee_per_contract);
-  // The fund's own side of a liquidation fill (its fee included).
-  void trade(Side side, Price price, std::int64_t qty, Cash tick_value, Cash fee_per_contract);
+  // Both sides' fees of a fill of `qty` contracts. kOverflow (nothing changed) when the cash
+  // would not fit in 64 bits.
+  [[nodiscard]] Status collect_fees(std::int64_t qty, Cash fee_per_contract);
+  // The fund's own side of a liquidation fill (its fee included). kOverflow (nothing changed)
+  // when the trade's value or the fund's cash or position would not fit in 64 bits.
+  [[nodiscard]] Status trade(Side side, Price price, std::int64_t qty, Cash tick_value,
+                             Cash fee_per_contract);
 };
 
 // A defaulter's exit claim at a batch's price: c + v*k*(num/den), rounded down, minus the

@@ -116,7 +116,14 @@ Status PrivateBook::on_applied(const priv::PrivateTx& tx, const priv::Applied& a
 
 void PrivateBook::apply_order(const priv::PrivateTx& tx, const priv::Applied& applied) {
   if (const auto* exit = std::get_if<priv::ExitTx>(&tx)) {
-    fund_.cash -= exit->exit.claim;  // the fund pays the claim into the identity's cash account
+    // The fund pays the claim into the identity's cash account.
+    const Checked<std::int64_t> cash = Checked<std::int64_t>(fund_.cash) - exit->exit.claim;
+    if (cash.overflowed()) {
+      diverged("the fund's cash after an exit claim of " + std::to_string(exit->exit.claim) +
+               " overflows");
+      return;
+    }
+    fund_.cash = cash.value();
     // ... from what it owes the signer's batch (the round of the epoch after its token's).
     const std::optional<std::uint64_t> epoch = ledger_->default_epoch(exit->signer);
     for (std::size_t i = 0; epoch && i < batches_.size(); ++i) {
@@ -221,13 +228,15 @@ void PrivateBook::on_fill(const market::Fill<OrderTag>& f) {
     return;
   must(ledger_->record_fill(f.taker.value, f.maker_limit.value(), f.qty.value()), "taker fill");
   const std::int64_t q = f.qty.value();
-  fund_.collect_fees(q, spec_.fee_per_contract);
+  if (!must(fund_.collect_fees(q, spec_.fee_per_contract), "fees")) return;
   if (!f.liquidation) return;
   // The fund's order is the maker or the taker; the trade settles to the other side's private
   // order like any fill (its owner claims it in a settle).
   const bool fund_makes = liquidation_order_ && *liquidation_order_ == f.maker;
   const market::Side fund_side = fund_makes ? market::opposite(f.taker_side) : f.taker_side;
-  fund_.trade(fund_side, f.maker_limit, q, spec_.tick_value, spec_.fee_per_contract);
+  if (!must(fund_.trade(fund_side, f.maker_limit, q, spec_.tick_value, spec_.fee_per_contract),
+            "the fund's trade"))
+    return;
   if (!batches_.empty() && !batches_.back().finished && batches_.back().credit(f.maker_limit, q))
     finish_batch(static_cast<std::uint32_t>(batches_.size() - 1));
 }

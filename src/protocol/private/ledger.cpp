@@ -316,9 +316,10 @@ Result<std::vector<std::array<std::uint8_t, 32>>> PrivateLedger::close_refresh_w
   if (resolve && (close.reference < 1 || close.reference > kMaxPriceTicks))
     return Status::invalid_argument("the round's reference price " +
                                     std::to_string(close.reference) + " is outside [1, 2^31]");
-  if (resolve && resolutions_.pending(previous_->epoch) != nullptr)
+  if (resolve && (resolutions_.pending(previous_->epoch) != nullptr ||
+                  resolutions_.recorded().count(previous_->epoch) != 0))
     return Status::already_exists("the round of epoch " + std::to_string(previous_->epoch) +
-                                  " is already being resolved");
+                                  " is already being resolved or resolved");
   std::vector<std::array<std::uint8_t, 32>> out;
   for (auto& [signer, id] : identities_) {
     if (refreshed_.count(signer) == 0 && defaulted_.count(signer) == 0) {
