@@ -315,9 +315,13 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
   for (std::size_t i = 0; i < n; ++i) {
     if (placements[i]) placements[i]->run = runs[run_of[i]];
   }
-  // Old epochs' encodings are dropped (their tokens are spendable only by exit).
+  // Old epochs' encodings are dropped (their tokens are spendable only by exit), except those this
+  // block names: its placements point at their dummy points (a batch replayed across margin
+  // rounds verifies against a ledger some epochs past its first windows').
   const std::uint64_t current = ledger.terms().epoch;
-  std::erase_if(epochs_, [current](const auto& e) { return e.first + 1 < current; });
+  std::erase_if(epochs_, [current, &by_epoch](const auto& e) {
+    return e.first + 1 < current && by_epoch.count(e.first) == 0;
+  });
 
   // Entry i of the terms is block[i]: each thread builds the entries of its part, appended in
   // order, so the terms are the same for any number of threads.
