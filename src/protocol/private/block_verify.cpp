@@ -357,8 +357,9 @@ BlockVerdict BlockVerifier::verify_var(const PrivateLedger& ledger,
   for (std::size_t i = 0; i < n; ++i) {
     if (placements[i]) placements[i]->run = runs[run_of[i]];
   }
-  // Old epochs' encodings are dropped (their tokens are spendable only by exit), but for the
-  // epochs this block's exits name: the placements point at their dummy points.
+  // Old epochs' encodings are dropped (their tokens are spendable only by exit), except those this
+  // block names: its placements point at their dummy points (a batch replayed across margin
+  // rounds verifies against a ledger some epochs past its first windows').
   const std::uint64_t current = ledger.terms().epoch;
   std::erase_if(epochs_, [current, &by_epoch](const auto& e) {
     return e.first + 1 < current && by_epoch.count(e.first) == 0;
