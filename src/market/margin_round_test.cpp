@@ -172,6 +172,98 @@ TEST_F(BreakerTest, FinalSettlementWaitsForTheRefreshWindowToClose) {
   EXPECT_EQ(ex_.phase(), Phase::kClosed);
 }
 
+// D_res = 30 s: a round's defaulters are taken over by the fund at close + D_res, when the
+// private mode's validators have decrypted the round, and from the halt until then no halt of
+// any kind starts (docs/market.md, "Margin round").
+ContractSpec resolving_spec() {
+  ContractSpec s = testing::small_spec();
+  s.resolution_ms = 30 * kSecond;
+  return s;
+}
+
+class ResolutionDeadline : public testing::ExchangeFixture {
+ protected:
+  ResolutionDeadline() : ExchangeFixture(resolving_spec()) {}
+  void wash(AccountId who, std::int64_t price, std::int64_t qty) {
+    place(who, sell(price, qty));
+    place(who, buy(price, qty));
+  }
+  // The breaker at 20 s opens epoch 1 (band [971, 1129]); its window closes at 80 s and the
+  // round's deadline is 110 s. With `x`, X is short 10 at 1000 and misses the refresh.
+  void breaker_round(bool x) {
+    m_ = funded(100'000'000);
+    y_ = funded(10'000'000);
+    if (x) {
+      x_ = funded(13'520);
+      place(x_, sell(1000, 10));
+      place(y_, buy(1000, 10));
+    }
+    now_ = LedgerTime(20 * kSecond);
+    wash(m_, 1050, 10);
+    ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+    ASSERT_TRUE(ex_.refresh(now_, y_, Cash(0)).is_ok());
+    ASSERT_TRUE(ex_.refresh(now_, m_, Cash(0)).is_ok());
+  }
+  static constexpr LedgerTime kClose{80 * kSecond};
+  static constexpr LedgerTime kDeadline{110 * kSecond};
+  AccountId x_, y_, m_;
+};
+
+TEST_F(ResolutionDeadline, TheFundTakesTheDefaultersOverAtTheDeadlineNotBefore) {
+  breaker_round(true);
+  ex_.advance(kClose);
+  ASSERT_EQ(events_of<Defaulted>().size(), 1u);  // X defaults at the close
+  EXPECT_EQ(acct(x_).status, AccountStatus::kDefaulted);
+  const LedgerTime before(kDeadline.value() - 1);
+  ex_.advance(before);
+  EXPECT_EQ(ex_.fund().position, 0);
+  EXPECT_EQ(acct(x_).position, -10);  // frozen: it can neither trade nor exit yet
+  EXPECT_FALSE(ex_.book().best(Side::kBuy).has_value());
+  const Digest32 waiting = ex_.state_hash();
+  const Result<Cash> early_exit = ex_.exit(before, x_);
+  ASSERT_FALSE(early_exit.is_ok());
+  EXPECT_NE(early_exit.status().message().find("starts at the resolution deadline (110000 ms"),
+            std::string_view::npos)
+      << early_exit.status().to_string();
+  const Status settle = ex_.settle_final(before, Price(1050));
+  EXPECT_EQ(settle.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(settle.message().find("final settlement waits for it"), std::string_view::npos);
+  EXPECT_EQ(ex_.state_hash(), waiting);
+  // The snapshot carries the wait: restored, it takes X over at the same deadline.
+  Result<Exchange> restored = Exchange::restore(ex_.snapshot());
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  EXPECT_EQ(restored->state_hash(), waiting);
+
+  ex_.advance(kDeadline);
+  restored->advance(kDeadline);
+  EXPECT_EQ(ex_.fund().position, -10);
+  EXPECT_EQ(acct(x_).position, 0);
+  EXPECT_EQ(acct(x_).cash, Cash(0));
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys X's short back at H
+  EXPECT_EQ(restored->state_hash(), ex_.state_hash());
+  EXPECT_EQ(ex_.events().back().time, kDeadline);
+}
+
+TEST_F(ResolutionDeadline, NoHaltOfAnyKindUntilTheDeadline) {
+  breaker_round(false);
+  ex_.advance(kClose);
+  EXPECT_TRUE(events_of<Defaulted>().empty());
+  now_ = LedgerTime(85 * kSecond);
+  wash(m_, 1129, 10);  // Q_cb lots at H within T_cb: no breaker before the deadline
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  now_ = LedgerTime(95 * kSecond);
+  place(m_, buy(1129, 1));  // stands at H for more than T_cb before the deadline
+  ex_.advance(LedgerTime(kDeadline.value() - 1));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_EQ(ex_.epoch(), 1u);
+  // At the deadline the standing quote's breaker, held since 105 s, halts the market.
+  ex_.advance(kDeadline);
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(ex_.epoch(), 2u);
+  EXPECT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
+  EXPECT_EQ(ex_.window_close(), LedgerTime(kDeadline.value() + 60 * kSecond));
+}
+
 TEST(ScheduledRound, ExpiresRestingOrdersAndKeepsTheBandWidth) {
   ContractSpec spec = testing::small_spec();
   spec.settlement_interval_ms = 3600 * kSecond;

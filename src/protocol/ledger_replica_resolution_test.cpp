@@ -52,12 +52,12 @@ struct Market {
   Market() {
     market::ContractSpec spec = market::seed_example_preset();
     spec.fee_per_contract = Cash(2);
+    spec.resolution_ms = kResolutionMs;
     Genesis g{spec, Price(testing::kReference), issuer.public_key()};
     g.private_terms = PrivateGenesisTerms{3, genesis_key};
     priv::DkgGenesis dkg;
     dkg.threshold = 2;
     dkg.dealing_ms = dkg.complaint_ms = dkg.justification_ms = kRound;
-    dkg.resolution_ms = kResolutionMs;
     for (std::uint8_t j = 1; j <= 3; ++j) {
       std::array<std::uint8_t, 32> seed{};
       seed.fill(static_cast<std::uint8_t>(0x10 + j));

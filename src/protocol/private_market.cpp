@@ -259,10 +259,20 @@ void PrivateBook::on_window_closed() {
   // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its
   // whole position once the resolution says what it took over.
   if (defaulters->empty()) post_fund_order();
-  if (stand_in_) {
-    if (std::optional<DefaultsResolution> r = stand_in_(epoch_))
-      must(resolve_defaults(epoch_, *r), "the stand-in's resolution");
+}
+
+void PrivateBook::on_resolution_deadline() {
+  if (pending_ && stand_in_) {
+    if (std::optional<DefaultsResolution> r = stand_in_(pending_->epoch))
+      must(resolve_defaults(pending_->epoch, *r), "the stand-in's resolution");
   }
+  // The validators' shares that came in before the deadline: recorded at the deadline itself.
+  for (const priv::Resolution& r : ledger_->advance_resolutions(time_)) {
+    must(resolve_defaults(r.epoch + 1, DefaultsResolution{r.position, r.cash, r.gross}),
+         "the round's resolution");
+  }
+  if (!pending_ || ledger_->resolutions().pending(pending_->epoch - 1) == nullptr)
+    end_resolution_hold();
 }
 
 Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResolution& r) {
@@ -290,6 +300,7 @@ Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResoluti
   fund_.cash = cash.value();
   fund_.position = position.value();
   bonds_taken_ += bonds;
+  end_resolution_hold();
   if (defaulters) {
     const auto index = static_cast<std::uint32_t>(batches_.size());
     batches_.push_back(
@@ -354,6 +365,9 @@ void PrivateBook::encode_state(Writer& w) const {
   w.boolean(pending_.has_value());
   w.u32(pending_ ? pending_->epoch : 0);
   w.boolean(pending_ && pending_->defaulters);
+  w.boolean(resolution_held_);
+  w.boolean(resolution_deadline_.has_value());
+  w.i64(resolution_deadline_ ? resolution_deadline_->value() : 0);
   w.u64(batches_.size());
   for (const market::LiquidationBatch& b : batches_)
     b.encode(w);
@@ -439,6 +453,17 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
   const std::uint32_t pending_epoch = r.u32("awaiting epoch");
   const bool pending_defaulters = r.boolean("awaiting defaulters");
   if (has_pending) book.pending_ = Pending{pending_epoch, pending_defaulters};
+  book.resolution_held_ = r.boolean("resolution hold");
+  const bool has_deadline = r.boolean("has resolution deadline");
+  const std::int64_t deadline = r.i64_in("resolution deadline", 0, market::kMaxLedgerTimeMs);
+  if (has_deadline) book.resolution_deadline_ = LedgerTime(deadline);
+  // Held from a close until its round is resolved; the deadline, until it has passed.
+  if (!r.failed() &&
+      ((book.resolution_held_ && (phase != market::Phase::kTrading || !has_pending)) ||
+       (has_deadline && (!book.resolution_held_ || deadline <= time.value() ||
+                         deadline != window_close.value() + book.spec_.resolution_ms)) ||
+       (!has_deadline && deadline != 0)))
+    return bad("the resolution hold and its deadline are inconsistent");
   const std::uint64_t batches = r.u64("liquidation batches");
   if (!r.failed() && batches > r.remaining() / 86) return bad("more batches than bytes");
   for (std::uint64_t i = 0; i < batches && !r.failed(); ++i)

@@ -522,8 +522,18 @@ TEST(PrivateFund, TheFundLiquidatesADefaulterAndTheDefaulterExitsOnce) {
   v.post(*c, Side::kBuy, OrderKind::kLimit, low + 30, 1);  // 3: a bid above the low edge
   const std::uint64_t bid = v.ledger().order_count() - 1;
   EXPECT_FALSE(book.awaiting_resolution().has_value());
-  v.advance(book.window_close().value());  // B defaults; the stand-in resolves at once
+  // B defaults at the close; the stand-in resolves at the deadline close + D_res, not before.
+  const std::int64_t deadline = book.window_close().value() + spec_with_fee().resolution_ms;
+  v.advance(book.window_close().value());
   ASSERT_TRUE(v.ledger().defaulted(b->identity()));
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  v.advance(deadline - 1);
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(v.ledger().order_count(), bid + 1);  // no fund order yet
+  EXPECT_EQ(book.fund().position, 0);
+  v.advance(deadline);
   EXPECT_EQ(asked, std::vector<std::uint32_t>{1});
   EXPECT_FALSE(book.awaiting_resolution().has_value());
   EXPECT_EQ(book.gross_prev(), stand_in.gross);
