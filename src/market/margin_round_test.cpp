@@ -134,7 +134,7 @@ TEST_F(BreakerTest, NoBreakerAtTheEdgeWhereALiquidationOrderRests) {
   wash(m, 1050, 10);  // breaker: band [971, 1129], window closes at 80 s; X does not refresh
   ASSERT_TRUE(ex_.refresh(now_, y, Cash(0)).is_ok());
   ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
-  ex_.advance(LedgerTime(80 * kSecond));
+  ex_.advance(LedgerTime(80 * kSecond + 1));  // the close and its deadline, D_res = 1 ms later
   ASSERT_EQ(events_of<Defaulted>().size(), 1u);
   ASSERT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys back X's short 10
   now_ = LedgerTime(81 * kSecond);
@@ -168,7 +168,10 @@ TEST_F(BreakerTest, FinalSettlementWaitsForTheRefreshWindowToClose) {
   EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "a margin round is open; final settlement waits for its window to close");
   EXPECT_EQ(ex_.state_hash(), before);
-  EXPECT_TRUE(ex_.settle_final(LedgerTime(60 * kSecond), Price(1050)).is_ok());
+  // Nor from the close until its resolution deadline (D_res = 1 ms).
+  EXPECT_EQ(ex_.settle_final(LedgerTime(60 * kSecond), Price(1050)).code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(ex_.settle_final(LedgerTime(60 * kSecond + 1), Price(1050)).is_ok());
   EXPECT_EQ(ex_.phase(), Phase::kClosed);
 }
 
@@ -310,7 +313,12 @@ TEST(ScheduledRound, NextReferenceIsTheVwapOfTheLastTref) {
 // tick worth $0.01, d = m = 4%, no widening, Q_cb = 20 lots in 60 s.
 class SeedExample : public testing::ExchangeFixture {
  protected:
-  SeedExample() : ExchangeFixture(seed_example_preset(), 1300) {}
+  SeedExample() : ExchangeFixture(spec(), 1300) {}
+  static ContractSpec spec() {
+    ContractSpec s = seed_example_preset();
+    s.resolution_ms = 1;  // the fund takes a defaulter over 1 ms after the close
+    return s;
+  }
 
   void SetUp() override {
     alice = funded(23'000);  // $230: after selling 90 at $13.00 her cash is $1,400
@@ -462,7 +470,7 @@ TEST(Liquidation, UnfilledPartIsKeptByTheFundAtTheEdge) {
   ASSERT_EQ(ex.phase(), Phase::kRefreshWindow);  // breaker: band [971, 1129], close at 80 s
   ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), y, Cash(0)).is_ok());  // X does not
   ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), m, Cash(0)).is_ok());
-  ex.advance(LedgerTime(80 * kSecond));
+  ex.advance(LedgerTime(80 * kSecond + 1));  // the close, then its deadline
   ASSERT_EQ(*ex.book().best(Side::kBuy), Price(1129));
   EXPECT_EQ(ex.fund().cash, Cash(113'500 + 100 + 40));  // X's cash, bond, fees
   ex.advance(LedgerTime(200 * kSecond));                // the scheduled round ends epoch 1
@@ -671,7 +679,7 @@ class FinalLevy : public ::testing::Test {
       ASSERT_TRUE(ex.refresh(at(round + 1), buyer, Cash(0)).is_ok()) << round;
       for (AccountId o : others)
         ASSERT_TRUE(ex.refresh(at(round + 1), o, Cash(0)).is_ok()) << round;
-      ex.advance(at(round + 60));
+      ex.advance(LedgerTime(at(round + 60).value() + 1));  // the close, then its deadline
       if (round == 120) {
         ASSERT_EQ(ex.fund().position, -n);
         ASSERT_EQ(ex.submit(at(185), buyer, sell(1050, 1, OrderType::kImmediateOrCancel))->filled,
