@@ -137,12 +137,14 @@ class MatchingEngine {
   // Halts the market: every resting order expires, then the model's on_halt; then, unless the
   // contract settles, the next epoch opens with its refresh window.
   void halt(HaltReason reason);
-  // The defaulters' liquidation of the last close has started: halts may start again (a halt
-  // already due, a scheduled round or a standing quote's breaker, starts at the next deadline
-  // check, at the current time).
+  // The defaulters' liquidation of the last close has started (the model has posted the fund's
+  // order, if any): halts may start again. A halt already due (a scheduled round, a quote standing
+  // at an edge for T_cb where no liquidation order now rests) starts at the next deadline check,
+  // at the current time.
   void end_resolution_hold() {
     resolution_held_ = false;
     resolution_deadline_.reset();
+    update_standing_quote();
   }
   // From a halt until the liquidation of its round's defaulters starts (close + D_res, or later),
   // no halt of any kind starts.

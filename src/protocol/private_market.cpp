@@ -300,7 +300,6 @@ Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResoluti
   fund_.cash = cash.value();
   fund_.position = position.value();
   bonds_taken_ += bonds;
-  end_resolution_hold();
   if (defaulters) {
     const auto index = static_cast<std::uint32_t>(batches_.size());
     batches_.push_back(
@@ -310,6 +309,7 @@ Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResoluti
     if (!market::LiquidationBatch::worked_off(r.position, fund_.position)) finish_batch(index);
     post_fund_order();
   }
+  end_resolution_hold();
   return Status::ok();
 }
 
