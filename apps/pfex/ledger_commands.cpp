@@ -92,6 +92,10 @@ void add_ledger_commands(CLI::App& app) {
       ->required();
   init->add_option("--contract", mi->contract, "Contract preset (see pfex contracts)");
   init->add_option("--reference", mi->reference, "First reference price, e.g. 10.00")->required();
+  init->add_option("--resolution-ms", mi->resolution_ms,
+                   "The resolution deadline D_res: a margin round's defaulters are liquidated "
+                   "this long (ledger time) after its window closes, 1 to 86400000 ms (default: "
+                   "the contract's, 300000)");
   init->add_flag("--private", mi->private_market,
                  "A private market (docs/protocol/private.md): hidden inventories, anonymous "
                  "orders, every action proved solvent");

@@ -103,6 +103,10 @@ Status ContractSpec::validate() const {
   if (breaker_window_ms < 1 || vwap_window_ms < 1 || refresh_window_ms < 1 || exit_period_ms < 1) {
     return bad("the breaker, VWAP and refresh windows and the exit period must be positive");
   }
+  if (resolution_ms < 1 || resolution_ms > kMaxResolutionMs) {
+    return bad("the resolution deadline D_res must be in [1, " + std::to_string(kMaxResolutionMs) +
+               "] ms (one day)");
+  }
   if (settlement_interval_ms < 0) return bad("settlement interval must be >= 0 (0 = none)");
   for (std::int64_t w : {breaker_window_ms, vwap_window_ms, refresh_window_ms,
                          settlement_interval_ms, exit_period_ms}) {
@@ -238,7 +242,8 @@ void encode_contract(Writer& w, const ContractSpec& s) {
        {s.tick_value.value(), s.fee_per_contract.value(), s.band_ppm, s.margin_ppm, s.widen_ppm,
         s.protection_ticks, s.breaker_qty.value(), s.breaker_window_ms, s.vwap_window_ms,
         s.refresh_window_ms, s.settlement_interval_ms, s.bond.value(),
-        s.liquidation_penalty_per_contract.value(), s.exit_period_ms, s.max_order_qty.value()}) {
+        s.liquidation_penalty_per_contract.value(), s.exit_period_ms, s.max_order_qty.value(),
+        s.resolution_ms}) {
     w.i64(x);
   }
 }
@@ -266,6 +271,7 @@ ContractSpec decode_contract(Reader& r) {
   s.liquidation_penalty_per_contract = Cash(r.i64("penalty"));
   s.exit_period_ms = r.i64("exit period");
   s.max_order_qty = Qty(r.i64("max order quantity"));
+  s.resolution_ms = r.i64("resolution deadline");
   return s;
 }
 

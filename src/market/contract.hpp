@@ -23,6 +23,10 @@ inline constexpr std::int64_t kPpm = 1'000'000;
 inline constexpr std::int64_t kMaxLedgerTimeMs = std::int64_t{1} << 62;
 // No window or interval is longer than this (about 35 years).
 inline constexpr std::int64_t kMaxWindowMs = std::int64_t{1} << 40;
+// The resolution deadline D_res (docs/design.md section 6.4) is 1 ms to one day of ledger time,
+// five minutes unless the contract says otherwise.
+inline constexpr std::int64_t kMaxResolutionMs = 86'400'000;
+inline constexpr std::int64_t kDefaultResolutionMs = 300'000;
 
 struct ContractSpec {
   std::string name;         // short symbol, e.g. "HOG"
@@ -54,6 +58,10 @@ struct ContractSpec {
   // A defaulter's claim may be exited for this long after its liquidation finishes (the claim is
   // priced then); what is not claimed by then stays with the fund (docs/design.md section 6).
   std::int64_t exit_period_ms = std::int64_t{30} * 24 * 3'600'000;  // 30 days
+  // D_res: a margin round's defaulters are liquidated from the window's close plus this much
+  // ledger time, in both modes (the validators decrypt the private round's sums meanwhile); from
+  // the halt until then no halt of any kind starts (docs/market.md, "Margin round").
+  std::int64_t resolution_ms = kDefaultResolutionMs;
 
   Qty max_order_qty{1'000'000};
 
@@ -80,7 +88,8 @@ ContractSpec seed_example_preset();
 Result<ContractSpec> contract_preset(std::string_view name);
 
 // The contract's terms in the core codec (docs/codec.md): the three strings (name, description,
-// currency; at most 4096 bytes each), then every number as i64 in the order of the struct. Used by
+// currency; at most 4096 bytes each), then every number as i64 in the order of the struct (D_res
+// last, after the maximum order quantity). Used by
 // snapshots and by a market's genesis entry, which states its full terms. decode_contract follows
 // the Reader's sticky-error rule and does not validate(); callers do.
 void encode_contract(Writer& w, const ContractSpec& spec);

@@ -51,6 +51,35 @@ TEST(Contract, ExitPeriodIsPositiveAndAtMostTheLongestWindow) {
   EXPECT_TRUE(r.finish().is_ok());
 }
 
+// D_res is 1 ms to one day of ledger time, five minutes by default, and the last number of the
+// terms encoding.
+TEST(Contract, ResolutionDeadlineIsOneMsToOneDay) {
+  ContractSpec s = lean_hog_preset();
+  EXPECT_EQ(s.resolution_ms, kDefaultResolutionMs);
+  for (std::int64_t bad : {std::int64_t{0}, std::int64_t{-1}, kMaxResolutionMs + 1}) {
+    s.resolution_ms = bad;
+    const Status st = s.validate();
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("resolution deadline D_res"), std::string_view::npos) << bad;
+  }
+  for (std::int64_t good :
+       {std::int64_t{1}, std::int64_t{2}, kMaxResolutionMs - 1, kMaxResolutionMs}) {
+    s.resolution_ms = good;
+    EXPECT_TRUE(s.validate().is_ok()) << good;
+  }
+  s.resolution_ms = 12'345;
+  Bytes bytes;
+  Writer w(&bytes);
+  encode_contract(w, s);
+  Reader r(bytes);
+  EXPECT_EQ(decode_contract(r).resolution_ms, 12'345);
+  EXPECT_TRUE(r.finish().is_ok());
+  // A terms encoding without D_res (the layout before it) is short by its 8 bytes.
+  Reader shorter(ByteSpan(bytes).first(bytes.size() - 8));
+  (void)decode_contract(shorter);
+  EXPECT_FALSE(shorter.finish().is_ok());
+}
+
 TEST(Contract, ParsesPricesOnTheTickGridOnly) {
   ContractSpec hog = lean_hog_preset();  // tick 0.025 cents/lb
   EXPECT_EQ(*hog.parse_price("90.125"), Price(3605));

@@ -341,36 +341,48 @@ Status Exchange::refresh(LedgerTime now, AccountId id, Cash deposit) {
   return try_refresh(id, deposit);
 }
 
+// The absentees default at the close; the fund takes them over at the resolution deadline
+// (on_resolution_deadline), when the private mode's validators have decrypted the round. Without
+// defaulters the fund offers what it kept from earlier rounds at once, as the private mode does.
 void Exchange::on_window_closed() {
   levy_per_contract_ = 0;
   gross_prev_ = gross_round_;  // the survivors' gross at their refreshes: the next round's base
-  std::int64_t aggregate = 0;
-  auto batch = static_cast<std::uint32_t>(batches_.size());
-  bool any = false;
   for (std::size_t i = 1; i < accounts_.size(); ++i) {
     Account& a = accounts_[i];
     if (a.status != AccountStatus::kActive || a.refreshed) continue;
     AccountId id{static_cast<std::uint32_t>(i)};
     emit(Defaulted{id, a.cash, a.position, a.bond});
-    Account& f = accounts_[0];
-    f.cash = Cash(f.cash.value() + a.cash.value() + a.bond.value());
-    f.position += a.position;
-    aggregate += a.position;
-    defaults_.push_back({id, batch, a.cash, a.position, false});
-    a.cash = Cash(0);
-    a.position = 0;
-    a.bond = Cash(0);
     a.status = AccountStatus::kDefaulted;
     a.refreshed = true;
-    any = true;
+    awaiting_takeover_.push_back(id);
   }
-  if (any) {
+  if (awaiting_takeover_.empty() && accounts_[0].position != 0) start_liquidation();
+}
+
+// The fund takes over the defaulters' cash, positions and bonds and works off its whole position
+// (this round's defaulters and whatever it kept from earlier rounds) at the adverse edge of this
+// epoch. No halt came in between (halts are held), so the band is the close's.
+void Exchange::on_resolution_deadline() {
+  if (!awaiting_takeover_.empty()) {
+    std::int64_t aggregate = 0;
+    auto batch = static_cast<std::uint32_t>(batches_.size());
+    for (AccountId id : awaiting_takeover_) {
+      Account& a = accounts_[id.value];
+      Account& f = accounts_[0];
+      f.cash = Cash(f.cash.value() + a.cash.value() + a.bond.value());
+      f.position += a.position;
+      aggregate += a.position;
+      defaults_.push_back({id, batch, a.cash, a.position, false});
+      a.cash = Cash(0);
+      a.position = 0;
+      a.bond = Cash(0);
+    }
+    awaiting_takeover_.clear();
     batches_.push_back(LiquidationBatch::open(epoch_, aggregate, band_));
     if (!LiquidationBatch::worked_off(aggregate, accounts_[0].position)) finish_liquidation(batch);
+    if (accounts_[0].position != 0) start_liquidation();
   }
-  // The fund works off its whole position (this round's defaulters and whatever it kept from
-  // earlier rounds) at the adverse edge of this epoch.
-  if (accounts_[0].position != 0) start_liquidation();
+  end_resolution_hold();
 }
 
 void Exchange::start_liquidation() {
@@ -430,6 +442,13 @@ Result<Cash> Exchange::exit(LedgerTime now, AccountId id) {
   PFEX_ASSIGN_OR_RETURN(Account * a, trader(id));
   if (a->status != AccountStatus::kDefaulted) {
     return Status::failed_precondition(id_text(id) + " has not defaulted; nothing to exit");
+  }
+  if (std::find(awaiting_takeover_.begin(), awaiting_takeover_.end(), id) !=
+      awaiting_takeover_.end()) {
+    return Status::failed_precondition(
+        "the liquidation of " + id_text(id) + "'s position starts at the resolution deadline (" +
+        std::to_string(resolution_deadline_ ? resolution_deadline_->value() : time_.value()) +
+        " ms of ledger time); exit after it finishes");
   }
   auto rec = std::find_if(defaults_.begin(), defaults_.end(),
                           [&](const DefaultRecord& r) { return r.account == id && !r.claimed; });
@@ -523,6 +542,12 @@ Status Exchange::settle_final(LedgerTime now, Price price) {
   if (phase_ == Phase::kRefreshWindow) {
     return Status::failed_precondition(
         "a margin round is open; final settlement waits for its window to close");
+  }
+  if (resolution_held_) {
+    return Status::failed_precondition(
+        "the margin round's defaulters are liquidated from the resolution deadline (" +
+        std::to_string(resolution_deadline_ ? resolution_deadline_->value() : time_.value()) +
+        " ms of ledger time); final settlement waits for it");
   }
   if (!band_.contains(price)) {
     return Status::invalid_argument("settlement price " + spec_.format_price(price) +

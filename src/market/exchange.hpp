@@ -70,7 +70,8 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
   // finished + exit_period_ms, exclusive); after that the claim lapses and the fund keeps it.
   Result<Cash> exit(LedgerTime now, AccountId account);
   // The issuer's settlement price at expiry: every position closes at `price`; the market closes.
-  // Refused during a refresh window (no halt until its defaulters' liquidation has started).
+  // Refused from a halt until its defaulters' liquidation has started (the refresh window, then
+  // until the resolution deadline close + D_res: no halt of any kind in between).
   // Before positions close, a last levy on the survivors covers any deficit of the fund.
   Status settle_final(LedgerTime now, Price price);
   // Only moves the clock (processing deadlines).
@@ -119,6 +120,7 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
   void on_halt(HaltReason reason);
   void on_epoch_opened();
   void on_window_closed();
+  void on_resolution_deadline();
 
   Result<Account*> trader(AccountId id);
   Status check_can_trade(const Account& a) const;
@@ -140,6 +142,9 @@ class Exchange : public MatchingEngine<Exchange, AccountId, Event> {
   i128 gross_prev_ = 0;  // g_S at the previous window's close: the levy's base (0: none)
   std::vector<LiquidationBatch> batches_;
   std::vector<DefaultRecord> defaults_;
+  // The last close's defaulters, in account order: their accounts are frozen (defaulted) from the
+  // close, and the fund takes them over at the resolution deadline, as in the private mode.
+  std::vector<AccountId> awaiting_takeover_;
   std::int64_t external_in_ = 0;
   std::int64_t external_out_ = 0;
 };

@@ -224,8 +224,9 @@ TEST(ExchangeSnapshot, TruncatedOrExtendedSnapshotsAreRejected) {
   Bytes longer = snap;
   longer.push_back(0);
   EXPECT_EQ(Exchange::restore(longer).status().code(), ErrorCode::kCorruption);
-  // 2 had auto refresh; 3 had no exit period.
-  for (std::uint8_t version : {std::uint8_t{2}, std::uint8_t{3}, std::uint8_t{5}}) {
+  // 2 had auto refresh; 3 had no exit period; 4 liquidated at the close, without D_res.
+  for (std::uint8_t version :
+       {std::uint8_t{2}, std::uint8_t{3}, std::uint8_t{4}, std::uint8_t{6}}) {
     Bytes other_version = snap;
     other_version[0] = version;
     EXPECT_EQ(Exchange::restore(other_version).status().message(), "unknown snapshot version");

@@ -1,5 +1,5 @@
 // Exchange::snapshot / restore / state_hash: the canonical encoding of the exchange's state.
-// Layout (docs/codec.md types): u8 version = 4, the contract spec, then the state fields in the
+// Layout (docs/codec.md types): u8 version = 5, the contract spec, then the state fields in the
 // order of encode_state below. Restoring re-inserts resting orders in priority order, which
 // rebuilds the same price-time queues.
 #include <algorithm>
@@ -12,7 +12,9 @@
 namespace pfex::market {
 namespace {
 
-constexpr std::uint8_t kSnapshotVersion = 4;
+// 5: the contract's D_res, the resolution hold and its deadline, the defaulters awaiting the
+// fund's takeover (4, which liquidated at the close, is refused).
+constexpr std::uint8_t kSnapshotVersion = 5;
 constexpr std::int64_t kMax = INT64_MAX;
 
 void put_i128(Writer& w, i128 x) {
@@ -92,6 +94,11 @@ void Exchange::encode_state(Writer& w) const {
   w.u64(liquidation_order_ ? liquidation_order_->value : 0);
   w.i64(external_in_);
   w.i64(external_out_);
+  w.boolean(resolution_held_);
+  w.i64(resolution_deadline_ ? resolution_deadline_->value() : 0);
+  w.u32(static_cast<std::uint32_t>(awaiting_takeover_.size()));
+  for (AccountId id : awaiting_takeover_)
+    w.u32(id.value);
 }
 
 Result<Exchange> Exchange::restore(ByteSpan bytes) {
@@ -215,14 +222,40 @@ Status Exchange::decode_state(Reader& r) {
   if (!has_liquidation && liquidation != 0) return bad("absent liquidation order must be 0");
   external_in_ = r.i64("money in");
   external_out_ = r.i64("money out");
+  // The hold ends at its deadline in the transparent exchange: held exactly while the deadline
+  // (after the close, at most D_res after it) is ahead.
+  resolution_held_ = r.boolean("resolution hold");
+  const std::int64_t deadline = r.i64_in("resolution deadline", 0, kMaxLedgerTimeMs);
+  if (resolution_held_) resolution_deadline_ = LedgerTime(deadline);
+  if (!r.failed() && (resolution_held_ ? phase_ != Phase::kTrading || deadline <= time_.value() ||
+                                             deadline != window_close_.value() + spec_.resolution_ms
+                                       : deadline != 0)) {
+    return bad("the resolution hold and its deadline are inconsistent");
+  }
+  const std::uint32_t n_awaiting = r.u32("defaulters awaiting the takeover");
+  if (n_awaiting > r.remaining() / 4) return bad("defaulters awaiting the takeover");
+  for (std::uint32_t i = 0; i < n_awaiting && !r.failed(); ++i) {
+    const AccountId id{r.u32("defaulter awaiting the takeover")};
+    if (!r.failed() && (id.value == 0 || id.value >= n_accounts ||
+                        accounts_[id.value].status != AccountStatus::kDefaulted ||
+                        (!awaiting_takeover_.empty() && !(awaiting_takeover_.back() < id)))) {
+      return bad("defaulter awaiting the takeover");
+    }
+    awaiting_takeover_.push_back(id);
+  }
   PFEX_RETURN_IF_ERROR(r.status());
-  // A snapshot is taken between actions, when no deadline is overdue.
+  if (!awaiting_takeover_.empty() && !resolution_held_) {
+    return bad("defaulters await the takeover without a resolution deadline ahead");
+  }
+  // A snapshot is taken between actions, when no deadline is overdue (a halt held until the
+  // resolution deadline is not overdue).
   if ((next_scheduled_ms_ != 0) != (spec_.settlement_interval_ms != 0) ||
-      (next_scheduled_ms_ != 0 && phase_ == Phase::kTrading &&
+      (next_scheduled_ms_ != 0 && phase_ == Phase::kTrading && !resolution_held_ &&
        next_scheduled_ms_ <= time_.value()) ||
       (phase_ == Phase::kRefreshWindow && window_close_ <= time_) ||
       (standing_since_ && (phase_ != Phase::kTrading || *standing_since_ > time_ ||
-                           time_.value() - standing_since_->value() >= spec_.breaker_window_ms))) {
+                           (!resolution_held_ && time_.value() - standing_since_->value() >=
+                                                     spec_.breaker_window_ms)))) {
     return bad("a deadline is overdue or inconsistent");
   }
   return Status::ok();

@@ -134,7 +134,7 @@ TEST_F(BreakerTest, NoBreakerAtTheEdgeWhereALiquidationOrderRests) {
   wash(m, 1050, 10);  // breaker: band [971, 1129], window closes at 80 s; X does not refresh
   ASSERT_TRUE(ex_.refresh(now_, y, Cash(0)).is_ok());
   ASSERT_TRUE(ex_.refresh(now_, m, Cash(0)).is_ok());
-  ex_.advance(LedgerTime(80 * kSecond));
+  ex_.advance(LedgerTime(80 * kSecond + 1));  // the close and its deadline, D_res = 1 ms later
   ASSERT_EQ(events_of<Defaulted>().size(), 1u);
   ASSERT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys back X's short 10
   now_ = LedgerTime(81 * kSecond);
@@ -168,8 +168,103 @@ TEST_F(BreakerTest, FinalSettlementWaitsForTheRefreshWindowToClose) {
   EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "a margin round is open; final settlement waits for its window to close");
   EXPECT_EQ(ex_.state_hash(), before);
-  EXPECT_TRUE(ex_.settle_final(LedgerTime(60 * kSecond), Price(1050)).is_ok());
+  // Nor from the close until its resolution deadline (D_res = 1 ms).
+  EXPECT_EQ(ex_.settle_final(LedgerTime(60 * kSecond), Price(1050)).code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(ex_.settle_final(LedgerTime(60 * kSecond + 1), Price(1050)).is_ok());
   EXPECT_EQ(ex_.phase(), Phase::kClosed);
+}
+
+// D_res = 30 s: a round's defaulters are taken over by the fund at close + D_res, when the
+// private mode's validators have decrypted the round, and from the halt until then no halt of
+// any kind starts (docs/market.md, "Margin round").
+ContractSpec resolving_spec() {
+  ContractSpec s = testing::small_spec();
+  s.resolution_ms = 30 * kSecond;
+  return s;
+}
+
+class ResolutionDeadline : public testing::ExchangeFixture {
+ protected:
+  ResolutionDeadline() : ExchangeFixture(resolving_spec()) {}
+  void wash(AccountId who, std::int64_t price, std::int64_t qty) {
+    place(who, sell(price, qty));
+    place(who, buy(price, qty));
+  }
+  // The breaker at 20 s opens epoch 1 (band [971, 1129]); its window closes at 80 s and the
+  // round's deadline is 110 s. With `x`, X is short 10 at 1000 and misses the refresh.
+  void breaker_round(bool x) {
+    m_ = funded(100'000'000);
+    y_ = funded(10'000'000);
+    if (x) {
+      x_ = funded(13'520);
+      place(x_, sell(1000, 10));
+      place(y_, buy(1000, 10));
+    }
+    now_ = LedgerTime(20 * kSecond);
+    wash(m_, 1050, 10);
+    ASSERT_EQ(ex_.phase(), Phase::kRefreshWindow);
+    ASSERT_TRUE(ex_.refresh(now_, y_, Cash(0)).is_ok());
+    ASSERT_TRUE(ex_.refresh(now_, m_, Cash(0)).is_ok());
+  }
+  static constexpr LedgerTime kClose{80 * kSecond};
+  static constexpr LedgerTime kDeadline{110 * kSecond};
+  AccountId x_, y_, m_;
+};
+
+TEST_F(ResolutionDeadline, TheFundTakesTheDefaultersOverAtTheDeadlineNotBefore) {
+  breaker_round(true);
+  ex_.advance(kClose);
+  ASSERT_EQ(events_of<Defaulted>().size(), 1u);  // X defaults at the close
+  EXPECT_EQ(acct(x_).status, AccountStatus::kDefaulted);
+  const LedgerTime before(kDeadline.value() - 1);
+  ex_.advance(before);
+  EXPECT_EQ(ex_.fund().position, 0);
+  EXPECT_EQ(acct(x_).position, -10);  // frozen: it can neither trade nor exit yet
+  EXPECT_FALSE(ex_.book().best(Side::kBuy).has_value());
+  const Digest32 waiting = ex_.state_hash();
+  const Result<Cash> early_exit = ex_.exit(before, x_);
+  ASSERT_FALSE(early_exit.is_ok());
+  EXPECT_NE(early_exit.status().message().find("starts at the resolution deadline (110000 ms"),
+            std::string_view::npos)
+      << early_exit.status().to_string();
+  const Status settle = ex_.settle_final(before, Price(1050));
+  EXPECT_EQ(settle.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(settle.message().find("final settlement waits for it"), std::string_view::npos);
+  EXPECT_EQ(ex_.state_hash(), waiting);
+  // The snapshot carries the wait: restored, it takes X over at the same deadline.
+  Result<Exchange> restored = Exchange::restore(ex_.snapshot());
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  EXPECT_EQ(restored->state_hash(), waiting);
+
+  ex_.advance(kDeadline);
+  restored->advance(kDeadline);
+  EXPECT_EQ(ex_.fund().position, -10);
+  EXPECT_EQ(acct(x_).position, 0);
+  EXPECT_EQ(acct(x_).cash, Cash(0));
+  EXPECT_EQ(ex_.book().best(Side::kBuy), Price(1129));  // the fund buys X's short back at H
+  EXPECT_EQ(restored->state_hash(), ex_.state_hash());
+  EXPECT_EQ(ex_.events().back().time, kDeadline);
+}
+
+TEST_F(ResolutionDeadline, NoHaltOfAnyKindUntilTheDeadline) {
+  breaker_round(false);
+  ex_.advance(kClose);
+  EXPECT_TRUE(events_of<Defaulted>().empty());
+  now_ = LedgerTime(85 * kSecond);
+  wash(m_, 1129, 10);  // Q_cb lots at H within T_cb: no breaker before the deadline
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  now_ = LedgerTime(95 * kSecond);
+  place(m_, buy(1129, 1));  // stands at H for more than T_cb before the deadline
+  ex_.advance(LedgerTime(kDeadline.value() - 1));
+  EXPECT_EQ(ex_.phase(), Phase::kTrading);
+  EXPECT_EQ(ex_.epoch(), 1u);
+  // At the deadline the standing quote's breaker, held since 105 s, halts the market.
+  ex_.advance(kDeadline);
+  EXPECT_EQ(ex_.phase(), Phase::kRefreshWindow);
+  EXPECT_EQ(ex_.epoch(), 2u);
+  EXPECT_EQ(events_of<MarketHalted>().back().reason, HaltReason::kBreakerStanding);
+  EXPECT_EQ(ex_.window_close(), LedgerTime(kDeadline.value() + 60 * kSecond));
 }
 
 TEST(ScheduledRound, ExpiresRestingOrdersAndKeepsTheBandWidth) {
@@ -218,7 +313,12 @@ TEST(ScheduledRound, NextReferenceIsTheVwapOfTheLastTref) {
 // tick worth $0.01, d = m = 4%, no widening, Q_cb = 20 lots in 60 s.
 class SeedExample : public testing::ExchangeFixture {
  protected:
-  SeedExample() : ExchangeFixture(seed_example_preset(), 1300) {}
+  SeedExample() : ExchangeFixture(spec(), 1300) {}
+  static ContractSpec spec() {
+    ContractSpec s = seed_example_preset();
+    s.resolution_ms = 1;  // the fund takes a defaulter over 1 ms after the close
+    return s;
+  }
 
   void SetUp() override {
     alice = funded(23'000);  // $230: after selling 90 at $13.00 her cash is $1,400
@@ -370,7 +470,7 @@ TEST(Liquidation, UnfilledPartIsKeptByTheFundAtTheEdge) {
   ASSERT_EQ(ex.phase(), Phase::kRefreshWindow);  // breaker: band [971, 1129], close at 80 s
   ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), y, Cash(0)).is_ok());  // X does not
   ASSERT_TRUE(ex.refresh(LedgerTime(30 * kSecond), m, Cash(0)).is_ok());
-  ex.advance(LedgerTime(80 * kSecond));
+  ex.advance(LedgerTime(80 * kSecond + 1));  // the close, then its deadline
   ASSERT_EQ(*ex.book().best(Side::kBuy), Price(1129));
   EXPECT_EQ(ex.fund().cash, Cash(113'500 + 100 + 40));  // X's cash, bond, fees
   ex.advance(LedgerTime(200 * kSecond));                // the scheduled round ends epoch 1
@@ -583,7 +683,7 @@ class FinalLevy : public ::testing::Test {
       ASSERT_TRUE(ex.refresh(at(round + 1), buyer, Cash(0)).is_ok()) << round;
       for (AccountId o : others)
         ASSERT_TRUE(ex.refresh(at(round + 1), o, Cash(0)).is_ok()) << round;
-      ex.advance(at(round + 60));
+      ex.advance(LedgerTime(at(round + 60).value() + 1));  // the close, then its deadline
       if (round == 120) {
         ASSERT_EQ(ex.fund().position, -n);
         ASSERT_EQ(ex.submit(at(185), buyer, sell(1050, 1, OrderType::kImmediateOrCancel))->filled,

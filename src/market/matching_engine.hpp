@@ -30,6 +30,10 @@
 //       The next epoch's band is set and its refresh window is open (EpochOpened emitted).
 //   void on_window_closed()
 //       The refresh window closed (WindowClosed emitted); the model may post_liquidation().
+//   void on_resolution_deadline()
+//       The round's resolution deadline, close + D_res (ContractSpec::resolution_ms), has come:
+//       the model starts the defaulters' liquidation now, or later (the private mode, when the
+//       validators' shares are late), and then calls end_resolution_hold().
 //
 // Every engine operation that can fail checks everything before it changes anything. Time only
 // moves forward: advance_to() processes every deadline due by then, at its own time.
@@ -134,6 +138,18 @@ class MatchingEngine {
   // Halts the market: every resting order expires, then the model's on_halt; then, unless the
   // contract settles, the next epoch opens with its refresh window.
   void halt(HaltReason reason);
+  // The defaulters' liquidation of the last close has started (the model has posted the fund's
+  // order, if any): halts may start again. A halt already due (a scheduled round, a quote standing
+  // at an edge for T_cb where no liquidation order now rests) starts at the next deadline check,
+  // at the current time.
+  void end_resolution_hold() {
+    resolution_held_ = false;
+    resolution_deadline_.reset();
+    update_standing_quote();
+  }
+  // From a halt until the liquidation of its round's defaulters starts (close + D_res, or later),
+  // no halt of any kind starts.
+  bool halts_held() const { return phase_ == Phase::kRefreshWindow || resolution_held_; }
 
   // The engine's trade state in the canonical codec (docs/codec.md), the part both models'
   // snapshots share, in this order: the next order id, the trade count, the last trade price and
@@ -181,6 +197,10 @@ class MatchingEngine {
   std::deque<EdgeTrade> edge_trades_;         // edge trades within T_cb (breaker volume)
   std::deque<WindowTrade> recent_trades_;     // trades within T_ref (next reference price)
   std::optional<OrderId> liquidation_order_;  // resting liquidation order, if any
+  // From a window's close until the model starts its defaulters' liquidation (end_resolution_hold)
+  // no halt starts; the deadline close + D_res, until it has passed.
+  bool resolution_held_ = false;
+  std::optional<LedgerTime> resolution_deadline_;
   std::vector<EventT> events_;
 
  private:

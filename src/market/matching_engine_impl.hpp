@@ -39,6 +39,14 @@ template <class M, class O, class E>
 void MatchingEngine<M, O, E>::advance_to(LedgerTime now) {
   now = std::min(now, LedgerTime(kMaxLedgerTimeMs));
   while (true) {
+    if (phase_ == Phase::kTrading && resolution_held_) {
+      if (!resolution_deadline_ || now < *resolution_deadline_) break;
+      time_ = std::max(time_, *resolution_deadline_);
+      resolution_deadline_.reset();
+      model().on_resolution_deadline();
+      if (resolution_held_) break;  // waits for the model (late shares)
+      continue;
+    }
     if (phase_ == Phase::kTrading) {
       std::optional<std::int64_t> due;
       HaltReason reason = HaltReason::kScheduled;
@@ -365,6 +373,10 @@ bool MatchingEngine<M, O, E>::liquidation_rests_at(Side side, Price edge) const 
 template <class M, class O, class E>
 void MatchingEngine<M, O, E>::after_trading_action() {
   if (phase_ != Phase::kTrading) return;
+  if (resolution_held_) {
+    update_standing_quote();
+    return;
+  }
   // Volume at an edge within T_cb. Liquidation trades never enter edge_trades_, and no breaker
   // locks the market at an edge where the fund's liquidation order rests.
   const std::int64_t horizon = time_.value() - spec_.breaker_window_ms;
@@ -470,6 +482,9 @@ void MatchingEngine<M, O, E>::close_window() {
   emit(WindowClosed{epoch_});
   phase_ = Phase::kTrading;
   skip_past_scheduled();
+  resolution_held_ = true;
+  resolution_deadline_ =
+      LedgerTime(std::min(window_close_.value() + spec_.resolution_ms, kMaxLedgerTimeMs));
   model().on_window_closed();
   update_standing_quote();
 }

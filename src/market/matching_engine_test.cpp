@@ -79,6 +79,7 @@ class TagMarket : public MatchingEngine<TagMarket, OrderTag, TagEvent> {
   void on_halt(HaltReason) { ++halts_; }
   void on_epoch_opened() {}
   void on_window_closed() {}
+  void on_resolution_deadline() { end_resolution_hold(); }
 
   std::map<std::uint64_t, OrderFills> fills_;
   int halts_ = 0;

@@ -6,7 +6,7 @@
 namespace pfex::market::testing {
 
 // k = 10 per tick, fee 1 per contract, d = 5% (band [950, 1050] around 1000), m = 8%,
-// so M = 10 * (ceil(0.08 * 1050) + 1) = 850 per contract.
+// so M = 10 * (ceil(0.08 * 1050) + 1) = 850 per contract. D_res is its least, 1 ms.
 inline ContractSpec small_spec() {
   ContractSpec s;
   s.name = "TEST";
@@ -23,6 +23,7 @@ inline ContractSpec small_spec() {
   s.bond = Cash(100);
   s.liquidation_penalty_per_contract = Cash(5);
   s.max_order_qty = Qty(1'000'000);
+  s.resolution_ms = 1;  // D_res: the defaulters are taken over 1 ms after the window's close
   return s;
 }
 

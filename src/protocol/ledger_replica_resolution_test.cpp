@@ -53,12 +53,12 @@ struct Market : testing::PrivateVenue {
     spec.fee_per_contract = Cash(2);
     if (bond) spec.bond = Cash(*bond);
     spec.settlement_interval_ms = settlement_interval_ms;
+    spec.resolution_ms = kResolutionMs;
     Genesis g{spec, Price(testing::kReference), issuer.public_key()};
     g.private_terms = PrivateGenesisTerms{3, genesis_key};
     priv::DkgGenesis dkg;
     dkg.threshold = 2;
     dkg.dealing_ms = dkg.complaint_ms = dkg.justification_ms = kRound;
-    dkg.resolution_ms = kResolutionMs;
     for (std::uint8_t j = 1; j <= 3; ++j) {
       std::array<std::uint8_t, 32> seed{};
       seed.fill(static_cast<std::uint8_t>(0x10 + j));

@@ -365,9 +365,9 @@ TEST(LedgerReplica, ChainAndStateOfAFixedLogArePinned) {
     (void)apply(v, m.entry(std::move(b)));
   EXPECT_EQ(v.entries(), 621U);
   EXPECT_GT(v.rejected(), 0U);
-  EXPECT_EQ(to_hex(v.chain()), "6daac075c903c9dbf1c64a6f8d7c41eebf811f1a8b1efda91b8d3a6ef8680ad1");
+  EXPECT_EQ(to_hex(v.chain()), "9643e7549928e9a0a2811b1c1b2d8cebc8c6c831fb2cae53515a2d05253742f0");
   EXPECT_EQ(to_hex(v.state_hash()),
-            "a0982433de93c6bdfb948fe48430deb3ce482268d5592586c7ddea57c2cc4707");
+            "3e1b09125ae1f90647b5c5b7b83972749b1a7f2fd2374a5b7aab7f8cd4ab8873");
 }
 
 TEST(LedgerReplica, BatchedAndParallelVerificationGiveTheSameChain) {

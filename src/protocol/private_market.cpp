@@ -305,10 +305,23 @@ void PrivateBook::on_window_closed() {
   // Without defaulters the fund offers what it kept from earlier rounds at once; with them, its
   // whole position once the resolution says what it took over.
   if (defaulters->empty()) post_fund_order();
-  if (stand_in_) {
-    if (std::optional<DefaultsResolution> r = stand_in_(epoch_))
-      must(resolve_defaults(epoch_, *r), "the stand-in's resolution");
+}
+
+void PrivateBook::on_resolution_deadline() {
+  if (pending_ && stand_in_) {
+    if (std::optional<DefaultsResolution> r = stand_in_(pending_->epoch))
+      must(resolve_defaults(pending_->epoch, *r), "the stand-in's resolution");
   }
+  // The validators' shares that came in before the deadline: recorded at the deadline itself.
+  // The fund takes each over before the ledger records it; a refusal faults the book and leaves
+  // the ledger's round pending.
+  const Result<std::vector<priv::Resolution>> recorded =
+      ledger_->advance_resolutions(time_, [this](const priv::Resolution& r) {
+        return resolve_defaults(r.epoch + 1, DefaultsResolution{r.position, r.cash, r.gross});
+      });
+  if (!must(recorded.status(), "the round's resolution")) return;
+  if (!pending_ || ledger_->resolutions().pending(pending_->epoch - 1) == nullptr)
+    end_resolution_hold();
 }
 
 Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResolution& r) {
@@ -350,6 +363,7 @@ Status PrivateBook::resolve_defaults(std::uint64_t epoch, const DefaultsResoluti
     if (!market::LiquidationBatch::worked_off(r.position, fund_.position)) finish_batch(index);
     post_fund_order();
   }
+  end_resolution_hold();
   return Status::ok();
 }
 
@@ -406,6 +420,9 @@ void PrivateBook::encode_state(Writer& w) const {
   w.u32(pending_ ? pending_->epoch : 0);
   w.boolean(pending_ && pending_->defaulters);
   w.i64(pending_ ? pending_->levy : 0);
+  w.boolean(resolution_held_);
+  w.boolean(resolution_deadline_.has_value());
+  w.i64(resolution_deadline_ ? resolution_deadline_->value() : 0);
   w.u64(batches_.size());
   for (std::size_t i = 0; i < batches_.size(); ++i) {
     batches_[i].encode(w);
@@ -479,6 +496,17 @@ Result<PrivateBook> PrivateBook::decode(market::ContractSpec spec, LedgerTime no
   const bool pending_defaulters = r.boolean("awaiting defaulters");
   const std::int64_t pending_levy = r.i64_in("awaiting levy", 0, market::kMaxLevyPerContract);
   if (has_pending) book.pending_ = Pending{pending_epoch, pending_defaulters, pending_levy};
+  book.resolution_held_ = r.boolean("resolution hold");
+  const bool has_deadline = r.boolean("has resolution deadline");
+  const std::int64_t deadline = r.i64_in("resolution deadline", 0, market::kMaxLedgerTimeMs);
+  if (has_deadline) book.resolution_deadline_ = LedgerTime(deadline);
+  // Held from a close until its round is resolved; the deadline, until it has passed.
+  if (!r.failed() &&
+      ((book.resolution_held_ && (phase != market::Phase::kTrading || !has_pending)) ||
+       (has_deadline && (!book.resolution_held_ || deadline <= time.value() ||
+                         deadline != window_close.value() + book.spec_.resolution_ms)) ||
+       (!has_deadline && deadline != 0)))
+    return bad("the resolution hold and its deadline are inconsistent");
   const std::uint64_t batches = r.u64("liquidation batches");
   if (!r.failed() && batches > r.remaining() / 110) return bad("more batches than bytes");
   for (std::uint64_t i = 0; i < batches && !r.failed(); ++i) {

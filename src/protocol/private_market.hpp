@@ -56,7 +56,8 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
  public:
   // The version of encode()'s layout, checked by decode().
   // 3: each batch's defaulters' sums (c_D, v_D) and the claims paid from it, the levy of the
-  // round awaiting its resolution.
+  // round awaiting its resolution, the resolution hold and its deadline (close + D_res); version
+  // 2 is refused.
   static constexpr std::uint32_t kVersion = 3;
 
   // The market of a private genesis (`spec`, `reference`) at ledger time `start`, for `ledger`,
@@ -106,9 +107,10 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
     if (!pending_) return std::nullopt;
     return pending_->epoch;
   }
-  // TEST-ONLY stand-in for the validators' threshold decryption: when set, every window's close
-  // asks it for the round's resolution at once and applies it (the flow driver computes it from
-  // the defaulting wallets' openings). Not part of the state; a real replica never sets it.
+  // TEST-ONLY stand-in for the validators' threshold decryption: when set, every round's
+  // resolution deadline (close + D_res) asks it for the round's resolution and applies it, as
+  // shares all in by the deadline would (the flow driver computes it from the defaulting wallets'
+  // openings). Not part of the state; a real replica never sets it.
   using ResolutionStandIn = std::function<std::optional<DefaultsResolution>(std::uint32_t epoch)>;
   void set_resolution_stand_in(ResolutionStandIn stand_in) { stand_in_ = std::move(stand_in); }
 
@@ -144,7 +146,8 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   // epoch, window close, next scheduled round, band, the resting orders in priority order, the
   // the fund (its liquidation order's id, cash, position, the bonds it took, g_S of the last
   // resolution, its position and cash at the last halt, the round awaiting its resolution with
-  // its levy, and the liquidation batches, each with its BatchOwed), the resting
+  // its levy, the resolution hold and its deadline, and the liquidation batches, each with its
+  // BatchOwed), the resting
   // orders in priority order, the order and trade counters, the last trade price, the standing
   // quote, the breaker's and the reference price's recent trades.
   void encode_state(Writer& w) const;
@@ -183,6 +186,10 @@ class PrivateBook : public market::MatchingEngine<PrivateBook, market::OrderTag,
   void on_halt(market::HaltReason);
   void on_epoch_opened();
   void on_window_closed();
+  // close + D_res: the round is resolved now if its t shares are in (or by the stand-in); else
+  // halts stay held until the entry carrying the t-th share (resolve_defaults). A round the ledger
+  // does not resolve (no generated key at its close) holds nothing from here on.
+  void on_resolution_deadline();
 
   priv::PrivateLedger* ledger_;
   // A round closed and awaiting its resolution: its epoch, whether anybody defaulted, and its

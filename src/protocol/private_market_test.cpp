@@ -409,9 +409,9 @@ TEST(PrivateMatching, ASnapshotMidFlowRestoresTheEngineExactly) {
       PrivateBook::decode(spec_with_fee(), v.replica.ledger_time(), **end_ledger, book).is_ok());
   // The one resting order's open quantity: after the version, time, phase, epoch, window
   // close, next round, five band fields, the fund (no liquidation order, cash, position, bonds
-  // taken, g_S, position and cash at the halt, no pending round, its levy, no batches), the bid
-  // count, its id, owner and limit.
-  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8 + 8;
+  // taken, g_S, position and cash at the halt, no pending round, its levy, no resolution hold or
+  // deadline, no batches), the bid count, its id, owner and limit.
+  const std::size_t fund = 1 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 1 + 4 + 1 + 8 + 1 + 1 + 8 + 8;
   const std::size_t open_at = 4 + 8 + 1 + 4 + 8 + 8 + 5 * 8 + fund + 8 + 8 + 8 + 8;
   ASSERT_EQ(book[open_at], 1);
   book[open_at] = 2;
@@ -481,8 +481,18 @@ TEST(PrivateFund, TheFundLiquidatesADefaulterAndTheDefaulterExitsOnce) {
   v.post(*c, Side::kBuy, OrderKind::kLimit, low + 30, 1);  // 3: a bid above the low edge
   const std::uint64_t bid = v.ledger().order_count() - 1;
   EXPECT_FALSE(book.awaiting_resolution().has_value());
-  v.advance(book.window_close().value());  // B defaults; the stand-in resolves at once
+  // B defaults at the close; the stand-in resolves at the deadline close + D_res, not before.
+  const std::int64_t deadline = book.window_close().value() + spec_with_fee().resolution_ms;
+  v.advance(book.window_close().value());
   ASSERT_TRUE(v.ledger().defaulted(b->identity()));
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  v.advance(deadline - 1);
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ(book.awaiting_resolution(), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(v.ledger().order_count(), bid + 1);  // no fund order yet
+  EXPECT_EQ(book.fund().position, 0);
+  v.advance(deadline);
   EXPECT_EQ(asked, std::vector<std::uint32_t>{1});
   EXPECT_FALSE(book.awaiting_resolution().has_value());
   EXPECT_EQ(book.gross_prev(), stand_in.gross);
@@ -570,10 +580,11 @@ TEST(PrivateFund, TheFundLiquidatesADefaulterAndTheDefaulterExitsOnce) {
   ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
   EXPECT_EQ(restored->snapshot(), snap);
   const PrivateBook& rb = *restored->private_book();
-  // The book's encoding carries the fund from version 2 on: a version 1 book is refused.
+  // The book's encoding carries the fund from version 2 on and the resolution hold from version
+  // 3 on: a version 2 book is refused.
   Bytes old_book = rb.encode();
   ASSERT_EQ(old_book[0], PrivateBook::kVersion);
-  old_book[0] = 1;
+  old_book[0] = 2;
   auto ledger_copy =
       priv::PrivateLedger::decode_state(*shared_gens(), restored->private_ledger()->encode_state());
   ASSERT_TRUE(ledger_copy.is_ok());

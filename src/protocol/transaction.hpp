@@ -34,8 +34,10 @@ namespace pfex::protocol {
 // 2: the genesis entry's contract terms carry the exit period. 3: the transparent exchange
 // follows the private rules (a reduce action; a cancel-replace is always a new order; a market
 // order's reservation price; no deposit before the refresh in a margin round), so a log of
-// version 2 would replay differently and is refused.
-inline constexpr std::uint8_t kEnvelopeVersion = 3;
+// version 2 would replay differently and is refused. 4: the genesis's contract terms carry the
+// resolution deadline D_res, and the transparent exchange liquidates a round's defaulters at
+// close + D_res (holding every halt until then), so a log of version 3 is refused.
+inline constexpr std::uint8_t kEnvelopeVersion = 4;
 enum class EntryType : std::uint8_t {
   kGenesis = 0,         // a transparent market's genesis
   kTransparent = 1,     // a transparent-account transaction

@@ -105,8 +105,9 @@ TEST(Transaction, OversizedAndUnknownTypesAreRejected) {
   b[1] = 7;  // type
   EXPECT_FALSE(decode_entry(b).is_ok());
   b[1] = 1;
-  // 1: no exit period; 2: the transparent rules before the private ones.
-  for (const std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{4}}) {
+  // 1: no exit period; 2: the transparent rules before the private ones; 3: no D_res.
+  for (const std::uint8_t version :
+       {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}, std::uint8_t{5}}) {
     b[0] = version;
     EXPECT_FALSE(decode_entry(b).is_ok()) << int{version};
   }

@@ -9,6 +9,9 @@
 namespace pfex::protocol {
 namespace {
 
+// The private ledger checks the contract's D_res against its own copy of the limit.
+static_assert(priv::kMaxResolutionMs == market::kMaxResolutionMs);
+
 // The account an action is about, if it names one.
 std::optional<market::AccountId> named_account(const market::Action& action) {
   return std::visit(
@@ -58,7 +61,7 @@ Status EntryRules<Genesis>::apply(const Genesis& genesis, ByteSpan bytes, Ledger
     auto ledger = std::make_unique<priv::PrivateLedger>(*state.gens, terms);
     if (genesis.key_generation) {
       // Every encryption waits for the generated key (docs/protocol/private.md section 14).
-      PFEX_RETURN_IF_ERROR(ledger->await_key_generation(genesis.key_generation->resolution_ms));
+      PFEX_RETURN_IF_ERROR(ledger->await_key_generation(genesis.contract.resolution_ms));
     }
     PFEX_ASSIGN_OR_RETURN(PrivateBook book,
                           PrivateBook::open(genesis.contract, genesis.reference, now, *ledger));
@@ -180,12 +183,17 @@ Status EntryRules<DecryptionShares>::apply(const DecryptionShares& entry, ByteSp
   const priv::DkgSession& dkg = *market.dkg;
   Result<std::optional<priv::Resolution>> recorded = market.ledger->apply_shares(
       entry.bytes, now, *dkg.key(), dkg.genesis(), dkg.session_id(), resolution_taker(market));
-  if (!recorded.is_ok() && recorded.status().code() == ErrorCode::kOverflow) {
-    // t valid shares whose sums cannot be solved: no later entry can resolve the round, so the
-    // market cannot go on (refused, the ledger unchanged; the replica stops at this entry).
-    market.book->mark_fault("the round's decryption: " + recorded.status().to_string());
+  if (!recorded.is_ok()) {
+    if (recorded.status().code() == ErrorCode::kOverflow) {
+      // t valid shares whose sums cannot be solved: no later entry can resolve the round, so the
+      // market cannot go on (refused, the ledger unchanged; the replica stops at this entry).
+      market.book->mark_fault("the round's decryption: " + recorded.status().to_string());
+    }
+    return recorded.status();
   }
-  return recorded.status();
+  if (!*recorded) return Status::ok();
+  // The t-th share after the deadline ends the hold: a halt it held starts now.
+  return market.book->advance(now);
 }
 
 void advance_key_generation(PrivateMarket& market, LedgerTime now) {
@@ -344,9 +352,9 @@ Status match_private(PrivateMarket& market, const priv::PrivateTx& tx,
 }
 
 Status advance_private(PrivateMarket& market, LedgerTime now) {
-  PFEX_RETURN_IF_ERROR(market.book->advance(now));
-  // A round whose t shares are in is recorded at its deadline, after the close that opened it.
-  return market.ledger->advance_resolutions(now, resolution_taker(market)).status();
+  // A round whose t shares are in is resolved at its deadline by the book
+  // (PrivateBook::on_resolution_deadline), in time order with the market's other deadlines.
+  return market.book->advance(now);
 }
 
 Digest32 private_state_hash(const PrivateMarket& market) {

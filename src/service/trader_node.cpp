@@ -231,6 +231,10 @@ Status open_market(const MarketInit& o, const std::string& passphrase) {
   PFEX_ASSIGN_OR_RETURN(market::ContractSpec spec, market::contract_preset(o.contract));
   PFEX_ASSIGN_OR_RETURN(const Price reference, spec.parse_price(o.reference));
   std::optional<protocol::PrivateGenesisTerms> private_terms;
+  if (o.resolution_ms) {
+    spec.resolution_ms = *o.resolution_ms;
+    PFEX_RETURN_IF_ERROR(spec.validate().with_context("--resolution-ms"));
+  }
   if (!o.private_market && (!o.bond.empty() || !o.exit_penalty.empty() ||
                             !o.validators_key.empty() || o.log_window != MarketInit{}.log_window)) {
     return Status::invalid_argument(
@@ -278,8 +282,10 @@ Status open_market(const MarketInit& o, const std::string& passphrase) {
   }
   PFEX_ASSIGN_OR_RETURN(const auto appended, log->append(genesis));
   PFEX_RETURN_IF_ERROR(issuer.set_market(protocol::market_id_of(genesis)));
-  fmt::print("market {} opened at log entry {}: {} at reference {}\n",
-             to_hex(protocol::market_id_of(genesis)), appended.sequence, o.contract, o.reference);
+  fmt::print(
+      "market {} opened at log entry {}: {} at reference {}, resolution deadline D_res {} ms\n",
+      to_hex(protocol::market_id_of(genesis)), appended.sequence, o.contract, o.reference,
+      spec.resolution_ms);
   if (private_terms) {
     fmt::print(
         "private: windows of {} tokens, bond {} {}, exit penalty {} {} per contract, "

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/status.hpp"
@@ -19,6 +20,8 @@ struct MarketInit {
   // and exit penalty (cash, e.g. 100.00; the contract's bond and liquidation penalty when empty)
   // and the validators' encryption key (hex of a ristretto255 point; a fresh one when empty).
   bool private_market = false;
+  // The resolution deadline D_res in ms of ledger time, in both modes (the contract's when unset).
+  std::optional<std::int64_t> resolution_ms;
   std::uint32_t log_window = 10;
   std::string bond, exit_penalty, validators_key;
 };

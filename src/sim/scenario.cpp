@@ -129,8 +129,8 @@ Result<ContractSpec> parse_contract(const json& j) {
         ppm("max_order_qty", max_qty), ms("breaker_window_s", s.breaker_window_ms),
         ms("vwap_window_s", s.vwap_window_ms), ms("refresh_window_s", s.refresh_window_ms),
         ms("settlement_interval_s", s.settlement_interval_ms),
-        ms("exit_period_s", s.exit_period_ms), money("tick_value", s.tick_value),
-        money("fee", s.fee_per_contract), money("bond", s.bond),
+        ms("exit_period_s", s.exit_period_ms), ms("resolution_s", s.resolution_ms),
+        money("tick_value", s.tick_value), money("fee", s.fee_per_contract), money("bond", s.bond),
         money("liquidation_penalty", s.liquidation_penalty_per_contract)}) {
     PFEX_RETURN_IF_ERROR(st);
   }

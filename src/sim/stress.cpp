@@ -734,6 +734,7 @@ std::optional<Violation> Driver::process_events() {
   Price settle_price;
   bool batch_open_for_close = false;
   for (const Event& e : ex_.events()) {
+    take_over_due(e.time.value());
     const bool after_open_ok = std::holds_alternative<market::MarginCall>(e.body) ||
                                std::holds_alternative<market::Refreshed>(e.body) ||
                                std::holds_alternative<market::ShortfallLevied>(e.body);
@@ -822,6 +823,7 @@ std::optional<Violation> Driver::process_events() {
               }
             }
             have_prev_close_ = true;
+            takeover_at_ = e.time.value() + ex_.spec().resolution_ms;
           } else if constexpr (std::is_same_v<T, market::Defaulted>) {
             ++counters_.defaults;
             if (!batch_open_for_close) {
@@ -836,8 +838,7 @@ std::optional<Violation> Driver::process_events() {
                                                   "trades say {}",
                                                   b.account.value, b.position, a.position));
             }
-            shadow_[0].position += b.position;
-            a.position = 0;
+            awaiting_takeover_.emplace_back(b.account.value, b.position);
             a.active = false;
             defaults_.push_back({b.account, batches_.size() - 1, b.cash.value(), b.position});
           } else if constexpr (std::is_same_v<T, market::LiquidationFinished>) {
@@ -1037,7 +1038,17 @@ std::optional<Violation> Driver::check_final_levy(Price price) {
   return std::nullopt;
 }
 
+void Driver::take_over_due(std::int64_t now) {
+  if (awaiting_takeover_.empty() || now < takeover_at_) return;
+  for (const auto& [account, position] : awaiting_takeover_) {
+    shadow_[0].position += position;
+    shadow_[account].position -= position;
+  }
+  awaiting_takeover_.clear();
+}
+
 std::optional<Violation> Driver::check_state() {
+  take_over_due(ex_.time().value());
   const Exchange& ex = ex_;
   const ContractSpec& spec = ex.spec();
   const Band& band = ex.band();
@@ -1137,9 +1148,11 @@ std::optional<Violation> Driver::check_state() {
     return violation("positions-sum-to-zero",
                      fmt::format("positions sum to {}", i128_text(positions)));
   }
-  // A position the fund kept is worked off at the adverse edge in every later epoch.
+  // A position the fund kept is worked off at the adverse edge in every later epoch (once it has
+  // taken the round's defaulters over, at close + D_res, when there are any).
   const Account& fund = ex.fund();
-  if (fund.position != 0 && ex.phase() == Phase::kTrading && !batches_.empty()) {
+  if (fund.position != 0 && ex.phase() == Phase::kTrading && !batches_.empty() &&
+      awaiting_takeover_.empty()) {
     const std::int64_t working = fund.position > 0 ? fund.open_sell.value() : fund.open_buy.value();
     if (working != std::abs(fund.position)) {
       return violation("kept-position-not-worked-off",

@@ -229,6 +229,11 @@ class Driver {
 
   // Shadow of what the events said (the oracle's own bookkeeping).
   std::vector<AccountShadow> shadow_;
+  // The last close's defaulters (account, position): the fund takes their positions over at the
+  // close + D_res (take_over_due), as the exchange does.
+  std::vector<std::pair<std::size_t, std::int64_t>> awaiting_takeover_;
+  std::int64_t takeover_at_ = 0;
+  void take_over_due(std::int64_t now);
   std::vector<DefaultShadow> defaults_;
   std::vector<BatchShadow> batches_;
   std::optional<market::OrderId> live_liquidation_;

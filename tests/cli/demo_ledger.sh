@@ -42,7 +42,7 @@ if [ "$mode" = private ]; then
   grep -q "private and transparent runs agree" <<<"$out" || { echo "$out"; exit 1; }
   grep -q "Private views" <<<"$out" || { echo "$out"; exit 1; }
 else
-  grep -q "demo: 31 steps, 7 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
+  grep -q "demo: 34 steps, 8 checks, all held" <<<"$out" || { echo "$out"; exit 1; }
   grep -q "match the in-process run" <<<"$out" || { echo "$out"; exit 1; }
 fi
 if [ "$ledger" = etcd ]; then

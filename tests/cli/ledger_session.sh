@@ -8,6 +8,22 @@ set -euo pipefail
 source "$(dirname "$0")/session_lib.sh"
 session_begin "$1" 60 watcher gateway
 
+# The resolution deadline D_res is 1 ms to one day, checked before anything is written.
+for ms in 0 1 86400000 86400001; do "$pfex" node create --wallet probe$ms.wallet >/dev/null; done
+for ms in 0 86400001; do
+  got=0
+  out=$("$pfex" market init --log bad$ms.log --issuer-wallet probe$ms.wallet --reference 10.00 \
+    --resolution-ms $ms 2>&1) || got=$?
+  [ "$got" != 0 ] || fail "--resolution-ms $ms accepted"
+  expect "--resolution-ms $ms" "$out" "resolution deadline D_res must be in \[1, 86400000\]"
+  [ ! -e bad$ms.log ] || fail "--resolution-ms $ms wrote a log"
+done
+for ms in 1 86400000; do
+  out=$("$pfex" market init --log ok$ms.log --issuer-wallet probe$ms.wallet --reference 10.00 \
+    --resolution-ms $ms)
+  expect "--resolution-ms $ms" "$out" "resolution deadline D_res $ms ms"
+done
+
 for w in issuer alice bob carol; do "$pfex" node create --wallet $w.wallet >/dev/null; done
 "$pfex" market init --log m.log --issuer-wallet issuer.wallet --reference 10.00 >/dev/null
 start_gateway

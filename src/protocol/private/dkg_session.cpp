@@ -73,7 +73,6 @@ void DkgGenesis::encode(Writer& w) const {
   w.i64(dealing_ms);
   w.i64(complaint_ms);
   w.i64(justification_ms);
-  w.i64(resolution_ms);
 }
 
 Bytes DkgGenesis::encode() const {
@@ -99,7 +98,6 @@ Result<DkgGenesis> DkgGenesis::decode(Reader& r) {
   g.dealing_ms = r.i64_in("dealing round", 1, kMaxDkgRoundMs);
   g.complaint_ms = r.i64_in("complaint round", 1, kMaxDkgRoundMs);
   g.justification_ms = r.i64_in("justification round", 1, kMaxDkgRoundMs);
-  g.resolution_ms = r.i64_in("resolution deadline", 1, kMaxResolutionMs);
   if (r.failed()) return r.status();
   PFEX_RETURN_IF_ERROR(g.validate());
   return g;
@@ -120,11 +118,6 @@ Status DkgGenesis::validate() const {
                                       std::to_string(ms) + " ms is outside [1, " +
                                       std::to_string(kMaxDkgRoundMs) + "]");
     }
-  }
-  if (resolution_ms < 1 || resolution_ms > kMaxResolutionMs) {
-    return Status::invalid_argument("DKG genesis: the resolution deadline of " +
-                                    std::to_string(resolution_ms) + " ms is outside [1, " +
-                                    std::to_string(kMaxResolutionMs) + "]");
   }
   std::set<crypto::Ed25519PublicKey> identities;
   std::set<crypto::X25519PublicKey> shares;

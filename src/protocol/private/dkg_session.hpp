@@ -49,17 +49,15 @@
 
 namespace pfex::priv {
 
-// 2: the resolution deadline D_res follows the rounds (version 1 had none and is refused).
-inline constexpr std::uint8_t kDkgGenesisVersion = 2;
+// 3: D_res is the contract's (market::ContractSpec::resolution_ms), one value for both modes;
+// version 2, which carried it after the rounds, and version 1 are refused.
+inline constexpr std::uint8_t kDkgGenesisVersion = 3;
 inline constexpr std::uint8_t kDkgEntryVersion = 1;
 inline constexpr std::uint8_t kDkgStateVersion = 1;
 // A dealing for 256 validators with t = 128 is 1 + 2 + 128*32 + 32 + 256*48 = 16,419 bytes.
 inline constexpr std::uint32_t kMaxDkgBodyBytes = 16 * 1024 + 64;
 // Longest round: one day of ledger time.
 inline constexpr std::int64_t kMaxDkgRoundMs = 86'400'000;
-// Longest resolution deadline D_res (docs/design.md section 6.4): one day of ledger time.
-inline constexpr std::int64_t kMaxResolutionMs = 86'400'000;
-inline constexpr std::int64_t kDefaultResolutionMs = 300'000;
 
 inline constexpr std::string_view kDkgSessionDomain = "pfex/v1/dkg/session";
 inline constexpr std::string_view kDkgEntryDomain = "pfex/v1/dkg/entry";
@@ -74,19 +72,17 @@ struct DkgValidator {
 // The genesis's part of the key generation.
 //   dkg_genesis = version:u8 (= kDkgGenesisVersion) t:u16 n:u16 (identity:fixed_32
 //                 share_key:fixed_32)^n dealing_ms:i64 complaint_ms:i64 justification_ms:i64
-//                 resolution_ms:i64
 // Valid: 1 <= n <= crypto::kMaxDkgValidators, 1 <= t and 2t - 1 <= n (dkg.hpp), identity keys
-// distinct, share keys distinct and not of low order, each round 1..kMaxDkgRoundMs, D_res
-// 1..kMaxResolutionMs. D_res is the market's resolution deadline: a margin round's sums are
-// decrypted by the validators' shares through the log (resolution.hpp) and the resolution is
-// recorded at the window's close plus D_res, or at the entry carrying the t-th share if later.
+// distinct, share keys distinct and not of low order, each round 1..kMaxDkgRoundMs. A margin
+// round's sums are decrypted by the validators' shares through the log (resolution.hpp) and the
+// resolution is recorded at the window's close plus the contract's D_res, or at the entry
+// carrying the t-th share if later.
 struct DkgGenesis {
   std::uint32_t threshold = 0;           // t: any t validators decrypt together
   std::vector<DkgValidator> validators;  // validator j at [j-1]
   std::int64_t dealing_ms = 0;
   std::int64_t complaint_ms = 0;
   std::int64_t justification_ms = 0;
-  std::int64_t resolution_ms = kDefaultResolutionMs;  // D_res
 
   void encode(Writer& w) const;
   Bytes encode() const;

@@ -38,6 +38,9 @@
 
 namespace pfex::priv {
 
+// Longest resolution deadline D_res: one day of ledger time (the contract's limit,
+// market::kMaxResolutionMs; the validator ties the two).
+inline constexpr std::int64_t kMaxResolutionMs = 86'400'000;
 inline constexpr std::uint8_t kShareEntryVersion = 1;
 inline constexpr std::string_view kShareEntryDomain = "pfex/v1/resolution/shares";
 inline constexpr std::string_view kShareTranscriptDomain = "pfex/v1/resolution/share";
