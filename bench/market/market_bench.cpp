@@ -321,6 +321,7 @@ class NoAccounts : public MatchingEngine<NoAccounts, OrderTag, TagEvent> {
   void on_halt(HaltReason) {}
   void on_epoch_opened() {}
   void on_window_closed() {}
+  void on_resolution_deadline() { end_resolution_hold(); }
 };
 
 void BM_MatchMixedFlowNoAccounts(benchmark::State& state) {

@@ -106,7 +106,8 @@ Status FundHoldings::collect_fees(std::int64_t qty, Cash fee_per_contract) {
 
 Status FundHoldings::trade(Side side, Price price, std::int64_t qty, Cash tick_value,
                            Cash fee_per_contract) {
-  const Checked<std::int64_t> value = Checked<std::int64_t>(price.value()) * qty * tick_value.value();
+  const Checked<std::int64_t> value =
+      Checked<std::int64_t>(price.value()) * qty * tick_value.value();
   const Checked<std::int64_t> fee = Checked<std::int64_t>(fee_per_contract.value()) * qty;
   const bool buy = side == Side::kBuy;
   const Checked<std::int64_t> after_cash =

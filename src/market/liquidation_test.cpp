@@ -28,14 +28,16 @@ TEST(FundHoldings, ABuyPaysItsValueAndFeeASellReceivesItsValueLessTheFee) {
 TEST(FundHoldings, AValueThatDoesNotFitIsRefusedAndChangesNothing) {
   // 2^31 ticks x 2^32 contracts x tick value 2: 2^64, past int64.
   FundHoldings f{0, 0};
-  const Status s = f.trade(Side::kBuy, Price(std::int64_t{1} << 31), std::int64_t{1} << 32,
-                           Cash(2), Cash(0));
+  const Status s =
+      f.trade(Side::kBuy, Price(std::int64_t{1} << 31), std::int64_t{1} << 32, Cash(2), Cash(0));
   EXPECT_EQ(s.code(), ErrorCode::kOverflow) << s.to_string();
   EXPECT_EQ(f.cash, 0);
   EXPECT_EQ(f.position, 0);
   // A value that fits, at the edge of the fund's cash: cash + value is one past int64's top.
   FundHoldings edge{kMax - 99, 0};
-  EXPECT_TRUE(FundHoldings{kMax - 100, 0}.trade(Side::kSell, Price(100), 1, Cash(1), Cash(0)).is_ok());
+  FundHoldings fits{kMax - 100, 0};
+  EXPECT_TRUE(fits.trade(Side::kSell, Price(100), 1, Cash(1), Cash(0)).is_ok());
+  EXPECT_EQ(fits.cash, kMax);
   EXPECT_EQ(edge.trade(Side::kSell, Price(100), 1, Cash(1), Cash(0)).code(), ErrorCode::kOverflow);
   EXPECT_EQ(edge.cash, kMax - 99);
   EXPECT_EQ(edge.position, 0);
@@ -47,8 +49,10 @@ TEST(FundHoldings, AValueThatDoesNotFitIsRefusedAndChangesNothing) {
 
 TEST(FundHoldings, FeesThatDoNotFitAreRefusedAndChangeNothing) {
   FundHoldings f{kMax - 3, 0};
-  EXPECT_TRUE(FundHoldings{kMax - 4, 0}.collect_fees(1, Cash(2)).is_ok());  // exactly kMax
-  EXPECT_EQ(f.collect_fees(1, Cash(2)).code(), ErrorCode::kOverflow);       // kMax + 1
+  FundHoldings fits{kMax - 4, 0};
+  EXPECT_TRUE(fits.collect_fees(1, Cash(2)).is_ok());  // exactly kMax
+  EXPECT_EQ(fits.cash, kMax);
+  EXPECT_EQ(f.collect_fees(1, Cash(2)).code(), ErrorCode::kOverflow);  // kMax + 1
   EXPECT_EQ(f.cash, kMax - 3);
 }
 
