@@ -120,24 +120,26 @@ struct LevyRound {
 // The levy is part of the refresh: a node whose account passes the new band before the levy but
 // not after it deposits exactly the rest of the levy (the margin call's amount), and the exchange
 // accepts it; one unit less would be refused.
-// The fund, short 1 at 11.03 with 12,628 in cash, owes the short 34,050 - 31,500 - 15 = 2,535: a
-// deficit of 937 on the holder's gross of 2 at the previous close, lambda = 469. Long 1 in band
-// [10.47, 11.59] (M = 940), the holder has 460 of headroom: it must deposit 9.
+// The fund, short 1 at 11.03 with 12,628 in cash, owes the short's round its equity at the
+// liquidation price, 34,050 - 31,500 = 2,550 (the penalty of 15 counts as owed until the exit
+// period lapses): a deficit of 952 on the holder's gross of 2 at the previous close,
+// lambda = 476. Long 1 in band [10.47, 11.59] (M = 940), the holder has 460 of headroom: it must
+// deposit 16.
 TEST(AutoRefresh, DepositsWhatTheLevyTakesBeyondTheAccountsHeadroom) {
   LevyRound r(0);
-  ASSERT_EQ(r.ex.levy_per_contract(), Cash(469));
+  ASSERT_EQ(r.ex.levy_per_contract(), Cash(476));
   AutoRefresh node;
   const std::optional<Cash> deposit = node.due(r.ex, r.holder);
   ASSERT_TRUE(deposit);
-  EXPECT_EQ(*deposit, Cash(9));
-  EXPECT_EQ(r.called(), 9);
+  EXPECT_EQ(*deposit, Cash(16));
+  EXPECT_EQ(r.called(), 16);
   EXPECT_FALSE(r.ex.refresh(LedgerTime(361'000), r.holder, Cash(deposit->value() - 1)).is_ok());
   EXPECT_TRUE(r.ex.refresh(LedgerTime(361'000), r.holder, *deposit).is_ok());
 }
 
 TEST(AutoRefresh, AHeadroomThatCoversTheLevyNeedsNoDeposit) {
-  LevyRound r(469 - 460);  // exactly enough headroom
-  ASSERT_EQ(r.ex.levy_per_contract(), Cash(469));
+  LevyRound r(476 - 460);  // exactly enough headroom
+  ASSERT_EQ(r.ex.levy_per_contract(), Cash(476));
   AutoRefresh node;
   EXPECT_EQ(node.due(r.ex, r.holder), Cash(0));
   EXPECT_TRUE(r.ex.refresh(LedgerTime(361'000), r.holder, Cash(0)).is_ok());

@@ -170,8 +170,6 @@ class Driver {
   const std::vector<std::string>& code() const { return code_; }
 
  private:
-  // Whether the book had an order opposite the submit being checked, just before it.
-  bool opposite_before_ = false;
   struct DefaultShadow {
     market::AccountId account;
     std::size_t batch;
@@ -223,7 +221,6 @@ class Driver {
   std::map<std::uint32_t, market::OrderId> orders_;
   Counters counters_;
   std::size_t step_index_ = 0;
-  bool record_ = false;
   std::vector<std::string> code_;
   std::vector<std::uint32_t> refused_;
 
@@ -239,13 +236,16 @@ class Driver {
   std::optional<market::OrderId> live_liquidation_;
   market::Band band_;
   std::int64_t levy_per_contract_ = 0;
-  std::int64_t gross_this_round_ = 0;  // survivors' gross position at their refresh
-  std::int64_t gross_prev_ = 0;        // the same at the previous window close
-  std::int64_t gross_at_close_ = 0;    // survivors' gross at the previous close itself
-  bool have_prev_close_ = false;
+  std::int64_t gross_this_round_ = 0;               // survivors' gross position at their refresh
+  std::int64_t gross_prev_ = 0;                     // the same at the previous window close
+  std::int64_t gross_at_close_ = 0;                 // survivors' gross at the previous close itself
   std::vector<std::uint32_t> traded_;               // accounts that traded in the current step
   std::vector<market::Account> before_settlement_;  // the accounts the final levy charges
   std::int64_t settlement_margin_ = 0;              // M of the band at the final settlement
+  // Whether the book had an order opposite the submit being checked, just before it.
+  bool opposite_before_ = false;
+  bool record_ = false;
+  bool have_prev_close_ = false;  // gross_at_close_ is of a close that happened
 };
 
 // ---- generation, shrinking, reproducers
