@@ -328,6 +328,7 @@ TEST(FlowEquivalence, AFundDeficitIsLeviedAtTheNextRoundInBothModes) {
   contract.settlement_interval_ms = 20'000;
   contract.refresh_window_ms = 4'000;
   contract.vwap_window_ms = 10'000;  // each round's reference: the fund's trade just before it
+  contract.resolution_ms = 1;        // the fund takes the short over 1 ms after the close
   FlowBuilder b;
   b.trader(100'000);  // 1, the buyer
   b.trader(10'000);   // 2, the short, offline

@@ -265,6 +265,7 @@ TEST(StressRun, BoundedRunKeepsEveryRule) {
 TEST(StressFinalLevy, FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
   using namespace market;                     // NOLINT(google-build-using-namespace)
   ContractSpec s = case_named("small").spec;  // k = 10, f = 1, band 5%, M = 850, rounds every 120 s
+  s.resolution_ms = 1;  // the fund takes the defaulter over 1 ms after the close
   Exchange ex = *Exchange::open(s, Price(1000), LedgerTime(0));
   AccountId buyer = *ex.register_account(LedgerTime(0));
   AccountId shorter = *ex.register_account(LedgerTime(0));
@@ -279,7 +280,7 @@ TEST(StressFinalLevy, FundDoesNotEndNegativeWhenNoSurvivorHoldsAPosition) {
           .is_ok());
   // Rounds at 120, 240 and 360 s: the buyer refreshes, the short does not and defaults at 180 s.
   ASSERT_TRUE(ex.refresh(LedgerTime(121'000), buyer, Cash(0)).is_ok());
-  ex.advance(LedgerTime(180'000));
+  ex.advance(LedgerTime(180'001));
   ASSERT_EQ(ex.fund().position, -2);
   ASSERT_EQ(ex.submit(LedgerTime(185'000), buyer,
                       OrderRequest{Side::kSell, OrderType::kImmediateOrCancel, Price(1050), Qty(1)})
