@@ -467,7 +467,7 @@ TEST(DkgSession, TheGenesisIsCanonicalAndItsLimitsHold) {
   }
   // D_res is the contract's now: version 2, which carried it after the rounds, is refused with
   // its name, and so is version 1.
-  for (std::uint8_t version : {1, 2}) {
+  for (const std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}}) {
     Bytes old = bytes;
     old[0] = version;
     if (version == 2) {
