@@ -14,6 +14,7 @@ namespace pfex::market {
 
 struct AccountId {
   std::uint32_t value = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): the defaulted <=> compares with a literal 0 inside
   friend constexpr auto operator<=>(AccountId, AccountId) = default;
 };
 // The insurance fund is account 0: a public account like any other, margined at every round.
