@@ -28,6 +28,11 @@ const Window* window_of(const PrivateTx& tx) {
   return nullptr;
 }
 
+// The window a spend or an exit names, checked against the ledger's token list of its epoch.
+Status window_in_ledger(const PrivateLedger& ledger, const Window& w) {
+  return check_window(w, ledger.tokens(w.epoch).size(), ledger.terms().window_size());
+}
+
 TxStatement unresolved(Status why) {
   TxStatement s;
   s.unresolved = std::move(why);
@@ -64,10 +69,7 @@ TxStatement resolve_spend(const PrivateLedger& ledger, const SpendTx& tx) {
     if (!cash.is_ok()) return unresolved(cash.status());
     out.cash = std::move(cash).value();
   }
-  const Window& w = tx.spend.window;
-  if (Status s = check_window(w, ledger.tokens(w.epoch).size(), ledger.terms().window_size());
-      !s.is_ok())
-    return unresolved(s);
+  if (Status s = window_in_ledger(ledger, tx.spend.window); !s.is_ok()) return unresolved(s);
   return out;
 }
 
@@ -85,10 +87,7 @@ TxStatement resolve_exit(const PrivateLedger& ledger, const ExitTx& tx) {
   auto effects = ledger.resolve(tx);
   if (!effects.is_ok()) return unresolved(effects.status());
   out.effects = std::move(effects).value();
-  const Window& w = tx.exit.window;
-  if (Status s = check_window(w, ledger.tokens(w.epoch).size(), ledger.terms().window_size());
-      !s.is_ok())
-    return unresolved(s);
+  if (Status s = window_in_ledger(ledger, tx.exit.window); !s.is_ok()) return unresolved(s);
   return out;
 }
 
